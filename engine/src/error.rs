@@ -1,0 +1,120 @@
+//! The engine's one error type: small, flat, `Copy`, and phrased so a person can act on it.
+
+use core::fmt;
+
+use crate::model::BuiltinOp;
+
+/// Everything that can go wrong reading, planning or running a model.
+///
+/// Indices are the model's own (subgraph, tensor, operator, buffer), so a message can be
+/// matched against `mote inspect` output or Netron.
+#[allow(missing_docs)] // variant fields are named for what they hold
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The file ends before a structure it declares (offset and length needed, bytes available).
+    Truncated { offset: u32, needed: u32, available: u32 },
+    /// The FlatBuffer file identifier is not `TFL3`.
+    BadIdentifier,
+    /// The schema version is not 3.
+    UnsupportedSchemaVersion { version: u32 },
+    /// A FlatBuffer offset, vtable or vector points outside the file or is misaligned.
+    Malformed { what: &'static str, offset: u32 },
+    /// An index (tensor, buffer, operator code, subgraph) is out of range.
+    IndexOutOfRange { what: &'static str, index: i32, len: u32 },
+    /// The model uses an operator (or a version of one) this engine does not implement.
+    UnsupportedOp { op: BuiltinOp, version: i32 },
+    /// A custom (non-builtin) operator.
+    UnsupportedCustomOp { op_index: u32 },
+    /// A tensor type the operator does not support (e.g. float input to an int8 kernel).
+    UnsupportedType { op: BuiltinOp, tensor: i32, dtype: u8 },
+    /// Quantization the operator does not support (hybrid, missing scale, per-channel where per-tensor is required, ...).
+    UnsupportedQuantization { op: BuiltinOp, tensor: i32 },
+    /// An operator option outside what the kernel supports (e.g. an unknown padding or activation).
+    UnsupportedOption { op: BuiltinOp, what: &'static str },
+    /// Operand shapes that do not agree.
+    ShapeMismatch { op: BuiltinOp, tensor: i32 },
+    /// A tensor has more dimensions than the engine supports.
+    RankTooHigh { tensor: i32, rank: u32 },
+    /// The model needs more arena than the caller provided.
+    ArenaTooSmall { needed: u32, available: u32 },
+    /// The model's resource variables need more state memory than the caller provided.
+    StateTooSmall { needed: u32, available: u32 },
+    /// An input/output buffer passed to the interpreter has the wrong length.
+    WrongBufferSize { tensor: i32, expected: u32, got: u32 },
+    /// The model is structurally valid but cannot be run (e.g. an operator reads a tensor nothing writes).
+    InvalidGraph { what: &'static str, index: i32 },
+    /// A fixed engine limit is exceeded (operator inputs, subgraph nesting, ...).
+    LimitExceeded { what: &'static str, limit: u32 },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::Truncated { offset, needed, available } => write!(
+                f,
+                "file truncated: {needed} bytes needed at offset {offset}, but the file has {available} bytes"
+            ),
+            Error::BadIdentifier => {
+                write!(f, "not a TensorFlow Lite model: the file identifier is not \"TFL3\"")
+            }
+            Error::UnsupportedSchemaVersion { version } => {
+                write!(f, "unsupported .tflite schema version {version} (only version 3 is supported)")
+            }
+            Error::Malformed { what, offset } => {
+                write!(f, "malformed model: bad {what} at byte offset {offset}")
+            }
+            Error::IndexOutOfRange { what, index, len } => {
+                write!(f, "malformed model: {what} index {index} is out of range (there are {len})")
+            }
+            Error::UnsupportedOp { op, version } => write!(
+                f,
+                "unsupported operator {} (builtin code {}) version {version}",
+                op.name(),
+                op.0
+            ),
+            Error::UnsupportedCustomOp { op_index } => {
+                write!(f, "unsupported custom operator (operator code {op_index})")
+            }
+            Error::UnsupportedType { op, tensor, dtype } => write!(
+                f,
+                "{}: tensor {tensor} has type {} which this kernel does not support",
+                op.name(),
+                crate::model::DType::name_of(dtype)
+            ),
+            Error::UnsupportedQuantization { op, tensor } => write!(
+                f,
+                "{}: tensor {tensor} has quantization this kernel does not support (only full-integer int8 models run)",
+                op.name()
+            ),
+            Error::UnsupportedOption { op, what } => {
+                write!(f, "{}: unsupported option {what}", op.name())
+            }
+            Error::ShapeMismatch { op, tensor } => {
+                write!(f, "{}: tensor {tensor} has a shape the operator cannot accept", op.name())
+            }
+            Error::RankTooHigh { tensor, rank } => write!(
+                f,
+                "tensor {tensor} has {rank} dimensions; at most {} are supported",
+                crate::model::MAX_RANK
+            ),
+            Error::ArenaTooSmall { needed, available } => write!(
+                f,
+                "arena too small: the model needs {needed} bytes, {available} were provided"
+            ),
+            Error::StateTooSmall { needed, available } => write!(
+                f,
+                "state buffer too small: the model's variables need {needed} bytes, {available} were provided"
+            ),
+            Error::WrongBufferSize { tensor, expected, got } => write!(
+                f,
+                "tensor {tensor} takes exactly {expected} bytes, {got} were given"
+            ),
+            Error::InvalidGraph { what, index } => write!(f, "invalid graph: {what} ({index})"),
+            Error::LimitExceeded { what, limit } => {
+                write!(f, "engine limit exceeded: at most {limit} {what}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}

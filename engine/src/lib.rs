@@ -1,0 +1,31 @@
+//! Mote's engine: a `no_std`, allocation-free INT8 interpreter, bit-exact with TensorFlow Lite
+//! Micro's reference kernels, plus the audio front end and keyword detector that feed it.
+//!
+//! Layers, bottom up:
+//! - [`model`]: the .tflite reader; validates every offset once, then never fails.
+//! - [`fixedpoint`]: the integer arithmetic every kernel shares (TFLM/gemmlowp rounding).
+//! - [`ops`]: one file per TFLite builtin; `prepare` validates and precomputes, `eval` computes.
+//! - [`plan`]: tensor lifetimes and arena offsets, and the byte-for-byte memory report.
+//! - [`interpreter`]: runs a planned model in a caller-provided arena and state buffer.
+//! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
+//!
+//! Nothing here allocates: the caller owns every byte and the planner says how many.
+#![no_std]
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod error;
+pub mod fixedpoint;
+pub mod frontend;
+pub mod interpreter;
+pub mod model;
+pub mod ops;
+pub mod plan;
+
+pub use error::Error;
+
+pub use model::Model;
+

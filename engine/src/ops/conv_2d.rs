@@ -1,0 +1,25 @@
+//! CONV_2D (not implemented yet).
+
+use super::{EvalCtx, PrepareCtx};
+use crate::error::Error;
+
+/// Prepared parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {}
+
+impl Params {
+    /// Multiply-accumulates per invoke.
+    pub fn macs(&self) -> u64 {
+        0
+    }
+}
+
+/// Validate and precompute.
+pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
+    Err(ctx.unsupported())
+}
+
+/// Compute.
+pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! Operators: one file per TFLite builtin, each with `prepare` (validate, precompute) and
+//! `eval` (compute only), dispatched by one exhaustive `match` on the builtin code.
+//!
+//! `prepare` sees the operator's tensors through [`PrepareCtx`] and returns a small `Copy`
+//! `Params` struct; anything per-channel goes into persistent `i32` words it allocates through
+//! the context (the interpreter keeps those words in the arena). `eval` receives only raw byte
+//! slices (inputs, outputs) and the words: shapes it needs were copied into `Params`.
+
+pub mod common;
+
+pub mod add;
+pub mod assign_variable;
+pub mod average_pool_2d;
+pub mod concatenation;
+pub mod conv_2d;
+pub mod depthwise_conv_2d;
+pub mod dequantize;
+pub mod fully_connected;
+pub mod logistic;
+pub mod max_pool_2d;
+pub mod mean;
+pub mod mul;
+pub mod pad;
+pub mod quantize;
+pub mod read_variable;
+pub mod relu;
+pub mod relu6;
+pub mod softmax;
+pub mod split;
+pub mod split_v;
+pub mod strided_slice;
+pub mod sub;
+pub mod tanh;
+
+use crate::error::Error;
+use crate::model::{BuiltinOp, Options, Tensor};
+
+/// The most inputs an operator may have (CONCATENATION is the widest in practice).
+pub const MAX_INPUTS: usize = 16;
+/// The most outputs an operator may have (SPLIT / SPLIT_V).
+pub const MAX_OUTPUTS: usize = 16;
+
+/// A range of persistent words allocated at prepare time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    /// First word.
+    pub start: u32,
+    /// Number of words.
+    pub len: u32,
+}
+
+/// Persistent `i32` words being handed out during prepare.
+///
+/// In *measure* mode (planning without an arena) `buf` is `None`: allocations are counted and
+/// writes are dropped, so the same `prepare` code sizes and fills the arena.
+pub struct WordAlloc<'w> {
+    buf: Option<&'w mut [i32]>,
+    used: usize,
+}
+
+impl<'w> WordAlloc<'w> {
+    /// Count words only.
+    pub fn measure() -> Self {
+        WordAlloc { buf: None, used: 0 }
+    }
+    /// Hand out words from `buf`.
+    pub fn new(buf: &'w mut [i32]) -> Self {
+        WordAlloc { buf: Some(buf), used: 0 }
+    }
+    /// Words handed out so far.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+    fn alloc(&mut self, n: usize) -> Result<(Span, WordsMut<'_>), Error> {
+        let start = self.used;
+        let end = start.checked_add(n).ok_or(Error::LimitExceeded { what: "persistent words", limit: u32::MAX })?;
+        let span = Span { start: start as u32, len: n as u32 };
+        self.used = end;
+        let words = match self.buf.as_deref_mut() {
+            None => None,
+            Some(b) => {
+                let avail = b.len();
+                Some(b.get_mut(start..end).ok_or(Error::ArenaTooSmall {
+                    needed: (end * 4) as u32,
+                    available: (avail * 4) as u32,
+                })?)
+            }
+        };
+        Ok((span, WordsMut(words)))
+    }
+}
+
+/// Words just allocated; writes are dropped in measure mode.
+pub struct WordsMut<'a>(Option<&'a mut [i32]>);
+impl WordsMut<'_> {
+    /// Store `v` at word `i` of the allocation (ignored if out of range or measuring).
+    #[inline]
+    pub fn set(&mut self, i: usize, v: i32) {
+        if let Some(w) = self.0.as_deref_mut().and_then(|b| b.get_mut(i)) {
+            *w = v;
+        }
+    }
+}
+
+/// What an operator's `prepare` can see.
+pub struct PrepareCtx<'p, 'm, 'w> {
+    /// The builtin operator.
+    pub op: BuiltinOp,
+    /// Its version.
+    pub version: i32,
+    /// Its builtin options table.
+    pub options: Options<'m>,
+    /// Inputs as (tensor index, tensor); `None` for an absent optional input (-1).
+    pub inputs: &'p [Option<(i32, Tensor<'m>)>],
+    /// Outputs as (tensor index, tensor).
+    pub outputs: &'p [(i32, Tensor<'m>)],
+    /// Persistent words for per-channel data.
+    pub words: &'p mut WordAlloc<'w>,
+}
+
+impl<'m> PrepareCtx<'_, 'm, '_> {
+    /// Input `i`, which must be present.
+    pub fn input(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        match self.inputs.get(i) {
+            Some(Some((_, t))) => Ok(*t),
+            _ => Err(Error::InvalidGraph { what: "missing operator input", index: i as i32 }),
+        }
+    }
+    /// Input `i` if present (optional inputs such as a bias).
+    pub fn optional_input(&self, i: usize) -> Option<Tensor<'m>> {
+        self.inputs.get(i).copied().flatten().map(|(_, t)| t)
+    }
+    /// The model's tensor index of input `i` (-1 if absent), for error messages.
+    pub fn input_index(&self, i: usize) -> i32 {
+        self.inputs.get(i).copied().flatten().map_or(-1, |(k, _)| k)
+    }
+    /// Output `i`.
+    pub fn output(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        self.outputs.get(i).map(|(_, t)| *t).ok_or(Error::InvalidGraph { what: "missing operator output", index: i as i32 })
+    }
+    /// The model's tensor index of output `i`.
+    pub fn output_index(&self, i: usize) -> i32 {
+        self.outputs.get(i).map_or(-1, |(k, _)| *k)
+    }
+    /// Allocate `n` persistent words.
+    pub fn alloc_words(&mut self, n: usize) -> Result<(Span, WordsMut<'_>), Error> {
+        self.words.alloc(n)
+    }
+    /// `UnsupportedType` naming input `i`.
+    pub fn bad_input_type(&self, i: usize) -> Error {
+        let dtype = self.inputs.get(i).copied().flatten().map_or(0, |(_, t)| t.dtype.code());
+        Error::UnsupportedType { op: self.op, tensor: self.input_index(i), dtype }
+    }
+    /// `UnsupportedType` naming output `i`.
+    pub fn bad_output_type(&self, i: usize) -> Error {
+        let dtype = self.outputs.get(i).map_or(0, |(_, t)| t.dtype.code());
+        Error::UnsupportedType { op: self.op, tensor: self.output_index(i), dtype }
+    }
+    /// `ShapeMismatch` naming model tensor `tensor`.
+    pub fn shape_mismatch(&self, tensor: i32) -> Error {
+        Error::ShapeMismatch { op: self.op, tensor }
+    }
+    /// `UnsupportedQuantization` naming model tensor `tensor`.
+    pub fn bad_quant(&self, tensor: i32) -> Error {
+        Error::UnsupportedQuantization { op: self.op, tensor }
+    }
+    /// `UnsupportedOption`.
+    pub fn bad_option(&self, what: &'static str) -> Error {
+        Error::UnsupportedOption { op: self.op, what }
+    }
+    /// `UnsupportedOp` for this operator and version.
+    pub fn unsupported(&self) -> Error {
+        Error::UnsupportedOp { op: self.op, version: self.version }
+    }
+}
+
+/// What an operator's `eval` gets: data only.
+///
+/// `inputs[i]` is the bytes of input `i` (empty for an absent optional input); `outputs[i]` the
+/// bytes of output `i`. The interpreter guarantees their lengths equal the tensors' byte sizes
+/// validated at prepare time, and that no output overlaps any input or other output.
+pub struct EvalCtx<'a, 'b> {
+    /// Input tensor bytes, by operator input position.
+    pub inputs: &'a [&'b [u8]],
+    /// Output tensor bytes, by operator output position.
+    pub outputs: &'a mut [&'b mut [u8]],
+    /// All persistent words; index with a [`Span`] from prepare.
+    pub words: &'b [i32],
+    /// The resource-variable state buffer (only READ/ASSIGN_VARIABLE use it).
+    pub state: &'a mut [u8],
+}
+
+impl<'b> EvalCtx<'_, 'b> {
+    /// The words of `span` (empty if out of range, which prepare makes impossible).
+    #[inline]
+    pub fn words(&self, span: Span) -> &'b [i32] {
+        let s = span.start as usize;
+        self.words.get(s..s + span.len as usize).unwrap_or(&[])
+    }
+    /// Input `i`'s bytes.
+    #[inline]
+    pub fn input(&self, i: usize) -> &'b [u8] {
+        self.inputs.get(i).copied().unwrap_or(&[])
+    }
+}
+
+/// Prepared state of one operator: which kernel and its parameters.
+#[allow(missing_docs)] // one variant per builtin, named after it
+#[derive(Clone, Copy, Debug)]
+pub enum Kernel {
+    /// RESHAPE, SQUEEZE, EXPAND_DIMS: the output aliases the input; nothing to compute.
+    Alias,
+    /// VAR_HANDLE: resolved statically at prepare time; nothing to compute.
+    VarHandle,
+    /// CALL_ONCE: the interpreter runs subgraph `subgraph` on the first invoke only.
+    CallOnce {
+        /// The init subgraph.
+        subgraph: u32,
+    },
+    Add(add::Params),
+    AssignVariable(assign_variable::Params),
+    AveragePool2D(average_pool_2d::Params),
+    Concatenation(concatenation::Params),
+    Conv2D(conv_2d::Params),
+    DepthwiseConv2D(depthwise_conv_2d::Params),
+    Dequantize(dequantize::Params),
+    FullyConnected(fully_connected::Params),
+    Logistic(logistic::Params),
+    MaxPool2D(max_pool_2d::Params),
+    Mean(mean::Params),
+    Mul(mul::Params),
+    Pad(pad::Params),
+    Quantize(quantize::Params),
+    ReadVariable(read_variable::Params),
+    Relu(relu::Params),
+    Relu6(relu6::Params),
+    Softmax(softmax::Params),
+    Split(split::Params),
+    SplitV(split_v::Params),
+    StridedSlice(strided_slice::Params),
+    Sub(sub::Params),
+    Tanh(tanh::Params),
+}
+
+/// Prepare the kernel for one operator (everything except the ops the interpreter resolves
+/// structurally: RESHAPE/SQUEEZE/EXPAND_DIMS, VAR_HANDLE, CALL_ONCE).
+pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Kernel, Error> {
+    use BuiltinOp as B;
+    Ok(match ctx.op {
+        B::ADD => Kernel::Add(add::prepare(ctx)?),
+        B::ASSIGN_VARIABLE => Kernel::AssignVariable(assign_variable::prepare(ctx)?),
+        B::AVERAGE_POOL_2D => Kernel::AveragePool2D(average_pool_2d::prepare(ctx)?),
+        B::CONCATENATION => Kernel::Concatenation(concatenation::prepare(ctx)?),
+        B::CONV_2D => Kernel::Conv2D(conv_2d::prepare(ctx)?),
+        B::DEPTHWISE_CONV_2D => Kernel::DepthwiseConv2D(depthwise_conv_2d::prepare(ctx)?),
+        B::DEQUANTIZE => Kernel::Dequantize(dequantize::prepare(ctx)?),
+        B::FULLY_CONNECTED => Kernel::FullyConnected(fully_connected::prepare(ctx)?),
+        B::LOGISTIC => Kernel::Logistic(logistic::prepare(ctx)?),
+        B::MAX_POOL_2D => Kernel::MaxPool2D(max_pool_2d::prepare(ctx)?),
+        B::MEAN => Kernel::Mean(mean::prepare(ctx)?),
+        B::MUL => Kernel::Mul(mul::prepare(ctx)?),
+        B::PAD | B::PADV2 => Kernel::Pad(pad::prepare(ctx)?),
+        B::QUANTIZE => Kernel::Quantize(quantize::prepare(ctx)?),
+        B::READ_VARIABLE => Kernel::ReadVariable(read_variable::prepare(ctx)?),
+        B::RELU => Kernel::Relu(relu::prepare(ctx)?),
+        B::RELU6 => Kernel::Relu6(relu6::prepare(ctx)?),
+        B::SOFTMAX => Kernel::Softmax(softmax::prepare(ctx)?),
+        B::SPLIT => Kernel::Split(split::prepare(ctx)?),
+        B::SPLIT_V => Kernel::SplitV(split_v::prepare(ctx)?),
+        B::STRIDED_SLICE => Kernel::StridedSlice(strided_slice::prepare(ctx)?),
+        B::SUB => Kernel::Sub(sub::prepare(ctx)?),
+        B::TANH => Kernel::Tanh(tanh::prepare(ctx)?),
+        _ => return Err(ctx.unsupported()),
+    })
+}
+
+/// Run one prepared kernel.
+pub fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    match kernel {
+        Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. } => Ok(()),
+        Kernel::Add(p) => add::eval(p, ctx),
+        Kernel::AssignVariable(p) => assign_variable::eval(p, ctx),
+        Kernel::AveragePool2D(p) => average_pool_2d::eval(p, ctx),
+        Kernel::Concatenation(p) => concatenation::eval(p, ctx),
+        Kernel::Conv2D(p) => conv_2d::eval(p, ctx),
+        Kernel::DepthwiseConv2D(p) => depthwise_conv_2d::eval(p, ctx),
+        Kernel::Dequantize(p) => dequantize::eval(p, ctx),
+        Kernel::FullyConnected(p) => fully_connected::eval(p, ctx),
+        Kernel::Logistic(p) => logistic::eval(p, ctx),
+        Kernel::MaxPool2D(p) => max_pool_2d::eval(p, ctx),
+        Kernel::Mean(p) => mean::eval(p, ctx),
+        Kernel::Mul(p) => mul::eval(p, ctx),
+        Kernel::Pad(p) => pad::eval(p, ctx),
+        Kernel::Quantize(p) => quantize::eval(p, ctx),
+        Kernel::ReadVariable(p) => read_variable::eval(p, ctx),
+        Kernel::Relu(p) => relu::eval(p, ctx),
+        Kernel::Relu6(p) => relu6::eval(p, ctx),
+        Kernel::Softmax(p) => softmax::eval(p, ctx),
+        Kernel::Split(p) => split::eval(p, ctx),
+        Kernel::SplitV(p) => split_v::eval(p, ctx),
+        Kernel::StridedSlice(p) => strided_slice::eval(p, ctx),
+        Kernel::Sub(p) => sub::eval(p, ctx),
+        Kernel::Tanh(p) => tanh::eval(p, ctx),
+    }
+}
+
+/// Multiply-accumulates one prepared kernel performs per invoke (for the report).
+pub fn macs(kernel: &Kernel) -> u64 {
+    match kernel {
+        Kernel::Conv2D(p) => p.macs(),
+        Kernel::DepthwiseConv2D(p) => p.macs(),
+        Kernel::FullyConnected(p) => p.macs(),
+        _ => 0,
+    }
+}

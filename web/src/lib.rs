@@ -1,0 +1,1 @@
+//! The Mote browser playground. Not built yet: see issue 5.
