@@ -12,7 +12,11 @@ use crate::model::BuiltinOp;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
     /// The file ends before a structure it declares (offset and length needed, bytes available).
-    Truncated { offset: u32, needed: u32, available: u32 },
+    Truncated {
+        offset: u32,
+        needed: u32,
+        available: u32,
+    },
     /// The FlatBuffer file identifier is not `TFL3`.
     BadIdentifier,
     /// The schema version is not 3.
@@ -20,13 +24,21 @@ pub enum Error {
     /// A FlatBuffer offset, vtable or vector points outside the file or is misaligned.
     Malformed { what: &'static str, offset: u32 },
     /// An index (tensor, buffer, operator code, subgraph) is out of range.
-    IndexOutOfRange { what: &'static str, index: i32, len: u32 },
+    IndexOutOfRange {
+        what: &'static str,
+        index: i32,
+        len: u32,
+    },
     /// The model uses an operator (or a version of one) this engine does not implement.
     UnsupportedOp { op: BuiltinOp, version: i32 },
     /// A custom (non-builtin) operator.
     UnsupportedCustomOp { op_index: u32 },
     /// A tensor type the operator does not support (e.g. float input to an int8 kernel).
-    UnsupportedType { op: BuiltinOp, tensor: i32, dtype: u8 },
+    UnsupportedType {
+        op: BuiltinOp,
+        tensor: i32,
+        dtype: u8,
+    },
     /// Quantization the operator does not support (hybrid, missing scale, per-channel where per-tensor is required, ...).
     UnsupportedQuantization { op: BuiltinOp, tensor: i32 },
     /// An operator option outside what the kernel supports (e.g. an unknown padding or activation).
@@ -40,7 +52,11 @@ pub enum Error {
     /// The model's resource variables need more state memory than the caller provided.
     StateTooSmall { needed: u32, available: u32 },
     /// An input/output buffer passed to the interpreter has the wrong length.
-    WrongBufferSize { tensor: i32, expected: u32, got: u32 },
+    WrongBufferSize {
+        tensor: i32,
+        expected: u32,
+        got: u32,
+    },
     /// The model is structurally valid but cannot be run (e.g. an operator reads a tensor nothing writes).
     InvalidGraph { what: &'static str, index: i32 },
     /// A fixed engine limit is exceeded (operator inputs, subgraph nesting, ...).

@@ -1,1 +1,945 @@
-//! Interpreter (in progress).
+//! The interpreter: prepares a model into a caller-provided arena, then invokes it.
+//!
+//! Arena layout (front to back), all decided in [`Interpreter::new`]:
+//! `[Loc; tensors]` placement table · `[Kernel; operators]` prepared kernels ·
+//! `[i32]` persistent words (per-channel multipliers, variable table) · tensor region (planned).
+//! Resource variables live in a second caller-provided buffer, the *state*, which persists
+//! across invokes until [`Interpreter::reset_state`].
+
+use core::mem::{align_of, size_of};
+
+use crate::error::Error;
+use crate::model::{BuiltinOp, DType, Model, Quant, Shape, Subgraph, Tensor};
+use crate::ops::{self, EvalCtx, Kernel, PrepareCtx, WordAlloc, MAX_INPUTS, MAX_OUTPUTS};
+use crate::plan::{self, Bases, Loc, MemoryReport, Place, TensorPlacement};
+
+/// Options for [`Interpreter::with_options`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InterpreterOptions {
+    /// Give every tensor its own bytes (no sharing), so all intermediate tensors can be read
+    /// after `invoke` (like TFLM's `kPreserveAllTensors`). For tests and debugging.
+    pub preserve_all_tensors: bool,
+}
+
+/// A model prepared in an arena, ready to invoke.
+pub struct Interpreter<'m, 'a> {
+    model: Model<'m>,
+    bases: Bases,
+    locs: &'a [Loc],
+    kernels: &'a [Kernel],
+    words: &'a [i32],
+    tensors: &'a mut [u8],
+    state: &'a mut [u8],
+    /// Bit `s` set once subgraph `s` has run as a CALL_ONCE init.
+    once_done: u32,
+    report: MemoryReport,
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// Prepare `model` in `arena`, with resource variables in `state`.
+    pub fn new(model: &Model<'m>, arena: &'a mut [u8], state: &'a mut [u8]) -> Result<Self, Error> {
+        Self::with_options(model, arena, state, InterpreterOptions::default())
+    }
+
+    /// [`Interpreter::new`] with options.
+    ///
+    /// Two passes over the timeline: the first records lifetimes and counts persistent words
+    /// without storing them, so the exact arena size is known before anything is committed;
+    /// the second prepares the kernels again and stores their words.
+    pub fn with_options(
+        model: &Model<'m>,
+        arena: &'a mut [u8],
+        state: &'a mut [u8],
+        options: InterpreterOptions,
+    ) -> Result<Self, Error> {
+        let model = *model;
+        let bases = Bases::new(&model)?;
+        let available = arena.len() as u32;
+        let arena_start = arena.as_ptr() as usize;
+
+        let state_needed = state_bytes(&model)?;
+        if state.len() < state_needed as usize {
+            return Err(Error::StateTooSmall {
+                needed: state_needed,
+                available: state.len() as u32,
+            });
+        }
+
+        let (locs, rest) = carve(arena, bases.tensors, Loc::default(), available)?;
+        let (kernels, rest) = carve(rest, bases.ops, Kernel::Alias, available)?;
+        let callee = |s: usize, k: usize| call_once_target(&model, s, k);
+
+        // Subgraph 0's inputs are alive from the start.
+        let sg0 = subgraph(&model, 0)?;
+        for t in sg0.inputs().iter() {
+            let tensor = sg0.tensor(t as usize).ok_or(Error::InvalidGraph {
+                what: "input tensor",
+                index: t,
+            })?;
+            let l = &mut locs[t as usize];
+            if tensor.data.is_some() || tensor.dtype == DType::Resource {
+                return Err(Error::InvalidGraph {
+                    what: "model input is a constant or resource",
+                    index: t,
+                });
+            }
+            l.len = tensor.bytes() as u32;
+            l.set(Place::Pending)?;
+            l.touch(0);
+        }
+
+        // Pass 1: lifetimes and word count.
+        let mut measure = WordAlloc::measure();
+        let steps = plan::walk(&model, callee, |st| {
+            let k = prepare_op(&model, &bases, st, Some(&mut *locs), &mut measure)?;
+            if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
+                *slot = k;
+            }
+            Ok(())
+        })?;
+        let words_used = measure.used();
+
+        // Subgraph 0's outputs are alive to the end.
+        let end = steps.saturating_sub(1);
+        for t in sg0.outputs().iter() {
+            let r = plan::root(locs, t as usize);
+            if matches!(locs[r].place(), Place::Pending) {
+                locs[r].touch(end);
+            }
+        }
+        if options.preserve_all_tensors {
+            for l in locs.iter_mut().filter(|l| l.place() == Place::Pending) {
+                l.first = 0;
+                l.last = end;
+            }
+        }
+        let tensor_bytes = plan::place(locs)?;
+
+        // Exact size: tables, words, then the tensor region (aligned).
+        let words_pad = rest.as_ptr().align_offset(align_of::<i32>());
+        let words_end = (rest.as_ptr() as usize - arena_start) + words_pad + words_used * 4;
+        let region_start = plan::align_up(words_end as u32)? as usize;
+        let needed = (region_start as u64 + tensor_bytes as u64).min(u32::MAX as u64) as u32;
+        if needed > available {
+            return Err(Error::ArenaTooSmall { needed, available });
+        }
+        let (words, rest) = carve(rest, words_used, 0i32, available)?;
+        let region_off = rest.as_ptr() as usize - arena_start;
+        let tensors = rest
+            .get_mut(region_start - region_off..region_start - region_off + tensor_bytes as usize)
+            .ok_or(Error::ArenaTooSmall { needed, available })?;
+
+        // Pass 2: the same kernels, now with their words stored.
+        let mut alloc = WordAlloc::new(words);
+        plan::walk(&model, callee, |st| {
+            let k = prepare_op(&model, &bases, st, None, &mut alloc)?;
+            if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
+                *slot = k;
+            }
+            Ok(())
+        })?;
+        drop(alloc);
+        let kernels: &'a [Kernel] = kernels;
+        let locs: &'a [Loc] = locs;
+        let words: &'a [i32] = &*words;
+
+        check_disjoint(&model, &bases, locs, kernels)?;
+
+        let report = MemoryReport {
+            arena_bytes: needed,
+            persistent_bytes: region_start as u32,
+            kernel_bytes: (bases.ops * size_of::<Kernel>()) as u32,
+            tensor_table_bytes: (bases.tensors * size_of::<Loc>()) as u32,
+            word_bytes: (words_used * 4) as u32,
+            tensor_bytes,
+            scratch_bytes: 0,
+            state_bytes: state_needed,
+            weights_bytes: model.weights_bytes() as u32,
+            steps: steps as u32,
+        };
+        let mut interp = Interpreter {
+            model,
+            bases,
+            locs,
+            kernels,
+            words,
+            tensors,
+            state,
+            once_done: 0,
+            report,
+        };
+        interp.reset_state();
+        Ok(interp)
+    }
+
+    /// Every byte this model uses, by purpose.
+    pub fn memory(&self) -> MemoryReport {
+        self.report
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model<'m> {
+        &self.model
+    }
+
+    /// Number of inputs of subgraph 0.
+    pub fn input_count(&self) -> usize {
+        self.model.subgraph(0).map_or(0, |s| s.inputs().len())
+    }
+    /// Number of outputs of subgraph 0.
+    pub fn output_count(&self) -> usize {
+        self.model.subgraph(0).map_or(0, |s| s.outputs().len())
+    }
+    /// Description of input `i`.
+    pub fn input_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
+            what: "input",
+            index: i as i32,
+            len: sg.inputs().len() as u32,
+        })?;
+        sg.tensor(t as usize).ok_or(Error::InvalidGraph {
+            what: "input tensor",
+            index: t,
+        })
+    }
+    /// Description of output `i`.
+    pub fn output_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
+            what: "output",
+            index: i as i32,
+            len: sg.outputs().len() as u32,
+        })?;
+        sg.tensor(t as usize).ok_or(Error::InvalidGraph {
+            what: "output tensor",
+            index: t,
+        })
+    }
+
+    /// The bytes of input `i`, to fill before [`Interpreter::invoke`].
+    pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
+            what: "input",
+            index: i as i32,
+            len: sg.inputs().len() as u32,
+        })?;
+        match self.locs.get(t as usize).map(|l| (l.place(), l.len)) {
+            Some((Place::Arena(o), n)) => self
+                .tensors
+                .get_mut(o as usize..o as usize + n as usize)
+                .ok_or(Error::InvalidGraph {
+                    what: "input outside arena",
+                    index: t,
+                }),
+            _ => Err(Error::InvalidGraph {
+                what: "input is not an arena tensor",
+                index: t,
+            }),
+        }
+    }
+
+    /// The bytes of output `i` after [`Interpreter::invoke`].
+    pub fn output(&self, i: usize) -> Result<&[u8], Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
+            what: "output",
+            index: i as i32,
+            len: sg.outputs().len() as u32,
+        })?;
+        self.tensor_data(0, t as usize).ok_or(Error::InvalidGraph {
+            what: "output has no data",
+            index: t,
+        })
+    }
+
+    /// The current bytes of any tensor (intermediate ones are only meaningful with
+    /// `preserve_all_tensors`, since the planner shares their memory otherwise).
+    pub fn tensor_data(&self, subgraph: usize, tensor: usize) -> Option<&[u8]> {
+        let base = *self.bases.tensor.get(subgraph)? as usize;
+        if subgraph >= self.bases.count {
+            return None;
+        }
+        let g = plan::root(self.locs, base + tensor);
+        let l = self.locs.get(g)?;
+        let (o, n) = match l.place() {
+            Place::Arena(o) => (o as usize, l.len as usize),
+            Place::Const(o) => {
+                return self
+                    .model
+                    .bytes()
+                    .get(o as usize..o as usize + l.len as usize)
+            }
+            _ => return None,
+        };
+        self.tensors.get(o..o + n)
+    }
+
+    /// Where tensor `tensor` of `subgraph` lives and when (for reports and the visualizer).
+    pub fn placement(&self, subgraph: usize, tensor: usize) -> Option<TensorPlacement> {
+        if subgraph >= self.bases.count {
+            return None;
+        }
+        let g = self.bases.tensor[subgraph] as usize + tensor;
+        let own = self.locs.get(g)?;
+        let root = self.locs.get(plan::root(self.locs, g))?;
+        let (first, last) = if own.first == u16::MAX {
+            (None, None)
+        } else {
+            (Some(own.first), Some(own.last))
+        };
+        let alias = matches!(own.place(), Place::Alias(_));
+        Some(TensorPlacement {
+            subgraph,
+            tensor,
+            place: root.place(),
+            alias,
+            bytes: own.len,
+            first_step: first,
+            last_step: last,
+        })
+    }
+
+    /// The prepared kernel of operator `op` of `subgraph`.
+    pub fn kernel(&self, subgraph: usize, op: usize) -> Option<&Kernel> {
+        if subgraph >= self.bases.count {
+            return None;
+        }
+        self.kernels.get(self.bases.op[subgraph] as usize + op)
+    }
+
+    /// Visit the execution timeline (CALL_ONCE subgraphs expanded), as planned.
+    pub fn timeline(
+        &self,
+        visit: impl FnMut(plan::Step) -> Result<(), Error>,
+    ) -> Result<u16, Error> {
+        let model = self.model;
+        plan::walk(&model, |s, k| call_once_target(&model, s, k), visit)
+    }
+
+    /// Return resource variables to their initial values and let CALL_ONCE run again.
+    pub fn reset_state(&mut self) {
+        for k in self.kernels {
+            if let Kernel::AssignVariable(p) = k {
+                if let Some(s) = self
+                    .state
+                    .get_mut(p.offset as usize..(p.offset + p.len) as usize)
+                {
+                    s.fill(p.default);
+                }
+            }
+        }
+        self.once_done = 0;
+    }
+
+    /// Run the model once: inputs must have been written with [`Interpreter::input_mut`].
+    pub fn invoke(&mut self) -> Result<(), Error> {
+        self.run_subgraph(0, 0)
+    }
+
+    fn run_subgraph(&mut self, s: usize, depth: usize) -> Result<(), Error> {
+        let sg = subgraph(&self.model, s)?;
+        let op_base = self.bases.op[s] as usize;
+        let t_base = self.bases.tensor[s] as usize;
+        for k in 0..sg.operator_count() {
+            let kernel = *self.kernels.get(op_base + k).ok_or(Error::InvalidGraph {
+                what: "operator",
+                index: k as i32,
+            })?;
+            match kernel {
+                Kernel::Alias | Kernel::VarHandle => continue,
+                Kernel::CallOnce { subgraph } => {
+                    let bit = 1u32 << (subgraph & 31);
+                    if self.once_done & bit == 0 {
+                        if depth + 1 >= plan::MAX_CALL_DEPTH {
+                            return Err(Error::LimitExceeded {
+                                what: "nested CALL_ONCE levels",
+                                limit: plan::MAX_CALL_DEPTH as u32,
+                            });
+                        }
+                        self.run_subgraph(subgraph as usize, depth + 1)?;
+                        self.once_done |= bit;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let op = sg.operator(k).ok_or(Error::InvalidGraph {
+                what: "operator",
+                index: k as i32,
+            })?;
+            let model_bytes = self.model.bytes();
+            let base = self.tensors.as_mut_ptr();
+            let region_len = self.tensors.len();
+            let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
+            let mut outs: [&mut [u8]; MAX_OUTPUTS] = core::array::from_fn(|_| &mut [][..]);
+            let n_in = op.inputs.len().min(MAX_INPUTS);
+            for (slot, t) in ins.iter_mut().zip(op.inputs.iter()) {
+                if t < 0 {
+                    continue;
+                }
+                let l = self.locs[plan::root(self.locs, t_base + t as usize)];
+                *slot = match l.place() {
+                    Place::Const(o) => model_bytes
+                        .get(o as usize..(o + l.len) as usize)
+                        .unwrap_or(&[]),
+                    Place::Arena(o) if (o as usize + l.len as usize) <= region_len => {
+                        // SAFETY: the range is inside `self.tensors` (checked just above), and
+                        // `check_disjoint` proved at prepare time that no output of this operator
+                        // overlaps it, so no `&mut` created below aliases these bytes.
+                        unsafe { core::slice::from_raw_parts(base.add(o as usize), l.len as usize) }
+                    }
+                    _ => &[],
+                };
+            }
+            let n_out = op.outputs.len().min(MAX_OUTPUTS);
+            for (slot, t) in outs.iter_mut().zip(op.outputs.iter()) {
+                let l = self.locs[t_base + t as usize];
+                if let Place::Arena(o) = l.place() {
+                    if (o as usize + l.len as usize) <= region_len {
+                        // SAFETY: in bounds (checked); `check_disjoint` proved this range overlaps
+                        // neither any input nor any other output of this operator.
+                        *slot = unsafe {
+                            core::slice::from_raw_parts_mut(base.add(o as usize), l.len as usize)
+                        };
+                    }
+                }
+            }
+            let mut ctx = EvalCtx {
+                inputs: &ins[..n_in],
+                outputs: &mut outs[..n_out],
+                words: self.words,
+                state: self.state,
+            };
+            ops::eval(&kernel, &mut ctx)?;
+        }
+        Ok(())
+    }
+}
+
+/// Carve `n` values of `T` (initialised to `init`) from the front of `mem`, aligned for `T`.
+fn carve<T: Copy>(
+    mem: &mut [u8],
+    n: usize,
+    init: T,
+    available: u32,
+) -> Result<(&mut [T], &mut [u8]), Error> {
+    let pad = mem.as_ptr().align_offset(align_of::<T>());
+    let bytes = n
+        .checked_mul(size_of::<T>())
+        .and_then(|b| b.checked_add(pad))
+        .ok_or(Error::LimitExceeded {
+            what: "arena bytes",
+            limit: u32::MAX,
+        })?;
+    if pad == usize::MAX || bytes > mem.len() {
+        // Report what the persistent tables alone need; the full figure needs a plan, which
+        // needs these tables first.
+        let used = available as usize - mem.len();
+        return Err(Error::ArenaTooSmall {
+            needed: (used + bytes) as u32,
+            available,
+        });
+    }
+    let (head, tail) = mem.split_at_mut(bytes);
+    let head = &mut head[pad..];
+    let ptr = head.as_mut_ptr() as *mut T;
+    for i in 0..n {
+        // SAFETY: `ptr` is aligned for T (align_offset above), and element i lies inside `head`
+        // (n * size_of::<T>() bytes); writing a Copy value needs no drop of the old bytes.
+        unsafe { ptr.add(i).write(init) };
+    }
+    // SAFETY: all n elements were initialised just above; `head` is exclusively borrowed for the
+    // returned lifetime and not used otherwise.
+    let slice = unsafe { core::slice::from_raw_parts_mut(ptr, n) };
+    Ok((slice, tail))
+}
+
+fn subgraph<'m>(model: &Model<'m>, s: usize) -> Result<Subgraph<'m>, Error> {
+    model.subgraph(s).ok_or(Error::IndexOutOfRange {
+        what: "subgraph",
+        index: s as i32,
+        len: model.subgraph_count() as u32,
+    })
+}
+
+fn opcode_of(model: &Model<'_>, sg: &Subgraph<'_>, k: usize) -> Result<(BuiltinOp, i32), Error> {
+    let op = sg.operator(k).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: k as i32,
+    })?;
+    let code = model
+        .opcode(op.opcode_index as usize)
+        .ok_or(Error::InvalidGraph {
+            what: "operator code",
+            index: op.opcode_index as i32,
+        })?;
+    if code.builtin == BuiltinOp::CUSTOM {
+        return Err(Error::UnsupportedCustomOp {
+            op_index: op.opcode_index,
+        });
+    }
+    Ok((code.builtin, code.version))
+}
+
+/// The subgraph a CALL_ONCE operator initialises, or `None` for any other operator.
+fn call_once_target(model: &Model<'_>, s: usize, k: usize) -> Result<Option<usize>, Error> {
+    let sg = subgraph(model, s)?;
+    let (op, _) = opcode_of(model, &sg, k)?;
+    if op != BuiltinOp::CALL_ONCE {
+        return Ok(None);
+    }
+    let o = sg.operator(k).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: k as i32,
+    })?;
+    // CallOnceOptions { init_subgraph_index: int } — slot 0.
+    let target = o.options.i32(0, 0)?;
+    usize::try_from(target)
+        .ok()
+        .filter(|&t| t < model.subgraph_count())
+        .map(Some)
+        .ok_or(Error::IndexOutOfRange {
+            what: "CALL_ONCE subgraph",
+            index: target,
+            len: model.subgraph_count() as u32,
+        })
+}
+
+/// VAR_HANDLE's (container, shared_name): VarHandleOptions slots 0 and 1.
+fn var_name<'m>(sg: &Subgraph<'m>, k: usize) -> Result<(&'m str, &'m str), Error> {
+    let o = sg.operator(k).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: k as i32,
+    })?;
+    Ok((o.options.string(0)?, o.options.string(1)?))
+}
+
+/// The `n`-th VAR_HANDLE in prepare order (subgraph by subgraph), as (container, name).
+fn nth_var_handle<'m>(model: &Model<'m>, n: usize) -> Result<Option<(&'m str, &'m str)>, Error> {
+    let mut i = 0;
+    for s in 0..model.subgraph_count() {
+        let sg = subgraph(model, s)?;
+        for k in 0..sg.operator_count() {
+            if opcode_of(model, &sg, k)?.0 == BuiltinOp::VAR_HANDLE {
+                if i == n {
+                    return var_name(&sg, k).map(Some);
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// TFLM `FindId`: same shared name, and same container unless either is absent.
+fn same_variable(a: (&str, &str), b: (&str, &str)) -> bool {
+    a.1 == b.1 && (a.0.is_empty() || b.0.is_empty() || a.0 == b.0)
+}
+
+/// A variable's id: how many distinct variables were first named before it, in prepare order
+/// (TFLM `CreateIdIfNoneFound` numbers them the same way).
+fn variable_id(model: &Model<'_>, var: (&str, &str)) -> Result<usize, Error> {
+    let mut id = 0;
+    let mut n = 0;
+    while let Some(h) = nth_var_handle(model, n)? {
+        if same_variable(h, var) {
+            return Ok(id);
+        }
+        let mut first = true;
+        for m in 0..n {
+            if nth_var_handle(model, m)?.is_some_and(|e| same_variable(e, h)) {
+                first = false;
+                break;
+            }
+        }
+        id += first as usize;
+        n += 1;
+    }
+    Err(Error::InvalidGraph {
+        what: "unknown resource variable",
+        index: -1,
+    })
+}
+
+/// The variable a resource tensor of `sg` refers to: the VAR_HANDLE there that writes it.
+fn resource_of(model: &Model<'_>, sg: &Subgraph<'_>, tensor: i32) -> Result<usize, Error> {
+    for k in 0..sg.operator_count() {
+        if opcode_of(model, sg, k)?.0 != BuiltinOp::VAR_HANDLE {
+            continue;
+        }
+        let o = sg.operator(k).ok_or(Error::InvalidGraph {
+            what: "operator",
+            index: k as i32,
+        })?;
+        if o.outputs.get(0) == Some(tensor) {
+            return variable_id(model, var_name(sg, k)?);
+        }
+    }
+    Err(Error::InvalidGraph {
+        what: "resource tensor not produced by VAR_HANDLE",
+        index: tensor,
+    })
+}
+
+/// Visit every ASSIGN_VARIABLE in prepare order as (variable id, value tensor).
+fn for_each_assign<'m>(
+    model: &Model<'m>,
+    mut f: impl FnMut(usize, i32, Tensor<'m>) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    for s in 0..model.subgraph_count() {
+        let sg = subgraph(model, s)?;
+        for k in 0..sg.operator_count() {
+            if opcode_of(model, &sg, k)?.0 != BuiltinOp::ASSIGN_VARIABLE {
+                continue;
+            }
+            let o = sg.operator(k).ok_or(Error::InvalidGraph {
+                what: "operator",
+                index: k as i32,
+            })?;
+            let (r, v) = (o.inputs.get(0).unwrap_or(-1), o.inputs.get(1).unwrap_or(-1));
+            let id = resource_of(model, &sg, r)?;
+            let value =
+                usize::try_from(v)
+                    .ok()
+                    .and_then(|v| sg.tensor(v))
+                    .ok_or(Error::InvalidGraph {
+                        what: "ASSIGN_VARIABLE value",
+                        index: v,
+                    })?;
+            if !f(id, v, value)? {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Variable `id`'s place in the state buffer as (offset, bytes, reset byte). TFLM allocates a
+/// variable at the first ASSIGN_VARIABLE prepared for it, sized by and memset to the zero point
+/// (as int8) of that value tensor; variables are laid out in that order, unpadded.
+fn variable_slot(model: &Model<'_>, id: usize) -> Result<Option<(u32, u32, u8)>, Error> {
+    let mut offset: u32 = 0;
+    let mut seen: u64 = 0; // ids already allocated (variables beyond 64 are refused)
+    let mut found = None;
+    for_each_assign(model, |vid, _, value| {
+        if vid >= 64 {
+            return Err(Error::LimitExceeded {
+                what: "resource variables",
+                limit: 64,
+            });
+        }
+        if seen & (1 << vid) != 0 {
+            return Ok(true);
+        }
+        seen |= 1 << vid;
+        let bytes = value.bytes() as u32;
+        if vid == id {
+            found = Some((offset, bytes, value.quant.zero_point() as i8 as u8));
+            return Ok(false);
+        }
+        offset = offset.checked_add(bytes).ok_or(Error::LimitExceeded {
+            what: "state bytes",
+            limit: u32::MAX,
+        })?;
+        Ok(true)
+    })?;
+    Ok(found)
+}
+
+/// Bytes of state all variables need.
+fn state_bytes(model: &Model<'_>) -> Result<u32, Error> {
+    let mut total: u32 = 0;
+    let mut seen: u64 = 0;
+    for_each_assign(model, |vid, _, value| {
+        if vid >= 64 {
+            return Err(Error::LimitExceeded {
+                what: "resource variables",
+                limit: 64,
+            });
+        }
+        if seen & (1 << vid) == 0 {
+            seen |= 1 << vid;
+            total = total
+                .checked_add(value.bytes() as u32)
+                .ok_or(Error::LimitExceeded {
+                    what: "state bytes",
+                    limit: u32::MAX,
+                })?;
+        }
+        Ok(true)
+    })?;
+    Ok(total)
+}
+
+/// Prepare one operator. With `locs` (the first pass), also record where its tensors live and
+/// that they are alive at `st.step`.
+fn prepare_op<'m>(
+    model: &Model<'m>,
+    bases: &Bases,
+    st: plan::Step,
+    mut locs: Option<&mut [Loc]>,
+    words: &mut WordAlloc<'_>,
+) -> Result<Kernel, Error> {
+    let sg = subgraph(model, st.subgraph)?;
+    let (op_code, version) = opcode_of(model, &sg, st.op)?;
+    let op = sg.operator(st.op).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: st.op as i32,
+    })?;
+    let t_base = bases.tensor[st.subgraph] as usize;
+    if op.inputs.len() > MAX_INPUTS {
+        return Err(Error::LimitExceeded {
+            what: "operator inputs",
+            limit: MAX_INPUTS as u32,
+        });
+    }
+    if op.outputs.len() > MAX_OUTPUTS {
+        return Err(Error::LimitExceeded {
+            what: "operator outputs",
+            limit: MAX_OUTPUTS as u32,
+        });
+    }
+    let tensor = |t: i32| {
+        sg.tensor(t as usize).ok_or(Error::InvalidGraph {
+            what: "tensor",
+            index: t,
+        })
+    };
+    let mut inputs: [Option<(i32, Tensor<'m>)>; MAX_INPUTS] = [None; MAX_INPUTS];
+    for (slot, t) in inputs.iter_mut().zip(op.inputs.iter()) {
+        if t >= 0 {
+            *slot = Some((t, tensor(t)?));
+        }
+    }
+    let none = Tensor {
+        name: "",
+        dtype: DType::Other(255),
+        shape: Shape::default(),
+        quant: Quant::default(),
+        data: None,
+        buffer: 0,
+        is_variable: false,
+    };
+    let mut outputs: [(i32, Tensor<'m>); MAX_OUTPUTS] = [(-1, none); MAX_OUTPUTS];
+    for (slot, t) in outputs.iter_mut().zip(op.outputs.iter()) {
+        *slot = (t, tensor(t)?);
+    }
+    let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
+
+    // Inputs: constants are placed in the model; anything else must already be written (or be
+    // a model input), and stays alive through this step.
+    if let Some(locs) = locs.as_deref_mut() {
+        for &(t, tensor) in inputs[..n_in].iter().flatten() {
+            let g = t_base + t as usize;
+            if let Some(data) = tensor.data {
+                let off = data.as_ptr() as usize - model.bytes().as_ptr() as usize;
+                locs[g].len = data.len() as u32;
+                locs[g].set(Place::Const(off as u32))?;
+                continue;
+            }
+            if tensor.dtype == DType::Resource {
+                continue;
+            }
+            let r = plan::root(locs, g);
+            match locs[r].place() {
+                Place::Pending => locs[r].touch(st.step),
+                Place::Const(_) => {}
+                _ => {
+                    return Err(Error::InvalidGraph {
+                        what: "tensor read before any operator writes it",
+                        index: t,
+                    })
+                }
+            }
+            if r != g {
+                locs[g].touch(st.step);
+            }
+        }
+    }
+
+    let kernel = match op_code {
+        BuiltinOp::RESHAPE | BuiltinOp::SQUEEZE | BuiltinOp::EXPAND_DIMS => {
+            let (src_t, src) = inputs[0].ok_or(Error::InvalidGraph {
+                what: "RESHAPE without input",
+                index: st.op as i32,
+            })?;
+            let (dst_t, dst) = outputs[0];
+            if n_out != 1 || src.bytes() != dst.bytes() || src.dtype != dst.dtype {
+                return Err(Error::ShapeMismatch {
+                    op: op_code,
+                    tensor: dst_t,
+                });
+            }
+            if let Some(locs) = locs {
+                let g_dst = t_base + dst_t as usize;
+                if locs[g_dst].place() != Place::Unused {
+                    return Err(Error::InvalidGraph {
+                        what: "tensor written twice",
+                        index: dst_t,
+                    });
+                }
+                let root = plan::root(locs, t_base + src_t as usize);
+                locs[g_dst].len = dst.bytes() as u32;
+                locs[g_dst].set(Place::Alias(root as u32))?;
+                locs[g_dst].touch(st.step);
+            }
+            return Ok(Kernel::Alias);
+        }
+        BuiltinOp::CALL_ONCE => {
+            let target = call_once_target(model, st.subgraph, st.op)?.unwrap_or(0);
+            Kernel::CallOnce {
+                subgraph: target as u32,
+            }
+        }
+        BuiltinOp::VAR_HANDLE => {
+            let id = variable_id(model, var_name(&sg, st.op)?)?;
+            if let Some(locs) = locs {
+                locs[t_base + outputs[0].0 as usize].set(Place::Resource(id as u32))?;
+            }
+            return Ok(Kernel::VarHandle);
+        }
+        BuiltinOp::READ_VARIABLE | BuiltinOp::ASSIGN_VARIABLE => {
+            let (r, _) = inputs[0].ok_or(Error::InvalidGraph {
+                what: "variable op without resource",
+                index: st.op as i32,
+            })?;
+            let id = resource_of(model, &sg, r)?;
+            let (offset, len, default) = variable_slot(model, id)?.ok_or(Error::InvalidGraph {
+                what: "variable read but never assigned",
+                index: r,
+            })?;
+            if op_code == BuiltinOp::READ_VARIABLE {
+                if n_out != 1 || outputs[0].1.bytes() as u32 != len {
+                    return Err(Error::ShapeMismatch {
+                        op: op_code,
+                        tensor: outputs[0].0,
+                    });
+                }
+                Kernel::ReadVariable(ops::read_variable::Params { offset, len })
+            } else {
+                let (v, value) = inputs
+                    .get(1)
+                    .copied()
+                    .flatten()
+                    .ok_or(Error::InvalidGraph {
+                        what: "ASSIGN_VARIABLE value",
+                        index: st.op as i32,
+                    })?;
+                if value.bytes() as u32 != len {
+                    return Err(Error::ShapeMismatch {
+                        op: op_code,
+                        tensor: v,
+                    });
+                }
+                Kernel::AssignVariable(ops::assign_variable::Params {
+                    offset,
+                    len,
+                    default,
+                })
+            }
+        }
+        _ => {
+            let mut ctx = PrepareCtx {
+                op: op_code,
+                version,
+                options: op.options,
+                inputs: &inputs[..n_in],
+                outputs: &outputs[..n_out],
+                words,
+            };
+            ops::prepare(&mut ctx)?
+        }
+    };
+
+    // Outputs are written at this step (ASSIGN_VARIABLE has none).
+    if let Some(locs) = locs {
+        for &(t, tensor) in outputs[..n_out].iter() {
+            if op_code == BuiltinOp::ASSIGN_VARIABLE {
+                break;
+            }
+            let g = t_base + t as usize;
+            if tensor.data.is_some() {
+                return Err(Error::InvalidGraph {
+                    what: "operator writes a constant tensor",
+                    index: t,
+                });
+            }
+            if tensor.dtype == DType::Resource {
+                continue;
+            }
+            let l = &mut locs[g];
+            match l.place() {
+                Place::Unused => {
+                    l.len = tensor.bytes() as u32;
+                    l.set(Place::Pending)?;
+                }
+                _ => {
+                    return Err(Error::InvalidGraph {
+                        what: "tensor written twice",
+                        index: t,
+                    })
+                }
+            }
+            l.touch(st.step);
+        }
+    }
+    Ok(kernel)
+}
+
+/// Prove, once, the property `invoke`'s unsafe views rely on: every operator's outputs are
+/// in-bounds arena ranges that overlap neither each other nor any of its inputs.
+fn check_disjoint(
+    model: &Model<'_>,
+    bases: &Bases,
+    locs: &[Loc],
+    kernels: &[Kernel],
+) -> Result<(), Error> {
+    for s in 0..bases.count {
+        let sg = subgraph(model, s)?;
+        let t_base = bases.tensor[s] as usize;
+        for k in 0..sg.operator_count() {
+            if matches!(
+                kernels.get(bases.op[s] as usize + k),
+                Some(Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }) | None
+            ) {
+                continue;
+            }
+            let op = sg.operator(k).ok_or(Error::InvalidGraph {
+                what: "operator",
+                index: k as i32,
+            })?;
+            let range = |t: i32| -> Option<(u32, u32)> {
+                let l = locs.get(plan::root(locs, t_base + t as usize))?;
+                match l.place() {
+                    Place::Arena(o) => Some((o, o + l.len)),
+                    _ => None,
+                }
+            };
+            for (i, o) in op.outputs.iter().enumerate() {
+                let Some((a0, a1)) = range(o) else { continue };
+                let clash = op
+                    .inputs
+                    .iter()
+                    .filter(|&t| t >= 0)
+                    .filter_map(range)
+                    .any(|(b0, b1)| a0 < b1 && b0 < a1 && a1 > a0)
+                    || op
+                        .outputs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .filter_map(|(_, t)| range(t))
+                        .any(|(b0, b1)| a0 < b1 && b0 < a1 && a1 > a0);
+                if clash {
+                    return Err(Error::InvalidGraph {
+                        what: "operator output overlaps another operand",
+                        index: o,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -26,6 +26,7 @@ pub mod ops;
 pub mod plan;
 
 pub use error::Error;
+pub use interpreter::Interpreter;
 
 pub use model::Model;
-
+pub use plan::MemoryReport;

@@ -1,1 +1,337 @@
-//! Planner (in progress).
+//! The planner: execution timeline, tensor lifetimes, arena offsets, and the memory report.
+//!
+//! Timeline: subgraph 0's operators in order, with each CALL_ONCE expanded in place by its init
+//! subgraph's operators (so a callee's tensors live inside the caller's step). Every operator is
+//! one *step*; a tensor lives from the step that writes it to the last step that reads it
+//! (subgraph-0 inputs from step 0, subgraph-0 outputs to the end).
+//!
+//! RESHAPE, SQUEEZE and EXPAND_DIMS never copy: their output is an *alias* of their input's
+//! bytes (tensors are written once, so sharing is always safe) and the alias's reads extend the
+//! root's lifetime.
+//!
+//! Offsets: greedy by size, like TFLM's `GreedyMemoryPlanner` — the largest unplaced buffer goes
+//! to the lowest offset where it overlaps no already-placed buffer that is alive at the same time.
+//! Unlike TFLM, buffers are aligned to 4 bytes, not 16 (kernels read bytes, never typed pointers).
+//! The planner keeps no memory of its own: its working state is the per-tensor [`Loc`] table
+//! that the interpreter keeps in the arena anyway.
+
+use crate::error::Error;
+use crate::model::{BuiltinOp, Model};
+
+/// Alignment of tensor buffers in the arena, in bytes.
+pub const TENSOR_ALIGN: u32 = 4;
+/// The deepest CALL_ONCE nesting supported.
+pub const MAX_CALL_DEPTH: usize = 4;
+/// The most subgraphs a model may have.
+pub const MAX_SUBGRAPHS: usize = 16;
+
+const KIND_SHIFT: u32 = 28;
+const OFF_MASK: u32 = (1 << KIND_SHIFT) - 1;
+
+/// Where a tensor's bytes live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Not used by any reachable operator.
+    Unused,
+    /// In the arena's tensor region at this byte offset.
+    Arena(u32),
+    /// Constant data in the model at this byte offset.
+    Const(u32),
+    /// A resource-variable handle: no data; the variable has this id.
+    Resource(u32),
+    /// Same bytes as global tensor `id` (RESHAPE/SQUEEZE/EXPAND_DIMS output).
+    Alias(u32),
+    /// Needs arena space; not placed yet (only during planning).
+    Pending,
+}
+
+/// Per-tensor planning record, kept in the arena's persistent section (12 bytes).
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct Loc {
+    tag_off: u32,
+    /// Bytes of the tensor's data.
+    pub len: u32,
+    /// First step that needs the bytes (`u16::MAX` if none yet).
+    pub first: u16,
+    /// Last step that needs the bytes.
+    pub last: u16,
+}
+
+impl Default for Loc {
+    fn default() -> Self {
+        Loc {
+            tag_off: 0,
+            len: 0,
+            first: u16::MAX,
+            last: 0,
+        }
+    }
+}
+
+impl Loc {
+    /// Where the bytes are.
+    pub fn place(&self) -> Place {
+        let off = self.tag_off & OFF_MASK;
+        match self.tag_off >> KIND_SHIFT {
+            1 => Place::Arena(off),
+            2 => Place::Const(off),
+            3 => Place::Resource(off),
+            4 => Place::Alias(off),
+            5 => Place::Pending,
+            _ => Place::Unused,
+        }
+    }
+    /// Set the place; offsets must be below 2^28 (checked by callers through `encode`).
+    pub(crate) fn set(&mut self, p: Place) -> Result<(), Error> {
+        let (k, off) = match p {
+            Place::Unused => (0, 0),
+            Place::Arena(o) => (1, o),
+            Place::Const(o) => (2, o),
+            Place::Resource(o) => (3, o),
+            Place::Alias(o) => (4, o),
+            Place::Pending => (5, 0),
+        };
+        if off > OFF_MASK {
+            return Err(Error::LimitExceeded {
+                what: "bytes of offset (256 MiB)",
+                limit: OFF_MASK,
+            });
+        }
+        self.tag_off = (k << KIND_SHIFT) | off;
+        Ok(())
+    }
+    /// True if alive at `step`.
+    pub fn alive_at(&self, step: u16) -> bool {
+        self.first != u16::MAX && self.first <= step && step <= self.last
+    }
+    fn overlaps_in_time(&self, o: &Loc) -> bool {
+        self.first <= o.last && o.first <= self.last
+    }
+    pub(crate) fn touch(&mut self, step: u16) {
+        self.first = self.first.min(step);
+        self.last = self.last.max(step);
+    }
+}
+
+/// Per-subgraph index bases into the global tensor and operator tables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bases {
+    /// Global id of the subgraph's tensor 0.
+    pub tensor: [u32; MAX_SUBGRAPHS],
+    /// Global id of the subgraph's operator 0.
+    pub op: [u32; MAX_SUBGRAPHS],
+    /// Number of subgraphs.
+    pub count: usize,
+    /// Total tensors over all subgraphs.
+    pub tensors: usize,
+    /// Total operators over all subgraphs.
+    pub ops: usize,
+}
+
+impl Bases {
+    /// Index bases for `model`.
+    pub fn new(model: &Model<'_>) -> Result<Bases, Error> {
+        let count = model.subgraph_count();
+        if count > MAX_SUBGRAPHS {
+            return Err(Error::LimitExceeded {
+                what: "subgraphs",
+                limit: MAX_SUBGRAPHS as u32,
+            });
+        }
+        let mut b = Bases {
+            count,
+            ..Bases::default()
+        };
+        for s in 0..count {
+            let sg = model.subgraph(s).ok_or(Error::InvalidGraph {
+                what: "subgraph",
+                index: s as i32,
+            })?;
+            b.tensor[s] = b.tensors as u32;
+            b.op[s] = b.ops as u32;
+            b.tensors += sg.tensor_count();
+            b.ops += sg.operator_count();
+        }
+        Ok(b)
+    }
+}
+
+/// One step of the timeline: operator `op` of subgraph `subgraph`.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// Step number.
+    pub step: u16,
+    /// Subgraph index.
+    pub subgraph: usize,
+    /// Operator index within the subgraph.
+    pub op: usize,
+}
+
+/// Visit the timeline in order. `callee(subgraph, op)` returns the init subgraph a CALL_ONCE
+/// operator calls (or `None`), so the walk can expand it in place.
+pub fn walk(
+    model: &Model<'_>,
+    mut callee: impl FnMut(usize, usize) -> Result<Option<usize>, Error>,
+    mut visit: impl FnMut(Step) -> Result<(), Error>,
+) -> Result<u16, Error> {
+    let mut stack = [(0usize, 0usize); MAX_CALL_DEPTH];
+    let mut depth = 1;
+    let mut step: u32 = 0;
+    while depth > 0 {
+        let (s, k) = stack[depth - 1];
+        let n = model.subgraph(s).map_or(0, |sg| sg.operator_count());
+        if k >= n {
+            depth -= 1;
+            continue;
+        }
+        stack[depth - 1].1 = k + 1;
+        if step >= u16::MAX as u32 {
+            return Err(Error::LimitExceeded {
+                what: "operator steps",
+                limit: u16::MAX as u32 - 1,
+            });
+        }
+        visit(Step {
+            step: step as u16,
+            subgraph: s,
+            op: k,
+        })?;
+        step += 1;
+        if let Some(c) = callee(s, k)? {
+            if c >= model.subgraph_count() || stack[..depth].iter().any(|&(x, _)| x == c) {
+                return Err(Error::InvalidGraph {
+                    what: "CALL_ONCE subgraph",
+                    index: c as i32,
+                });
+            }
+            if depth == MAX_CALL_DEPTH {
+                return Err(Error::LimitExceeded {
+                    what: "nested CALL_ONCE levels",
+                    limit: MAX_CALL_DEPTH as u32,
+                });
+            }
+            stack[depth] = (c, 0);
+            depth += 1;
+        }
+    }
+    Ok(step as u16)
+}
+
+/// Follow aliases to the tensor that owns the bytes.
+pub fn root(locs: &[Loc], mut g: usize) -> usize {
+    for _ in 0..locs.len() {
+        match locs.get(g).map(|l| l.place()) {
+            Some(Place::Alias(r)) => g = r as usize,
+            _ => break,
+        }
+    }
+    g
+}
+
+/// Place every `Pending` tensor in the arena (greedy by size, first fit in offset order).
+/// Returns the tensor region's peak size in bytes.
+pub fn place(locs: &mut [Loc]) -> Result<u32, Error> {
+    let mut peak: u32 = 0;
+    loop {
+        // Largest pending buffer; ties go to the earlier first step, then the lower id.
+        let mut best: Option<usize> = None;
+        for (g, l) in locs.iter().enumerate() {
+            if l.place() != Place::Pending {
+                continue;
+            }
+            best = match best {
+                Some(b)
+                    if (locs[b].len, u16::MAX - locs[b].first) >= (l.len, u16::MAX - l.first) =>
+                {
+                    Some(b)
+                }
+                _ => Some(g),
+            };
+        }
+        let Some(b) = best else { break };
+        let me = locs[b];
+        let size = align_up(me.len)?;
+        // Lowest offset that intersects no time-overlapping placed buffer: each conflict moves the
+        // candidate past that buffer's end, so the result is the first fit.
+        let mut at: u32 = 0;
+        'search: loop {
+            for l in locs.iter() {
+                if let Place::Arena(o) = l.place() {
+                    let end = o.saturating_add(align_up(l.len)?);
+                    if l.overlaps_in_time(&me) && o < at.saturating_add(size) && at < end {
+                        at = end;
+                        continue 'search;
+                    }
+                }
+            }
+            break;
+        }
+        locs[b].set(Place::Arena(at))?;
+        peak = peak.max(at.checked_add(size).ok_or(Error::LimitExceeded {
+            what: "arena bytes",
+            limit: u32::MAX,
+        })?);
+    }
+    Ok(peak)
+}
+
+/// Round up to [`TENSOR_ALIGN`].
+pub fn align_up(n: u32) -> Result<u32, Error> {
+    n.checked_add(TENSOR_ALIGN - 1)
+        .map(|v| v & !(TENSOR_ALIGN - 1))
+        .ok_or(Error::LimitExceeded {
+            what: "tensor bytes",
+            limit: u32::MAX,
+        })
+}
+
+/// Every byte the model needs, by purpose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MemoryReport {
+    /// Whole arena the caller must provide (persistent + tensors + alignment slack).
+    pub arena_bytes: u32,
+    /// Persistent part of the arena: per-tensor records, prepared kernels, per-channel words.
+    pub persistent_bytes: u32,
+    /// Of which: prepared kernel parameters (one per operator).
+    pub kernel_bytes: u32,
+    /// Of which: per-tensor placement records.
+    pub tensor_table_bytes: u32,
+    /// Of which: per-channel multipliers and other precomputed words.
+    pub word_bytes: u32,
+    /// Peak of the planned tensor region (activations).
+    pub tensor_bytes: u32,
+    /// Per-operator scratch (included in `tensor_bytes`; none of the current kernels needs any).
+    pub scratch_bytes: u32,
+    /// Resource-variable state (separate buffer, persists across invokes).
+    pub state_bytes: u32,
+    /// Constant data in the model (weights, biases, shape vectors).
+    pub weights_bytes: u32,
+    /// Operator steps in the timeline (CALL_ONCE subgraphs included).
+    pub steps: u32,
+}
+
+/// The placement of one tensor, for reports and the visualizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TensorPlacement {
+    /// Subgraph index.
+    pub subgraph: usize,
+    /// Tensor index within the subgraph.
+    pub tensor: usize,
+    /// Where the bytes live (aliases resolved to their root's place).
+    pub place: Place,
+    /// True if this tensor shares another tensor's bytes (RESHAPE/SQUEEZE/EXPAND_DIMS output).
+    pub alias: bool,
+    /// Bytes of data.
+    pub bytes: u32,
+    /// First step alive (`None` if never used).
+    pub first_step: Option<u16>,
+    /// Last step alive.
+    pub last_step: Option<u16>,
+}
+
+/// The builtin code name for reports (`RESHAPE`, ...).
+pub fn op_name(op: BuiltinOp) -> &'static str {
+    op.name()
+}

@@ -14,7 +14,11 @@ fn bytes<const N: usize>(buf: &[u8], pos: usize) -> Result<[u8; N], Error> {
     pos.checked_add(N)
         .and_then(|end| buf.get(pos..end))
         .and_then(|s| s.try_into().ok())
-        .ok_or(Error::Truncated { offset: clamp32(pos), needed: N as u32, available: clamp32(buf.len()) })
+        .ok_or(Error::Truncated {
+            offset: clamp32(pos),
+            needed: N as u32,
+            available: clamp32(buf.len()),
+        })
 }
 
 /// A `usize` as `u32` for error messages (saturating).
@@ -43,9 +47,15 @@ pub(crate) fn read_u64(buf: &[u8], pos: usize) -> Result<u64, Error> {
 /// Follow a `u32` forward offset stored at `pos`; the target must lie inside `buf`.
 pub(crate) fn follow(buf: &[u8], pos: usize, what: &'static str) -> Result<usize, Error> {
     let rel = read_u32(buf, pos)? as usize;
-    let target = pos.checked_add(rel).ok_or(Error::Malformed { what, offset: clamp32(pos) })?;
+    let target = pos.checked_add(rel).ok_or(Error::Malformed {
+        what,
+        offset: clamp32(pos),
+    })?;
     if rel == 0 || target >= buf.len() {
-        return Err(Error::Malformed { what, offset: clamp32(pos) });
+        return Err(Error::Malformed {
+            what,
+            offset: clamp32(pos),
+        });
     }
     Ok(target)
 }
@@ -66,20 +76,40 @@ impl<'m> Table<'m> {
     /// A table at `pos`, with its vtable checked.
     pub fn at(buf: &'m [u8], pos: usize, what: &'static str) -> Result<Self, Error> {
         if pos % 4 != 0 {
-            return Err(Error::Malformed { what, offset: clamp32(pos) });
+            return Err(Error::Malformed {
+                what,
+                offset: clamp32(pos),
+            });
         }
         let soff = read_i32(buf, pos)? as i64;
         let vtable = pos as i64 - soff;
         if vtable < 0 || vtable as usize >= buf.len() || vtable % 2 != 0 {
-            return Err(Error::Malformed { what, offset: clamp32(pos) });
+            return Err(Error::Malformed {
+                what,
+                offset: clamp32(pos),
+            });
         }
         let vtable = vtable as usize;
         let vlen = read_u16(buf, vtable)? as usize;
         let size = read_u16(buf, vtable + 2)? as usize;
-        if vlen < 4 || vlen % 2 != 0 || vtable + vlen > buf.len() || size < 4 || pos + size > buf.len() {
-            return Err(Error::Malformed { what, offset: clamp32(vtable) });
+        if vlen < 4
+            || vlen % 2 != 0
+            || vtable + vlen > buf.len()
+            || size < 4
+            || pos + size > buf.len()
+        {
+            return Err(Error::Malformed {
+                what,
+                offset: clamp32(vtable),
+            });
         }
-        Ok(Table { buf, pos, vtable, slots: (vlen - 4) / 2, size })
+        Ok(Table {
+            buf,
+            pos,
+            vtable,
+            slots: (vlen - 4) / 2,
+            size,
+        })
     }
 
     /// A table referenced by a `u32` offset stored at `pos`.
@@ -102,7 +132,10 @@ impl<'m> Table<'m> {
             return Ok(None);
         }
         if off + width > self.size {
-            return Err(Error::Malformed { what: "table field", offset: clamp32(self.pos + off) });
+            return Err(Error::Malformed {
+                what: "table field",
+                offset: clamp32(self.pos + off),
+            });
         }
         Ok(Some(self.pos + off))
     }
@@ -158,7 +191,12 @@ impl<'m> Table<'m> {
         }
     }
     /// A vector field of `elem`-byte scalars or offsets; returns the raw little-endian bytes.
-    pub fn vector(&self, slot: usize, elem: usize, what: &'static str) -> Result<Option<Vector<'m>>, Error> {
+    pub fn vector(
+        &self,
+        slot: usize,
+        elem: usize,
+        what: &'static str,
+    ) -> Result<Option<Vector<'m>>, Error> {
         match self.field(slot, 4)? {
             Some(p) => Vector::follow(self.buf, p, elem, what).map(Some),
             None => Ok(None),
@@ -169,7 +207,10 @@ impl<'m> Table<'m> {
         match self.vector(slot, 1, what)? {
             Some(v) => core::str::from_utf8(v.bytes)
                 .map(Some)
-                .map_err(|_| Error::Malformed { what, offset: clamp32(v.pos) }),
+                .map_err(|_| Error::Malformed {
+                    what,
+                    offset: clamp32(v.pos),
+                }),
             None => Ok(None),
         }
     }
@@ -188,10 +229,18 @@ pub struct Vector<'m> {
 
 impl<'m> Vector<'m> {
     /// A vector referenced by the `u32` offset stored at `pos`.
-    pub fn follow(buf: &'m [u8], pos: usize, elem: usize, what: &'static str) -> Result<Self, Error> {
+    pub fn follow(
+        buf: &'m [u8],
+        pos: usize,
+        elem: usize,
+        what: &'static str,
+    ) -> Result<Self, Error> {
         let vpos = follow(buf, pos, what)?;
         if vpos % 4 != 0 {
-            return Err(Error::Malformed { what, offset: clamp32(vpos) });
+            return Err(Error::Malformed {
+                what,
+                offset: clamp32(vpos),
+            });
         }
         let len = read_u32(buf, vpos)? as usize;
         let start = vpos + 4;
@@ -204,7 +253,12 @@ impl<'m> Vector<'m> {
                 needed: clamp32(len.saturating_mul(elem)),
                 available: clamp32(buf.len()),
             })?;
-        Ok(Vector { buf, pos: vpos, bytes, elem })
+        Ok(Vector {
+            buf,
+            pos: vpos,
+            bytes,
+            elem,
+        })
     }
 
     /// Number of elements.
@@ -222,17 +276,28 @@ impl<'m> Vector<'m> {
     /// Element `i` of a vector of tables.
     pub fn table(&self, i: usize, what: &'static str) -> Result<Table<'m>, Error> {
         if i >= self.len() {
-            return Err(Error::IndexOutOfRange { what, index: i as i32, len: clamp32(self.len()) });
+            return Err(Error::IndexOutOfRange {
+                what,
+                index: i as i32,
+                len: clamp32(self.len()),
+            });
         }
         Table::follow(self.buf, self.elem_pos(i), what)
     }
     /// Element `i` of a vector of strings.
     pub fn string(&self, i: usize, what: &'static str) -> Result<&'m str, Error> {
         if i >= self.len() {
-            return Err(Error::IndexOutOfRange { what, index: i as i32, len: clamp32(self.len()) });
+            return Err(Error::IndexOutOfRange {
+                what,
+                index: i as i32,
+                len: clamp32(self.len()),
+            });
         }
         let v = Vector::follow(self.buf, self.elem_pos(i), 1, what)?;
-        core::str::from_utf8(v.bytes).map_err(|_| Error::Malformed { what, offset: clamp32(v.pos) })
+        core::str::from_utf8(v.bytes).map_err(|_| Error::Malformed {
+            what,
+            offset: clamp32(v.pos),
+        })
     }
 }
 

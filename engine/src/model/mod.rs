@@ -80,8 +80,25 @@ impl DType {
     /// The schema name of a `TensorType` byte.
     pub fn name_of(code: u8) -> &'static str {
         const N: [&str; 19] = [
-            "float32", "float16", "int32", "uint8", "int64", "string", "bool", "int16", "complex64", "int8",
-            "float64", "complex128", "uint64", "resource", "variant", "uint32", "uint16", "int4", "bfloat16",
+            "float32",
+            "float16",
+            "int32",
+            "uint8",
+            "int64",
+            "string",
+            "bool",
+            "int16",
+            "complex64",
+            "int8",
+            "float64",
+            "complex128",
+            "uint64",
+            "resource",
+            "variant",
+            "uint32",
+            "uint16",
+            "int4",
+            "bfloat16",
         ];
         N.get(code as usize).copied().unwrap_or("unknown")
     }
@@ -104,7 +121,10 @@ impl Shape {
         if dims.len() > MAX_RANK || dims.iter().any(|&d| d < 0) {
             return None;
         }
-        let mut s = Shape { dims: [0; MAX_RANK], rank: dims.len() as u8 };
+        let mut s = Shape {
+            dims: [0; MAX_RANK],
+            rank: dims.len() as u8,
+        };
         s.dims[..dims.len()].copy_from_slice(dims);
         Some(s)
     }
@@ -138,7 +158,10 @@ impl Shape {
         if rank > MAX_RANK || r > rank {
             return None;
         }
-        let mut s = Shape { dims: [1; MAX_RANK], rank: rank as u8 };
+        let mut s = Shape {
+            dims: [1; MAX_RANK],
+            rank: rank as u8,
+        };
         s.dims[rank - r..rank].copy_from_slice(self.dims());
         Some(s)
     }
@@ -203,7 +226,9 @@ impl<'m> I32s<'m> {
     }
     /// All values in order.
     pub fn iter(&self) -> impl Iterator<Item = i32> + 'm {
-        self.0.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.0
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -244,5 +269,9 @@ pub fn optional_index(i: i32) -> Option<usize> {
 
 /// Internal helper shared by the reader: `IndexOutOfRange` for `index` in a list of `len`.
 pub(crate) fn out_of_range(what: &'static str, index: i32, len: usize) -> Error {
-    Error::IndexOutOfRange { what, index, len: flatbuffer::clamp32(len) }
+    Error::IndexOutOfRange {
+        what,
+        index,
+        len: flatbuffer::clamp32(len),
+    }
 }

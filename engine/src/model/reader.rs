@@ -154,7 +154,10 @@ impl<'m> Options<'m> {
     /// An `[int]` vector field (empty if absent).
     pub fn i32s(&self, slot: usize) -> Result<I32s<'m>, Error> {
         match self.table {
-            Some(t) => Ok(t.vector(slot, 4, "option vector")?.map(|v| I32s(v.bytes)).unwrap_or_default()),
+            Some(t) => Ok(t
+                .vector(slot, 4, "option vector")?
+                .map(|v| I32s(v.bytes))
+                .unwrap_or_default()),
             None => Ok(I32s::default()),
         }
     }
@@ -168,14 +171,20 @@ impl<'m> Options<'m> {
 }
 
 fn i32s<'m>(t: &Table<'m>, slot: usize, what: &'static str) -> Result<I32s<'m>, Error> {
-    Ok(t.vector(slot, 4, what)?.map(|v| I32s(v.bytes)).unwrap_or_default())
+    Ok(t.vector(slot, 4, what)?
+        .map(|v| I32s(v.bytes))
+        .unwrap_or_default())
 }
 
 impl<'m> Model<'m> {
     /// Parse and validate a model. Every later accessor relies on what this checks.
     pub fn parse(bytes: &'m [u8]) -> Result<Model<'m>, Error> {
         if bytes.len() < 8 {
-            return Err(Error::Truncated { offset: 0, needed: 8, available: clamp32(bytes.len()) });
+            return Err(Error::Truncated {
+                offset: 0,
+                needed: 8,
+                available: clamp32(bytes.len()),
+            });
         }
         if &bytes[4..8] != b"TFL3" {
             return Err(Error::BadIdentifier);
@@ -185,16 +194,31 @@ impl<'m> Model<'m> {
         if version != 3 {
             return Err(Error::UnsupportedSchemaVersion { version });
         }
-        let description = root.string(slot::MODEL_DESCRIPTION, "description")?.unwrap_or("");
+        let description = root
+            .string(slot::MODEL_DESCRIPTION, "description")?
+            .unwrap_or("");
         let opcodes = root.vector(slot::MODEL_OPCODES, 4, "operator codes")?;
-        let subgraphs = root
-            .vector(slot::MODEL_SUBGRAPHS, 4, "subgraphs")?
-            .ok_or(Error::Malformed { what: "model without subgraphs", offset: clamp32(root.pos()) })?;
+        let subgraphs =
+            root.vector(slot::MODEL_SUBGRAPHS, 4, "subgraphs")?
+                .ok_or(Error::Malformed {
+                    what: "model without subgraphs",
+                    offset: clamp32(root.pos()),
+                })?;
         if subgraphs.is_empty() {
-            return Err(Error::Malformed { what: "model without subgraphs", offset: clamp32(root.pos()) });
+            return Err(Error::Malformed {
+                what: "model without subgraphs",
+                offset: clamp32(root.pos()),
+            });
         }
         let buffers = root.vector(slot::MODEL_BUFFERS, 4, "buffers")?;
-        let model = Model { bytes, version, description, opcodes, subgraphs, buffers };
+        let model = Model {
+            bytes,
+            version,
+            description,
+            opcodes,
+            subgraphs,
+            buffers,
+        };
 
         // Validate everything reachable, so the accessors cannot fail later.
         for i in 0..model.opcode_count() {
@@ -219,7 +243,11 @@ impl<'m> Model<'m> {
             for o in 0..sg.operator_count() {
                 let op = sg.read_operator(o)?;
                 if op.opcode_index as usize >= model.opcode_count() {
-                    return Err(out_of_range("operator code", op.opcode_index as i32, model.opcode_count()));
+                    return Err(out_of_range(
+                        "operator code",
+                        op.opcode_index as i32,
+                        model.opcode_count(),
+                    ));
                 }
                 for idx in op.inputs.iter().chain(op.intermediates.iter()) {
                     if idx < -1 || idx >= nt as i32 {
@@ -274,18 +302,27 @@ impl<'m> Model<'m> {
     }
     /// Total bytes of all constant buffers (weights, biases, shapes).
     pub fn weights_bytes(&self) -> usize {
-        (0..self.buffer_count()).filter_map(|i| self.buffer(i)).map(|b| b.len()).sum()
+        (0..self.buffer_count())
+            .filter_map(|i| self.buffer(i))
+            .map(|b| b.len())
+            .sum()
     }
 
     fn read_opcode(&self, i: usize) -> Result<OpCode<'m>, Error> {
-        let v = self.opcodes.ok_or(out_of_range("operator code", i as i32, 0))?;
+        let v = self
+            .opcodes
+            .ok_or(out_of_range("operator code", i as i32, 0))?;
         let t = v.table(i, "operator code")?;
         let deprecated = t.i8(slot::OPCODE_DEPRECATED, 0)? as i32;
         let builtin = t.i32(slot::OPCODE_BUILTIN, 0)?;
         let version = t.i32(slot::OPCODE_VERSION, 1)?;
         let custom = t.string(slot::OPCODE_CUSTOM, "custom code")?;
         // TFLM GetBuiltinCode: the larger of the two fields (old files set only the deprecated one).
-        Ok(OpCode { builtin: BuiltinOp(builtin.max(deprecated)), version, custom })
+        Ok(OpCode {
+            builtin: BuiltinOp(builtin.max(deprecated)),
+            version,
+            custom,
+        })
     }
 
     fn read_buffer(&self, i: usize) -> Result<&'m [u8], Error> {
@@ -295,14 +332,25 @@ impl<'m> Model<'m> {
         let size = t.u64(slot::BUF_SIZE, 0)?;
         // The converter writes offset 1 / size 0 as a placeholder; real external data has offset > 1.
         if offset > 1 {
-            let start = usize::try_from(offset).map_err(|_| Error::Malformed { what: "buffer offset", offset: clamp32(t.pos()) })?;
-            let len = usize::try_from(size).map_err(|_| Error::Malformed { what: "buffer size", offset: clamp32(t.pos()) })?;
+            let start = usize::try_from(offset).map_err(|_| Error::Malformed {
+                what: "buffer offset",
+                offset: clamp32(t.pos()),
+            })?;
+            let len = usize::try_from(size).map_err(|_| Error::Malformed {
+                what: "buffer size",
+                offset: clamp32(t.pos()),
+            })?;
             return start
                 .checked_add(len)
                 .and_then(|end| self.bytes.get(start..end))
-                .ok_or(Error::Truncated { offset: clamp32(start), needed: clamp32(len), available: clamp32(self.bytes.len()) });
+                .ok_or(Error::Truncated {
+                    offset: clamp32(start),
+                    needed: clamp32(len),
+                    available: clamp32(self.bytes.len()),
+                });
         }
-        Ok(t.vector(slot::BUF_DATA, 1, "buffer data")?.map_or(&[][..], |d| d.bytes))
+        Ok(t.vector(slot::BUF_DATA, 1, "buffer data")?
+            .map_or(&[][..], |d| d.bytes))
     }
 
     fn read_subgraph(&self, i: usize) -> Result<Subgraph<'m>, Error> {
@@ -358,25 +406,40 @@ impl<'m> Subgraph<'m> {
         let dims = i32s(&t, slot::T_SHAPE, "tensor shape")?;
         let idx = i as i32;
         if dims.len() > super::MAX_RANK {
-            return Err(Error::RankTooHigh { tensor: idx, rank: clamp32(dims.len()) });
+            return Err(Error::RankTooHigh {
+                tensor: idx,
+                rank: clamp32(dims.len()),
+            });
         }
         let mut d = [0i32; super::MAX_RANK];
         for (k, x) in dims.iter().enumerate() {
             d[k] = x;
         }
-        let shape = Shape::new(&d[..dims.len()])
-            .ok_or(Error::Malformed { what: "negative tensor dimension", offset: clamp32(t.pos()) })?;
-        let elements = shape
-            .elements()
-            .ok_or(Error::Malformed { what: "tensor size overflow", offset: clamp32(t.pos()) })?;
+        let shape = Shape::new(&d[..dims.len()]).ok_or(Error::Malformed {
+            what: "negative tensor dimension",
+            offset: clamp32(t.pos()),
+        })?;
+        let elements = shape.elements().ok_or(Error::Malformed {
+            what: "tensor size overflow",
+            offset: clamp32(t.pos()),
+        })?;
         let dtype = DType::from_schema(t.u8(slot::T_TYPE, 0)?);
-        if elements.checked_mul(dtype.size()).map_or(true, |b| b > u32::MAX as usize) {
-            return Err(Error::Malformed { what: "tensor size overflow", offset: clamp32(t.pos()) });
+        if elements
+            .checked_mul(dtype.size())
+            .map_or(true, |b| b > u32::MAX as usize)
+        {
+            return Err(Error::Malformed {
+                what: "tensor size overflow",
+                offset: clamp32(t.pos()),
+            });
         }
         let name = t.string(slot::T_NAME, "tensor name")?.unwrap_or("");
         let buffer = t.u32(slot::T_BUFFER, 0)?;
         if t.table(slot::T_SPARSITY, "sparsity")?.is_some() {
-            return Err(Error::Malformed { what: "sparse tensor (unsupported)", offset: clamp32(t.pos()) });
+            return Err(Error::Malformed {
+                what: "sparse tensor (unsupported)",
+                offset: clamp32(t.pos()),
+            });
         }
         let data = if buffer == 0 {
             None
@@ -388,7 +451,10 @@ impl<'m> Subgraph<'m> {
             if b.is_empty() {
                 None
             } else if dtype.size() != 0 && b.len() != elements * dtype.size() {
-                return Err(Error::Malformed { what: "buffer size does not match tensor shape", offset: clamp32(t.pos()) });
+                return Err(Error::Malformed {
+                    what: "buffer size does not match tensor shape",
+                    offset: clamp32(t.pos()),
+                });
             } else {
                 Some(b)
             }
@@ -396,17 +462,28 @@ impl<'m> Subgraph<'m> {
         let quant = match t.table(slot::T_QUANT, "quantization")? {
             None => Quant::default(),
             Some(q) => {
-                let scales = q.vector(slot::Q_SCALE, 4, "quantization scales")?.map(|v| F32s(v.bytes)).unwrap_or_default();
-                let zero_points =
-                    q.vector(slot::Q_ZERO_POINT, 8, "quantization zero points")?.map(|v| I64s(v.bytes)).unwrap_or_default();
+                let scales = q
+                    .vector(slot::Q_SCALE, 4, "quantization scales")?
+                    .map(|v| F32s(v.bytes))
+                    .unwrap_or_default();
+                let zero_points = q
+                    .vector(slot::Q_ZERO_POINT, 8, "quantization zero points")?
+                    .map(|v| I64s(v.bytes))
+                    .unwrap_or_default();
                 let axis = q.i32(slot::Q_DIM, 0)?;
                 if !zero_points.is_empty() && zero_points.len() != scales.len() {
-                    return Err(Error::Malformed { what: "zero point count differs from scale count", offset: clamp32(q.pos()) });
+                    return Err(Error::Malformed {
+                        what: "zero point count differs from scale count",
+                        offset: clamp32(q.pos()),
+                    });
                 }
                 for k in 0..zero_points.len() {
                     let z = zero_points.get(k).unwrap_or(0);
                     if i32::try_from(z).is_err() {
-                        return Err(Error::Malformed { what: "zero point out of range", offset: clamp32(q.pos()) });
+                        return Err(Error::Malformed {
+                            what: "zero point out of range",
+                            offset: clamp32(q.pos()),
+                        });
                     }
                 }
                 if scales.len() > 1 {
@@ -421,18 +498,36 @@ impl<'m> Subgraph<'m> {
                         }
                     }
                 }
-                Quant { scales, zero_points, axis }
+                Quant {
+                    scales,
+                    zero_points,
+                    axis,
+                }
             }
         };
         let is_variable = t.bool(slot::T_IS_VARIABLE, false)?;
-        Ok(Tensor { name, dtype, shape, quant, data, buffer, is_variable })
+        Ok(Tensor {
+            name,
+            dtype,
+            shape,
+            quant,
+            data,
+            buffer,
+            is_variable,
+        })
     }
 
     fn read_operator(&self, i: usize) -> Result<Operator<'m>, Error> {
-        let v = self.operators.ok_or(out_of_range("operator", i as i32, 0))?;
+        let v = self
+            .operators
+            .ok_or(out_of_range("operator", i as i32, 0))?;
         let t = v.table(i, "operator")?;
         let kind = t.u8(slot::OP_OPTIONS_TYPE, 0)?;
-        let table = if kind == 0 { None } else { t.table(slot::OP_OPTIONS, "builtin options")? };
+        let table = if kind == 0 {
+            None
+        } else {
+            t.table(slot::OP_OPTIONS, "builtin options")?
+        };
         Ok(Operator {
             opcode_index: t.u32(slot::OP_OPCODE, 0)?,
             inputs: i32s(&t, slot::OP_INPUTS, "operator inputs")?,

@@ -65,16 +65,25 @@ impl<'w> WordAlloc<'w> {
     }
     /// Hand out words from `buf`.
     pub fn new(buf: &'w mut [i32]) -> Self {
-        WordAlloc { buf: Some(buf), used: 0 }
+        WordAlloc {
+            buf: Some(buf),
+            used: 0,
+        }
     }
     /// Words handed out so far.
     pub fn used(&self) -> usize {
         self.used
     }
-    fn alloc(&mut self, n: usize) -> Result<(Span, WordsMut<'_>), Error> {
+    pub(crate) fn alloc(&mut self, n: usize) -> Result<(Span, WordsMut<'_>), Error> {
         let start = self.used;
-        let end = start.checked_add(n).ok_or(Error::LimitExceeded { what: "persistent words", limit: u32::MAX })?;
-        let span = Span { start: start as u32, len: n as u32 };
+        let end = start.checked_add(n).ok_or(Error::LimitExceeded {
+            what: "persistent words",
+            limit: u32::MAX,
+        })?;
+        let span = Span {
+            start: start as u32,
+            len: n as u32,
+        };
         self.used = end;
         let words = match self.buf.as_deref_mut() {
             None => None,
@@ -123,7 +132,10 @@ impl<'m> PrepareCtx<'_, 'm, '_> {
     pub fn input(&self, i: usize) -> Result<Tensor<'m>, Error> {
         match self.inputs.get(i) {
             Some(Some((_, t))) => Ok(*t),
-            _ => Err(Error::InvalidGraph { what: "missing operator input", index: i as i32 }),
+            _ => Err(Error::InvalidGraph {
+                what: "missing operator input",
+                index: i as i32,
+            }),
         }
     }
     /// Input `i` if present (optional inputs such as a bias).
@@ -136,7 +148,13 @@ impl<'m> PrepareCtx<'_, 'm, '_> {
     }
     /// Output `i`.
     pub fn output(&self, i: usize) -> Result<Tensor<'m>, Error> {
-        self.outputs.get(i).map(|(_, t)| *t).ok_or(Error::InvalidGraph { what: "missing operator output", index: i as i32 })
+        self.outputs
+            .get(i)
+            .map(|(_, t)| *t)
+            .ok_or(Error::InvalidGraph {
+                what: "missing operator output",
+                index: i as i32,
+            })
     }
     /// The model's tensor index of output `i`.
     pub fn output_index(&self, i: usize) -> i32 {
@@ -148,21 +166,40 @@ impl<'m> PrepareCtx<'_, 'm, '_> {
     }
     /// `UnsupportedType` naming input `i`.
     pub fn bad_input_type(&self, i: usize) -> Error {
-        let dtype = self.inputs.get(i).copied().flatten().map_or(0, |(_, t)| t.dtype.code());
-        Error::UnsupportedType { op: self.op, tensor: self.input_index(i), dtype }
+        let dtype = self
+            .inputs
+            .get(i)
+            .copied()
+            .flatten()
+            .map_or(0, |(_, t)| t.dtype.code());
+        Error::UnsupportedType {
+            op: self.op,
+            tensor: self.input_index(i),
+            dtype,
+        }
     }
     /// `UnsupportedType` naming output `i`.
     pub fn bad_output_type(&self, i: usize) -> Error {
         let dtype = self.outputs.get(i).map_or(0, |(_, t)| t.dtype.code());
-        Error::UnsupportedType { op: self.op, tensor: self.output_index(i), dtype }
+        Error::UnsupportedType {
+            op: self.op,
+            tensor: self.output_index(i),
+            dtype,
+        }
     }
     /// `ShapeMismatch` naming model tensor `tensor`.
     pub fn shape_mismatch(&self, tensor: i32) -> Error {
-        Error::ShapeMismatch { op: self.op, tensor }
+        Error::ShapeMismatch {
+            op: self.op,
+            tensor,
+        }
     }
     /// `UnsupportedQuantization` naming model tensor `tensor`.
     pub fn bad_quant(&self, tensor: i32) -> Error {
-        Error::UnsupportedQuantization { op: self.op, tensor }
+        Error::UnsupportedQuantization {
+            op: self.op,
+            tensor,
+        }
     }
     /// `UnsupportedOption`.
     pub fn bad_option(&self, what: &'static str) -> Error {
@@ -170,7 +207,10 @@ impl<'m> PrepareCtx<'_, 'm, '_> {
     }
     /// `UnsupportedOp` for this operator and version.
     pub fn unsupported(&self) -> Error {
-        Error::UnsupportedOp { op: self.op, version: self.version }
+        Error::UnsupportedOp {
+            op: self.op,
+            version: self.version,
+        }
     }
 }
 

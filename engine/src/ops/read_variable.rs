@@ -23,10 +23,18 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// Copy state → output.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (o, n) = (p.offset as usize, p.len as usize);
-    let src = ctx.state.get(o..o + n).ok_or(Error::InvalidGraph { what: "variable outside state", index: o as i32 })?;
+    let src = ctx.state.get(o..o + n).ok_or(Error::InvalidGraph {
+        what: "variable outside state",
+        index: o as i32,
+    })?;
     match ctx.outputs.first_mut() {
         Some(out) if out.len() == n => out.copy_from_slice(src),
-        _ => return Err(Error::InvalidGraph { what: "READ_VARIABLE output size", index: n as i32 }),
+        _ => {
+            return Err(Error::InvalidGraph {
+                what: "READ_VARIABLE output size",
+                index: n as i32,
+            })
+        }
     }
     Ok(())
 }
