@@ -105,6 +105,8 @@ if [ -x "$m4count_src/build.sh" ]; then
         "$m4count_src/build.sh" "$plugin_dir" >/dev/null
         say "built m4count plugin: $plugin_dir/libregioncount.so"
     fi
+elif [ -f "$plugin_dir/libregioncount.so" ]; then
+    say "m4count sources not found at $m4count_src; keeping the built plugin $plugin_dir/libregioncount.so"
 else
     say "NOTE: m4count sources not found at $m4count_src (set M4COUNT_SRC);"
     say "      skipping the instruction-count plugin: scripts/m4bench.sh will run without counts."
