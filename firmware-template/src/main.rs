@@ -136,7 +136,12 @@ fn bench(model: &Model<'_>) -> Result<(), Fail> {
     match config::INPUT {
         Some(bytes) => {
             if bytes.len() != input.len() {
-                return Err(Fail::Msg("MOTE_INPUT does not have the size of input tensor 0"));
+                let tensor = model.subgraph(0).and_then(|sg| sg.inputs().get(0)).unwrap_or(-1);
+                return Err(Fail::Engine(mote_engine::Error::WrongBufferSize {
+                    tensor,
+                    expected: u32::try_from(input.len()).unwrap_or(u32::MAX),
+                    got: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                }));
             }
             input.copy_from_slice(bytes);
         }
