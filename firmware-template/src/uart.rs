@@ -1,0 +1,114 @@
+//! Transmit-only log UART, driven at register level (no HAL): the board's ST-LINK virtual COM
+//! port at 115200 8N1 from the 4 MHz reset clock (MSI).
+//!
+//! QEMU's STM32L4 USART faults on byte-wide writes to TDR, so every register access here is a
+//! 32-bit word. Register offsets are from RM0351 (STM32L47x/L48x) and RM0394 (STM32L43x).
+
+// Each board uses only some of the registers below.
+#![allow(dead_code)]
+
+const RCC: usize = 0x4002_1000;
+const RCC_AHB2ENR: usize = RCC + 0x4C;
+const RCC_APB1ENR1: usize = RCC + 0x58;
+const RCC_APB2ENR: usize = RCC + 0x60;
+
+const GPIOA: usize = 0x4800_0000;
+const GPIOB: usize = 0x4800_0400;
+const GPIO_MODER: usize = 0x00;
+const GPIO_AFRL: usize = 0x20;
+
+const USART1: usize = 0x4001_3800;
+const USART2: usize = 0x4000_4400;
+const USART_CR1: usize = 0x00;
+const USART_BRR: usize = 0x0C;
+const USART_ISR: usize = 0x1C;
+const USART_TDR: usize = 0x28;
+const CR1_UE: u32 = 1 << 0;
+const CR1_TE: u32 = 1 << 3;
+const ISR_TXE: u32 = 1 << 7;
+
+/// Kernel clock of the USART after reset: MSI at 4 MHz (nothing here changes the clock tree).
+const PCLK_HZ: u32 = 4_000_000;
+const BAUD: u32 = 115_200;
+
+/// Wiring of the log UART on one board: clocks to enable, TX pin and its alternate function.
+struct Wiring {
+    usart: usize,
+    /// (register, bit) enabling the USART's clock.
+    usart_clock: (usize, u32),
+    /// GPIO port base and AHB2ENR bit of that port.
+    port: usize,
+    port_clock_bit: u32,
+    /// TX pin number (0..=7, so it is configured through AFRL).
+    tx_pin: u32,
+    tx_af: u32,
+}
+
+/// B-L475E-IOT01A: USART1 TX on PB6 (AF7) is the ST-LINK VCP; QEMU's `b-l475e-iot01a` maps
+/// USART1 to its first `-serial`.
+#[cfg(mote_board = "b-l475e-iot01a")]
+const WIRING: Wiring = Wiring {
+    usart: USART1,
+    usart_clock: (RCC_APB2ENR, 1 << 14),
+    port: GPIOB,
+    port_clock_bit: 1 << 1,
+    tx_pin: 6,
+    tx_af: 7,
+};
+
+/// NUCLEO-L476RG / NUCLEO-L432KC: USART2 TX on PA2 (AF7) is the ST-LINK VCP.
+#[cfg(any(mote_board = "nucleo-l476rg", mote_board = "nucleo-l432kc"))]
+const WIRING: Wiring = Wiring {
+    usart: USART2,
+    usart_clock: (RCC_APB1ENR1, 1 << 17),
+    port: GPIOA,
+    port_clock_bit: 1 << 0,
+    tx_pin: 2,
+    tx_af: 7,
+};
+
+fn read(addr: usize) -> u32 {
+    // SAFETY: `addr` is always one of the STM32L4 peripheral registers defined above: word
+    // aligned, always mapped, and reading it has no side effect.
+    unsafe { core::ptr::read_volatile(addr as *const u32) }
+}
+
+fn write(addr: usize, value: u32) {
+    // SAFETY: as in `read`; the values written only configure clocks, the TX pin and the USART,
+    // none of which the rest of the firmware (or Rust's memory model) relies on.
+    unsafe { core::ptr::write_volatile(addr as *mut u32, value) }
+}
+
+fn modify(addr: usize, clear: u32, set: u32) {
+    write(addr, (read(addr) & !clear) | set);
+}
+
+/// Enables the port and USART clocks, routes the TX pin, and starts the transmitter.
+pub fn init() {
+    let w = &WIRING;
+    modify(RCC_AHB2ENR, 0, w.port_clock_bit);
+    modify(w.usart_clock.0, 0, w.usart_clock.1);
+    // Read back once: the clock enable takes effect after a dummy read (RM0351 §6.2.17).
+    let _ = read(w.usart_clock.0);
+    let shift2 = w.tx_pin * 2;
+    modify(w.port + GPIO_MODER, 0b11 << shift2, 0b10 << shift2); // alternate function mode
+    let shift4 = w.tx_pin * 4;
+    modify(w.port + GPIO_AFRL, 0xF << shift4, w.tx_af << shift4);
+    write(w.usart + USART_CR1, 0); // 8N1, oversampling by 16, disabled while configuring
+    write(w.usart + USART_BRR, (PCLK_HZ + BAUD / 2) / BAUD);
+    write(w.usart + USART_CR1, CR1_TE | CR1_UE);
+}
+
+/// Sends bytes, waiting for TDR to empty before each (bounded, so a wedged UART cannot hang
+/// the firmware: the byte is then dropped).
+pub fn write_bytes(bytes: &[u8]) {
+    let usart = WIRING.usart;
+    for &b in bytes {
+        // At 115200 baud one character takes ~350 cycles at 4 MHz; 100k polls is far beyond that.
+        let mut spins = 0u32;
+        while read(usart + USART_ISR) & ISR_TXE == 0 && spins < 100_000 {
+            spins += 1;
+        }
+        write(usart + USART_TDR, u32::from(b));
+    }
+}
