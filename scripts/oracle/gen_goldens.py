@@ -434,6 +434,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
     ap.add_argument("--ref", default=os.environ.get("MOTE_REFERENCE", "/work/shared/reference"))
+    ap.add_argument("--tensor-cap", type=int, default=None,
+                    help="dump real/ intermediates for only the first N invocations")
     args = ap.parse_args()
     report = []
 
@@ -457,11 +459,10 @@ def main():
     built = {c: REAL[c](args.ref) for c in real_cases}
     # Tensor dumps for every invocation unless that would push real/ past REAL_BUDGET bytes;
     # then only the first TENSOR_CAP invocations (outputs always cover every invocation).
-    cap = None
-    if not args.only:
+    cap = args.tensor_cap
+    if not args.only and cap is None:
         est = 0
         for c, (ref, invs, _, _) in built.items():
-            _, picked = model_tensors(resolve(ref, None, args.ref))
             est += estimate_bytes(resolve(ref, None, args.ref), invs)
         print(f"real/ estimated {est} B with tensors for every invocation")
         if est > REAL_BUDGET:
