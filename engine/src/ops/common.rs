@@ -48,7 +48,7 @@ pub fn fused_activation(ctx: &PrepareCtx<'_, '_, '_>, slot: usize) -> Result<Act
 fn quantize_f32(scale: f32, zero_point: i32, f: f32) -> Option<i64> {
     let t = libm::roundf(f / scale);
     // TFLM compares against (float)INT32_MIN / (float)INT32_MAX; the latter rounds up to 2^31.
-    if !(t >= -2_147_483_648.0f32 && t <= 2_147_483_648.0f32) {
+    if !(-2_147_483_648.0f32..=2_147_483_648.0f32).contains(&t) {
         return None;
     }
     Some(zero_point as i64 + t as i64)
@@ -67,14 +67,12 @@ pub fn activation_range_quantized(act: Activation, dtype: DType, scale: f32, zer
     let (lo, hi) = match act {
         Activation::None => (qmin, qmax),
         Activation::Relu => (qmin.max(quantize_f32(scale, zero_point, 0.0)?), qmax),
-        Activation::Relu6 => (
-            qmin.max(quantize_f32(scale, zero_point, 0.0)?),
-            qmax.min(quantize_f32(scale, zero_point, 6.0)?),
-        ),
-        Activation::ReluN1To1 => (
-            qmin.max(quantize_f32(scale, zero_point, -1.0)?),
-            qmax.min(quantize_f32(scale, zero_point, 1.0)?),
-        ),
+        Activation::Relu6 => {
+            (qmin.max(quantize_f32(scale, zero_point, 0.0)?), qmax.min(quantize_f32(scale, zero_point, 6.0)?))
+        }
+        Activation::ReluN1To1 => {
+            (qmin.max(quantize_f32(scale, zero_point, -1.0)?), qmax.min(quantize_f32(scale, zero_point, 1.0)?))
+        }
     };
     // Both bounds lie in [qmin, qmax] except when the zero point alone pushes one outside; TFLM
     // then produces an empty range (min > max) which clamps everything to max. Keep that.
@@ -233,7 +231,9 @@ impl Window2D {
         }
         let (pad_h, _) = compute_padding_with_offset(sh, dh, ih, fh, oh);
         let (pad_w, _) = compute_padding_with_offset(sw, dw, iw, fw, ow);
-        let f = |v: i64| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "window dimension", limit: u16::MAX as u32 });
+        let f = |v: i64| {
+            u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "window dimension", limit: u16::MAX as u32 })
+        };
         Ok(Window2D {
             batches: f(b)?,
             in_h: f(ih)?,
@@ -482,7 +482,9 @@ pub fn prepare_pool_with(
     }
     let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
     let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
-    if !((in_scale as f64 - out_scale as f64).abs() <= 1.0e-6) || in_zp != out_zp {
+    // Written so that a NaN difference fails, as TFLM's `TF_LITE_ENSURE(diff <= 1e-6)` does.
+    let same_scale = (in_scale as f64 - out_scale as f64).abs() <= 1.0e-6;
+    if !same_scale || in_zp != out_zp {
         return Err(ctx.bad_quant(ctx.output_index(0)));
     }
     if filter_h <= 0 || filter_w <= 0 {
@@ -506,7 +508,8 @@ pub fn prepare_pool_with(
     let (act_min, act_max) = output_activation_range(ctx, act, 0)?;
     Ok(PoolParams {
         win,
-        channels: u16::try_from(channels).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 })?,
+        channels: u16::try_from(channels)
+            .map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 })?,
         act_min,
         act_max,
     })
@@ -590,8 +593,14 @@ pub(crate) mod test_util {
         let mut buf = vec![0i32; measure.used()];
         let mut alloc = WordAlloc::new(&mut buf);
         let p = {
-            let mut ctx =
-                PrepareCtx { op, version: 1, options: Options::default(), inputs: &ins, outputs: &outs, words: &mut alloc };
+            let mut ctx = PrepareCtx {
+                op,
+                version: 1,
+                options: Options::default(),
+                inputs: &ins,
+                outputs: &outs,
+                words: &mut alloc,
+            };
             prepare(&mut ctx)?
         };
         let in_bytes: Vec<&[u8]> = inputs.iter().map(|t| t.as_ref().map_or(&[][..], |(_, b)| &b[..])).collect();
@@ -672,7 +681,7 @@ mod tests {
         assert_eq!(w.taps(2, true), (0, 0, 3)); // rows 0, 2, 4
         assert_eq!(w.taps(3, true), (1, 0, 2)); // rows 1, 3, (5)
         assert_eq!(w.taps(4, true), (2, 0, 2)); // rows 2, 4, (6)
-        // Horizontal, pad 1.
+                                                // Horizontal, pad 1.
         assert_eq!(w.taps(0, false), (-1, 1, 3));
         assert_eq!(w.taps(4, false), (3, 0, 2));
     }

@@ -79,7 +79,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
-        return Err(Error::InvalidGraph { what: "CONV_2D takes 2 or 3 inputs and 1 output", index: ctx.inputs.len() as i32 });
+        return Err(Error::InvalidGraph {
+            what: "CONV_2D takes 2 or 3 inputs and 1 output",
+            index: ctx.inputs.len() as i32,
+        });
     }
     let input = ctx.input(0)?;
     let filter = ctx.input(1)?;
@@ -228,7 +231,13 @@ mod tests {
 
     fn opts(padding: Padding, stride: i32, dilation: i32, act: Activation) -> Options {
         Options {
-            window: WindowOptions { padding, stride_h: stride, stride_w: stride, dilation_h: dilation, dilation_w: dilation },
+            window: WindowOptions {
+                padding,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: dilation,
+                dilation_w: dilation,
+            },
             activation: act,
         }
     }
@@ -314,13 +323,23 @@ mod tests {
         let filter = tensor(DType::I8, &[2, 1, 1, 1], &[0.25, 0.25], &[0, 0], 0);
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
         let ins = [Some((input, bytes(&[-6]))), Some((filter, bytes(&[1, -1]))), None];
-        let got =
-            run(BuiltinOp::CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)), eval)
-                .unwrap();
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
+            eval,
+        )
+        .unwrap();
         assert_eq!(got, bytes(&[-2, 2]));
-        let got =
-            run(BuiltinOp::CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::Relu)), eval)
-                .unwrap();
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::Relu)),
+            eval,
+        )
+        .unwrap();
         assert_eq!(got, bytes(&[0, 2]));
     }
 
@@ -356,7 +375,7 @@ mod tests {
             (5, 6, 3, 4, 3, 2, 3, 2, 1, Padding::Same),
             (7, 7, 2, 3, 3, 3, 2, 1, 2, Padding::Same),
             (7, 8, 2, 3, 3, 3, 2, 2, 2, Padding::Valid),
-            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same), // 2 groups
+            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same),  // 2 groups
             (4, 5, 4, 4, 1, 1, 1, 1, 1, Padding::Valid), // depthwise-like 4 groups
         ] {
             let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
@@ -408,16 +427,34 @@ mod tests {
         let o = opts(Padding::Same, 1, 1, Activation::None);
         // Nonzero filter zero point.
         let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[3], 0);
-        let r = run(BuiltinOp::CONV_2D, &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))], out, |c| prepare_with(c, &o), eval);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
         // Per-channel scale count not matching output channels.
         let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0, 2.0], &[0, 0], 0);
-        let r = run(BuiltinOp::CONV_2D, &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))], out, |c| prepare_with(c, &o), eval);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
         // Output shape not what SAME padding gives.
         let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[0], 0);
         let bad_out = i8t(&[1, 2, 3, 1], 1.0, 0);
-        let r = run(BuiltinOp::CONV_2D, &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))], bad_out, |c| prepare_with(c, &o), eval);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            bad_out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
         // Stride 0.
         let r = run(
@@ -430,7 +467,13 @@ mod tests {
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
         // Float input.
         let fin = tensor(DType::F32, &[1, 3, 3, 1], &[], &[], 0);
-        let r = run(BuiltinOp::CONV_2D, &[Some((fin, std::vec![0; 36])), Some((filter, bytes(&[1])))], out, |c| prepare_with(c, &o), eval);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((fin, std::vec![0; 36])), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
         assert!(matches!(r, Err(Error::UnsupportedType { .. })));
     }
 

@@ -233,7 +233,13 @@ mod tests {
 
     fn opts(padding: Padding, stride: i32, dilation: i32, mult: i32, act: Activation) -> Options {
         Options {
-            window: WindowOptions { padding, stride_h: stride, stride_w: stride, dilation_h: dilation, dilation_w: dilation },
+            window: WindowOptions {
+                padding,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: dilation,
+                dilation_w: dilation,
+            },
             depth_multiplier: mult,
             activation: act,
         }
@@ -249,9 +255,14 @@ mod tests {
         // x - zp = [4, -2]; taps (0,0),(0,1); f[tap][c] = [[1, 3], [2, -1]].
         // c0 = 1*4 + 2*(-2) = 0 → 0;  c1 = 3*4 + (-1)*(-2) = 14 → 14 * 0.25 = 3.5 → 4.
         let ins = [Some((input, bytes(&[5, -1]))), Some((filter, bytes(&[1, 3, 2, -1]))), None];
-        let got =
-            run(BuiltinOp::DEPTHWISE_CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)), eval)
-                .unwrap();
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
+            eval,
+        )
+        .unwrap();
         assert_eq!(got, bytes(&[0, 4]));
         // With bias [-3, -20]: c0 = -3 → -1.5 → -1 (SRDHM tie goes up); c1 = -6 → -1.5 → -2.
         let ins = [
@@ -259,9 +270,14 @@ mod tests {
             Some((filter, bytes(&[1, 3, 2, -1]))),
             Some((bias(2), bytes32(&[-3, -20]))),
         ];
-        let got =
-            run(BuiltinOp::DEPTHWISE_CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)), eval)
-                .unwrap();
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
+            eval,
+        )
+        .unwrap();
         assert_eq!(got, bytes(&[-1, -2]));
     }
 
@@ -339,9 +355,14 @@ mod tests {
         let filter = tensor(DType::I8, &[1, 1, 1, 3], &[0.1], &[0], 3);
         let out = i8t(&[1, 1, 1, 3], 0.1, -128);
         let ins = [Some((input, bytes(&[-5, 30, 100]))), Some((filter, bytes(&[1, 1, 1]))), None];
-        let got =
-            run(BuiltinOp::DEPTHWISE_CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)), eval)
-                .unwrap();
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)),
+            eval,
+        )
+        .unwrap();
         // Multiplier 1: -5 → -133 → clamp -128; 30 → -98; 100 → -28 → clamp -68.
         assert_eq!(got, bytes(&[-128, -98, -68]));
     }
@@ -352,7 +373,13 @@ mod tests {
         let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0], &[0], 3);
         let out = i8t(&[1, 2, 2, 4], 1.0, 0);
         let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
-        let r = run(BuiltinOp::DEPTHWISE_CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::None)), eval);
+        let r = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::None)),
+            eval,
+        );
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
         let mut macs = 0;
         run(
@@ -371,7 +398,13 @@ mod tests {
         // Per-channel scales on the wrong axis.
         let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0, 1.0, 1.0, 1.0], &[0, 0, 0, 0], 0);
         let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
-        let r = run(BuiltinOp::DEPTHWISE_CONV_2D, &ins, out, |c| prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None)), eval);
+        let r = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None)),
+            eval,
+        );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }
 }

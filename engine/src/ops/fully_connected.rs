@@ -121,12 +121,14 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         if let Some(b) = ctx.optional_input(2) {
             let product = in_scale as f64 * f_scale as f64;
             let diff = (product - b.quant.scale() as f64).abs();
-            if !(diff / out_scale as f64 <= 0.02) {
+            let close = diff / out_scale as f64 <= 0.02; // false for NaN, as in TFLM
+            if !close {
                 return Err(ctx.bad_quant(ctx.input_index(2)));
             }
         }
         let product = (in_scale * f_scale) as f64;
-        if !(product >= 0.0) {
+        let non_negative = product >= 0.0; // false for NaN, as in TFLM
+        if !non_negative {
             return Err(ctx.bad_quant(fidx));
         }
         let (multiplier, shift) = quantize_multiplier(product / out_scale as f64);
@@ -282,7 +284,9 @@ mod tests {
             .flat_map(|b| {
                 let x = &x;
                 let w = &w;
-                (0..5).map(move |c| (0..4).map(|d| x[b * 4 + d] as i32 * w[c * 4 + d] as i32).sum::<i32>().clamp(-128, 127) as i8)
+                (0..5).map(move |c| {
+                    (0..4).map(|d| x[b * 4 + d] as i32 * w[c * 4 + d] as i32).sum::<i32>().clamp(-128, 127) as i8
+                })
             })
             .collect();
         assert_eq!(got, bytes(&want));
