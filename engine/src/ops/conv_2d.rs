@@ -181,7 +181,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                 let (x0, tx0, tx1) = w.taps(ox, false);
                 let Some(out) = out_px.next() else { return Ok(()) };
                 for (c, (o, fil)) in out.iter_mut().zip(filter.chunks_exact(f_chan)).enumerate() {
-                    let g_base = (c / per_group) * fic;
+                    let g_base = if groups == 1 { 0 } else { (c / per_group) * fic };
                     let mut acc = 0i32;
                     for ty in ty0..ty1 {
                         // taps() guarantees 0 <= y0 + ty*dh < in_h for ty in ty0..ty1.

@@ -175,7 +175,14 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                 let Some(out) = out_px.next() else { return Ok(()) };
                 let mut c0 = 0;
                 while c0 < out_c {
-                    let n = CHUNK.min(out_c - c0);
+                    // Chunks hold whole groups of `mult` channels (one input channel each), or,
+                    // when one group exceeds CHUNK, lie inside a single group.
+                    let n = if mult <= CHUNK {
+                        ((CHUNK / mult) * mult).min(out_c - c0)
+                    } else {
+                        CHUNK.min(mult - c0 % mult)
+                    };
+                    let ic0 = c0 / mult;
                     let mut acc_buf = [0i32; CHUNK];
                     let acc = &mut acc_buf[..n];
                     for ty in ty0..ty1 {
@@ -190,19 +197,18 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                                 for ((a, &fv), &xv) in acc.iter_mut().zip(f).zip(&px[c0..c0 + n]) {
                                     *a = a.wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
                                 }
+                            } else if mult <= CHUNK {
+                                let groups = acc.chunks_exact_mut(mult).zip(f.chunks_exact(mult));
+                                for ((ag, fg), &xv) in groups.zip(&px[ic0..]) {
+                                    let xv = xv as i8 as i32 + in_off;
+                                    for (a, &fv) in ag.iter_mut().zip(fg) {
+                                        *a = a.wrapping_add(fv as i8 as i32 * xv);
+                                    }
+                                }
                             } else {
-                                // Walk (input channel, multiplier index) alongside the chunk.
-                                let mut ic = c0 / mult;
-                                let mut m = c0 % mult;
-                                let mut xv = px.get(ic).map_or(0, |&v| v as i8 as i32) + in_off;
+                                let xv = px[ic0] as i8 as i32 + in_off;
                                 for (a, &fv) in acc.iter_mut().zip(f) {
                                     *a = a.wrapping_add(fv as i8 as i32 * xv);
-                                    m += 1;
-                                    if m == mult {
-                                        m = 0;
-                                        ic += 1;
-                                        xv = px.get(ic).map_or(0, |&v| v as i8 as i32) + in_off;
-                                    }
                                 }
                             }
                         }
@@ -294,7 +300,8 @@ mod tests {
             (7, 7, 3, 2, 3, 3, 1, 2, Padding::Same),
             (7, 8, 1, 8, 3, 3, 2, 2, Padding::Valid),
             (3, 3, 70, 1, 3, 3, 1, 1, Padding::Same), // more channels than one chunk
-            (3, 3, 5, 30, 2, 2, 1, 1, Padding::Valid), // chunk boundary inside an input channel
+            (3, 3, 5, 30, 2, 2, 1, 1, Padding::Valid), // 2 groups of 30 per chunk
+            (3, 4, 2, 150, 2, 2, 1, 1, Padding::Same), // one group spans 3 chunks
         ] {
             let oc = ic * mult;
             let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
