@@ -220,6 +220,10 @@ impl Window2D {
         if ob != b {
             return Err(ctx.shape_mismatch(out_idx));
         }
+        // An empty image would make eval's per-image chunks zero-sized.
+        if ih == 0 || iw == 0 {
+            return Err(ctx.shape_mismatch(in_idx));
+        }
         if fh <= 0 || fw <= 0 {
             return Err(ctx.shape_mismatch(ctx.input_index(1)));
         }

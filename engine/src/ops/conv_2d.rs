@@ -109,7 +109,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
     let in_c = input.shape.dim(3);
-    if fic == 0 || in_c % fic != 0 {
+    if fic == 0 || in_c == 0 || in_c % fic != 0 {
         return Err(ctx.shape_mismatch(fidx));
     }
     let groups = in_c / fic;

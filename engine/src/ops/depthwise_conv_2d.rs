@@ -111,6 +111,9 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
     // model whose option disagrees with the shapes is rejected here rather than guessed at.
     let mult = usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
+    if in_c == 0 {
+        return Err(ctx.shape_mismatch(ctx.input_index(0)));
+    }
     if mult == 0 || in_c.checked_mul(mult) != Some(out_c) {
         return Err(ctx.bad_option("depth_multiplier"));
     }
