@@ -298,7 +298,7 @@ pub fn multiply_by_quantized_multiplier_greater_than_one(x: i32, multiplier: i32
 /// TFLM `QuantizeMultiplierGreaterThanOne`: `quantize_multiplier` for `real > 1`; `None` where
 /// TFLM's `TFLITE_CHECK`s would abort (`real <= 1`, or a negative shift).
 pub fn quantize_multiplier_greater_than_one(real: f64) -> Option<(i32, i32)> {
-    if !(real > 1.0) {
+    if real.is_nan() || real <= 1.0 {
         return None;
     }
     let (m, s) = quantize_multiplier(real);

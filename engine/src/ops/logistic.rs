@@ -36,7 +36,7 @@ pub struct Params {
 pub(crate) fn q4_input_params(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let input = ctx.input(0)?;
     let scale = input.quant.scale();
-    if !input.quant.is_quantized() || !(scale > 0.0) || !scale.is_finite() {
+    if !input.quant.is_quantized() || !scale.is_finite() || scale <= 0.0 {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
     let real = scale as f64 * (1i64 << (31 - INPUT_INTEGER_BITS)) as f64;
@@ -128,5 +128,36 @@ mod tests {
         // Zero point is subtracted first.
         let p = params(0.1, -20);
         assert_eq!(logistic_i8(&p, -10), 59);
+    }
+
+    #[test]
+    fn prepare_checks_like_tflm() {
+        use crate::model::BuiltinOp;
+        use crate::ops::quantize::test_support::*;
+        // alexa's LOGISTIC: input (0.18955581, 24) → radius 60 at shift 25.
+        let p = prepare_unary(
+            BuiltinOp::LOGISTIC,
+            tensor(DType::I8, &[1, 1], quant(0.18955581, 24)),
+            tensor(DType::I8, &[1, 1], quant(1.0 / 256.0, -128)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!((p.input_zero_point, p.input_range_radius, p.input_multiplier, p.input_left_shift), (24, 60, 1628272000, 25));
+        // Output zero point must be -128.
+        let r = prepare_unary(
+            BuiltinOp::LOGISTIC,
+            tensor(DType::I8, &[4], quant(0.1, 0)),
+            tensor(DType::I8, &[4], quant(1.0 / 256.0, 0)),
+            prepare,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+        // uint8 is not supported by TFLM micro.
+        let r = prepare_unary(
+            BuiltinOp::LOGISTIC,
+            tensor(DType::U8, &[4], quant(0.1, 128)),
+            tensor(DType::U8, &[4], quant(1.0 / 256.0, 0)),
+            prepare,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedType { .. })));
     }
 }

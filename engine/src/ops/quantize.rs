@@ -268,6 +268,41 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Test support: run a unary op's `prepare` on hand-made int/float tensors.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::super::{PrepareCtx, WordAlloc};
+    use crate::error::Error;
+    use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
+
+    /// Quantization bytes for one scale and zero point (leaked: tests only).
+    pub fn quant(scale: f32, zero_point: i64) -> Quant<'static> {
+        let s: &'static [u8] = std::boxed::Box::leak(std::boxed::Box::new(scale.to_le_bytes()));
+        let z: &'static [u8] = std::boxed::Box::leak(std::boxed::Box::new(zero_point.to_le_bytes()));
+        Quant { scales: F32s(s), zero_points: I64s(z), axis: 0 }
+    }
+
+    /// A non-constant tensor.
+    pub fn tensor(dtype: DType, dims: &[i32], quant: Quant<'static>) -> Tensor<'static> {
+        Tensor { name: "", dtype, shape: Shape::new(dims).unwrap(), quant, data: None, buffer: 0, is_variable: false }
+    }
+
+    /// Call `f` (an op's prepare) for `op` with one input and one output and default options.
+    pub fn prepare_unary<P>(
+        op: BuiltinOp,
+        input: Tensor<'static>,
+        output: Tensor<'static>,
+        f: fn(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
+    ) -> Result<P, Error> {
+        let inputs = [Some((0, input))];
+        let outputs = [(1, output)];
+        let mut words = WordAlloc::measure();
+        let mut ctx =
+            PrepareCtx { op, version: 1, options: Options::default(), inputs: &inputs, outputs: &outputs, words: &mut words };
+        f(&mut ctx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,5 +375,35 @@ mod tests {
         let mut w = [0u8; 4];
         I32::store(0x0102_0304, &mut w);
         assert_eq!(w, [4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn prepare_type_pairs_and_quantization() {
+        use crate::model::{BuiltinOp, Quant};
+        use test_support::*;
+        let q = |s, z| quant(s, z);
+        // MWW output: int8 (1/256, -128) → uint8 (1/256, 0): multiplier exactly 1.
+        let p = prepare_unary(
+            BuiltinOp::QUANTIZE,
+            tensor(DType::I8, &[1, 1], q(1.0 / 256.0, -128)),
+            tensor(DType::U8, &[1, 1], q(1.0 / 256.0, 0)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!((p.multiplier, p.shift, p.input_zero_point, p.output_zero_point), (1 << 30, 1, -128, 0));
+        // float → int8 keeps the output scale for AffineQuantize.
+        let p = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::F32, &[3], Quant::default()), tensor(DType::I8, &[3], q(0.5, 1)), prepare)
+            .unwrap();
+        assert_eq!((p.mode, p.output_scale, p.output_zero_point), (Mode::F32ToI8, 0.5, 1));
+        // Pairs TFLM does not dispatch: float → uint8, uint8 → uint8, int16 → uint8.
+        for (a, b) in [(DType::F32, DType::U8), (DType::U8, DType::U8), (DType::I16, DType::U8), (DType::F32, DType::I32)] {
+            let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(a, &[3], q(0.5, 0)), tensor(b, &[3], q(0.5, 0)), prepare);
+            assert!(matches!(r, Err(Error::UnsupportedType { .. })), "{a:?} → {b:?}");
+        }
+        // The output needs exactly one scale; element counts must agree.
+        let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::I8, &[3], q(0.5, 0)), tensor(DType::I8, &[3], Quant::default()), prepare);
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+        let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::I8, &[3], q(0.5, 0)), tensor(DType::I8, &[4], q(0.5, 0)), prepare);
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
     }
 }

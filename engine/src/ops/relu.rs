@@ -109,4 +109,21 @@ mod tests {
         // SRDHM halves with ties away from zero for positives: 3 → 2, 5 → 3; 127 → 64.
         assert_eq!(run_i8(&p, &[-5, 0, 3, 5, 127]), [-128, -128, -126, -125, -64]);
     }
+
+    #[test]
+    fn prepare_computes_requantization() {
+        use crate::model::BuiltinOp;
+        use crate::ops::quantize::test_support::*;
+        let p = prepare_unary(
+            BuiltinOp::RELU,
+            tensor(DType::I8, &[8], quant(0.5, 3)),
+            tensor(DType::I8, &[8], quant(1.0, -20)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!((p.multiplier, p.shift, p.input_offset, p.output_offset, p.act_min, p.act_max), (1 << 30, 0, 3, -20, -20, 127));
+        // int16 needs zero points of 0.
+        let r = prepare_unary(BuiltinOp::RELU, tensor(DType::I16, &[8], quant(0.5, 3)), tensor(DType::I16, &[8], quant(0.5, 0)), prepare);
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+    }
 }

@@ -98,4 +98,21 @@ mod tests {
         eval(&p, &mut ctx).unwrap();
         assert_eq!(out.map(|b| b as i8), [-128, -100, -8, -8, -8]);
     }
+
+    #[test]
+    fn prepare_quantizes_six_with_input_params() {
+        use crate::model::BuiltinOp;
+        use crate::ops::quantize::test_support::*;
+        // The output's own quantization is ignored, as in TFLM.
+        let p = prepare_unary(
+            BuiltinOp::RELU6,
+            tensor(DType::I8, &[8], quant(0.05, -128)),
+            tensor(DType::I8, &[8], quant(0.3, 7)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!((p.int16, p.zero, p.six), (false, -128, -8));
+        let r = prepare_unary(BuiltinOp::RELU6, tensor(DType::U8, &[8], quant(0.05, 0)), tensor(DType::U8, &[8], quant(0.05, 0)), prepare);
+        assert!(matches!(r, Err(Error::UnsupportedType { .. })));
+    }
 }

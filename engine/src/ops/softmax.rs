@@ -69,7 +69,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
             // TFLM: TF_LITE_ENSURE_NEAR(scale, 1/65536, 0.001/65536) in f32.
             let want = 1.0f32 / 65536.0;
             let delta = if out_scale > want { out_scale - want } else { want - out_scale };
-            if out_zp != -32768 || !(delta <= 0.001f32 * 1.0f32 / 65536.0) {
+            if out_zp != -32768 || delta.is_nan() || delta > 0.001f32 * 1.0f32 / 65536.0 {
                 return Err(ctx.bad_quant(ctx.output_index(0)));
             }
             true
@@ -86,7 +86,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let dims = input.shape.dims();
     let depth = dims.last().copied().unwrap_or(1) as u32;
     let elements = input.shape.elements().unwrap_or(0) as u32;
-    let outer = if depth == 0 { 0 } else { elements / depth };
+    let outer = elements.checked_div(depth).unwrap_or(0);
     Ok(Params { input_multiplier, input_left_shift, diff_min, outer, depth, int16_output })
 }
 
