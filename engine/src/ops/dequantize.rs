@@ -37,8 +37,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 fn dequantize<In: Elem>(scale: f32, zero_point: i32, input: &[u8], output: &mut [u8]) {
     for (i, o) in input.chunks_exact(In::SIZE).zip(output.chunks_exact_mut(4)) {
-        // The difference of two values of at most 16 bits is exact in f32.
-        let v = scale * (In::load(i) - zero_point) as f32;
+        // int → float rounds to nearest like C++; exact for any realistic zero point (< 2^24 apart).
+        let v = scale * In::load(i).wrapping_sub(zero_point) as f32;
         o.copy_from_slice(&v.to_le_bytes());
     }
 }

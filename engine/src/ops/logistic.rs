@@ -70,7 +70,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// One element (TFLM `reference_integer_ops::Logistic` for int8).
 #[inline(always)]
 fn logistic_i8(p: &Params, x: i32) -> i32 {
-    let input = x - p.input_zero_point;
+    let input = x.wrapping_sub(p.input_zero_point);
     if input <= -p.input_range_radius {
         -128
     } else if input >= p.input_range_radius {

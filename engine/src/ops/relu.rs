@@ -69,7 +69,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let output = output0(ctx)?;
     let p = *p;
     let f = move |x: i32| {
-        let v = p.output_offset.wrapping_add(multiply_by_quantized_multiplier(x - p.input_offset, p.multiplier, p.shift));
+        let v = p.output_offset.wrapping_add(multiply_by_quantized_multiplier(x.wrapping_sub(p.input_offset), p.multiplier, p.shift));
         v.max(p.act_min).min(p.act_max)
     };
     if p.int16 {
