@@ -4,7 +4,7 @@
 //! `integer_ops/add.h` `AddFunc`: both inputs are rebased by their zero points, shifted left by
 //! 20 bits, scaled to a common scale (`scale_i / (2 * max_scale)`), summed, and rescaled to the
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
-//! rounding. SUB shares this machinery (see `sub.rs`) with its own multiplier arithmetic.
+//! rounding. SUB shares this machinery (see `sub.rs`).
 
 use super::common::{activation_range_quantized, broadcast_bytes, broadcast_shape, Broadcast};
 use super::{EvalCtx, PrepareCtx};
@@ -104,14 +104,10 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     }
     let (s1, s2, so) = (a.quant.scale(), b.quant.scale(), out.quant.scale());
     let left_shift = 20;
-    // TFLM computes the ADD multipliers in double but the SUB ones in float (sub_common.cc).
-    let (r1, r2, ro) = if subtract {
-        let twice = 2.0f32 * s1.max(s2);
-        ((s1 / twice) as f64, (s2 / twice) as f64, (twice / ((1i32 << left_shift) as f32 * so)) as f64)
-    } else {
-        let twice = 2.0 * s1.max(s2) as f64;
-        (s1 as f64 / twice, s2 as f64 / twice, twice / ((1i32 << left_shift) as f64 * so as f64))
-    };
+    // In double, for SUB as for ADD: some TFLM sources compute SUB's in float, but the oracle
+    // build (tflite-micro 8f6596d) converts both scales to double first (checked in its binary).
+    let twice = 2.0 * s1.max(s2) as f64;
+    let (r1, r2, ro) = (s1 as f64 / twice, s2 as f64 / twice, twice / ((1i32 << left_shift) as f64 * so as f64));
     let oi = ctx.output_index(0);
     let (in1_mult, in1_shift) = quantize_multiplier_smaller_than_one(r1).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
     let (in2_mult, in2_shift) = quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
