@@ -6,7 +6,7 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{activation_range_quantized, broadcast_bytes, broadcast_shape, Broadcast};
+use super::common::{activation_range_quantized, broadcast_bytes, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
@@ -91,10 +91,6 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     }
     if out.dtype != DType::I8 {
         return Err(ctx.bad_output_type(0));
-    }
-    let expect = broadcast_shape(&a.shape, &b.shape).ok_or(ctx.shape_mismatch(ctx.input_index(1)))?;
-    if expect != out.shape {
-        return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
     for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
@@ -212,7 +208,11 @@ mod tests {
     #[test]
     fn rejects_bad_shapes_and_types() {
         assert!(add((&[3], 1.0, 0), (&[2], 1.0, 0), (&[3], 1.0, 0), 0).is_err());
-        assert!(add((&[3], 1.0, 0), (&[1], 1.0, 0), (&[1, 3], 1.0, 0), 0).is_err());
+        assert!(add((&[3], 1.0, 0), (&[3], 1.0, 0), (&[2, 3], 1.0, 0), 0).is_err());
+        // Leading 1s on the output are accepted, as TFLM extends every shape to the largest rank.
+        let p = add((&[3], 1.0, 0), (&[1], 1.0, 0), (&[1, 3], 1.0, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[1, 2, 3]), &i8b(&[-1])], &[3]).unwrap();
+        assert_eq!(b_i8(&out[0]), [0, 1, 2]);
         let ins = [qt(DType::U8, &[2], 1.0, 0), qt(DType::U8, &[2], 1.0, 0)];
         let outs = [qt(DType::U8, &[2], 1.0, 0)];
         assert!(with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, 0, false)).is_err());

@@ -105,12 +105,18 @@ pub struct Broadcast {
 }
 
 impl Broadcast {
-    /// The iteration space for `a op b -> out`; `None` unless every operand dim equals the
-    /// output dim or is 1 (ranks are right-aligned).
+    /// The iteration space for `a op b -> out`, or `None` unless `out` is the numpy broadcast of
+    /// `a` and `b`. As in TFLM's `BroadcastBinaryOpSimple`, all three shapes are first
+    /// left-extended with 1s to the largest of their ranks, so e.g. `[3] + [1] -> [1, 3]` is fine.
     pub fn new(a: &Shape, b: &Shape, out: &Shape) -> Option<Broadcast> {
-        let rank = out.rank();
+        let rank = a.rank().max(b.rank()).max(out.rank());
         let ea = a.extended(rank)?;
         let eb = b.extended(rank)?;
+        let out = out.extended(rank)?;
+        // Compare dims, not `Shape`s: unused slots differ between `new` and `extended`.
+        if broadcast_shape(&ea, &eb)?.dims() != out.dims() {
+            return None;
+        }
         let mut bc = Broadcast::default();
         for i in (0..rank).rev() {
             let od = out.dims()[i];

@@ -5,7 +5,7 @@
 //! rebased inputs goes through `MultiplyByQuantizedMultiplier`, then the output zero point is
 //! added and the activation range applied.
 
-use super::common::{activation_range_quantized, broadcast_bytes, broadcast_shape, Broadcast};
+use super::common::{activation_range_quantized, broadcast_bytes, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -49,10 +49,6 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
     }
     if out.dtype != DType::I8 {
         return Err(ctx.bad_output_type(0));
-    }
-    let expect = broadcast_shape(&a.shape, &b.shape).ok_or(ctx.shape_mismatch(ctx.input_index(1)))?;
-    if expect != out.shape {
-        return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
     for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
