@@ -6,7 +6,7 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{activation_range_quantized, broadcast_bytes, Broadcast};
+use super::common::{activation_range_quantized, broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
@@ -94,7 +94,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     }
     let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
     for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
-        if !t.quant.is_quantized() || t.quant.is_per_channel() || !(t.quant.scale() > 0.0) {
+        if !per_tensor_quantized(t) {
             return Err(ctx.bad_quant(idx));
         }
     }

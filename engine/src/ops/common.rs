@@ -42,6 +42,13 @@ pub fn activation_range_quantized(activation: u8, dtype: DType, scale: f32, zero
     })
 }
 
+/// True if `t` carries one per-tensor scale that is positive and finite (what TFLM's int8
+/// arithmetic kernels read as `params.scale`).
+pub fn per_tensor_quantized(t: &Tensor<'_>) -> bool {
+    let s = t.quant.scale();
+    t.quant.is_quantized() && !t.quant.is_per_channel() && s.is_finite() && s > 0.0
+}
+
 /// Reads a constant int32 input tensor (axis, paddings, begin/end/strides, size_splits) at
 /// prepare time: `Some(values)` as little-endian words, `None` if the tensor has no constant
 /// data. The caller checks the dtype.
@@ -72,9 +79,8 @@ pub fn broadcast_shape(a: &Shape, b: &Shape) -> Option<Shape> {
     let ea = a.extended(rank)?;
     let eb = b.extended(rank)?;
     let mut dims = [0i32; MAX_RANK];
-    for i in 0..rank {
-        let (x, y) = (ea.dims()[i], eb.dims()[i]);
-        dims[i] = if x == y || y == 1 {
+    for ((d, &x), &y) in dims.iter_mut().zip(ea.dims()).zip(eb.dims()) {
+        *d = if x == y || y == 1 {
             x
         } else if x == 1 {
             y

@@ -14,7 +14,7 @@
 //! TFLM accumulates with a scratch buffer while walking the input once; we sum each output's
 //! elements directly (no scratch), which gives the same int32 sums (wrapping addition commutes).
 
-use super::common::read_const_i32s;
+use super::common::{per_tensor_quantized, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -58,7 +58,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_output_type(0));
     }
     for (t, idx) in [(&input, ctx.input_index(0)), (&out, ctx.output_index(0))] {
-        if !t.quant.is_quantized() || t.quant.is_per_channel() || !(t.quant.scale() > 0.0) {
+        if !per_tensor_quantized(t) {
             return Err(ctx.bad_quant(idx));
         }
     }

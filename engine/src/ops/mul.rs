@@ -5,7 +5,7 @@
 //! rebased inputs goes through `MultiplyByQuantizedMultiplier`, then the output zero point is
 //! added and the activation range applied.
 
-use super::common::{activation_range_quantized, broadcast_bytes, Broadcast};
+use super::common::{activation_range_quantized, broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -52,7 +52,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
     }
     let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
     for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
-        if !t.quant.is_quantized() || t.quant.is_per_channel() || !(t.quant.scale() > 0.0) {
+        if !per_tensor_quantized(t) {
             return Err(ctx.bad_quant(idx));
         }
     }
