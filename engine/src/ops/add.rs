@@ -220,6 +220,18 @@ mod tests {
 
     #[test]
     fn params_stay_small() {
-        assert!(core::mem::size_of::<Params>() <= 96, "{}", core::mem::size_of::<Params>());
+        use core::mem::size_of;
+        use super::super::{concatenation, mean, mul, pad, split, split_v, strided_slice};
+        let sizes = [
+            size_of::<Params>(),
+            size_of::<mul::Params>(),
+            size_of::<mean::Params>(),
+            size_of::<pad::Params>(),
+            size_of::<concatenation::Params>(),
+            size_of::<strided_slice::Params>(),
+            size_of::<split::Params>(),
+            size_of::<split_v::Params>(),
+        ];
+        assert!(sizes.iter().all(|&s| s <= 96), "{sizes:?}");
     }
 }

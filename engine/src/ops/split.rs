@@ -23,6 +23,11 @@ pub struct Params {
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let num_splits = ctx.options.i32(0, 0)?;
+    prepare_with(ctx, num_splits)
+}
+
+/// Prepare with `num_splits` (SplitOptions slot 0) given explicitly.
+pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, num_splits: i32) -> Result<Params, Error> {
     if num_splits != ctx.outputs.len() as i32 {
         return Err(ctx.bad_option("num_splits differs from the number of outputs"));
     }
@@ -108,19 +113,7 @@ mod tests {
     fn prep(axis: i32, dims: &[i32], outs: &[&[i32]]) -> Result<Params, Error> {
         let ins = [ci32(&[], &[axis]), qt(DType::I8, dims, 1.0, 0)];
         let outs: std::vec::Vec<_> = outs.iter().map(|d| qt(DType::I8, d, 1.0, 0)).collect();
-        with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| {
-            // num_splits comes from the options table; tests set it implicitly to the output
-            // count by calling the body below the option check.
-            let input = ctx.input(1)?;
-            let (ax, outer) = check_split(ctx, &input, axis)?;
-            let n = ctx.outputs.len() as i32;
-            for i in 0..ctx.outputs.len() {
-                if ctx.output(i)?.shape.dims()[ax] * n != input.shape.dims()[ax] {
-                    return Err(ctx.shape_mismatch(ctx.output_index(i)));
-                }
-            }
-            Ok(Params { outer, n_outputs: n as u8 })
-        })
+        with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| prepare_with(ctx, outs.len() as i32))
     }
 
     #[test]
@@ -133,5 +126,9 @@ mod tests {
         assert_eq!(out, [[0, 1], [2, 3], [4, 5]]);
         assert!(prep(2, &[3, 2], &[&[3, 2]]).is_err());
         assert!(prep(0, &[3, 2], &[&[1, 2], &[1, 2]]).is_err());
+        // num_splits must match the outputs.
+        let ins = [ci32(&[], &[0]), qt(DType::I8, &[2, 2], 1.0, 0)];
+        let outs = [qt(DType::I8, &[1, 2], 1.0, 0), qt(DType::I8, &[1, 2], 1.0, 0)];
+        assert!(with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| prepare_with(ctx, 3)).is_err());
     }
 }
