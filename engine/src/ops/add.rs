@@ -6,7 +6,7 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{activation_range_quantized, broadcast_bytes, per_tensor_quantized, Broadcast};
+use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
@@ -64,14 +64,41 @@ fn mul_smaller_than_one(x: i32, mult: i32, shift: i32) -> i32 {
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, mult), -shift)
 }
 
-/// Read the fused activation option (slot 0 of Add/Sub/MulOptions).
+/// Read the fused activation option (slot 0 of Add/Sub/MulOptions): NONE, RELU, RELU_N1_TO_1
+/// or RELU6. TANH and SIGN_BIT, which TFLM's integer kernels silently leave unfused, are refused,
+/// as everywhere in this engine.
 pub(crate) fn activation_option(ctx: &PrepareCtx<'_, '_, '_>) -> Result<u8, Error> {
     let a = ctx.options.i8(0, 0)?;
-    // Schema ActivationFunctionType: NONE, RELU, RELU_N1_TO_1, RELU6, TANH, SIGN_BIT.
-    if !(0..=5).contains(&a) {
-        return Err(ctx.bad_option("fused_activation_function"));
+    if !(0..=3).contains(&a) {
+        return Err(ctx.bad_option("fused activation function"));
     }
     Ok(a as u8)
+}
+
+/// TFLM `CalculateActivationRangeQuantized` for an int8 output: RELU, RELU6 and RELU_N1_TO_1
+/// clamp to `zero_point + round(f / scale)` (divided and rounded in `f32`, as TFLM's `Quantize`)
+/// of 0, 6, -1 and 1, intersected with [-128, 127]. `None` if a bound does not fit int32.
+///
+/// (Same semantics as ops-conv's `common::activation_range_quantized`; kept local to avoid a
+/// name clash while the branches are separate.)
+pub(crate) fn activation_range(code: u8, scale: f32, zero_point: i32) -> Option<(i32, i32)> {
+    let q = |f: f32| -> Option<i64> {
+        let t = libm::roundf(f / scale);
+        // TFLM compares with (float)INT32_MIN / (float)INT32_MAX, the latter being 2^31.
+        if !(-2_147_483_648.0f32..=2_147_483_648.0f32).contains(&t) {
+            return None;
+        }
+        Some(zero_point as i64 + t as i64)
+    };
+    let (qmin, qmax) = (i8::MIN as i64, i8::MAX as i64);
+    let (lo, hi) = match code {
+        1 => (qmin.max(q(0.0)?), qmax),
+        2 => (qmin.max(q(-1.0)?), qmax.min(q(1.0)?)),
+        3 => (qmin.max(q(0.0)?), qmax.min(q(6.0)?)),
+        _ => (qmin, qmax),
+    };
+    // A zero point far outside int8 can push a bound past the other; TFLM keeps such a range.
+    Some((lo.clamp(i32::MIN as i64, i32::MAX as i64) as i32, hi.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
 }
 
 /// Validate and precompute.
@@ -108,8 +135,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     let (in1_mult, in1_shift) = quantize_multiplier_smaller_than_one(r1).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
     let (in2_mult, in2_shift) = quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
     let (out_mult, out_shift) = quantize_multiplier_smaller_than_one(ro).ok_or(ctx.bad_quant(oi))?;
-    let (act_min, act_max) =
-        activation_range_quantized(activation, out.dtype, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) = activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
     Ok(Params {
         bc,
         in1_offset: -a.quant.zero_point(),

@@ -5,46 +5,11 @@
 // ops-elem: activation ranges, broadcasting, constant-input readers (ADD/SUB/MUL/MEAN/PAD/...).
 // ---------------------------------------------------------------------------------------------
 
-use super::PrepareCtx;
-use crate::error::Error;
-use crate::model::{DType, Shape, Tensor, MAX_RANK};
-
-/// TFLM `Quantize` (kernel_util.cc) as used by the activation-range helpers: `zero_point +
-/// round(f / scale)`, dividing and rounding (half away from zero) in `f32`.
-fn quantize_f32(scale: f32, zero_point: i32, f: f32) -> Option<i32> {
-    let tmp = libm::roundf(f / scale);
-    // TFLM rejects values that do not fit an int32 before the cast.
-    if !(tmp >= i32::MIN as f32 && tmp <= i32::MAX as f32) {
-        return None;
-    }
-    Some(zero_point.wrapping_add(tmp as i32))
-}
-
-/// TFLM `CalculateActivationRangeQuantized` for a fused activation code (schema
-/// `ActivationFunctionType`) on an output of type `dtype` with `scale`/`zero_point`.
-///
-/// RELU, RELU6 and RELU_N1_TO_1 clamp to the quantized images of 0, 6, -1 and 1; every other
-/// code (NONE, and also TANH / SIGN_BIT, which TFLM does not fuse) gives the type's full range,
-/// exactly as TFLM does. `None` if the type is not int8/uint8/int16 or a bound overflows.
-pub fn activation_range_quantized(activation: u8, dtype: DType, scale: f32, zero_point: i32) -> Option<(i32, i32)> {
-    let (qmin, qmax) = match dtype {
-        DType::I8 => (i8::MIN as i32, i8::MAX as i32),
-        DType::U8 => (0, u8::MAX as i32),
-        DType::I16 => (i16::MIN as i32, i16::MAX as i32),
-        _ => return None,
-    };
-    let q = |f: f32| quantize_f32(scale, zero_point, f);
-    Some(match activation {
-        1 => (qmin.max(q(0.0)?), qmax),
-        3 => (qmin.max(q(0.0)?), qmax.min(q(6.0)?)),
-        2 => (qmin.max(q(-1.0)?), qmax.min(q(1.0)?)),
-        _ => (qmin, qmax),
-    })
-}
+// No `use` lines here (this section is appended to a shared file): paths are spelled out.
 
 /// True if `t` carries one per-tensor scale that is positive and finite (what TFLM's int8
 /// arithmetic kernels read as `params.scale`).
-pub fn per_tensor_quantized(t: &Tensor<'_>) -> bool {
+pub fn per_tensor_quantized(t: &crate::model::Tensor<'_>) -> bool {
     let s = t.quant.scale();
     t.quant.is_quantized() && !t.quant.is_per_channel() && s.is_finite() && s > 0.0
 }
@@ -52,16 +17,21 @@ pub fn per_tensor_quantized(t: &Tensor<'_>) -> bool {
 /// Reads a constant int32 input tensor (axis, paddings, begin/end/strides, size_splits) at
 /// prepare time: `Some(values)` as little-endian words, `None` if the tensor has no constant
 /// data. The caller checks the dtype.
-pub fn const_i32s<'m>(t: &Tensor<'m>) -> Option<impl Iterator<Item = i32> + 'm> {
+pub fn const_i32s<'m>(t: &crate::model::Tensor<'m>) -> Option<impl Iterator<Item = i32> + 'm> {
     let d = t.data?;
     Some(d.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
 }
 
 /// Input `i` as a constant int32 vector copied into `out` (returns the count), or
 /// `bad_option(what)` if it is not a constant int32 tensor of at most `out.len()` values.
-pub fn read_const_i32s(ctx: &PrepareCtx<'_, '_, '_>, i: usize, what: &'static str, out: &mut [i32]) -> Result<usize, Error> {
+pub fn read_const_i32s(
+    ctx: &super::PrepareCtx<'_, '_, '_>,
+    i: usize,
+    what: &'static str,
+    out: &mut [i32],
+) -> Result<usize, crate::error::Error> {
     let t = ctx.input(i)?;
-    if t.dtype != DType::I32 {
+    if t.dtype != crate::model::DType::I32 {
         return Err(ctx.bad_input_type(i));
     }
     let vals = const_i32s(&t).ok_or(ctx.bad_option(what))?;
@@ -74,11 +44,11 @@ pub fn read_const_i32s(ctx: &PrepareCtx<'_, '_, '_>, i: usize, what: &'static st
 }
 
 /// The broadcast of two shapes (numpy rules, right-aligned), or `None` if incompatible.
-pub fn broadcast_shape(a: &Shape, b: &Shape) -> Option<Shape> {
+pub fn broadcast_shape(a: &crate::model::Shape, b: &crate::model::Shape) -> Option<crate::model::Shape> {
     let rank = a.rank().max(b.rank());
     let ea = a.extended(rank)?;
     let eb = b.extended(rank)?;
-    let mut dims = [0i32; MAX_RANK];
+    let mut dims = [0i32; crate::model::MAX_RANK];
     for ((d, &x), &y) in dims.iter_mut().zip(ea.dims()).zip(eb.dims()) {
         *d = if x == y || y == 1 {
             x
@@ -88,7 +58,7 @@ pub fn broadcast_shape(a: &Shape, b: &Shape) -> Option<Shape> {
             return None;
         };
     }
-    Shape::new(&dims[..rank])
+    crate::model::Shape::new(&dims[..rank])
 }
 
 /// A binary elementwise iteration space with numpy broadcasting, as TFLM's
@@ -101,7 +71,7 @@ pub fn broadcast_shape(a: &Shape, b: &Shape) -> Option<Shape> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Broadcast {
     /// Fused dimension sizes, innermost first.
-    pub dims: [u32; MAX_RANK],
+    pub dims: [u32; crate::model::MAX_RANK],
     /// Number of fused dims in use (0 means a single element).
     pub n: u8,
     /// Broadcast bits of operand a.
@@ -114,7 +84,7 @@ impl Broadcast {
     /// The iteration space for `a op b -> out`, or `None` unless `out` is the numpy broadcast of
     /// `a` and `b`. As in TFLM's `BroadcastBinaryOpSimple`, all three shapes are first
     /// left-extended with 1s to the largest of their ranks, so e.g. `[3] + [1] -> [1, 3]` is fine.
-    pub fn new(a: &Shape, b: &Shape, out: &Shape) -> Option<Broadcast> {
+    pub fn new(a: &crate::model::Shape, b: &crate::model::Shape, out: &crate::model::Shape) -> Option<Broadcast> {
         let rank = a.rank().max(b.rank()).max(out.rank());
         let ea = a.extended(rank)?;
         let eb = b.extended(rank)?;
@@ -151,16 +121,17 @@ impl Broadcast {
     /// contiguous output run, in output order. Offsets are in elements. Stops at the first error.
     pub fn for_each_run(
         &self,
-        mut f: impl FnMut(usize, bool, usize, bool, usize, usize) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let n = (self.n as usize).min(MAX_RANK);
+        mut f: impl FnMut(usize, bool, usize, bool, usize, usize) -> Result<(), crate::error::Error>,
+    ) -> Result<(), crate::error::Error> {
+        const R: usize = crate::model::MAX_RANK;
+        let n = (self.n as usize).min(R);
         if n == 0 {
             return f(0, false, 0, false, 0, 1);
         }
         // Element strides of each fused dim for a, b and out.
-        let mut sa = [0usize; MAX_RANK];
-        let mut sb = [0usize; MAX_RANK];
-        let mut so = [0usize; MAX_RANK];
+        let mut sa = [0usize; R];
+        let mut sb = [0usize; R];
+        let mut so = [0usize; R];
         let (mut acc_a, mut acc_b, mut acc_o) = (1usize, 1usize, 1usize);
         for g in 0..n {
             let d = self.dims[g] as usize;
@@ -181,7 +152,7 @@ impl Broadcast {
         let a_scalar = self.a_bcast & 1 == 1;
         let b_scalar = self.b_bcast & 1 == 1;
         // Odometer over the outer fused dims 1..n.
-        let mut idx = [0usize; MAX_RANK];
+        let mut idx = [0usize; R];
         let (mut oa, mut ob, mut oo) = (0usize, 0usize, 0usize);
         loop {
             f(oa, a_scalar, ob, b_scalar, oo, len)?;
@@ -216,9 +187,9 @@ pub fn broadcast_bytes(
     a: &[u8],
     b: &[u8],
     out: &mut [u8],
-    err: Error,
+    err: crate::error::Error,
     op: impl Fn(u8, u8) -> u8,
-) -> Result<(), Error> {
+) -> Result<(), crate::error::Error> {
     bc.for_each_run(|ao, a_sc, bo, b_sc, oo, len| {
         let o = out.get_mut(oo..oo + len).ok_or(err)?;
         let ra = a.get(ao..ao + if a_sc { 1 } else { len }).ok_or(err)?;

@@ -5,7 +5,8 @@
 //! rebased inputs goes through `MultiplyByQuantizedMultiplier`, then the output zero point is
 //! added and the activation range applied.
 
-use super::common::{activation_range_quantized, broadcast_bytes, per_tensor_quantized, Broadcast};
+use super::add::activation_range;
+use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -60,8 +61,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
     let real = a.quant.scale() as f64 * b.quant.scale() as f64 / so as f64;
     let (mult, shift) = quantize_multiplier(real);
     let oi = ctx.output_index(0);
-    let (act_min, act_max) =
-        activation_range_quantized(activation, out.dtype, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) = activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
     Ok(Params {
         bc,
         in1_offset: -a.quant.zero_point(),
