@@ -155,52 +155,90 @@ F32 = np.float32
 
 
 def mel(freq) -> np.float32:
-    # TFLM FreqToMel: float in, 1127 * log1p(freq / 700) in double, float out.
+    # signal/python/ops/filter_bank_ops.py calls TFLM's C FreqToMel (float in and out,
+    # 1127 * log1p(freq / 700) in double).
     return F32(1127.0 * math.log1p(float(F32(freq)) / 700.0))
 
 
-def classic_filterbank(num_channels, lower, upper, spectrum_size, truncate):
-    """TFLM filterbank_util.c (truncate=False) / signal filter_bank_ops.py (truncate=True),
-    float semantics reproduced with numpy float32; returns (start, end, [[bin, seg, w, u]])."""
+def signal_filterbank(num_channels, lower, upper, spectrum_size):
+    """signal/python/ops/filter_bank_ops.py `_init_filter_bank_weights` (float32 arithmetic,
+    weights truncated); returns (start, end, [[bin, segment, weight, unweight]])."""
     n1 = num_channels + 1
     mel_low, mel_hi = mel(lower), mel(upper)
     spacing = F32(F32(mel_hi - mel_low) / F32(n1))
     centers = [F32(mel_low + F32(spacing * F32(i + 1))) for i in range(n1)]
-    hz = F32(0.5 * RATE / (float(F32(spectrum_size)) - 1.0))
-    if truncate:
-        start = round(1 + lower / float(hz))
-    else:
-        start = int(1.5 + float(F32(F32(lower) / hz)))  # float / float, then + double 1.5
+    hz = (RATE / 2) / (spectrum_size - 1)
+    start = round(1 + lower / hz)
     bins, freq, end = [], start, 0
     for ch in range(n1):
         first = freq
-        while mel(F32(F32(freq) * hz)) <= centers[ch]:
+        while mel(freq * hz) <= centers[ch]:
             freq += 1
         den_val = mel_low if ch == 0 else centers[ch - 1]
         for b in range(first, freq):
-            w = F32(F32(centers[ch] - mel(F32(F32(b) * hz))) / F32(centers[ch] - den_val))
-            if truncate:
-                wq, uq = int(F32(w * F32(4096))), int(F32(F32(F32(1) - w) * F32(4096)))
-            else:
-                wq = math.floor(float(F32(w * F32(4096))) + 0.5)
-                uq = math.floor((1.0 - float(w)) * 4096 + 0.5)
+            w = F32(F32(centers[ch] - mel(b * hz)) / F32(centers[ch] - den_val))
+            wq, uq = int(F32(w * F32(4096))), int(F32(F32(F32(1) - w) * F32(4096)))
             if wq or uq:
                 bins.append([b, ch, wq, uq])
         end = max(end, freq)
     return start, end, bins
 
 
-def classic_window(size):
-    arg = F32(math.pi * 2.0 / float(F32(size)))
-    return [math.floor(float(F32(F32(0.5 - 0.5 * math.cos(float(arg) * (i + 0.5))) * F32(4096))) + 0.5)
-            for i in range(size)]
+def pymicro_features_tables():
+    """The tables pymicro-features' own C code computes at start-up, read through ctypes from
+    its extension module (it exports TFLM's micro-frontend functions). Its copy of the
+    micro-frontend computes them in single precision (cosf, log1pf, floorf) on this machine's
+    libm; the results are what the micro_wakeword goldens were produced with."""
+    import ctypes as C
+    import micro_features_cpp
 
+    lib = C.CDLL(micro_features_cpp.__file__)
 
-def classic_pcan_lut(strength=0.95, offset=80.0, gain_bits=21, input_bits=7):
-    def gain(x):
-        xf = F32(F32(x) / F32(1 << input_bits))
-        g = F32(F32(1 << gain_bits) * np.power(F32(xf + F32(offset)), -F32(strength)))
-        return 32767 if g > 32767 else int(F32(g + F32(0.5)))
+    class WindowConfig(C.Structure):
+        _fields_ = [("size_ms", C.c_size_t), ("step_size_ms", C.c_size_t)]
+
+    class WindowState(C.Structure):
+        _fields_ = [("size", C.c_size_t), ("coefficients", C.POINTER(C.c_int16)), ("step", C.c_size_t),
+                    ("input", C.POINTER(C.c_int16)), ("input_used", C.c_size_t),
+                    ("output", C.POINTER(C.c_int16)), ("max_abs_output_value", C.c_int16)]
+
+    class FilterbankConfig(C.Structure):
+        _fields_ = [("num_channels", C.c_int), ("upper_band_limit", C.c_float),
+                    ("lower_band_limit", C.c_float), ("output_scale_shift", C.c_int)]
+
+    class FilterbankState(C.Structure):
+        _fields_ = [("num_channels", C.c_int), ("start_index", C.c_int), ("end_index", C.c_int),
+                    ("channel_frequency_starts", C.POINTER(C.c_int16)),
+                    ("channel_weight_starts", C.POINTER(C.c_int16)),
+                    ("channel_widths", C.POINTER(C.c_int16)), ("weights", C.POINTER(C.c_int16)),
+                    ("unweights", C.POINTER(C.c_int16)), ("work", C.POINTER(C.c_uint64))]
+
+    class PcanConfig(C.Structure):
+        _fields_ = [("enable_pcan", C.c_int), ("strength", C.c_float), ("offset", C.c_float),
+                    ("gain_bits", C.c_int)]
+
+    ws = WindowState()
+    assert lib.WindowPopulateState(C.byref(WindowConfig(30, 10)), C.byref(ws), RATE) == 1
+    window = [ws.coefficients[i] for i in range(ws.size)]
+    lib.WindowFreeStateContents(C.byref(ws))
+
+    fs = FilterbankState()
+    assert lib.FilterbankPopulateState(C.byref(FilterbankConfig(CHANNELS, 7500.0, 125.0, 7)),
+                                       C.byref(fs), RATE, 257) == 1
+    bins = []
+    for ch in range(CHANNELS + 1):
+        for j in range(fs.channel_widths[ch]):
+            k = fs.channel_weight_starts[ch] + j
+            w, u = fs.weights[k], fs.unweights[k]
+            if w or u:
+                bins.append([fs.channel_frequency_starts[ch] + j, ch, w, u])
+    filterbank = {"start": fs.start_index, "end": fs.end_index, "bins": bins}
+    lib.FilterbankFreeStateContents(C.byref(fs))
+
+    # PcanGainControlPopulateState's LUT from its exported PcanGainLookupFunction.
+    lib.PcanGainLookupFunction.restype = C.c_int16
+    cfg = PcanConfig(1, 0.95, 80.0, 21)
+    gain = lambda x: int(lib.PcanGainLookupFunction(C.byref(cfg), 7, C.c_uint32(x)))
     lut = [0] * 125
     lut[0], lut[1] = gain(0), gain(1)
     for interval in range(2, 33):
@@ -209,10 +247,9 @@ def classic_pcan_lut(strength=0.95, offset=80.0, gain_bits=21, input_bits=7):
         x2 = x0 + (x0 - 1) if interval == 32 else 2 * x0
         y0, y1, y2 = gain(x0), gain(x1), gain(x2)
         a1 = 4 * (y1 - y0) - (y2 - y0)
-        a2 = (y2 - y0) - a1
         b = 4 * interval - 6
-        lut[b], lut[b + 1], lut[b + 2] = y0, a1, a2
-    return lut
+        lut[b], lut[b + 1], lut[b + 2] = y0, a1, (y2 - y0) - a1
+    return window, filterbank, lut
 
 
 def model_tables(model: bytes):
@@ -315,28 +352,27 @@ def main() -> None:
         index["signals"].append(entry)
     (OUT / "index.json").write_text(json.dumps(index, indent=1) + "\n")
 
-    # Start-up tables. Classic: float semantics of the C code reproduced here (glibc libm via
-    # Python's math and numpy's float32 powf). Signal: the constants baked into the model.
-    c_start, c_end, c_bins = classic_filterbank(CHANNELS, 125.0, 7500.0, 257, truncate=False)
-    s_start, s_end, s_bins = classic_filterbank(CHANNELS, 125.0, 7500.0, 257, truncate=True)
+    # Start-up tables. micro_wakeword: read out of pymicro-features' library. micro_speech:
+    # the constants baked into the model (and re-derived here from the signal library's
+    # Python, to show where they come from).
+    mww_window, mww_fb, mww_lut = pymicro_features_tables()
+    s_start, s_end, s_bins = signal_filterbank(CHANNELS, 125.0, 7500.0, 257)
     assert s_bins == signal_bins, "signal filterbank emulation disagrees with the model constants"
     energy = options["SignalEnergy"]
     assert (s_start, s_end) == (energy["start_index"], energy["end_index"])
-    window = classic_window(480)
-    assert window == [int(v) for v in consts["Const"]], "model window differs from window_util.c"
-    lut = classic_pcan_lut()
-    assert lut == [int(v) for v in consts["signal_pcan/Const"]], "model PCAN LUT differs"
     ss = options["SignalFilterBankSpectralSubtraction"]
     tables = {
         "note": "generated by scripts/frontend/gen_feature_goldens.py",
-        "window_480": window,
-        "pcan_lut": lut,
-        "noise_reduction": {"even_smoothing": ss["smoothing"], "odd_smoothing": ss["alternate_smoothing"],
-                            "min_signal_remaining": ss["min_signal_remaining"]},
-        "micro_speech_int8": {"mul": int(consts["Const1"][0]), "add": int(consts["Cast_3"][0]),
-                              "div": int(consts["Const_1"][0]), "offset": int(consts["Const_2"][0])},
-        "filterbank_classic": {"start": c_start, "end": c_end, "bins": c_bins},
-        "filterbank_signal": {"start": s_start, "end": s_end, "bins": s_bins},
+        "micro_wakeword": {"window": mww_window, "pcan_lut": mww_lut, "filterbank": mww_fb},
+        "micro_speech": {
+            "window": [int(v) for v in consts["Const"]],
+            "pcan_lut": [int(v) for v in consts["signal_pcan/Const"]],
+            "filterbank": {"start": s_start, "end": s_end, "bins": s_bins},
+            "noise_reduction": {"even_smoothing": ss["smoothing"], "odd_smoothing": ss["alternate_smoothing"],
+                                "min_signal_remaining": ss["min_signal_remaining"]},
+            "int8": {"mul": int(consts["Const1"][0]), "add": int(consts["Cast_3"][0]),
+                     "div": int(consts["Const_1"][0]), "offset": int(consts["Const_2"][0])},
+        },
     }
     (OUT / "tables.json").write_text(json.dumps(tables, separators=(",", ":")) + "\n")
     print(f"values: micro_wakeword {total['micro_wakeword']}, micro_speech {total['micro_speech']}")

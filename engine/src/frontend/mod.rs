@@ -43,11 +43,15 @@ pub const MAX_BINS: usize = MAX_FFT / 2 + 1;
 /// Fractional bits of the noise-reduction coefficients (`kNoiseReductionBits`).
 const NOISE_REDUCTION_BITS: u32 = 14;
 
-/// Which of TFLM's two front-end implementations to match bit for bit (see the module docs).
+/// Which implementation of TFLM's front end to match bit for bit (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
-    /// The classic C micro-frontend (microWakeWord, `pymicro-features`).
-    MicroFrontend,
+    /// The C micro-frontend with single-precision start-up tables (`cosf`, `log1pf`,
+    /// `floorf`), as compiled into `pymicro-features` 2.x, microWakeWord's Python runtime.
+    MicroFrontendF32,
+    /// The C micro-frontend as in the TensorFlow / TFLM sources, start-up tables in double
+    /// precision (TensorFlow's `audio_microfrontend` op, which microWakeWord trains with).
+    MicroFrontendF64,
     /// The signal-library ops of `audio_preprocessor_int8.tflite` (micro_speech).
     SignalLibrary,
 }
@@ -114,7 +118,7 @@ impl FrontendConfig {
             min_signal_remaining: 0.05,
             pcan: Some(PcanConfig { strength: 0.95, offset: 80.0, gain_bits: 21 }),
             log_scale_shift: Some(6),
-            flavor: Flavor::MicroFrontend,
+            flavor: Flavor::MicroFrontendF32,
             int8: Int8Mapping::MICRO_WAKEWORD,
         }
     }
@@ -240,7 +244,7 @@ impl Frontend {
 
         let mut window = [0i16; MAX_FFT];
         if let Some(w) = window.get_mut(..window_len) {
-            tables::hann_q12(w);
+            tables::hann_q12(config.flavor, w);
         }
         // NoiseReductionPopulateState: float coefficient · 2^14, truncated.
         let q14 = |x: f32| (x * (1u32 << NOISE_REDUCTION_BITS) as f32) as u32;
@@ -331,14 +335,14 @@ impl Frontend {
             let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
             let v = match flavor {
                 // (int16_t) of the shifted product.
-                Flavor::MicroFrontend => raw as i16,
+                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => raw as i16,
                 // ApplyWindow saturates.
                 Flavor::SignalLibrary => raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16,
             };
             *out = v;
             match flavor {
                 // WindowProcessSamples: |v| in int16, so −32768 stays −32768 and never wins.
-                Flavor::MicroFrontend => {
+                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
                     let a = if v < 0 { v.wrapping_neg() } else { v };
                     if a > max_abs {
                         max_abs = a;
@@ -417,7 +421,7 @@ impl Frontend {
                     let scaled = if c < 0 { value >> -c } else { value.wrapping_shl(c as u32) };
                     let log = if scaled > 1 { stages::log_scaled(scaled, scale_shift) } else { 0 };
                     match flavor {
-                        Flavor::MicroFrontend => log.min(u32::from(u16::MAX)) as u16,
+                        Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => log.min(u32::from(u16::MAX)) as u16,
                         Flavor::SignalLibrary => log.min(i16::MAX as u32) as u16,
                     }
                 }

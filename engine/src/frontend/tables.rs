@@ -19,15 +19,43 @@ fn freq_to_mel(freq: f32) -> f32 {
     (1127.0 * libm::log1p(f64::from(freq) / 700.0)) as f32
 }
 
-/// `WindowPopulateState` (window_util.c): Hann window in Q12,
-/// `floor(float(0.5 − 0.5·cos(arg·(i + 0.5))) · 4096 + 0.5)` with `arg = float(2·pi / size)`.
-/// audio_preprocessor_int8.tflite carries the same 480 values as a constant.
-pub fn hann_q12(out: &mut [i16]) {
+/// The single-precision `FreqToMel` of pymicro-features' micro-frontend copy:
+/// `1127.0f · log1pf(freq / 700.0f)`.
+fn freq_to_mel_f32(freq: f32) -> f32 {
+    1127.0 * log1pf(freq / 700.0)
+}
+
+/// `log1pf` as glibc computes it for these arguments (see `engine/tests/frontend.rs`).
+fn log1pf(x: f32) -> f32 {
+    libm::log1pf(x)
+}
+
+/// `cosf` as glibc computes it for these arguments (see `engine/tests/frontend.rs`).
+fn cosf(x: f32) -> f32 {
+    libm::cosf(x)
+}
+
+/// `WindowPopulateState` (window_util.c): Hann window in Q12.
+///
+/// Double-precision tables (TFLM's C code; the signal library's model builder gives the same
+/// 480 values): `floor(float(0.5 − 0.5·cos(arg·(i + 0.5))) · 4096 + 0.5)` with
+/// `arg = float(2·pi / size)`. [`Flavor::MicroFrontendF32`]: the same in float with `cosf`
+/// and `floorf`, which changes one of the 480 coefficients (index 17: 54 instead of 53).
+pub fn hann_q12(flavor: Flavor, out: &mut [i16]) {
     let size = out.len();
-    let arg = (core::f64::consts::PI * 2.0 / f64::from(size as f32)) as f32;
     for (i, c) in out.iter_mut().enumerate() {
-        let value = (0.5 - 0.5 * libm::cos(f64::from(arg) * (i as f64 + 0.5))) as f32;
-        *c = libm::floor(f64::from(value * (1u32 << WINDOW_BITS) as f32) + 0.5) as i16;
+        *c = match flavor {
+            Flavor::MicroFrontendF32 => {
+                let arg = core::f32::consts::PI * 2.0 / size as f32;
+                let value = 0.5f32 - 0.5 * cosf(arg * (i as f32 + 0.5));
+                libm::floorf(value * (1u32 << WINDOW_BITS) as f32 + 0.5) as i16
+            }
+            Flavor::MicroFrontendF64 | Flavor::SignalLibrary => {
+                let arg = (core::f64::consts::PI * 2.0 / f64::from(size as f32)) as f32;
+                let value = (0.5 - 0.5 * libm::cos(f64::from(arg) * (i as f64 + 0.5))) as f32;
+                libm::floor(f64::from(value * (1u32 << WINDOW_BITS) as f32) + 0.5) as i16
+            }
+        };
     }
 }
 
@@ -54,14 +82,16 @@ pub struct Filterbank {
 const BAND_ERROR: Error =
     Error::LimitExceeded { what: "FFT bins for the filterbank band (upper limit too close to Nyquist)", limit: MAX_BINS as u32 };
 
-/// `FilterbankPopulateState` (filterbank_util.c, [`Flavor::MicroFrontend`]) or
+/// `FilterbankPopulateState` (filterbank_util.c; [`Flavor::MicroFrontendF64`] as in TFLM,
+/// [`Flavor::MicroFrontendF32`] as pymicro-features' single-precision copy computes it) or
 /// `_init_filter_bank_weights` (signal/python/ops/filter_bank_ops.py, [`Flavor::SignalLibrary`]).
 ///
-/// The two differ in three places: the signal version computes Hz per bin and the first bin in
-/// double (`round(1 + lower / hz)`, half to even) where the C code uses float and
+/// The signal version computes Hz per bin and the first bin in double
+/// (`round(1 + lower / hz)`, half to even) where the C code uses float and
 /// `(int)(1.5 + lower / hz)`, and it quantizes weights by truncation (`int(w · 4096)`) where
-/// the C code rounds (`floor(w · 4096 + 0.5)`). The truncation is where the two front ends
-/// part: it changes about a third of the weights by one.
+/// the C code rounds (`floor(w · 4096 + 0.5)`). The truncation is where the front ends part:
+/// it changes about a third of the weights by one. The single-precision C copy (`log1pf`,
+/// `floorf`, float Hz per bin) differs from the double one in a few weights by one.
 pub fn filterbank(
     flavor: Flavor,
     num_channels: usize,
@@ -79,8 +109,12 @@ pub fn filterbank(
     };
     let segments = num_channels + 1;
     // CalculateCenterFrequencies, all in float.
-    let mel_low = freq_to_mel(lower_hz);
-    let mel_hi = freq_to_mel(upper_hz);
+    let mel: fn(f32) -> f32 = match flavor {
+        Flavor::MicroFrontendF32 => freq_to_mel_f32,
+        Flavor::MicroFrontendF64 | Flavor::SignalLibrary => freq_to_mel,
+    };
+    let mel_low = mel(lower_hz);
+    let mel_hi = mel(upper_hz);
     let spacing = (mel_hi - mel_low) / segments as f32;
     let mut centers = [0f32; MAX_CHANNELS + 1];
     for (i, c) in centers.iter_mut().take(segments).enumerate() {
@@ -89,7 +123,13 @@ pub fn filterbank(
 
     // Mel of FFT bin `b`, with the per-flavor Hz-per-bin arithmetic.
     let (start, bin_mel): (i64, &dyn Fn(usize) -> f32) = match flavor {
-        Flavor::MicroFrontend => {
+        Flavor::MicroFrontendF32 => {
+            // 0.5f * sample_rate / ((float)spectrum_size - 1), all float.
+            let hz = 0.5f32 * sample_rate as f32 / (spectrum_size as f32 - 1.0);
+            let start = (1.5f32 + lower_hz / hz) as i64;
+            (start, &move |b: usize| freq_to_mel_f32(b as f32 * hz))
+        }
+        Flavor::MicroFrontendF64 => {
             // 0.5 * sample_rate / ((float)spectrum_size - 1): double division of a float
             // denominator, stored as float.
             let denom = spectrum_size as f32 - 1.0;
@@ -122,7 +162,11 @@ pub fn filterbank(
         for b in first..freq {
             let w = (center - bin_mel(b)) / (center - den_val);
             let (wq, uq) = match flavor {
-                Flavor::MicroFrontend => (
+                Flavor::MicroFrontendF32 => (
+                    libm::floorf(w * (1u32 << FILTERBANK_BITS) as f32 + 0.5) as i32,
+                    libm::floorf((1.0 - w) * (1u32 << FILTERBANK_BITS) as f32 + 0.5) as i32,
+                ),
+                Flavor::MicroFrontendF64 => (
                     libm::floor(f64::from(w * (1u32 << FILTERBANK_BITS) as f32) + 0.5) as i32,
                     libm::floor((1.0 - f64::from(w)) * f64::from(1u32 << FILTERBANK_BITS) + 0.5) as i32,
                 ),
@@ -220,7 +264,7 @@ mod tests {
     #[test]
     fn hann_endpoints() {
         let mut w = [0i16; 480];
-        hann_q12(&mut w);
+        hann_q12(Flavor::SignalLibrary, &mut w);
         // Values read off audio_preprocessor_int8.tflite's window constant.
         assert_eq!(&w[..8], &[0, 0, 1, 2, 4, 5, 7, 10]);
         assert_eq!(&w[238..242], &[4096, 4096, 4096, 4096]);
@@ -236,12 +280,12 @@ mod tests {
 
     #[test]
     fn filterbank_40_channels() {
-        for flavor in [Flavor::MicroFrontend, Flavor::SignalLibrary] {
+        for flavor in [Flavor::MicroFrontendF32, Flavor::MicroFrontendF64, Flavor::SignalLibrary] {
             let fb = filterbank(flavor, 40, 125.0, 7500.0, 16000, 257).unwrap();
             // 125 Hz / 31.25 Hz per bin = 4, +1 excludes DC; 7500 Hz ends below bin 241.
             assert_eq!((fb.start, fb.end), (5, 241));
         }
-        let c = filterbank(Flavor::MicroFrontend, 40, 125.0, 7500.0, 16000, 257).unwrap();
+        let c = filterbank(Flavor::MicroFrontendF64, 40, 125.0, 7500.0, 16000, 257).unwrap();
         let s = filterbank(Flavor::SignalLibrary, 40, 125.0, 7500.0, 16000, 257).unwrap();
         // Truncation vs rounding: the signal weight is the classic one or one less.
         for b in 5..241 {
