@@ -5,7 +5,7 @@ Run with the oracle venv (tflite-micro, pymicro-features, pymicro-wakeword, nump
 
     /work/venv-oracle/bin/python scripts/frontend/gen_feature_goldens.py [--reference DIR]
 
-Two oracles, one per preset:
+Oracles, one per preset:
   micro_wakeword  pymicro-features 2.0.2 (TFLM's classic C micro-frontend, 30 ms window,
                   10 ms step), fed 160-sample chunks through pymicro_wakeword's
                   MicroWakeWordFeatures; int8 = pymicro_wakeword's own expression
@@ -14,6 +14,10 @@ Two oracles, one per preset:
                   tflite-micro interpreter on consecutive 480-sample windows 320 samples apart,
                   one interpreter per signal so noise-reduction/PCAN state carries across
                   windows; u16 = the SignalFilterBankLog output tensor, int8 = the model output.
+  tf_microfrontend  (optional, needs --tf-python) TensorFlow's audio_microfrontend op with
+                  microWakeWord's settings: the same C micro-frontend with double-precision
+                  start-up tables, as microWakeWord's training pipeline computes features;
+                  int8 with pymicro_wakeword's expression. Computed by tf_microfrontend.py.
 
 Signals: the four TFLM WAVs (read from the reference dir, never copied into the repo), the
 synthetic WAVs this script writes deterministically into engine/tests/fixtures/audio/synth_*.wav,
@@ -298,6 +302,8 @@ def sha256_samples(samples: np.ndarray) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", type=Path, default=ROOT.parent / "shared" / "reference" / "tflm")
+    ap.add_argument("--tf-python", type=Path, default=Path("/work/venv-tf/bin/python"),
+                    help="Python with tensorflow for the tf_microfrontend goldens (skipped if missing)")
     ap.add_argument("--no-write-synth", action="store_true",
                     help="do not rewrite engine/tests/fixtures/audio/synth_*.wav")
     args = ap.parse_args()
@@ -329,18 +335,37 @@ def main() -> None:
     by_name, consts, options, signal_bins = model_tables(model)
     log_tensor = by_name["signal_filter_bank_log"]
 
+    tf_features = {}
+    if args.tf_python.exists():
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            np.savez(Path(tmp) / "in.npz", **{name: s for name, _, s in signals})
+            subprocess.run([str(args.tf_python), str(Path(__file__).with_name("tf_microfrontend.py")),
+                            str(Path(tmp) / "in.npz"), str(Path(tmp) / "out.npz")], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            with np.load(Path(tmp) / "out.npz") as out:
+                tf_features = {name: out[name] for name in out.files}
+    else:
+        print(f"{args.tf_python} not found: tf_microfrontend goldens not regenerated")
+
     index = {"generator": "scripts/frontend/gen_feature_goldens.py",
              "layout": "frames*channels u16 little-endian features, then frames*channels int8",
              "micro_wakeword_int8": {"input_scale": input_scale, "zero_point": zero_point},
              "signals": []}
-    total = {"micro_wakeword": 0, "micro_speech": 0}
+    total = {"micro_wakeword": 0, "micro_speech": 0, "tf_microfrontend": 0}
     for name, source, samples in signals:
         entry = {"name": name, "source": source, "samples": int(len(samples)),
                  "sha256": sha256_samples(samples), "presets": {}}
         u16, q, oor = oracle_micro_wakeword(samples, input_scale, zero_point)
         ms_u16, ms_q = oracle_micro_speech(samples, runtime, model, log_tensor)
-        for preset, (f, i8, o) in {"micro_wakeword": (u16, q, oor),
-                                   "micro_speech": (ms_u16, ms_q, 0)}.items():
+        outputs = {"micro_wakeword": (u16, q, oor), "micro_speech": (ms_u16, ms_q, 0)}
+        if name in tf_features:
+            tf_u16 = tf_features[name].astype(np.uint16)
+            unclamped = np.round(tf_u16 * 0.0390625 / input_scale + zero_point)
+            outputs["tf_microfrontend"] = (tf_u16, unclamped.astype(np.int8),
+                                           int(np.sum((unclamped < -128) | (unclamped > 127))))
+        for preset, (f, i8, o) in outputs.items():
             fname = f"{name}_{preset}.bin"
             (OUT / fname).write_bytes(f.astype("<u2").tobytes() + i8.astype(np.int8).tobytes())
             entry["presets"][preset] = {"file": fname, "frames": int(f.shape[0]),
@@ -375,7 +400,7 @@ def main() -> None:
         },
     }
     (OUT / "tables.json").write_text(json.dumps(tables, separators=(",", ":")) + "\n")
-    print(f"values: micro_wakeword {total['micro_wakeword']}, micro_speech {total['micro_speech']}")
+    print("values:", ", ".join(f"{k} {v}" for k, v in total.items()))
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ impl RealFft {
         // kf_factor for a power of two: radix 4 while it divides, then one radix 2.
         let mut n = ncfft;
         while n > 1 && fft.num_stages < MAX_STAGES {
-            let p = if n % 4 == 0 { 4 } else { 2 };
+            let p = if n & 3 == 0 { 4 } else { 2 };
             n /= p;
             if let Some(s) = fft.stages.get_mut(fft.num_stages) {
                 *s = (p as u16, n as u16);
