@@ -28,9 +28,15 @@ Outputs in engine/tests/golden/frontend/:
   index.json             per signal: source, sample count, sha256 of the s16le samples, and per
                          preset: file, frames, channels, and how many int8 values the oracle's
                          float expression put outside [-128, 127] (numpy wraps those).
-  tables.json            start-up tables both front ends compute with floats (window, filterbank
-                         weights per FFT bin, PCAN gain LUT, noise-reduction constants), for
-                         engine/tests/frontend.rs to compare with what Mote computes.
+  tables.json            start-up tables the oracles compute with floats, as they computed them:
+                         micro_wakeword's read out of pymicro-features' library (window,
+                         filterbank weights per FFT bin, PCAN gain LUT), micro_speech's taken
+                         from the model's constants (plus its noise-reduction and int8 constants),
+                         for engine/tests/frontend.rs to compare with what Mote computes.
+
+The oracles' start-up tables depend on the libm they run on (pymicro-features calls this
+machine's glibc cosf/log1pf/powf); Mote computes them with the `libm` crate, identically on
+every target, and the tests pin them to the values recorded here.
 """
 
 import argparse

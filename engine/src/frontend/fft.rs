@@ -35,14 +35,22 @@ fn sround(x: i32) -> i16 {
 #[inline(always)]
 fn fixdiv(c: Cpx, div: i32) -> Cpx {
     let k = SAMP_MAX / div;
-    Cpx { r: sround(i32::from(c.r) * k), i: sround(i32::from(c.i) * k) }
+    Cpx {
+        r: sround(i32::from(c.r) * k),
+        i: sround(i32::from(c.i) * k),
+    }
 }
 
 /// KISS FFT `C_MUL(m, a, b)` in Q15; the int32 sum of products wraps like the C code on
 /// two's-complement targets.
 #[inline(always)]
 fn cmul(a: Cpx, b: Cpx) -> Cpx {
-    let (ar, ai, br, bi) = (i32::from(a.r), i32::from(a.i), i32::from(b.r), i32::from(b.i));
+    let (ar, ai, br, bi) = (
+        i32::from(a.r),
+        i32::from(a.i),
+        i32::from(b.r),
+        i32::from(b.i),
+    );
     Cpx {
         r: sround((ar * br).wrapping_sub(ai * bi)),
         i: sround((ar * bi).wrapping_add(ai * br)),
@@ -51,12 +59,18 @@ fn cmul(a: Cpx, b: Cpx) -> Cpx {
 
 #[inline(always)]
 fn cadd(a: Cpx, b: Cpx) -> Cpx {
-    Cpx { r: a.r.wrapping_add(b.r), i: a.i.wrapping_add(b.i) }
+    Cpx {
+        r: a.r.wrapping_add(b.r),
+        i: a.i.wrapping_add(b.i),
+    }
 }
 
 #[inline(always)]
 fn csub(a: Cpx, b: Cpx) -> Cpx {
-    Cpx { r: a.r.wrapping_sub(b.r), i: a.i.wrapping_sub(b.i) }
+    Cpx {
+        r: a.r.wrapping_sub(b.r),
+        i: a.i.wrapping_sub(b.i),
+    }
 }
 
 /// KISS FFT `kf_cexp` for fixed point: `floor(0.5 + 32767 * cos/sin(phase))`, in double as the C
@@ -147,12 +161,24 @@ impl RealFft {
         };
         // DC and Nyquist from the sums of the even (re) and odd (im) samples.
         let tdc = fixdiv(t0, 2);
-        out[0] = Cpx { r: tdc.r.wrapping_add(tdc.i), i: 0 };
-        out[n] = Cpx { r: tdc.r.wrapping_sub(tdc.i), i: 0 };
+        out[0] = Cpx {
+            r: tdc.r.wrapping_add(tdc.i),
+            i: 0,
+        };
+        out[n] = Cpx {
+            r: tdc.r.wrapping_sub(tdc.i),
+            i: 0,
+        };
         for k in 1..=n / 2 {
             let fpk = fixdiv(self.tmp[k], 2);
             let mirror = self.tmp[n - k];
-            let fpnk = fixdiv(Cpx { r: mirror.r, i: mirror.i.wrapping_neg() }, 2);
+            let fpnk = fixdiv(
+                Cpx {
+                    r: mirror.r,
+                    i: mirror.i.wrapping_neg(),
+                },
+                2,
+            );
             let f1k = cadd(fpk, fpnk);
             let f2k = csub(fpk, fpnk);
             let tw = cmul(f2k, self.super_twiddles[k - 1]);
@@ -173,7 +199,14 @@ impl RealFft {
 /// `input[start + q·fstride]` (a complex value is two consecutive `i16`, re then im).
 /// Indices stay in bounds by construction: `stages` multiply out to `out.len()` and
 /// `fstride · out.len()` equals the inner FFT length.
-fn work(out: &mut [Cpx], input: &[i16], start: usize, fstride: usize, stages: &[(u16, u16)], tw: &[Cpx]) {
+fn work(
+    out: &mut [Cpx],
+    input: &[i16],
+    start: usize,
+    fstride: usize,
+    stages: &[(u16, u16)],
+    tw: &[Cpx],
+) {
     let Some((&(p, m), rest)) = stages.split_first() else {
         return;
     };
@@ -181,7 +214,10 @@ fn work(out: &mut [Cpx], input: &[i16], start: usize, fstride: usize, stages: &[
     if m == 1 {
         for (q, o) in out.iter_mut().take(p).enumerate() {
             let idx = 2 * (start + q * fstride);
-            *o = Cpx { r: input[idx], i: input[idx + 1] };
+            *o = Cpx {
+                r: input[idx],
+                i: input[idx + 1],
+            };
         }
     } else {
         for (q, chunk) in out.chunks_exact_mut(m).take(p).enumerate() {
@@ -221,8 +257,14 @@ fn bfly4(out: &mut [Cpx], fstride: usize, m: usize, tw: &[Cpx]) {
         let s4 = csub(s0, s2);
         out[k + 2 * m] = csub(f0, s3);
         out[k] = cadd(f0, s3);
-        out[k + m] = Cpx { r: s5.r.wrapping_add(s4.i), i: s5.i.wrapping_sub(s4.r) };
-        out[k + 3 * m] = Cpx { r: s5.r.wrapping_sub(s4.i), i: s5.i.wrapping_add(s4.r) };
+        out[k + m] = Cpx {
+            r: s5.r.wrapping_add(s4.i),
+            i: s5.i.wrapping_sub(s4.r),
+        };
+        out[k + 3 * m] = Cpx {
+            r: s5.r.wrapping_sub(s4.i),
+            i: s5.i.wrapping_add(s4.r),
+        };
     }
 }
 
@@ -247,11 +289,15 @@ mod tests {
         while n <= MAX_CFFT {
             for i in 0..n {
                 let ph = -2.0 * PI * i as f64 / n as f64;
-                worst = worst.min(tie_margin(libm::cos(ph))).min(tie_margin(libm::sin(ph)));
+                worst = worst
+                    .min(tie_margin(libm::cos(ph)))
+                    .min(tie_margin(libm::sin(ph)));
             }
             for i in 0..n / 2 {
                 let ph = -PI * ((i + 1) as f64 / n as f64 + 0.5);
-                worst = worst.min(tie_margin(libm::cos(ph))).min(tie_margin(libm::sin(ph)));
+                worst = worst
+                    .min(tie_margin(libm::cos(ph)))
+                    .min(tie_margin(libm::sin(ph)));
             }
             n *= 2;
         }
@@ -265,7 +311,13 @@ mod tests {
         assert_eq!(twiddle(1, 4), Cpx { r: 0, i: -32767 });
         assert_eq!(twiddle(2, 4), Cpx { r: -32767, i: 0 });
         // floor(0.5 + 32767·cos(-pi/4)) = floor(23170.0) = 23170 (23169.77 + 0.5).
-        assert_eq!(twiddle(1, 8), Cpx { r: 23170, i: -23170 });
+        assert_eq!(
+            twiddle(1, 8),
+            Cpx {
+                r: 23170,
+                i: -23170
+            }
+        );
     }
 
     #[test]
@@ -289,8 +341,14 @@ mod tests {
     #[test]
     fn stages() {
         let f = RealFft::new(512);
-        assert_eq!(&f.stages[..f.num_stages], &[(4, 64), (4, 16), (4, 4), (4, 1)]);
+        assert_eq!(
+            &f.stages[..f.num_stages],
+            &[(4, 64), (4, 16), (4, 4), (4, 1)]
+        );
         let f = RealFft::new(256);
-        assert_eq!(&f.stages[..f.num_stages], &[(4, 32), (4, 8), (4, 2), (2, 1)]);
+        assert_eq!(
+            &f.stages[..f.num_stages],
+            &[(4, 32), (4, 8), (4, 2), (2, 1)]
+        );
     }
 }

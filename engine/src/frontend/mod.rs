@@ -1,28 +1,34 @@
-//! Audio front end: 16 kHz PCM → log-mel features in fixed point, bit-exact with TensorFlow
-//! Lite Micro's two implementations of the same "micro-frontend":
+//! Audio front end: 16 kHz PCM → log-mel features in fixed point, bit-exact with the
+//! implementations of TensorFlow Lite Micro's "micro-frontend" that Mote's models were built
+//! with, selected by [`Flavor`]:
 //!
-//! - [`Flavor::MicroFrontend`]: the classic C library
-//!   (`tensorflow/lite/experimental/microfrontend/lib`), which microWakeWord trains with and
-//!   `pymicro-features` wraps;
+//! - [`Flavor::MicroFrontendF32`]: TFLM's C micro-frontend
+//!   (`tensorflow/lite/experimental/microfrontend/lib`) as compiled into `pymicro-features`
+//!   2.x, whose copy computes its start-up tables in single precision. Preset
+//!   [`FrontendConfig::micro_wakeword`]; oracle `pymicro-features` 2.0.2.
+//! - [`Flavor::MicroFrontendF64`]: the same C code as upstream (double-precision tables), i.e.
+//!   TensorFlow's `audio_microfrontend` op, which microWakeWord computes training features with.
 //! - [`Flavor::SignalLibrary`]: the signal-library ops (`signal/`) that TFLM's
-//!   `audio_preprocessor_int8.tflite` (the micro_speech example's front end) is built from.
+//!   `audio_preprocessor_int8.tflite` (the micro_speech front end) is built from. Preset
+//!   [`FrontendConfig::micro_speech`]; oracle that model in the TFLM interpreter.
 //!
-//! Pipeline per window: Hann window (Q12) → scale up to use the full int16 range → 512-point
-//! fixed-point real FFT (KISS FFT, [`fft`]) → energy |X|² → mel filterbank (weights Q12, u64
-//! sums) → square root, scaled back down → noise reduction (spectral subtraction) → PCAN gain
-//! control → natural log × 2^6 ([`stages`]). Start-up tables are computed the way TFLM
-//! computes them with floats ([`tables`]). No heap: every buffer is a fixed-size array sized
-//! for the largest configuration ([`MAX_FFT`]-point FFT, [`MAX_CHANNELS`] channels).
+//! Pipeline per window: Hann window (Q12) → scale up to use the full int16 range → fixed-point
+//! real FFT (KISS FFT, [`fft`]) → energy |X|² → mel filterbank (Q12 weights, u64 sums) →
+//! square root, scaled back down → noise reduction (spectral subtraction) → PCAN gain control
+//! → natural log × 2^6 ([`stages`]). The integer runtime is the same in all three; the
+//! start-up tables that TFLM computes with floats are computed here the same way, per flavor
+//! ([`tables`]). No heap: every buffer is a fixed-size array sized for the largest
+//! configuration ([`MAX_FFT`]-point FFT, [`MAX_CHANNELS`] channels).
 //!
-//! Where the two implementations part (found by comparing the oracles stage by stage): the
-//! filterbank weights. The signal library's model builder truncates them to Q12 where the C
-//! library rounds them, which changes about a third of the weights by one and, through noise
-//! reduction and PCAN, 0.2–0.4 % of the features (by up to 51 after the int8 mapping). Two
-//! edge cases differ as well: the FFT input shift when a windowed sample is −32768 (the C
-//! library's max-|x| ignores it; the signal library's `MaxAbs16` wraps it to −32768, which
-//! zeroes the shift), and the log output clamp (65535 vs 32767, never reached in practice).
-//! [`FrontendConfig::flavor`] selects the behaviour; the presets pick the one their models
-//! were trained with.
+//! Where the implementations part (found by comparing the oracles stage by stage and reading
+//! their table code): the filterbank weights. The signal library's model builder truncates them
+//! to Q12 where the C library rounds them, so about half of the 236 weights are one less; the
+//! single-precision C copy (`log1pf`, `floorf`) changes 3 weights and one window coefficient.
+//! Over Mote's test audio at a 10 ms step this changes 0.4–0.9 % of the features. Two
+//! runtime edge cases differ as well: the FFT input shift when a windowed sample is −32768
+//! (the C library's max-|x| ignores it; the signal library's `MaxAbs16` wraps it to −32768,
+//! which zeroes the shift), and the log output clamp (65535 vs 32767, never reached in
+//! practice).
 
 pub mod fft;
 pub mod quantize;
@@ -116,7 +122,11 @@ impl FrontendConfig {
             even_smoothing: 0.025,
             odd_smoothing: 0.06,
             min_signal_remaining: 0.05,
-            pcan: Some(PcanConfig { strength: 0.95, offset: 80.0, gain_bits: 21 }),
+            pcan: Some(PcanConfig {
+                strength: 0.95,
+                offset: 80.0,
+                gain_bits: 21,
+            }),
             log_scale_shift: Some(6),
             flavor: Flavor::MicroFrontendF32,
             int8: Int8Mapping::MICRO_WAKEWORD,
@@ -192,32 +202,62 @@ impl Frontend {
         let window_len = config.window_samples();
         let step = config.step_samples();
         if window_len > MAX_FFT {
-            return Err(Error::LimitExceeded { what: "frontend window samples", limit: MAX_FFT as u32 });
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples",
+                limit: MAX_FFT as u32,
+            });
         }
         if window_len < 4 {
-            return Err(Error::LimitExceeded { what: "frontend window samples (and at least 4)", limit: MAX_FFT as u32 });
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples (and at least 4)",
+                limit: MAX_FFT as u32,
+            });
         }
         if step == 0 || step > window_len {
-            return Err(Error::LimitExceeded { what: "frontend step samples (the window, and at least 1)", limit: window_len as u32 });
+            return Err(Error::LimitExceeded {
+                what: "frontend step samples (the window, and at least 1)",
+                limit: window_len as u32,
+            });
         }
         if config.num_channels == 0 || config.num_channels > MAX_CHANNELS {
-            return Err(Error::LimitExceeded { what: "frontend channels (and at least 1)", limit: MAX_CHANNELS as u32 });
+            return Err(Error::LimitExceeded {
+                what: "frontend channels (and at least 1)",
+                limit: MAX_CHANNELS as u32,
+            });
         }
         let fft_size = window_len.next_power_of_two();
-        let correction_bits = stages::msb32(fft_size as u32) as i32 - 1 - (tables::FILTERBANK_BITS / 2) as i32;
+        let correction_bits =
+            stages::msb32(fft_size as u32) as i32 - 1 - (tables::FILTERBANK_BITS / 2) as i32;
         let nyquist = config.sample_rate_hz / 2;
         let (lo, hi) = (config.lower_band_limit_hz, config.upper_band_limit_hz);
         if !(lo >= 0.0 && hi > lo && hi < nyquist as f32) {
-            return Err(Error::LimitExceeded { what: "Hz filterbank upper band limit (above the lower one, below Nyquist)", limit: nyquist });
+            return Err(Error::LimitExceeded {
+                what: "Hz filterbank upper band limit (above the lower one, below Nyquist)",
+                limit: nyquist,
+            });
         }
         let unit = |x: f32| (0.0..=1.0).contains(&x);
-        if !(unit(config.even_smoothing) && unit(config.odd_smoothing) && unit(config.min_signal_remaining))
+        if !(unit(config.even_smoothing)
+            && unit(config.odd_smoothing)
+            && unit(config.min_signal_remaining))
             || config.smoothing_bits > 16
         {
-            return Err(Error::LimitExceeded { what: "noise reduction smoothing bits (coefficients within 0..1)", limit: 16 });
+            return Err(Error::LimitExceeded {
+                what: "noise reduction smoothing bits (coefficients within 0..1)",
+                limit: 16,
+            });
+        }
+        if config.log_scale_shift.is_some_and(|s| s > 16) {
+            return Err(Error::LimitExceeded {
+                what: "log scale shift bits",
+                limit: 16,
+            });
         }
         if !config.int8.is_valid() {
-            return Err(Error::LimitExceeded { what: "int8 mapping zero point magnitude (scale 2^-24..2^33)", limit: 128 });
+            return Err(Error::LimitExceeded {
+                what: "int8 mapping zero point magnitude (scale 2^-24..2^33)",
+                limit: 128,
+            });
         }
         let filterbank = tables::filterbank(
             config.flavor,
@@ -236,7 +276,10 @@ impl Frontend {
             let snr_shift = p.gain_bits as i32 - correction_bits - stages::PCAN_SNR_BITS as i32;
             let input_bits = config.smoothing_bits as i32 - correction_bits;
             if !(0..32).contains(&snr_shift) || !(0..32).contains(&input_bits) || p.gain_bits > 31 {
-                return Err(Error::LimitExceeded { what: "PCAN gain bits", limit: 31 });
+                return Err(Error::LimitExceeded {
+                    what: "PCAN gain bits",
+                    limit: 31,
+                });
             }
             pcan_snr_shift = snr_shift as u32;
             pcan_lut = tables::pcan_lut(p.strength, p.offset, p.gain_bits, input_bits as u32);
@@ -313,7 +356,10 @@ impl Frontend {
             if self.filled == self.window_len {
                 self.compute_frame();
                 let n = self.num_channels;
-                on_frame(Frame { features: &self.features[..n], int8: &self.int8[..n] });
+                on_frame(Frame {
+                    features: &self.features[..n],
+                    int8: &self.int8[..n],
+                });
                 frames += 1;
                 // Keep the overlap: shift the window down by one step.
                 self.input.copy_within(self.step..self.window_len, 0);
@@ -330,7 +376,11 @@ impl Frontend {
 
         // Window (Q12) and the largest |x| for the FFT input shift.
         let mut max_abs: i16 = 0;
-        let windowed = self.fft_input.iter_mut().zip(self.input.iter().zip(&self.window)).take(self.window_len);
+        let windowed = self
+            .fft_input
+            .iter_mut()
+            .zip(self.input.iter().zip(&self.window))
+            .take(self.window_len);
         for (out, (&x, &w)) in windowed {
             let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
             let v = match flavor {
@@ -365,16 +415,27 @@ impl Frontend {
         for v in self.fft_input.iter_mut().take(self.window_len) {
             *v = (*v as u16).wrapping_shl(shift) as i16;
         }
-        for v in self.fft_input.iter_mut().take(self.fft_size).skip(self.window_len) {
+        for v in self
+            .fft_input
+            .iter_mut()
+            .take(self.fft_size)
+            .skip(self.window_len)
+        {
             *v = 0;
         }
 
-        self.fft.forward(&self.fft_input[..self.fft_size], &mut self.spectrum[..=self.fft_size / 2]);
+        self.fft.forward(
+            &self.fft_input[..self.fft_size],
+            &mut self.spectrum[..=self.fft_size / 2],
+        );
 
         // Energy and filterbank accumulation in one pass over the band's bins.
         let fb = &self.filterbank;
         self.accumulators = [0; MAX_CHANNELS + 2];
-        let bins = self.spectrum.iter().zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
+        let bins = self
+            .spectrum
+            .iter()
+            .zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
         for (c, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
             // int32 sum of squares stored as uint32 (wraps only for two −32768 parts).
             let (r, i) = (i32::from(c.r), i32::from(c.i));
@@ -389,27 +450,38 @@ impl Frontend {
         let smoothing_bits = self.config.smoothing_bits;
         let log_shift = self.config.log_scale_shift;
         let pcan = self.config.pcan.is_some();
-        let channels = self.features.iter_mut().zip(self.accumulators.iter().skip(1).zip(&mut self.noise_estimate));
+        let channels = self.features.iter_mut().zip(
+            self.accumulators
+                .iter()
+                .skip(1)
+                .zip(&mut self.noise_estimate),
+        );
         for (ch, (out, (&acc, estimate))) in channels.take(n).enumerate() {
             // FilterbankSqrt / FilterBankSquareRoot: sqrt, then undo the FFT input shift.
             let signal = stages::sqrt64(acc) >> shift;
 
             // NoiseReductionApply / FilterbankSpectralSubtraction (clamping off).
-            let smoothing = if ch % 2 == 0 { self.even_smoothing } else { self.odd_smoothing };
+            let smoothing = if ch % 2 == 0 {
+                self.even_smoothing
+            } else {
+                self.odd_smoothing
+            };
             let one_minus = (1u32 << NOISE_REDUCTION_BITS) - smoothing;
             let scaled_up = signal << smoothing_bits;
             let new_estimate = ((u64::from(scaled_up) * u64::from(smoothing)
                 + u64::from(*estimate) * u64::from(one_minus))
                 >> NOISE_REDUCTION_BITS) as u32;
             *estimate = new_estimate;
-            let floor = ((u64::from(signal) * u64::from(self.min_signal_remaining)) >> NOISE_REDUCTION_BITS) as u32;
+            let floor = ((u64::from(signal) * u64::from(self.min_signal_remaining))
+                >> NOISE_REDUCTION_BITS) as u32;
             let subtracted = (scaled_up - new_estimate.min(scaled_up)) >> smoothing_bits;
             let mut value = subtracted.max(floor);
 
             // PcanGainControlApply / ApplyPcanAutoGainControlFixed.
             if pcan {
                 // The int16 gain converts to uint32 (sign-extending, as in C).
-                let gain = stages::wide_dynamic_function(new_estimate, &self.pcan_lut) as i32 as u32;
+                let gain =
+                    stages::wide_dynamic_function(new_estimate, &self.pcan_lut) as i32 as u32;
                 let snr = ((u64::from(value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
                 value = stages::pcan_shrink(snr);
             }
@@ -418,16 +490,28 @@ impl Frontend {
             *out = match log_shift {
                 Some(scale_shift) => {
                     let c = self.correction_bits;
-                    let scaled = if c < 0 { value >> -c } else { value.wrapping_shl(c as u32) };
-                    let log = if scaled > 1 { stages::log_scaled(scaled, scale_shift) } else { 0 };
+                    let scaled = if c < 0 {
+                        value >> -c
+                    } else {
+                        value.wrapping_shl(c as u32)
+                    };
+                    let log = if scaled > 1 {
+                        stages::log_scaled(scaled, scale_shift)
+                    } else {
+                        0
+                    };
                     match flavor {
-                        Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => log.min(u32::from(u16::MAX)) as u16,
+                        Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
+                            log.min(u32::from(u16::MAX)) as u16
+                        }
                         Flavor::SignalLibrary => log.min(i16::MAX as u32) as u16,
                     }
                 }
                 None => value.min(u32::from(u16::MAX)) as u16,
             };
         }
-        self.config.int8.map_frame(&self.features[..n], &mut self.int8[..n]);
+        self.config
+            .int8
+            .map_frame(&self.features[..n], &mut self.int8[..n]);
     }
 }

@@ -43,17 +43,20 @@ pub enum Int8Mapping {
 impl Int8Mapping {
     /// microWakeWord's mapping for the input quantization all shipped models use
     /// (scale 0.10196079, zero point −128).
-    pub const MICRO_WAKEWORD: Int8Mapping =
-        Int8Mapping::MicroWakeWord { input_scale: 0.101_960_786, zero_point: -128 };
+    pub const MICRO_WAKEWORD: Int8Mapping = Int8Mapping::MicroWakeWord {
+        input_scale: 0.101_960_786,
+        zero_point: -128,
+    };
 
     /// Whether [`Int8Mapping::map`] is exact for these parameters: a normal positive scale
     /// within 2^-24..2^33 (so the integer rational fits) and a zero point within int8.
     pub fn is_valid(&self) -> bool {
         match *self {
             Int8Mapping::MicroSpeech => true,
-            Int8Mapping::MicroWakeWord { input_scale, zero_point } => {
-                scale_parts(input_scale).is_some() && (-128..=127).contains(&zero_point)
-            }
+            Int8Mapping::MicroWakeWord {
+                input_scale,
+                zero_point,
+            } => scale_parts(input_scale).is_some() && (-128..=127).contains(&zero_point),
         }
     }
 
@@ -64,7 +67,10 @@ impl Int8Mapping {
                 let q = (i32::from(feature) * 256 + 333) / 666 - 128;
                 q.clamp(-128, 127) as i8
             }
-            Int8Mapping::MicroWakeWord { input_scale, zero_point } => {
+            Int8Mapping::MicroWakeWord {
+                input_scale,
+                zero_point,
+            } => {
                 let Some((num_mul, den)) = scale_parts(input_scale) else {
                     return 0;
                 };
@@ -72,7 +78,11 @@ impl Int8Mapping {
                 let num = u128::from(feature) * num_mul;
                 let q = (num / den) as i64 + i64::from(zero_point);
                 let twice_rem = 2 * (num % den);
-                let q = if twice_rem > den || (twice_rem == den && q % 2 != 0) { q + 1 } else { q };
+                let q = if twice_rem > den || (twice_rem == den && q % 2 != 0) {
+                    q + 1
+                } else {
+                    q
+                };
                 q.clamp(-128, 127) as i8
             }
         }
@@ -132,10 +142,16 @@ mod tests {
     #[test]
     fn micro_wakeword_ties_go_to_even_final_value() {
         // scale 0.0390625 · 2 = 0.078125 (exact): f / 2, so odd f are exact ties.
-        let even_zp = Int8Mapping::MicroWakeWord { input_scale: 0.078125, zero_point: -128 };
+        let even_zp = Int8Mapping::MicroWakeWord {
+            input_scale: 0.078125,
+            zero_point: -128,
+        };
         assert_eq!(even_zp.map(1), -128); // 0.5 - 128 -> -127.5 -> -128
         assert_eq!(even_zp.map(3), -126); // -126.5 -> -126
-        let odd_zp = Int8Mapping::MicroWakeWord { input_scale: 0.078125, zero_point: -127 };
+        let odd_zp = Int8Mapping::MicroWakeWord {
+            input_scale: 0.078125,
+            zero_point: -127,
+        };
         assert_eq!(odd_zp.map(1), -126); // -126.5 -> -126
         assert_eq!(odd_zp.map(3), -126); // -125.5 -> -126
     }
@@ -143,8 +159,16 @@ mod tests {
     #[test]
     fn invalid_scales() {
         for s in [0.0, -1.0, f32::NAN, f32::INFINITY, 1e-30] {
-            assert!(!Int8Mapping::MicroWakeWord { input_scale: s, zero_point: 0 }.is_valid());
+            assert!(!Int8Mapping::MicroWakeWord {
+                input_scale: s,
+                zero_point: 0
+            }
+            .is_valid());
         }
-        assert!(!Int8Mapping::MicroWakeWord { input_scale: 0.1, zero_point: 300 }.is_valid());
+        assert!(!Int8Mapping::MicroWakeWord {
+            input_scale: 0.1,
+            zero_point: 300
+        }
+        .is_valid());
     }
 }

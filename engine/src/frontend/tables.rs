@@ -79,8 +79,10 @@ pub struct Filterbank {
 }
 
 /// Error for a band that does not fit below the Nyquist frequency.
-const BAND_ERROR: Error =
-    Error::LimitExceeded { what: "FFT bins for the filterbank band (upper limit too close to Nyquist)", limit: MAX_BINS as u32 };
+const BAND_ERROR: Error = Error::LimitExceeded {
+    what: "FFT bins for the filterbank band (upper limit too close to Nyquist)",
+    limit: MAX_BINS as u32,
+};
 
 /// `FilterbankPopulateState` (filterbank_util.c; [`Flavor::MicroFrontendF64`] as in TFLM,
 /// [`Flavor::MicroFrontendF32`] as pymicro-features' single-precision copy computes it) or
@@ -90,7 +92,7 @@ const BAND_ERROR: Error =
 /// (`round(1 + lower / hz)`, half to even) where the C code uses float and
 /// `(int)(1.5 + lower / hz)`, and it quantizes weights by truncation (`int(w · 4096)`) where
 /// the C code rounds (`floor(w · 4096 + 0.5)`). The truncation is where the front ends part:
-/// it changes about a third of the weights by one. The single-precision C copy (`log1pf`,
+/// it makes about half of the weights one less. The single-precision C copy (`log1pf`,
 /// `floorf`, float Hz per bin) differs from the double one in a few weights by one.
 pub fn filterbank(
     flavor: Flavor,
@@ -158,7 +160,11 @@ pub fn filterbank(
                 return Err(BAND_ERROR);
             }
         }
-        let den_val = if seg == 0 { mel_low } else { centers.get(seg - 1).copied().unwrap_or(mel_low) };
+        let den_val = if seg == 0 {
+            mel_low
+        } else {
+            centers.get(seg - 1).copied().unwrap_or(mel_low)
+        };
         for b in first..freq {
             let w = (center - bin_mel(b)) / (center - den_val);
             let (wq, uq) = match flavor {
@@ -168,14 +174,19 @@ pub fn filterbank(
                 ),
                 Flavor::MicroFrontendF64 => (
                     libm::floor(f64::from(w * (1u32 << FILTERBANK_BITS) as f32) + 0.5) as i32,
-                    libm::floor((1.0 - f64::from(w)) * f64::from(1u32 << FILTERBANK_BITS) + 0.5) as i32,
+                    libm::floor((1.0 - f64::from(w)) * f64::from(1u32 << FILTERBANK_BITS) + 0.5)
+                        as i32,
                 ),
                 Flavor::SignalLibrary => (
                     (w * (1u32 << FILTERBANK_BITS) as f32) as i32,
                     ((1.0 - w) * (1u32 << FILTERBANK_BITS) as f32) as i32,
                 ),
             };
-            if let (Some(s), Some(wt), Some(ut)) = (fb.seg.get_mut(b), fb.weight.get_mut(b), fb.unweight.get_mut(b)) {
+            if let (Some(s), Some(wt), Some(ut)) = (
+                fb.seg.get_mut(b),
+                fb.weight.get_mut(b),
+                fb.unweight.get_mut(b),
+            ) {
                 *s = seg as u8;
                 // Weights lie in [0, 4096]; TFLM stores them as int16.
                 *wt = wq.clamp(0, 1 << FILTERBANK_BITS) as u16;
@@ -220,7 +231,12 @@ fn powf(x: f32, y: f32) -> f32 {
 
 /// `PcanGainControlPopulateState`: the piecewise-quadratic gain LUT (`gain_lut[0..2]` for
 /// x = 0, 1, then per interval `y0, a1, a2, 0` at `4·interval − 6`).
-pub fn pcan_lut(strength: f32, offset: f32, gain_bits: u32, input_bits: u32) -> [i16; PCAN_LUT_SIZE] {
+pub fn pcan_lut(
+    strength: f32,
+    offset: f32,
+    gain_bits: u32,
+    input_bits: u32,
+) -> [i16; PCAN_LUT_SIZE] {
     let g = |x: u32| pcan_gain(strength, offset, gain_bits, input_bits, x);
     let mut lut = [0i16; PCAN_LUT_SIZE];
     lut[0] = g(0);
@@ -228,7 +244,11 @@ pub fn pcan_lut(strength: f32, offset: f32, gain_bits: u32, input_bits: u32) -> 
     for interval in 2u32..=32 {
         let x0 = 1u32 << (interval - 1);
         let x1 = x0 + (x0 >> 1);
-        let x2 = if interval == 32 { x0 + (x0 - 1) } else { 2 * x0 };
+        let x2 = if interval == 32 {
+            x0 + (x0 - 1)
+        } else {
+            2 * x0
+        };
         let (y0, y1, y2) = (i32::from(g(x0)), i32::from(g(x1)), i32::from(g(x2)));
         let diff1 = y1 - y0;
         let diff2 = y2 - y0;
@@ -275,12 +295,19 @@ mod tests {
     fn pcan_lut_head() {
         // First entries of audio_preprocessor_int8.tflite's PCAN LUT (same as pcan_gain_control_util.c).
         let lut = pcan_lut(0.95, 80.0, 21, 7);
-        assert_eq!(&lut[..12], &[32636, 32633, 32630, -6, 0, 0, 32624, -12, 0, 0, 32612, -23]);
+        assert_eq!(
+            &lut[..12],
+            &[32636, 32633, 32630, -6, 0, 0, 32624, -12, 0, 0, 32612, -23]
+        );
     }
 
     #[test]
     fn filterbank_40_channels() {
-        for flavor in [Flavor::MicroFrontendF32, Flavor::MicroFrontendF64, Flavor::SignalLibrary] {
+        for flavor in [
+            Flavor::MicroFrontendF32,
+            Flavor::MicroFrontendF64,
+            Flavor::SignalLibrary,
+        ] {
             let fb = filterbank(flavor, 40, 125.0, 7500.0, 16000, 257).unwrap();
             // 125 Hz / 31.25 Hz per bin = 4, +1 excludes DC; 7500 Hz ends below bin 241.
             assert_eq!((fb.start, fb.end), (5, 241));
