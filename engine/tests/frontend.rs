@@ -5,7 +5,7 @@
 //! the TFLM interpreter (preset `micro_speech`) and TensorFlow's audio_microfrontend op
 //! (`tf_microfrontend`: the micro_wakeword settings with double-precision tables). Audio: committed fixtures
 //! (`engine/tests/fixtures/audio/`) and TFLM's four reference WAVs, read from
-//! `$MOTE_REFERENCE_DIR` or `<repo>/../shared/reference`. Without that directory the tests that
+//! `$MOTE_REFERENCE` or `<repo>/../shared/reference`. Without that directory the tests that
 //! need it are skipped with a message, unless `CI` is set, where they fail.
 
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ fn load_json(name: &str) -> Value {
 
 /// The reference data directory, or `None` (skip) when absent outside CI.
 fn reference_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTE_REFERENCE_DIR")
+    let dir = std::env::var_os("MOTE_REFERENCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| engine_dir().join("../../shared/reference"));
     if dir.join("tflm").is_dir() {
@@ -44,7 +44,7 @@ fn reference_dir() -> Option<PathBuf> {
         dir.display()
     );
     eprintln!(
-        "SKIPPED: reference data {} not found (set MOTE_REFERENCE_DIR); TFLM WAV goldens not checked",
+        "SKIPPED: reference data {} not found (set MOTE_REFERENCE); TFLM WAV goldens not checked",
         dir.display()
     );
     None
