@@ -165,7 +165,7 @@ pub async fn start(
             src.connect_with_audio_node(&ctx.destination()).map_err(|e| describe(&e))?;
             let ev = on_event.clone();
             let cb = Closure::<dyn FnMut()>::new(move || ev(Event::Ended));
-            src.set_onended(Some(cb.as_ref().unchecked_ref()));
+            AsRef::<web_sys::AudioScheduledSourceNode>::as_ref(&src).set_onended(Some(cb.as_ref().unchecked_ref()));
             src.start().map_err(|e| describe(&e))?;
             onended = Some(cb);
         }

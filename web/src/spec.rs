@@ -88,6 +88,8 @@ pub struct RunSpec {
     pub cutoff: f32,
     /// Invocations in the sliding window.
     pub window: usize,
+    /// Invocations ignored after a detection (one second of audio).
+    pub refractory: usize,
 }
 
 impl RunSpec {
@@ -171,6 +173,7 @@ impl RunSpec {
             fires,
             cutoff: micro.probability_cutoff.unwrap_or(if classes == 1 { 0.5 } else { 0.8 }).clamp(0.0, 1.0),
             window: micro.sliding_window_size.unwrap_or(if streaming { 5 } else { 3 }).clamp(1, 100),
+            refractory: (1000 / (feed.hop_frames() as u32 * preset.step_ms()).max(1)) as usize,
         })
     }
 

@@ -103,7 +103,7 @@ impl<'m, 'a> Pipeline<'m, 'a> {
     /// Wraps `interp` (prepared for the model `spec` describes) for audio at `input_rate` Hz.
     pub fn new(interp: Interpreter<'m, 'a>, spec: RunSpec, input_rate: f64) -> Result<Self, Error> {
         let frontend = Box::new(Frontend::new(&frontend_config(&spec))?);
-        let detector = Detector::new(spec.cutoff, spec.window, spec.fires.clone());
+        let detector = Detector::new(spec.cutoff, spec.window, spec.fires.clone(), spec.refractory);
         let window = vec![0; spec.feed.input_frames() * CHANNELS];
         Ok(Pipeline {
             interp,
