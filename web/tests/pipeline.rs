@@ -92,7 +92,8 @@ fn padded(x: Vec<f32>) -> Vec<f32> {
 
 #[test]
 fn each_default_model_detects_its_espeak_phrase_once() {
-    // espeak-ng's "hey jarvis" does not trigger hey_jarvis (in TFLM either): it only has to run.
+    // espeak-ng's "hey jarvis" is not among the phrases seen to trigger their model
+    // (shared/reference/README.md): it only has to run without firing.
     for (id, label, fires) in [
         ("okay_nabu", "Okay Nabu", true),
         ("hey_jarvis", "Hey Jarvis", false),
