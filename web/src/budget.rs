@@ -5,22 +5,30 @@
 //! state), the audio front end's state and tables ([`frontend_ram_bytes`]), and the audio
 //! buffers (a DMA double buffer of one feature step each). Flash: the model file as-is (the
 //! engine reads weights in place), split into each layer's weights and the rest of the
-//! flatbuffer, plus the engine's code and constant tables (measured, see [`ENGINE_CODE_BYTES`]).
+//! flatbuffer, plus the code and constant tables (measured, see [`ENGINE_CODE_BYTES`]). The
+//! call stack is not included (not measured yet).
 
 use mote_exporter::report::ModelReport;
 
 use crate::boards::{Board, Fit};
 use crate::spec::Preset;
 
-/// Engine + front end + detector machine code on Cortex-M4 (`.text`), bytes.
-///
-/// Measured: `arm-none-eabi-size` of the firmware template built for the B-L475E-IOT01A
-/// (`opt-level = 3`, every operator linked), minus its start-up and UART code; see
-/// `scripts/measure-engine-size.sh`.
-pub const ENGINE_CODE_BYTES: u32 = 48 * 1024;
+// Flash of the code, measured 2026-11-22 on the firmware template (release: opt-level 3, LTO,
+// thumbv7em-none-eabihf) with `arm-none-eabi-nm -S` / `size -A`: 161,248 bytes besides the model
+// (opt-level "s": 106,412). The template does not link the front end yet: its size is the sum of
+// the `frontend` symbols in the engine's thumbv7em rlib (opt-level 3).
 
-/// Constant tables in flash (`.rodata`: op dispatch, log/sqrt tables), bytes; same measurement.
-pub const ENGINE_TABLES_BYTES: u32 = 4 * 1024;
+/// `mote_engine` machine code, every operator linked (`.text`), bytes.
+pub const ENGINE_CODE_BYTES: u32 = 125_126;
+
+/// The audio front end's machine code, bytes.
+pub const FRONTEND_CODE_BYTES: u32 = 16_074;
+
+/// Start-up, vector table, UART/semihosting log, `core` and compiler built-ins, bytes.
+pub const RUNTIME_CODE_BYTES: u32 = 24_506;
+
+/// Constant tables (`.rodata` besides the model: formatting, op dispatch, constants), bytes.
+pub const ENGINE_TABLES_BYTES: u32 = 11_616;
 
 /// RAM of the audio front end (state, window, FFT twiddles, filterbank, PCAN table), bytes:
 /// `size_of::<mote_engine::frontend::Frontend>()` on a 32-bit target.
@@ -82,8 +90,10 @@ impl Budget {
         let flash = vec![
             Part { label: "weights".into(), bytes: weights, source: "constant tensors of the model" },
             Part { label: "model graph".into(), bytes: structure, source: "rest of the .tflite (operators, shapes, quantization, names)" },
-            Part { label: "engine code".into(), bytes: ENGINE_CODE_BYTES, source: "measured on thumbv7em" },
-            Part { label: "tables".into(), bytes: ENGINE_TABLES_BYTES, source: "measured on thumbv7em" },
+            Part { label: "engine code".into(), bytes: ENGINE_CODE_BYTES, source: "firmware template, opt-level 3, measured" },
+            Part { label: "front-end code".into(), bytes: FRONTEND_CODE_BYTES, source: "thumbv7em, opt-level 3, measured" },
+            Part { label: "start-up, log, core".into(), bytes: RUNTIME_CODE_BYTES, source: "firmware template, measured" },
+            Part { label: "tables".into(), bytes: ENGINE_TABLES_BYTES, source: "firmware template .rodata, measured" },
         ];
         Budget { ram, flash, layers }
     }

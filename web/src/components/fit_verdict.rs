@@ -48,7 +48,8 @@ pub fn fit_verdict(props: &FitVerdictProps) -> Html {
                 <div class="note">{ "For comparison only: Mote does not export firmware for this chip yet." }</div>
             }
             <MemoryBars title="RAM" parts={props.budget.ram.clone()} fit={ram} note={b.ram_note} />
-            <MemoryBars title="Flash" parts={props.budget.flash.clone()} fit={flash} />
+            <MemoryBars title="Flash" parts={props.budget.flash.clone()} fit={flash}
+                note="Code sizes are the firmware template's release build (opt-level 3), measured; RAM does not include the call stack." />
         </div>
     }
 }
