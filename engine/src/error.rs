@@ -61,6 +61,8 @@ pub enum Error {
     InvalidGraph { what: &'static str, index: i32 },
     /// A fixed engine limit is exceeded (operator inputs, subgraph nesting, ...).
     LimitExceeded { what: &'static str, limit: u32 },
+    /// An audio sample rate the resampler has no filter for (see `resample::SUPPORTED_RATES`).
+    UnsupportedSampleRate { rate: u32 },
 }
 
 impl fmt::Display for Error {
@@ -129,6 +131,10 @@ impl fmt::Display for Error {
             Error::LimitExceeded { what, limit } => {
                 write!(f, "engine limit exceeded: at most {limit} {what}")
             }
+            Error::UnsupportedSampleRate { rate } => write!(
+                f,
+                "unsupported sample rate {rate} Hz (supported: 8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)"
+            ),
         }
     }
 }

@@ -7,7 +7,9 @@
 //! - [`ops`]: one file per TFLite builtin; `prepare` validates and precomputes, `eval` computes.
 //! - [`plan`]: tensor lifetimes and arena offsets, and the byte-for-byte memory report.
 //! - [`interpreter`]: runs a planned model in a caller-provided arena and state buffer.
+//! - [`resample`]: 44.1/48 kHz (and other rates) → 16 kHz, polyphase FIR, integer arithmetic.
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
+//! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
 //!
 //! Nothing here allocates: the caller owns every byte and the planner says how many.
 #![no_std]
@@ -17,6 +19,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod detector;
 pub mod error;
 pub mod fixedpoint;
 pub mod frontend;
@@ -24,6 +27,7 @@ pub mod interpreter;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod resample;
 
 pub use error::Error;
 pub use interpreter::Interpreter;
