@@ -8,6 +8,10 @@ use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
 use mote_exporter::{io, report};
 
+/// `mote export` (kept beside the library's export module; the binary alone needs clap).
+#[path = "export/cli.rs"]
+mod export_cmd;
+
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
 #[derive(Parser)]
@@ -20,7 +24,9 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   mote inspect model.tflite                 operators, tensors, arena/state/weights bytes, MACs
   mote inspect model.tflite --json | jq .arena_bytes
-  mote infer model.tflite --input in.bin --output out.bin --invocations 50";
+  mote infer model.tflite --input in.bin --output out.bin --invocations 50
+  mote export okay_nabu.tflite --json-sidecar okay_nabu.json --board nucleo-l476rg -o fw.zip
+  mote export model.tflite --board b-l475e-iot01a --replay yes.wav -o fw.zip   (runs in QEMU)";
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -55,6 +61,14 @@ enum Cmd {
         #[arg(long)]
         invocations: Option<usize>,
     },
+    /// Export a firmware project (zip) for an STM32L4 board: it builds with
+    /// `cargo build --release` and flashes with `cargo run --release`.
+    ///
+    /// The zip is self-contained (firmware, engine sources, model, generated config and report)
+    /// and deterministic (same inputs, same bytes). Without --replay the firmware listens to
+    /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
+    /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() {
@@ -77,6 +91,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             invocations,
         } => infer(&model, &input, &output, invocations),
+        Cmd::Export(args) => export_cmd::run(&args),
     }
 }
 
