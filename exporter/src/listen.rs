@@ -21,7 +21,7 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
         .ok_or_else(|| anyhow!("no audio input device found: connect a microphone (or check ALSA/PulseAudio), or use `mote detect MODEL file.wav`"))?;
     let supported = device
         .default_input_config()
-        .context("the microphone reports no usable input configuration")?;
+        .map_err(|e| anyhow!("no usable microphone: the default input device cannot be opened ({e}); connect one, or use `mote detect MODEL file.wav`"))?;
     let rate = supported.sample_rate().0;
     let channels = supported.channels() as usize;
     let format = supported.sample_format();
