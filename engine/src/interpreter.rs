@@ -138,7 +138,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Ok(())
         })?;
-        drop(alloc);
         let kernels: &'a [Kernel] = kernels;
         let locs: &'a [Loc] = locs;
         let words: &'a [i32] = &*words;

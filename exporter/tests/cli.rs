@@ -141,3 +141,105 @@ fn bad_models_give_clear_errors() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read model"));
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/fixtures/audio")
+        .join(name)
+}
+
+#[test]
+fn features_equal_the_oracle_goldens() {
+    // Golden layout: frames*40 u16 LE features, then frames*40 int8 (scripts/frontend/).
+    for (preset, tag) in [
+        ("micro-wakeword", "micro_wakeword"),
+        ("micro-speech", "micro_speech"),
+    ] {
+        let want = std::fs::read(golden(&format!("frontend/speech_weather_{tag}.bin"))).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let (u16_out, i8_out) = (tmp.path().join("f16"), tmp.path().join("f8"));
+        for (fmt, out) in [("uint16", &u16_out), ("int8", &i8_out)] {
+            let st = mote()
+                .arg("features")
+                .arg(fixture("speech_weather.wav"))
+                .args(["--preset", preset, "--format", fmt, "--output"])
+                .arg(out)
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        let (a, b) = (
+            std::fs::read(&u16_out).unwrap(),
+            std::fs::read(&i8_out).unwrap(),
+        );
+        assert_eq!(a.len(), 2 * b.len());
+        assert_eq!(
+            [a, b].concat(),
+            want,
+            "{preset}: features differ from the oracle"
+        );
+    }
+}
+
+#[test]
+fn detect_json_lines_for_a_wake_word() {
+    let Some(model) = pip_model("okay_nabu.tflite") else {
+        return;
+    };
+    let out = mote()
+        .arg("detect")
+        .arg(&model)
+        .arg(fixture("okay_nabu.wav"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let inv = lines.iter().filter(|v| v["scores"].is_array()).count();
+    let det: Vec<_> = lines.iter().filter(|v| v["event"] == "detection").collect();
+    assert_eq!(inv, 67);
+    assert_eq!(det.len(), 1, "{text}");
+    assert_eq!(det[0]["label"], "Okay Nabu");
+    assert!(det[0]["score"].as_f64().unwrap() > 0.85);
+}
+
+#[test]
+fn detect_rejects_unsupported_audio_and_models() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("x.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 96000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wr = hound::WavWriter::create(&w, spec).unwrap();
+    wr.write_sample(0i16).unwrap();
+    wr.finalize().unwrap();
+    let Some(model) = pip_model("okay_nabu.tflite") else {
+        return;
+    };
+    let out = mote().arg("detect").arg(&model).arg(&w).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("96000 Hz is not supported"));
+    // A model that is not a keyword model (a conv op test model).
+    let out = mote()
+        .arg("detect")
+        .arg(golden("ops/conv_3x3_same_s1_relu/model.tflite"))
+        .arg(fixture("okay_nabu.wav"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not look like a keyword model"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use mote_engine::detector::{self, DetectorConfig, Mode, OutputType, Preset, PresetKind};
-use mote_engine::model::DType;
+use mote_engine::detector::{DetectorConfig, Mode, OutputType, Preset, PresetKind};
+use mote_engine::pipeline::PipelineConfig;
 use mote_engine::Model;
 use serde::Serialize;
 
@@ -13,87 +13,13 @@ use super::board::Board;
 use super::fit::Fit;
 use super::wav::Audio16k;
 use super::ExportError;
+use crate::detect::{self, Overrides};
 use crate::report::ModelReport;
+use crate::sidecar::SidecarFile;
 
-/// The fields of a sidecar JSON the pipeline reads (microWakeWord's `.json`, plus an optional
-/// top-level `labels` array for command models).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Sidecar {
-    /// `wake_word`: the wake word's display name.
-    pub wake_word: Option<String>,
-    /// `labels`: output label names (command models).
-    pub labels: Option<Vec<String>>,
-    /// `micro.probability_cutoff`.
-    pub probability_cutoff: Option<f64>,
-    /// `micro.sliding_window_size`.
-    pub sliding_window_size: Option<u8>,
-    /// `micro.feature_step_size` (ms).
-    pub feature_step_size: Option<u16>,
-}
-
-impl Sidecar {
-    /// Reads the sidecar JSON text.
-    pub fn parse(text: &str) -> Result<Sidecar, ExportError> {
-        let bad = |m: String| ExportError::Sidecar(m);
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let obj = v.as_object().ok_or_else(|| bad("expected a JSON object".into()))?;
-        let micro = obj.get("micro").and_then(|m| m.as_object());
-        let num = |key: &str| micro.and_then(|m| m.get(key));
-        let probability_cutoff = match num("probability_cutoff") {
-            None => None,
-            Some(x) => Some(
-                x.as_f64()
-                    .filter(|p| (0.0..=1.0).contains(p))
-                    .ok_or_else(|| bad(format!("micro.probability_cutoff = {x}: expected a number in 0..1")))?,
-            ),
-        };
-        let sliding_window_size = match num("sliding_window_size") {
-            None => None,
-            Some(x) => Some(
-                x.as_u64()
-                    .and_then(|n| u8::try_from(n).ok())
-                    .filter(|&n| n >= 1 && usize::from(n) <= detector::MAX_AVERAGE_WINDOW)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "micro.sliding_window_size = {x}: expected an integer in 1..={}",
-                            detector::MAX_AVERAGE_WINDOW
-                        ))
-                    })?,
-            ),
-        };
-        let feature_step_size = match num("feature_step_size") {
-            None => None,
-            Some(x) => Some(
-                x.as_u64()
-                    .and_then(|n| u16::try_from(n).ok())
-                    .filter(|&n| n >= 1)
-                    .ok_or_else(|| bad(format!("micro.feature_step_size = {x}: expected milliseconds")))?,
-            ),
-        };
-        let labels = match obj.get("labels") {
-            None => None,
-            Some(serde_json::Value::Array(a)) => Some(
-                a.iter()
-                    .map(|l| l.as_str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| bad("labels: expected an array of strings".into()))?,
-            ),
-            Some(_) => return Err(bad("labels: expected an array of strings".into())),
-        };
-        let wake_word = obj.get("wake_word").and_then(|w| w.as_str()).map(str::to_string);
-        Ok(Sidecar {
-            wake_word,
-            labels,
-            probability_cutoff,
-            sliding_window_size,
-            feature_step_size,
-        })
-    }
-}
-
-/// How the firmware's pipeline runs this model (what `mote detect` uses for the same model).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// How the firmware's pipeline runs this model: exactly what `mote detect` derives for the same
+/// model and sidecar (both call [`crate::detect::setup`]).
+#[derive(Clone, Debug, Serialize)]
 pub struct Settings {
     /// Front-end preset name: `micro_wakeword` or `micro_speech`.
     pub frontend: &'static str,
@@ -105,110 +31,79 @@ pub struct Settings {
     pub frame_step_ms: u16,
     /// Label names, one per score (a wake word: its name).
     pub labels: Vec<String>,
-    /// Detector rule, as Rust source (`mote_engine::detector::DetectorConfig` literal).
-    pub detector_rs: String,
     /// Detector rule, for people.
-    pub detector_text: String,
-    /// Input tensor bytes per invocation.
-    pub input_bytes: usize,
-    /// Output tensor bytes per invocation.
-    pub output_bytes: usize,
+    pub detector: String,
+    /// The sidecar values handed to `PipelineConfig::for_model` (`None`: no sidecar).
+    pub sidecar: Option<SidecarValues>,
     #[serde(skip)]
-    preset: Option<Preset>,
+    config: PipelineConfig,
+}
+
+/// The parsed sidecar fields the engine reads (`mote_engine::pipeline::Sidecar`, owned).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SidecarValues {
+    /// `micro.probability_cutoff`.
+    pub probability_cutoff: Option<f64>,
+    /// `micro.sliding_window_size`.
+    pub sliding_window_size: Option<u8>,
+    /// `micro.feature_step_size`.
+    pub feature_step_size: Option<u16>,
+    /// `labels`.
+    pub labels: Option<Vec<String>>,
 }
 
 impl Settings {
-    /// The pipeline settings for `model` (+ `sidecar`), or why it is not a model the audio
-    /// pipeline can feed.
-    pub fn for_model(model: &Model<'_>, sidecar: Option<&Sidecar>) -> Result<Settings, ExportError> {
-        let not_audio = |m: String| ExportError::NotAudioModel(m);
-        let sg = model.subgraph(0).ok_or_else(|| not_audio("no subgraph".into()))?;
-        if sg.inputs().len() != 1 || sg.outputs().len() != 1 {
-            return Err(not_audio(format!(
-                "the audio pipeline feeds models with one input and one output; this one has {} and {}",
-                sg.inputs().len(),
-                sg.outputs().len()
-            )));
-        }
-        let tensor = |i: Option<i32>| {
-            i.and_then(|i| usize::try_from(i).ok())
-                .and_then(|i| sg.tensor(i))
-                .ok_or_else(|| not_audio("input/output tensor missing".into()))
+    /// The pipeline settings for `model` (+ `sidecar` JSON text), or why the audio pipeline
+    /// cannot feed it.
+    pub fn for_model(model: &Model<'_>, sidecar: Option<&str>) -> Result<Settings, ExportError> {
+        let file = match sidecar {
+            Some(text) => Some(
+                SidecarFile::parse(text)
+                    .map_err(|e| ExportError::Sidecar(format!("not in microWakeWord's format: {e}")))?,
+            ),
+            None => None,
         };
-        let input = tensor(sg.inputs().get(0))?;
-        let output = tensor(sg.outputs().get(0))?;
-        let dims = input.shape.dims();
-        let preset = detector::defaults_for_input_shape(dims).ok_or_else(|| {
-            not_audio(format!(
-                "input shape {dims:?} is neither micro_speech's 49 x 40 features nor a microWakeWord [1, frames, 40]"
-            ))
-        })?;
-        if input.dtype != DType::I8 {
-            return Err(not_audio(format!("input is {}, the front end produces int8", input.dtype.name())));
-        }
-        let out_type = match output.dtype {
-            DType::U8 => OutputType::Uint8,
-            DType::I8 => OutputType::Int8,
-            d => return Err(not_audio(format!("output is {}, expected uint8 or int8 scores", d.name()))),
-        };
-        let outputs = output.bytes();
-        let mut labels: Vec<String> = match (preset.kind, sidecar.and_then(|s| s.labels.clone())) {
-            (_, Some(l)) => l,
-            (PresetKind::MicroSpeech, None) => preset.labels().iter().map(|s| s.to_string()).collect(),
-            (PresetKind::MicroWakeWord, None) => vec![sidecar
-                .and_then(|s| s.wake_word.clone())
-                .unwrap_or_else(|| "wake_word".into())],
-        };
-        if labels.is_empty() {
-            labels.push("wake_word".into());
-        }
-        let detector = match sidecar {
-            Some(s) if s.probability_cutoff.is_some() || s.sliding_window_size.is_some() => {
-                let (default_cutoff, default_window) = match preset.kind {
-                    PresetKind::MicroSpeech => (200.0 / 256.0, 3),
-                    PresetKind::MicroWakeWord => (0.9, 5),
-                };
-                let l: Vec<&str> = labels.iter().map(String::as_str).collect();
-                DetectorConfig::from_sidecar(
-                    s.probability_cutoff.unwrap_or(default_cutoff),
-                    s.sliding_window_size.unwrap_or(default_window),
-                    (preset.kind == PresetKind::MicroSpeech || s.labels.is_some()).then_some(&l[..]),
-                )?
+        let setup = detect::setup(model, file.as_ref(), &Overrides::default()).map_err(|e| {
+            let msg = format!("{e:#}");
+            if file.is_some() && !msg.contains("keyword model") {
+                ExportError::Sidecar(msg)
+            } else {
+                ExportError::NotAudioModel(msg)
             }
-            _ => preset.detector_config(),
-        }
-        .with_output(out_type);
-        if detector.num_scores() != outputs {
-            return Err(not_audio(format!(
-                "the output has {outputs} scores but the detector expects {} ({} labels)",
-                detector.num_scores(),
-                labels.len()
-            )));
-        }
-        let frame_step_ms = sidecar
-            .and_then(|s| s.feature_step_size)
-            .unwrap_or(preset.frame_step_ms);
-        if frame_step_ms != preset.frame_step_ms {
-            return Err(ExportError::Sidecar(format!(
-                "micro.feature_step_size = {frame_step_ms} ms, but this model's front end steps {} ms",
-                preset.frame_step_ms
-            )));
-        }
+        })?;
+        // What `detect::setup` handed the engine (it passes a sidecar only if a field is set).
+        let sidecar = file.as_ref().and_then(|f| {
+            let v = SidecarValues {
+                probability_cutoff: f.micro.probability_cutoff,
+                sliding_window_size: f.micro.sliding_window_size,
+                feature_step_size: f.micro.feature_step_size,
+                labels: f.labels.clone(),
+            };
+            let any = v.probability_cutoff.is_some()
+                || v.sliding_window_size.is_some()
+                || v.feature_step_size.is_some()
+                || v.labels.is_some();
+            any.then_some(v)
+        });
+        let c = setup.config;
         Ok(Settings {
-            frontend: match preset.kind {
+            frontend: match c.preset.kind {
                 PresetKind::MicroSpeech => "micro_speech",
                 PresetKind::MicroWakeWord => "micro_wakeword",
             },
-            window_frames: preset.window_frames,
-            stride_frames: preset.stride_frames,
-            frame_step_ms,
-            labels,
-            detector_rs: detector_rs(&detector),
-            detector_text: detector_text(&detector),
-            input_bytes: input.bytes(),
-            output_bytes: outputs,
-            preset: Some(preset),
+            window_frames: c.preset.window_frames,
+            stride_frames: c.preset.stride_frames,
+            frame_step_ms: c.preset.frame_step_ms,
+            labels: setup.labels,
+            detector: detector_text(&c.detector),
+            sidecar,
+            config: c,
         })
+    }
+
+    /// The engine configuration.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
     }
 }
 
@@ -270,81 +165,102 @@ pub struct Inputs<'a> {
     pub report: &'a ModelReport,
     /// Pipeline settings.
     pub settings: &'a Settings,
-    /// The sidecar, if any.
-    pub sidecar: Option<&'a Sidecar>,
     /// Replay audio, if any.
     pub replay: Option<&'a Audio16k>,
     /// The fit estimate.
     pub fit: &'a Fit,
 }
 
+fn preset_rs(p: &Preset) -> String {
+    let kind = match p.kind {
+        PresetKind::MicroSpeech => "PresetKind::MicroSpeech",
+        PresetKind::MicroWakeWord => "PresetKind::MicroWakeWord",
+    };
+    format!(
+        "Preset {{ kind: {kind}, frame_len: {}, window_frames: {}, stride_frames: {}, frame_step_ms: {} }}",
+        p.frame_len, p.window_frames, p.stride_frames, p.frame_step_ms
+    )
+}
+
+fn option<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map_or_else(|| "None".to_string(), |x| format!("Some({})", f(x)))
+}
+
+fn str_list(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|l| format!("{l:?}")).collect();
+    format!("&[{}]", items.join(", "))
+}
+
 /// The text of `mote/config.rs`.
 pub fn render(i: &Inputs<'_>) -> String {
     let s = i.settings;
+    let c = s.config();
+    let m = &i.report.memory;
+    let mode = if i.replay.is_some() { "replay" } else { "mic" };
+    let sidecar = match &s.sidecar {
+        None => "None".to_string(),
+        Some(v) => format!(
+            "Some(Sidecar {{ probability_cutoff: {}, sliding_window_size: {}, feature_step_size: {}, labels: {} }})",
+            // `{:?}` prints the shortest text that reads back as the same f64.
+            option(v.probability_cutoff, |x| format!("{x:?}")),
+            option(v.sliding_window_size, |x| x.to_string()),
+            option(v.feature_step_size, |x| x.to_string()),
+            option(v.labels.as_deref(), str_list),
+        ),
+    };
+    let int8 = match c.frontend.int8 {
+        mote_engine::frontend::Int8Mapping::MicroSpeech => "micro_speech's fixed mapping".to_string(),
+        mote_engine::frontend::Int8Mapping::MicroWakeWord { input_scale, zero_point } => {
+            format!("features / 25.6 / {input_scale:?} + {zero_point}, rounded half to even")
+        }
+    };
     let mut o = String::new();
     let w = &mut o;
     // Writing into a String cannot fail.
     let _ = writeln!(w, "// @generated by `mote export` ({} for {}); do not edit.", i.name, i.board.name);
-    let _ = writeln!(w, "// Regenerate with `mote export` to change the model, board or settings.");
+    let _ = writeln!(w, "// Export again to change the model, board or settings.");
     let _ = writeln!(w);
-    let _ = writeln!(w, "/// Board this project was exported for (the `board-*` Cargo feature selects memory and pins).");
+    let _ = writeln!(w, "#[allow(unused_imports)]");
+    let _ = writeln!(w, "use mote_engine::detector::{{DetectorConfig, Mode, OutputType, Preset, PresetKind}};");
+    let _ = writeln!(w, "#[allow(unused_imports)]");
+    let _ = writeln!(w, "use mote_engine::pipeline::Sidecar;");
+    let _ = writeln!(w);
+    let _ = writeln!(w, "/// Board this project was exported for (Cargo's `board-*` feature selects memory and pins).");
     let _ = writeln!(w, "pub const BOARD: &str = {:?};", i.board.id);
-    let mode = if i.replay.is_some() { "replay" } else { "mic" };
     let _ = writeln!(w, "/// Audio source: `mic` (the board's microphone) or `replay` (`mote/replay.pcm` from flash, then exit).");
     let _ = writeln!(w, "pub const MODE: &str = {mode:?};");
-    let _ = writeln!(w, "/// Tensor arena bytes: exactly what the planner needs for this model (persistent {} + tensors {}).", i.report.memory.persistent_bytes, i.report.memory.tensor_bytes);
+    let _ = writeln!(
+        w,
+        "/// Tensor arena bytes, exactly what the planner needs: persistent {} (kernels {}, tensor table {}, words {}) + tensors {}.",
+        m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes, m.tensor_bytes
+    );
     let _ = writeln!(w, "pub const ARENA_BYTES: usize = {};", i.report.arena_bytes);
-    let _ = writeln!(w, "/// Resource-variable state bytes (streaming models), exact.");
+    let _ = writeln!(w, "/// Resource-variable (streaming) state bytes, exact.");
     let _ = writeln!(w, "pub const STATE_BYTES: usize = {};", i.report.state_bytes);
-    let _ = writeln!(w, "/// Model bytes (`mote/model.tflite`).");
+    let _ = writeln!(w, "/// Bytes of `mote/model.tflite` ({} of them constant data).", i.report.weights_bytes);
     let _ = writeln!(w, "pub const MODEL_BYTES: usize = {};", i.report.model_bytes);
     let _ = writeln!(w, "/// Multiply-accumulates per invocation.");
     let _ = writeln!(w, "pub const MACS: u64 = {};", i.report.macs);
-    let _ = writeln!(w, "/// Front-end preset (`mote_engine::frontend::FrontendConfig::{}`).", s.frontend);
+    let _ = writeln!(
+        w,
+        "/// Front-end preset `FrontendConfig::{}()`, {} ms step; int8 input: {int8}.",
+        s.frontend, c.frontend.step_ms
+    );
     let _ = writeln!(w, "pub const FRONTEND: &str = {:?};", s.frontend);
-    let _ = writeln!(w, "/// Feature frames per model input, new frames per invocation, frame step (ms).");
-    let _ = writeln!(w, "pub const WINDOW_FRAMES: u8 = {};", s.window_frames);
-    let _ = writeln!(w, "/// New feature frames between invocations.");
-    let _ = writeln!(w, "pub const STRIDE_FRAMES: u8 = {};", s.stride_frames);
-    let _ = writeln!(w, "/// Feature frame step, ms.");
-    let _ = writeln!(w, "pub const FRAME_STEP_MS: u16 = {};", s.frame_step_ms);
-    let _ = writeln!(w, "/// Output labels, one per score.");
-    let _ = write!(w, "pub const LABELS: &[&str] = &[");
-    for (k, l) in s.labels.iter().enumerate() {
-        let _ = write!(w, "{}{l:?}", if k == 0 { "" } else { ", " });
-    }
-    let _ = writeln!(w, "];");
-    let _ = writeln!(w, "/// Detector: {}.", s.detector_text);
-    let _ = writeln!(w, "pub const DETECTOR: mote_engine::detector::DetectorConfig = {{");
-    let _ = writeln!(w, "    use mote_engine::detector::{{DetectorConfig, Mode, OutputType}};");
-    let _ = writeln!(w, "    {}", s.detector_rs);
-    let _ = writeln!(w, "}};");
-    let _ = writeln!(w, "/// The sidecar's settings (`None`: the preset's defaults).");
-    match i.sidecar {
-        Some(sc) => {
-            let _ = writeln!(
-                w,
-                "pub const SIDECAR_PROBABILITY_CUTOFF: Option<f64> = {};",
-                sc.probability_cutoff.map_or("None".into(), |p| format!("Some({p:?})"))
-            );
-            let _ = writeln!(w, "/// The sidecar's averaging window (`None`: the preset's default).");
-            let _ = writeln!(
-                w,
-                "pub const SIDECAR_SLIDING_WINDOW: Option<u8> = {};",
-                sc.sliding_window_size.map_or("None".into(), |p| format!("Some({p})"))
-            );
-        }
-        None => {
-            let _ = writeln!(w, "pub const SIDECAR_PROBABILITY_CUTOFF: Option<f64> = None;");
-            let _ = writeln!(w, "/// The sidecar's averaging window (`None`: the preset's default).");
-            let _ = writeln!(w, "pub const SIDECAR_SLIDING_WINDOW: Option<u8> = None;");
-        }
-    }
+    let _ = writeln!(w, "/// Label names, one per score, as `mote detect` prints them.");
+    let _ = writeln!(w, "pub const LABELS: &[&str] = {};", str_list(&s.labels));
+    let _ = writeln!(w, "/// The sidecar's values (`None`: no sidecar, the preset's defaults), handed to");
+    let _ = writeln!(w, "/// `PipelineConfig::for_model` exactly as `mote detect` does.");
+    let _ = writeln!(w, "pub const SIDECAR: Option<Sidecar<'static>> = {sidecar};");
+    let _ = writeln!(w, "/// Feature window and schedule: {} frames per invocation, every {} new frames.", s.window_frames, s.stride_frames);
+    let _ = writeln!(w, "pub const PRESET: Preset = {};", preset_rs(&c.preset));
+    let _ = writeln!(w, "/// Detector: {}.", s.detector);
+    let _ = writeln!(w, "pub const DETECTOR: DetectorConfig = {};", detector_rs(&c.detector));
     let _ = writeln!(w, "/// Replay samples (16 kHz mono int16 in `mote/replay.pcm`; 0 in mic mode).");
     let _ = writeln!(w, "pub const REPLAY_SAMPLES: usize = {};", i.replay.map_or(0, |r| r.samples.len()));
-    let _ = writeln!(w, "/// Estimated flash and RAM use against the board (bytes), see `mote/report.md`.");
+    let _ = writeln!(w, "/// Estimated flash bytes of the whole firmware (see `mote/report.md`).");
     let _ = writeln!(w, "pub const ESTIMATED_FLASH: u32 = {};", i.fit.flash_total());
-    let _ = writeln!(w, "/// Estimated static RAM (arena, state, pipeline, buffers, stack reserve).");
+    let _ = writeln!(w, "/// Estimated RAM bytes (arena, state, pipeline, buffers, stack reserve).");
     let _ = writeln!(w, "pub const ESTIMATED_RAM: u32 = {};", i.fit.ram_total());
     o
 }

@@ -159,11 +159,7 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     progress(Step::Plan);
     let model = Model::parse(req.model)?;
     let rep = report::report(req.model)?;
-    let sidecar = match req.sidecar {
-        Some(text) => Some(config::Sidecar::parse(text)?),
-        None => None,
-    };
-    let settings = config::Settings::for_model(&model, sidecar.as_ref())?;
+    let settings = config::Settings::for_model(&model, req.sidecar)?;
 
     let replay = match req.replay {
         Some(wav) => {
@@ -184,7 +180,6 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         board,
         report: &rep,
         settings: &settings,
-        sidecar: sidecar.as_ref(),
         replay: replay.as_ref(),
         fit: &fit,
     });

@@ -198,7 +198,7 @@ pub fn report_md(i: &Inputs<'_>) -> String {
         s.frontend, s.frame_step_ms, s.window_frames, s.stride_frames
     );
     let _ = writeln!(w, "- labels: {}", s.labels.join(", "));
-    let _ = writeln!(w, "- detector: {}", s.detector_text);
+    let _ = writeln!(w, "- detector: {}", s.detector);
     let _ = writeln!(w, "- log: {}; LED: {}", i.board.uart, i.board.led);
     let _ = writeln!(w);
     let _ = writeln!(w, "## Flash ({} of {}{})", kib(f.flash_total()), kib(f.flash_limit), if f.flash_total() > f.flash_limit { ", DOES NOT FIT" } else { "" });
