@@ -22,6 +22,8 @@ pub struct Board {
     pub mic: &'static str,
     /// The LED lit on a detection.
     pub led: &'static str,
+    /// Build for size (`opt-level = "s"`, ~35 % less code, slower kernels) instead of speed.
+    pub optimize_size: bool,
 }
 
 const KB: u32 = 1024;
@@ -38,6 +40,7 @@ pub const BOARDS: [Board; 3] = [
         uart: "USART1 TX on PB6 (ST-LINK virtual COM port)",
         mic: "on-board MP34DT01 (U20) via DFSDM1: clock PE9 (DFSDM1_CKOUT), data PE7 (DFSDM1_DATIN2)",
         led: "LD2 (green) on PB14",
+        optimize_size: false,
     },
     Board {
         id: "nucleo-l476rg",
@@ -49,6 +52,7 @@ pub const BOARDS: [Board; 3] = [
         uart: "USART2 TX on PA2 (ST-LINK virtual COM port)",
         mic: "external PDM microphone via DFSDM1: clock PC2 (DFSDM1_CKOUT, CN7 pin 35), data PB12 (DFSDM1_DATIN1, CN10 pin 16), SEL/L-R to GND, VDD 3V3",
         led: "LD2 (green) on PA5",
+        optimize_size: false,
     },
     Board {
         id: "nucleo-l432kc",
@@ -60,6 +64,7 @@ pub const BOARDS: [Board; 3] = [
         uart: "USART2 TX on PA2 (ST-LINK virtual COM port)",
         mic: "external PDM microphone via SPI1 (no DFSDM on this chip; PDM decimated in software): clock PA5 (SPI1_SCK, pin A4), data PA6 (SPI1_MISO, pin A5), SEL/L-R to GND, VDD 3V3",
         led: "LD3 (green) on PB3",
+        optimize_size: true,
     },
 ];
 

@@ -19,6 +19,9 @@ const ENGINE_DEP: &str = r#"mote-engine = { path = "../engine" }"#;
 const ENGINE_DEP_ZIP: &str = r#"mote-engine = { path = "engine" }"#;
 /// The template's default-features line (its board is rewritten per export).
 const DEFAULT_FEATURES: &str = r#"default = ["board-b-l475e-iot01a", "semihosting"]"#;
+/// The template's release optimisation (speed); boards with little flash get `"s"` instead.
+const OPT_SPEED: &str = "opt-level = 3\n";
+const OPT_SIZE: &str = "opt-level = \"s\"\n";
 /// The probe-rs chip in the template's `.cargo/config.toml`.
 const TEMPLATE_CHIP: &str = "--chip STM32L475VGTx";
 
@@ -108,9 +111,14 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
 /// The firmware manifest with the board's features and the engine path inside the zip.
 pub fn firmware_manifest(template: &str, board: &Board) -> String {
     let features = format!(r#"default = ["board-{}", "semihosting"]"#, board.id);
-    template
+    let m = template
         .replacen(ENGINE_DEP, ENGINE_DEP_ZIP, 1)
-        .replacen(DEFAULT_FEATURES, &features, 1)
+        .replacen(DEFAULT_FEATURES, &features, 1);
+    if board.optimize_size {
+        m.replacen(OPT_SPEED, OPT_SIZE, 1)
+    } else {
+        m
+    }
 }
 
 /// `.cargo/config.toml` with the board's probe-rs chip.

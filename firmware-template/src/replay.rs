@@ -1,0 +1,60 @@
+//! Replay mode: the pipeline over `mote/replay.pcm` (16 kHz mono int16 from flash) in 10 ms
+//! chunks, as a microphone would deliver them. Every output is printed as the JSON Lines of
+//! `mote detect --json` (the engine's `write_json_line`, the same labels), on the log UART and
+//! semihosting stdout — nothing else goes there, so the two can be compared byte for byte. A
+//! summary goes to semihosting stderr.
+//!
+//! Each `push` runs between `cost_start` and `cost_stop`, so an instruction counter sees the
+//! whole pipeline (front end, model, detector) per chunk; the JSON text is formatted into a
+//! buffer inside the region and sent after it.
+
+
+use mote_engine::pipeline::{write_json_line, Output, Pipeline};
+use mote_engine::Model;
+
+use crate::log::{self, Buf};
+use crate::{build, config, cost_start, cost_stop, Fail};
+
+/// Samples per push: 10 ms at 16 kHz.
+const CHUNK: usize = 160;
+
+/// Runs the replay.
+pub fn run() -> Result<(), Fail> {
+    let model = Model::parse(&build::MODEL.0[..])?;
+    let cfg = crate::pipeline_config(&model)?;
+    let (arena, state) = crate::buffers()?;
+    let mut pipeline = Pipeline::new(&model, arena, state, &cfg)?;
+
+    // At most one invocation and one detection per 10 ms chunk; a line is < 40 bytes plus
+    // ~5 per score.
+    let mut text: Buf<2048> = Buf::new();
+    let (mut invocations, mut detections) = (0u32, 0u32);
+    let mut samples = [0i16; CHUNK];
+    for bytes in build::REPLAY.chunks(2 * CHUNK) {
+        let mut n = 0;
+        for (dst, b) in samples.iter_mut().zip(bytes.chunks_exact(2)) {
+            *dst = i16::from_le_bytes([b[0], b[1]]);
+            n += 1;
+        }
+        text.clear();
+        cost_start();
+        let r = pipeline.push(&samples[..n], |out| {
+            match out {
+                Output::Invocation { .. } => invocations += 1,
+                Output::Detection { .. } => detections += 1,
+            }
+            let _ = write_json_line(&mut text, &out, config::LABELS);
+        });
+        cost_stop();
+        r?;
+        if text.overflow {
+            return Err(Fail::Msg("replay: output line buffer overflow"));
+        }
+        log::write_all(text.bytes());
+    }
+    log::note(format_args!(
+        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections}}}",
+        build::REPLAY.len() / 2
+    ));
+    Ok(())
+}
