@@ -52,15 +52,7 @@ fn run() -> Result<(), String> {
         format!("{}: {e} (generate the project with `mote export`)", config_path.display())
     })?;
 
-    // Board → memory.x (cortex-m-rt's link.x INCLUDEs it from the linker search path).
     let board = board()?;
-    let memory = manifest.join("memory").join(format!("{board}.x"));
-    println!("cargo:rerun-if-changed={}", memory.display());
-    fs::copy(&memory, out.join("memory.x")).map_err(|e| format!("{}: {e}", memory.display()))?;
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
-    println!("cargo:rustc-cfg=mote_board=\"{board}\"");
-
     let mode = match env::var("MOTE_MODE") {
         Ok(m) => m,
         Err(_) => const_str(&config, "MODE")?,
@@ -68,6 +60,26 @@ fn run() -> Result<(), String> {
     if !MODES.contains(&mode.as_str()) {
         return Err(format!("mode {mode:?}: expected one of {MODES:?}"));
     }
+
+    // Board → memory.x (cortex-m-rt's link.x INCLUDEs it from the linker search path).
+    let memory = manifest.join("memory").join(format!("{board}.x"));
+    println!("cargo:rerun-if-changed={}", memory.display());
+    let mut layout = fs::read_to_string(&memory).map_err(|e| format!("{}: {e}", memory.display()))?;
+    if mode == "mic" && board != "nucleo-l432kc" {
+        // On the chip, SRAM2 is aliased at 0x2001_8000, right after the 96 KB of SRAM1, so the
+        // firmware can use 128 KB as one block. QEMU maps SRAM2 only at 0x1000_0000: replay and
+        // bench (the modes QEMU runs) keep 96 KB.
+        const SRAM1: &str = "RAM   : ORIGIN = 0x20000000, LENGTH = 96K";
+        if !layout.contains(SRAM1) {
+            return Err(format!("{}: expected the line `{SRAM1}`", memory.display()));
+        }
+        layout = layout.replacen(SRAM1, "RAM   : ORIGIN = 0x20000000, LENGTH = 128K /* SRAM1 + SRAM2 alias */", 1);
+    }
+    fs::write(out.join("memory.x"), layout).map_err(|e| e.to_string())?;
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
+    println!("cargo:rustc-cfg=mote_board=\"{board}\"");
+
     println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\"))");
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 

@@ -6,9 +6,13 @@ A tiny project-made stand-in with the shape of a microWakeWord model (int8 input
 -128; uint8 output [1, 1], scale 1/256) so the template builds and runs without third-party
 files. It is a loudness detector, not a keyword spotter: trained on synthetic features, it
 scores high when the speech band (channels 8-30) is well above the noise floor in all three
-frames. Deterministic: fixed seeds, one thread.
+frames. Fixed seeds, one thread; the committed file is the reference (the converter may
+still differ by a few bytes between runs).
 
 Usage: /work/venv-tf/bin/python scripts/make-default-model.py [OUT]   (TensorFlow 2.x)
+       ... scripts/make-default-model.py --unsupported OUT
+  The second form makes the same model with a LEAKY_RELU after the first layer, an op
+  mote-engine does not implement: exporter/tests/fixtures/unsupported_op.tflite.
 """
 import os
 import sys
@@ -18,7 +22,11 @@ os.environ["TF_DETERMINISTIC_OPS"] = "1"
 import numpy as np
 import tensorflow as tf
 
-out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+args = sys.argv[1:]
+unsupported = bool(args) and args[0] == "--unsupported"
+if unsupported:
+    args = args[1:]
+out = args[0] if args else os.path.join(
     os.path.dirname(__file__), "..", "firmware-template", "mote", "model.tflite")
 tf.random.set_seed(7)
 tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -43,7 +51,8 @@ x, y = batch(4096)
 model = tf.keras.Sequential([
     tf.keras.Input(shape=(FRAMES, CH), batch_size=1),
     tf.keras.layers.Flatten(),
-    tf.keras.layers.Dense(8, activation="relu"),
+    tf.keras.layers.Dense(8, activation=None if unsupported else "relu"),
+] + ([tf.keras.layers.LeakyReLU(negative_slope=0.1)] if unsupported else []) + [
     tf.keras.layers.Dense(1, activation="sigmoid"),
 ])
 model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="binary_crossentropy")

@@ -5,8 +5,7 @@
 //! pipeline per invocation (front-end frame + model + detector) and the microphone overruns.
 
 use cortex_m::peripheral::DWT;
-use mote_engine::pipeline::{write_json_line, Output, Pipeline};
-use mote_engine::Model;
+use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::board::{self, pac, Led};
 use crate::log::{self, Buf, JsonStr};
@@ -43,10 +42,7 @@ pub fn main() -> ! {
 }
 
 fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fail> {
-    let model = Model::parse(&build::MODEL.0[..])?;
-    let cfg = crate::pipeline_config(&model)?;
-    let (arena, state) = crate::buffers()?;
-    let mut pipeline = Pipeline::new(&model, arena, state, &cfg)?;
+    let pipeline = crate::pipeline()?;
     say!(
         "{{\"event\":\"start\",\"board\":\"{}\",\"sysclk_hz\":{},\"model_bytes\":{},\"arena\":{},\"state\":{},\"labels\":{}}}",
         JsonStr(build::BOARD),

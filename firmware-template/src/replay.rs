@@ -9,8 +9,7 @@
 //! buffer inside the region and sent after it.
 
 
-use mote_engine::pipeline::{write_json_line, Output, Pipeline};
-use mote_engine::Model;
+use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::log::{self, Buf};
 use crate::{build, config, cost_start, cost_stop, Fail};
@@ -18,12 +17,53 @@ use crate::{build, config, cost_start, cost_stop, Fail};
 /// Samples per push: 10 ms at 16 kHz.
 const CHUNK: usize = 160;
 
+/// What free stack is painted with before the run: the stack's high-water mark is where the
+/// paint ends.
+const PAINT: u32 = 0xA5A5_5A5A;
+
+extern "C" {
+    /// First free RAM byte after .bss/.data (cortex-m-rt's link.x).
+    static __sheap: u32;
+}
+
+/// The deepest address the stack can reach without meeting statics: the paint starts here.
+fn paint_floor() -> usize {
+    // Only the symbol's address is taken, never its value.
+    (core::ptr::addr_of!(__sheap) as usize).next_multiple_of(4)
+}
+
+/// Fills the free stack below the current frame with [`PAINT`]; returns the lowest painted
+/// address.
+#[inline(never)]
+fn paint_stack() -> usize {
+    let sp = cortex_m::register::msp::read() as usize;
+    let floor = paint_floor();
+    let mut a = floor;
+    // Stay 256 bytes below the live frame (this function's own locals).
+    while a + 256 < sp {
+        // SAFETY: `a` is word-aligned and lies between the end of the statics (`__sheap`) and
+        // 256 bytes below the current stack pointer: free stack memory nothing references yet.
+        unsafe { core::ptr::write_volatile(a as *mut u32, PAINT) };
+        a += 4;
+    }
+    floor
+}
+
+/// Bytes of stack used so far below `top` (the stack's start): the first word from `floor` (as
+/// painted) up that no longer holds the paint.
+fn stack_used(floor: usize, top: usize) -> usize {
+    let mut a = floor;
+    // SAFETY: as in `paint_stack`: aligned addresses in free RAM, read only.
+    while a < top && unsafe { core::ptr::read_volatile(a as *const u32) } == PAINT {
+        a += 4;
+    }
+    top.saturating_sub(a)
+}
+
 /// Runs the replay.
 pub fn run() -> Result<(), Fail> {
-    let model = Model::parse(&build::MODEL.0[..])?;
-    let cfg = crate::pipeline_config(&model)?;
-    let (arena, state) = crate::buffers()?;
-    let mut pipeline = Pipeline::new(&model, arena, state, &cfg)?;
+    let floor = paint_stack();
+    let pipeline = crate::pipeline()?;
 
     // At most one invocation and one detection per 10 ms chunk; a line is < 40 bytes plus
     // ~5 per score.
@@ -52,9 +92,16 @@ pub fn run() -> Result<(), Fail> {
         }
         log::write_all(text.bytes());
     }
+    extern "C" {
+        /// Initial stack pointer (top of RAM), cortex-m-rt's link.x.
+        static _stack_start: u32;
+    }
+    // Only the symbol's address is taken.
+    let top = core::ptr::addr_of!(_stack_start) as usize;
     log::note(format_args!(
-        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections}}}",
-        build::REPLAY.len() / 2
+        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections},\"stack_bytes\":{}}}",
+        build::REPLAY.len() / 2,
+        stack_used(floor, top)
     ));
     Ok(())
 }

@@ -14,8 +14,11 @@ pub struct Board {
     pub probe_chip: &'static str,
     /// Flash bytes (code, model, replay audio).
     pub flash: u32,
-    /// RAM bytes the firmware links into (`RAM` in memory.x: one contiguous block).
+    /// RAM bytes the firmware links into in replay mode (`RAM` in memory.x: one contiguous
+    /// block; what QEMU maps).
     pub ram: u32,
+    /// RAM bytes in mic mode (hardware: SRAM2's alias after SRAM1 makes one larger block).
+    pub ram_mic: u32,
     /// The log UART and its pins.
     pub uart: &'static str,
     /// The microphone and how it is wired.
@@ -37,6 +40,7 @@ pub const BOARDS: [Board; 3] = [
         probe_chip: "STM32L475VGTx",
         flash: 1024 * KB,
         ram: 96 * KB,
+        ram_mic: 128 * KB,
         uart: "USART1 TX on PB6 (ST-LINK virtual COM port)",
         mic: "on-board MP34DT01 (U20) via DFSDM1: clock PE9 (DFSDM1_CKOUT), data PE7 (DFSDM1_DATIN2)",
         led: "LD2 (green) on PB14",
@@ -49,6 +53,7 @@ pub const BOARDS: [Board; 3] = [
         probe_chip: "STM32L476RGTx",
         flash: 1024 * KB,
         ram: 96 * KB,
+        ram_mic: 128 * KB,
         uart: "USART2 TX on PA2 (ST-LINK virtual COM port)",
         mic: "external PDM microphone via DFSDM1: clock PC2 (DFSDM1_CKOUT, CN7 pin 35), data PB12 (DFSDM1_DATIN1, CN10 pin 16), SEL/L-R to GND, VDD 3V3",
         led: "LD2 (green) on PA5",
@@ -61,6 +66,7 @@ pub const BOARDS: [Board; 3] = [
         probe_chip: "STM32L432KCUx",
         flash: 256 * KB,
         ram: 64 * KB,
+        ram_mic: 64 * KB,
         uart: "USART2 TX on PA2 (ST-LINK virtual COM port)",
         mic: "external PDM microphone via SPI1 (no DFSDM on this chip; PDM decimated in software): clock PA5 (SPI1_SCK, pin A4), data PA6 (SPI1_MISO, pin A5), SEL/L-R to GND, VDD 3V3",
         led: "LD3 (green) on PB3",
