@@ -71,6 +71,7 @@ pub fn note(args: fmt::Arguments<'_>) {
 }
 
 /// A fixed-capacity text buffer: output formatted inside a measured region and sent after it.
+#[allow(dead_code)] // replay and mic modes
 pub struct Buf<const N: usize> {
     buf: [u8; N],
     len: usize,
@@ -78,6 +79,7 @@ pub struct Buf<const N: usize> {
     pub overflow: bool,
 }
 
+#[allow(dead_code)] // replay and mic modes
 impl<const N: usize> Buf<N> {
     /// An empty buffer.
     pub const fn new() -> Self {
