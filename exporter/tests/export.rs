@@ -79,38 +79,78 @@ fn zip_is_deterministic_and_self_contained() {
             .unwrap_or_else(|| panic!("{rel} missing"))
             .1
     };
-    assert!(files.iter().all(|(n, _)| n.starts_with(&format!("{}/", a.dir))));
+    assert!(files
+        .iter()
+        .all(|(n, _)| n.starts_with(&format!("{}/", a.dir))));
     // Every engine source, byte for byte.
     let src = repo("engine/src");
     let mut n = 0;
     for entry in walk(&src) {
-        let rel = entry.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
-        assert_eq!(get(&format!("engine/src/{rel}")), std::fs::read(&entry).unwrap(), "{rel}");
+        let rel = entry
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        assert_eq!(
+            get(&format!("engine/src/{rel}")),
+            std::fs::read(&entry).unwrap(),
+            "{rel}"
+        );
         n += 1;
     }
     assert!(n > 30);
     assert_eq!(get("mote/model.tflite"), &model[..]);
     // No path leaves the project: manifests name only paths inside it.
     let manifest = String::from_utf8(get("Cargo.toml").to_vec()).unwrap();
-    assert!(manifest.contains(r#"mote-engine = { path = "engine" }"#), "{manifest}");
-    assert!(manifest.contains(r#"default = ["board-nucleo-l476rg", "semihosting"]"#), "{manifest}");
+    assert!(
+        manifest.contains(r#"mote-engine = { path = "engine" }"#),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(r#"default = ["board-nucleo-l476rg", "semihosting"]"#),
+        "{manifest}"
+    );
     assert!(!manifest.contains(".."), "{manifest}");
     let engine = String::from_utf8(get("engine/Cargo.toml").to_vec()).unwrap();
-    assert!(!engine.contains("workspace") && !engine.contains("dev-dependencies"), "{engine}");
+    assert!(
+        !engine.contains("workspace") && !engine.contains("dev-dependencies"),
+        "{engine}"
+    );
     let cargo_cfg = String::from_utf8(get(".cargo/config.toml").to_vec()).unwrap();
-    assert!(cargo_cfg.contains("probe-rs run --chip STM32L476RGTx"), "{cargo_cfg}");
+    assert!(
+        cargo_cfg.contains("probe-rs run --chip STM32L476RGTx"),
+        "{cargo_cfg}"
+    );
     let config = String::from_utf8(get("mote/config.rs").to_vec()).unwrap();
     assert!(config.starts_with("// @generated"));
-    for key in ["ARENA_BYTES: usize = 540;", "STATE_BYTES: usize = 0;", "LABELS", "DETECTOR", "FRONTEND", "MODE: &str = \"mic\""] {
+    for key in [
+        "ARENA_BYTES: usize = 540;",
+        "STATE_BYTES: usize = 0;",
+        "LABELS",
+        "DETECTOR",
+        "FRONTEND",
+        "MODE: &str = \"mic\"",
+    ] {
         assert!(config.contains(key), "{key} in {config}");
     }
     let report = String::from_utf8(get("mote/report.md").to_vec()).unwrap();
     assert!(report.contains("| 1 | FULLY_CONNECTED | 960 |"), "{report}");
     assert!(report.contains("## RAM") && report.contains("## Flash"));
     // The size-optimised board gets opt-level "s".
-    let l432 = export::export(&Request { force: true, ..request(&model, "nucleo-l432kc") }, &mut |_| {}).unwrap();
+    let l432 = export::export(
+        &Request {
+            force: true,
+            ..request(&model, "nucleo-l432kc")
+        },
+        &mut |_| {},
+    )
+    .unwrap();
     let files = files_of(&l432.zip);
-    let m = &files.iter().find(|(n, _)| n.ends_with("/Cargo.toml") && !n.contains("/engine/")).unwrap().1;
+    let m = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("/Cargo.toml") && !n.contains("/engine/"))
+        .unwrap()
+        .1;
     assert!(String::from_utf8_lossy(m).contains("opt-level = \"s\""));
 }
 
@@ -132,7 +172,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn replay_audio_is_what_detect_reads() {
     let dir = repo("engine/tests/fixtures/audio");
-    for name in ["okay_nabu.wav", "synth_chirp_noise.wav", "speech_weather.wav"] {
+    for name in [
+        "okay_nabu.wav",
+        "synth_chirp_noise.wav",
+        "speech_weather.wav",
+    ] {
         let path = dir.join(name);
         let bytes = std::fs::read(&path).unwrap();
         let ours = export::wav::read_16k(&bytes).unwrap().samples;
@@ -154,13 +198,18 @@ fn replay_audio_is_what_detect_reads() {
         wr.write_sample(((i * 11) % 9000 - 4500) as i16).unwrap();
     }
     wr.finalize().unwrap();
-    let ours = export::wav::read_16k(&std::fs::read(&w).unwrap()).unwrap().samples;
+    let ours = export::wav::read_16k(&std::fs::read(&w).unwrap())
+        .unwrap()
+        .samples;
     assert_eq!(ours, mote_exporter::audio::read_16k(&w).unwrap());
 }
 
 fn export_cli(args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = mote().arg("export").args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Nothing but the final zip may ever appear in the output directory.
@@ -189,15 +238,27 @@ fn cli_writes_the_zip_and_shows_progress() {
         out.as_os_str(),
     ]);
     assert!(ok, "{err}");
-    for step in ["planning the model", "converting the replay audio", "compressing"] {
+    for step in [
+        "planning the model",
+        "converting the replay audio",
+        "compressing",
+    ] {
         assert!(err.contains(step), "{step} in {err}");
     }
     assert_eq!(only(tmp.path()), ["fw.zip"]);
     let files = files_of(&std::fs::read(&out).unwrap());
-    let pcm = &files.iter().find(|(n, _)| n.ends_with("mote/replay.pcm")).unwrap().1;
+    let pcm = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("mote/replay.pcm"))
+        .unwrap()
+        .1;
     let samples = mote_exporter::audio::read_16k(&wav).unwrap();
     assert_eq!(pcm.len(), 2 * samples.len());
-    let config = &files.iter().find(|(n, _)| n.ends_with("mote/config.rs")).unwrap().1;
+    let config = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("mote/config.rs"))
+        .unwrap()
+        .1;
     assert!(String::from_utf8_lossy(config).contains("MODE: &str = \"replay\""));
 }
 
@@ -213,27 +274,63 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         for e in expect {
             assert!(err.contains(e), "expected {e:?} in: {err}");
         }
-        assert!(only(tmp.path()).is_empty(), "left behind: {:?}", only(tmp.path()));
+        assert!(
+            only(tmp.path()).is_empty(),
+            "left behind: {:?}",
+            only(tmp.path())
+        );
     };
     let m = model.as_os_str();
     // Unknown board.
-    check(&[m, "--board".as_ref(), "arduino-uno".as_ref(), "-o".as_ref(), o], &["unknown board \"arduino-uno\"", "nucleo-l432kc"]);
+    check(
+        &[
+            m,
+            "--board".as_ref(),
+            "arduino-uno".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        &["unknown board \"arduino-uno\"", "nucleo-l432kc"],
+    );
     // Unsupported op.
     let unsupported = repo("exporter/tests/fixtures/unsupported_op.tflite");
     check(
-        &[unsupported.as_os_str(), "--board".as_ref(), "b-l475e-iot01a".as_ref(), "-o".as_ref(), o],
+        &[
+            unsupported.as_os_str(),
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
         &["unsupported operator LEAKY_RELU"],
     );
     // Not a keyword model.
     let conv = repo("engine/tests/golden/ops/conv_3x3_same_s1_relu/model.tflite");
     check(
-        &[conv.as_os_str(), "--board".as_ref(), "b-l475e-iot01a".as_ref(), "-o".as_ref(), o],
+        &[
+            conv.as_os_str(),
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
         &["does not look like a keyword model"],
     );
     // Does not fit: the microphone firmware needs more RAM than the L432KC's 64 KB.
     check(
-        &[m, "--board".as_ref(), "nucleo-l432kc".as_ref(), "-o".as_ref(), o],
-        &["does not fit the NUCLEO-L432KC", "RAM: needs", "the board has 65536", "--force"],
+        &[
+            m,
+            "--board".as_ref(),
+            "nucleo-l432kc".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        &[
+            "does not fit the NUCLEO-L432KC",
+            "RAM: needs",
+            "the board has 65536",
+            "--force",
+        ],
     );
     // WAV at a rate the resampler has no filter for, and a file that is no WAV at all.
     let wav = tmp.path().join("odd.wav");
@@ -252,24 +349,60 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
     let odd = wav_dir.path().join("odd.wav");
     std::fs::rename(&wav, &odd).unwrap();
     let args = |w: &Path| -> Vec<std::ffi::OsString> {
-        [m, "--board".as_ref(), "b-l475e-iot01a".as_ref(), "--replay".as_ref(), w.as_os_str(), "-o".as_ref(), o]
-            .iter()
-            .map(|s| s.to_os_string())
-            .collect()
+        [
+            m,
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "--replay".as_ref(),
+            w.as_os_str(),
+            "-o".as_ref(),
+            o,
+        ]
+        .iter()
+        .map(|s| s.to_os_string())
+        .collect()
     };
     let a = args(&odd);
-    check(&a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(), &["11025 Hz cannot be converted to 16 kHz"]);
+    check(
+        &a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+        &["11025 Hz cannot be converted to 16 kHz"],
+    );
     let junk = wav_dir.path().join("junk.wav");
     std::fs::write(&junk, b"RIFF....not really").unwrap();
     let a = args(&junk);
-    check(&a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(), &["not a readable WAV file"]);
+    check(
+        &a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+        &["not a readable WAV file"],
+    );
     // Unwritable output paths: a missing directory, a directory.
     let missing = tmp.path().join("no/such/dir/fw.zip");
-    check(&[m, "--board".as_ref(), "b-l475e-iot01a".as_ref(), "-o".as_ref(), missing.as_os_str()], &["cannot write"]);
-    let (ok, err) = export_cli(&[m, "--board".as_ref(), "b-l475e-iot01a".as_ref(), "-o".as_ref(), tmp.path().as_os_str()]);
+    check(
+        &[
+            m,
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            missing.as_os_str(),
+        ],
+        &["cannot write"],
+    );
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "b-l475e-iot01a".as_ref(),
+        "-o".as_ref(),
+        tmp.path().as_os_str(),
+    ]);
     assert!(!ok && err.contains("is a directory"), "{err}");
     // --force exports what does not fit, with a warning.
-    let (ok, err) = export_cli(&[m, "--board".as_ref(), "nucleo-l432kc".as_ref(), "--force".as_ref(), "-o".as_ref(), o]);
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "nucleo-l432kc".as_ref(),
+        "--force".as_ref(),
+        "-o".as_ref(),
+        o,
+    ]);
     assert!(ok && err.contains("warning (--force)"), "{err}");
     assert_eq!(only(tmp.path()), ["fw.zip"]);
 }

@@ -29,7 +29,10 @@ pub fn run() -> Result<(), Fail> {
     match build::INPUT {
         Some(bytes) => {
             if bytes.len() != input.len() {
-                let tensor = model.subgraph(0).and_then(|sg| sg.inputs().get(0)).unwrap_or(-1);
+                let tensor = model
+                    .subgraph(0)
+                    .and_then(|sg| sg.inputs().get(0))
+                    .unwrap_or(-1);
                 return Err(Fail::Engine(mote_engine::Error::WrongBufferSize {
                     tensor,
                     expected: u32::try_from(input.len()).unwrap_or(u32::MAX),

@@ -20,7 +20,9 @@ pub const SYSCLK_HZ: u32 = 64_000_000;
 pub fn clock_64mhz(rcc: &pac::RCC, flash: &pac::FLASH) {
     // Range 1 (the reset default) at 64 MHz needs 3 flash wait states (RM0351 table 12).
     // SAFETY (bits): 3 is a valid LATENCY value.
-    flash.acr().modify(|_, w| unsafe { w.latency().bits(3) }.prften().set_bit());
+    flash
+        .acr()
+        .modify(|_, w| unsafe { w.latency().bits(3) }.prften().set_bit());
     while flash.acr().read().latency().bits() != 3 {}
     // PLL source MSI (0b01), M = 1 (0), N = 32, R = 2 (0b00), R output enabled.
     // SAFETY (bits): every value is within its field's documented range.
@@ -77,7 +79,11 @@ impl Led {
 
     /// Turns the LED on or off (BSRR: atomic, no read-modify-write).
     pub fn set(&self, on: bool) {
-        let bit = if on { 1u32 << LED_PIN } else { 1u32 << (LED_PIN + 16) };
+        let bit = if on {
+            1u32 << LED_PIN
+        } else {
+            1u32 << (LED_PIN + 16)
+        };
         #[cfg(any(mote_board = "b-l475e-iot01a", mote_board = "nucleo-l432kc"))]
         // SAFETY: BSRR writes only change the pins whose bits are set: the LED pin.
         let gpio = unsafe { pac::GPIOB::steal() };

@@ -16,7 +16,10 @@ pub struct Line {
 impl Line {
     /// An empty line.
     pub const fn new() -> Self {
-        Line { buf: [0; LINE], len: 0 }
+        Line {
+            buf: [0; LINE],
+            len: 0,
+        }
     }
 
     fn flush(&mut self) {
@@ -83,7 +86,11 @@ pub struct Buf<const N: usize> {
 impl<const N: usize> Buf<N> {
     /// An empty buffer.
     pub const fn new() -> Self {
-        Buf { buf: [0; N], len: 0, overflow: false }
+        Buf {
+            buf: [0; N],
+            len: 0,
+            overflow: false,
+        }
     }
 
     /// The text so far.

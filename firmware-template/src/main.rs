@@ -190,6 +190,9 @@ pub fn exit(ok: bool) -> ! {
 /// A fault ends the run with status 1 instead of spinning until a timeout.
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    say!("{{\"event\":\"error\",\"message\":\"hard fault at pc {:#010x}\"}}", frame.pc());
+    say!(
+        "{{\"event\":\"error\",\"message\":\"hard fault at pc {:#010x}\"}}",
+        frame.pc()
+    );
     exit(false)
 }

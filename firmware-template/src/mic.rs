@@ -153,7 +153,10 @@ mod imp {
 
         // Channel 0 holds the global settings: CKOUT = DFSDM clock (PCLK2, 64 MHz) ÷ 32.
         // SAFETY (bits): CKOUTDIV 31 (÷32) is in range 2..=255 (÷(n+1)).
-        dfsdm.ch(0).cfgr1().modify(|_, w| unsafe { w.ckoutsrc().clear_bit().ckoutdiv().bits(31) });
+        dfsdm
+            .ch(0)
+            .cfgr1()
+            .modify(|_, w| unsafe { w.ckoutsrc().clear_bit().ckoutdiv().bits(31) });
         // Data channel: SPI, rising edge (SITP 00), clock from CKOUT (SPICKSEL 01), its own pins.
         // SAFETY (bits): 2-bit fields, documented values.
         dfsdm.ch(CHANNEL).cfgr1().modify(|_, w| unsafe {
@@ -165,10 +168,16 @@ mod imp {
             w.chen().set_bit()
         });
         // SAFETY (bits): no shift, no offset.
-        dfsdm.ch(CHANNEL).cfgr2().write(|w| unsafe { w.dtrbs().bits(0).offset().bits(0) });
+        dfsdm
+            .ch(CHANNEL)
+            .cfgr2()
+            .write(|w| unsafe { w.dtrbs().bits(0).offset().bits(0) });
         // Filter 0: sinc3 (FORD 3), oversampling 125 (FOSR 124), no integrator (IOSR 0).
         // SAFETY (bits): values within the field ranges (FOSR ≤ 1023, IOSR ≤ 255).
-        dfsdm.flt(0).fcr().write(|w| unsafe { w.ford().bits(3).fosr().bits(124).iosr().bits(0) });
+        dfsdm
+            .flt(0)
+            .fcr()
+            .write(|w| unsafe { w.ford().bits(3).fosr().bits(124).iosr().bits(0) });
         // Regular conversions of CHANNEL, continuous, fast mode, results by DMA.
         // SAFETY (bits): RCH is a channel number 0..=7.
         dfsdm.flt(0).cr1().write(|w| unsafe {
@@ -186,8 +195,10 @@ mod imp {
         // SAFETY (bits): addresses of the peripheral register and of the static buffer;
         // the count fits NDT's 16 bits.
         ch.par().write(|w| unsafe { w.pa().bits(FLT0_RDATAR) });
-        ch.mar().write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
-        ch.ndtr().write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
+        ch.mar()
+            .write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
+        ch.ndtr()
+            .write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
         // SAFETY (bits): PSIZE/MSIZE 0b10 = 32 bits, PL 0b10 = high.
         ch.cr().write(|w| unsafe {
             w.psize().bits(0b10);
@@ -214,7 +225,8 @@ mod imp {
         let _ = rcc.ahb2enr().read();
         // SAFETY: GPIOE is used by nothing else in this firmware.
         let e = unsafe { pac::GPIOE::steal() };
-        e.moder().modify(|_, w| w.moder(7).alternate().moder(9).alternate());
+        e.moder()
+            .modify(|_, w| w.moder(7).alternate().moder(9).alternate());
         e.ospeedr().modify(|_, w| w.ospeedr(9).high_speed());
         // AF6 = DFSDM1 on PE7 (AFRL pin 7) and PE9 (AFRH index 1 = pin 9).
         e.afrl().modify(|_, w| w.afr(7).af6());
@@ -223,7 +235,8 @@ mod imp {
 
     #[cfg(mote_board = "nucleo-l476rg")]
     fn pins(rcc: &pac::RCC) {
-        rcc.ahb2enr().modify(|_, w| w.gpioben().set_bit().gpiocen().set_bit());
+        rcc.ahb2enr()
+            .modify(|_, w| w.gpioben().set_bit().gpiocen().set_bit());
         let _ = rcc.ahb2enr().read();
         // SAFETY: PC2 and PB12 are used by nothing else; read-modify-write of their bits only.
         let c = unsafe { pac::GPIOC::steal() };
@@ -241,8 +254,12 @@ mod imp {
         // SAFETY: reading and clearing this channel's flags only.
         let dma = unsafe { pac::DMA1::steal() };
         let isr = dma.isr().read();
-        let halves = [(isr.htif4().bit_is_set(), 0), (isr.tcif4().bit_is_set(), HALF)];
-        dma.ifcr().write(|w| w.chtif4().set_bit().ctcif4().set_bit());
+        let halves = [
+            (isr.htif4().bit_is_set(), 0),
+            (isr.tcif4().bit_is_set(), HALF),
+        ];
+        dma.ifcr()
+            .write(|w| w.chtif4().set_bit().ctcif4().set_bit());
         for (done, start) in halves {
             if !done {
                 continue;
@@ -303,13 +320,20 @@ mod imp {
         let _ = rcc.ahb2enr().read();
         // SAFETY: PA5/PA6 are used by nothing else; PA2 (log UART) is set up read-modify-write.
         let a = unsafe { pac::GPIOA::steal() };
-        a.moder().modify(|_, w| w.moder(5).alternate().moder(6).alternate());
+        a.moder()
+            .modify(|_, w| w.moder(5).alternate().moder(6).alternate());
         a.ospeedr().modify(|_, w| w.ospeedr(5).high_speed());
         a.afrl().modify(|_, w| w.afr(5).af5().afr(6).af5());
 
         // 16-bit frames, RXNE at 16 bits, RX DMA.
         // SAFETY (bits): DS 0b1111 = 16 bits.
-        spi.cr2().write(|w| unsafe { w.ds().bits(0b1111) }.frxth().clear_bit().rxdmaen().set_bit());
+        spi.cr2().write(|w| {
+            unsafe { w.ds().bits(0b1111) }
+                .frxth()
+                .clear_bit()
+                .rxdmaen()
+                .set_bit()
+        });
 
         // DMA1 channel 2, request 1 (SPI1_RX): 16-bit → 16-bit, circular.
         // SAFETY (bits): request 1 is SPI1_RX on channel 2 (RM0394 table 41).
@@ -317,8 +341,10 @@ mod imp {
         let ch = dma.ch2();
         // SAFETY (bits): register and buffer addresses; the count fits NDT's 16 bits.
         ch.par().write(|w| unsafe { w.pa().bits(SPI1_DR) });
-        ch.mar().write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
-        ch.ndtr().write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
+        ch.mar()
+            .write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
+        ch.ndtr()
+            .write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
         // SAFETY (bits): PSIZE/MSIZE 0b01 = 16 bits, PL 0b10 = high.
         ch.cr().write(|w| unsafe {
             w.psize().bits(0b01);
@@ -352,8 +378,12 @@ mod imp {
         // SAFETY: reading and clearing this channel's flags only.
         let dma = unsafe { pac::DMA1::steal() };
         let isr = dma.isr().read();
-        let halves = [(isr.htif2().bit_is_set(), 0), (isr.tcif2().bit_is_set(), HALF)];
-        dma.ifcr().write(|w| w.chtif2().set_bit().ctcif2().set_bit());
+        let halves = [
+            (isr.htif2().bit_is_set(), 0),
+            (isr.tcif2().bit_is_set(), HALF),
+        ];
+        dma.ifcr()
+            .write(|w| w.chtif2().set_bit().ctcif2().set_bit());
         for (done, start) in halves {
             if !done {
                 continue;

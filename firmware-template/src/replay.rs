@@ -8,7 +8,6 @@
 //! whole pipeline (front end, model, detector) per chunk; the JSON text is formatted into a
 //! buffer inside the region and sent after it.
 
-
 use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::log::{self, Buf};

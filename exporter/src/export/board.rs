@@ -77,7 +77,9 @@ pub const BOARDS: [Board; 3] = [
 /// The board with this id (case-insensitive; `_` and `-` alike).
 pub fn find(id: &str) -> Option<&'static Board> {
     let want = id.trim().to_ascii_lowercase().replace('_', "-");
-    BOARDS.iter().find(|b| b.id == want || b.name.eq_ignore_ascii_case(&want))
+    BOARDS
+        .iter()
+        .find(|b| b.id == want || b.name.eq_ignore_ascii_case(&want))
 }
 
 /// `b-l475e-iot01a, nucleo-l476rg, nucleo-l432kc`.

@@ -40,15 +40,25 @@ pub struct ExportArgs {
 pub fn run(a: &ExportArgs) -> Result<()> {
     // Cheap checks first, so a typo costs nothing.
     if board::find(&a.board).is_none() {
-        bail!("unknown board {:?}: supported boards are {}", a.board, board::ids());
+        bail!(
+            "unknown board {:?}: supported boards are {}",
+            a.board,
+            board::ids()
+        );
     }
-    let model = fs::read(&a.model).with_context(|| format!("cannot read model {}", a.model.display()))?;
+    let model =
+        fs::read(&a.model).with_context(|| format!("cannot read model {}", a.model.display()))?;
     let sidecar = match &a.json_sidecar {
-        Some(p) => Some(fs::read_to_string(p).with_context(|| format!("cannot read sidecar {}", p.display()))?),
+        Some(p) => Some(
+            fs::read_to_string(p)
+                .with_context(|| format!("cannot read sidecar {}", p.display()))?,
+        ),
         None => None,
     };
     let replay = match &a.replay {
-        Some(p) => Some(fs::read(p).with_context(|| format!("cannot read replay WAV {}", p.display()))?),
+        Some(p) => {
+            Some(fs::read(p).with_context(|| format!("cannot read replay WAV {}", p.display()))?)
+        }
         None => None,
     };
     let name = a
@@ -71,8 +81,14 @@ pub fn run(a: &ExportArgs) -> Result<()> {
     };
     let mut progress = |s: Step| eprintln!("export: {s}...");
     let result = export::export(&req, &mut progress).map_err(|e| match &e {
-        export::ExportError::Wav(_) => anyhow::anyhow!("{}: {e}", a.replay.as_deref().unwrap_or(Path::new("")).display()),
-        export::ExportError::Sidecar(_) => anyhow::anyhow!("{}: {e}", a.json_sidecar.as_deref().unwrap_or(Path::new("")).display()),
+        export::ExportError::Wav(_) => anyhow::anyhow!(
+            "{}: {e}",
+            a.replay.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        export::ExportError::Sidecar(_) => anyhow::anyhow!(
+            "{}: {e}",
+            a.json_sidecar.as_deref().unwrap_or(Path::new("")).display()
+        ),
         _ => anyhow::anyhow!("{}: {e}", a.model.display()),
     })?;
     if !result.fit.fits() {
@@ -105,7 +121,13 @@ pub fn run(a: &ExportArgs) -> Result<()> {
 fn sanitize(stem: &str) -> String {
     let s: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
     let s = s.trim_start_matches('.').to_string();
@@ -132,7 +154,10 @@ impl TempOut {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let base = output.file_name().and_then(|n| n.to_str()).unwrap_or("export.zip");
+        let base = output
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("export.zip");
         let path = dir.join(format!(".{base}.{}.tmp", std::process::id()));
         let file = fs::OpenOptions::new()
             .write(true)

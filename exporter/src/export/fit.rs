@@ -62,7 +62,9 @@ pub struct Fit {
 impl Fit {
     /// Total estimated flash.
     pub fn flash_total(&self) -> u32 {
-        self.flash.iter().fold(0u32, |a, i| a.saturating_add(i.bytes))
+        self.flash
+            .iter()
+            .fold(0u32, |a, i| a.saturating_add(i.bytes))
     }
 
     /// Total estimated RAM.
@@ -80,7 +82,10 @@ impl Fit {
         let mut v = Vec::new();
         let mut line = |kind: &str, need: u32, limit: u32, items: &[Item]| {
             if need > limit {
-                let parts: Vec<String> = items.iter().map(|i| format!("{} {}", i.what, i.bytes)).collect();
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| format!("{} {}", i.what, i.bytes))
+                    .collect();
                 v.push(format!(
                     "{kind}: needs {need} bytes ({:.1} KiB), the board has {limit} ({:.0} KiB): {} bytes over [{}]",
                     f64::from(need) / 1024.0,
@@ -98,7 +103,12 @@ impl Fit {
 
 /// The estimate for `board` running the model of `report` with `replay_samples` of replay audio
 /// (0: microphone mode).
-pub fn estimate(board: &Board, report: &ModelReport, _settings: &Settings, replay_samples: usize) -> Fit {
+pub fn estimate(
+    board: &Board,
+    report: &ModelReport,
+    _settings: &Settings,
+    replay_samples: usize,
+) -> Fit {
     let item = |what: &str, bytes: u32, exact: bool| Item {
         what: what.into(),
         bytes,
@@ -107,10 +117,18 @@ pub fn estimate(board: &Board, report: &ModelReport, _settings: &Settings, repla
     let mut flash = vec![
         item(
             "firmware code (engine, front end, detector, drivers)",
-            if board.optimize_size { CODE_BYTES_SIZE } else { CODE_BYTES },
+            if board.optimize_size {
+                CODE_BYTES_SIZE
+            } else {
+                CODE_BYTES
+            },
             false,
         ),
-        item("model", u32::try_from(report.model_bytes).unwrap_or(u32::MAX), true),
+        item(
+            "model",
+            u32::try_from(report.model_bytes).unwrap_or(u32::MAX),
+            true,
+        ),
     ];
     if replay_samples > 0 {
         let bytes = u32::try_from(replay_samples.saturating_mul(2)).unwrap_or(u32::MAX);
@@ -124,13 +142,21 @@ pub fn estimate(board: &Board, report: &ModelReport, _settings: &Settings, repla
     if replay_samples == 0 {
         ram.push(item("microphone buffers", MIC_RAM, false));
     }
-    ram.push(item("stack peak (building the pipeline)", STACK_BYTES, false));
+    ram.push(item(
+        "stack peak (building the pipeline)",
+        STACK_BYTES,
+        false,
+    ));
     ram.push(item("log buffers, other statics", BASE_RAM, false));
     Fit {
         board: board.id,
         board_name: board.name,
         flash_limit: board.flash,
-        ram_limit: if replay_samples == 0 { board.ram_mic } else { board.ram },
+        ram_limit: if replay_samples == 0 {
+            board.ram_mic
+        } else {
+            board.ram
+        },
         flash,
         ram,
     }

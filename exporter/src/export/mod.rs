@@ -101,7 +101,11 @@ impl fmt::Display for ExportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExportError::UnknownBoard(b) => {
-                write!(f, "unknown board {b:?}: supported boards are {}", board::ids())
+                write!(
+                    f,
+                    "unknown board {b:?}: supported boards are {}",
+                    board::ids()
+                )
             }
             ExportError::BadName(n) => write!(
                 f,
@@ -116,9 +120,14 @@ impl fmt::Display for ExportError {
                 for line in fit.overflows() {
                     write!(f, "\n  {line}")?;
                 }
-                write!(f, "\n(use a smaller model or another board; --force exports anyway)")
+                write!(
+                    f,
+                    "\n(use a smaller model or another board; --force exports anyway)"
+                )
             }
-            ExportError::TooLarge => f.write_str("the project exceeds the ZIP format's 4 GiB limit"),
+            ExportError::TooLarge => {
+                f.write_str("the project exceeds the ZIP format's 4 GiB limit")
+            }
         }
     }
 }
@@ -153,7 +162,8 @@ pub struct Exported {
 
 /// Builds the project zip for `req`, calling `progress` before each long step.
 pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Exported, ExportError> {
-    let board = board::find(req.board).ok_or_else(|| ExportError::UnknownBoard(req.board.into()))?;
+    let board =
+        board::find(req.board).ok_or_else(|| ExportError::UnknownBoard(req.board.into()))?;
     let name = project_name(req.name)?;
 
     progress(Step::Plan);
@@ -170,7 +180,12 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     };
 
     progress(Step::Fit);
-    let fit = fit::estimate(board, &rep, &settings, replay.as_ref().map_or(0, |r| r.samples.len()));
+    let fit = fit::estimate(
+        board,
+        &rep,
+        &settings,
+        replay.as_ref().map_or(0, |r| r.samples.len()),
+    );
     if !fit.fits() && !req.force {
         return Err(ExportError::DoesNotFit(Box::new(fit)));
     }

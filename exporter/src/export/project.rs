@@ -111,9 +111,10 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
 /// The firmware manifest with the board's features and the engine path inside the zip.
 pub fn firmware_manifest(template: &str, board: &Board) -> String {
     let features = format!(r#"default = ["board-{}", "semihosting"]"#, board.id);
-    let m = template
-        .replacen(ENGINE_DEP, ENGINE_DEP_ZIP, 1)
-        .replacen(DEFAULT_FEATURES, &features, 1);
+    let m =
+        template
+            .replacen(ENGINE_DEP, ENGINE_DEP_ZIP, 1)
+            .replacen(DEFAULT_FEATURES, &features, 1);
     if board.optimize_size {
         m.replacen(OPT_SPEED, OPT_SIZE, 1)
     } else {
@@ -209,23 +210,59 @@ pub fn report_md(i: &Inputs<'_>) -> String {
     let _ = writeln!(w, "- detector: {}", s.detector);
     let _ = writeln!(w, "- log: {}; LED: {}", i.board.uart, i.board.led);
     let _ = writeln!(w);
-    let _ = writeln!(w, "## Flash ({} of {}{})", kib(f.flash_total()), kib(f.flash_limit), if f.flash_total() > f.flash_limit { ", DOES NOT FIT" } else { "" });
+    let _ = writeln!(
+        w,
+        "## Flash ({} of {}{})",
+        kib(f.flash_total()),
+        kib(f.flash_limit),
+        if f.flash_total() > f.flash_limit {
+            ", DOES NOT FIT"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(w);
     let _ = writeln!(w, "| part | bytes | |");
     let _ = writeln!(w, "|---|---:|---|");
     for it in &f.flash {
-        let _ = writeln!(w, "| {} | {} | {} |", it.what, it.bytes, if it.exact { "exact" } else { "estimate" });
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} |",
+            it.what,
+            it.bytes,
+            if it.exact { "exact" } else { "estimate" }
+        );
     }
     let _ = writeln!(w, "| **total** | **{}** | |", f.flash_total());
     let _ = writeln!(w);
-    let _ = writeln!(w, "Of the model: {} bytes of constant data (weights, biases).", r.weights_bytes);
+    let _ = writeln!(
+        w,
+        "Of the model: {} bytes of constant data (weights, biases).",
+        r.weights_bytes
+    );
     let _ = writeln!(w);
-    let _ = writeln!(w, "## RAM ({} of {}{})", kib(f.ram_total()), kib(f.ram_limit), if f.ram_total() > f.ram_limit { ", DOES NOT FIT" } else { "" });
+    let _ = writeln!(
+        w,
+        "## RAM ({} of {}{})",
+        kib(f.ram_total()),
+        kib(f.ram_limit),
+        if f.ram_total() > f.ram_limit {
+            ", DOES NOT FIT"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(w);
     let _ = writeln!(w, "| part | bytes | |");
     let _ = writeln!(w, "|---|---:|---|");
     for it in &f.ram {
-        let _ = writeln!(w, "| {} | {} | {} |", it.what, it.bytes, if it.exact { "exact" } else { "estimate" });
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} |",
+            it.what,
+            it.bytes,
+            if it.exact { "exact" } else { "estimate" }
+        );
     }
     let _ = writeln!(w, "| **total** | **{}** | |", f.ram_total());
     let _ = writeln!(w);
@@ -250,7 +287,11 @@ pub fn report_md(i: &Inputs<'_>) -> String {
                     .find(|x| x.subgraph == op.subgraph && i32::try_from(x.index).ok() == Some(t))
             })
             .map_or(String::new(), |t| format!("{} {:?}", t.dtype, t.shape));
-        let sg = if op.subgraph == 0 { String::new() } else { format!(" (subgraph {})", op.subgraph) };
+        let sg = if op.subgraph == 0 {
+            String::new()
+        } else {
+            format!(" (subgraph {})", op.subgraph)
+        };
         let _ = writeln!(w, "| {} | {}{sg} | {} | {out} |", op.step, op.op, op.macs);
     }
     o

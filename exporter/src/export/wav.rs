@@ -38,10 +38,17 @@ pub fn read_16k(wav: &[u8]) -> Result<Audio16k, String> {
         ));
     }
     let mut resampler = Resampler::new(spec.sample_rate).map_err(|_| {
-        format!("{} Hz cannot be converted to 16 kHz (supported: {} Hz)", spec.sample_rate, rates())
+        format!(
+            "{} Hz cannot be converted to 16 kHz (supported: {} Hz)",
+            spec.sample_rate,
+            rates()
+        )
     })?;
     if spec.channels == 0 || spec.channels > 2 {
-        return Err(format!("{} channels; mono or stereo WAV files are supported", spec.channels));
+        return Err(format!(
+            "{} channels; mono or stereo WAV files are supported",
+            spec.channels
+        ));
     }
     let interleaved: Vec<i16> = match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Int, 16) => reader

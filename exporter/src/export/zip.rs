@@ -81,7 +81,7 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
         put16(&mut central, 0); // comment
         put16(&mut central, 0); // disk number start
         put16(&mut central, 0); // internal attributes
-        // External attributes: Unix mode (regular file) in the high 16 bits.
+                                // External attributes: Unix mode (regular file) in the high 16 bits.
         put32(&mut central, (0o100_000 | (e.mode & 0o777)) << 16);
         put32(&mut central, offset);
         central.extend_from_slice(name);
@@ -118,7 +118,11 @@ pub fn crc32(data: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             t[i] = c;
@@ -195,9 +199,21 @@ mod tests {
     fn round_trip_and_determinism() {
         let big = b"abcabcabc".repeat(100);
         let entries = [
-            Entry { name: "a/b.txt", data: &big, mode: 0o644 },
-            Entry { name: "x", data: b"\x00\x01", mode: 0o755 },
-            Entry { name: "empty", data: b"", mode: 0o644 },
+            Entry {
+                name: "a/b.txt",
+                data: &big,
+                mode: 0o644,
+            },
+            Entry {
+                name: "x",
+                data: b"\x00\x01",
+                mode: 0o755,
+            },
+            Entry {
+                name: "empty",
+                data: b"",
+                mode: 0o644,
+            },
         ];
         let z = write(&entries).unwrap();
         assert_eq!(z, write(&entries).unwrap());
