@@ -30,6 +30,11 @@ skip_or_fail() {
 
 command -v qemu-system-arm >/dev/null || fail "qemu-system-arm missing: run scripts/setup.sh"
 command -v arm-none-eabi-size >/dev/null || fail "arm-none-eabi-size missing: run scripts/setup.sh"
+# The template links with flip-link (.cargo/config.toml).
+if ! command -v flip-link >/dev/null; then
+  say "installing flip-link (cargo install flip-link --locked)"
+  cargo install -q flip-link --locked
+fi
 tmp="$(mktemp -d)"
 if [ "${KEEP:-}" = "1" ]; then say "keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 

@@ -23,12 +23,26 @@ const PAINT: u32 = 0xA5A5_5A5A;
 extern "C" {
     /// First free RAM byte after .bss/.data (cortex-m-rt's link.x).
     static __sheap: u32;
+    /// Initial stack pointer: the top of the stack region (cortex-m-rt's link.x; flip-link
+    /// moves it below the statics).
+    static _stack_start: u32;
 }
 
+/// Start of RAM on every STM32L4 (memory.x).
+const RAM_ORIGIN: usize = 0x2000_0000;
+
 /// The deepest address the stack can reach without meeting statics: the paint starts here.
+/// Linked by flip-link, the stack sits below the statics (from the start of RAM up to
+/// `_stack_start`); otherwise above them (from `__sheap` up).
 fn paint_floor() -> usize {
-    // Only the symbol's address is taken, never its value.
-    (core::ptr::addr_of!(__sheap) as usize).next_multiple_of(4)
+    // Only the symbols' addresses are taken, never their values.
+    let heap = core::ptr::addr_of!(__sheap) as usize;
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    if top < heap {
+        RAM_ORIGIN
+    } else {
+        heap.next_multiple_of(4)
+    }
 }
 
 /// Fills the free stack below the current frame with [`PAINT`]; returns the lowest painted
@@ -90,10 +104,6 @@ pub fn run() -> Result<(), Fail> {
             return Err(Fail::Msg("replay: output line buffer overflow"));
         }
         log::write_all(text.bytes());
-    }
-    extern "C" {
-        /// Initial stack pointer (top of RAM), cortex-m-rt's link.x.
-        static _stack_start: u32;
     }
     // Only the symbol's address is taken.
     let top = core::ptr::addr_of!(_stack_start) as usize;

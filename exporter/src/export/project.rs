@@ -319,7 +319,10 @@ fn readme(template: &str, i: &Inputs<'_>) -> String {
         kib(b.ram)
     );
     let _ = writeln!(w);
-    let _ = writeln!(w, "1. `rustup target add thumbv7em-none-eabihf`");
+    let _ = writeln!(
+        w,
+        "1. Once: `rustup target add thumbv7em-none-eabihf && cargo install flip-link --locked`"
+    );
     let _ = writeln!(w, "2. `cargo build --release`");
     match i.replay {
         Some(_) => {
