@@ -46,9 +46,10 @@ use core::fmt;
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-#[cfg(not(feature = "semihosting"))]
+// Mic mode must run without a debugger, where a semihosting call would stop the core.
+#[cfg(any(not(feature = "semihosting"), mote_mode = "mic"))]
 use panic_halt as _;
-#[cfg(feature = "semihosting")]
+#[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
 use panic_semihosting as _;
 
 #[cfg(not(mote_mode = "mic"))]
@@ -172,10 +173,10 @@ fn main() -> ! {
     }
 }
 
-/// Ends the program: semihosting exit (QEMU quits with status 0/1; probe-rs stops), else a
-/// sleep loop.
+/// Ends the program: semihosting exit (QEMU quits with status 0/1; probe-rs stops), else (and
+/// always in mic mode) a sleep loop.
 pub fn exit(ok: bool) -> ! {
-    #[cfg(feature = "semihosting")]
+    #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
     cortex_m_semihosting::debug::exit(if ok {
         cortex_m_semihosting::debug::EXIT_SUCCESS
     } else {
