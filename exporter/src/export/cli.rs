@@ -15,7 +15,8 @@ pub struct ExportArgs {
     /// The .tflite model.
     model: PathBuf,
     /// The model's sidecar JSON (microWakeWord .json: probability_cutoff, sliding_window_size;
-    /// optional "labels" for command models).
+    /// optional "labels" for command models). Default: MODEL.json beside the model, if it
+    /// exists (as `mote detect` does).
     #[arg(long, value_name = "JSON")]
     json_sidecar: Option<PathBuf>,
     /// Target board: b-l475e-iot01a, nucleo-l476rg or nucleo-l432kc.
@@ -48,7 +49,12 @@ pub fn run(a: &ExportArgs) -> Result<()> {
     }
     let model =
         fs::read(&a.model).with_context(|| format!("cannot read model {}", a.model.display()))?;
-    let sidecar = match &a.json_sidecar {
+    let sidecar_path = a.json_sidecar.clone().or_else(|| {
+        let p = mote_exporter::sidecar::beside(&a.model)?;
+        eprintln!("export: using the sidecar {}", p.display());
+        Some(p)
+    });
+    let sidecar = match &sidecar_path {
         Some(p) => Some(
             fs::read_to_string(p)
                 .with_context(|| format!("cannot read sidecar {}", p.display()))?,
@@ -87,7 +93,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         ),
         export::ExportError::Sidecar(_) => anyhow::anyhow!(
             "{}: {e}",
-            a.json_sidecar.as_deref().unwrap_or(Path::new("")).display()
+            sidecar_path.as_deref().unwrap_or(Path::new("")).display()
         ),
         _ => anyhow::anyhow!("{}: {e}", a.model.display()),
     })?;
