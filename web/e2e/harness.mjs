@@ -137,6 +137,6 @@ export function needReference(t, ...files) {
 /** Parses the live stats line: ms per inference, inferences, real-time factor. */
 export async function liveStats(page) {
   const text = await page.getByTestId('live-stats').textContent();
-  const m = /wasm: ([\d.]+) ms per inference \((\d+) inferences\); whole pipeline real-time factor ([\d.]+)/.exec(text);
+  const m = /wasm: ([\d.]+) ms per inference, front end \+ model \+ detector \((\d+) inferences\); real-time factor ([\d.]+)/.exec(text);
   return m ? { msPerInference: Number(m[1]), inferences: Number(m[2]), rtf: Number(m[3]) } : null;
 }

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import {
-  repo, dist, reference, serve, launch, open, foreign, padded, writeWav, screenshot, bench,
+  repo, dist, reference, artifacts, serve, launch, open, foreign, padded, writeWav, screenshot, bench,
   needReference, liveStats,
 } from './harness.mjs';
 
@@ -52,12 +54,10 @@ test('first load: okay_nabu runs, memory and fit are shown, nothing leaves the o
     assert.equal(await page.getByTestId('model-name').textContent(), 'okay_nabu.tflite');
     const arena = Number(await page.getByTestId('arena-peak-bytes').textContent());
     assert.ok(Number.isInteger(arena) && arena > 1000 && arena < 256 * 1024, `arena ${arena}`);
-    const verdict = await page.getByTestId('fit-verdict').textContent();
-    assert.match(verdict, /^✔ Fits NUCLEO-L432KC/);
-
-    const exp = page.getByTestId('export-button');
-    assert.equal(await exp.isDisabled(), true);
-    assert.equal(await exp.getAttribute('title'), 'coming with the exporter');
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✔ Fits B-L475E-IOT01A/);
+    await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✘ Does not fit NUCLEO-L432KC \(STM32L432KC\): RAM short by/);
+    assert.equal(await page.getByTestId('export-button').isEnabled(), true);
     assert.equal(await page.getByTestId('mic-start').isEnabled(), true);
 
     // Hovering a tensor names it.
@@ -65,8 +65,9 @@ test('first load: okay_nabu runs, memory and fit are shown, nothing leaves the o
     assert.match(await page.getByTestId('tensor-hover').textContent(), /shape \[.*\] int8 — [\d,]+ bytes at offset/);
 
     // Another board; workshop mode.
-    await page.getByTestId('board-picker').selectOption('l4r5zi');
-    assert.match(await page.getByTestId('fit-verdict').textContent(), /NUCLEO-L4R5ZI/);
+    await page.getByTestId('board-picker').selectOption('nucleo-l4r5zi');
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✔ Fits NUCLEO-L4R5ZI/);
+    assert.equal(await page.getByTestId('export-button').isDisabled(), true); // comparison chip
     await page.getByTestId('workshop-toggle').check();
     assert.ok((await page.locator('aside.explain').count()) >= 4);
     await screenshot(page, 'first-load-workshop');
@@ -166,4 +167,42 @@ test('a denied microphone permission is explained', async () => {
     await page.waitForFunction(() => /Cannot listen/.test(document.querySelector('[data-testid=live-status]')?.textContent || ''), null, { timeout: 15_000 });
     assert.match(await page.getByTestId('live-status').textContent(), /permission was denied/);
   }, { denyMic: true });
+});
+
+/** The `mote` CLI if a build exists (the comparison is skipped otherwise). */
+function moteCli() {
+  const dirs = [process.env.CARGO_TARGET_DIR, path.join(repo, 'target')].filter(Boolean);
+  for (const d of dirs) for (const p of ['release', 'debug']) {
+    const f = path.join(d, p, 'mote');
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+const sha256 = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+test('Export downloads the firmware zip, byte-identical to `mote export`', async (t) => {
+  const model = path.join(repo, 'models/pip/pymicro_wakeword/models/okay_nabu.tflite');
+  await withPage(null, async ({ page }) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+    assert.equal(dl.suggestedFilename(), 'okay_nabu-b-l475e-iot01a.zip');
+    const zip = path.join(artifacts, dl.suggestedFilename());
+    await dl.saveAs(zip);
+    assert.match(await page.getByTestId('export-status').textContent(), /Downloaded okay_nabu-b-l475e-iot01a\.zip/);
+    const cli = moteCli();
+    if (!cli) {
+      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
+    } else {
+      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-export-'), 'cli.zip');
+      execFileSync(cli, ['export', model, '--board', 'b-l475e-iot01a', '--output', out], { stdio: 'pipe' });
+      assert.equal(sha256(zip), sha256(out), `browser zip differs from ${cli} export`);
+    }
+    // Too big for the L432KC: refused with the numbers, then exported on request.
+    await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
+    await page.getByTestId('export-button').click();
+    assert.match(await page.getByTestId('export-status').textContent(), /does not fit the NUCLEO-L432KC/);
+    const [forced] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-force').click()]);
+    assert.equal(forced.suggestedFilename(), 'okay_nabu-nucleo-l432kc.zip');
+    await screenshot(page, 'export');
+  });
 });

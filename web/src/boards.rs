@@ -1,122 +1,102 @@
-//! Boards the fit verdict compares against: the STM32L4 boards the exporter targets, plus a few
-//! common chips for comparison (no export for those yet).
+//! Boards the fit verdict compares against: the boards `mote export` targets (the exporter's own
+//! table, so the page and the exported `report.md` agree), then chips for comparison, which get
+//! the same estimate with the Cortex-M4 code sizes (no export for them yet).
 
-/// One board (or chip) and the memory a Mote firmware can use on it.
+use mote_exporter::export::fit::{self, Fit, Item};
+use mote_exporter::export::{Board, BOARDS};
+use mote_exporter::export::config::Settings;
+use mote_exporter::report::ModelReport;
+
+/// One entry of the board picker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
-    /// Stable id (the `<select>` value).
-    pub id: &'static str,
-    /// Display name.
-    pub name: &'static str,
-    /// Chip.
-    pub chip: &'static str,
-    /// RAM the firmware can place its buffers in, bytes (one contiguous block: the arena cannot span two).
-    pub ram: u32,
-    /// Flash for code and the model, bytes (`None`: external flash, module-dependent).
-    pub flash: Option<u32>,
-    /// What the RAM figure means on this chip.
-    pub ram_note: &'static str,
-    /// Whether `mote export` produces firmware for it.
+pub struct Choice {
+    /// The board (for comparison chips: memory sizes only).
+    pub board: Board,
+    /// Whether `mote export` builds firmware for it.
     pub export: bool,
+    /// What the RAM and flash figures mean on this chip.
+    pub note: &'static str,
 }
 
 const KB: u32 = 1024;
 
-/// All boards, targets first.
-pub const BOARDS: &[Board] = &[
+/// A comparison chip: only the memory sizes matter to the estimate.
+const fn chip(id: &'static str, name: &'static str, chip: &'static str, ram: u32, flash: u32) -> Board {
     Board {
-        id: "l432kc",
-        name: "NUCLEO-L432KC",
-        chip: "STM32L432KC",
-        ram: 64 * KB,
-        flash: Some(256 * KB),
-        ram_note: "64 KB SRAM (48 KB SRAM1 + 16 KB SRAM2, contiguous)",
-        export: true,
-    },
-    Board {
-        id: "l476rg",
-        name: "NUCLEO-L476RG",
-        chip: "STM32L476RG",
-        ram: 96 * KB,
-        flash: Some(1024 * KB),
-        ram_note: "128 KB SRAM = 96 KB SRAM1 + 32 KB SRAM2 (not contiguous); the firmware uses SRAM1",
-        export: true,
-    },
-    Board {
-        id: "b-l475e-iot01a",
-        name: "B-L475E-IOT01A",
-        chip: "STM32L475VG",
-        ram: 96 * KB,
-        flash: Some(1024 * KB),
-        ram_note: "128 KB SRAM = 96 KB SRAM1 + 32 KB SRAM2 (not contiguous); the firmware uses SRAM1",
-        export: true,
-    },
-    Board {
-        id: "l4r5zi",
-        name: "NUCLEO-L4R5ZI",
-        chip: "STM32L4R5ZI",
-        ram: 640 * KB,
-        flash: Some(2048 * KB),
-        ram_note: "640 KB SRAM (SRAM1 + SRAM2 + SRAM3, contiguous at 0x2000_0000)",
-        export: true,
-    },
-    Board {
-        id: "h743",
-        name: "STM32H743 (comparison)",
-        chip: "STM32H743",
-        ram: 1024 * KB,
-        flash: Some(2048 * KB),
-        ram_note: "1 MB SRAM in several blocks; the largest (AXI SRAM) is 512 KB",
+        id,
+        name,
+        chip,
+        probe_chip: "",
+        flash,
+        ram,
+        ram_mic: ram,
+        uart: "",
+        mic: "",
+        led: "",
+        optimize_size: false,
+    }
+}
+
+/// Comparison chips (no export yet).
+const OTHERS: [Choice; 4] = [
+    Choice {
+        board: chip("nucleo-l4r5zi", "NUCLEO-L4R5ZI", "STM32L4R5ZI", 640 * KB, 2048 * KB),
         export: false,
+        note: "640 KB SRAM (SRAM1 + SRAM2 + SRAM3, contiguous), 2 MB flash; not in the firmware template yet",
     },
-    Board {
-        id: "nrf52840",
-        name: "nRF52840 (comparison)",
-        chip: "nRF52840",
-        ram: 256 * KB,
-        flash: Some(1024 * KB),
-        ram_note: "256 KB SRAM",
+    Choice {
+        board: chip("stm32h743", "STM32H743", "STM32H743", 1024 * KB, 2048 * KB),
         export: false,
+        note: "1 MB SRAM in several blocks (the largest, AXI SRAM, is 512 KB), 2 MB flash; Cortex-M7",
     },
-    Board {
-        id: "esp32s3",
-        name: "ESP32-S3 (comparison)",
-        chip: "ESP32-S3",
-        ram: 512 * KB,
-        flash: None,
-        ram_note: "512 KB internal SRAM (shared with Wi-Fi/BLE stacks when used); flash is external",
+    Choice {
+        board: chip("nrf52840", "nRF52840", "nRF52840", 256 * KB, 1024 * KB),
         export: false,
+        note: "256 KB RAM, 1 MB flash; Cortex-M4F like the STM32L4",
+    },
+    Choice {
+        board: chip("esp32-s3", "ESP32-S3", "ESP32-S3", 512 * KB, 8192 * KB),
+        export: false,
+        note: "512 KB internal SRAM (shared with Wi-Fi/BLE when used); flash is external: 8 MB assumed (common modules); Xtensa code sizes differ",
     },
 ];
 
-/// The board with this id, or the first one.
-pub fn board(id: &str) -> &'static Board {
-    BOARDS.iter().find(|b| b.id == id).unwrap_or(&BOARDS[0])
+/// The picker's entries: export targets first.
+pub fn choices() -> Vec<Choice> {
+    let targets = BOARDS.iter().map(|b| Choice {
+        board: *b,
+        export: true,
+        note: if b.ram_mic > b.ram {
+            "RAM: SRAM1 with SRAM2's alias after it as one block (microphone firmware)"
+        } else {
+            "RAM: the whole SRAM as one block"
+        },
+    });
+    targets.chain(OTHERS).collect()
 }
 
-/// Fit of one memory against a board: used, available, and the signed margin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fit {
-    /// Bytes the model needs.
-    pub used: u32,
-    /// Bytes the board has (`None`: unknown / external).
-    pub available: Option<u32>,
+/// The entry with this id, or the first one.
+pub fn choice(id: &str) -> Choice {
+    let all = choices();
+    all.iter().find(|c| c.board.id == id).copied().unwrap_or(all[0])
 }
 
-impl Fit {
-    /// Whether it fits (unknown capacity counts as fitting).
-    pub fn fits(&self) -> bool {
-        self.available.is_none_or(|a| self.used <= a)
-    }
-
-    /// Free bytes left (negative: short by that much); `None` if capacity is unknown.
-    pub fn margin(&self) -> Option<i64> {
-        self.available.map(|a| i64::from(a) - i64::from(self.used))
-    }
-
-    /// Used share of the capacity in percent.
-    pub fn percent(&self) -> Option<f64> {
-        self.available.filter(|&a| a > 0).map(|a| f64::from(self.used) * 100.0 / f64::from(a))
+/// Flash and RAM of the microphone firmware for this model on `board`: the exporter's estimate
+/// when the audio pipeline accepts the model; otherwise only the model's own memory.
+pub fn estimate(board: &Board, report: &ModelReport, settings: Option<&Settings>) -> Fit {
+    match settings {
+        Some(s) => fit::estimate(board, report, s, 0),
+        None => {
+            let item = |what: &str, bytes: u32| Item { what: what.into(), bytes, exact: true };
+            Fit {
+                board: board.id,
+                board_name: board.name,
+                flash_limit: board.flash,
+                ram_limit: board.ram_mic,
+                flash: vec![item("model", u32::try_from(report.model_bytes).unwrap_or(u32::MAX))],
+                ram: vec![item("tensor arena", report.arena_bytes), item("model state", report.state_bytes)],
+            }
+        }
     }
 }
 
@@ -151,17 +131,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn margins_and_verdicts() {
-        let f = Fit { used: 60 * 1024, available: Some(64 * 1024) };
-        assert!(f.fits());
-        assert_eq!(f.margin(), Some(4096));
-        let f = Fit { used: 70 * 1024, available: Some(64 * 1024) };
-        assert!(!f.fits());
-        assert_eq!(f.margin(), Some(-6144));
-        assert!(Fit { used: u32::MAX, available: None }.fits());
-    }
-
-    #[test]
     fn formats() {
         assert_eq!(group(37000), "37,000");
         assert_eq!(group(999), "999");
@@ -172,8 +141,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_id_falls_back_to_the_first_board() {
-        assert_eq!(board("nope").id, "l432kc");
-        assert_eq!(board("l476rg").chip, "STM32L476RG");
+    fn export_targets_come_first_and_unknown_ids_fall_back() {
+        let all = choices();
+        assert_eq!(all.iter().filter(|c| c.export).count(), BOARDS.len());
+        assert!(all.iter().take(BOARDS.len()).all(|c| c.export));
+        assert_eq!(choice("nope").board.id, BOARDS[0].id);
+        assert_eq!(choice("nrf52840").board.ram, 256 * 1024);
     }
 }

@@ -3,22 +3,19 @@
 //! microphone — all in wasm, nothing leaves the machine.
 //!
 //! Layers:
-//! - model side: [`sidecar`] (microWakeWord JSON) → [`loaded`] (the exporter's report, the
-//!   live-run [`spec`], the [`budget`] against [`boards`], the [`perf`] estimate);
+//! - model side: [`loaded`] (the exporter's report and pipeline settings), the fit estimate
+//!   against [`boards`], the latency estimate ([`perf`]);
 //! - audio side: [`audio`] (microphone / file → AudioWorklet chunks) → [`live`] (one task
 //!   owning the model) → [`pipeline`] (resample → front end → model → detector);
 //! - UI: [`state`] (one reducer) and [`components`] (one function component per file).
 
 pub mod audio;
 pub mod boards;
-pub mod budget;
 pub mod components;
 pub mod live;
 pub mod loaded;
 pub mod perf;
 pub mod pipeline;
-pub mod sidecar;
-pub mod spec;
 pub mod state;
 
 /// Mounts the playground on `<body>`.

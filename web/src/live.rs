@@ -6,13 +6,12 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{unbounded, UnboundedReceiver};
 use futures_util::StreamExt;
-use mote_engine::{Interpreter, Model};
+use mote_engine::{Error, Model};
 use yew::Callback;
 
 use crate::audio::{self, Capture, Event, Source};
 use crate::loaded::{explain, Loaded};
 use crate::pipeline::{buffers, Pipeline};
-use crate::spec::RunSpec;
 use crate::state::{Action, LiveStatus};
 
 /// A running live session; dropping it stops the capture, which ends the pipeline task.
@@ -22,7 +21,7 @@ pub struct LiveHandle {
 
 /// Starts `source` through `model`'s pipeline, reporting to `dispatch`.
 pub async fn start(model: Rc<Loaded>, source: Source, dispatch: Callback<Action>) -> Result<LiveHandle, String> {
-    let spec = model.spec.clone()?;
+    model.settings.as_ref().map_err(Clone::clone)?;
     let what = match &source {
         Source::Mic => "microphone".to_string(),
         Source::File { name, .. } => name.clone(),
@@ -47,12 +46,11 @@ pub async fn start(model: Rc<Loaded>, source: Source, dispatch: Callback<Action>
         events,
     )
     .await?;
-    let rate = capture.rate();
+    let rate = capture.rate().round() as u32;
     dispatch.emit(Action::LiveRate(rate));
     dispatch.emit(Action::Live(LiveStatus::Running(format!("{what} at {rate} Hz"))));
-    let bytes = model.bytes.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(e) = run(bytes, spec, rate, rx, dispatch.clone()).await {
+        if let Err(e) = run(model, rate, rx, dispatch.clone()).await {
             dispatch.emit(Action::Live(LiveStatus::Error(e)));
         }
     });
@@ -61,16 +59,21 @@ pub async fn start(model: Rc<Loaded>, source: Source, dispatch: Callback<Action>
 
 /// The pipeline task: owns the model bytes, arena and state for as long as audio arrives.
 async fn run(
-    bytes: Rc<Vec<u8>>,
-    spec: RunSpec,
-    rate: f64,
+    loaded: Rc<Loaded>,
+    rate: u32,
     mut rx: UnboundedReceiver<Vec<f32>>,
     dispatch: Callback<Action>,
 ) -> Result<(), String> {
-    let model = Model::parse(&bytes).map_err(|e| explain(&e, &bytes))?;
-    let (mut arena, mut state) = buffers(&model).map_err(|e| explain(&e, &bytes))?;
-    let interp = Interpreter::new(&model, &mut arena, &mut state).map_err(|e| explain(&e, &bytes))?;
-    let mut pipeline = Pipeline::new(interp, spec, rate).map_err(|e| format!("the front end cannot start: {e}"))?;
+    let settings = loaded.settings.as_ref().map_err(Clone::clone)?;
+    let bytes = &loaded.bytes;
+    let model = Model::parse(bytes).map_err(|e| explain(&e, bytes))?;
+    let (mut arena, mut state) = buffers(&model).map_err(|e| explain(&e, bytes))?;
+    let mut pipeline = Pipeline::new(&model, &mut arena, &mut state, settings, rate).map_err(|e| match e {
+        Error::UnsupportedSampleRate { rate } => format!(
+            "the audio device runs at {rate} Hz, which the resampler does not convert (it takes 8, 16, 22.05, 24, 32, 44.1, 48, 88.2 or 96 kHz)"
+        ),
+        e => explain(&e, bytes),
+    })?;
     let performance = web_sys::window().and_then(|w| w.performance());
     let now = move || performance.as_ref().map_or(0.0, |p| p.now());
     while let Some(chunk) = rx.next().await {

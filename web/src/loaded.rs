@@ -1,14 +1,13 @@
-//! A model the page has loaded: its bytes, sidecar, the planner's report (or why there is none),
-//! the live-run spec (or why it cannot run on audio) and the memory budget.
+//! A model the page has loaded: its bytes and sidecar, the planner's report (or why there is
+//! none), and how the audio pipeline runs it (or why it cannot) — both from the exporter's
+//! library, so the page says what `mote inspect`, `mote detect` and `mote export` say.
 
 use std::rc::Rc;
 
 use mote_engine::{Error, Model};
+use mote_exporter::export::config::Settings;
 use mote_exporter::report::{self, ModelReport};
-
-use crate::budget::Budget;
-use crate::sidecar::Sidecar;
-use crate::spec::{Preset, RunSpec};
+use mote_exporter::sidecar::SidecarFile;
 
 /// The default models served with the page (from pymicro-wakeword 2.5.0, fetched at set-up).
 pub const DEFAULT_MODELS: &[(&str, &str)] = &[
@@ -23,20 +22,18 @@ pub const DEFAULT_MODELS: &[(&str, &str)] = &[
 pub struct Loaded {
     /// Increases with every load: components compare it instead of the contents.
     pub id: u32,
-    /// File name (or default model id) shown on the page.
+    /// File name shown on the page.
     pub name: String,
     /// The .tflite bytes.
     pub bytes: Rc<Vec<u8>>,
-    /// The sidecar, if one came with the model.
-    pub sidecar: Option<Sidecar>,
-    /// A sidecar that was given but could not be read.
-    pub sidecar_error: Option<String>,
+    /// The sidecar JSON text, if one came with the model.
+    pub sidecar_text: Option<String>,
+    /// The parsed sidecar (for the wake word's name).
+    pub sidecar: Option<SidecarFile>,
     /// The planner's report, or the sentence saying why the model cannot run.
     pub report: Result<ModelReport, String>,
-    /// How to run it on live audio, or why not.
-    pub spec: Result<RunSpec, String>,
-    /// RAM/flash breakdown (when the report exists).
-    pub budget: Option<Budget>,
+    /// How the audio pipeline runs it, or why it cannot.
+    pub settings: Result<Settings, String>,
 }
 
 impl PartialEq for Loaded {
@@ -47,35 +44,45 @@ impl PartialEq for Loaded {
 
 impl Loaded {
     /// Reads, plans and checks `bytes`.
-    pub fn analyse(id: u32, name: &str, bytes: Vec<u8>, sidecar_json: Option<&str>) -> Loaded {
-        let (sidecar, sidecar_error) = match sidecar_json.map(Sidecar::parse) {
-            Some(Ok(s)) => (Some(s), None),
-            Some(Err(e)) => (None, Some(e)),
-            None => (None, None),
-        };
+    pub fn analyse(id: u32, name: &str, bytes: Vec<u8>, sidecar_text: Option<String>) -> Loaded {
+        let sidecar = sidecar_text.as_deref().and_then(|t| SidecarFile::parse(t).ok());
         let report = report::report(&bytes).map_err(|e| explain(&e, &bytes));
-        let label = display_label(name);
-        let spec = match (&report, Model::parse(&bytes)) {
-            (Ok(_), Ok(model)) => RunSpec::derive(&model, sidecar.as_ref(), &label),
+        let settings = match (&report, Model::parse(&bytes)) {
+            (Ok(_), Ok(model)) => Settings::for_model(&model, sidecar_text.as_deref()).map_err(|e| e.to_string()),
             (Err(_), _) => Err("the model cannot be prepared (see above)".into()),
             (_, Err(e)) => Err(explain(&e, &bytes)),
         };
-        let preset = spec.as_ref().map(|s| s.preset).unwrap_or(Preset::MicroWakeWord);
-        let budget = report.as_ref().ok().map(|r| Budget::new(r, preset));
-        Loaded { id, name: name.to_string(), bytes: Rc::new(bytes), sidecar, sidecar_error, report, spec, budget }
+        Loaded { id, name: name.to_string(), bytes: Rc::new(bytes), sidecar_text, sidecar, report, settings }
     }
 
-    /// The wake word or file stem, for headings.
+    /// The wake word (or the labels, or the file stem), for headings.
     pub fn title(&self) -> String {
-        self.sidecar.as_ref().and_then(|s| s.wake_word.clone()).unwrap_or_else(|| display_label(&self.name))
+        if let Some(w) = self.sidecar.as_ref().and_then(|s| s.wake_word.clone()) {
+            return w;
+        }
+        match &self.settings {
+            Ok(s) if s.labels.len() > 1 => s.labels.join(" / "),
+            _ => stem(&self.name).replace(['_', '-'], " "),
+        }
+    }
+
+    /// The project name `mote export` would use for this file: the stem, with characters other
+    /// than `[A-Za-z0-9._-]` replaced by `_` (as the CLI does).
+    pub fn project_name(&self) -> String {
+        let s: String = stem(&self.name)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+            .take(64)
+            .collect();
+        let s = s.trim_start_matches('.');
+        if s.is_empty() { "model".into() } else { s.to_string() }
     }
 }
 
-/// `okay_nabu.tflite` → `okay nabu`.
-pub fn display_label(name: &str) -> String {
-    let stem = name.rsplit('/').next().unwrap_or(name);
-    let stem = stem.strip_suffix(".tflite").unwrap_or(stem);
-    stem.replace(['_', '-'], " ")
+/// `dir/okay_nabu.tflite` → `okay_nabu`.
+fn stem(name: &str) -> &str {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.rsplit_once('.').map_or(base, |(s, _)| s)
 }
 
 /// An engine error as a sentence a person can act on: what failed, and what to do.
@@ -97,5 +104,25 @@ pub fn explain(e: &Error, bytes: &[u8]) -> String {
             format!("This is not a readable .tflite file ({} bytes): {e}.", bytes.len())
         }
         _ => format!("This model cannot run: {e}."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_follow_the_cli() {
+        let l = |name: &str| Loaded::analyse(1, name, vec![], None).project_name();
+        assert_eq!(l("okay_nabu.tflite"), "okay_nabu");
+        assert_eq!(l("my model (v2).tflite"), "my_model__v2_");
+        assert_eq!(l(".tflite"), "model");
+    }
+
+    #[test]
+    fn garbage_is_explained() {
+        let l = Loaded::analyse(1, "x.tflite", b"not a model".to_vec(), None);
+        assert!(l.report.unwrap_err().starts_with("This is not a readable .tflite file (11 bytes)"));
+        assert!(l.settings.is_err());
     }
 }

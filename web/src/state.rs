@@ -47,8 +47,8 @@ pub struct LiveView {
     pub frames: VecDeque<FrameBytes>,
     /// Detections, newest first, at most [`DETECTIONS_KEPT`].
     pub detections: VecDeque<Detection>,
-    /// Sum of `Interpreter::invoke` time, ms.
-    pub invoke_ms: f64,
+    /// Time in the engine's pipeline (front end, model, detector), ms.
+    pub pipeline_ms: f64,
     /// Number of invocations.
     pub invokes: u64,
     /// Audio processed, ms.
@@ -56,7 +56,7 @@ pub struct LiveView {
     /// Whole-pipeline compute time, ms.
     pub compute_ms: f64,
     /// Sample rate the audio arrives at, Hz.
-    pub rate: f64,
+    pub rate: u32,
 }
 
 impl Default for LiveView {
@@ -67,11 +67,11 @@ impl Default for LiveView {
             history: VecDeque::new(),
             frames: VecDeque::new(),
             detections: VecDeque::new(),
-            invoke_ms: 0.0,
+            pipeline_ms: 0.0,
             invokes: 0,
             audio_ms: 0.0,
             compute_ms: 0.0,
-            rate: 0.0,
+            rate: 0,
         }
     }
 }
@@ -83,9 +83,9 @@ impl PartialEq for LiveView {
 }
 
 impl LiveView {
-    /// Mean time per invocation, ms.
+    /// Mean pipeline time per model invocation, ms.
     pub fn ms_per_invoke(&self) -> Option<f64> {
-        (self.invokes > 0).then(|| self.invoke_ms / self.invokes as f64)
+        (self.invokes > 0).then(|| self.pipeline_ms / self.invokes as f64)
     }
 
     /// Real-time factor: compute time / audio time (below 1 keeps up).
@@ -108,7 +108,7 @@ impl LiveView {
             self.detections.push_front(d.clone());
         }
         self.detections.truncate(DETECTIONS_KEPT);
-        self.invoke_ms += c.invoke_ms;
+        self.pipeline_ms += c.pipeline_ms;
         self.invokes += c.invocations.len() as u64;
         self.audio_ms += c.audio_ms;
         self.compute_ms += c.compute_ms;
@@ -138,7 +138,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             workshop: false,
-            board: crate::boards::BOARDS[0].id.to_string(),
+            board: crate::boards::choices()[0].board.id.to_string(),
             model: None,
             loading: None,
             load_error: None,
@@ -171,7 +171,7 @@ pub enum Action {
     /// Live status change; `Starting` and `Running` also clear the previous run's data.
     Live(LiveStatus),
     /// The audio rate once capture runs.
-    LiveRate(f64),
+    LiveRate(u32),
     /// A chunk of pipeline output.
     Chunk(Chunk),
 }
@@ -189,7 +189,7 @@ impl Reducible for State {
                 s.load_error = None;
             }
             Action::Load { name, bytes, sidecar } => {
-                let loaded = Loaded::analyse(s.next_id, &name, bytes, sidecar.as_deref());
+                let loaded = Loaded::analyse(s.next_id, &name, bytes, sidecar);
                 s.next_id += 1;
                 s.model = Some(Rc::new(loaded));
                 s.loading = None;

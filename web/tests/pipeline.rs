@@ -9,9 +9,8 @@
 
 use std::path::PathBuf;
 
-use mote_web::pipeline::{with_pipeline, Chunk, Detection};
-use mote_web::sidecar::Sidecar;
-use mote_web::spec::RunSpec;
+use mote_exporter::export::config::Settings;
+use mote_web::pipeline::{with_pipeline, Chunk, Detection, PlotSpec};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -31,11 +30,11 @@ fn need(path: PathBuf, what: &str) -> Option<PathBuf> {
     None
 }
 
-fn default_model(id: &str) -> Option<(Vec<u8>, Sidecar)> {
+fn default_model(id: &str) -> Option<(Vec<u8>, String)> {
     let dir = repo().join("models/pip/pymicro_wakeword/models");
     let m = need(dir.join(format!("{id}.tflite")), "default model (run scripts/fetch-models.sh)")?;
     let json = std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap();
-    Some((std::fs::read(m).unwrap(), Sidecar::parse(&json).unwrap()))
+    Some((std::fs::read(m).unwrap(), json))
 }
 
 fn reference(name: &str) -> Option<PathBuf> {
@@ -67,10 +66,10 @@ fn upsample(x: &[f32], rate: f64) -> Vec<f32> {
 }
 
 /// Runs `audio` (at `rate`) through the pipeline in 50 ms chunks.
-fn run(model: &[u8], spec: RunSpec, audio: &[f32], rate: f64) -> (Vec<Detection>, Vec<Chunk>) {
-    with_pipeline(model, spec, rate, |p| {
+fn run(model: &[u8], settings: Settings, audio: &[f32], rate: u32) -> (Vec<Detection>, Vec<Chunk>) {
+    with_pipeline(model, &settings, rate, |p| {
         let mut chunks = vec![];
-        for c in audio.chunks((rate / 20.0) as usize) {
+        for c in audio.chunks(rate as usize / 20) {
             chunks.push(p.push(c, &|| 0.0)?);
         }
         Ok((chunks.iter().flat_map(|c| c.detections.clone()).collect(), chunks))
@@ -78,8 +77,8 @@ fn run(model: &[u8], spec: RunSpec, audio: &[f32], rate: f64) -> (Vec<Detection>
     .unwrap()
 }
 
-fn spec_of(model: &[u8], sidecar: Option<&Sidecar>) -> RunSpec {
-    RunSpec::derive(&mote_engine::Model::parse(model).unwrap(), sidecar, "model").unwrap()
+fn spec_of(model: &[u8], sidecar: Option<&str>) -> Settings {
+    Settings::for_model(&mote_engine::Model::parse(model).unwrap(), sidecar).unwrap()
 }
 
 /// Half a second of silence, the phrase, a second of silence.
@@ -103,8 +102,11 @@ fn each_default_model_detects_its_espeak_phrase_once() {
         let Some((model, sidecar)) = default_model(id) else { return };
         let spec = spec_of(&model, Some(&sidecar));
         assert_eq!(spec.labels, vec![label.to_string()]);
+        let plot = PlotSpec::new(&spec);
+        assert_eq!(plot.fires, [true]);
+        assert!((0.5..1.0).contains(&plot.threshold), "{}", plot.threshold);
         let audio = padded(wav(&repo().join(format!("engine/tests/fixtures/audio/{id}.wav"))));
-        let (dets, chunks) = run(&model, spec, &audio, 16000.0);
+        let (dets, chunks) = run(&model, spec, &audio, 16000);
         let scores: Vec<f32> = chunks.iter().flat_map(|c| c.invocations.iter().map(|i| i.scores[0])).collect();
         let best = scores.iter().cloned().fold(0.0, f32::max);
         assert_eq!(dets.len(), usize::from(fires), "{id}: detections {dets:?}, best score {best}");
@@ -119,8 +121,8 @@ fn each_default_model_detects_its_espeak_phrase_once() {
 fn okay_nabu_detects_through_44k_and_48k_resampling() {
     let Some((model, sidecar)) = default_model("okay_nabu") else { return };
     let audio = padded(wav(&repo().join("engine/tests/fixtures/audio/okay_nabu.wav")));
-    for rate in [44_100.0, 48_000.0] {
-        let (dets, _) = run(&model, spec_of(&model, Some(&sidecar)), &upsample(&audio, rate), rate);
+    for rate in [44_100, 48_000] {
+        let (dets, _) = run(&model, spec_of(&model, Some(&sidecar)), &upsample(&audio, f64::from(rate)), rate);
         assert_eq!(dets.len(), 1, "{rate} Hz: {dets:?}");
     }
 }
@@ -128,11 +130,11 @@ fn okay_nabu_detects_through_44k_and_48k_resampling() {
 #[test]
 fn silence_and_other_speech_do_not_fire() {
     let Some((model, sidecar)) = default_model("okay_nabu") else { return };
-    let (dets, chunks) = run(&model, spec_of(&model, Some(&sidecar)), &vec![0.0; 5 * 16000], 16000.0);
+    let (dets, chunks) = run(&model, spec_of(&model, Some(&sidecar)), &vec![0.0; 5 * 16000], 16000);
     assert!(dets.is_empty(), "{dets:?}");
     assert_eq!(chunks.iter().map(|c| c.frames.len()).sum::<usize>(), 498); // (80000 − 480) / 160 + 1
     let weather = wav(&repo().join("engine/tests/fixtures/audio/speech_weather.wav"));
-    let (dets, _) = run(&model, spec_of(&model, Some(&sidecar)), &weather, 16000.0);
+    let (dets, _) = run(&model, spec_of(&model, Some(&sidecar)), &weather, 16000);
     assert!(dets.is_empty(), "{dets:?}");
 }
 
@@ -146,13 +148,13 @@ fn micro_speech_hears_yes_in_a_looped_recording() {
         return;
     };
     let model = std::fs::read(m).unwrap();
-    let sidecar = Sidecar::parse(&std::fs::read_to_string(j).unwrap()).unwrap();
+    let sidecar = std::fs::read_to_string(j).unwrap();
     let spec = spec_of(&model, Some(&sidecar));
     assert_eq!(spec.labels, ["silence", "unknown", "yes", "no"]);
-    assert_eq!(spec.fires, [false, false, true, true]);
+    assert_eq!(PlotSpec::new(&spec).fires, [false, false, true, true]);
     let yes = wav(&w);
     let audio: Vec<f32> = (0..4).flat_map(|_| yes.iter().copied()).collect();
-    let (dets, chunks) = run(&model, spec, &audio, 16000.0);
+    let (dets, chunks) = run(&model, spec, &audio, 16000);
     let best_yes = chunks.iter().flat_map(|c| c.invocations.iter().map(|i| i.scores[2])).fold(0.0, f32::max);
     assert!(!dets.is_empty(), "no detection; best yes score {best_yes}");
     assert!(dets.iter().all(|d| d.label == "yes"), "{dets:?}");

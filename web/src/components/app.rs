@@ -16,6 +16,7 @@ use crate::components::{
     live_panel::LivePanel, model_panel::ModelPanel, score_plot::ScorePlot, spectrogram::Spectrogram,
 };
 use crate::live::{self, LiveHandle};
+use crate::pipeline::PlotSpec;
 use crate::state::{Action, LiveStatus, State};
 
 /// Model loaded on first paint.
@@ -162,9 +163,9 @@ pub fn app() -> Html {
     let model = state.model.clone();
     let blocked = match &model {
         None => Some("no model is loaded".to_string()),
-        Some(m) => m.spec.as_ref().err().cloned(),
+        Some(m) => m.settings.as_ref().err().cloned(),
     };
-    let spec = model.as_ref().and_then(|m| m.spec.as_ref().ok().cloned());
+    let settings = model.as_ref().and_then(|m| m.settings.as_ref().ok().cloned());
     let has_report = model.as_ref().is_some_and(|m| m.report.is_ok());
 
     html! {
@@ -185,26 +186,26 @@ pub fn app() -> Html {
                 <section class="panel live">
                     <h2>{ "2 · Listen" }</h2>
                     <LivePanel live={state.live.clone()} {blocked} {on_mic} {on_file} {on_stop} />
-                    if let Some(spec) = spec {
-                        <ScorePlot live={state.live.clone()} labels={spec.labels.clone()} fires={spec.fires.clone()} cutoff={spec.cutoff} />
+                    if let Some(settings) = settings {
+                        <ScorePlot live={state.live.clone()} spec={PlotSpec::new(&settings)} />
                         <Spectrogram live={state.live.clone()} />
                         <Detections live={state.live.clone()} />
                         <Explain show={workshop}>
                             { format!("Audio is resampled to 16 kHz and cut into 30 ms windows every {} ms; each window \
                                becomes 40 log-mel energies in fixed point (TFLM's micro-frontend: FFT, mel filterbank, \
                                noise reduction, PCAN gain control, logarithm). The heatmap shows them as the model \
-                               receives them (int8; low frequencies at the bottom). {} A detection fires when the mean \
-                               score of the last {} inferences reaches the threshold (dashed line, {:.2}); the window \
-                               then restarts, so one utterance fires once.",
-                               spec.preset.step_ms(),
-                               match spec.feed {
-                                   crate::spec::Feed::Streaming { frames } => format!(
-                                       "This streaming model takes {frames} new frames per inference and keeps what it \
-                                        needs of the past in its own variables (the streaming state)."),
-                                   crate::spec::Feed::Window { frames } => format!(
-                                       "This model re-reads its last {frames} frames after every new frame."),
+                               receives them (int8; low frequencies at the bottom). {} Detection rule ({}): {}. \
+                               The dashed line is that threshold on one score.",
+                               settings.frame_step_ms,
+                               if settings.window_frames == settings.stride_frames {
+                                   format!("This streaming model takes {} new frames per inference and keeps what it \
+                                            needs of the past in its own variables (the streaming state).", settings.stride_frames)
+                               } else {
+                                   format!("This model sees its last {} frames, every {} new frame(s).",
+                                           settings.window_frames, settings.stride_frames)
                                },
-                               spec.window, spec.cutoff) }
+                               if settings.sidecar.is_some() { "from the sidecar" } else { "defaults for this kind of model" },
+                               settings.detector) }
                         </Explain>
                     }
                 </section>
@@ -212,15 +213,13 @@ pub fn app() -> Html {
                     <h2>{ "3 · Will it fit?" }</h2>
                     <BoardPicker board={state.board.clone()} on_select={on_board} />
                     if let (Some(m), true) = (&model, has_report) {
-                        if let Some(budget) = m.budget.clone() {
-                            <FitVerdict {budget} board={state.board.clone()} />
-                        }
+                        <FitVerdict model={m.clone()} board={state.board.clone()} />
                         <Explain show={workshop}>
                             { "RAM must hold the tensor arena (every intermediate tensor, plus the tables each operator \
-                               prepares once), the streaming state (the model's variables, which must survive between \
-                               inferences, so they get their own buffer), the audio front end and the audio buffers. \
-                               Flash holds the model file itself — the weights are read from flash in place, never \
-                               copied to RAM — and the engine's code." }
+                               prepares once), the model state (its variables, which must survive between inferences, so \
+                               they get their own buffer), the audio pipeline (front end, feature window, detector), the \
+                               microphone buffers and the stack. Flash holds the firmware's code and the model file itself: \
+                               the weights are read from flash in place, never copied to RAM." }
                         </Explain>
                         <h3>{ "Arena timeline" }</h3>
                         <ArenaTimeline model={m.clone()} />
@@ -239,10 +238,12 @@ pub fn app() -> Html {
                                instruction count measured by running the engine in an emulated Cortex-M4." }
                         </Explain>
                     }
-                    <ExportButton />
+                    <ExportButton model={model.clone()} board={state.board.clone()} />
                     <Explain show={workshop}>
-                        { "Export will download the firmware project `mote export` builds — the engine, this model, \
-                           the front end and the detector, set up for the chosen board — generated here in the browser." }
+                        { "Export builds, here in the browser, the same zip as `mote export`: the firmware template and \
+                           the engine's sources, this model, and a generated config.rs with the exact arena and state \
+                           sizes, the labels, the detector thresholds and the front-end preset, set up for the chosen \
+                           board. It refuses (unless you insist) when the estimate says the firmware will not fit." }
                     </Explain>
                 </section>
             </main>

@@ -3,7 +3,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::boards::{fmt_bytes, BOARDS};
+use crate::boards::{choices, fmt_bytes};
 
 /// Props of [`BoardPicker`].
 #[derive(Properties, PartialEq)]
@@ -26,11 +26,12 @@ pub fn board_picker(props: &BoardPickerProps) -> Html {
     html! {
         <label class="board-picker">{ "Board: " }
             <select data-testid="board-picker" {onchange}>
-                { for BOARDS.iter().map(|b| {
-                    let flash = b.flash.map_or("external flash".to_string(), |f| format!("{} flash", fmt_bytes(i64::from(f))));
+                { for choices().into_iter().map(|c| {
+                    let b = c.board;
                     html! {
                         <option value={b.id} selected={b.id == props.board}>
-                            { format!("{} — {} — {} RAM, {}", b.name, b.chip, fmt_bytes(i64::from(b.ram)), flash) }
+                            { format!("{} — {} — {} RAM, {} flash{}", b.name, b.chip, fmt_bytes(i64::from(b.ram_mic)),
+                                fmt_bytes(i64::from(b.flash)), if c.export { "" } else { " (comparison, no export)" }) }
                         </option>
                     }
                 }) }

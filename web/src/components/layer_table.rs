@@ -3,12 +3,43 @@
 
 use std::rc::Rc;
 
+use mote_exporter::report::ModelReport;
 use yew::prelude::*;
 
 use crate::boards::group;
-use crate::budget::layer_weights;
 use crate::loaded::Loaded;
 use crate::perf;
+
+/// A layer's share of the model's constant data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerWeights {
+    /// Execution step of the layer that first reads the constants.
+    pub step: u32,
+    /// Bytes of constant tensors (weights, biases, shape operands, variable initial values).
+    pub bytes: u32,
+}
+
+/// Constant tensors attributed to the first operator (in execution order) that reads them.
+pub fn layer_weights(report: &ModelReport) -> Vec<LayerWeights> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for op in &report.ops {
+        let mut bytes = 0u32;
+        for &t in &op.inputs {
+            let Ok(t) = usize::try_from(t) else { continue };
+            let Some(tensor) = report.tensors.iter().find(|x| x.subgraph == op.subgraph && x.index == t) else {
+                continue;
+            };
+            if tensor.kind == "constant" && seen.insert((op.subgraph, t)) {
+                bytes += tensor.bytes;
+            }
+        }
+        if bytes > 0 {
+            out.push(LayerWeights { step: op.step, bytes });
+        }
+    }
+    out
+}
 
 /// Props of [`LayerTable`].
 #[derive(Properties, PartialEq)]

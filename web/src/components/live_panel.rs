@@ -69,7 +69,7 @@ pub fn live_panel(props: &LivePanelProps) -> Html {
             <div class="stats" data-testid="live-stats">
                 { match (live.ms_per_invoke(), live.rtf()) {
                     (Some(ms), Some(rtf)) => format!(
-                        "wasm: {:.3} ms per inference ({} inferences); whole pipeline real-time factor {:.4} (audio {} Hz)",
+                        "wasm: {:.3} ms per inference, front end + model + detector ({} inferences); real-time factor {:.4} (audio {} Hz)",
                         ms, live.invokes, rtf, live.rate),
                     _ => "wasm time per inference and real-time factor appear once audio flows.".into(),
                 } }

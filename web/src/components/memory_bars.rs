@@ -2,8 +2,39 @@
 
 use yew::prelude::*;
 
-use crate::boards::{fmt_bytes, group, Fit};
-use crate::budget::Part;
+use crate::boards::{fmt_bytes, group};
+
+/// One bar segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    /// What it is.
+    pub label: String,
+    /// Bytes.
+    pub bytes: u32,
+    /// How the number was obtained.
+    pub source: &'static str,
+}
+
+/// Used vs available bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes needed.
+    pub used: u32,
+    /// Bytes the board has.
+    pub available: u32,
+}
+
+impl Usage {
+    /// Whether it fits.
+    pub fn fits(&self) -> bool {
+        self.used <= self.available
+    }
+
+    /// Free bytes (negative: short by that much).
+    pub fn margin(&self) -> i64 {
+        i64::from(self.available) - i64::from(self.used)
+    }
+}
 
 /// Props of [`MemoryBars`].
 #[derive(Properties, PartialEq)]
@@ -13,7 +44,7 @@ pub struct MemoryBarsProps {
     /// The parts, in the order drawn.
     pub parts: Vec<Part>,
     /// Used vs available.
-    pub fit: Fit,
+    pub fit: Usage,
     /// Shown under the bar (what the capacity means).
     #[prop_or_default]
     pub note: AttrValue,
@@ -26,19 +57,21 @@ const COLOURS: &[&str] = &["#3b82f6", "#f59e0b", "#10b981", "#a855f7", "#ef4444"
 #[function_component(MemoryBars)]
 pub fn memory_bars(props: &MemoryBarsProps) -> Html {
     let used = props.fit.used;
-    let scale = f64::from(props.fit.available.unwrap_or(used).max(used).max(1));
+    let available = props.fit.available;
+    let scale = f64::from(available.max(used).max(1));
     let pct = |b: u32| f64::from(b) * 100.0 / scale;
     let over = !props.fit.fits();
-    let summary = match (props.fit.available, props.fit.margin()) {
-        (Some(a), Some(m)) if m >= 0 => format!(
+    let m = props.fit.margin();
+    let summary = if m >= 0 {
+        format!(
             "{} of {} ({:.0} %), {} free",
             fmt_bytes(i64::from(used)),
-            fmt_bytes(i64::from(a)),
-            props.fit.percent().unwrap_or(0.0),
+            fmt_bytes(i64::from(available)),
+            f64::from(used) * 100.0 / f64::from(available.max(1)),
             fmt_bytes(m)
-        ),
-        (Some(a), Some(m)) => format!("{} of {}: {} too much", fmt_bytes(i64::from(used)), fmt_bytes(i64::from(a)), fmt_bytes(-m)),
-        _ => format!("{} (capacity depends on the module)", fmt_bytes(i64::from(used))),
+        )
+    } else {
+        format!("{} of {}: {} too much", fmt_bytes(i64::from(used)), fmt_bytes(i64::from(available)), fmt_bytes(-m))
     };
     html! {
         <div class={classes!("membar", over.then_some("over"))}>
@@ -49,15 +82,13 @@ pub fn memory_bars(props: &MemoryBarsProps) -> Html {
                         style={format!("width:{:.3}%;background:{}", pct(p.bytes), COLOURS[i % COLOURS.len()])}
                         title={format!("{}: {} bytes ({})", p.label, group(u64::from(p.bytes)), p.source)} />
                 }) }
-                if let Some(a) = props.fit.available {
-                    <div class="membar-cap" style={format!("left:{:.3}%", pct(a).min(100.0))} title="capacity" />
-                }
+                <div class="membar-cap" style={format!("left:{:.3}%", pct(available).min(100.0))} title="capacity" />
             </div>
             <ul class="legend">
                 { for props.parts.iter().enumerate().map(|(i, p)| html! {
                     <li title={p.source}>
                         <span class="swatch" style={format!("background:{}", COLOURS[i % COLOURS.len()])} />
-                        { format!("{} {}", p.label, fmt_bytes(i64::from(p.bytes))) }
+                        { format!("{} {}{}", p.label, fmt_bytes(i64::from(p.bytes)), if p.source.starts_with("estimate") { " (est.)" } else { "" }) }
                     </li>
                 }) }
             </ul>

@@ -89,10 +89,9 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
                 <div class="model-summary">
                     <h2><span data-testid="model-name">{ m.name.clone() }</span>{ format!(" — {}", m.title()) }</h2>
                     <p>{ format!("{} file", fmt_bytes(m.bytes.len() as i64)) }
-                        { m.sidecar.as_ref().and_then(|s| s.author.clone()).map(|a| format!(", by {a}")).unwrap_or_default() }
-                        { if m.sidecar.is_some() { ", with sidecar" } else { ", no sidecar" } }
+                        { if m.sidecar_text.is_some() { ", with sidecar" } else { ", no sidecar" } }
+                        { m.settings.as_ref().map(|s| format!("; {} front end, {} frames per input, {}", s.frontend, s.window_frames, s.detector)).unwrap_or_default() }
                     </p>
-                    if let Some(e) = &m.sidecar_error { <div class="error">{ e.clone() }</div> }
                     { match &m.report {
                         Ok(r) => html! {
                             <p>{ format!("{} operators, {} MACs per invocation, arena ", r.ops.len(), group(r.macs)) }
@@ -102,8 +101,8 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
                         },
                         Err(e) => html! { <div class="error" data-testid="model-error">{ e.clone() }</div> },
                     } }
-                    if let (Ok(_), Err(e)) = (&m.report, &m.spec) {
-                        <div class="warn">{ format!("Memory and fit are shown, but the live demo cannot feed this model: {e}.") }</div>
+                    if let (Ok(_), Err(e)) = (&m.report, &m.settings) {
+                        <div class="warn">{ format!("Memory and fit are shown, but the audio pipeline cannot feed this model: {e}") }</div>
                     }
                 </div>
             }

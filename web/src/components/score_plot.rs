@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
+use crate::pipeline::PlotSpec;
 use crate::state::{LiveView, HISTORY_S};
 
 /// Props of [`ScorePlot`].
@@ -13,12 +14,8 @@ use crate::state::{LiveView, HISTORY_S};
 pub struct ScorePlotProps {
     /// Live data.
     pub live: Rc<LiveView>,
-    /// Label names (one line each).
-    pub labels: Vec<String>,
-    /// Which labels may fire (others are drawn faint).
-    pub fires: Vec<bool>,
-    /// Threshold, 0..1.
-    pub cutoff: f32,
+    /// Labels, which may fire (the others are drawn faint), threshold.
+    pub spec: PlotSpec,
 }
 
 const COLOURS: &[&str] = &["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
@@ -30,8 +27,9 @@ pub fn score_plot(props: &ScorePlotProps) -> Html {
     {
         let canvas = canvas.clone();
         let live = props.live.clone();
-        let (labels, fires, cutoff) = (props.labels.clone(), props.fires.clone(), props.cutoff);
-        use_effect_with((props.live.seq, props.cutoff), move |_| {
+        let spec = props.spec.clone();
+        let (labels, fires, cutoff) = (spec.labels, spec.fires, spec.threshold);
+        use_effect_with((props.live.seq, props.spec.clone()), move |_| {
             if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
                 draw(&c, &live, &labels, &fires, cutoff);
             }
@@ -41,12 +39,12 @@ pub fn score_plot(props: &ScorePlotProps) -> Html {
         <div class="plot">
             <canvas ref={canvas} width="880" height="180" data-testid="score-plot" />
             <div class="legend">
-                { for props.labels.iter().enumerate().map(|(i, l)| html! {
-                    <span class={classes!("key", (!props.fires.get(i).copied().unwrap_or(true)).then_some("faint"))}>
+                { for props.spec.labels.iter().enumerate().map(|(i, l)| html! {
+                    <span class={classes!("key", (!props.spec.fires.get(i).copied().unwrap_or(true)).then_some("faint"))}>
                         <span class="swatch" style={format!("background:{}", COLOURS[i % COLOURS.len()])} />{ l.clone() }
                     </span>
                 }) }
-                <span class="key"><span class="swatch dashed" />{ format!("threshold {:.2}", props.cutoff) }</span>
+                <span class="key"><span class="swatch dashed" />{ format!("threshold {:.2}", props.spec.threshold) }</span>
             </div>
         </div>
     }

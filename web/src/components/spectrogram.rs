@@ -7,7 +7,7 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-use crate::spec::CHANNELS;
+use crate::pipeline::CHANNELS;
 use crate::state::{LiveView, FRAMES_KEPT};
 
 /// Props of [`Spectrogram`].

@@ -1,21 +1,20 @@
-//! The live audio path, platform-free: float audio at any rate → 16 kHz int16 ([`resample`]) →
-//! the engine's front end (log-mel features, int8) → the model (streaming or windowed, per
-//! [`RunSpec`]) → per-label scores → [`detect`] → detections. The browser side
-//! ([`crate::audio`]) only moves samples in; host tests drive the same code with WAV files.
+//! The live audio path: float audio at the device rate → 16 kHz int16 (the engine's resampler)
+//! → the engine's streaming pipeline (front end → model → detector, the code the CLI and the
+//! firmware run) → per-label scores and detections, plus the feature frames for the heatmap
+//! (from a second front end with the same settings: the engine's pipeline does not expose them).
+//! The browser side ([`crate::audio`]) only moves samples in; host tests drive this with WAVs.
 
-pub mod detect;
-pub mod resample;
-
-use mote_engine::frontend::{Frontend, FrontendConfig, Int8Mapping};
+use mote_engine::detector::{is_keyword_label, Mode, OutputType};
+use mote_engine::frontend::Frontend;
 use mote_engine::interpreter::InterpreterOptions;
-use mote_engine::{Error, Interpreter, Model};
+use mote_engine::pipeline::{Output, Pipeline as EnginePipeline, PipelineConfig};
+use mote_engine::resample::{f32_to_i16, Resampler};
+use mote_engine::{Error, Model};
+use mote_exporter::export::config::Settings;
+use mote_exporter::report::buffer_sizes;
 
-use crate::spec::{Feed, Preset, RunSpec, CHANNELS};
-use detect::Detector;
-use resample::Resampler;
-
-/// RAM of the engine's front end on a 32-bit target (wasm32 and Cortex-M4 lay it out alike).
-pub const FRONTEND_RAM_BYTES: u32 = Frontend::ram_bytes() as u32;
+/// Feature channels of both front-end presets (heatmap rows).
+pub const CHANNELS: usize = 40;
 
 /// One feature frame for display: the int8 model input shifted to 0..255.
 pub type FrameBytes = [u8; CHANNELS];
@@ -25,7 +24,7 @@ pub type FrameBytes = [u8; CHANNELS];
 pub struct Invocation {
     /// Audio time at the end of the newest frame, seconds since the start.
     pub t: f64,
-    /// Score per label, 0..1.
+    /// Score per label, 0..1 (256·probability / 256).
     pub scores: Vec<f32>,
 }
 
@@ -36,7 +35,7 @@ pub struct Detection {
     pub t: f64,
     /// Label that fired.
     pub label: String,
-    /// Sliding-window mean score that crossed the cutoff, 0..1.
+    /// Averaged score that crossed the threshold, 0..1.
     pub score: f32,
 }
 
@@ -51,151 +50,129 @@ pub struct Chunk {
     pub detections: Vec<Detection>,
     /// Milliseconds of audio consumed (at the input rate).
     pub audio_ms: f64,
-    /// Milliseconds spent in the whole pipeline (resampling, features, model, detector).
+    /// Milliseconds in the engine's pipeline (front end, model, detector).
+    pub pipeline_ms: f64,
+    /// Milliseconds for the whole chunk (also resampling and the display front end).
     pub compute_ms: f64,
-    /// Milliseconds spent in `Interpreter::invoke` alone.
-    pub invoke_ms: f64,
 }
 
-/// The front-end configuration the spec's preset asks for.
-pub fn frontend_config(spec: &RunSpec) -> FrontendConfig {
-    match spec.preset {
-        Preset::MicroSpeech => FrontendConfig::micro_speech(),
-        Preset::MicroWakeWord => {
-            let mut c = FrontendConfig::micro_wakeword();
-            let (input_scale, zero_point) = spec.input_quant;
-            let mapping = Int8Mapping::MicroWakeWord { input_scale, zero_point };
-            if mapping.is_valid() {
-                c.int8 = mapping;
+/// What the score plot needs from the settings: labels, which may fire, and the threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotSpec {
+    /// One name per score.
+    pub labels: Vec<String>,
+    /// Whether each label may fire.
+    pub fires: Vec<bool>,
+    /// The threshold on one score (wake word: the window mean), 0..1.
+    pub threshold: f32,
+}
+
+impl PlotSpec {
+    /// From the exporter's settings for a model.
+    pub fn new(settings: &Settings) -> PlotSpec {
+        let threshold = match settings.config().detector.mode {
+            Mode::WakeWord { min_sum, sliding_window, .. } => {
+                f32::from(min_sum) / f32::from(sliding_window.max(1)) / 256.0
             }
-            c
+            Mode::Commands { threshold, .. } => f32::from(threshold) / 256.0,
+        };
+        PlotSpec {
+            fires: settings.labels.iter().map(|l| is_keyword_label(l)).collect(),
+            labels: settings.labels.clone(),
+            threshold: threshold.min(1.0),
         }
     }
 }
 
-/// Arena and state buffers sized by the planner for `model`.
-pub fn buffers(model: &Model<'_>) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let mem = mote_exporter::report::with_interpreter(model, InterpreterOptions::default(), |i| Ok(i.memory()))?;
-    // 16 spare bytes cover a different start alignment of the new buffer.
-    Ok((vec![0; mem.arena_bytes as usize + 16], vec![0; mem.state_bytes as usize]))
-}
-
-/// A running pipeline around a prepared interpreter.
+/// A running pipeline.
 pub struct Pipeline<'m, 'a> {
-    interp: Interpreter<'m, 'a>,
-    spec: RunSpec,
-    frontend: Box<Frontend>,
-    resampler: Resampler,
-    detector: Detector,
+    inner: EnginePipeline<'m, 'a>,
+    display: Box<Frontend>,
+    resampler: Box<Resampler>,
+    labels: Vec<String>,
+    output: OutputType,
     input_rate: f64,
-    /// The model input being assembled: the newest `input_frames` frames, oldest first.
-    window: Vec<i8>,
-    /// Frames received since the last invocation.
-    pending: usize,
-    /// Frames received in total.
-    frames_total: u64,
+    pcm_in: Vec<i16>,
     pcm: Vec<i16>,
-    new_frames: Vec<[i8; CHANNELS]>,
-    scores: Vec<f32>,
 }
 
 impl<'m, 'a> Pipeline<'m, 'a> {
-    /// Wraps `interp` (prepared for the model `spec` describes) for audio at `input_rate` Hz.
-    pub fn new(interp: Interpreter<'m, 'a>, spec: RunSpec, input_rate: f64) -> Result<Self, Error> {
-        let frontend = Box::new(Frontend::new(&frontend_config(&spec))?);
-        let detector = Detector::new(spec.cutoff, spec.window, spec.fires.clone(), spec.refractory);
-        let window = vec![0; spec.feed.input_frames() * CHANNELS];
+    /// Prepares `model` in `arena`/`state` for audio at `input_rate` Hz.
+    pub fn new(
+        model: &Model<'m>,
+        arena: &'a mut [u8],
+        state: &'a mut [u8],
+        settings: &Settings,
+        input_rate: u32,
+    ) -> Result<Self, Error> {
+        let config: &PipelineConfig = settings.config();
         Ok(Pipeline {
-            interp,
-            frontend,
-            resampler: Resampler::new(input_rate),
-            detector,
-            input_rate,
-            window,
-            pending: 0,
-            frames_total: 0,
+            inner: EnginePipeline::new(model, arena, state, config)?,
+            display: Box::new(Frontend::new(&config.frontend)?),
+            resampler: Box::new(Resampler::new(input_rate)?),
+            labels: settings.labels.clone(),
+            output: config.detector.output,
+            input_rate: f64::from(input_rate),
+            pcm_in: Vec::new(),
             pcm: Vec::new(),
-            new_frames: Vec::new(),
-            scores: Vec::new(),
-            spec,
         })
-    }
-
-    /// The spec this pipeline runs.
-    pub fn spec(&self) -> &RunSpec {
-        &self.spec
     }
 
     /// Feeds audio (floats in −1..1 at the input rate). `now` is a millisecond clock.
     pub fn push(&mut self, samples: &[f32], now: &dyn Fn() -> f64) -> Result<Chunk, Error> {
         let start = now();
         let mut chunk = Chunk { audio_ms: samples.len() as f64 * 1000.0 / self.input_rate, ..Chunk::default() };
+        self.pcm_in.clear();
+        self.pcm_in.extend(samples.iter().map(|&x| f32_to_i16(x)));
         self.pcm.clear();
-        self.resampler.push(samples, &mut self.pcm);
-        self.new_frames.clear();
-        let new_frames = &mut self.new_frames;
-        self.frontend.push(&self.pcm, |f| {
-            let mut frame = [0i8; CHANNELS];
-            for (d, &s) in frame.iter_mut().zip(f.int8) {
-                *d = s;
+        let pcm = &mut self.pcm;
+        self.resampler.process(&self.pcm_in, |s| pcm.push(s));
+
+        let frames = &mut chunk.frames;
+        self.display.push(&self.pcm, |f| {
+            let mut row = [0u8; CHANNELS];
+            for (d, &s) in row.iter_mut().zip(f.int8) {
+                *d = (i16::from(s) + 128) as u8;
             }
-            new_frames.push(frame);
+            frames.push(row);
         });
-        let step_s = f64::from(self.spec.preset.step_ms()) / 1000.0;
-        let window_s = 0.030;
-        for k in 0..self.new_frames.len() {
-            let Some(&frame) = self.new_frames.get(k) else { break };
-            chunk.frames.push(frame.map(|v| (i16::from(v) + 128) as u8));
-            // Slide the input window by one frame.
-            self.window.rotate_left(CHANNELS);
-            let n = self.window.len();
-            if let Some(tail) = self.window.get_mut(n - CHANNELS..) {
-                tail.copy_from_slice(&frame);
-            }
-            self.frames_total += 1;
-            self.pending += 1;
-            let ready = match self.spec.feed {
-                Feed::Streaming { frames } => self.pending >= frames,
-                // A windowed model waits until its window holds real audio.
-                Feed::Window { frames } => self.frames_total >= frames as u64,
-            };
-            if !ready {
-                continue;
-            }
-            self.pending = 0;
-            let t0 = now();
-            let input = self.interp.input_mut(0)?;
-            for (d, &s) in input.iter_mut().zip(&self.window) {
-                *d = s as u8;
-            }
-            self.interp.invoke()?;
-            chunk.invoke_ms += now() - t0;
-            self.spec.scores(self.interp.output(0)?, &mut self.scores);
-            let t = (self.frames_total - 1) as f64 * step_s + window_s;
-            if let Some(hit) = self.detector.push(&self.scores) {
-                chunk.detections.push(Detection {
-                    t,
-                    label: self.spec.labels.get(hit.label).cloned().unwrap_or_default(),
-                    score: hit.score,
-                });
-            }
-            chunk.invocations.push(Invocation { t, scores: self.scores.clone() });
-        }
-        chunk.compute_ms = now() - start;
+
+        let t0 = now();
+        let (labels, output) = (&self.labels, self.output);
+        let (invocations, detections) = (&mut chunk.invocations, &mut chunk.detections);
+        self.inner.push(&self.pcm, |out| match out {
+            Output::Invocation { t_ms, scores, .. } => invocations.push(Invocation {
+                t: f64::from(t_ms) / 1000.0,
+                scores: scores.iter().map(|&b| f32::from(output.score(b)) / 256.0).collect(),
+            }),
+            Output::Detection { label, t_ms, score } => detections.push(Detection {
+                t: f64::from(t_ms) / 1000.0,
+                label: labels.get(usize::from(label)).cloned().unwrap_or_else(|| format!("class{label}")),
+                score: f32::from(score) / 256.0,
+            }),
+        })?;
+        let end = now();
+        chunk.pipeline_ms = end - t0;
+        chunk.compute_ms = end - start;
         Ok(chunk)
     }
+}
+
+/// Arena and state buffers sized by the planner for `model`.
+pub fn buffers(model: &Model<'_>) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let (a, s) = buffer_sizes(model, InterpreterOptions::default())?;
+    Ok((vec![0; a], vec![0; s]))
 }
 
 /// Runs `f` with a pipeline for `model_bytes` (arena and state sized by the planner).
 pub fn with_pipeline<T>(
     model_bytes: &[u8],
-    spec: RunSpec,
-    input_rate: f64,
+    settings: &Settings,
+    input_rate: u32,
     f: impl FnOnce(&mut Pipeline<'_, '_>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let model = Model::parse(model_bytes)?;
     let (mut arena, mut state) = buffers(&model)?;
-    let interp = Interpreter::new(&model, &mut arena, &mut state)?;
-    let mut p = Pipeline::new(interp, spec, input_rate)?;
+    let mut p = Pipeline::new(&model, &mut arena, &mut state, settings, input_rate)?;
     f(&mut p)
 }
