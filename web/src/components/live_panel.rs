@@ -55,7 +55,7 @@ pub fn live_panel(props: &LivePanelProps) -> Html {
     html! {
         <div class="live-panel">
             <div class="controls">
-                <button data-testid="mic-start" onclick={on_mic} disabled={disabled}>{ "🎤 Start microphone" }</button>
+                <button data-testid="mic-start" onclick={on_mic} disabled={disabled}>{ "● Start microphone" }</button>
                 <label class={classes!("filebtn", disabled.then_some("disabled"))}>
                     { "▶ Play a WAV file " }
                     <input type="file" data-testid="wav-input" accept=".wav,audio/*" disabled={disabled} onchange={on_file} />
