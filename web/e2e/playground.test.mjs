@@ -93,6 +93,15 @@ test('"okay nabu" on the microphone fires a detection', async () => {
     bench({ okay_nabu_ms_per_inference: stats.msPerInference, okay_nabu_rtf: stats.rtf });
     assert.match(await page.getByTestId('live-status').textContent(), /Listening: microphone at \d+ Hz/);
     await screenshot(page, 'okay-nabu-detected');
+    // Tab hidden: capture pauses; shown again: it resumes.
+    const setHidden = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    assert.match(await page.getByTestId('live-status').textContent(), /Paused while the tab is hidden/);
+    await setHidden(false);
+    assert.match(await page.getByTestId('live-status').textContent(), /Listening: microphone/);
     await page.getByTestId('stop').click();
     assert.match(await page.getByTestId('live-status').textContent(), /Stopped/);
   });

@@ -114,6 +114,7 @@ pub fn fmt_bytes(n: i64) -> String {
 }
 
 /// Digits grouped by thousands: `37000` → `37,000`.
+#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace supports 1.85
 pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);

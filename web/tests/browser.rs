@@ -117,8 +117,10 @@ async fn export_needs_an_audio_model() {
 
 #[wasm_bindgen_test]
 async fn detections_list_their_labels() {
-    let mut live = LiveView::default();
-    live.detections = VecDeque::from(vec![Detection { t: 1.25, label: "yes".into(), score: 0.91 }]);
+    let live = LiveView {
+        detections: VecDeque::from(vec![Detection { t: 1.25, label: "yes".into(), score: 0.91 }]),
+        ..LiveView::default()
+    };
     let root = mount::<Detections>(DetectionsProps { live: Rc::new(live) }).await;
     assert_eq!(text(&root, "[data-testid=detections] li"), "yes at 1.25 s, score 0.91");
 }
