@@ -316,21 +316,44 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         ],
         &["does not look like a keyword model"],
     );
-    // Does not fit: the microphone firmware needs more RAM than the L432KC's 64 KB.
-    check(
-        &[
-            m,
-            "--board".as_ref(),
-            "nucleo-l432kc".as_ref(),
-            "-o".as_ref(),
-            o,
-        ],
-        &[
-            "does not fit the NUCLEO-L432KC",
-            "RAM: needs",
-            "the board has 65536",
-            "--force",
-        ],
+    // Does not fit: 20 s of replay audio (640 KB of PCM in flash) on the L432KC's 256 KB.
+    let long_dir = tempfile::tempdir().unwrap();
+    let long = long_dir.path().join("long.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&long, spec).unwrap();
+        for i in 0..16000 * 20 {
+            w.write_sample(((i % 100) as i16 - 50) * 10).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
+        "-o".as_ref(),
+        o,
+    ]);
+    assert!(!ok, "a 20 s replay should not fit the L432KC");
+    for e in [
+        "does not fit the NUCLEO-L432KC",
+        "flash: needs",
+        "the board has 262144",
+        "--force",
+    ] {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert!(
+        only(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        only(tmp.path())
     );
     // WAV at a rate the resampler has no filter for, and a file that is no WAV at all.
     let wav = tmp.path().join("odd.wav");
@@ -399,6 +422,8 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         m,
         "--board".as_ref(),
         "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
         "--force".as_ref(),
         "-o".as_ref(),
         o,
