@@ -168,9 +168,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The firmware replays exactly the samples `mote detect` feeds its pipeline.
+/// The conversion the firmware's replay and `mote detect` share: 16 kHz mono passes through
+/// untouched; stereo is mixed down (mean, rounded toward −∞) and other rates go through the
+/// engine's resampler.
 #[test]
-fn replay_audio_is_what_detect_reads() {
+fn wav_conversion_passes_16k_through_and_resamples_the_rest() {
     let dir = repo("engine/tests/fixtures/audio");
     for name in [
         "okay_nabu.wav",
@@ -178,12 +180,16 @@ fn replay_audio_is_what_detect_reads() {
         "speech_weather.wav",
     ] {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).unwrap();
-        let ours = export::wav::read_16k(&bytes).unwrap().samples;
-        let cli = mote_exporter::audio::read_16k(&path).unwrap();
-        assert_eq!(ours, cli, "{name}");
+        let raw: Vec<i16> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap())
+            .collect();
+        let ours = export::wav::read_16k(&std::fs::read(&path).unwrap())
+            .unwrap()
+            .samples;
+        assert_eq!(ours, raw, "{name}: 16 kHz mono must pass through unchanged");
     }
-    // Resampled and stereo files too.
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("s.wav");
     let spec = hound::WavSpec {
@@ -193,15 +199,30 @@ fn replay_audio_is_what_detect_reads() {
         sample_format: hound::SampleFormat::Int,
     };
     let mut wr = hound::WavWriter::create(&w, spec).unwrap();
+    let mut mono = vec![];
     for i in 0..44100i32 {
-        wr.write_sample(((i * 37) % 20000 - 10000) as i16).unwrap();
-        wr.write_sample(((i * 11) % 9000 - 4500) as i16).unwrap();
+        let (l, r) = (
+            ((i * 37) % 20000 - 10000) as i16,
+            ((i * 11) % 9000 - 4500) as i16,
+        );
+        wr.write_sample(l).unwrap();
+        wr.write_sample(r).unwrap();
+        mono.push(((l as i32 + r as i32) >> 1) as i16);
     }
     wr.finalize().unwrap();
     let ours = export::wav::read_16k(&std::fs::read(&w).unwrap())
         .unwrap()
         .samples;
-    assert_eq!(ours, mote_exporter::audio::read_16k(&w).unwrap());
+    let mut want = vec![];
+    mote_engine::resample::Resampler::new(44100)
+        .unwrap()
+        .process(&mono, |x| want.push(x));
+    assert_eq!(ours, want);
+    assert!(
+        (15990..=16000).contains(&ours.len()),
+        "{} samples for 1 s",
+        ours.len()
+    );
 }
 
 fn export_cli(args: &[&std::ffi::OsStr]) -> (bool, String) {
@@ -316,21 +337,44 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         ],
         &["does not look like a keyword model"],
     );
-    // Does not fit: the microphone firmware needs more RAM than the L432KC's 64 KB.
-    check(
-        &[
-            m,
-            "--board".as_ref(),
-            "nucleo-l432kc".as_ref(),
-            "-o".as_ref(),
-            o,
-        ],
-        &[
-            "does not fit the NUCLEO-L432KC",
-            "RAM: needs",
-            "the board has 65536",
-            "--force",
-        ],
+    // Does not fit: 20 s of replay audio (640 KB of PCM in flash) on the L432KC's 256 KB.
+    let long_dir = tempfile::tempdir().unwrap();
+    let long = long_dir.path().join("long.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&long, spec).unwrap();
+        for i in 0..16000 * 20 {
+            w.write_sample(((i % 100) as i16 - 50) * 10).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
+        "-o".as_ref(),
+        o,
+    ]);
+    assert!(!ok, "a 20 s replay should not fit the L432KC");
+    for e in [
+        "does not fit the NUCLEO-L432KC",
+        "flash: needs",
+        "the board has 262144",
+        "--force",
+    ] {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert!(
+        only(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        only(tmp.path())
     );
     // WAV at a rate the resampler has no filter for, and a file that is no WAV at all.
     let wav = tmp.path().join("odd.wav");
@@ -399,6 +443,8 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         m,
         "--board".as_ref(),
         "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
         "--force".as_ref(),
         "-o".as_ref(),
         o,

@@ -129,23 +129,24 @@ pub fn pipeline_config(
 
 /// The model and its streaming pipeline, built once into a static slot.
 ///
-/// Not inlined, and the pipeline (≈16 KB: front end, feature window, detector, interpreter) is
-/// moved into a `static` rather than kept in the caller's frame: the construction's stack peak
-/// (this frame plus `Pipeline::new`'s, ≈50 KB) is then released before the audio loop runs.
+/// The pipeline's large memory (≈16 KB: front end tables and state, feature window, detector)
+/// is a `static` configured in place by `Pipeline::new`, so construction needs little stack.
 #[cfg(any(mote_mode = "replay", mote_mode = "mic"))]
 #[inline(never)]
-pub fn pipeline() -> Result<&'static mut mote_engine::pipeline::Pipeline<'static, 'static>, Fail> {
+pub fn pipeline() -> Result<&'static mut mote_engine::pipeline::Pipeline<'static, 'static, 'static>, Fail> {
     use core::mem::MaybeUninit;
-    use mote_engine::pipeline::Pipeline;
+    use mote_engine::pipeline::{Pipeline, PipelineMemory};
     let model = mote_engine::Model::parse(&build::MODEL.0[..])?;
     let cfg = pipeline_config(&model)?;
     let (arena, state) = buffers()?;
-    type Built = Result<Pipeline<'static, 'static>, mote_engine::Error>;
+    let mem = cortex_m::singleton!(: PipelineMemory = PipelineMemory::EMPTY)
+        .ok_or(Fail::Msg("pipeline memory already taken"))?;
+    type Built = Result<Pipeline<'static, 'static, 'static>, mote_engine::Error>;
     let slot = cortex_m::singleton!(: MaybeUninit<Built> = MaybeUninit::uninit())
         .ok_or(Fail::Msg("pipeline already built"))?;
     // The whole `Result` goes into the static, so the compiler can build it there directly
     // (no 16 KB temporary in this frame).
-    match slot.write(Pipeline::new(&model, arena, state, &cfg)) {
+    match slot.write(Pipeline::new(&model, arena, state, mem, &cfg)) {
         Ok(p) => Ok(p),
         Err(e) => Err(Fail::Engine(*e)),
     }

@@ -1,6 +1,5 @@
-//! WAV bytes → 16 kHz mono int16, the samples the pipeline consumes, converted exactly as
-//! `mote detect` converts a WAV file (`crate::audio`: same accepted formats, same stereo mix-down,
-//! same resampler), so the firmware's replay sees the very samples the CLI's run saw. Pure (no
+//! WAV bytes → 16 kHz mono int16, the samples the pipeline consumes, the one conversion
+//! `mote detect` (`crate::audio`), `mote export --replay` and the playground use, so the firmware's replay sees the very samples the CLI's run saw. Pure (no
 //! file system), for the playground too.
 
 use mote_engine::resample::{self, f32_to_i16, Resampler};
@@ -73,7 +72,7 @@ pub fn read_16k(wav: &[u8]) -> Result<Audio16k, String> {
     let mono: Vec<i16> = if spec.channels == 2 {
         interleaved
             .chunks_exact(2)
-            // Mean rounded toward −∞ (an arithmetic shift), as `crate::audio` mixes down.
+            // Mean rounded toward −∞ (an arithmetic shift).
             .map(|c| ((i32::from(c[0]) + i32::from(c[1])) >> 1) as i16)
             .collect()
     } else {
@@ -83,8 +82,7 @@ pub fn read_16k(wav: &[u8]) -> Result<Audio16k, String> {
         return Err("the file has no samples".into());
     }
     let mut samples = Vec::with_capacity(resampler.max_output_len(mono.len()));
-    // 16 kHz passes through unchanged; other rates stream through the filter (no flush), as
-    // `crate::audio::to_16k` does.
+    // 16 kHz passes through unchanged; other rates stream through the filter (no flush).
     resampler.process(&mono, |s| samples.push(s));
     Ok(Audio16k {
         samples,
