@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{unbounded, UnboundedReceiver};
 use futures_util::StreamExt;
+use mote_engine::pipeline::PipelineMemory;
 use mote_engine::{Error, Model};
 use yew::Callback;
 
@@ -68,7 +69,8 @@ async fn run(
     let bytes = &loaded.bytes;
     let model = Model::parse(bytes).map_err(|e| explain(&e, bytes))?;
     let (mut arena, mut state) = buffers(&model).map_err(|e| explain(&e, bytes))?;
-    let mut pipeline = Pipeline::new(&model, &mut arena, &mut state, settings, rate).map_err(|e| match e {
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut pipeline = Pipeline::new(&model, &mut arena, &mut state, &mut mem, settings, rate).map_err(|e| match e {
         Error::UnsupportedSampleRate { rate } => format!(
             "the audio device runs at {rate} Hz, which the resampler does not convert (it takes 8, 16, 22.05, 24, 32, 44.1, 48, 88.2 or 96 kHz)"
         ),

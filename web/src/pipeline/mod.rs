@@ -7,7 +7,7 @@
 use mote_engine::detector::{is_keyword_label, Mode, OutputType};
 use mote_engine::frontend::Frontend;
 use mote_engine::interpreter::InterpreterOptions;
-use mote_engine::pipeline::{Output, Pipeline as EnginePipeline, PipelineConfig};
+use mote_engine::pipeline::{Output, Pipeline as EnginePipeline, PipelineConfig, PipelineMemory};
 use mote_engine::resample::{f32_to_i16, Resampler};
 use mote_engine::{Error, Model};
 use mote_exporter::export::config::Settings;
@@ -86,7 +86,7 @@ impl PlotSpec {
 
 /// A running pipeline.
 pub struct Pipeline<'m, 'a> {
-    inner: EnginePipeline<'m, 'a>,
+    inner: EnginePipeline<'a, 'm, 'a>,
     display: Box<Frontend>,
     resampler: Box<Resampler>,
     labels: Vec<String>,
@@ -97,17 +97,19 @@ pub struct Pipeline<'m, 'a> {
 }
 
 impl<'m, 'a> Pipeline<'m, 'a> {
-    /// Prepares `model` in `arena`/`state` for audio at `input_rate` Hz.
+    /// Prepares `model` in `arena`/`state` (and the engine pipeline's own memory `mem`) for audio
+    /// at `input_rate` Hz.
     pub fn new(
         model: &Model<'m>,
         arena: &'a mut [u8],
         state: &'a mut [u8],
+        mem: &'a mut PipelineMemory,
         settings: &Settings,
         input_rate: u32,
     ) -> Result<Self, Error> {
         let config: &PipelineConfig = settings.config();
         Ok(Pipeline {
-            inner: EnginePipeline::new(model, arena, state, config)?,
+            inner: EnginePipeline::new(model, arena, state, mem, config)?,
             display: Box::new(Frontend::new(&config.frontend)?),
             resampler: Box::new(Resampler::new(input_rate)?),
             labels: settings.labels.clone(),
@@ -173,6 +175,7 @@ pub fn with_pipeline<T>(
 ) -> Result<T, Error> {
     let model = Model::parse(model_bytes)?;
     let (mut arena, mut state) = buffers(&model)?;
-    let mut p = Pipeline::new(&model, &mut arena, &mut state, settings, input_rate)?;
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut p = Pipeline::new(&model, &mut arena, &mut state, &mut mem, settings, input_rate)?;
     f(&mut p)
 }
