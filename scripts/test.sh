@@ -5,6 +5,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+export MOTE_REFERENCE="${MOTE_REFERENCE:-$root/../shared/reference}"
+mkdir -p target
+log=target/test-all.log
+: > "$log"
 step() { printf '\n=== %s\n' "$*"; }
 
 step "set-up"
@@ -16,14 +20,18 @@ cargo build -q -p mote-engine --target thumbv7em-none-eabihf
 # The exporter library (reports, export zip) runs in the browser too.
 cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-default-features
 
-step "unit, golden, property and end-to-end tests"
-cargo test --workspace 2>&1 | tee target/test.log
-# Summarise (cargo's own lines stay above).
-passed=$(grep -Eo '[0-9]+ passed' target/test.log | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
+step "unit, golden, property and end-to-end tests (engine, CLI, exporter)"
+cargo test -p mote-engine -p mote-exporter 2>&1 | tee -a "$log"
 
-step "firmware: build the template and run it in QEMU (b-l475e-iot01a)"
-bash scripts/firmware-test.sh
+step "firmware: three boards; export -> build -> QEMU (b-l475e-iot01a) = mote detect --json"
+bash scripts/firmware-test.sh 2>&1 | tee -a "$log"
 
+step "playground: host, wasm-bindgen in Chromium, end-to-end with a fake microphone"
+bash scripts/web-test.sh 2>&1 | tee -a "$log"
+
+# One summary line over every runner above (cargo, firmware-test, node --test).
+passed=$(grep -Eo '(test result: ok\. |^firmware: )[0-9]+ passed|^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed|^# fail [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 echo
 echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
