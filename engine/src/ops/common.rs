@@ -403,19 +403,67 @@ pub fn le_i32(bytes: &[u8], i: usize) -> i32 {
 ///
 /// Each product fits easily (|f| <= 128, |x + offset| <= 255); only the running sum could wrap,
 /// which TFLM leaves undefined and which never happens for accumulation depths below 2^16.
-#[inline(always)]
+#[inline]
 pub fn dot_i8(x: &[u8], f: &[u8], x_offset: i32) -> i32 {
-    let mut acc = 0i32;
-    for (&a, &b) in x.iter().zip(f) {
-        acc = acc.wrapping_add((b as i8 as i32) * (a as i8 as i32 + x_offset));
+    super::dsp::dot(x, f, x_offset)
+}
+
+/// TFLM `MultiplyByQuantizedMultiplier` (double rounding), computed with fewer and 32-bit
+/// friendly steps; equal to [`crate::fixedpoint::multiply_by_quantized_multiplier`] for every
+/// input with `shift` in `-31..=30` (the range `quantize_multiplier` produces), proven by the
+/// property test below.
+///
+/// - `SaturatingRoundingDoublingHighMul(a, m)` = `floor((a*m + 2^30) / 2^31)`: gemmlowp's
+///   nudge-then-truncate rounds ties toward +infinity on both signs, which is exactly this
+///   floor; the only overflow (`a == m == i32::MIN`) saturates to `i32::MAX`.
+/// - `RoundingDivideByPOT(v, e)`: TFLM's mask/threshold form with 32-bit masks.
+#[inline(always)]
+pub fn multiply_by_quantized_multiplier_fast(acc: i32, multiplier: i32, shift: i32) -> i32 {
+    let left = if shift > 0 { shift } else { 0 };
+    let right = if shift > 0 { 0 } else { -shift };
+    let a = acc.wrapping_mul(1i32.wrapping_shl(left as u32));
+    let high = (a as i64 * multiplier as i64 + (1i64 << 30)) >> 31;
+    let v = if high > i32::MAX as i64 { i32::MAX } else { high as i32 };
+    let mask = (1u32.wrapping_shl(right as u32)).wrapping_sub(1) as i32;
+    let remainder = v & mask;
+    let threshold = (mask >> 1) + (v < 0) as i32;
+    v.wrapping_shr(right as u32) + (remainder > threshold) as i32
+}
+
+/// The int8 output stage of a conv-like operator, with everything per-channel bound once per
+/// eval: bias bytes (empty if none), multiplier words, zero point and clamp.
+#[derive(Clone, Copy)]
+pub struct OutputStage<'a> {
+    bias: &'a [u8],
+    words: &'a [i32],
+    quant: ChannelQuant,
+    out_offset: i32,
+    act_min: i32,
+    act_max: i32,
+}
+
+impl<'a> OutputStage<'a> {
+    /// Bind a stage: `bias` is the int32 bias bytes (empty for none), `words` the quant span's words.
+    pub fn new(bias: &'a [u8], words: &'a [i32], quant: ChannelQuant, out_offset: i32, act_min: i32, act_max: i32) -> Self {
+        OutputStage { bias, words, quant, out_offset, act_min, act_max }
     }
-    acc
+
+    /// Output byte of channel `c` for accumulator `acc` (bias added here, as TFLM does).
+    #[inline(always)]
+    pub fn apply(&self, c: usize, acc: i32) -> u8 {
+        let bias = self.bias.get(4 * c..).map_or(0, |b| super::dsp::word(b) as i32);
+        let (m, s) = match self.words.get(2 * c..) {
+            Some([m, s, ..]) => (*m, *s),
+            _ => (self.quant.multiplier, self.quant.shift),
+        };
+        requantize_i8(acc.wrapping_add(bias), m, s, self.out_offset, self.act_min, self.act_max)
+    }
 }
 
 /// TFLM's int8 output stage: scale the accumulator, add the output zero point, clamp.
 #[inline(always)]
 pub fn requantize_i8(acc: i32, multiplier: i32, shift: i32, out_offset: i32, act_min: i32, act_max: i32) -> u8 {
-    let v = crate::fixedpoint::multiply_by_quantized_multiplier(acc, multiplier, shift).wrapping_add(out_offset);
+    let v = multiply_by_quantized_multiplier_fast(acc, multiplier, shift).wrapping_add(out_offset);
     v.max(act_min).min(act_max) as i8 as u8
 }
 
@@ -695,6 +743,27 @@ mod tests {
         let q = ChannelQuant { span: Span::default(), multiplier: 7, shift: -3 };
         assert_eq!(q.get(&[], 5), (7, -3));
         assert_eq!(q.get(&[1, 2, 3, 4], 1), (3, 4));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn fast_requantize_matches_tflm_arithmetic(
+            acc in proptest::prelude::any::<i32>(),
+            m in proptest::prelude::prop_oneof![
+                proptest::prelude::any::<i32>(),
+                (1i32 << 30)..=i32::MAX,
+                proptest::prelude::Just(i32::MIN),
+            ],
+            shift in -31i32..=31,
+            small in -70000i32..70000,
+        ) {
+            use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+            for a in [acc, small, i32::MIN, i32::MAX, 0, -1] {
+                // Left shifts of large accumulators wrap in both (TFLM multiplies by 1 << s).
+                proptest::prop_assert_eq!(multiply_by_quantized_multiplier_fast(a, m, shift), reference(a, m, shift), "acc {} m {} shift {}", a, m, shift);
+            }
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, le_i32, output_activation_range,
-    padding_option, per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, output_activation_range,
+    padding_option, per_tensor_quant, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
-use super::{EvalCtx, PrepareCtx};
+use super::{dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::DType;
 
@@ -33,6 +33,22 @@ pub struct Params {
 }
 
 impl Params {
+    /// The convolution a DEPTHWISE_CONV_2D with one input channel is: `out_c` filters of
+    /// `filter_h x filter_w x 1` (its filter transposed to `[out_c, fh, fw]`), same quantization.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn single_input_channel(
+        win: Window2D,
+        out_c: u16,
+        has_bias: bool,
+        input_offset: i32,
+        output_offset: i32,
+        act_min: i32,
+        act_max: i32,
+        quant: ChannelQuant,
+    ) -> Params {
+        Params { win, in_c: 1, filter_in_c: 1, out_c, groups: 1, has_bias, input_offset, output_offset, act_min, act_max, quant }
+    }
+
     /// Multiply-accumulates per invoke: output elements × filter taps × filter input depth.
     pub fn macs(&self) -> u64 {
         let w = &self.win;
@@ -140,13 +156,25 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     })
 }
 
+/// Bytes of one gathered patch (one output pixel's receptive field, im2col style); two live
+/// on the stack while gathering. Larger receptive fields that need gathering take the
+/// row-by-row path.
+const PATCH: usize = 256;
+
 /// Compute.
+///
+/// With one group, each output pixel's receptive field is taken as one contiguous patch:
+/// straight from the input when every window is contiguous there (1x1 filters, full-width
+/// windows), else gathered (at most [`PATCH`] bytes) into a stack buffer with padding taps set
+/// to the input zero point, so `x + input_offset` is exactly 0 there, as TFLM's skipped taps
+/// contribute nothing. Gathered pixels go two at a time and output channels two at a time
+/// through [`dsp::dot2x2`] (each loaded word serves two products); direct ones through
+/// [`dsp::dot2`]. Anything else: one dot product per valid filter row.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
     let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
-    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
     let batches = w.batches as usize;
 
     let input = ctx.input(0);
@@ -155,16 +183,210 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let words = ctx.words(p.quant.span);
     let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
 
-    let in_row = in_w * in_c;
-    let in_img = in_h * in_row;
-    let f_row = fw * fic;
-    let f_chan = fh * f_row;
+    let in_img = in_h * in_w * in_c;
+    let f_chan = fh * fw * fic;
     check_len(input, batches * in_img)?;
     check_len(filter, out_c * f_chan)?;
     check_len(output, batches * out_h * out_w * out_c)?;
     if p.has_bias {
         check_len(bias, 4 * out_c)?;
     }
+    run(p, input, filter, bias, words, output)
+}
+
+/// [`eval`] after the length checks (also DEPTHWISE_CONV_2D's path for one input channel,
+/// with its filter transposed to this layout).
+pub(crate) fn run(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &[i32], output: &mut [u8]) -> Result<(), Error> {
+    let w = &p.win;
+    let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
+    let f_chan = w.filter_h as usize * w.filter_w as usize * p.filter_in_c as usize;
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    if p.groups == 1 {
+        let all_direct = (0..out_h).all(|y| direct_axis(w, y, true)) && (0..out_w).all(|x| direct_axis(w, x, false));
+        if all_direct {
+            return direct(p, input, filter, &stage, output);
+        }
+        // Padding bytes must be an int8 equal to the input zero point.
+        if let (Ok(pad), true) = (i8::try_from(-p.input_offset), f_chan <= PATCH) {
+            let mut buf = [0u8; 2 * PATCH];
+            return gathered(p, input, filter, &stage, output, pad as u8, &mut buf);
+        }
+    }
+    by_rows(p, input, filter, &stage, output)
+}
+
+/// Whether the window of output row (`vertical`) or column `o` is all inside the input and
+/// contiguous along that axis, so that (with the other axis too) the whole receptive field is
+/// one run of `fh * fw * in_c` input bytes.
+fn direct_axis(w: &Window2D, o: usize, vertical: bool) -> bool {
+    let (_, t0, t1) = w.taps(o, vertical);
+    let (f, d) = if vertical { (w.filter_h, w.dilation_h) } else { (w.filter_w, w.dilation_w) };
+    // Rows are contiguous only if a filter row spans the whole input row.
+    let contiguous = f == 1 || (d == 1 && (!vertical || w.filter_w == w.in_w));
+    t0 == 0 && t1 == f as usize && contiguous
+}
+
+/// All channels of one pixel from its patch, two filters at a time.
+#[inline(always)]
+fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &OutputStage<'_>, out: &mut [u8]) {
+    let mut outs = out.chunks_exact_mut(2);
+    let mut fils = filter.chunks_exact(2 * f_chan);
+    let mut c = 0;
+    for (o, f) in (&mut outs).zip(&mut fils) {
+        let (f0, f1) = f.split_at(f_chan);
+        let [a0, a1] = dsp::dot2(patch, f0, f1, in_off);
+        if let [o0, o1] = o {
+            *o0 = stage.apply(c, a0);
+            *o1 = stage.apply(c + 1, a1);
+        }
+        c += 2;
+    }
+    if let [o] = outs.into_remainder() {
+        *o = stage.apply(c, dsp::dot(patch, fils.remainder(), in_off));
+    }
+}
+
+/// The patch path when every window is contiguous in the input (one group).
+fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let f_chan = w.filter_h as usize * w.filter_w as usize * in_c;
+    let mut out_px = output.chunks_exact_mut(out_c);
+    for img in input.chunks_exact(in_h * in_w * in_c).take(w.batches as usize) {
+        for oy in 0..out_h {
+            let (y0, _, _) = w.taps(oy, true);
+            for ox in 0..out_w {
+                let (x0, _, _) = w.taps(ox, false);
+                let Some(out) = out_px.next() else { return Ok(()) };
+                // Full windows: y0, x0 >= 0, and the window lies inside the image.
+                let start = (y0 as usize * in_w + x0 as usize) * in_c;
+                let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph { what: "CONV_2D window", index: 0 })?;
+                pixel(patch, filter, f_chan, p.input_offset, stage, out);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copy the receptive field of output pixel (`y`, `x`) into `dst` (`fh * fw * in_c` bytes),
+/// padding taps set to `pad`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn gather(dst: &mut [u8], img: &[u8], w: &Window2D, in_c: usize, (y0, ty0, ty1): (i32, usize, usize), (x0, tx0, tx1): (i32, usize, usize), pad: u8) {
+    let (in_w, fw) = (w.in_w as usize, w.filter_w as usize);
+    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
+    let in_row = in_w * in_c;
+    for (ty, d) in dst.chunks_exact_mut(fw * in_c).enumerate() {
+        if ty < ty0 || ty >= ty1 {
+            d.fill(pad);
+            continue;
+        }
+        // taps() guarantees 0 <= y0 + ty*dh < in_h and likewise for the columns tx0..tx1.
+        let iy = (y0 + (ty * dh) as i32) as usize;
+        let row = img.get(iy * in_row..(iy + 1) * in_row).unwrap_or(&[]);
+        let (head, rest) = d.split_at_mut(tx0 * in_c);
+        let (mid, tail) = rest.split_at_mut((tx1 - tx0) * in_c);
+        // Interior windows have no padding columns: skip the (call-heavy) empty fills.
+        if !head.is_empty() {
+            head.fill(pad);
+        }
+        if !tail.is_empty() {
+            tail.fill(pad);
+        }
+        if dw == 1 {
+            let ix = (x0 + tx0 as i32) as usize;
+            copy_small(mid, row.get(ix * in_c..).unwrap_or(&[]));
+        } else {
+            for (k, m) in mid.chunks_exact_mut(in_c).enumerate() {
+                let ix = (x0 + ((tx0 + k) * dw) as i32) as usize;
+                copy_small(m, row.get(ix * in_c..).unwrap_or(&[]));
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(&src[..dst.len()])` for the short runs of a gather, a word at a time
+/// without a `memcpy` call (short slices are the common case here).
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let src = src.get(..dst.len()).unwrap_or(src);
+    let mut d = dst.chunks_exact_mut(4);
+    let mut s = src.chunks_exact(4);
+    for (dw, sw) in (&mut d).zip(&mut s) {
+        dw.copy_from_slice(sw);
+    }
+    let s = s.remainder();
+    for (db, sb) in d.into_remainder().iter_mut().zip(s) {
+        *db = *sb;
+    }
+}
+
+/// The patch path with gathering (one group, receptive field <= [`PATCH`] bytes): pixels in
+/// pairs along each output row, two filters at a time. `buf` holds two patches.
+#[allow(clippy::too_many_arguments)]
+fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8], pad: u8, buf: &mut [u8; 2 * PATCH]) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let f_chan = w.filter_h as usize * w.filter_w as usize * in_c;
+    let in_off = p.input_offset;
+    let (pa, pb) = buf.split_at_mut(PATCH);
+    let (pa, pb) = (&mut pa[..f_chan], &mut pb[..f_chan]);
+    let mut out_px = output.chunks_exact_mut(out_c);
+    for img in input.chunks_exact(in_h * in_w * in_c).take(w.batches as usize) {
+        for oy in 0..out_h {
+            let ys = w.taps(oy, true);
+            let mut ox = 0;
+            while ox + 1 < out_w {
+                gather(pa, img, w, in_c, ys, w.taps(ox, false), pad);
+                gather(pb, img, w, in_c, ys, w.taps(ox + 1, false), pad);
+                let (Some(oa), Some(ob)) = (out_px.next(), out_px.next()) else { return Ok(()) };
+                let mut fils = filter.chunks_exact(2 * f_chan);
+                let mut c = 0;
+                for f in &mut fils {
+                    let (f0, f1) = f.split_at(f_chan);
+                    let [a0, a1, b0, b1] = dsp::dot2x2(pa, pb, f0, f1, in_off);
+                    if let (Some([o0, o1]), Some([q0, q1])) = (oa.get_mut(c..c + 2), ob.get_mut(c..c + 2)) {
+                        *o0 = stage.apply(c, a0);
+                        *o1 = stage.apply(c + 1, a1);
+                        *q0 = stage.apply(c, b0);
+                        *q1 = stage.apply(c + 1, b1);
+                    }
+                    c += 2;
+                }
+                let f = fils.remainder();
+                if let (Some(o), Some(q)) = (oa.get_mut(c), ob.get_mut(c)) {
+                    *o = stage.apply(c, dsp::dot(pa, f, in_off));
+                    *q = stage.apply(c, dsp::dot(pb, f, in_off));
+                }
+                ox += 2;
+            }
+            if ox < out_w {
+                gather(pa, img, w, in_c, ys, w.taps(ox, false), pad);
+                let Some(out) = out_px.next() else { return Ok(()) };
+                pixel(pa, filter, f_chan, in_off, stage, out);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The general path of [`eval`]: grouped filters, large receptive fields, or an input zero
+/// point outside int8. One dot product per valid filter row (or per tap when the row is not
+/// contiguous).
+fn by_rows(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
+    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
+    let batches = w.batches as usize;
+
+    let in_row = in_w * in_c;
+    let in_img = in_h * in_row;
+    let f_row = fw * fic;
+    let f_chan = fh * f_row;
 
     let groups = p.groups as usize;
     let per_group = out_c / groups;
@@ -208,11 +430,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                             }
                         }
                     }
-                    if p.has_bias {
-                        acc = acc.wrapping_add(le_i32(bias, c));
-                    }
-                    let (m, s) = p.quant.get(words, c);
-                    *o = requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max);
+                    *o = stage.apply(c, acc);
                 }
             }
         }

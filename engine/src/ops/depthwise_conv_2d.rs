@@ -6,7 +6,7 @@ use super::common::{
     check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range, padding_option,
     per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
 };
-use super::{EvalCtx, PrepareCtx};
+use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::DType;
 
@@ -140,11 +140,51 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     })
 }
 
+/// The valid taps of one output pixel as a 2-D grid of (input offset, filter offset) pairs,
+/// inner dimension first. Offsets are in bytes, relative to the image and the filter; the
+/// channel offset is added by the caller.
+#[derive(Clone, Copy)]
+struct Taps {
+    x0: usize,
+    f0: usize,
+    /// Inner steps (input, filter) and count.
+    x_in: usize,
+    f_in: usize,
+    n_in: usize,
+    /// Outer steps (input, filter) and count.
+    x_out: usize,
+    f_out: usize,
+    n_out: usize,
+}
+
+/// Accumulate four output channels `c..c + 4` over every tap of `t`, four lanes at a time
+/// (see [`dsp::mac4_run`]). `xc` is the input channel offset: `c` when each output channel
+/// reads its own input channel (`lanes`), else the one input channel all four share.
+#[inline(always)]
+fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, lanes: bool, in_off: i32) -> [i32; 4] {
+    let mut acc = [0i32; 4];
+    for o in 0..t.n_out {
+        let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
+        let fs = filter.get(t.f0 + o * t.f_out + c..).unwrap_or(&[]);
+        if lanes {
+            dsp::mac4_run(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
+        } else {
+            dsp::mac4_run_scalar(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
+        }
+    }
+    acc
+}
+
+/// Bytes of the on-stack transposed filter for the one-input-channel path.
+const TRANSPOSED: usize = 1024;
+
 /// Compute.
 ///
-/// Per output pixel, channels are processed in chunks of [`CHUNK`] accumulators: for each
-/// valid tap the filter row and the input pixel are both contiguous in channel order, so the
-/// inner loop walks two slices. Summation order per channel is TFLM's (taps row-major).
+/// Per output pixel, channels go four at a time through [`block4`] when the depth multiplier
+/// is 1 or a multiple of 4 (the accumulators stay in registers across the taps); anything
+/// else (and the last `out_c % 4` channels) takes the chunked scalar path, which keeps up to
+/// [`CHUNK`] accumulators on the stack and walks each tap's contiguous channel range.
+/// The order of the exact int32 additions differs from TFLM's; the sums do not.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
@@ -168,6 +208,38 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         check_len(bias, 4 * out_c)?;
     }
     let in_off = p.input_offset;
+    let finish = |c: usize, a: i32| {
+        let a = if p.has_bias { a.wrapping_add(le_i32(bias, c)) } else { a };
+        let (m, s) = p.quant.get(words, c);
+        requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max)
+    };
+    // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1. Transpose the
+    // filter to that layout ([out_c][fh][fw]) and take the convolution's patch path.
+    let taps = fh * fw;
+    if in_c == 1 && taps * out_c <= TRANSPOSED {
+        let mut tf = [0u8; TRANSPOSED];
+        for (t, row) in filter.chunks_exact(out_c).enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                if let Some(d) = tf.get_mut(c * taps + t) {
+                    *d = v;
+                }
+            }
+        }
+        let cp = conv_2d::Params::single_input_channel(
+            *w,
+            p.out_c,
+            p.has_bias,
+            in_off,
+            p.output_offset,
+            p.act_min,
+            p.act_max,
+            p.quant,
+        );
+        return conv_2d::run(&cp, input, &tf[..taps * out_c], bias, words, output);
+    }
+    // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
+    let lanes = mult == 1;
+    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult % 4 == 0) { out_c - out_c % 4 } else { 0 };
 
     let mut out_px = output.chunks_exact_mut(out_c);
     for img in input.chunks_exact(in_img).take(batches) {
@@ -176,7 +248,46 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
                 let Some(out) = out_px.next() else { return Ok(()) };
-                let mut c0 = 0;
+                if ty0 >= ty1 || tx0 >= tx1 {
+                    // No tap inside the image: every accumulator is 0.
+                    for (c, o) in out.iter_mut().enumerate() {
+                        *o = finish(c, 0);
+                    }
+                    continue;
+                }
+                if packed_c > 0 {
+                    // taps() guarantees the first tap lies inside the image.
+                    let iy = (y0 + (ty0 * dh) as i32) as usize;
+                    let ix = (x0 + (tx0 * dw) as i32) as usize;
+                    let (nx, ny) = (tx1 - tx0, ty1 - ty0);
+                    let (xs_x, fs_x) = (dw * in_c, out_c);
+                    let (xs_y, fs_y) = (dh * in_w * in_c, fw * out_c);
+                    let base = Taps {
+                        x0: (iy * in_w + ix) * in_c,
+                        f0: (ty0 * fw + tx0) * out_c,
+                        x_in: xs_x,
+                        f_in: fs_x,
+                        n_in: nx,
+                        x_out: xs_y,
+                        f_out: fs_y,
+                        n_out: ny,
+                    };
+                    // Longer runs inside: a column filter (fw == 1) walks rows as its inner loop.
+                    let t = if nx == 1 {
+                        Taps { x_in: xs_y, f_in: fs_y, n_in: ny, x_out: xs_x, f_out: fs_x, n_out: 1, ..base }
+                    } else {
+                        base
+                    };
+                    for (b, o4) in out[..packed_c].chunks_exact_mut(4).enumerate() {
+                        let c = 4 * b;
+                        let xc = if lanes { c } else { c / mult };
+                        let acc = block4(img, filter, &t, c, xc, lanes, in_off);
+                        for (j, (o, a)) in o4.iter_mut().zip(acc).enumerate() {
+                            *o = finish(c + j, a);
+                        }
+                    }
+                }
+                let mut c0 = packed_c;
                 while c0 < out_c {
                     // Chunks hold whole groups of `mult` channels (one input channel each), or,
                     // when one group exceeds CHUNK, lie inside a single group.
@@ -217,10 +328,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                         }
                     }
                     for (j, (o, &a)) in out[c0..c0 + n].iter_mut().zip(acc.iter()).enumerate() {
-                        let c = c0 + j;
-                        let a = if p.has_bias { a.wrapping_add(le_i32(bias, c)) } else { a };
-                        let (m, s) = p.quant.get(words, c);
-                        *o = requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max);
+                        *o = finish(c0 + j, a);
                     }
                     c0 += n;
                 }

@@ -9,6 +9,7 @@ use super::common::{
     check_bias, check_len, check_symmetric_filter, conv_channel_quant, dot_i8, fused_activation, le_i32,
     output_activation_range, per_tensor_quant, requantize_i8, Activation, ChannelQuant,
 };
+use super::dsp::dot2;
 use super::{EvalCtx, PrepareCtx, Span};
 use crate::error::Error;
 use crate::fixedpoint::quantize_multiplier;
@@ -173,14 +174,27 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         }
         return Ok(());
     }
+    let finish = |c: usize, acc: i32| {
+        let acc = if p.has_bias { acc.wrapping_add(le_i32(bias, c)) } else { acc };
+        let (m, s) = p.quant.get(words, c);
+        requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max)
+    };
     for (x, row) in input.chunks_exact(accum).zip(output.chunks_exact_mut(units)) {
-        for (c, (o, w)) in row.iter_mut().zip(filter.chunks_exact(accum)).enumerate() {
-            let mut acc = dot_i8(x, w, p.input_offset);
-            if p.has_bias {
-                acc = acc.wrapping_add(le_i32(bias, c));
+        // Two units per pass share each load of the input row.
+        let mut outs = row.chunks_exact_mut(2);
+        let mut rows = filter.chunks_exact(2 * accum);
+        let mut c = 0;
+        for (o, w) in (&mut outs).zip(&mut rows) {
+            let (w0, w1) = w.split_at(accum);
+            let [a0, a1] = dot2(x, w0, w1, p.input_offset);
+            if let [o0, o1] = o {
+                *o0 = finish(c, a0);
+                *o1 = finish(c + 1, a1);
             }
-            let (m, s) = p.quant.get(words, c);
-            *o = requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max);
+            c += 2;
+        }
+        if let [o] = outs.into_remainder() {
+            *o = finish(c, dot_i8(x, rows.remainder(), p.input_offset));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! slices (inputs, outputs) and the words: shapes it needs were copied into `Params`.
 
 pub mod common;
+pub mod dsp;
 
 pub mod add;
 pub mod assign_variable;
