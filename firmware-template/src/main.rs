@@ -133,7 +133,12 @@ fn bench(model: &Model<'_>) -> Result<(), Fail> {
     let mut interp = mote_engine::Interpreter::new(model, &mut arena.0[..], &mut state.0[..])?;
 
     let input = interp.input_mut(0)?;
+    // MOTE_INPUT may hold several invocations back to back (a golden's input file): run k
+    // then reads chunk k (cycling), and every run's output is printed, so the device's
+    // results can be compared byte for byte with the goldens.
+    let per_run = config::INPUT.filter(|b| !input.is_empty() && b.len() > input.len() && b.len() % input.len() == 0);
     match config::INPUT {
+        Some(_) if per_run.is_some() => {}
         Some(bytes) => {
             if bytes.len() != input.len() {
                 let tensor = model.subgraph(0).and_then(|sg| sg.inputs().get(0)).unwrap_or(-1);
@@ -153,13 +158,30 @@ fn bench(model: &Model<'_>) -> Result<(), Fail> {
         }
     }
 
-    for _ in 0..config::BENCH_RUNS {
+    for run in 0..config::BENCH_RUNS as usize {
+        if let Some(all) = per_run {
+            let input = interp.input_mut(0)?;
+            let n = input.len();
+            let k = run % (all.len() / n);
+            input.copy_from_slice(&all[k * n..(k + 1) * n]);
+        }
         cost_start();
         let r = interp.invoke();
         cost_stop();
         r?;
+        if per_run.is_some() {
+            print_output(model, &interp, run)?;
+        }
     }
+    if per_run.is_none() {
+        print_output(model, &interp, config::BENCH_RUNS as usize - 1)?;
+    }
+    Ok(())
+}
 
+/// Prints output 0 after run `run` as one JSON line.
+#[cfg(feature = "interpreter")]
+fn print_output(model: &Model<'_>, interp: &mote_engine::Interpreter<'_, '_>, run: usize) -> Result<(), Fail> {
     let dtype = model
         .subgraph(0)
         .and_then(|sg| sg.outputs().get(0))
@@ -171,8 +193,9 @@ fn bench(model: &Model<'_>) -> Result<(), Fail> {
         use core::fmt::Write as _;
         let _ = write!(
             line,
-            "{{\"event\":\"output\",\"runs\":{},\"dtype\":\"{}\",\"output\":[",
+            "{{\"event\":\"output\",\"runs\":{},\"run\":{},\"dtype\":\"{}\",\"output\":[",
             config::BENCH_RUNS,
+            run,
             dtype.map_or("unknown", DType::name)
         );
         for (i, &b) in out.iter().enumerate() {

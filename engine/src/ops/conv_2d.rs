@@ -227,7 +227,7 @@ fn direct_axis(w: &Window2D, o: usize, vertical: bool) -> bool {
 }
 
 /// All channels of one pixel from its patch, two filters at a time.
-#[inline(always)]
+#[inline(never)]
 fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &OutputStage<'_>, out: &mut [u8]) {
     let mut outs = out.chunks_exact_mut(2);
     let mut fils = filter.chunks_exact(2 * f_chan);

@@ -29,7 +29,7 @@ fn offset_fits_i16(offset: i32) -> bool {
 
 /// `sum(f[k] * (x[k] + x_offset))` over the common length of `x` and `f` (int8 bytes),
 /// wrapping like TFLM's int32 accumulator.
-#[inline]
+#[inline(never)]
 pub fn dot(x: &[u8], f: &[u8], x_offset: i32) -> i32 {
     #[cfg(mote_dsp)]
     if offset_fits_i16(x_offset) {
@@ -392,10 +392,13 @@ pub(crate) mod packed {
             a1 = smlad(xe, sxtb16(v1), a1);
             a1 = smlad(xo, sxtb16_ror8(v1), a1);
         }
-        [
-            a0.wrapping_add(super::portable::dot(xr, r0, x_offset)),
-            a1.wrapping_add(super::portable::dot(xr, r1, x_offset)),
-        ]
+        // The last len % 4 bytes, one at a time.
+        for ((&x, &u), &v) in xr.iter().zip(r0).zip(r1) {
+            let x = (x as i8 as i32).wrapping_add(x_offset);
+            a0 = a0.wrapping_add((u as i8 as i32).wrapping_mul(x));
+            a1 = a1.wrapping_add((v as i8 as i32).wrapping_mul(x));
+        }
+        [a0, a1]
     }
 
     /// See [`super::dot2x2`].
@@ -425,13 +428,16 @@ pub(crate) mod packed {
             b1 = smlad(be, e1, b1);
             b1 = smlad(bo, o1, b1);
         }
-        use super::portable::dot;
-        [
-            a0.wrapping_add(dot(ar, r0, x_offset)),
-            a1.wrapping_add(dot(ar, r1, x_offset)),
-            b0.wrapping_add(dot(br, r0, x_offset)),
-            b1.wrapping_add(dot(br, r1, x_offset)),
-        ]
+        // The last len % 4 bytes, one at a time.
+        for (((&x, &y), &u), &v) in ar.iter().zip(br).zip(r0).zip(r1) {
+            let (x, y) = ((x as i8 as i32).wrapping_add(x_offset), (y as i8 as i32).wrapping_add(x_offset));
+            let (u, v) = (u as i8 as i32, v as i8 as i32);
+            a0 = a0.wrapping_add(u.wrapping_mul(x));
+            a1 = a1.wrapping_add(v.wrapping_mul(x));
+            b0 = b0.wrapping_add(u.wrapping_mul(y));
+            b1 = b1.wrapping_add(v.wrapping_mul(y));
+        }
+        [a0, a1, b0, b1]
     }
 
     /// See [`super::mac4`]: lanes 0/2 come from the plain `SXTB16`, 1/3 from the rotated one.
