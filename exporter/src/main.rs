@@ -8,6 +8,8 @@ use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
 use mote_exporter::{io, report};
 
+mod bench;
+
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
 #[derive(Parser)]
@@ -20,7 +22,8 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   mote inspect model.tflite                 operators, tensors, arena/state/weights bytes, MACs
   mote inspect model.tflite --json | jq .arena_bytes
-  mote infer model.tflite --input in.bin --output out.bin --invocations 50";
+  mote infer model.tflite --input in.bin --output out.bin --invocations 50
+  mote bench model.tflite --invocations 2000 --json";
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -55,6 +58,26 @@ enum Cmd {
         #[arg(long)]
         invocations: Option<usize>,
     },
+    /// Time the model's invocation on this machine (median of N after a warm-up).
+    ///
+    /// Inputs are a fixed pattern (byte i = (7*i + 3) mod 256, as the firmware's bench mode),
+    /// or frames replayed from --input. Streaming state carries over, as on the device.
+    Bench {
+        /// The .tflite model.
+        model: PathBuf,
+        /// Timed invocations.
+        #[arg(long, default_value_t = 1000)]
+        invocations: usize,
+        /// Untimed invocations first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// Raw input frames to replay (as for `mote infer`).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Print JSON (median_us, mean_us, min_us, p90_us, arena_bytes, state_bytes, macs, ...).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() {
@@ -77,6 +100,21 @@ fn run(cli: Cli) -> Result<()> {
             output,
             invocations,
         } => infer(&model, &input, &output, invocations),
+        Cmd::Bench {
+            model,
+            invocations,
+            warmup,
+            input,
+            json,
+        } => {
+            let r = bench::run(&model, invocations, warmup, input.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                bench::print(&r);
+            }
+            Ok(())
+        }
     }
 }
 
