@@ -8,7 +8,7 @@
 # and first checks, in QEMU, that the firmware reproduces the golden outputs of every real
 # model byte for byte (engine/tests/golden/real/*: TFLM's outputs over all invocations).
 #
-# Usage: scripts/bench.sh [--quick] [--no-host] [--no-m4] [--no-verify] [--json FILE]
+# Usage: scripts/bench.sh [--quick] [--no-host] [--no-m4] [--no-verify] [--verify-only] [--json FILE]
 # Environment:
 #   MOTE_PYTHON       python with tflite-micro + numpy (default /work/venv-oracle/bin/python,
 #                     else python3)
@@ -21,13 +21,14 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 host=1 m4=1 verify=1 json_out=""
+quick=0 host=1 m4=1 verify=1 verify_only=0 json_out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --no-host) host=0 ;;
         --no-m4) m4=0 ;;
         --no-verify) verify=0 ;;
+        --verify-only) verify_only=1 ;;
         --json) json_out=$2; shift ;;
         -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; exit 2 ;;
@@ -108,6 +109,8 @@ EOF
         then :; else cat "$tmp/verify.txt" >&2; echo "[verify] FAILED: $name" >&2; exit 1; fi
     done
 fi
+
+[ "$verify_only" -eq 1 ] && exit 0
 
 # 2. Measurements.
 rows=()

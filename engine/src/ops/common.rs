@@ -451,12 +451,67 @@ impl<'a> OutputStage<'a> {
     /// Output byte of channel `c` for accumulator `acc` (bias added here, as TFLM does).
     #[inline(always)]
     pub fn apply(&self, c: usize, acc: i32) -> u8 {
+        self.channel(c).apply(acc)
+    }
+
+    /// Channel `c`'s bias and multiplier, decoded once for several accumulators.
+    #[inline(always)]
+    pub fn channel(&self, c: usize) -> OutputChannel {
         let bias = self.bias.get(4 * c..).map_or(0, |b| super::dsp::word(b) as i32);
         let (m, s) = match self.words.get(2 * c..) {
             Some([m, s, ..]) => (*m, *s),
             _ => (self.quant.multiplier, self.quant.shift),
         };
-        requantize_i8(acc.wrapping_add(bias), m, s, self.out_offset, self.act_min, self.act_max)
+        let right = if s > 0 { 0 } else { (-s) as u32 };
+        let mask = 1u32.wrapping_shl(right).wrapping_sub(1);
+        OutputChannel {
+            bias,
+            multiplier: m,
+            shift: s,
+            left: if s > 0 { s as u32 } else { 0 },
+            right,
+            mask,
+            out_offset: self.out_offset,
+            act_min: self.act_min,
+            act_max: self.act_max,
+        }
+    }
+}
+
+/// One channel of an [`OutputStage`], with the shifts and rounding mask precomputed.
+#[derive(Clone, Copy)]
+pub struct OutputChannel {
+    bias: i32,
+    multiplier: i32,
+    shift: i32,
+    left: u32,
+    right: u32,
+    mask: u32,
+    out_offset: i32,
+    act_min: i32,
+    act_max: i32,
+}
+
+impl OutputChannel {
+    /// TFLM's int8 output stage for this channel: bias, `MultiplyByQuantizedMultiplier`,
+    /// zero point, clamp. Same arithmetic as [`multiply_by_quantized_multiplier_fast`]; the
+    /// saturating case of the high multiply (`a == m == i32::MIN`) can only occur with a
+    /// multiplier of `i32::MIN`, which takes that function instead.
+    #[inline(always)]
+    pub fn apply(&self, acc: i32) -> u8 {
+        let a = acc.wrapping_add(self.bias);
+        let v = if self.multiplier == i32::MIN || self.right > 31 {
+            multiply_by_quantized_multiplier_fast(a, self.multiplier, self.shift)
+        } else {
+            let a = a.wrapping_shl(self.left);
+            // floor((a*m + 2^30) / 2^31) fits an i32 unless a == m == i32::MIN.
+            let high = ((a as i64 * self.multiplier as i64 + (1i64 << 30)) >> 31) as i32;
+            let remainder = (high as u32) & self.mask;
+            let threshold = (self.mask >> 1) + ((high as u32) >> 31);
+            (high >> self.right) + (remainder > threshold) as i32
+        };
+        let v = v.wrapping_add(self.out_offset);
+        v.max(self.act_min).min(self.act_max) as i8 as u8
     }
 }
 
@@ -762,6 +817,37 @@ mod tests {
             for a in [acc, small, i32::MIN, i32::MAX, 0, -1] {
                 // Left shifts of large accumulators wrap in both (TFLM multiplies by 1 << s).
                 proptest::prop_assert_eq!(multiply_by_quantized_multiplier_fast(a, m, shift), reference(a, m, shift), "acc {} m {} shift {}", a, m, shift);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn output_channel_matches_requantize(
+            acc in proptest::prelude::any::<i32>(),
+            bias in proptest::prelude::any::<i32>(),
+            m in proptest::prelude::prop_oneof![proptest::prelude::any::<i32>(), (1i32 << 30)..=i32::MAX, proptest::prelude::Just(i32::MIN)],
+            shift in -31i32..=31,
+            zp in -128i32..=127,
+            lo in -128i32..=127,
+            span in 0i32..=255,
+            per_channel in proptest::prelude::any::<bool>(),
+        ) {
+            use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+            let hi = (lo + span).min(127);
+            let b = bias.to_le_bytes();
+            let words = [0, 0, m, shift];
+            let q = ChannelQuant { span: Span::default(), multiplier: m, shift };
+            let bias_bytes = [0, 0, 0, 0, b[0], b[1], b[2], b[3]];
+            let stage = if per_channel {
+                OutputStage::new(&bias_bytes, &words, ChannelQuant::default(), zp, lo, hi)
+            } else {
+                OutputStage::new(&bias_bytes, &[], q, zp, lo, hi)
+            };
+            for a in [acc, acc >> 16, 0, -1, i32::MIN, i32::MAX] {
+                let want = reference(a.wrapping_add(bias), m, shift).wrapping_add(zp).max(lo).min(hi) as i8 as u8;
+                proptest::prop_assert_eq!(stage.apply(1, a), want, "acc {} bias {} m {} shift {}", a, bias, m, shift);
             }
         }
     }

@@ -159,7 +159,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
 /// Bytes of one gathered patch (one output pixel's receptive field, im2col style); two live
 /// on the stack while gathering. Larger receptive fields that need gathering take the
 /// row-by-row path.
-const PATCH: usize = 256;
+const PATCH: usize = 160;
 
 /// Compute.
 ///
@@ -226,12 +226,43 @@ fn direct_axis(w: &Window2D, o: usize, vertical: bool) -> bool {
     t0 == 0 && t1 == f as usize && contiguous
 }
 
-/// All channels of one pixel from its patch, two filters at a time.
+/// Words of the widened-input buffer (see [`dsp::wide`]): two patches of up to [`PATCH`]
+/// bytes, or one pixel's receptive field of up to `2 * PATCH` bytes.
+#[cfg(mote_dsp)]
+const WIDE: usize = PATCH;
+
+/// Scratch for the widened inputs ([`WIDE`] words on DSP cores; nothing elsewhere).
+#[cfg(mote_dsp)]
+type WideBuf = [u32; WIDE];
+#[cfg(not(mote_dsp))]
+type WideBuf = [u32; 0];
+
+/// All channels of one pixel from its patch: on DSP cores four filters at a time against the
+/// widened patch (if it fits `wbuf`), then two at a time on the raw bytes.
 #[inline(never)]
-fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &OutputStage<'_>, out: &mut [u8]) {
+fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &OutputStage<'_>, out: &mut [u8], wbuf: &mut WideBuf) {
+    let mut c = 0;
+    #[cfg(not(mote_dsp))]
+    let _ = wbuf;
+    #[cfg(mote_dsp)]
+    if dsp::offset_ok(in_off) && 2 * (f_chan / 4) <= wbuf.len() {
+        let k = dsp::wide::widen(patch, in_off, wbuf);
+        let xt = patch.get(4 * k..).unwrap_or(&[]);
+        let tail = |r: &[u8]| dsp::portable::dot(xt, r.get(4 * k..).unwrap_or(&[]), in_off);
+        for (o, f) in out.chunks_exact_mut(4).zip(filter.chunks_exact(4 * f_chan)) {
+            let (r01, r23) = f.split_at(2 * f_chan);
+            let (r0, r1) = r01.split_at(f_chan);
+            let (r2, r3) = r23.split_at(f_chan);
+            let acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
+            for (j, ((o, a), r)) in o.iter_mut().zip(acc).zip([r0, r1, r2, r3]).enumerate() {
+                *o = stage.apply(c + j, a.wrapping_add(tail(r)));
+            }
+            c += 4;
+        }
+    }
+    let (out, filter) = (out.get_mut(c..).unwrap_or(&mut []), filter.get(c * f_chan..).unwrap_or(&[]));
     let mut outs = out.chunks_exact_mut(2);
     let mut fils = filter.chunks_exact(2 * f_chan);
-    let mut c = 0;
     for (o, f) in (&mut outs).zip(&mut fils) {
         let (f0, f1) = f.split_at(f_chan);
         let [a0, a1] = dsp::dot2(patch, f0, f1, in_off);
@@ -248,6 +279,7 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
 
 /// The patch path when every window is contiguous in the input (one group).
 fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
+    let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
@@ -262,7 +294,7 @@ fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, outp
                 // Full windows: y0, x0 >= 0, and the window lies inside the image.
                 let start = (y0 as usize * in_w + x0 as usize) * in_c;
                 let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph { what: "CONV_2D window", index: 0 })?;
-                pixel(patch, filter, f_chan, p.input_offset, stage, out);
+                pixel(patch, filter, f_chan, p.input_offset, stage, out, &mut wbuf);
             }
         }
     }
@@ -333,6 +365,7 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
     let in_off = p.input_offset;
     let (pa, pb) = buf.split_at_mut(PATCH);
     let (pa, pb) = (&mut pa[..f_chan], &mut pb[..f_chan]);
+    let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let mut out_px = output.chunks_exact_mut(out_c);
     for img in input.chunks_exact(in_h * in_w * in_c).take(w.batches as usize) {
         for oy in 0..out_h {
@@ -344,14 +377,32 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
                 let (Some(oa), Some(ob)) = (out_px.next(), out_px.next()) else { return Ok(()) };
                 let mut fils = filter.chunks_exact(2 * f_chan);
                 let mut c = 0;
+                // On DSP cores: both patches widened once, interleaved, for dsp::wide::dot2x2.
+                #[cfg(mote_dsp)]
+                let k = if dsp::offset_ok(in_off) { dsp::wide::widen_pair(pa, pb, in_off, &mut wbuf) } else { 0 };
                 for f in &mut fils {
                     let (f0, f1) = f.split_at(f_chan);
+                    #[cfg(mote_dsp)]
+                    let [a0, a1, b0, b1] = if k > 0 {
+                        let [a0, a1, b0, b1] = dsp::wide::dot2x2(&wbuf, k, f0, f1);
+                        let t = |x: &[u8], r: &[u8]| dsp::portable::dot(x.get(4 * k..).unwrap_or(&[]), r.get(4 * k..).unwrap_or(&[]), in_off);
+                        [
+                            a0.wrapping_add(t(pa, f0)),
+                            a1.wrapping_add(t(pa, f1)),
+                            b0.wrapping_add(t(pb, f0)),
+                            b1.wrapping_add(t(pb, f1)),
+                        ]
+                    } else {
+                        dsp::dot2x2(pa, pb, f0, f1, in_off)
+                    };
+                    #[cfg(not(mote_dsp))]
                     let [a0, a1, b0, b1] = dsp::dot2x2(pa, pb, f0, f1, in_off);
                     if let (Some([o0, o1]), Some([q0, q1])) = (oa.get_mut(c..c + 2), ob.get_mut(c..c + 2)) {
-                        *o0 = stage.apply(c, a0);
-                        *o1 = stage.apply(c + 1, a1);
-                        *q0 = stage.apply(c, b0);
-                        *q1 = stage.apply(c + 1, b1);
+                        let (k0, k1) = (stage.channel(c), stage.channel(c + 1));
+                        *o0 = k0.apply(a0);
+                        *o1 = k1.apply(a1);
+                        *q0 = k0.apply(b0);
+                        *q1 = k1.apply(b1);
                     }
                     c += 2;
                 }
@@ -365,7 +416,7 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
             if ox < out_w {
                 gather(pa, img, w, in_c, ys, w.taps(ox, false), pad);
                 let Some(out) = out_px.next() else { return Ok(()) };
-                pixel(pa, filter, f_chan, in_off, stage, out);
+                pixel(pa, filter, f_chan, in_off, stage, out, &mut wbuf);
             }
         }
     }

@@ -3,8 +3,8 @@
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range, padding_option,
-    per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+    check_bias, check_len, conv_channel_quant, fused_activation, output_activation_range, padding_option,
+    per_tensor_quant, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
 use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
@@ -176,7 +176,7 @@ fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, lanes: bool,
 }
 
 /// Bytes of the on-stack transposed filter for the one-input-channel path.
-const TRANSPOSED: usize = 1024;
+const TRANSPOSED: usize = 768;
 
 /// Compute.
 ///
@@ -208,11 +208,8 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         check_len(bias, 4 * out_c)?;
     }
     let in_off = p.input_offset;
-    let finish = |c: usize, a: i32| {
-        let a = if p.has_bias { a.wrapping_add(le_i32(bias, c)) } else { a };
-        let (m, s) = p.quant.get(words, c);
-        requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max)
-    };
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    let finish = |c: usize, a: i32| stage.apply(c, a);
     // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1. Transpose the
     // filter to that layout ([out_c][fh][fw]) and take the convolution's patch path.
     let taps = fh * fw;
