@@ -6,9 +6,12 @@
 #     TFLM reference-kernel and CMSIS-NN counts measured the same way (BASELINES below),
 #   - the firmware's flash and static RAM, and the arena/state each model needs;
 # and first checks, in QEMU, that the firmware reproduces the golden outputs of every real
-# model byte for byte (engine/tests/golden/real/*: TFLM's outputs over all invocations).
+# model byte for byte (engine/tests/golden/real/*: TFLM's outputs over all invocations);
+# --verify-ops adds the CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED op goldens (one
+# firmware build each: slow), which exercise the DSP kernels' padding/stride/dilation cases.
 #
-# Usage: scripts/bench.sh [--quick] [--no-host] [--no-m4] [--no-verify] [--verify-only] [--json FILE]
+# Usage: scripts/bench.sh [--quick] [--no-host] [--no-m4] [--no-verify] [--verify-only]
+#                         [--verify-ops] [--json FILE]
 # Environment:
 #   MOTE_PYTHON       python with tflite-micro + numpy (default /work/venv-oracle/bin/python,
 #                     else python3)
@@ -21,7 +24,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 host=1 m4=1 verify=1 verify_only=0 json_out=""
+quick=0 host=1 m4=1 verify=1 verify_only=0 verify_ops=0 json_out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -29,8 +32,9 @@ while [ $# -gt 0 ]; do
         --no-m4) m4=0 ;;
         --no-verify) verify=0 ;;
         --verify-only) verify_only=1 ;;
+        --verify-ops) verify_ops=1 ;;
         --json) json_out=$2; shift ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -74,7 +78,13 @@ m4run() { # model arena state [input] -> m4bench output
 
 # 1. Bit-exactness on the device: every real golden through the firmware in QEMU.
 if [ "$m4" -eq 1 ] && [ "$verify" -eq 1 ]; then
-    for dir in "$repo"/engine/tests/golden/real/*/; do
+    dirs=("$repo"/engine/tests/golden/real/*/)
+    if [ "$verify_ops" -eq 1 ]; then
+        for d in "$repo"/engine/tests/golden/ops/*/; do
+            case "$(basename "$d")" in conv_*|dw_*|fc_*) dirs+=("$d") ;; esac
+        done
+    fi
+    for dir in "${dirs[@]}"; do
         name=$(basename "$dir")
         read -r model n <<<"$("$py" - "$dir" "$ref" "$pip" <<'EOF'
 import json, os, sys
