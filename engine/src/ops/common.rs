@@ -454,6 +454,42 @@ impl<'a> OutputStage<'a> {
         self.channel(c).apply(acc)
     }
 
+    /// `out[j]` = output byte of channel `c0 + j` for accumulator `acc[j]` (as [`Self::apply`]),
+    /// for `j < min(acc.len(), out.len())`: one bounds check for the run, then a straight loop.
+    #[inline(never)]
+    pub fn store(&self, c0: usize, acc: &[i32], out: &mut [u8]) {
+        let n = acc.len().min(out.len());
+        let none = [0u8; 0];
+        let bias = self.bias.get(4 * c0..4 * (c0 + n)).unwrap_or(&none);
+        let words = self.words.get(2 * c0..2 * (c0 + n)).unwrap_or(&[]);
+        let mut biases = bias.chunks_exact(4).map(|b| super::dsp::word(b) as i32);
+        let mut mults = words.chunks_exact(2).map(|w| (w[0], w[1]));
+        for (&a, o) in acc.iter().zip(out.iter_mut()) {
+            let b = biases.next().unwrap_or(0);
+            let (m, s) = mults.next().unwrap_or((self.quant.multiplier, self.quant.shift));
+            *o = OutputChannel::new(b, m, s, self.out_offset, self.act_min, self.act_max).apply(a);
+        }
+    }
+
+    /// [`Self::store`] for two pixels sharing channels `c0..`: each channel decoded once.
+    #[inline(never)]
+    pub fn store_pair(&self, c0: usize, acc_a: &[i32], acc_b: &[i32], out_a: &mut [u8], out_b: &mut [u8]) {
+        let n = acc_a.len().min(acc_b.len()).min(out_a.len()).min(out_b.len());
+        let none = [0u8; 0];
+        let bias = self.bias.get(4 * c0..4 * (c0 + n)).unwrap_or(&none);
+        let words = self.words.get(2 * c0..2 * (c0 + n)).unwrap_or(&[]);
+        let mut biases = bias.chunks_exact(4).map(|b| super::dsp::word(b) as i32);
+        let mut mults = words.chunks_exact(2).map(|w| (w[0], w[1]));
+        let pairs = acc_a.iter().zip(acc_b).zip(out_a.iter_mut().zip(out_b.iter_mut()));
+        for ((&a, &b), (oa, ob)) in pairs {
+            let bias = biases.next().unwrap_or(0);
+            let (m, s) = mults.next().unwrap_or((self.quant.multiplier, self.quant.shift));
+            let ch = OutputChannel::new(bias, m, s, self.out_offset, self.act_min, self.act_max);
+            *oa = ch.apply(a);
+            *ob = ch.apply(b);
+        }
+    }
+
     /// Channel `c`'s bias and multiplier, decoded once for several accumulators.
     #[inline(always)]
     pub fn channel(&self, c: usize) -> OutputChannel {
@@ -462,19 +498,7 @@ impl<'a> OutputStage<'a> {
             Some([m, s, ..]) => (*m, *s),
             _ => (self.quant.multiplier, self.quant.shift),
         };
-        let right = if s > 0 { 0 } else { (-s) as u32 };
-        let mask = 1u32.wrapping_shl(right).wrapping_sub(1);
-        OutputChannel {
-            bias,
-            multiplier: m,
-            shift: s,
-            left: if s > 0 { s as u32 } else { 0 },
-            right,
-            mask,
-            out_offset: self.out_offset,
-            act_min: self.act_min,
-            act_max: self.act_max,
-        }
+        OutputChannel::new(bias, m, s, self.out_offset, self.act_min, self.act_max)
     }
 }
 
@@ -493,6 +517,23 @@ pub struct OutputChannel {
 }
 
 impl OutputChannel {
+    /// A channel with bias `bias`, multiplier `m`, shift `s` (positive = left).
+    #[inline(always)]
+    fn new(bias: i32, m: i32, s: i32, out_offset: i32, act_min: i32, act_max: i32) -> Self {
+        let right = if s > 0 { 0 } else { s.unsigned_abs() };
+        OutputChannel {
+            bias,
+            multiplier: m,
+            shift: s,
+            left: if s > 0 { s as u32 } else { 0 },
+            right,
+            mask: 1u32.wrapping_shl(right).wrapping_sub(1),
+            out_offset,
+            act_min,
+            act_max,
+        }
+    }
+
     /// TFLM's int8 output stage for this channel: bias, `MultiplyByQuantizedMultiplier`,
     /// zero point, clamp. Same arithmetic as [`multiply_by_quantized_multiplier_fast`]; the
     /// saturating case of the high multiply (`a == m == i32::MIN`) can only occur with a
@@ -501,7 +542,7 @@ impl OutputChannel {
     pub fn apply(&self, acc: i32) -> u8 {
         let a = acc.wrapping_add(self.bias);
         let v = if self.multiplier == i32::MIN || self.right > 31 {
-            multiply_by_quantized_multiplier_fast(a, self.multiplier, self.shift)
+            unusual_multiplier(a, self.multiplier, self.shift)
         } else {
             let a = a.wrapping_shl(self.left);
             // floor((a*m + 2^30) / 2^31) fits an i32 unless a == m == i32::MIN.
@@ -513,6 +554,14 @@ impl OutputChannel {
         let v = v.wrapping_add(self.out_offset);
         v.max(self.act_min).min(self.act_max) as i8 as u8
     }
+}
+
+/// [`multiply_by_quantized_multiplier_fast`] out of line, for multipliers the output stage's
+/// fast path does not cover (`i32::MIN`, shifts below -31); no valid model has them.
+#[cold]
+#[inline(never)]
+fn unusual_multiplier(a: i32, multiplier: i32, shift: i32) -> i32 {
+    multiply_by_quantized_multiplier_fast(a, multiplier, shift)
 }
 
 /// TFLM's int8 output stage: scale the accumulator, add the output zero point, clamp.

@@ -248,15 +248,17 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
     if dsp::offset_ok(in_off) && 2 * (f_chan / 4) <= wbuf.len() {
         let k = dsp::wide::widen(patch, in_off, wbuf);
         let xt = patch.get(4 * k..).unwrap_or(&[]);
-        let tail = |r: &[u8]| dsp::portable::dot(xt, r.get(4 * k..).unwrap_or(&[]), in_off);
         for (o, f) in out.chunks_exact_mut(4).zip(filter.chunks_exact(4 * f_chan)) {
             let (r01, r23) = f.split_at(2 * f_chan);
             let (r0, r1) = r01.split_at(f_chan);
             let (r2, r3) = r23.split_at(f_chan);
-            let acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
-            for (j, ((o, a), r)) in o.iter_mut().zip(acc).zip([r0, r1, r2, r3]).enumerate() {
-                *o = stage.apply(c + j, a.wrapping_add(tail(r)));
+            let mut acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
+            if !xt.is_empty() {
+                for (a, r) in acc.iter_mut().zip([r0, r1, r2, r3]) {
+                    *a = a.wrapping_add(dsp::portable::dot(xt, r.get(4 * k..).unwrap_or(&[]), in_off));
+                }
             }
+            stage.store(c, &acc, o);
             c += 4;
         }
     }
@@ -265,11 +267,7 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
     let mut fils = filter.chunks_exact(2 * f_chan);
     for (o, f) in (&mut outs).zip(&mut fils) {
         let (f0, f1) = f.split_at(f_chan);
-        let [a0, a1] = dsp::dot2(patch, f0, f1, in_off);
-        if let [o0, o1] = o {
-            *o0 = stage.apply(c, a0);
-            *o1 = stage.apply(c + 1, a1);
-        }
+        stage.store(c, &dsp::dot2(patch, f0, f1, in_off), o);
         c += 2;
     }
     if let [o] = outs.into_remainder() {
@@ -361,7 +359,8 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
-    let f_chan = w.filter_h as usize * w.filter_w as usize * in_c;
+    let (fh, fw) = (w.filter_h as usize, w.filter_w as usize);
+    let f_chan = fh * fw * in_c;
     let in_off = p.input_offset;
     let (pa, pb) = buf.split_at_mut(PATCH);
     let (pa, pb) = (&mut pa[..f_chan], &mut pb[..f_chan]);
@@ -372,39 +371,64 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
             let ys = w.taps(oy, true);
             let mut ox = 0;
             while ox + 1 < out_w {
-                gather(pa, img, w, in_c, ys, w.taps(ox, false), pad);
-                gather(pb, img, w, in_c, ys, w.taps(ox + 1, false), pad);
+                let (xa, xb) = (w.taps(ox, false), w.taps(ox + 1, false));
+                // On DSP cores both windows are widened once, interleaved, for dot2x2: straight
+                // from the image when they lie inside it with contiguous rows, else gathered.
+                #[cfg(mote_dsp)]
+                let k = {
+                    let inside = |(x0, t0, t1): (i32, usize, usize)| x0 >= 0 && t0 == 0 && t1 == fw;
+                    let direct = dsp::offset_ok(in_off) && w.dilation_w == 1 && ys.0 >= 0 && ys.1 == 0 && ys.2 == fh && inside(xa) && inside(xb);
+                    let row = |x0: i32| (ys.0 as usize * in_w + x0 as usize) * in_c;
+                    let step = w.dilation_h as usize * in_w * in_c;
+                    // (Rows of a multiple of 4 bytes only, so no tail bytes are read from pa/pb.)
+                    let k = if direct { dsp::wide::widen_pair_rows(img, row(xa.0), row(xb.0), step, fh, fw * in_c, in_off, &mut wbuf) } else { 0 };
+                    if k > 0 {
+                        k
+                    } else {
+                        gather(pa, img, w, in_c, ys, xa, pad);
+                        gather(pb, img, w, in_c, ys, xb, pad);
+                        if dsp::offset_ok(in_off) { dsp::wide::widen_pair(pa, pb, in_off, &mut wbuf) } else { 0 }
+                    }
+                };
+                #[cfg(not(mote_dsp))]
+                {
+                    gather(pa, img, w, in_c, ys, xa, pad);
+                    gather(pb, img, w, in_c, ys, xb, pad);
+                }
                 let (Some(oa), Some(ob)) = (out_px.next(), out_px.next()) else { return Ok(()) };
                 let mut fils = filter.chunks_exact(2 * f_chan);
                 let mut c = 0;
-                // On DSP cores: both patches widened once, interleaved, for dsp::wide::dot2x2.
-                #[cfg(mote_dsp)]
-                let k = if dsp::offset_ok(in_off) { dsp::wide::widen_pair(pa, pb, in_off, &mut wbuf) } else { 0 };
+                // Accumulators of up to GROUP channels per pixel, requantized together.
+                const GROUP: usize = 16;
+                let (mut acc_a, mut acc_b) = ([0i32; GROUP], [0i32; GROUP]);
                 for f in &mut fils {
                     let (f0, f1) = f.split_at(f_chan);
                     #[cfg(mote_dsp)]
                     let [a0, a1, b0, b1] = if k > 0 {
-                        let [a0, a1, b0, b1] = dsp::wide::dot2x2(&wbuf, k, f0, f1);
-                        let t = |x: &[u8], r: &[u8]| dsp::portable::dot(x.get(4 * k..).unwrap_or(&[]), r.get(4 * k..).unwrap_or(&[]), in_off);
-                        [
-                            a0.wrapping_add(t(pa, f0)),
-                            a1.wrapping_add(t(pa, f1)),
-                            b0.wrapping_add(t(pb, f0)),
-                            b1.wrapping_add(t(pb, f1)),
-                        ]
+                        let mut acc = dsp::wide::dot2x2(&wbuf, k, f0, f1);
+                        if f_chan % 4 != 0 {
+                            let t = |x: &[u8], r: &[u8]| dsp::portable::dot(x.get(4 * k..).unwrap_or(&[]), r.get(4 * k..).unwrap_or(&[]), in_off);
+                            for (a, (x, r)) in acc.iter_mut().zip([(&*pa, f0), (pa, f1), (pb, f0), (pb, f1)]) {
+                                *a = a.wrapping_add(t(x, r));
+                            }
+                        }
+                        acc
                     } else {
                         dsp::dot2x2(pa, pb, f0, f1, in_off)
                     };
                     #[cfg(not(mote_dsp))]
                     let [a0, a1, b0, b1] = dsp::dot2x2(pa, pb, f0, f1, in_off);
-                    if let (Some([o0, o1]), Some([q0, q1])) = (oa.get_mut(c..c + 2), ob.get_mut(c..c + 2)) {
-                        let (k0, k1) = (stage.channel(c), stage.channel(c + 1));
-                        *o0 = k0.apply(a0);
-                        *o1 = k1.apply(a1);
-                        *q0 = k0.apply(b0);
-                        *q1 = k1.apply(b1);
+                    let j = c % GROUP;
+                    if let (Some(a), Some(b)) = (acc_a.get_mut(j..j + 2), acc_b.get_mut(j..j + 2)) {
+                        a.copy_from_slice(&[a0, a1]);
+                        b.copy_from_slice(&[b0, b1]);
                     }
                     c += 2;
+                    if c % GROUP == 0 || c + 1 >= out_c {
+                        let c0 = (c - 1) / GROUP * GROUP;
+                        let (qa, qb) = (oa.get_mut(c0..).unwrap_or(&mut []), ob.get_mut(c0..).unwrap_or(&mut []));
+                        stage.store_pair(c0, &acc_a[..c - c0], &acc_b[..c - c0], qa, qb);
+                    }
                 }
                 let f = fils.remainder();
                 if let (Some(o), Some(q)) = (oa.get_mut(c), ob.get_mut(c)) {

@@ -278,10 +278,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                     for (b, o4) in out[..packed_c].chunks_exact_mut(4).enumerate() {
                         let c = 4 * b;
                         let xc = if lanes { c } else { c / mult };
-                        let acc = block4(img, filter, &t, c, xc, lanes, in_off);
-                        for (j, (o, a)) in o4.iter_mut().zip(acc).enumerate() {
-                            *o = finish(c + j, a);
-                        }
+                        stage.store(c, &block4(img, filter, &t, c, xc, lanes, in_off), o4);
                     }
                 }
                 let mut c0 = packed_c;

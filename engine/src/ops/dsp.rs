@@ -514,6 +514,34 @@ pub(crate) mod wide {
         k
     }
 
+    /// [`widen_pair`] of two windows read straight from an image: `rows` runs of `row_len`
+    /// bytes (a multiple of 4), one every `row_step` bytes, starting at byte `a` (resp. `b`)
+    /// of `img`. Returns the words per input (`rows * row_len / 4`), or 0 if a run is out of
+    /// `img`, `out` is too small or `row_len % 4 != 0` (the caller then gathers).
+    pub fn widen_pair_rows(img: &[u8], a: usize, b: usize, row_step: usize, rows: usize, row_len: usize, x_offset: i32, out: &mut [u32]) -> usize {
+        let k = rows * row_len / 4;
+        let last = |start: usize| start.checked_add((rows.max(1) - 1) * row_step + row_len);
+        let fits = |start: usize| last(start).is_some_and(|end| end <= img.len());
+        if row_len % 4 != 0 || rows == 0 || !fits(a) || !fits(b) || out.len() < 4 * k {
+            return 0;
+        }
+        let off2 = pack_offset(x_offset);
+        for (r, o) in out.chunks_exact_mut(row_len).take(rows).enumerate() {
+            let (ra, rb) = (a + r * row_step, b + r * row_step);
+            let (Some(xa), Some(xb)) = (img.get(ra..ra + row_len), img.get(rb..rb + row_len)) else { return 0 };
+            for ((q, aw), bw) in o.chunks_exact_mut(4).zip(xa.chunks_exact(4)).zip(xb.chunks_exact(4)) {
+                let (va, vb) = (word(aw), word(bw));
+                if let [ae, ao, be, bo] = q {
+                    *ae = sxtab16(off2, va);
+                    *ao = sxtab16_ror8(off2, va);
+                    *be = sxtab16(off2, vb);
+                    *bo = sxtab16_ror8(off2, vb);
+                }
+            }
+        }
+        k
+    }
+
     /// Whether `k` words of every filter row can be read.
     fn rows_fit(k: usize, rows: &[&[u8]]) -> bool {
         rows.iter().all(|f| f.len() >= 4 * k)
@@ -780,6 +808,20 @@ mod tests {
             let got = wide::dot2x2(&w, k, &f[0], &f[1]);
             let want = [naive(&cut(&a), &f[0], off), naive(&cut(&a), &f[1], off), naive(&cut(&b), &f[0], off), naive(&cut(&b), &f[1], off)];
             prop_assert_eq!(got, if k == 0 { [0; 4] } else { want });
+            // Rows straight from an "image": a and b as 2 rows each, row_step 4 + len/2.
+            if len % 8 == 0 && len > 0 {
+                let half = len / 2;
+                let step = half + 4;
+                let mut img = std::vec![0u8; 2 * (half + step) + 8];
+                img[..half].copy_from_slice(&a[..half]);
+                img[step..step + half].copy_from_slice(&a[half..]);
+                let bs = half + step + 4;
+                img[bs..bs + half].copy_from_slice(&b[..half]);
+                img[bs + step..bs + step + half].copy_from_slice(&b[half..]);
+                let mut w2 = std::vec![0u32; 4 * k];
+                prop_assert_eq!(wide::widen_pair_rows(&img, 0, bs, step, 2, half, off, &mut w2), k);
+                prop_assert_eq!(&w2[..], &w[..4 * k]);
+            }
             let mut w = std::vec![0u32; 2 * k];
             prop_assert_eq!(wide::widen(&a, off, &mut w), k);
             let got = wide::dot4(&w, k, [&f[0], &f[1], &f[2], &f[3]]);
