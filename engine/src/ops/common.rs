@@ -459,15 +459,28 @@ impl<'a> OutputStage<'a> {
     #[inline(never)]
     pub fn store(&self, c0: usize, acc: &[i32], out: &mut [u8]) {
         let n = acc.len().min(out.len());
-        let none = [0u8; 0];
-        let bias = self.bias.get(4 * c0..4 * (c0 + n)).unwrap_or(&none);
-        let words = self.words.get(2 * c0..2 * (c0 + n)).unwrap_or(&[]);
-        let mut biases = bias.chunks_exact(4).map(|b| super::dsp::word(b) as i32);
-        let mut mults = words.chunks_exact(2).map(|w| (w[0], w[1]));
-        for (&a, o) in acc.iter().zip(out.iter_mut()) {
-            let b = biases.next().unwrap_or(0);
-            let (m, s) = mults.next().unwrap_or((self.quant.multiplier, self.quant.shift));
-            *o = OutputChannel::new(b, m, s, self.out_offset, self.act_min, self.act_max).apply(a);
+        let (acc, out) = (acc.get(..n).unwrap_or(&[]), out.get_mut(..n).unwrap_or(&mut []));
+        let one = |a: i32, m: i32, s: i32| OutputChannel::new(0, m, s, self.out_offset, self.act_min, self.act_max).apply(a);
+        let bias = self.bias.get(4 * c0..4 * (c0 + n));
+        match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
+            // The common case (per-channel multipliers and a bias) without any per-channel test.
+            (Some(b), Some(w)) => {
+                for (((&a, o), b), w) in acc.iter().zip(out.iter_mut()).zip(b.chunks_exact(4)).zip(w.chunks_exact(2)) {
+                    if let [m, s] = *w {
+                        *o = one(a.wrapping_add(super::dsp::word(b) as i32), m, s);
+                    }
+                }
+            }
+            (bias, words) => {
+                for (j, (&a, o)) in acc.iter().zip(out.iter_mut()).enumerate() {
+                    let b = bias.and_then(|b| b.get(4 * j..)).map_or(0, |b| super::dsp::word(b) as i32);
+                    let (m, s) = match words.and_then(|w| w.get(2 * j..2 * j + 2)) {
+                        Some(&[m, s]) => (m, s),
+                        _ => (self.quant.multiplier, self.quant.shift),
+                    };
+                    *o = one(a.wrapping_add(b), m, s);
+                }
+            }
         }
     }
 
@@ -475,18 +488,27 @@ impl<'a> OutputStage<'a> {
     #[inline(never)]
     pub fn store_pair(&self, c0: usize, acc_a: &[i32], acc_b: &[i32], out_a: &mut [u8], out_b: &mut [u8]) {
         let n = acc_a.len().min(acc_b.len()).min(out_a.len()).min(out_b.len());
-        let none = [0u8; 0];
-        let bias = self.bias.get(4 * c0..4 * (c0 + n)).unwrap_or(&none);
-        let words = self.words.get(2 * c0..2 * (c0 + n)).unwrap_or(&[]);
-        let mut biases = bias.chunks_exact(4).map(|b| super::dsp::word(b) as i32);
-        let mut mults = words.chunks_exact(2).map(|w| (w[0], w[1]));
+        let (acc_a, acc_b) = (acc_a.get(..n).unwrap_or(&[]), acc_b.get(..n).unwrap_or(&[]));
+        let (out_a, out_b) = (out_a.get_mut(..n).unwrap_or(&mut []), out_b.get_mut(..n).unwrap_or(&mut []));
         let pairs = acc_a.iter().zip(acc_b).zip(out_a.iter_mut().zip(out_b.iter_mut()));
-        for ((&a, &b), (oa, ob)) in pairs {
-            let bias = biases.next().unwrap_or(0);
-            let (m, s) = mults.next().unwrap_or((self.quant.multiplier, self.quant.shift));
-            let ch = OutputChannel::new(bias, m, s, self.out_offset, self.act_min, self.act_max);
-            *oa = ch.apply(a);
-            *ob = ch.apply(b);
+        let bias = self.bias.get(4 * c0..4 * (c0 + n));
+        match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
+            (Some(b), Some(w)) => {
+                for ((((&a, &q), (oa, ob)), b), w) in pairs.zip(b.chunks_exact(4)).zip(w.chunks_exact(2)) {
+                    if let [m, s] = *w {
+                        let ch = OutputChannel::new(super::dsp::word(b) as i32, m, s, self.out_offset, self.act_min, self.act_max);
+                        *oa = ch.apply(a);
+                        *ob = ch.apply(q);
+                    }
+                }
+            }
+            _ => {
+                for (j, ((&a, &q), (oa, ob))) in pairs.enumerate() {
+                    let ch = self.channel(c0 + j);
+                    *oa = ch.apply(a);
+                    *ob = ch.apply(q);
+                }
+            }
         }
     }
 
