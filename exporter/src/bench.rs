@@ -70,7 +70,7 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
                 }
             }
         }
-        let n_frames = frames.as_ref().map_or(0, |f| if frame == 0 { 0 } else { f.len() / frame });
+        let n_frames = frames.as_ref().map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
         let mut times = Vec::with_capacity(invocations);
         for k in 0..warmup + invocations {
             if let (Some(f), true) = (&frames, n_frames > 0) {

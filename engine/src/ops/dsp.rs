@@ -518,6 +518,7 @@ pub(crate) mod wide {
     /// bytes (a multiple of 4), one every `row_step` bytes, starting at byte `a` (resp. `b`)
     /// of `img`. Returns the words per input (`rows * row_len / 4`), or 0 if a run is out of
     /// `img`, `out` is too small or `row_len % 4 != 0` (the caller then gathers).
+    #[allow(clippy::too_many_arguments)]
     pub fn widen_pair_rows(img: &[u8], a: usize, b: usize, row_step: usize, rows: usize, row_len: usize, x_offset: i32, out: &mut [u32]) -> usize {
         let k = rows * row_len / 4;
         let last = |start: usize| start.checked_add((rows.max(1) - 1) * row_step + row_len);

@@ -290,8 +290,8 @@ pub enum Kernel {
 /// a subset with `MOTE_OPS` (see the engine's build script). A constant, so the match arms of
 /// unselected operators — and their kernels — are compiled out.
 macro_rules! linked {
-    ($name:literal) => {
-        cfg!(any(not(mote_ops_selected), mote_op = $name))
+    ($($name:literal),+) => {
+        cfg!(any(not(mote_ops_selected), $(mote_op = $name),+))
     };
 }
 
@@ -312,7 +312,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Kernel, Error> {
         B::MAX_POOL_2D if linked!("MAX_POOL_2D") => Kernel::MaxPool2D(prep(ctx, max_pool_2d::prepare)?),
         B::MEAN if linked!("MEAN") => Kernel::Mean(prep(ctx, mean::prepare)?),
         B::MUL if linked!("MUL") => Kernel::Mul(prep(ctx, mul::prepare)?),
-        B::PAD | B::PADV2 if linked!("PAD") || linked!("PADV2") => Kernel::Pad(prep(ctx, pad::prepare)?),
+        B::PAD | B::PADV2 if linked!("PAD", "PADV2") => Kernel::Pad(prep(ctx, pad::prepare)?),
         B::QUANTIZE if linked!("QUANTIZE") => Kernel::Quantize(prep(ctx, quantize::prepare)?),
         B::READ_VARIABLE if linked!("READ_VARIABLE") => Kernel::ReadVariable(read_variable::prepare(ctx)?),
         B::RELU if linked!("RELU") => Kernel::Relu(prep(ctx, relu::prepare)?),
@@ -344,7 +344,7 @@ pub(crate) fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Err
         Kernel::MaxPool2D(p) if linked!("MAX_POOL_2D") => max_pool_2d::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Mean(p) if linked!("MEAN") => mean::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Mul(p) if linked!("MUL") => mul::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::Pad(p) if linked!("PAD") || linked!("PADV2") => pad::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Pad(p) if linked!("PAD", "PADV2") => pad::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Quantize(p) if linked!("QUANTIZE") => quantize::eval(&load(ctx.words, *p)?, ctx),
         Kernel::ReadVariable(p) => read_variable::eval(p, ctx),
         Kernel::Relu(p) if linked!("RELU") => relu::eval(&load(ctx.words, *p)?, ctx),
