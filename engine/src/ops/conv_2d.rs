@@ -157,9 +157,10 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
 }
 
 /// Bytes of one gathered patch (one output pixel's receptive field, im2col style); two live
-/// on the stack while gathering. Larger receptive fields that need gathering take the
-/// row-by-row path.
-const PATCH: usize = 160;
+/// on the stack while gathering, plus (on DSP cores) [`WIDE`] words of widened input: about
+/// 0.8 KB of stack in all. Larger receptive fields that need gathering take the row-by-row
+/// path; contiguous ones (1x1 filters, full-width windows) need no gathering at any size.
+const PATCH: usize = 128;
 
 /// Compute.
 ///
@@ -208,8 +209,7 @@ pub(crate) fn run(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &
         }
         // Padding bytes must be an int8 equal to the input zero point.
         if let (Ok(pad), true) = (i8::try_from(-p.input_offset), f_chan <= PATCH) {
-            let mut buf = [0u8; 2 * PATCH];
-            return gathered(p, input, filter, &stage, output, pad as u8, &mut buf);
+            return gathered(p, input, filter, &stage, output, pad as u8);
         }
     }
     by_rows(p, input, filter, &stage, output)
@@ -276,6 +276,7 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
 }
 
 /// The patch path when every window is contiguous in the input (one group).
+#[inline(never)]
 fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
     let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let w = &p.win;
@@ -354,8 +355,10 @@ fn copy_small(dst: &mut [u8], src: &[u8]) {
 
 /// The patch path with gathering (one group, receptive field <= [`PATCH`] bytes): pixels in
 /// pairs along each output row, two filters at a time. `buf` holds two patches.
-#[allow(clippy::too_many_arguments)]
-fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8], pad: u8, buf: &mut [u8; 2 * PATCH]) -> Result<(), Error> {
+/// Out of line (like [`direct`]), so its buffers are only on the stack while it runs.
+#[inline(never)]
+fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8], pad: u8) -> Result<(), Error> {
+    let mut buf = [0u8; 2 * PATCH];
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
@@ -450,6 +453,7 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
 /// The general path of [`eval`]: grouped filters, large receptive fields, or an input zero
 /// point outside int8. One dot product per valid filter row (or per tap when the row is not
 /// contiguous).
+#[inline(never)]
 fn by_rows(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);

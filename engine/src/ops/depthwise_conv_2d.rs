@@ -175,8 +175,36 @@ fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, lanes: bool,
     acc
 }
 
-/// Bytes of the on-stack transposed filter for the one-input-channel path.
-const TRANSPOSED: usize = 768;
+/// Bytes of the on-stack transposed filter for the one-input-channel path (micro_speech's
+/// 10x8 taps x 8 channels fit exactly); larger filters take the four-lane path.
+const TRANSPOSED: usize = 640;
+
+/// DEPTHWISE_CONV_2D with one input channel is a CONV_2D with `out_c` filters of
+/// `fh x fw x 1`: transpose the filter to that layout (`[out_c][fh][fw]`, on the stack) and
+/// take the convolution's patch path. Out of line, so the buffer is only on the stack here.
+#[inline(never)]
+fn single_input_channel(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &[i32], output: &mut [u8]) -> Result<(), Error> {
+    let (taps, out_c) = (p.win.filter_h as usize * p.win.filter_w as usize, p.out_c as usize);
+    let mut tf = [0u8; TRANSPOSED];
+    for (t, row) in filter.chunks_exact(out_c).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            if let Some(d) = tf.get_mut(c * taps + t) {
+                *d = v;
+            }
+        }
+    }
+    let cp = conv_2d::Params::single_input_channel(
+        p.win,
+        p.out_c,
+        p.has_bias,
+        p.input_offset,
+        p.output_offset,
+        p.act_min,
+        p.act_max,
+        p.quant,
+    );
+    conv_2d::run(&cp, input, tf.get(..taps * out_c).unwrap_or(&[]), bias, words, output)
+}
 
 /// Compute.
 ///
@@ -210,29 +238,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let in_off = p.input_offset;
     let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
     let finish = |c: usize, a: i32| stage.apply(c, a);
-    // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1. Transpose the
-    // filter to that layout ([out_c][fh][fw]) and take the convolution's patch path.
-    let taps = fh * fw;
-    if in_c == 1 && taps * out_c <= TRANSPOSED {
-        let mut tf = [0u8; TRANSPOSED];
-        for (t, row) in filter.chunks_exact(out_c).enumerate() {
-            for (c, &v) in row.iter().enumerate() {
-                if let Some(d) = tf.get_mut(c * taps + t) {
-                    *d = v;
-                }
-            }
-        }
-        let cp = conv_2d::Params::single_input_channel(
-            *w,
-            p.out_c,
-            p.has_bias,
-            in_off,
-            p.output_offset,
-            p.act_min,
-            p.act_max,
-            p.quant,
-        );
-        return conv_2d::run(&cp, input, &tf[..taps * out_c], bias, words, output);
+    // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1 (see
+    // `single_input_channel`).
+    if in_c == 1 && fh * fw * out_c <= TRANSPOSED {
+        return single_input_channel(p, input, filter, bias, words, output);
     }
     // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
     let lanes = mult == 1;
