@@ -401,6 +401,77 @@ mod tests {
         assert_eq!(got, bytes(&[-1, -2]));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random geometries (one input channel included: the transposed-conv path), depth
+        /// multipliers 1/2/4/8, zero points and unsaturated per-channel scales, against a
+        /// direct transcription of TFLM's loop nest.
+        #[test]
+        fn matches_naive_random(
+            ih in 1usize..7, iw in 1usize..8, ic in 1usize..10, mult in proptest::prelude::prop_oneof![proptest::prelude::Just(1usize), proptest::prelude::Just(2), proptest::prelude::Just(4), proptest::prelude::Just(8)],
+            fh in 1usize..5, fw in 1usize..4, stride in 1usize..3, dil in 1usize..3,
+            same in proptest::prelude::any::<bool>(), in_zp in -128i64..=127, out_zp in -128i64..=127,
+            seed in proptest::prelude::any::<u64>(), with_bias in proptest::prelude::any::<bool>(),
+        ) {
+            let oc = ic * mult;
+            let padding = if same { Padding::Same } else { Padding::Valid };
+            let (s, d) = (stride as i64, dil as i64);
+            let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
+            let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
+            if oh <= 0 || ow <= 0 {
+                return Ok(());
+            }
+            let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (oh, ow) = (oh as usize, ow as usize);
+            let byte = |i: usize, salt: u64| (seed.rotate_left((i % 61) as u32) ^ salt.wrapping_mul(i as u64 + 1)) as u8 as i8;
+            let x: Vec<i8> = (0..ih * iw * ic).map(|i| byte(i, 0x9e37)).collect();
+            let f: Vec<i8> = (0..fh * fw * oc).map(|i| byte(i, 0x7f4a)).collect();
+            let b: Vec<i32> = (0..oc).map(|c| (byte(c, 0x1234) as i32) * 31).collect();
+            let taps = (fh * fw) as f32;
+            let scales: Vec<f32> = (0..oc).map(|c| (c % 5) as f32 / (100.0 * taps) + 1.0 / (200.0 * taps)).collect();
+            let input = i8t(&[1, ih as i32, iw as i32, ic as i32], 1.0, in_zp);
+            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &std::vec![0; oc], 3);
+            let out = i8t(&[1, oh as i32, ow as i32, oc as i32], 1.0, out_zp);
+            let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
+            let got = run(
+                BuiltinOp::DEPTHWISE_CONV_2D,
+                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
+                out,
+                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
+                eval,
+            )
+            .unwrap();
+            let mut want = Vec::new();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for c in 0..oc {
+                        let mut acc = 0i32;
+                        for ky in 0..fh {
+                            for kx in 0..fw {
+                                let iy = (oy * stride) as i64 - ph + (ky * dil) as i64;
+                                let ix = (ox * stride) as i64 - pw + (kx * dil) as i64;
+                                if iy < 0 || ix < 0 || iy >= ih as i64 || ix >= iw as i64 {
+                                    continue;
+                                }
+                                let xv = x[((iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
+                                let fv = f[(ky * fw + kx) * oc + c] as i32;
+                                acc += fv * (xv - in_zp as i32);
+                            }
+                        }
+                        if with_bias {
+                            acc += b[c];
+                        }
+                        let (m, sh) = quantize_multiplier(1.0f32 as f64 * scales[c] as f64 / 1.0f32 as f64);
+                        let v = multiply_by_quantized_multiplier(acc, m, sh) + out_zp as i32;
+                        want.push(v.clamp(-128, 127) as i8);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, bytes(&want));
+        }
+    }
+
     #[test]
     fn matches_naive() {
         let mut seed = 777u32;
