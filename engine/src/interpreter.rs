@@ -2,7 +2,12 @@
 //!
 //! Arena layout (front to back), all decided in [`Interpreter::new`]:
 //! `[Loc; tensors]` placement table · `[Kernel; operators]` prepared kernels ·
-//! `[i32]` persistent words (per-channel multipliers, variable table) · tensor region (planned).
+//! `[u32; operators]` operand-list index · `[i32]` persistent words (kernel parameters,
+//! per-channel multipliers, operand lists) · tensor region (planned).
+//!
+//! Each computing operator's inputs and outputs are resolved once, at prepare time, to root
+//! tensor ids (aliases followed) packed into the words, so `invoke` never reads the
+//! flatbuffer's operator table (see [`operand_words`]).
 //! Resource variables live in a second caller-provided buffer, the *state*, which persists
 //! across invokes until [`Interpreter::reset_state`].
 
@@ -27,6 +32,8 @@ pub struct Interpreter<'m, 'a> {
     bases: Bases,
     locs: &'a [Loc],
     kernels: &'a [Kernel],
+    /// Per operator: first word of its operand list (`u32::MAX` if it has none).
+    io: &'a [u32],
     words: &'a [i32],
     tensors: &'a mut [u8],
     state: &'a mut [u8],
@@ -67,6 +74,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
         let (locs, rest) = carve(arena, bases.tensors, Loc::default(), available)?;
         let (kernels, rest) = carve(rest, bases.ops, Kernel::Alias, available)?;
+        let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
         let callee = |s: usize, k: usize| call_once_target(&model, s, k);
 
         // Subgraph 0's inputs are alive from the start.
@@ -92,6 +100,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut measure = WordAlloc::measure();
         let steps = plan::walk(&model, callee, |st| {
             let k = prepare_op(&model, &bases, st, Some(&mut *locs), &mut measure)?;
+            operand_list(&model, &bases, st, &k, None, &mut measure)?;
             if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
                 *slot = k;
             }
@@ -133,12 +142,16 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let mut alloc = WordAlloc::new(words);
         plan::walk(&model, callee, |st| {
             let k = prepare_op(&model, &bases, st, None, &mut alloc)?;
-            if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
+            let at = operand_list(&model, &bases, st, &k, Some(&*locs), &mut alloc)?;
+            let g = bases.op[st.subgraph] as usize + st.op;
+            if let (Some(slot), Some(i)) = (kernels.get_mut(g), io.get_mut(g)) {
                 *slot = k;
+                *i = at;
             }
             Ok(())
         })?;
         let kernels: &'a [Kernel] = kernels;
+        let io: &'a [u32] = io;
         let locs: &'a [Loc] = locs;
         let words: &'a [i32] = &*words;
 
@@ -147,7 +160,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let report = MemoryReport {
             arena_bytes: needed,
             persistent_bytes: region_start as u32,
-            kernel_bytes: (bases.ops * size_of::<Kernel>()) as u32,
+            kernel_bytes: (bases.ops * (size_of::<Kernel>() + size_of::<u32>())) as u32,
             tensor_table_bytes: (bases.tensors * size_of::<Loc>()) as u32,
             word_bytes: (words_used * 4) as u32,
             tensor_bytes,
@@ -161,6 +174,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             bases,
             locs,
             kernels,
+            io,
             words,
             tensors,
             state,
@@ -344,13 +358,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn run_subgraph(&mut self, s: usize, depth: usize) -> Result<(), Error> {
-        let sg = subgraph(&self.model, s)?;
+        if s >= self.bases.count {
+            return Err(Error::IndexOutOfRange { what: "subgraph", index: s as i32, len: self.bases.count as u32 });
+        }
         let op_base = self.bases.op[s] as usize;
-        let t_base = self.bases.tensor[s] as usize;
-        for k in 0..sg.operator_count() {
-            let kernel = *self.kernels.get(op_base + k).ok_or(Error::InvalidGraph {
+        let op_end = if s + 1 < self.bases.count { self.bases.op[s + 1] as usize } else { self.bases.ops };
+        for g in op_base..op_end {
+            let kernel = *self.kernels.get(g).ok_or(Error::InvalidGraph {
                 what: "operator",
-                index: k as i32,
+                index: (g - op_base) as i32,
             })?;
             match kernel {
                 Kernel::Alias | Kernel::VarHandle => continue,
@@ -370,21 +386,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 }
                 _ => {}
             }
-            let op = sg.operator(k).ok_or(Error::InvalidGraph {
-                what: "operator",
-                index: k as i32,
-            })?;
+            let list = self
+                .io
+                .get(g)
+                .and_then(|&at| operands(self.words, at))
+                .ok_or(Error::InvalidGraph { what: "operator without operand list", index: (g - op_base) as i32 })?;
             let model_bytes = self.model.bytes();
             let base = self.tensors.as_mut_ptr();
             let region_len = self.tensors.len();
             let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
             let mut outs: [&mut [u8]; MAX_OUTPUTS] = core::array::from_fn(|_| &mut [][..]);
-            let n_in = op.inputs.len().min(MAX_INPUTS);
-            for (slot, t) in ins.iter_mut().zip(op.inputs.iter()) {
-                if t < 0 {
-                    continue;
-                }
-                let l = self.locs[plan::root(self.locs, t_base + t as usize)];
+            let (n_in, n_out) = (list.n_in.min(MAX_INPUTS), list.n_out.min(MAX_OUTPUTS));
+            for (i, slot) in ins.iter_mut().enumerate().take(n_in) {
+                let Some(l) = list.root(i).and_then(|r| self.locs.get(r)) else { continue };
                 *slot = match l.place() {
                     Place::Const(o) => model_bytes
                         .get(o as usize..(o + l.len) as usize)
@@ -398,9 +412,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     _ => &[],
                 };
             }
-            let n_out = op.outputs.len().min(MAX_OUTPUTS);
-            for (slot, t) in outs.iter_mut().zip(op.outputs.iter()) {
-                let l = self.locs[t_base + t as usize];
+            for (i, slot) in outs.iter_mut().enumerate().take(n_out) {
+                let Some(l) = list.root(n_in + i).and_then(|r| self.locs.get(r)) else { continue };
                 if let Place::Arena(o) = l.place() {
                     if (o as usize + l.len as usize) <= region_len {
                         // SAFETY: in bounds (checked); `check_disjoint` proved this range overlaps
@@ -421,6 +434,90 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         Ok(())
     }
+}
+
+/// Words of an operand list of `n` operands: a header word (`n_in | n_out << 16`), then the
+/// operands' root tensor ids (global, aliases resolved) as `u16` pairs; `0xFFFF` marks an
+/// absent optional input.
+fn operand_words(n: usize) -> usize {
+    1 + n.div_ceil(2)
+}
+
+/// Absent operand in an operand list.
+const NO_OPERAND: u16 = u16::MAX;
+
+/// Allocate (and, with the final `locs`, fill) the operand list of the operator at `st`;
+/// returns its first word, or `u32::MAX` for operators `invoke` does not evaluate.
+fn operand_list(
+    model: &Model<'_>,
+    bases: &Bases,
+    st: plan::Step,
+    kernel: &Kernel,
+    locs: Option<&[Loc]>,
+    words: &mut WordAlloc<'_>,
+) -> Result<u32, Error> {
+    if matches!(kernel, Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }) {
+        return Ok(u32::MAX);
+    }
+    let sg = subgraph(model, st.subgraph)?;
+    let op = sg.operator(st.op).ok_or(Error::InvalidGraph { what: "operator", index: st.op as i32 })?;
+    let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
+    let t_base = bases.tensor[st.subgraph] as usize;
+    let (span, mut w) = words.alloc(operand_words(n_in + n_out))?;
+    if let Some(locs) = locs {
+        w.set(0, (n_in | n_out << 16) as i32);
+        let ids = op.inputs.iter().chain(op.outputs.iter()).map(|t| {
+            if t < 0 {
+                return Ok(NO_OPERAND);
+            }
+            let r = plan::root(locs, t_base + t as usize);
+            u16::try_from(r).ok().filter(|&r| r != NO_OPERAND).ok_or(Error::LimitExceeded {
+                what: "tensors (operand lists hold 16-bit ids)",
+                limit: NO_OPERAND as u32,
+            })
+        });
+        let mut pair = 0u32;
+        for (i, id) in ids.enumerate() {
+            let id = id? as u32;
+            if i % 2 == 0 {
+                pair = id;
+            } else {
+                pair |= id << 16;
+                w.set(1 + i / 2, pair as i32);
+            }
+            if i % 2 == 0 && i + 1 == n_in + n_out {
+                w.set(1 + i / 2, (pair | (NO_OPERAND as u32) << 16) as i32);
+            }
+        }
+    }
+    Ok(span.start)
+}
+
+/// A view of one operand list in the words.
+struct Operands<'w> {
+    n_in: usize,
+    n_out: usize,
+    ids: &'w [i32],
+}
+
+impl Operands<'_> {
+    /// Root tensor id of operand `i` (inputs first, then outputs); `None` if absent.
+    #[inline]
+    fn root(&self, i: usize) -> Option<usize> {
+        let w = *self.ids.get(i / 2)? as u32;
+        let id = if i % 2 == 0 { w & 0xFFFF } else { w >> 16 } as u16;
+        (id != NO_OPERAND).then_some(id as usize)
+    }
+}
+
+/// The operand list starting at word `at`.
+#[inline]
+fn operands(words: &[i32], at: u32) -> Option<Operands<'_>> {
+    let at = at as usize;
+    let head = *words.get(at)? as u32;
+    let (n_in, n_out) = ((head & 0xFFFF) as usize, (head >> 16) as usize);
+    let ids = words.get(at + 1..at + operand_words(n_in + n_out))?;
+    Some(Operands { n_in, n_out, ids })
 }
 
 /// Carve `n` values of `T` (initialised to `init`) from the front of `mem`, aligned for `T`.

@@ -15,6 +15,8 @@ mod listen;
 #[path = "export/cli.rs"]
 mod export_cmd;
 
+mod bench;
+
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
 #[derive(Parser)]
@@ -33,7 +35,8 @@ const EXAMPLES: &str = "Examples:
   mote detect micro_speech.tflite yes.wav --json      (JSON Lines, as the firmware prints)
   mote listen okay_nabu.tflite                        (live microphone)
   mote export okay_nabu.tflite --json-sidecar okay_nabu.json --board nucleo-l476rg -o fw.zip
-  mote export model.tflite --board b-l475e-iot01a --replay yes.wav -o fw.zip   (runs in QEMU)";
+  mote export model.tflite --board b-l475e-iot01a --replay yes.wav -o fw.zip   (runs in QEMU)
+  mote bench model.tflite --invocations 2000 --json";
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -123,6 +126,26 @@ enum Cmd {
         #[command(flatten)]
         settings: DetectSettings,
     },
+    /// Time the model's invocation on this machine (median of N after a warm-up).
+    ///
+    /// Inputs are a fixed pattern (byte i = (7*i + 3) mod 256, as the firmware's bench mode),
+    /// or frames replayed from --input. Streaming state carries over, as on the device.
+    Bench {
+        /// The .tflite model.
+        model: PathBuf,
+        /// Timed invocations.
+        #[arg(long, default_value_t = 1000)]
+        invocations: usize,
+        /// Untimed invocations first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// Raw input frames to replay (as for `mote infer`).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Print JSON (median_us, mean_us, min_us, p90_us, arena_bytes, state_bytes, macs, ...).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Detection settings shared by `detect` and `listen`.
@@ -199,6 +222,21 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("{}", model.display()))?;
             let setup = detect_setup(&model, &m, &settings)?;
             listen::listen(&m, &setup, seconds)
+        }
+        Cmd::Bench {
+            model,
+            invocations,
+            warmup,
+            input,
+            json,
+        } => {
+            let r = bench::run(&model, invocations, warmup, input.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                bench::print(&r);
+            }
+            Ok(())
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Bench mode: invoke the model `BENCH_RUNS` times on a fixed input, each invocation between
 //! `cost_start` and `cost_stop` (an instruction counter's markers: `scripts/m4bench.sh`), then
-//! print output 0.
+//! print output 0. `MOTE_INPUT` may hold several invocations back to back (a golden's input
+//! file): run k then reads chunk k (cycling) and every run's output is printed, so the device's
+//! results can be compared byte for byte with the goldens (`scripts/bench.sh --verify-only`).
 
 use mote_engine::model::{DType, Model};
 
@@ -26,7 +28,9 @@ pub fn run() -> Result<(), Fail> {
     let mut interp = mote_engine::Interpreter::new(&model, arena, state)?;
 
     let input = interp.input_mut(0)?;
+    let per_run = build::INPUT.filter(|b| !input.is_empty() && b.len() > input.len() && b.len() % input.len() == 0);
     match build::INPUT {
+        Some(_) if per_run.is_some() => {}
         Some(bytes) => {
             if bytes.len() != input.len() {
                 let tensor = model
@@ -49,13 +53,29 @@ pub fn run() -> Result<(), Fail> {
         }
     }
 
-    for _ in 0..build::BENCH_RUNS {
+    for run in 0..build::BENCH_RUNS as usize {
+        if let Some(all) = per_run {
+            let input = interp.input_mut(0)?;
+            let n = input.len();
+            let k = run % (all.len() / n);
+            input.copy_from_slice(&all[k * n..(k + 1) * n]);
+        }
         cost_start();
         let r = interp.invoke();
         cost_stop();
         r?;
+        if per_run.is_some() {
+            print_output(&model, &interp, run)?;
+        }
     }
+    if per_run.is_none() {
+        print_output(&model, &interp, build::BENCH_RUNS as usize - 1)?;
+    }
+    Ok(())
+}
 
+/// One `{"event":"output",...}` line with output 0 of run `run` (int8 printed signed).
+fn print_output(model: &Model<'_>, interp: &mote_engine::Interpreter<'_, '_>, run: usize) -> Result<(), Fail> {
     let dtype = model
         .subgraph(0)
         .and_then(|sg| sg.outputs().get(0))
@@ -67,13 +87,13 @@ pub fn run() -> Result<(), Fail> {
         use core::fmt::Write as _;
         let _ = write!(
             line,
-            "{{\"event\":\"output\",\"runs\":{},\"dtype\":\"{}\",\"output\":[",
+            "{{\"event\":\"output\",\"runs\":{},\"run\":{},\"dtype\":\"{}\",\"output\":[",
             build::BENCH_RUNS,
+            run,
             dtype.map_or("unknown", DType::name)
         );
         for (i, &b) in out.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
-            // int8 outputs print signed; anything else prints raw bytes.
             let _ = match dtype {
                 Some(DType::I8) => write!(line, "{sep}{}", b as i8),
                 _ => write!(line, "{sep}{b}"),

@@ -3,11 +3,10 @@
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range,
-    padding_option, per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D,
-    WindowOptions,
+    check_bias, check_len, conv_channel_quant, fused_activation, output_activation_range, padding_option,
+    per_tensor_quant, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
-use super::{EvalCtx, PrepareCtx};
+use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::DType;
 
@@ -38,11 +37,7 @@ impl Params {
     /// Multiply-accumulates per invoke: output elements × filter taps.
     pub fn macs(&self) -> u64 {
         let w = &self.win;
-        w.batches as u64
-            * w.out_pixels() as u64
-            * self.out_c as u64
-            * w.filter_h as u64
-            * w.filter_w as u64
+        w.batches as u64 * w.out_pixels() as u64 * self.out_c as u64 * w.filter_h as u64 * w.filter_w as u64
     }
 }
 
@@ -101,27 +96,21 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.bad_output_type(0));
     }
     let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) =
-        per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
 
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
     let fidx = ctx.input_index(1);
     if filter.shape.rank() != 4 || filter.shape.dim(0) != 1 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    let (fh, fw, out_c) = (
-        filter.shape.dim(1),
-        filter.shape.dim(2),
-        filter.shape.dim(3),
-    );
+    let (fh, fw, out_c) = (filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
     if input.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
     let in_c = input.shape.dim(3);
     // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
     // model whose option disagrees with the shapes is rejected here rather than guessed at.
-    let mult =
-        usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
+    let mult = usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
     if in_c == 0 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
@@ -132,12 +121,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| {
-        u16::try_from(v).map_err(|_| Error::LimitExceeded {
-            what: "channels",
-            limit: u16::MAX as u32,
-        })
-    };
+    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
 
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 3)?;
@@ -156,11 +140,79 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     })
 }
 
+/// The valid taps of one output pixel as a 2-D grid of (input offset, filter offset) pairs,
+/// inner dimension first. Offsets are in bytes, relative to the image and the filter; the
+/// channel offset is added by the caller.
+#[derive(Clone, Copy)]
+struct Taps {
+    x0: usize,
+    f0: usize,
+    /// Inner steps (input, filter) and count.
+    x_in: usize,
+    f_in: usize,
+    n_in: usize,
+    /// Outer steps (input, filter) and count.
+    x_out: usize,
+    f_out: usize,
+    n_out: usize,
+}
+
+/// Accumulate four output channels `c..c + 4` over every tap of `t`, four lanes at a time
+/// (see [`dsp::mac4_run`]). `xc` is the input channel offset: `c` when each output channel
+/// reads its own input channel (`lanes`), else the one input channel all four share.
+#[inline(always)]
+fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, lanes: bool, in_off: i32) -> [i32; 4] {
+    let mut acc = [0i32; 4];
+    for o in 0..t.n_out {
+        let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
+        let fs = filter.get(t.f0 + o * t.f_out + c..).unwrap_or(&[]);
+        if lanes {
+            dsp::mac4_run(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
+        } else {
+            dsp::mac4_run_scalar(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
+        }
+    }
+    acc
+}
+
+/// Bytes of the on-stack transposed filter for the one-input-channel path (micro_speech's
+/// 10x8 taps x 8 channels fit exactly); larger filters take the four-lane path.
+const TRANSPOSED: usize = 640;
+
+/// DEPTHWISE_CONV_2D with one input channel is a CONV_2D with `out_c` filters of
+/// `fh x fw x 1`: transpose the filter to that layout (`[out_c][fh][fw]`, on the stack) and
+/// take the convolution's patch path. Out of line, so the buffer is only on the stack here.
+#[inline(never)]
+fn single_input_channel(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &[i32], output: &mut [u8]) -> Result<(), Error> {
+    let (taps, out_c) = (p.win.filter_h as usize * p.win.filter_w as usize, p.out_c as usize);
+    let mut tf = [0u8; TRANSPOSED];
+    for (t, row) in filter.chunks_exact(out_c).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            if let Some(d) = tf.get_mut(c * taps + t) {
+                *d = v;
+            }
+        }
+    }
+    let cp = conv_2d::Params::single_input_channel(
+        p.win,
+        p.out_c,
+        p.has_bias,
+        p.input_offset,
+        p.output_offset,
+        p.act_min,
+        p.act_max,
+        p.quant,
+    );
+    conv_2d::run(&cp, input, tf.get(..taps * out_c).unwrap_or(&[]), bias, words, output)
+}
+
 /// Compute.
 ///
-/// Per output pixel, channels are processed in chunks of [`CHUNK`] accumulators: for each
-/// valid tap the filter row and the input pixel are both contiguous in channel order, so the
-/// inner loop walks two slices. Summation order per channel is TFLM's (taps row-major).
+/// Per output pixel, channels go four at a time through [`block4`] when the depth multiplier
+/// is 1 or a multiple of 4 (the accumulators stay in registers across the taps); anything
+/// else (and the last `out_c % 4` channels) takes the chunked scalar path, which keeps up to
+/// [`CHUNK`] accumulators on the stack and walks each tap's contiguous channel range.
+/// The order of the exact int32 additions differs from TFLM's; the sums do not.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
@@ -174,10 +226,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
 
     let in_img = in_h * in_w * in_c;
     check_len(input, batches * in_img)?;
@@ -187,6 +236,16 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         check_len(bias, 4 * out_c)?;
     }
     let in_off = p.input_offset;
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    let finish = |c: usize, a: i32| stage.apply(c, a);
+    // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1 (see
+    // `single_input_channel`).
+    if in_c == 1 && fh * fw * out_c <= TRANSPOSED {
+        return single_input_channel(p, input, filter, bias, words, output);
+    }
+    // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
+    let lanes = mult == 1;
+    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult % 4 == 0) { out_c - out_c % 4 } else { 0 };
 
     let mut out_px = output.chunks_exact_mut(out_c);
     for img in input.chunks_exact(in_img).take(batches) {
@@ -194,10 +253,44 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else {
-                    return Ok(());
-                };
-                let mut c0 = 0;
+                let Some(out) = out_px.next() else { return Ok(()) };
+                if ty0 >= ty1 || tx0 >= tx1 {
+                    // No tap inside the image: every accumulator is 0.
+                    for (c, o) in out.iter_mut().enumerate() {
+                        *o = finish(c, 0);
+                    }
+                    continue;
+                }
+                if packed_c > 0 {
+                    // taps() guarantees the first tap lies inside the image.
+                    let iy = (y0 + (ty0 * dh) as i32) as usize;
+                    let ix = (x0 + (tx0 * dw) as i32) as usize;
+                    let (nx, ny) = (tx1 - tx0, ty1 - ty0);
+                    let (xs_x, fs_x) = (dw * in_c, out_c);
+                    let (xs_y, fs_y) = (dh * in_w * in_c, fw * out_c);
+                    let base = Taps {
+                        x0: (iy * in_w + ix) * in_c,
+                        f0: (ty0 * fw + tx0) * out_c,
+                        x_in: xs_x,
+                        f_in: fs_x,
+                        n_in: nx,
+                        x_out: xs_y,
+                        f_out: fs_y,
+                        n_out: ny,
+                    };
+                    // Longer runs inside: a column filter (fw == 1) walks rows as its inner loop.
+                    let t = if nx == 1 {
+                        Taps { x_in: xs_y, f_in: fs_y, n_in: ny, x_out: xs_x, f_out: fs_x, n_out: 1, ..base }
+                    } else {
+                        base
+                    };
+                    for (b, o4) in out[..packed_c].chunks_exact_mut(4).enumerate() {
+                        let c = 4 * b;
+                        let xc = if lanes { c } else { c / mult };
+                        stage.store(c, &block4(img, filter, &t, c, xc, lanes, in_off), o4);
+                    }
+                }
+                let mut c0 = packed_c;
                 while c0 < out_c {
                     // Chunks hold whole groups of `mult` channels (one input channel each), or,
                     // when one group exceeds CHUNK, lie inside a single group.
@@ -219,8 +312,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                             let f = &filter[fo..fo + n];
                             if mult == 1 {
                                 for ((a, &fv), &xv) in acc.iter_mut().zip(f).zip(&px[c0..c0 + n]) {
-                                    *a = a
-                                        .wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
+                                    *a = a.wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
                                 }
                             } else if mult <= CHUNK {
                                 let groups = acc.chunks_exact_mut(mult).zip(f.chunks_exact(mult));
@@ -239,14 +331,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                         }
                     }
                     for (j, (o, &a)) in out[c0..c0 + n].iter_mut().zip(acc.iter()).enumerate() {
-                        let c = c0 + j;
-                        let a = if p.has_bias {
-                            a.wrapping_add(le_i32(bias, c))
-                        } else {
-                            a
-                        };
-                        let (m, s) = p.quant.get(words, c);
-                        *o = requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max);
+                        *o = finish(c0 + j, a);
                     }
                     c0 += n;
                 }
@@ -289,11 +374,7 @@ mod tests {
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
         // x - zp = [4, -2]; taps (0,0),(0,1); f[tap][c] = [[1, 3], [2, -1]].
         // c0 = 1*4 + 2*(-2) = 0 → 0;  c1 = 3*4 + (-1)*(-2) = 14 → 14 * 0.25 = 3.5 → 4.
-        let ins = [
-            Some((input, bytes(&[5, -1]))),
-            Some((filter, bytes(&[1, 3, 2, -1]))),
-            None,
-        ];
+        let ins = [Some((input, bytes(&[5, -1]))), Some((filter, bytes(&[1, 3, 2, -1]))), None];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -320,6 +401,77 @@ mod tests {
         assert_eq!(got, bytes(&[-1, -2]));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random geometries (one input channel included: the transposed-conv path), depth
+        /// multipliers 1/2/4/8, zero points and unsaturated per-channel scales, against a
+        /// direct transcription of TFLM's loop nest.
+        #[test]
+        fn matches_naive_random(
+            ih in 1usize..7, iw in 1usize..8, ic in 1usize..10, mult in proptest::prelude::prop_oneof![proptest::prelude::Just(1usize), proptest::prelude::Just(2), proptest::prelude::Just(4), proptest::prelude::Just(8)],
+            fh in 1usize..5, fw in 1usize..4, stride in 1usize..3, dil in 1usize..3,
+            same in proptest::prelude::any::<bool>(), in_zp in -128i64..=127, out_zp in -128i64..=127,
+            seed in proptest::prelude::any::<u64>(), with_bias in proptest::prelude::any::<bool>(),
+        ) {
+            let oc = ic * mult;
+            let padding = if same { Padding::Same } else { Padding::Valid };
+            let (s, d) = (stride as i64, dil as i64);
+            let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
+            let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
+            if oh <= 0 || ow <= 0 {
+                return Ok(());
+            }
+            let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (oh, ow) = (oh as usize, ow as usize);
+            let byte = |i: usize, salt: u64| (seed.rotate_left((i % 61) as u32) ^ salt.wrapping_mul(i as u64 + 1)) as u8 as i8;
+            let x: Vec<i8> = (0..ih * iw * ic).map(|i| byte(i, 0x9e37)).collect();
+            let f: Vec<i8> = (0..fh * fw * oc).map(|i| byte(i, 0x7f4a)).collect();
+            let b: Vec<i32> = (0..oc).map(|c| (byte(c, 0x1234) as i32) * 31).collect();
+            let taps = (fh * fw) as f32;
+            let scales: Vec<f32> = (0..oc).map(|c| (c % 5) as f32 / (100.0 * taps) + 1.0 / (200.0 * taps)).collect();
+            let input = i8t(&[1, ih as i32, iw as i32, ic as i32], 1.0, in_zp);
+            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &std::vec![0; oc], 3);
+            let out = i8t(&[1, oh as i32, ow as i32, oc as i32], 1.0, out_zp);
+            let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
+            let got = run(
+                BuiltinOp::DEPTHWISE_CONV_2D,
+                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
+                out,
+                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
+                eval,
+            )
+            .unwrap();
+            let mut want = Vec::new();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for c in 0..oc {
+                        let mut acc = 0i32;
+                        for ky in 0..fh {
+                            for kx in 0..fw {
+                                let iy = (oy * stride) as i64 - ph + (ky * dil) as i64;
+                                let ix = (ox * stride) as i64 - pw + (kx * dil) as i64;
+                                if iy < 0 || ix < 0 || iy >= ih as i64 || ix >= iw as i64 {
+                                    continue;
+                                }
+                                let xv = x[((iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
+                                let fv = f[(ky * fw + kx) * oc + c] as i32;
+                                acc += fv * (xv - in_zp as i32);
+                            }
+                        }
+                        if with_bias {
+                            acc += b[c];
+                        }
+                        let (m, sh) = quantize_multiplier(1.0f32 as f64 * scales[c] as f64 / 1.0f32 as f64);
+                        let v = multiply_by_quantized_multiplier(acc, m, sh) + out_zp as i32;
+                        want.push(v.clamp(-128, 127) as i8);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, bytes(&want));
+        }
+    }
+
     #[test]
     fn matches_naive() {
         let mut seed = 777u32;
@@ -328,17 +480,7 @@ mod tests {
             (seed >> 16) as i8
         };
         for &(ih, iw, ic, mult, fh, fw, stride, dil, padding) in &[
-            (
-                5usize,
-                6usize,
-                3usize,
-                1usize,
-                3usize,
-                3usize,
-                1usize,
-                1usize,
-                Padding::Same,
-            ),
+            (5usize, 6usize, 3usize, 1usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
             (6, 5, 2, 3, 3, 2, 2, 1, Padding::Same),
             (7, 7, 3, 2, 3, 3, 1, 2, Padding::Same),
             (7, 8, 1, 8, 3, 3, 2, 2, Padding::Valid),
@@ -359,13 +501,7 @@ mod tests {
             let scales: Vec<f32> = (0..oc).map(|c| 0.01 * (c % 7 + 1) as f32).collect();
             let zps: Vec<i64> = std::vec![0; oc];
             let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, -7);
-            let filter = tensor(
-                DType::I8,
-                &[1, fh as i32, fw as i32, oc as i32],
-                &scales,
-                &zps,
-                3,
-            );
+            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &zps, 3);
             let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 0.1, 4);
             let mut want = Vec::new();
             for bi in 0..2 {
@@ -380,16 +516,12 @@ mod tests {
                                     if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
                                         continue;
                                     }
-                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic
-                                        + c / mult]
-                                        as i32;
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
                                     acc += f[(ky * fw + kx) * oc + c] as i32 * (xv + 7);
                                 }
                             }
                             acc += b[c];
-                            let (m, sh) = quantize_multiplier(
-                                0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64,
-                            );
+                            let (m, sh) = quantize_multiplier(0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64);
                             let v = multiply_by_quantized_multiplier(acc, m, sh) + 4;
                             want.push(v.clamp(-128, 127) as i8);
                         }
@@ -398,32 +530,13 @@ mod tests {
             }
             let got = run(
                 BuiltinOp::DEPTHWISE_CONV_2D,
-                &[
-                    Some((input, bytes(&x))),
-                    Some((filter, bytes(&f))),
-                    Some((bias(oc as i32), bytes32(&b))),
-                ],
+                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(oc as i32), bytes32(&b)))],
                 out,
-                |c| {
-                    prepare_with(
-                        c,
-                        &opts(
-                            padding,
-                            stride as i32,
-                            dil as i32,
-                            mult as i32,
-                            Activation::None,
-                        ),
-                    )
-                },
+                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
                 eval,
             )
             .unwrap();
-            assert_eq!(
-                got,
-                bytes(&want),
-                "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}"
-            );
+            assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}");
         }
     }
 
@@ -433,11 +546,7 @@ mod tests {
         let input = i8t(&[1, 1, 1, 3], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 3], &[0.1], &[0], 3);
         let out = i8t(&[1, 1, 1, 3], 0.1, -128);
-        let ins = [
-            Some((input, bytes(&[-5, 30, 100]))),
-            Some((filter, bytes(&[1, 1, 1]))),
-            None,
-        ];
+        let ins = [Some((input, bytes(&[-5, 30, 100]))), Some((filter, bytes(&[1, 1, 1]))), None];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -455,10 +564,7 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0], &[0], 3);
         let out = i8t(&[1, 2, 2, 4], 1.0, 0);
-        let ins = [
-            Some((input, std::vec![0; 8])),
-            Some((filter, std::vec![0; 4])),
-        ];
+        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -482,17 +588,8 @@ mod tests {
         .unwrap();
         assert_eq!(macs, 16);
         // Per-channel scales on the wrong axis.
-        let filter = tensor(
-            DType::I8,
-            &[1, 1, 1, 4],
-            &[1.0, 1.0, 1.0, 1.0],
-            &[0, 0, 0, 0],
-            0,
-        );
-        let ins = [
-            Some((input, std::vec![0; 8])),
-            Some((filter, std::vec![0; 4])),
-        ];
+        let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0, 1.0, 1.0, 1.0], &[0, 0, 0, 0], 0);
+        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,

@@ -1,0 +1,122 @@
+//! `mote bench`: host time per invocation of a model, measured the way the device runs it
+//! (one prepared interpreter, streaming state carried across invocations).
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use mote_engine::interpreter::InterpreterOptions;
+use mote_engine::Model;
+use mote_exporter::report;
+use serde::Serialize;
+
+/// What `mote bench --json` prints.
+#[derive(Serialize)]
+pub struct BenchReport {
+    /// The model file.
+    pub model: String,
+    /// Timed invocations (after the warm-up).
+    pub invocations: usize,
+    /// Untimed invocations before them.
+    pub warmup: usize,
+    /// Median time of one invocation, microseconds.
+    pub median_us: f64,
+    /// Mean time of one invocation, microseconds.
+    pub mean_us: f64,
+    /// Fastest invocation, microseconds.
+    pub min_us: f64,
+    /// 90th percentile, microseconds.
+    pub p90_us: f64,
+    /// Arena bytes the model needs (`Interpreter::memory().arena_bytes`).
+    pub arena_bytes: u32,
+    /// State bytes (resource variables).
+    pub state_bytes: u32,
+    /// Multiply-accumulates per invocation.
+    pub macs: u64,
+    /// Millions of MACs per second at the median time.
+    pub mmacs_per_s: f64,
+}
+
+/// Run the benchmark. `input`, if given, holds whole input frames (every model input in order)
+/// that are replayed cyclically; otherwise input byte i is `(7 * i + 3) mod 256`, as in the
+/// firmware's bench mode.
+pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&Path>) -> Result<BenchReport> {
+    let bytes = std::fs::read(model_path).with_context(|| format!("cannot read model {}", model_path.display()))?;
+    let model = Model::parse(&bytes).map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
+    let frames = match input {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read input {}", p.display()))?),
+        None => None,
+    };
+    let invocations = invocations.max(1);
+    let r = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
+        let mem = interp.memory();
+        let macs: u64 = {
+            let mut total = 0u64;
+            let _ = interp.timeline(|st| {
+                total += interp.op_macs(st.subgraph, st.op);
+                Ok(())
+            });
+            total
+        };
+        // Input sizes, to cut frames.
+        let sizes: Vec<usize> = (0..interp.input_count()).map(|i| interp.input_mut(i).map_or(0, |b| b.len())).collect();
+        let frame: usize = sizes.iter().sum();
+        if frames.is_none() {
+            for i in 0..sizes.len() {
+                if let Ok(buf) = interp.input_mut(i) {
+                    for (k, b) in buf.iter_mut().enumerate() {
+                        *b = (k.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
+                    }
+                }
+            }
+        }
+        let n_frames = frames.as_ref().map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
+        let mut times = Vec::with_capacity(invocations);
+        for k in 0..warmup + invocations {
+            if let (Some(f), true) = (&frames, n_frames > 0) {
+                let mut off = (k % n_frames) * frame;
+                for (i, &n) in sizes.iter().enumerate() {
+                    if let Ok(buf) = interp.input_mut(i) {
+                        buf.copy_from_slice(&f[off..off + n]);
+                    }
+                    off += n;
+                }
+            }
+            let t = Instant::now();
+            interp.invoke()?;
+            let dt = t.elapsed();
+            if k >= warmup {
+                times.push(dt.as_secs_f64() * 1e6);
+            }
+        }
+        Ok((mem, macs, times))
+    });
+    let (mem, macs, mut times) = r.map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
+    times.sort_by(f64::total_cmp);
+    let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    let median = pct(0.5);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    Ok(BenchReport {
+        model: model_path.display().to_string(),
+        invocations,
+        warmup,
+        median_us: median,
+        mean_us: mean,
+        min_us: times[0],
+        p90_us: pct(0.9),
+        arena_bytes: mem.arena_bytes,
+        state_bytes: mem.state_bytes,
+        macs,
+        mmacs_per_s: if median > 0.0 { macs as f64 / median } else { 0.0 },
+    })
+}
+
+/// Print a report as text.
+pub fn print(r: &BenchReport) {
+    println!("{}", r.model);
+    println!(
+        "  {:.2} us/invoke median ({} invocations after {} warm-up; mean {:.2}, min {:.2}, p90 {:.2})",
+        r.median_us, r.invocations, r.warmup, r.mean_us, r.min_us, r.p90_us
+    );
+    println!("  arena {} B, state {} B, {} MACs/invoke ({:.0} MMAC/s)", r.arena_bytes, r.state_bytes, r.macs, r.mmacs_per_s);
+}
