@@ -301,6 +301,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         })
     }
 
+    /// Multiply-accumulates operator `op` of `subgraph` performs per invoke.
+    pub fn op_macs(&self, subgraph: usize, op: usize) -> u64 {
+        self.kernel(subgraph, op).map_or(0, |k| ops::macs(k, self.words))
+    }
+
     /// The prepared kernel of operator `op` of `subgraph`.
     pub fn kernel(&self, subgraph: usize, op: usize) -> Option<&Kernel> {
         if subgraph >= self.bases.count {

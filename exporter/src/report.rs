@@ -3,7 +3,6 @@
 
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::model::{DType, Model};
-use mote_engine::ops;
 use mote_engine::plan::{MemoryReport, Place};
 use mote_engine::{Error, Interpreter};
 use serde::Serialize;
@@ -125,7 +124,6 @@ fn build(model: &Model<'_>, interp: &mut Interpreter<'_, '_>) -> ModelReport {
         let sg = model.subgraph(st.subgraph);
         let op = sg.and_then(|s| s.operator(st.op));
         let code = op.and_then(|o| model.opcode(o.opcode_index as usize));
-        let kernel = interp.kernel(st.subgraph, st.op);
         ops_out.push(OpReport {
             step: st.step as u32,
             subgraph: st.subgraph,
@@ -134,7 +132,7 @@ fn build(model: &Model<'_>, interp: &mut Interpreter<'_, '_>) -> ModelReport {
             version: code.map_or(0, |c| c.version),
             inputs: op.map_or(vec![], |o| o.inputs.iter().collect()),
             outputs: op.map_or(vec![], |o| o.outputs.iter().collect()),
-            macs: kernel.map_or(0, ops::macs),
+            macs: interp.op_macs(st.subgraph, st.op),
             scratch_bytes: 0,
         });
         Ok(())

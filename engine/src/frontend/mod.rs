@@ -1,1 +1,517 @@
-//! Audio front end: 16 kHz PCM → TFLM micro-frontend features (fixed point). In progress.
+//! Audio front end: 16 kHz PCM → log-mel features in fixed point, bit-exact with the
+//! implementations of TensorFlow Lite Micro's "micro-frontend" that Mote's models were built
+//! with, selected by [`Flavor`]:
+//!
+//! - [`Flavor::MicroFrontendF32`]: TFLM's C micro-frontend
+//!   (`tensorflow/lite/experimental/microfrontend/lib`) as compiled into `pymicro-features`
+//!   2.x, whose copy computes its start-up tables in single precision. Preset
+//!   [`FrontendConfig::micro_wakeword`]; oracle `pymicro-features` 2.0.2.
+//! - [`Flavor::MicroFrontendF64`]: the same C code as upstream (double-precision tables), i.e.
+//!   TensorFlow's `audio_microfrontend` op, which microWakeWord computes training features with.
+//! - [`Flavor::SignalLibrary`]: the signal-library ops (`signal/`) that TFLM's
+//!   `audio_preprocessor_int8.tflite` (the micro_speech front end) is built from. Preset
+//!   [`FrontendConfig::micro_speech`]; oracle that model in the TFLM interpreter.
+//!
+//! Pipeline per window: Hann window (Q12) → scale up to use the full int16 range → fixed-point
+//! real FFT (KISS FFT, [`fft`]) → energy |X|² → mel filterbank (Q12 weights, u64 sums) →
+//! square root, scaled back down → noise reduction (spectral subtraction) → PCAN gain control
+//! → natural log × 2^6 ([`stages`]). The integer runtime is the same in all three; the
+//! start-up tables that TFLM computes with floats are computed here the same way, per flavor
+//! ([`tables`]). No heap: every buffer is a fixed-size array sized for the largest
+//! configuration ([`MAX_FFT`]-point FFT, [`MAX_CHANNELS`] channels).
+//!
+//! Where the implementations part (found by comparing the oracles stage by stage and reading
+//! their table code): the filterbank weights. The signal library's model builder truncates them
+//! to Q12 where the C library rounds them, so about half of the 236 weights are one less; the
+//! single-precision C copy (`log1pf`, `floorf`) changes 3 weights and one window coefficient.
+//! Over Mote's test audio at a 10 ms step this changes 0.4–0.9 % of the features. Two
+//! runtime edge cases differ as well: the FFT input shift when a windowed sample is −32768
+//! (the C library's max-|x| ignores it; the signal library's `MaxAbs16` wraps it to −32768,
+//! which zeroes the shift), and the log output clamp (65535 vs 32767, never reached in
+//! practice).
+
+pub mod fft;
+pub mod quantize;
+pub mod stages;
+pub mod tables;
+
+use crate::Error;
+use fft::{Cpx, RealFft};
+pub use quantize::Int8Mapping;
+use tables::{Filterbank, PCAN_LUT_SIZE};
+
+/// Largest FFT (and so window) in samples.
+pub const MAX_FFT: usize = 512;
+/// Largest number of filterbank channels (feature values per frame).
+pub const MAX_CHANNELS: usize = 64;
+/// FFT bins of the largest FFT (`MAX_FFT / 2 + 1`).
+pub const MAX_BINS: usize = MAX_FFT / 2 + 1;
+/// Fractional bits of the noise-reduction coefficients (`kNoiseReductionBits`).
+const NOISE_REDUCTION_BITS: u32 = 14;
+
+/// Which implementation of TFLM's front end to match bit for bit (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// The C micro-frontend with single-precision start-up tables (`cosf`, `log1pf`,
+    /// `floorf`), as compiled into `pymicro-features` 2.x, microWakeWord's Python runtime.
+    MicroFrontendF32,
+    /// The C micro-frontend as in the TensorFlow / TFLM sources, start-up tables in double
+    /// precision (TensorFlow's `audio_microfrontend` op, which microWakeWord trains with).
+    MicroFrontendF64,
+    /// The signal-library ops of `audio_preprocessor_int8.tflite` (micro_speech).
+    SignalLibrary,
+}
+
+/// PCAN (per-channel amplitude normalization) gain control settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PcanConfig {
+    /// Exponent of the gain curve (TFLM default 0.95).
+    pub strength: f32,
+    /// Offset added to the noise estimate before the power (TFLM default 80).
+    pub offset: f32,
+    /// Fractional bits of the gain (TFLM default 21).
+    pub gain_bits: u32,
+}
+
+/// Front-end configuration. Field names and defaults follow TFLM's `FrontendConfig`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrontendConfig {
+    /// Input sample rate in Hz (the presets and the verified configurations use 16 000).
+    pub sample_rate_hz: u32,
+    /// Window length in ms (samples = ms · rate / 1000, at most [`MAX_FFT`]).
+    pub window_ms: u32,
+    /// Hop between windows in ms (at least one sample, at most the window).
+    pub step_ms: u32,
+    /// Mel filterbank channels, 1..=[`MAX_CHANNELS`].
+    pub num_channels: usize,
+    /// Lower edge of the filterbank in Hz.
+    pub lower_band_limit_hz: f32,
+    /// Upper edge of the filterbank in Hz (below Nyquist).
+    pub upper_band_limit_hz: f32,
+    /// Extra fractional bits of the noise estimate.
+    pub smoothing_bits: u32,
+    /// Noise-estimate smoothing coefficient for even channels.
+    pub even_smoothing: f32,
+    /// Noise-estimate smoothing coefficient for odd channels.
+    pub odd_smoothing: f32,
+    /// Fraction of the signal that noise reduction always leaves.
+    pub min_signal_remaining: f32,
+    /// PCAN gain control, or `None` to skip it.
+    pub pcan: Option<PcanConfig>,
+    /// Log scale shift (output = ln(x) · 2^shift), or `None` to output the linear values.
+    pub log_scale_shift: Option<u32>,
+    /// Which TFLM implementation to match.
+    pub flavor: Flavor,
+    /// How features map to the model's int8 input.
+    pub int8: Int8Mapping,
+}
+
+impl FrontendConfig {
+    /// microWakeWord's front end: 30 ms window, 10 ms step, 40 channels 125–7500 Hz, noise
+    /// reduction (10 bits, 0.025 / 0.06, 0.05), PCAN (0.95, 80, 21 bits), log shift 6; classic
+    /// C micro-frontend; int8 as pymicro_wakeword maps it. Oracle: `pymicro-features` 2.0.2.
+    pub const fn micro_wakeword() -> Self {
+        FrontendConfig {
+            sample_rate_hz: 16000,
+            window_ms: 30,
+            step_ms: 10,
+            num_channels: 40,
+            lower_band_limit_hz: 125.0,
+            upper_band_limit_hz: 7500.0,
+            smoothing_bits: 10,
+            even_smoothing: 0.025,
+            odd_smoothing: 0.06,
+            min_signal_remaining: 0.05,
+            pcan: Some(PcanConfig {
+                strength: 0.95,
+                offset: 80.0,
+                gain_bits: 21,
+            }),
+            log_scale_shift: Some(6),
+            flavor: Flavor::MicroFrontendF32,
+            int8: Int8Mapping::MICRO_WAKEWORD,
+        }
+    }
+
+    /// TFLM micro_speech's front end: as [`FrontendConfig::micro_wakeword`] but a 20 ms step
+    /// (49 frames per 1 s clip), the signal library's arithmetic and micro_speech's int8
+    /// mapping. Oracle: `audio_preprocessor_int8.tflite` in the TFLM interpreter.
+    pub const fn micro_speech() -> Self {
+        let mut c = Self::micro_wakeword();
+        c.step_ms = 20;
+        c.flavor = Flavor::SignalLibrary;
+        c.int8 = Int8Mapping::MicroSpeech;
+        c
+    }
+
+    /// Window length in samples.
+    pub const fn window_samples(&self) -> usize {
+        (self.window_ms as u64 * self.sample_rate_hz as u64 / 1000) as usize
+    }
+
+    /// Step in samples.
+    pub const fn step_samples(&self) -> usize {
+        (self.step_ms as u64 * self.sample_rate_hz as u64 / 1000) as usize
+    }
+}
+
+/// One computed feature frame, handed to [`Frontend::push`]'s callback.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// The log-mel features, one per channel.
+    pub features: &'a [u16],
+    /// The same features mapped to the model's int8 input ([`FrontendConfig::int8`]).
+    pub int8: &'a [i8],
+}
+
+/// A streaming front end. All state and tables live inline ([`Frontend::ram_bytes`]).
+#[derive(Clone)]
+pub struct Frontend {
+    config: FrontendConfig,
+    window_len: usize,
+    step: usize,
+    fft_size: usize,
+    /// `MostSignificantBit32(fft_size) − 1 − kFilterbankBits / 2`: log and PCAN input scaling.
+    correction_bits: i32,
+    num_channels: usize,
+    window: [i16; MAX_FFT],
+    filterbank: Filterbank,
+    fft: RealFft,
+    even_smoothing: u32,
+    odd_smoothing: u32,
+    min_signal_remaining: u32,
+    pcan_lut: [i16; PCAN_LUT_SIZE],
+    pcan_snr_shift: u32,
+    // ---- streaming state
+    /// Samples of the window being filled (`WindowState::input`).
+    input: [i16; MAX_FFT],
+    filled: usize,
+    /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
+    noise_estimate: [u32; MAX_CHANNELS],
+    // ---- per-frame scratch
+    fft_input: [i16; MAX_FFT],
+    spectrum: [Cpx; MAX_BINS],
+    accumulators: [u64; MAX_CHANNELS + 2],
+    features: [u16; MAX_CHANNELS],
+    int8: [i8; MAX_CHANNELS],
+}
+
+impl Frontend {
+    /// Validates `config` and builds the tables (window, FFT twiddles, filterbank, PCAN LUT).
+    pub fn new(config: &FrontendConfig) -> Result<Self, Error> {
+        let window_len = config.window_samples();
+        let step = config.step_samples();
+        if window_len > MAX_FFT {
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples",
+                limit: MAX_FFT as u32,
+            });
+        }
+        if window_len < 4 {
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples (and at least 4)",
+                limit: MAX_FFT as u32,
+            });
+        }
+        if step == 0 || step > window_len {
+            return Err(Error::LimitExceeded {
+                what: "frontend step samples (the window, and at least 1)",
+                limit: window_len as u32,
+            });
+        }
+        if config.num_channels == 0 || config.num_channels > MAX_CHANNELS {
+            return Err(Error::LimitExceeded {
+                what: "frontend channels (and at least 1)",
+                limit: MAX_CHANNELS as u32,
+            });
+        }
+        let fft_size = window_len.next_power_of_two();
+        let correction_bits =
+            stages::msb32(fft_size as u32) as i32 - 1 - (tables::FILTERBANK_BITS / 2) as i32;
+        let nyquist = config.sample_rate_hz / 2;
+        let (lo, hi) = (config.lower_band_limit_hz, config.upper_band_limit_hz);
+        if !(lo >= 0.0 && hi > lo && hi < nyquist as f32) {
+            return Err(Error::LimitExceeded {
+                what: "Hz filterbank upper band limit (above the lower one, below Nyquist)",
+                limit: nyquist,
+            });
+        }
+        let unit = |x: f32| (0.0..=1.0).contains(&x);
+        if !(unit(config.even_smoothing)
+            && unit(config.odd_smoothing)
+            && unit(config.min_signal_remaining))
+            || config.smoothing_bits > 16
+        {
+            return Err(Error::LimitExceeded {
+                what: "noise reduction smoothing bits (coefficients within 0..1)",
+                limit: 16,
+            });
+        }
+        if config.log_scale_shift.is_some_and(|s| s > 16) {
+            return Err(Error::LimitExceeded {
+                what: "log scale shift bits",
+                limit: 16,
+            });
+        }
+        if !config.int8.is_valid() {
+            return Err(Error::LimitExceeded {
+                what: "int8 mapping zero point magnitude (scale 2^-24..2^33)",
+                limit: 128,
+            });
+        }
+        let filterbank = tables::filterbank(
+            config.flavor,
+            config.num_channels,
+            lo,
+            hi,
+            config.sample_rate_hz,
+            fft_size / 2 + 1,
+        )?;
+
+        let mut pcan_lut = [0i16; PCAN_LUT_SIZE];
+        let mut pcan_snr_shift = 0;
+        if let Some(p) = config.pcan {
+            // PcanGainControlPopulateState: snr_shift = gain_bits − correction − kPcanSnrBits,
+            // LUT input bits = smoothing_bits − correction.
+            let snr_shift = p.gain_bits as i32 - correction_bits - stages::PCAN_SNR_BITS as i32;
+            let input_bits = config.smoothing_bits as i32 - correction_bits;
+            if !(0..32).contains(&snr_shift) || !(0..32).contains(&input_bits) || p.gain_bits > 31 {
+                return Err(Error::LimitExceeded {
+                    what: "PCAN gain bits",
+                    limit: 31,
+                });
+            }
+            pcan_snr_shift = snr_shift as u32;
+            pcan_lut = tables::pcan_lut(p.strength, p.offset, p.gain_bits, input_bits as u32);
+        }
+
+        let mut window = [0i16; MAX_FFT];
+        if let Some(w) = window.get_mut(..window_len) {
+            tables::hann_q12(config.flavor, w);
+        }
+        // NoiseReductionPopulateState: float coefficient · 2^14, truncated.
+        let q14 = |x: f32| (x * (1u32 << NOISE_REDUCTION_BITS) as f32) as u32;
+        Ok(Frontend {
+            config: *config,
+            window_len,
+            step,
+            fft_size,
+            correction_bits,
+            num_channels: config.num_channels,
+            window,
+            filterbank,
+            fft: RealFft::new(fft_size),
+            even_smoothing: q14(config.even_smoothing),
+            odd_smoothing: q14(config.odd_smoothing),
+            min_signal_remaining: q14(config.min_signal_remaining),
+            pcan_lut,
+            pcan_snr_shift,
+            input: [0; MAX_FFT],
+            filled: 0,
+            noise_estimate: [0; MAX_CHANNELS],
+            fft_input: [0; MAX_FFT],
+            spectrum: [Cpx::default(); MAX_BINS],
+            accumulators: [0; MAX_CHANNELS + 2],
+            features: [0; MAX_CHANNELS],
+            int8: [0; MAX_CHANNELS],
+        })
+    }
+
+    /// The configuration this front end was built from.
+    pub fn config(&self) -> &FrontendConfig {
+        &self.config
+    }
+
+    /// Feature values per frame.
+    pub fn num_channels(&self) -> usize {
+        self.num_channels
+    }
+
+    /// RAM the front end occupies (state, tables and scratch; it allocates nothing else).
+    pub const fn ram_bytes() -> usize {
+        core::mem::size_of::<Self>()
+    }
+
+    /// Forgets all audio: empties the window and zeroes the noise estimate (`FrontendReset`).
+    pub fn reset(&mut self) {
+        self.input = [0; MAX_FFT];
+        self.filled = 0;
+        self.noise_estimate = [0; MAX_CHANNELS];
+    }
+
+    /// Feeds samples of any length; calls `on_frame` once per completed step (the first frame
+    /// needs a full window) and returns the number of frames produced. Chunking does not
+    /// change the output: the same audio in any split gives the same frames.
+    pub fn push(&mut self, samples: &[i16], mut on_frame: impl FnMut(Frame<'_>)) -> usize {
+        let mut frames = 0;
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = (self.window_len - self.filled).min(rest.len());
+            let (head, tail) = rest.split_at(take);
+            if let Some(dst) = self.input.get_mut(self.filled..self.filled + take) {
+                dst.copy_from_slice(head);
+            }
+            self.filled += take;
+            rest = tail;
+            if self.filled == self.window_len {
+                self.compute_frame();
+                let n = self.num_channels;
+                on_frame(Frame {
+                    features: &self.features[..n],
+                    int8: &self.int8[..n],
+                });
+                frames += 1;
+                // Keep the overlap: shift the window down by one step.
+                self.input.copy_within(self.step..self.window_len, 0);
+                self.filled -= self.step;
+            }
+        }
+        frames
+    }
+
+    /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`.
+    fn compute_frame(&mut self) {
+        let n = self.num_channels;
+        let flavor = self.config.flavor;
+
+        // Window (Q12) and the largest |x| for the FFT input shift.
+        let mut max_abs: i16 = 0;
+        let windowed = self
+            .fft_input
+            .iter_mut()
+            .zip(self.input.iter().zip(&self.window))
+            .take(self.window_len);
+        for (out, (&x, &w)) in windowed {
+            let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
+            let v = match flavor {
+                // (int16_t) of the shifted product.
+                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => raw as i16,
+                // ApplyWindow saturates.
+                Flavor::SignalLibrary => raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16,
+            };
+            *out = v;
+            match flavor {
+                // WindowProcessSamples: |v| in int16, so −32768 stays −32768 and never wins.
+                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
+                    let a = if v < 0 { v.wrapping_neg() } else { v };
+                    if a > max_abs {
+                        max_abs = a;
+                    }
+                }
+                // MaxAbs16: `-value > max` in int, then stored as int16, so −32768 becomes
+                // the max as −32768 (and later values compare against that).
+                Flavor::SignalLibrary => {
+                    if v > max_abs {
+                        max_abs = v;
+                    } else if -i32::from(v) > i32::from(max_abs) {
+                        max_abs = v.wrapping_neg();
+                    }
+                }
+            }
+        }
+        // 15 − MostSignificantBit32(max) (the C library), clamped at 0 by the signal library;
+        // a negative int16 max converts to a uint32 with bit 31 set (msb 32).
+        let shift = (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32;
+        for v in self.fft_input.iter_mut().take(self.window_len) {
+            *v = (*v as u16).wrapping_shl(shift) as i16;
+        }
+        for v in self
+            .fft_input
+            .iter_mut()
+            .take(self.fft_size)
+            .skip(self.window_len)
+        {
+            *v = 0;
+        }
+
+        self.fft.forward(
+            &self.fft_input[..self.fft_size],
+            &mut self.spectrum[..=self.fft_size / 2],
+        );
+
+        // Energy and filterbank accumulation in one pass over the band's bins.
+        let fb = &self.filterbank;
+        self.accumulators = [0; MAX_CHANNELS + 2];
+        let bins = self
+            .spectrum
+            .iter()
+            .zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
+        for (c, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
+            // int32 sum of squares stored as uint32 (wraps only for two −32768 parts).
+            let (r, i) = (i32::from(c.r), i32::from(c.i));
+            let energy = u64::from(((r * r) as u32).wrapping_add((i * i) as u32));
+            let seg = usize::from(seg);
+            if let Some(acc) = self.accumulators.get_mut(seg..seg + 2) {
+                acc[0] = acc[0].wrapping_add(u64::from(w) * energy);
+                acc[1] = acc[1].wrapping_add(u64::from(u) * energy);
+            }
+        }
+
+        let smoothing_bits = self.config.smoothing_bits;
+        let log_shift = self.config.log_scale_shift;
+        let pcan = self.config.pcan.is_some();
+        let channels = self.features.iter_mut().zip(
+            self.accumulators
+                .iter()
+                .skip(1)
+                .zip(&mut self.noise_estimate),
+        );
+        for (ch, (out, (&acc, estimate))) in channels.take(n).enumerate() {
+            // FilterbankSqrt / FilterBankSquareRoot: sqrt, then undo the FFT input shift.
+            let signal = stages::sqrt64(acc) >> shift;
+
+            // NoiseReductionApply / FilterbankSpectralSubtraction (clamping off).
+            let smoothing = if ch % 2 == 0 {
+                self.even_smoothing
+            } else {
+                self.odd_smoothing
+            };
+            let one_minus = (1u32 << NOISE_REDUCTION_BITS) - smoothing;
+            let scaled_up = signal << smoothing_bits;
+            let new_estimate = ((u64::from(scaled_up) * u64::from(smoothing)
+                + u64::from(*estimate) * u64::from(one_minus))
+                >> NOISE_REDUCTION_BITS) as u32;
+            *estimate = new_estimate;
+            let floor = ((u64::from(signal) * u64::from(self.min_signal_remaining))
+                >> NOISE_REDUCTION_BITS) as u32;
+            let subtracted = (scaled_up - new_estimate.min(scaled_up)) >> smoothing_bits;
+            let mut value = subtracted.max(floor);
+
+            // PcanGainControlApply / ApplyPcanAutoGainControlFixed.
+            if pcan {
+                // The int16 gain converts to uint32 (sign-extending, as in C).
+                let gain =
+                    stages::wide_dynamic_function(new_estimate, &self.pcan_lut) as i32 as u32;
+                let snr = ((u64::from(value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
+                value = stages::pcan_shrink(snr);
+            }
+
+            // LogScaleApply / FilterbankLog.
+            *out = match log_shift {
+                Some(scale_shift) => {
+                    let c = self.correction_bits;
+                    let scaled = if c < 0 {
+                        value >> -c
+                    } else {
+                        value.wrapping_shl(c as u32)
+                    };
+                    let log = if scaled > 1 {
+                        stages::log_scaled(scaled, scale_shift)
+                    } else {
+                        0
+                    };
+                    match flavor {
+                        Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
+                            log.min(u32::from(u16::MAX)) as u16
+                        }
+                        Flavor::SignalLibrary => log.min(i16::MAX as u32) as u16,
+                    }
+                }
+                None => value.min(u32::from(u16::MAX)) as u16,
+            };
+        }
+        self.config
+            .int8
+            .map_frame(&self.features[..n], &mut self.int8[..n]);
+    }
+}

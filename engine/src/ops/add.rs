@@ -1,18 +1,263 @@
-//! ADD (not implemented yet).
+//! ADD, int8, with numpy broadcasting up to rank 6 and a fused activation.
+//!
+//! Matches TFLM `add_common.cc` (`CalculateOpDataAdd`) and the reference
+//! `integer_ops/add.h` `AddFunc`: both inputs are rebased by their zero points, shifted left by
+//! 20 bits, scaled to a common scale (`scale_i / (2 * max_scale)`), summed, and rescaled to the
+//! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
+//! rounding. SUB shares this machinery (see `sub.rs`).
 
+use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
+use crate::fixedpoint::{quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
+use crate::model::DType;
 
-/// Prepared parameters.
-#[derive(Clone, Copy, Debug)]
-pub struct Params {}
+/// Prepared parameters (shared with SUB).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Params {
+    /// Broadcast iteration space.
+    pub bc: Broadcast,
+    /// `-zero_point` of input 1.
+    pub in1_offset: i32,
+    /// `-zero_point` of input 2.
+    pub in2_offset: i32,
+    /// Output zero point.
+    pub out_offset: i32,
+    /// Left shift applied to both rebased inputs (20 for int8).
+    pub left_shift: i32,
+    /// Input 1 multiplier (Q31) and right shift (`<= 0`).
+    pub in1_mult: i32,
+    /// See `in1_mult`.
+    pub in1_shift: i32,
+    /// Input 2 multiplier and shift.
+    pub in2_mult: i32,
+    /// See `in2_mult`.
+    pub in2_shift: i32,
+    /// Output multiplier and shift.
+    pub out_mult: i32,
+    /// See `out_mult`.
+    pub out_shift: i32,
+    /// Activation clamp, quantized.
+    pub act_min: i32,
+    /// See `act_min`.
+    pub act_max: i32,
+    /// True for SUB (`input1 - input2`).
+    pub subtract: bool,
+}
+
+/// TFLM `QuantizeMultiplierSmallerThanOneExp`: like `QuantizeMultiplier`, but the real value must
+/// lie in (0, 1) and the resulting shift must be `<= 0` (TFLM aborts otherwise; we refuse).
+pub(crate) fn quantize_multiplier_smaller_than_one(real: f64) -> Option<(i32, i32)> {
+    if !(real > 0.0 && real < 1.0) {
+        return None;
+    }
+    let (m, s) = quantize_multiplier(real);
+    if s > 0 {
+        return None;
+    }
+    Some((m, s))
+}
+
+/// TFLM `MultiplyByQuantizedMultiplierSmallerThanOneExp` (`shift` in `-31..=0`).
+#[inline(always)]
+fn mul_smaller_than_one(x: i32, mult: i32, shift: i32) -> i32 {
+    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, mult), -shift)
+}
+
+/// Read the fused activation option (slot 0 of Add/Sub/MulOptions): NONE, RELU, RELU_N1_TO_1
+/// or RELU6. TANH and SIGN_BIT, which TFLM's integer kernels silently leave unfused, are refused,
+/// as everywhere in this engine.
+pub(crate) fn activation_option(ctx: &PrepareCtx<'_, '_, '_>) -> Result<u8, Error> {
+    let a = ctx.options.i8(0, 0)?;
+    if !(0..=3).contains(&a) {
+        return Err(ctx.bad_option("fused activation function"));
+    }
+    Ok(a as u8)
+}
+
+/// TFLM `CalculateActivationRangeQuantized` for an int8 output: RELU, RELU6 and RELU_N1_TO_1
+/// clamp to `zero_point + round(f / scale)` (divided and rounded in `f32`, as TFLM's `Quantize`)
+/// of 0, 6, -1 and 1, intersected with [-128, 127]. `None` if a bound does not fit int32.
+///
+/// (Same semantics as ops-conv's `common::activation_range_quantized`; kept local to avoid a
+/// name clash while the branches are separate.)
+pub(crate) fn activation_range(code: u8, scale: f32, zero_point: i32) -> Option<(i32, i32)> {
+    let q = |f: f32| -> Option<i64> {
+        let t = libm::roundf(f / scale);
+        // TFLM compares with (float)INT32_MIN / (float)INT32_MAX, the latter being 2^31.
+        if !(-2_147_483_648.0f32..=2_147_483_648.0f32).contains(&t) {
+            return None;
+        }
+        Some(zero_point as i64 + t as i64)
+    };
+    let (qmin, qmax) = (i8::MIN as i64, i8::MAX as i64);
+    let (lo, hi) = match code {
+        1 => (qmin.max(q(0.0)?), qmax),
+        2 => (qmin.max(q(-1.0)?), qmax.min(q(1.0)?)),
+        3 => (qmin.max(q(0.0)?), qmax.min(q(6.0)?)),
+        _ => (qmin, qmax),
+    };
+    // A zero point far outside int8 can push a bound past the other; TFLM keeps such a range.
+    Some((lo.clamp(i32::MIN as i64, i32::MAX as i64) as i32, hi.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+}
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    let act = activation_option(ctx)?;
+    prepare_with(ctx, act, false)
+}
+
+/// Shared ADD/SUB prepare with the fused activation given explicitly.
+pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, subtract: bool) -> Result<Params, Error> {
+    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
+    if a.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if b.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(1));
+    }
+    if out.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
+    for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
+        if !per_tensor_quantized(t) {
+            return Err(ctx.bad_quant(idx));
+        }
+    }
+    let (s1, s2, so) = (a.quant.scale(), b.quant.scale(), out.quant.scale());
+    let left_shift = 20;
+    // In double, for SUB as for ADD: some TFLM sources compute SUB's in float, but the oracle
+    // build (tflite-micro 8f6596d) converts both scales to double first (checked in its binary).
+    let twice = 2.0 * s1.max(s2) as f64;
+    let (r1, r2, ro) = (s1 as f64 / twice, s2 as f64 / twice, twice / ((1i32 << left_shift) as f64 * so as f64));
+    let oi = ctx.output_index(0);
+    let (in1_mult, in1_shift) = quantize_multiplier_smaller_than_one(r1).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
+    let (in2_mult, in2_shift) = quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
+    let (out_mult, out_shift) = quantize_multiplier_smaller_than_one(ro).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) = activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    Ok(Params {
+        bc,
+        in1_offset: -a.quant.zero_point(),
+        in2_offset: -b.quant.zero_point(),
+        out_offset: out.quant.zero_point(),
+        left_shift,
+        in1_mult,
+        in1_shift,
+        in2_mult,
+        in2_shift,
+        out_mult,
+        out_shift,
+        act_min,
+        act_max,
+        subtract,
+    })
+}
+
+/// One output element: TFLM `AddFunc` / the SUB lambda of `BroadcastQuantSubSlow`.
+#[inline(always)]
+pub(crate) fn add_sub_elem(p: &Params, x: i8, y: i8) -> i8 {
+    // |offset + x| <= 255, so the 20-bit shift stays inside i32.
+    let s1 = (p.in1_offset + x as i32) << p.left_shift;
+    let s2 = (p.in2_offset + y as i32) << p.left_shift;
+    let v1 = mul_smaller_than_one(s1, p.in1_mult, p.in1_shift);
+    let v2 = mul_smaller_than_one(s2, p.in2_mult, p.in2_shift);
+    let raw = if p.subtract { v1.wrapping_sub(v2) } else { v1.wrapping_add(v2) };
+    let out = mul_smaller_than_one(raw, p.out_mult, p.out_shift).wrapping_add(p.out_offset);
+    out.clamp(p.act_min, p.act_max) as i8
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    Ok(())
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let err = Error::InvalidGraph { what: "ADD/SUB buffer size", index: 0 };
+    broadcast_bytes(&p.bc, a, b, out, err, |x, y| add_sub_elem(p, x as i8, y as i8) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::elem_test::*;
+    use super::*;
+    use crate::model::BuiltinOp;
+
+    fn add(
+        a: (&[i32], f32, i64),
+        b: (&[i32], f32, i64),
+        o: (&[i32], f32, i64),
+        act: u8,
+    ) -> Result<Params, Error> {
+        let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
+        let outs = [qt(DType::I8, o.0, o.1, o.2)];
+        with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, act, false))
+    }
+
+    #[test]
+    fn same_scale_adds_exactly() {
+        // All scales 0.5, zero points 0: real sums are exact, output = x + y saturated.
+        let p = add((&[4], 0.5, 0), (&[4], 0.5, 0), (&[4], 0.5, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[1, -3, 100, -100]), &i8b(&[2, -4, 100, -100])], &[4]).unwrap();
+        assert_eq!(b_i8(&out[0]), [3, -7, 127, -128]);
+    }
+
+    #[test]
+    fn zero_points_and_rounding() {
+        // a: scale 1, zp 10; b: scale 1, zp -5; out: scale 2, zp 3.
+        // real = (x-10) + (y+5); q = round(real/2) + 3, ties away from zero.
+        let p = add((&[3], 1.0, 10), (&[3], 1.0, -5), (&[3], 2.0, 3), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[11, 10, 0]), &i8b(&[-5, -4, -6])], &[3]).unwrap();
+        // real: 1 -> 0.5 -> 1 (+3 = 4); 1 -> 4; -10 + -1 = -11 -> -5.5 -> -6 (+3 = -3).
+        assert_eq!(b_i8(&out[0]), [4, 4, -3]);
+    }
+
+    #[test]
+    fn broadcasting_rank3_and_relu() {
+        // a [2,1,3] + b [2,1] -> [2,2,3]; all scale 1 zp 0; RELU clamps negatives at 0.
+        let p = add((&[2, 1, 3], 1.0, 0), (&[2, 1], 1.0, 0), (&[2, 2, 3], 1.0, 0), 1).unwrap();
+        let a = i8b(&[1, 2, 3, -10, -20, -30]);
+        let b = i8b(&[10, -2]);
+        let out = run(&p, eval, &[&a, &b], &[12]).unwrap();
+        assert_eq!(b_i8(&out[0]), [11, 12, 13, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn scalar_broadcast_both_sides() {
+        let p = add((&[], 1.0, 0), (&[2, 2], 1.0, 0), (&[2, 2], 1.0, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[5]), &i8b(&[1, 2, 3, 4])], &[4]).unwrap();
+        assert_eq!(b_i8(&out[0]), [6, 7, 8, 9]);
+        let p = add((&[2, 2], 1.0, 0), (&[1], 1.0, 0), (&[2, 2], 1.0, 0), 3).unwrap();
+        let out = run(&p, eval, &[&i8b(&[1, 2, 3, -9]), &i8b(&[4])], &[4]).unwrap();
+        // RELU6 at scale 1: clamp to [0, 6].
+        assert_eq!(b_i8(&out[0]), [5, 6, 6, 0]);
+    }
+
+    #[test]
+    fn rejects_bad_shapes_and_types() {
+        assert!(add((&[3], 1.0, 0), (&[2], 1.0, 0), (&[3], 1.0, 0), 0).is_err());
+        assert!(add((&[3], 1.0, 0), (&[3], 1.0, 0), (&[2, 3], 1.0, 0), 0).is_err());
+        // Leading 1s on the output are accepted, as TFLM extends every shape to the largest rank.
+        let p = add((&[3], 1.0, 0), (&[1], 1.0, 0), (&[1, 3], 1.0, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[1, 2, 3]), &i8b(&[-1])], &[3]).unwrap();
+        assert_eq!(b_i8(&out[0]), [0, 1, 2]);
+        let ins = [qt(DType::U8, &[2], 1.0, 0), qt(DType::U8, &[2], 1.0, 0)];
+        let outs = [qt(DType::U8, &[2], 1.0, 0)];
+        assert!(with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, 0, false)).is_err());
+    }
+
+    #[test]
+    fn params_stay_small() {
+        use core::mem::size_of;
+        use super::super::{concatenation, mean, mul, pad, split, split_v, strided_slice};
+        let sizes = [
+            size_of::<Params>(),
+            size_of::<mul::Params>(),
+            size_of::<mean::Params>(),
+            size_of::<pad::Params>(),
+            size_of::<concatenation::Params>(),
+            size_of::<strided_slice::Params>(),
+            size_of::<split::Params>(),
+            size_of::<split_v::Params>(),
+        ];
+        assert!(sizes.iter().all(|&s| s <= 96), "{sizes:?}");
+    }
 }

@@ -1,25 +1,502 @@
-//! CONV_2D (not implemented yet).
+//! CONV_2D, int8: TFLM `reference_integer_ops::ConvPerChannel` with the quantization set up by
+//! `ConvPrepare` / `PopulateConvolutionQuantizationParams` (per-channel or broadcast per-tensor
+//! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
+use super::common::{
+    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, le_i32, output_activation_range,
+    padding_option, per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
+use crate::model::DType;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
-pub struct Params {}
+pub struct Params {
+    win: Window2D,
+    /// Input channels.
+    in_c: u16,
+    /// Input channels each filter sees (`in_c / groups`).
+    filter_in_c: u16,
+    /// Output channels.
+    out_c: u16,
+    /// Channel groups (`in_c / filter_in_c`; 1 for an ordinary convolution).
+    groups: u16,
+    has_bias: bool,
+    /// `-input_zero_point`.
+    input_offset: i32,
+    /// `output_zero_point`.
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    quant: ChannelQuant,
+}
 
 impl Params {
-    /// Multiply-accumulates per invoke.
+    /// Multiply-accumulates per invoke: output elements × filter taps × filter input depth.
     pub fn macs(&self) -> u64 {
-        0
+        let w = &self.win;
+        w.batches as u64
+            * w.out_pixels() as u64
+            * self.out_c as u64
+            * w.filter_h as u64
+            * w.filter_w as u64
+            * self.filter_in_c as u64
     }
+}
+
+/// CONV_2D options (schema `Conv2DOptions`).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Padding, strides, dilations.
+    pub window: WindowOptions,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// Read `Conv2DOptions`: padding(0), stride_w(1), stride_h(2), fused_activation_function(3),
+/// dilation_w_factor(4, default 1), dilation_h_factor(5, default 1).
+pub fn read_options(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Options, Error> {
+    let o = &ctx.options;
+    Ok(Options {
+        window: WindowOptions {
+            padding: padding_option(ctx, 0)?,
+            stride_w: o.i32(1, 0)?,
+            stride_h: o.i32(2, 0)?,
+            dilation_w: o.i32(4, 1)?,
+            dilation_h: o.i32(5, 1)?,
+        },
+        activation: fused_activation(ctx, 3)?,
+    })
 }
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    let opts = read_options(ctx)?;
+    prepare_with(ctx, &opts)
+}
+
+/// [`prepare`] with the options already read.
+pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
+    if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
+        return Err(Error::InvalidGraph {
+            what: "CONV_2D takes 2 or 3 inputs and 1 output",
+            index: ctx.inputs.len() as i32,
+        });
+    }
+    let input = ctx.input(0)?;
+    let filter = ctx.input(1)?;
+    let output = ctx.output(0)?;
+    if input.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if filter.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(1));
+    }
+    if output.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
+    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+
+    // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
+    let fidx = ctx.input_index(1);
+    if filter.shape.rank() != 4 {
+        return Err(ctx.shape_mismatch(fidx));
+    }
+    let (out_c, fh, fw, fic) = (filter.shape.dim(0), filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    if input.shape.rank() != 4 {
+        return Err(ctx.shape_mismatch(ctx.input_index(0)));
+    }
+    let in_c = input.shape.dim(3);
+    if fic == 0 || in_c == 0 || in_c % fic != 0 {
+        return Err(ctx.shape_mismatch(fidx));
+    }
+    let groups = in_c / fic;
+    if out_c == 0 || out_c % groups != 0 {
+        return Err(ctx.shape_mismatch(fidx));
+    }
+    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
+        return Err(ctx.shape_mismatch(ctx.output_index(0)));
+    }
+    let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
+    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+
+    let has_bias = check_bias(ctx, 2, out_c)?;
+    let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 0)?;
+    let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
+    Ok(Params {
+        win,
+        in_c: u(in_c)?,
+        filter_in_c: u(fic)?,
+        out_c: u(out_c)?,
+        groups: u(groups)?,
+        has_bias,
+        input_offset: -in_zp,
+        output_offset: out_zp,
+        act_min,
+        act_max,
+        quant,
+    })
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
+    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
+    let batches = w.batches as usize;
+
+    let input = ctx.input(0);
+    let filter = ctx.input(1);
+    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
+    let words = ctx.words(p.quant.span);
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+
+    let in_row = in_w * in_c;
+    let in_img = in_h * in_row;
+    let f_row = fw * fic;
+    let f_chan = fh * f_row;
+    check_len(input, batches * in_img)?;
+    check_len(filter, out_c * f_chan)?;
+    check_len(output, batches * out_h * out_w * out_c)?;
+    if p.has_bias {
+        check_len(bias, 4 * out_c)?;
+    }
+
+    let groups = p.groups as usize;
+    let per_group = out_c / groups;
+    let in_off = p.input_offset;
+    // With unit horizontal dilation and one group, a filter row's valid taps and the input
+    // pixels under them are both contiguous: one dot product per filter row.
+    let row_contiguous = dw == 1 && groups == 1;
+
+    let mut out_px = output.chunks_exact_mut(out_c);
+    for img in input.chunks_exact(in_img).take(batches) {
+        for oy in 0..out_h {
+            let (y0, ty0, ty1) = w.taps(oy, true);
+            for ox in 0..out_w {
+                let (x0, tx0, tx1) = w.taps(ox, false);
+                let Some(out) = out_px.next() else { return Ok(()) };
+                for (c, (o, fil)) in out.iter_mut().zip(filter.chunks_exact(f_chan)).enumerate() {
+                    let g_base = if groups == 1 { 0 } else { (c / per_group) * fic };
+                    let mut acc = 0i32;
+                    for ty in ty0..ty1 {
+                        // taps() guarantees 0 <= y0 + ty*dh < in_h for ty in ty0..ty1.
+                        let iy = (y0 + (ty * dh) as i32) as usize;
+                        let irow = &img[iy * in_row..(iy + 1) * in_row];
+                        let frow = &fil[ty * f_row..(ty + 1) * f_row];
+                        if row_contiguous {
+                            let ix = (x0 + tx0 as i32) as usize;
+                            let n = (tx1 - tx0) * in_c;
+                            acc = acc.wrapping_add(dot_i8(
+                                &irow[ix * in_c..ix * in_c + n],
+                                &frow[tx0 * fic..tx0 * fic + n],
+                                in_off,
+                            ));
+                        } else {
+                            for tx in tx0..tx1 {
+                                let ix = (x0 + (tx * dw) as i32) as usize;
+                                let xs = ix * in_c + g_base;
+                                acc = acc.wrapping_add(dot_i8(
+                                    &irow[xs..xs + fic],
+                                    &frow[tx * fic..(tx + 1) * fic],
+                                    in_off,
+                                ));
+                            }
+                        }
+                    }
+                    if p.has_bias {
+                        acc = acc.wrapping_add(le_i32(bias, c));
+                    }
+                    let (m, s) = p.quant.get(words, c);
+                    *o = requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max);
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::model::BuiltinOp;
+    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+    use crate::ops::common::Padding;
+
+    fn opts(padding: Padding, stride: i32, dilation: i32, act: Activation) -> Options {
+        Options {
+            window: WindowOptions {
+                padding,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: dilation,
+                dilation_w: dilation,
+            },
+            activation: act,
+        }
+    }
+
+    /// Straightforward transcription of the reference loop nest, for cross-checking eval on
+    /// shapes too large to work out by hand (real multiplier 1/2 applied with rounding).
+    #[allow(clippy::too_many_arguments)]
+    fn naive(
+        x: &[i8],
+        ishape: [usize; 4],
+        f: &[i8],
+        fshape: [usize; 4],
+        b: Option<&[i32]>,
+        oshape: [usize; 4],
+        stride: usize,
+        dil: usize,
+        pad: (i32, i32),
+        in_zp: i32,
+        out_zp: i32,
+    ) -> Vec<i8> {
+        let [n, ih, iw, ic] = ishape;
+        let [oc, fh, fw, fic] = fshape;
+        let [_, oh, ow, _] = oshape;
+        let per_group = oc / (ic / fic);
+        let mut out = Vec::new();
+        for bi in 0..n {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for c in 0..oc {
+                        let g = c / per_group;
+                        let mut acc = 0i32;
+                        for ky in 0..fh {
+                            for kx in 0..fw {
+                                let iy = (oy * stride) as i32 - pad.0 + (ky * dil) as i32;
+                                let ix = (ox * stride) as i32 - pad.1 + (kx * dil) as i32;
+                                if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
+                                    continue;
+                                }
+                                for k in 0..fic {
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + g * fic + k] as i32;
+                                    let fv = f[((c * fh + ky) * fw + kx) * fic + k] as i32;
+                                    acc += fv * (xv - in_zp);
+                                }
+                            }
+                        }
+                        acc += b.map_or(0, |b| b[c]);
+                        let (m, sh) = crate::fixedpoint::quantize_multiplier(0.5);
+                        let half = crate::fixedpoint::multiply_by_quantized_multiplier(acc, m, sh);
+                        out.push((half + out_zp).clamp(-128, 127) as i8);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_by_one_with_bias_and_rounding() {
+        // Input 1x1x2x2, filter 2x1x1x2, scales in 0.5 * f 1.0 / out 1.0 → multiplier 0.5.
+        let x = [3i8, -4, 5, 7];
+        let f = [1i8, 1, 2, -1];
+        let input = i8t(&[1, 1, 2, 2], 0.5, -1);
+        let filter = tensor(DType::I8, &[2, 1, 1, 2], &[1.0], &[0], 0);
+        let out = i8t(&[1, 1, 2, 2], 1.0, 2);
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(2), bytes32(&[1, -2])))],
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
+            eval,
+        )
+        .unwrap();
+        // px0: c0 = (4 + -3) + 1 = 2 → 1; c1 = 2*4 - (-3) - 2 = 9 → 4.5 → 5. +2 zp.
+        // px1: c0 = 6 + 8 + 1 = 15 → 7.5 → 8; c1 = 12 - 8 - 2 = 2 → 1. +2 zp.
+        assert_eq!(got, bytes(&[3, 7, 10, 3]));
+    }
+
+    #[test]
+    fn negative_ties_and_relu() {
+        // Multiplier 0.25 = (2^30, shift -1): acc -6 → SRDHM -3 → RoundingDivideByPOT(-3, 1)
+        // = -1.5 → -2 (ties away from zero); acc 6 → 2. Relu clamps at the zero point.
+        let input = i8t(&[1, 1, 1, 1], 1.0, 0);
+        let filter = tensor(DType::I8, &[2, 1, 1, 1], &[0.25, 0.25], &[0, 0], 0);
+        let out = i8t(&[1, 1, 1, 2], 1.0, 0);
+        let ins = [Some((input, bytes(&[-6]))), Some((filter, bytes(&[1, -1]))), None];
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
+            eval,
+        )
+        .unwrap();
+        assert_eq!(got, bytes(&[-2, 2]));
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::Relu)),
+            eval,
+        )
+        .unwrap();
+        assert_eq!(got, bytes(&[0, 2]));
+    }
+
+    #[test]
+    fn same_padding_edges_skip_instead_of_multiplying_zero_point() {
+        // 3x3 all-ones filter over a 2x2 image, SAME: each window covers all 4 pixels plus 5
+        // padding cells. Padding must contribute nothing (not `0 - zero_point`).
+        let input = i8t(&[1, 2, 2, 1], 1.0, -1);
+        let filter = tensor(DType::I8, &[1, 3, 3, 1], &[1.0], &[0], 0);
+        let out = i8t(&[1, 2, 2, 1], 1.0, 0);
+        // x - zp = 2 per pixel → 8 per window (13 if padding counted as raw 0).
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[1, 1, 1, 1]))), Some((filter, bytes(&[1; 9])))],
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
+            eval,
+        );
+        // Multiplier 1.0 * 1.0 / 1.0 = 1 → 8.
+        assert_eq!(got.unwrap(), bytes(&[8, 8, 8, 8]));
+    }
+
+    #[test]
+    fn matches_naive_on_stride_dilation_groups() {
+        // Pseudo-random data, several geometries, multiplier 0.5 (in 0.5 × f 1 / out 1).
+        let mut seed = 12345u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
+            (seed >> 16) as i8
+        };
+        for &(ih, iw, ic, oc, fh, fw, fic, stride, dil, padding) in &[
+            (5usize, 6usize, 3usize, 4usize, 3usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (5, 6, 3, 4, 3, 2, 3, 2, 1, Padding::Same),
+            (7, 7, 2, 3, 3, 3, 2, 1, 2, Padding::Same),
+            (7, 8, 2, 3, 3, 3, 2, 2, 2, Padding::Valid),
+            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same),  // 2 groups
+            (4, 5, 4, 4, 1, 1, 1, 1, 1, Padding::Valid), // depthwise-like 4 groups
+        ] {
+            let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
+            let f: Vec<i8> = (0..oc * fh * fw * fic).map(|_| rnd()).collect();
+            let b: Vec<i32> = (0..oc as i32).map(|i| i * 37 - 50).collect();
+            let (s, d) = (stride as i64, dil as i64);
+            let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
+            let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
+            let (ph, _) = crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) = crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (oh, ow) = (oh as usize, ow as usize);
+            let scales: Vec<f32> = (0..oc).map(|_| 1.0).collect();
+            let zps: Vec<i64> = (0..oc).map(|_| 0).collect();
+            let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, 3);
+            let filter = tensor(DType::I8, &[oc as i32, fh as i32, fw as i32, fic as i32], &scales, &zps, 0);
+            let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 1.0, -5);
+            for with_bias in [false, true] {
+                let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
+                let got = run(
+                    BuiltinOp::CONV_2D,
+                    &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
+                    out,
+                    |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, Activation::None)),
+                    eval,
+                )
+                .unwrap();
+                let want = naive(
+                    &x,
+                    [2, ih, iw, ic],
+                    &f,
+                    [oc, fh, fw, fic],
+                    if with_bias { Some(&b) } else { None },
+                    [2, oh, ow, oc],
+                    stride,
+                    dil,
+                    (ph as i32, pw as i32),
+                    3,
+                    -5,
+                );
+                assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} -> {oc} f{fh}x{fw} s{stride} d{dil}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_models() {
+        let input = i8t(&[1, 3, 3, 1], 1.0, 0);
+        let out = i8t(&[1, 3, 3, 1], 1.0, 0);
+        let o = opts(Padding::Same, 1, 1, Activation::None);
+        // Nonzero filter zero point.
+        let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[3], 0);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+        // Per-channel scale count not matching output channels.
+        let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0, 2.0], &[0, 0], 0);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+        // Output shape not what SAME padding gives.
+        let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[0], 0);
+        let bad_out = i8t(&[1, 2, 3, 1], 1.0, 0);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            bad_out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
+        // Stride 0.
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 0, 1, Activation::None)),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
+        // Float input.
+        let fin = tensor(DType::F32, &[1, 3, 3, 1], &[], &[], 0);
+        let r = run(
+            BuiltinOp::CONV_2D,
+            &[Some((fin, std::vec![0; 36])), Some((filter, bytes(&[1])))],
+            out,
+            |c| prepare_with(c, &o),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedType { .. })));
+    }
+
+    #[test]
+    fn macs_count() {
+        let input = i8t(&[1, 4, 4, 3], 1.0, 0);
+        let filter = tensor(DType::I8, &[5, 3, 3, 3], &[1.0], &[0], 0);
+        let out = i8t(&[1, 2, 2, 5], 1.0, 0);
+        let ins: Vec<Option<(crate::model::Tensor<'static>, Vec<u8>)>> =
+            std::vec![Some((input, std::vec![0; 48])), Some((filter, std::vec![0; 135]))];
+        let mut macs = 0;
+        run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| {
+                let p = prepare_with(c, &opts(Padding::Same, 2, 1, Activation::None))?;
+                macs = p.macs();
+                Ok(p)
+            },
+            eval,
+        )
+        .unwrap();
+        assert_eq!(macs, 4 * 5 * 27);
+    }
 }

@@ -1,25 +1,420 @@
-//! DEPTHWISE_CONV_2D (not implemented yet).
+//! DEPTHWISE_CONV_2D, int8: TFLM `reference_integer_ops::DepthwiseConvPerChannel` with the
+//! quantization set up by `DepthwiseConvPrepare` (per-channel along axis 3, or a broadcast
+//! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
+use super::common::{
+    check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range, padding_option,
+    per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
+use crate::model::DType;
+
+/// Output channels accumulated together per output pixel (the accumulators live on the stack).
+const CHUNK: usize = 64;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
-pub struct Params {}
+pub struct Params {
+    win: Window2D,
+    /// Input channels.
+    in_c: u16,
+    /// Output channels (`in_c * depth_multiplier`).
+    out_c: u16,
+    /// Output channels per input channel.
+    depth_multiplier: u16,
+    has_bias: bool,
+    /// `-input_zero_point`.
+    input_offset: i32,
+    /// `output_zero_point`.
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    quant: ChannelQuant,
+}
 
 impl Params {
-    /// Multiply-accumulates per invoke.
+    /// Multiply-accumulates per invoke: output elements × filter taps.
     pub fn macs(&self) -> u64 {
-        0
+        let w = &self.win;
+        w.batches as u64 * w.out_pixels() as u64 * self.out_c as u64 * w.filter_h as u64 * w.filter_w as u64
     }
+}
+
+/// DEPTHWISE_CONV_2D options (schema `DepthwiseConv2DOptions`).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Padding, strides, dilations.
+    pub window: WindowOptions,
+    /// Output channels per input channel.
+    pub depth_multiplier: i32,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// Read `DepthwiseConv2DOptions`: padding(0), stride_w(1), stride_h(2), depth_multiplier(3),
+/// fused_activation_function(4), dilation_w_factor(5, default 1), dilation_h_factor(6, default 1).
+pub fn read_options(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Options, Error> {
+    let o = &ctx.options;
+    Ok(Options {
+        window: WindowOptions {
+            padding: padding_option(ctx, 0)?,
+            stride_w: o.i32(1, 0)?,
+            stride_h: o.i32(2, 0)?,
+            dilation_w: o.i32(5, 1)?,
+            dilation_h: o.i32(6, 1)?,
+        },
+        depth_multiplier: o.i32(3, 0)?,
+        activation: fused_activation(ctx, 4)?,
+    })
 }
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    let opts = read_options(ctx)?;
+    prepare_with(ctx, &opts)
+}
+
+/// [`prepare`] with the options already read.
+pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
+    if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
+        return Err(Error::InvalidGraph {
+            what: "DEPTHWISE_CONV_2D takes 2 or 3 inputs and 1 output",
+            index: ctx.inputs.len() as i32,
+        });
+    }
+    let input = ctx.input(0)?;
+    let filter = ctx.input(1)?;
+    let output = ctx.output(0)?;
+    if input.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if filter.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(1));
+    }
+    if output.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
+    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+
+    // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
+    let fidx = ctx.input_index(1);
+    if filter.shape.rank() != 4 || filter.shape.dim(0) != 1 {
+        return Err(ctx.shape_mismatch(fidx));
+    }
+    let (fh, fw, out_c) = (filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    if input.shape.rank() != 4 {
+        return Err(ctx.shape_mismatch(ctx.input_index(0)));
+    }
+    let in_c = input.shape.dim(3);
+    // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
+    // model whose option disagrees with the shapes is rejected here rather than guessed at.
+    let mult = usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
+    if in_c == 0 {
+        return Err(ctx.shape_mismatch(ctx.input_index(0)));
+    }
+    if mult == 0 || in_c.checked_mul(mult) != Some(out_c) {
+        return Err(ctx.bad_option("depth_multiplier"));
+    }
+    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
+        return Err(ctx.shape_mismatch(ctx.output_index(0)));
+    }
+    let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
+    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+
+    let has_bias = check_bias(ctx, 2, out_c)?;
+    let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 3)?;
+    let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
+    Ok(Params {
+        win,
+        in_c: u(in_c)?,
+        out_c: u(out_c)?,
+        depth_multiplier: u(mult)?,
+        has_bias,
+        input_offset: -in_zp,
+        output_offset: out_zp,
+        act_min,
+        act_max,
+        quant,
+    })
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+///
+/// Per output pixel, channels are processed in chunks of [`CHUNK`] accumulators: for each
+/// valid tap the filter row and the input pixel are both contiguous in channel order, so the
+/// inner loop walks two slices. Summation order per channel is TFLM's (taps row-major).
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let (fh, fw) = (w.filter_h as usize, w.filter_w as usize);
+    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
+    let mult = p.depth_multiplier as usize;
+    let batches = w.batches as usize;
+
+    let input = ctx.input(0);
+    let filter = ctx.input(1);
+    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
+    let words = ctx.words(p.quant.span);
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+
+    let in_img = in_h * in_w * in_c;
+    check_len(input, batches * in_img)?;
+    check_len(filter, fh * fw * out_c)?;
+    check_len(output, batches * out_h * out_w * out_c)?;
+    if p.has_bias {
+        check_len(bias, 4 * out_c)?;
+    }
+    let in_off = p.input_offset;
+
+    let mut out_px = output.chunks_exact_mut(out_c);
+    for img in input.chunks_exact(in_img).take(batches) {
+        for oy in 0..out_h {
+            let (y0, ty0, ty1) = w.taps(oy, true);
+            for ox in 0..out_w {
+                let (x0, tx0, tx1) = w.taps(ox, false);
+                let Some(out) = out_px.next() else { return Ok(()) };
+                let mut c0 = 0;
+                while c0 < out_c {
+                    // Chunks hold whole groups of `mult` channels (one input channel each), or,
+                    // when one group exceeds CHUNK, lie inside a single group.
+                    let n = if mult <= CHUNK {
+                        ((CHUNK / mult) * mult).min(out_c - c0)
+                    } else {
+                        CHUNK.min(mult - c0 % mult)
+                    };
+                    let ic0 = c0 / mult;
+                    let mut acc_buf = [0i32; CHUNK];
+                    let acc = &mut acc_buf[..n];
+                    for ty in ty0..ty1 {
+                        // taps() guarantees both coordinates are inside the image.
+                        let iy = (y0 + (ty * dh) as i32) as usize;
+                        for tx in tx0..tx1 {
+                            let ix = (x0 + (tx * dw) as i32) as usize;
+                            let px = &img[(iy * in_w + ix) * in_c..(iy * in_w + ix + 1) * in_c];
+                            let fo = (ty * fw + tx) * out_c + c0;
+                            let f = &filter[fo..fo + n];
+                            if mult == 1 {
+                                for ((a, &fv), &xv) in acc.iter_mut().zip(f).zip(&px[c0..c0 + n]) {
+                                    *a = a.wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
+                                }
+                            } else if mult <= CHUNK {
+                                let groups = acc.chunks_exact_mut(mult).zip(f.chunks_exact(mult));
+                                for ((ag, fg), &xv) in groups.zip(&px[ic0..]) {
+                                    let xv = xv as i8 as i32 + in_off;
+                                    for (a, &fv) in ag.iter_mut().zip(fg) {
+                                        *a = a.wrapping_add(fv as i8 as i32 * xv);
+                                    }
+                                }
+                            } else {
+                                let xv = px[ic0] as i8 as i32 + in_off;
+                                for (a, &fv) in acc.iter_mut().zip(f) {
+                                    *a = a.wrapping_add(fv as i8 as i32 * xv);
+                                }
+                            }
+                        }
+                    }
+                    for (j, (o, &a)) in out[c0..c0 + n].iter_mut().zip(acc.iter()).enumerate() {
+                        let c = c0 + j;
+                        let a = if p.has_bias { a.wrapping_add(le_i32(bias, c)) } else { a };
+                        let (m, s) = p.quant.get(words, c);
+                        *o = requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max);
+                    }
+                    c0 += n;
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+    use crate::model::BuiltinOp;
+    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+    use crate::ops::common::{compute_out_size, compute_padding_with_offset, Padding};
+
+    fn opts(padding: Padding, stride: i32, dilation: i32, mult: i32, act: Activation) -> Options {
+        Options {
+            window: WindowOptions {
+                padding,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: dilation,
+                dilation_w: dilation,
+            },
+            depth_multiplier: mult,
+            activation: act,
+        }
+    }
+
+    #[test]
+    fn hand_computed_multiplier_two() {
+        // Input 1x1x2x1 (one channel), filter 1x1x2x2 → 2 output channels per input channel.
+        // in scale 1, zp 1; filter scales [0.5, 0.25]; out scale 1, zp 0.
+        let input = i8t(&[1, 1, 2, 1], 1.0, 1);
+        let filter = tensor(DType::I8, &[1, 1, 2, 2], &[0.5, 0.25], &[0, 0], 3);
+        let out = i8t(&[1, 1, 1, 2], 1.0, 0);
+        // x - zp = [4, -2]; taps (0,0),(0,1); f[tap][c] = [[1, 3], [2, -1]].
+        // c0 = 1*4 + 2*(-2) = 0 → 0;  c1 = 3*4 + (-1)*(-2) = 14 → 14 * 0.25 = 3.5 → 4.
+        let ins = [Some((input, bytes(&[5, -1]))), Some((filter, bytes(&[1, 3, 2, -1]))), None];
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
+            eval,
+        )
+        .unwrap();
+        assert_eq!(got, bytes(&[0, 4]));
+        // With bias [-3, -20]: c0 = -3 → -1.5 → -1 (SRDHM tie goes up); c1 = -6 → -1.5 → -2.
+        let ins = [
+            Some((input, bytes(&[5, -1]))),
+            Some((filter, bytes(&[1, 3, 2, -1]))),
+            Some((bias(2), bytes32(&[-3, -20]))),
+        ];
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
+            eval,
+        )
+        .unwrap();
+        assert_eq!(got, bytes(&[-1, -2]));
+    }
+
+    #[test]
+    fn matches_naive() {
+        let mut seed = 777u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
+            (seed >> 16) as i8
+        };
+        for &(ih, iw, ic, mult, fh, fw, stride, dil, padding) in &[
+            (5usize, 6usize, 3usize, 1usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (6, 5, 2, 3, 3, 2, 2, 1, Padding::Same),
+            (7, 7, 3, 2, 3, 3, 1, 2, Padding::Same),
+            (7, 8, 1, 8, 3, 3, 2, 2, Padding::Valid),
+            (3, 3, 70, 1, 3, 3, 1, 1, Padding::Same), // more channels than one chunk
+            (3, 3, 5, 30, 2, 2, 1, 1, Padding::Valid), // 2 groups of 30 per chunk
+            (3, 4, 2, 150, 2, 2, 1, 1, Padding::Same), // one group spans 3 chunks
+        ] {
+            let oc = ic * mult;
+            let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
+            let f: Vec<i8> = (0..fh * fw * oc).map(|_| rnd()).collect();
+            let b: Vec<i32> = (0..oc as i32).map(|i| i * 53 - 400).collect();
+            let (s, d) = (stride as i64, dil as i64);
+            let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
+            let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
+            let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (oh, ow) = (oh as usize, ow as usize);
+            let scales: Vec<f32> = (0..oc).map(|c| 0.01 * (c % 7 + 1) as f32).collect();
+            let zps: Vec<i64> = std::vec![0; oc];
+            let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, -7);
+            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &zps, 3);
+            let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 0.1, 4);
+            let mut want = Vec::new();
+            for bi in 0..2 {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        for c in 0..oc {
+                            let mut acc = 0i32;
+                            for ky in 0..fh {
+                                for kx in 0..fw {
+                                    let iy = (oy * stride) as i32 - ph as i32 + (ky * dil) as i32;
+                                    let ix = (ox * stride) as i32 - pw as i32 + (kx * dil) as i32;
+                                    if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
+                                        continue;
+                                    }
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
+                                    acc += f[(ky * fw + kx) * oc + c] as i32 * (xv + 7);
+                                }
+                            }
+                            acc += b[c];
+                            let (m, sh) = quantize_multiplier(0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64);
+                            let v = multiply_by_quantized_multiplier(acc, m, sh) + 4;
+                            want.push(v.clamp(-128, 127) as i8);
+                        }
+                    }
+                }
+            }
+            let got = run(
+                BuiltinOp::DEPTHWISE_CONV_2D,
+                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(oc as i32), bytes32(&b)))],
+                out,
+                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
+                eval,
+            )
+            .unwrap();
+            assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}");
+        }
+    }
+
+    #[test]
+    fn relu6_and_per_tensor_filter() {
+        // Per-tensor filter scale broadcast; relu6 with out scale 0.1, zp -128 → [-128, -68].
+        let input = i8t(&[1, 1, 1, 3], 1.0, 0);
+        let filter = tensor(DType::I8, &[1, 1, 1, 3], &[0.1], &[0], 3);
+        let out = i8t(&[1, 1, 1, 3], 0.1, -128);
+        let ins = [Some((input, bytes(&[-5, 30, 100]))), Some((filter, bytes(&[1, 1, 1]))), None];
+        let got = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)),
+            eval,
+        )
+        .unwrap();
+        // Multiplier 1: -5 → -133 → clamp -128; 30 → -98; 100 → -28 → clamp -68.
+        assert_eq!(got, bytes(&[-128, -98, -68]));
+    }
+
+    #[test]
+    fn rejects_inconsistent_depth_multiplier() {
+        let input = i8t(&[1, 2, 2, 2], 1.0, 0);
+        let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0], &[0], 3);
+        let out = i8t(&[1, 2, 2, 4], 1.0, 0);
+        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let r = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::None)),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
+        let mut macs = 0;
+        run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| {
+                let p = prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None))?;
+                macs = p.macs();
+                Ok(p)
+            },
+            eval,
+        )
+        .unwrap();
+        assert_eq!(macs, 16);
+        // Per-channel scales on the wrong axis.
+        let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0, 1.0, 1.0, 1.0], &[0, 0, 0, 0], 0);
+        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let r = run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None)),
+            eval,
+        );
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+    }
 }

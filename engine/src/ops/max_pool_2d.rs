@@ -1,18 +1,134 @@
-//! MAX_POOL_2D (not implemented yet).
+//! MAX_POOL_2D, int8: TFLM `reference_integer_ops::MaxPool` — the maximum over the part of
+//! each window inside the input, then the fused activation clamp.
 
+use super::common::{check_len, prepare_pool, PoolParams};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 
+/// Channels reduced together per output pixel (running maxima live on the stack).
+const CHUNK: usize = 64;
+
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
-pub struct Params {}
+pub struct Params(pub PoolParams);
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    prepare_pool(ctx).map(Params)
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let p = &p.0;
+    let w = &p.win;
+    let (in_h, in_w, ch) = (w.in_h as usize, w.in_w as usize, p.channels as usize);
+    let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
+    let batches = w.batches as usize;
+    let input = ctx.input(0);
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let in_img = in_h * in_w * ch;
+    check_len(input, batches * in_img)?;
+    check_len(output, batches * out_h * out_w * ch)?;
+    if ch == 0 {
+        return Ok(());
+    }
+    // The clamp bounds lie within int8 for an int8 output (activation_range_quantized).
+    let (lo, hi) = (p.act_min.clamp(-128, 127) as i8, p.act_max.clamp(-128, 127) as i8);
+    let mut out_px = output.chunks_exact_mut(ch);
+    for img in input.chunks_exact(in_img).take(batches) {
+        for oy in 0..out_h {
+            let (y0, ty0, ty1) = w.taps(oy, true);
+            for ox in 0..out_w {
+                let (x0, tx0, tx1) = w.taps(ox, false);
+                let Some(out) = out_px.next() else { return Ok(()) };
+                let mut c0 = 0;
+                while c0 < ch {
+                    let n = CHUNK.min(ch - c0);
+                    let mut max_buf = [i8::MIN; CHUNK];
+                    let mx = &mut max_buf[..n];
+                    for ty in ty0..ty1 {
+                        let iy = (y0 + ty as i32) as usize;
+                        for tx in tx0..tx1 {
+                            let ix = (x0 + tx as i32) as usize;
+                            let s = (iy * in_w + ix) * ch + c0;
+                            for (m, &v) in mx.iter_mut().zip(&img[s..s + n]) {
+                                *m = (*m).max(v as i8);
+                            }
+                        }
+                    }
+                    for (o, &m) in out[c0..c0 + n].iter_mut().zip(mx.iter()) {
+                        *o = m.max(lo).min(hi) as u8;
+                    }
+                    c0 += n;
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::model::BuiltinOp;
+    use crate::ops::common::test_util::{bytes, i8t, run};
+    use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
+
+    fn win(padding: Padding, stride: i32) -> WindowOptions {
+        WindowOptions { padding, stride_h: stride, stride_w: stride, dilation_h: 1, dilation_w: 1 }
+    }
+
+    #[test]
+    fn same_padding_ignores_outside_cells() {
+        // All-negative 3x3 image, 2x2 window stride 2 SAME → 2x2; padding must not act as 0.
+        let x: Vec<i8> = (0..9).map(|i| -100 + i as i8).collect();
+        let input = i8t(&[1, 3, 3, 1], 1.0, 0);
+        let out = i8t(&[1, 2, 2, 1], 1.0, 0);
+        let got = run(
+            BuiltinOp::MAX_POOL_2D,
+            &[Some((input, bytes(&x)))],
+            out,
+            |c| prepare_pool_with(c, &win(Padding::Same, 2), 2, 2, Activation::None).map(Params),
+            eval,
+        )
+        .unwrap();
+        // Windows: {0,1,3,4} → -96; {2,5} → -95; {6,7} → -93; {8} → -92.
+        assert_eq!(got, bytes(&[-96, -95, -93, -92]));
+    }
+
+    #[test]
+    fn relu6_clamps_both_ends() {
+        // Scale 0.1, zp 0: relu6 → [0, 60].
+        let input = i8t(&[1, 1, 2, 3], 0.1, 0);
+        let out = i8t(&[1, 1, 1, 3], 0.1, 0);
+        let got = run(
+            BuiltinOp::MAX_POOL_2D,
+            &[Some((input, bytes(&[-5, 70, 12, -7, 100, 30])))],
+            out,
+            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 1, 2, Activation::Relu6).map(Params),
+            eval,
+        )
+        .unwrap();
+        assert_eq!(got, bytes(&[0, 60, 30]));
+    }
+
+    #[test]
+    fn many_channels_cross_chunks() {
+        let ch = 150usize;
+        let x: Vec<i8> = (0..4 * ch).map(|i| ((i * 37) % 256) as u8 as i8).collect();
+        let input = i8t(&[1, 2, 2, ch as i32], 1.0, 0);
+        let out = i8t(&[1, 1, 1, ch as i32], 1.0, 0);
+        let got = run(
+            BuiltinOp::MAX_POOL_2D,
+            &[Some((input, bytes(&x)))],
+            out,
+            |c| prepare_pool_with(c, &win(Padding::Valid, 2), 2, 2, Activation::None).map(Params),
+            eval,
+        )
+        .unwrap();
+        let want: Vec<i8> = (0..ch).map(|c| (0..4).map(|k| x[k * ch + c]).max().unwrap()).collect();
+        assert_eq!(got, bytes(&want));
+    }
 }

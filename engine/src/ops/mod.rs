@@ -32,6 +32,9 @@ pub mod strided_slice;
 pub mod sub;
 pub mod tanh;
 
+use core::marker::PhantomData;
+use core::mem::size_of;
+
 use crate::error::Error;
 use crate::model::{BuiltinOp, Options, Tensor};
 
@@ -100,7 +103,7 @@ impl<'w> WordAlloc<'w> {
 }
 
 /// Words just allocated; writes are dropped in measure mode.
-pub struct WordsMut<'a>(Option<&'a mut [i32]>);
+pub struct WordsMut<'a>(pub(crate) Option<&'a mut [i32]>);
 impl WordsMut<'_> {
     /// Store `v` at word `i` of the allocation (ignored if out of range or measuring).
     #[inline]
@@ -257,29 +260,29 @@ pub enum Kernel {
         /// The init subgraph.
         subgraph: u32,
     },
-    Add(add::Params),
+    Add(Stored<add::Params>),
     AssignVariable(assign_variable::Params),
-    AveragePool2D(average_pool_2d::Params),
-    Concatenation(concatenation::Params),
-    Conv2D(conv_2d::Params),
-    DepthwiseConv2D(depthwise_conv_2d::Params),
-    Dequantize(dequantize::Params),
-    FullyConnected(fully_connected::Params),
-    Logistic(logistic::Params),
-    MaxPool2D(max_pool_2d::Params),
-    Mean(mean::Params),
-    Mul(mul::Params),
-    Pad(pad::Params),
-    Quantize(quantize::Params),
+    AveragePool2D(Stored<average_pool_2d::Params>),
+    Concatenation(Stored<concatenation::Params>),
+    Conv2D(Stored<conv_2d::Params>),
+    DepthwiseConv2D(Stored<depthwise_conv_2d::Params>),
+    Dequantize(Stored<dequantize::Params>),
+    FullyConnected(Stored<fully_connected::Params>),
+    Logistic(Stored<logistic::Params>),
+    MaxPool2D(Stored<max_pool_2d::Params>),
+    Mean(Stored<mean::Params>),
+    Mul(Stored<mul::Params>),
+    Pad(Stored<pad::Params>),
+    Quantize(Stored<quantize::Params>),
     ReadVariable(read_variable::Params),
-    Relu(relu::Params),
-    Relu6(relu6::Params),
-    Softmax(softmax::Params),
-    Split(split::Params),
-    SplitV(split_v::Params),
-    StridedSlice(strided_slice::Params),
-    Sub(sub::Params),
-    Tanh(tanh::Params),
+    Relu(Stored<relu::Params>),
+    Relu6(Stored<relu6::Params>),
+    Softmax(Stored<softmax::Params>),
+    Split(Stored<split::Params>),
+    SplitV(Stored<split_v::Params>),
+    StridedSlice(Stored<strided_slice::Params>),
+    Sub(Stored<sub::Params>),
+    Tanh(Stored<tanh::Params>),
 }
 
 /// Prepare the kernel for one operator (everything except the ops the interpreter resolves
@@ -287,69 +290,120 @@ pub enum Kernel {
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Kernel, Error> {
     use BuiltinOp as B;
     Ok(match ctx.op {
-        B::ADD => Kernel::Add(add::prepare(ctx)?),
+        B::ADD => Kernel::Add(prep(ctx, add::prepare)?),
         B::ASSIGN_VARIABLE => Kernel::AssignVariable(assign_variable::prepare(ctx)?),
-        B::AVERAGE_POOL_2D => Kernel::AveragePool2D(average_pool_2d::prepare(ctx)?),
-        B::CONCATENATION => Kernel::Concatenation(concatenation::prepare(ctx)?),
-        B::CONV_2D => Kernel::Conv2D(conv_2d::prepare(ctx)?),
-        B::DEPTHWISE_CONV_2D => Kernel::DepthwiseConv2D(depthwise_conv_2d::prepare(ctx)?),
-        B::DEQUANTIZE => Kernel::Dequantize(dequantize::prepare(ctx)?),
-        B::FULLY_CONNECTED => Kernel::FullyConnected(fully_connected::prepare(ctx)?),
-        B::LOGISTIC => Kernel::Logistic(logistic::prepare(ctx)?),
-        B::MAX_POOL_2D => Kernel::MaxPool2D(max_pool_2d::prepare(ctx)?),
-        B::MEAN => Kernel::Mean(mean::prepare(ctx)?),
-        B::MUL => Kernel::Mul(mul::prepare(ctx)?),
-        B::PAD | B::PADV2 => Kernel::Pad(pad::prepare(ctx)?),
-        B::QUANTIZE => Kernel::Quantize(quantize::prepare(ctx)?),
+        B::AVERAGE_POOL_2D => Kernel::AveragePool2D(prep(ctx, average_pool_2d::prepare)?),
+        B::CONCATENATION => Kernel::Concatenation(prep(ctx, concatenation::prepare)?),
+        B::CONV_2D => Kernel::Conv2D(prep(ctx, conv_2d::prepare)?),
+        B::DEPTHWISE_CONV_2D => Kernel::DepthwiseConv2D(prep(ctx, depthwise_conv_2d::prepare)?),
+        B::DEQUANTIZE => Kernel::Dequantize(prep(ctx, dequantize::prepare)?),
+        B::FULLY_CONNECTED => Kernel::FullyConnected(prep(ctx, fully_connected::prepare)?),
+        B::LOGISTIC => Kernel::Logistic(prep(ctx, logistic::prepare)?),
+        B::MAX_POOL_2D => Kernel::MaxPool2D(prep(ctx, max_pool_2d::prepare)?),
+        B::MEAN => Kernel::Mean(prep(ctx, mean::prepare)?),
+        B::MUL => Kernel::Mul(prep(ctx, mul::prepare)?),
+        B::PAD | B::PADV2 => Kernel::Pad(prep(ctx, pad::prepare)?),
+        B::QUANTIZE => Kernel::Quantize(prep(ctx, quantize::prepare)?),
         B::READ_VARIABLE => Kernel::ReadVariable(read_variable::prepare(ctx)?),
-        B::RELU => Kernel::Relu(relu::prepare(ctx)?),
-        B::RELU6 => Kernel::Relu6(relu6::prepare(ctx)?),
-        B::SOFTMAX => Kernel::Softmax(softmax::prepare(ctx)?),
-        B::SPLIT => Kernel::Split(split::prepare(ctx)?),
-        B::SPLIT_V => Kernel::SplitV(split_v::prepare(ctx)?),
-        B::STRIDED_SLICE => Kernel::StridedSlice(strided_slice::prepare(ctx)?),
-        B::SUB => Kernel::Sub(sub::prepare(ctx)?),
-        B::TANH => Kernel::Tanh(tanh::prepare(ctx)?),
+        B::RELU => Kernel::Relu(prep(ctx, relu::prepare)?),
+        B::RELU6 => Kernel::Relu6(prep(ctx, relu6::prepare)?),
+        B::SOFTMAX => Kernel::Softmax(prep(ctx, softmax::prepare)?),
+        B::SPLIT => Kernel::Split(prep(ctx, split::prepare)?),
+        B::SPLIT_V => Kernel::SplitV(prep(ctx, split_v::prepare)?),
+        B::STRIDED_SLICE => Kernel::StridedSlice(prep(ctx, strided_slice::prepare)?),
+        B::SUB => Kernel::Sub(prep(ctx, sub::prepare)?),
+        B::TANH => Kernel::Tanh(prep(ctx, tanh::prepare)?),
         _ => return Err(ctx.unsupported()),
     })
 }
 
-/// Run one prepared kernel.
-pub fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+/// Run one prepared kernel. Crate-private: only the interpreter holds the words its kernels'
+/// [`Stored`] parameters point into.
+pub(crate) fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     match kernel {
         Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. } => Ok(()),
-        Kernel::Add(p) => add::eval(p, ctx),
+        Kernel::Add(p) => add::eval(&load(ctx.words, *p)?, ctx),
         Kernel::AssignVariable(p) => assign_variable::eval(p, ctx),
-        Kernel::AveragePool2D(p) => average_pool_2d::eval(p, ctx),
-        Kernel::Concatenation(p) => concatenation::eval(p, ctx),
-        Kernel::Conv2D(p) => conv_2d::eval(p, ctx),
-        Kernel::DepthwiseConv2D(p) => depthwise_conv_2d::eval(p, ctx),
-        Kernel::Dequantize(p) => dequantize::eval(p, ctx),
-        Kernel::FullyConnected(p) => fully_connected::eval(p, ctx),
-        Kernel::Logistic(p) => logistic::eval(p, ctx),
-        Kernel::MaxPool2D(p) => max_pool_2d::eval(p, ctx),
-        Kernel::Mean(p) => mean::eval(p, ctx),
-        Kernel::Mul(p) => mul::eval(p, ctx),
-        Kernel::Pad(p) => pad::eval(p, ctx),
-        Kernel::Quantize(p) => quantize::eval(p, ctx),
+        Kernel::AveragePool2D(p) => average_pool_2d::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Concatenation(p) => concatenation::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Conv2D(p) => conv_2d::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::DepthwiseConv2D(p) => depthwise_conv_2d::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Dequantize(p) => dequantize::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::FullyConnected(p) => fully_connected::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Logistic(p) => logistic::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::MaxPool2D(p) => max_pool_2d::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Mean(p) => mean::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Mul(p) => mul::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Pad(p) => pad::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Quantize(p) => quantize::eval(&load(ctx.words, *p)?, ctx),
         Kernel::ReadVariable(p) => read_variable::eval(p, ctx),
-        Kernel::Relu(p) => relu::eval(p, ctx),
-        Kernel::Relu6(p) => relu6::eval(p, ctx),
-        Kernel::Softmax(p) => softmax::eval(p, ctx),
-        Kernel::Split(p) => split::eval(p, ctx),
-        Kernel::SplitV(p) => split_v::eval(p, ctx),
-        Kernel::StridedSlice(p) => strided_slice::eval(p, ctx),
-        Kernel::Sub(p) => sub::eval(p, ctx),
-        Kernel::Tanh(p) => tanh::eval(p, ctx),
+        Kernel::Relu(p) => relu::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Relu6(p) => relu6::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Softmax(p) => softmax::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Split(p) => split::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::SplitV(p) => split_v::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::StridedSlice(p) => strided_slice::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Sub(p) => sub::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::Tanh(p) => tanh::eval(&load(ctx.words, *p)?, ctx),
     }
 }
 
 /// Multiply-accumulates one prepared kernel performs per invoke (for the report).
-pub fn macs(kernel: &Kernel) -> u64 {
+pub(crate) fn macs(kernel: &Kernel, words: &[i32]) -> u64 {
     match kernel {
-        Kernel::Conv2D(p) => p.macs(),
-        Kernel::DepthwiseConv2D(p) => p.macs(),
-        Kernel::FullyConnected(p) => p.macs(),
+        Kernel::Conv2D(p) => load(words, *p).map_or(0, |p| p.macs()),
+        Kernel::DepthwiseConv2D(p) => load(words, *p).map_or(0, |p| p.macs()),
+        Kernel::FullyConnected(p) => load(words, *p).map_or(0, |p| p.macs()),
         _ => 0,
     }
+}
+
+/// An operator's `Params`, kept in the persistent words instead of inline in [`Kernel`], so the
+/// per-operator table stays at a few bytes per operator whatever the largest kernel needs.
+///
+/// Only [`store`] creates one, after writing a valid `T` at `span` (or, in measure mode, with
+/// `written == false`); only [`load`] reads it back, from the same interpreter's words, which
+/// are never written again after prepare.
+#[derive(Clone, Copy, Debug)]
+pub struct Stored<T> {
+    span: Span,
+    written: bool,
+    _t: PhantomData<T>,
+}
+
+/// Run an op's `prepare` and keep its `Params` in the words.
+fn prep<'m, T: Copy>(
+    ctx: &mut PrepareCtx<'_, 'm, '_>,
+    f: fn(&mut PrepareCtx<'_, 'm, '_>) -> Result<T, Error>,
+) -> Result<Stored<T>, Error> {
+    let v = f(ctx)?;
+    store(ctx.words, v)
+}
+
+fn store<T: Copy>(words: &mut WordAlloc<'_>, value: T) -> Result<Stored<T>, Error> {
+    let n = size_of::<T>().div_ceil(4);
+    let (span, mut w) = words.alloc(n)?;
+    let written = match w.0.as_deref_mut() {
+        Some(slot) if slot.len() == n => {
+            // SAFETY: `slot` is `n` exclusively borrowed i32s, i.e. at least size_of::<T>()
+            // writable bytes; write_unaligned has no alignment requirement.
+            unsafe { core::ptr::write_unaligned(slot.as_mut_ptr() as *mut T, value) };
+            true
+        }
+        _ => false,
+    };
+    Ok(Stored { span, written, _t: PhantomData })
+}
+
+fn load<T: Copy>(words: &[i32], s: Stored<T>) -> Result<T, Error> {
+    let start = s.span.start as usize;
+    let slot = words
+        .get(start..start + s.span.len as usize)
+        .filter(|w| s.written && w.len() * 4 >= size_of::<T>())
+        .ok_or(Error::InvalidGraph { what: "kernel parameters not prepared", index: start as i32 })?;
+    // SAFETY: `Stored<T>` with `written` is only made by `store::<T>`, which wrote a valid `T`
+    // to exactly these words of the interpreter's persistent area; they are not modified after
+    // prepare, and `ops::eval` (the only caller with a kernel) is crate-private and always
+    // passes that interpreter's words. read_unaligned has no alignment requirement.
+    Ok(unsafe { core::ptr::read_unaligned(slot.as_ptr() as *const T) })
 }

@@ -1,18 +1,129 @@
-//! RELU (not implemented yet).
+//! RELU (int8, int16), as TFLM micro's `activations_common.cc`: the input is requantized to the
+//! output's scale and zero point (`MultiplyByQuantizedMultiplier` with `input_scale /
+//! output_scale`), then clamped to `[max(type_min, output_zero_point), type_max]`.
+//!
+//! TFLM micro has no uint8 RELU; neither does this engine.
 
+use super::quantize::{check_unary, map_elems, output0, I16, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
+use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::model::DType;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
-pub struct Params {}
-
-/// Validate and precompute.
-pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+pub struct Params {
+    /// True for int16 tensors, false for int8.
+    pub int16: bool,
+    /// Input zero point.
+    pub input_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Multiplier for `input_scale / output_scale`.
+    pub multiplier: i32,
+    /// Shift for `input_scale / output_scale` (positive = left).
+    pub shift: i32,
+    /// Lower clamp: `max(type_min, output_zero_point)`.
+    pub act_min: i32,
+    /// Upper clamp: the type's maximum.
+    pub act_max: i32,
 }
 
-/// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+/// Validate and precompute (TFLM `ReluPrepare` / `CalculateReluOpData`).
+pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
+    check_unary(ctx)?;
+    let input = ctx.input(0)?;
+    let output = ctx.output(0)?;
+    let (int16, type_min, type_max) = match input.dtype {
+        DType::I8 => (false, i8::MIN as i32, i8::MAX as i32),
+        DType::I16 => (true, i16::MIN as i32, i16::MAX as i32),
+        _ => return Err(ctx.bad_input_type(0)),
+    };
+    if output.dtype != input.dtype {
+        return Err(ctx.bad_output_type(0));
+    }
+    if !input.quant.is_quantized() {
+        return Err(ctx.bad_quant(ctx.input_index(0)));
+    }
+    if !output.quant.is_quantized() {
+        return Err(ctx.bad_quant(ctx.output_index(0)));
+    }
+    let (input_offset, output_offset) = (input.quant.zero_point(), output.quant.zero_point());
+    if int16 && input_offset != 0 {
+        return Err(ctx.bad_quant(ctx.input_index(0)));
+    }
+    if int16 && output_offset != 0 {
+        return Err(ctx.bad_quant(ctx.output_index(0)));
+    }
+    // TFLM: f32 scales widened to f64, divided, then QuantizeMultiplier.
+    let (multiplier, shift) = quantize_multiplier(input.quant.scale() as f64 / output.quant.scale() as f64);
+    // TFLM adds `roundf(0.0f / output_scale)` (0 for any positive scale) to the zero point;
+    // the upper bound is the type maximum because RELU's act_max is +inf.
+    let act_min = type_min.max(output_offset);
+    Ok(Params { int16, input_offset, output_offset, multiplier, shift, act_min, act_max: type_max })
+}
+
+/// Compute (TFLM `ReluQuantized`).
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let input = ctx.input(0);
+    let output = output0(ctx)?;
+    let p = *p;
+    let f = move |x: i32| {
+        let v = p.output_offset.wrapping_add(multiply_by_quantized_multiplier(x.wrapping_sub(p.input_offset), p.multiplier, p.shift));
+        v.max(p.act_min).min(p.act_max)
+    };
+    if p.int16 {
+        map_elems::<I16, I16>(input, output, f);
+    } else {
+        map_elems::<I8, I8>(input, output, f);
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {
+        let bytes: std::vec::Vec<u8> = input.iter().map(|&v| v as u8).collect();
+        let mut out = std::vec![0u8; bytes.len()];
+        let ins = [&bytes[..]];
+        let mut outs = [&mut out[..]];
+        let mut ctx = EvalCtx { inputs: &ins, outputs: &mut outs, words: &[], state: &mut [] };
+        eval(p, &mut ctx).unwrap();
+        out.iter().map(|&b| b as i8).collect()
+    }
+
+    #[test]
+    fn relu_same_scale_clamps_at_output_zero_point() {
+        let (multiplier, shift) = quantize_multiplier(1.0);
+        let p = Params { int16: false, input_offset: -10, output_offset: -10, multiplier, shift, act_min: -10, act_max: 127 };
+        assert_eq!(run_i8(&p, &[-128, -11, -10, -9, 0, 127]), [-10, -10, -10, -9, 0, 127]);
+    }
+
+    #[test]
+    fn relu_requantizes_to_output_scale() {
+        // input scale 0.5 zp 0 → output scale 1 zp -128: (x * 0.5 rounded) - 128, floor at -128.
+        let (multiplier, shift) = quantize_multiplier(0.5);
+        let p = Params { int16: false, input_offset: 0, output_offset: -128, multiplier, shift, act_min: -128, act_max: 127 };
+        // SRDHM halves with ties away from zero for positives: 3 → 2, 5 → 3; 127 → 64.
+        assert_eq!(run_i8(&p, &[-5, 0, 3, 5, 127]), [-128, -128, -126, -125, -64]);
+    }
+
+    #[test]
+    fn prepare_computes_requantization() {
+        use crate::model::BuiltinOp;
+        use crate::ops::quantize::test_support::*;
+        let p = prepare_unary(
+            BuiltinOp::RELU,
+            tensor(DType::I8, &[8], quant(0.5, 3)),
+            tensor(DType::I8, &[8], quant(1.0, -20)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!((p.multiplier, p.shift, p.input_offset, p.output_offset, p.act_min, p.act_max), (1 << 30, 0, 3, -20, -20, 127));
+        // int16 needs zero points of 0.
+        let r = prepare_unary(BuiltinOp::RELU, tensor(DType::I16, &[8], quant(0.5, 3)), tensor(DType::I16, &[8], quant(0.5, 0)), prepare);
+        assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
+    }
 }

@@ -1,18 +1,69 @@
-//! SUB (not implemented yet).
+//! SUB, int8, with numpy broadcasting up to rank 6 and a fused activation.
+//!
+//! Matches TFLM `sub_common.cc` (`CalculateOpDataSub`) and the reference `sub.h` quantized path.
+//! The arithmetic is ADD's (see `add.rs`) with the second operand subtracted. Some TFLM
+//! revisions of `sub_common.cc` compute the real multipliers in `float`; the build the oracle
+//! runs does it in `double`, like ADD, and so do we.
 
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 
-/// Prepared parameters.
-#[derive(Clone, Copy, Debug)]
-pub struct Params {}
+/// Prepared parameters: ADD's, with `subtract` set.
+pub type Params = super::add::Params;
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    let act = super::add::activation_option(ctx)?;
+    super::add::prepare_with(ctx, act, true)
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    Ok(())
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    super::add::eval(p, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::add::prepare_with;
+    use super::super::common::elem_test::*;
+    use super::*;
+    use crate::model::{BuiltinOp, DType};
+
+    fn sub(a: (&[i32], f32, i64), b: (&[i32], f32, i64), o: (&[i32], f32, i64), act: u8) -> Result<Params, Error> {
+        let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
+        let outs = [qt(DType::I8, o.0, o.1, o.2)];
+        with_ctx(BuiltinOp::SUB, &ins, &outs, |ctx| prepare_with(ctx, act, true))
+    }
+
+    #[test]
+    fn subtracts_with_zero_points() {
+        // a: scale 1 zp 2, b: scale 1 zp -1, out: scale 1 zp 0: real = (x-2) - (y+1).
+        let p = sub((&[4], 1.0, 2), (&[4], 1.0, -1), (&[4], 1.0, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[2, 10, -100, 127]), &i8b(&[-1, 0, 100, -128])], &[4]).unwrap();
+        // 0; 8-1=7; -102-101=-203 -> -128; 125+127=252 -> 127.
+        assert_eq!(b_i8(&out[0]), [0, 7, -128, 127]);
+    }
+
+    #[test]
+    fn order_matters_under_broadcast() {
+        // a [1] - b [3] and a [3] - b [1], half-scale output rounds ties away from zero.
+        let p = sub((&[1], 1.0, 0), (&[3], 1.0, 0), (&[3], 2.0, 0), 0).unwrap();
+        let out = run(&p, eval, &[&i8b(&[0]), &i8b(&[1, -1, 3])], &[3]).unwrap();
+        assert_eq!(b_i8(&out[0]), [-1, 1, -2]);
+        let p = sub((&[3], 1.0, 0), (&[1], 1.0, 0), (&[3], 2.0, 0), 1).unwrap();
+        let out = run(&p, eval, &[&i8b(&[1, -1, 3]), &i8b(&[0])], &[3]).unwrap();
+        // 0.5 -> 1; -0.5 -> -1 then RELU -> 0; 1.5 -> 2.
+        assert_eq!(b_i8(&out[0]), [1, 0, 2]);
+    }
+
+    #[test]
+    fn multipliers_match_add() {
+        let pa = {
+            let ins = [qt(DType::I8, &[2], 0.25, 0), qt(DType::I8, &[2], 0.5, 0)];
+            let outs = [qt(DType::I8, &[2], 1.0, 0)];
+            with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, 0, false)).unwrap()
+        };
+        let ps = sub((&[2], 0.25, 0), (&[2], 0.5, 0), (&[2], 1.0, 0), 0).unwrap();
+        assert_eq!((pa.in1_mult, pa.in1_shift, pa.out_mult, pa.out_shift), (ps.in1_mult, ps.in1_shift, ps.out_mult, ps.out_shift));
+    }
 }

@@ -1,18 +1,78 @@
-//! TANH (not implemented yet).
+//! TANH, int8 → int8, as TFLM micro's `tanh.cc` and `reference_integer_ops::Tanh`: the same Q4.27
+//! input scaling and saturation radius as LOGISTIC, gemmlowp's fixed-point `tanh`, and an output
+//! in units of 1/128 with zero point 0 (assumed by TFLM, not checked; the output's own
+//! quantization parameters are ignored, as in TFLM). int16 is not implemented.
 
+use super::logistic::{q4_input_params, INPUT_INTEGER_BITS};
+use super::quantize::{check_unary, map_elems, output0, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
+use crate::fixedpoint::{multiply_by_quantized_multiplier, rounding_divide_by_pot, tanh};
+use crate::model::DType;
 
-/// Prepared parameters.
-#[derive(Clone, Copy, Debug)]
-pub struct Params {}
+/// Prepared parameters (same layout as LOGISTIC's).
+pub type Params = super::logistic::Params;
 
-/// Validate and precompute.
+/// Validate and precompute (TFLM `TanhPrepare` / `CalculateArithmeticOpData`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    Err(ctx.unsupported())
+    check_unary(ctx)?;
+    let input = ctx.input(0)?;
+    let output = ctx.output(0)?;
+    if input.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if output.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    q4_input_params(ctx)
+}
+
+/// One element (TFLM `reference_integer_ops::Tanh` for int8).
+#[inline(always)]
+fn tanh_i8(p: &Params, x: i32) -> i32 {
+    let input = x.wrapping_sub(p.input_zero_point);
+    if input <= -p.input_range_radius {
+        -128
+    } else if input >= p.input_range_radius {
+        127
+    } else {
+        let input_in_q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+        let output_in_q0 = tanh(input_in_q4, INPUT_INTEGER_BITS);
+        // Q0.31 → Q24.7 (units of 1/128).
+        rounding_divide_by_pot(output_in_q0, 31 - 7).clamp(-128, 127)
+    }
 }
 
 /// Compute.
-pub fn eval(_p: &Params, _ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
+    let input = ctx.input(0);
+    let output = output0(ctx)?;
+    let p = *p;
+    map_elems::<I8, I8>(input, output, move |x| tanh_i8(&p, x));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixedpoint::calculate_input_radius;
+
+    #[test]
+    fn tanh_int8_table() {
+        // scale 0.1f: multiplier 1717986944, shift 24, radius 120 (see logistic's table).
+        let p = Params {
+            input_zero_point: 0,
+            input_range_radius: calculate_input_radius(INPUT_INTEGER_BITS, 24, 31),
+            input_multiplier: 1717986944,
+            input_left_shift: 24,
+        };
+        assert_eq!(tanh_i8(&p, 0), 0);
+        // tanh(1.0) = 0.76159 → 97.48 of 128 → 97; tanh(-1.0) → -97.
+        assert_eq!(tanh_i8(&p, 10), 97);
+        assert_eq!(tanh_i8(&p, -10), -97);
+        // tanh(3.0) = 0.99505 → 127.37 → 127; saturation at the radius.
+        assert_eq!(tanh_i8(&p, 30), 127);
+        assert_eq!(tanh_i8(&p, 120), 127);
+        assert_eq!(tanh_i8(&p, -128), -128);
+    }
 }

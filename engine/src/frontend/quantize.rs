@@ -1,0 +1,174 @@
+//! Feature → int8 model input. The two model families expect different mappings of the same
+//! u16 log-mel features; both are exact integer formulas here.
+//!
+//! micro_speech (TFLM's `audio_preprocessor_int8.tflite` ends with these ops, constants read
+//! from the model: MUL 256, ADD 333, DIV 666 on int32, ADD −128, MINIMUM 127, MAXIMUM −128):
+//!
+//! ```text
+//! q = clamp((f · 256 + 333) / 666 − 128, −128, 127)      (integer division; f ≥ 0, so floor)
+//! ```
+//!
+//! i.e. f / 25.6 / 0.1017 − 128 rounded to nearest (ties up), with 666 ≈ 25.6 · 0.1017 · 256
+//! rounded and 333 = 666 / 2. micro_speech_quantized.tflite's input scale is 0.10171568.
+//!
+//! microWakeWord (pymicro_wakeword 2.5.0, `MicroWakeWord.process_streaming_prob`):
+//!
+//! ```text
+//! q = round_half_even(f · 0.0390625 / input_scale + zero_point)      (then numpy .astype(int8))
+//! ```
+//!
+//! where `f · 0.0390625` (= f / 25.6) is pymicro-features' float output and `input_scale` /
+//! `zero_point` are the model's input quantization (0.10196079 = float32(26/255) and −128 for
+//! all four shipped models). With `input_scale = M · 2^E` (M the 24-bit significand) this is
+//! the rational `f · 5 / (M · 2^(E+7))`, which [`Int8Mapping::map`] rounds exactly in integers
+//! (ties to even on the final value, as `np.round`); `engine/tests/frontend.rs` checks all 65 536
+//! inputs against the float expression. Out-of-range values saturate to [−128, 127]: numpy's
+//! `astype(np.int8)` wraps them instead (f ≥ 667 for the shipped scale, e.g. 128 → −128), which
+//! is not what the model was trained on; the goldens count those cases.
+
+/// How a front end's u16 features become a model's int8 input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Int8Mapping {
+    /// TFLM micro_speech / `audio_preprocessor_int8.tflite`: `clamp((f·256 + 333) / 666 − 128)`.
+    MicroSpeech,
+    /// microWakeWord: `round_half_even(f / 25.6 / input_scale) + zero_point`, saturated.
+    MicroWakeWord {
+        /// The model input tensor's scale (a normal, positive float).
+        input_scale: f32,
+        /// The model input tensor's zero point.
+        zero_point: i32,
+    },
+}
+
+impl Int8Mapping {
+    /// microWakeWord's mapping for the input quantization all shipped models use
+    /// (scale 0.10196079, zero point −128).
+    pub const MICRO_WAKEWORD: Int8Mapping = Int8Mapping::MicroWakeWord {
+        input_scale: 0.101_960_786,
+        zero_point: -128,
+    };
+
+    /// Whether [`Int8Mapping::map`] is exact for these parameters: a normal positive scale
+    /// within 2^-24..2^33 (so the integer rational fits) and a zero point within int8.
+    pub fn is_valid(&self) -> bool {
+        match *self {
+            Int8Mapping::MicroSpeech => true,
+            Int8Mapping::MicroWakeWord {
+                input_scale,
+                zero_point,
+            } => scale_parts(input_scale).is_some() && (-128..=127).contains(&zero_point),
+        }
+    }
+
+    /// Maps one feature to the model's int8 input (see the module docs for the formulas).
+    pub fn map(&self, feature: u16) -> i8 {
+        match *self {
+            Int8Mapping::MicroSpeech => {
+                let q = (i32::from(feature) * 256 + 333) / 666 - 128;
+                q.clamp(-128, 127) as i8
+            }
+            Int8Mapping::MicroWakeWord {
+                input_scale,
+                zero_point,
+            } => {
+                let Some((num_mul, den)) = scale_parts(input_scale) else {
+                    return 0;
+                };
+                // feature · 0.0390625 / scale = feature · num_mul / den, exactly.
+                let num = u128::from(feature) * num_mul;
+                let q = (num / den) as i64 + i64::from(zero_point);
+                let twice_rem = 2 * (num % den);
+                let q = if twice_rem > den || (twice_rem == den && q % 2 != 0) {
+                    q + 1
+                } else {
+                    q
+                };
+                q.clamp(-128, 127) as i8
+            }
+        }
+    }
+
+    /// Maps a frame of features; `out` is filled up to the shorter of the two lengths.
+    pub fn map_frame(&self, features: &[u16], out: &mut [i8]) {
+        for (o, &f) in out.iter_mut().zip(features) {
+            *o = self.map(f);
+        }
+    }
+}
+
+/// For `scale = M · 2^E`: `(5 · 2^max(0, −(E+7)), M · 2^max(0, E+7))`, so that
+/// `f · 0.0390625 / scale = f · num_mul / den`. `None` outside the supported range.
+fn scale_parts(scale: f32) -> Option<(u128, u128)> {
+    if !(scale.is_normal() && scale > 0.0) {
+        return None;
+    }
+    let bits = scale.to_bits();
+    let m = u128::from((bits & 0x7F_FFFF) | 0x80_0000);
+    let e = ((bits >> 23) & 0xFF) as i32 - 127 - 23;
+    let k = e + 7; // 0.0390625 = 5 · 2^-7
+    match k {
+        0..=40 => Some((5, m << k)),
+        -40..=-1 => Some((5u128 << (-k), m)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micro_speech_values() {
+        let m = Int8Mapping::MicroSpeech;
+        assert_eq!(m.map(0), -128);
+        assert_eq!(m.map(636), 116); // (162816 + 333) / 666 = 244 (yes_1000ms.wav, frame 0)
+        assert_eq!(m.map(287), -18);
+        assert_eq!(m.map(665), 127); // 255 - 128
+        assert_eq!(m.map(u16::MAX), 127);
+    }
+
+    #[test]
+    fn micro_wakeword_values() {
+        let m = Int8Mapping::MICRO_WAKEWORD;
+        assert!(m.is_valid());
+        assert_eq!(m.map(0), -128);
+        // 636 · 0.0390625 / 0.10196079 = 243.66 -> 244 - 128
+        assert_eq!(m.map(636), 116);
+        assert_eq!(m.map(666), 127); // 255.15
+        assert_eq!(m.map(667), 127); // 255.54, saturates (numpy wraps to -128)
+        assert_eq!(m.map(u16::MAX), 127);
+    }
+
+    #[test]
+    fn micro_wakeword_ties_go_to_even_final_value() {
+        // scale 0.0390625 · 2 = 0.078125 (exact): f / 2, so odd f are exact ties.
+        let even_zp = Int8Mapping::MicroWakeWord {
+            input_scale: 0.078125,
+            zero_point: -128,
+        };
+        assert_eq!(even_zp.map(1), -128); // 0.5 - 128 -> -127.5 -> -128
+        assert_eq!(even_zp.map(3), -126); // -126.5 -> -126
+        let odd_zp = Int8Mapping::MicroWakeWord {
+            input_scale: 0.078125,
+            zero_point: -127,
+        };
+        assert_eq!(odd_zp.map(1), -126); // -126.5 -> -126
+        assert_eq!(odd_zp.map(3), -126); // -125.5 -> -126
+    }
+
+    #[test]
+    fn invalid_scales() {
+        for s in [0.0, -1.0, f32::NAN, f32::INFINITY, 1e-30] {
+            assert!(!Int8Mapping::MicroWakeWord {
+                input_scale: s,
+                zero_point: 0
+            }
+            .is_valid());
+        }
+        assert!(!Int8Mapping::MicroWakeWord {
+            input_scale: 0.1,
+            zero_point: 300
+        }
+        .is_valid());
+    }
+}
