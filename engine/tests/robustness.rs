@@ -702,18 +702,6 @@ fn error_unsupported_op() {
 }
 
 #[test]
-fn error_unsupported_op_version() {
-    // A version of an implemented op newer than TFLM's: refused like an unknown op.
-    let mut m = Edit::of("ops/relu_r4");
-    let oc = m.table(m.root(), 1, 0);
-    let Some(p) = Layout::field(&m.0, oc, 2) else { panic!("relu_r4 has an explicit op version") };
-    m.put(p, &99i32.to_le_bytes());
-    let e = prepare_err(&m.model()).expect("RELU v99 must be refused");
-    assert!(matches!(e, Error::UnsupportedOp { op: BuiltinOp::RELU, version: 99 }), "{e:?}");
-    assert!(e.to_string().contains("RELU") && e.to_string().contains("99"), "{e}");
-}
-
-#[test]
 fn error_unsupported_type() {
     // The int8 RELU's input tensor retyped to float32: the int8 kernel must refuse it by name.
     let mut m = Edit::of("ops/relu_r4");
