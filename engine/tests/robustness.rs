@@ -813,3 +813,125 @@ fn error_wrong_graph() {
     check_error(&e);
     assert!(matches!(e, Error::InvalidGraph { index, .. } if index == out), "{e:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile models: structurally valid files built to make parse/prepare do as much work as the
+// file size allows (shared tables, many operators). They must finish quickly, not just cleanly.
+
+mod hostile {
+    use flatbuffers::{FlatBufferBuilder, WIPOffset};
+    use tract_tflite::tflite::*;
+
+    /// One operator: (opcode index, inputs, outputs, VAR_HANDLE shared_name if any).
+    pub struct Op<'a> {
+        pub code: u32,
+        pub inputs: &'a [i32],
+        pub outputs: &'a [i32],
+        pub var: Option<String>,
+    }
+
+    /// A one-subgraph model. `codes` are builtin codes; `tensors` are (type, shape, quantized);
+    /// `ops` are operators, where `share` repeats operator `i` by reference `n` times instead
+    /// of writing it again (the file stays small).
+    pub fn model(codes: &[i32], tensors: &[(i8, &[i32], bool)], io: (&[i32], &[i32]), ops: &[(Op<'_>, usize)]) -> Vec<u8> {
+        let mut b = FlatBufferBuilder::new();
+        let codes: Vec<_> = codes
+            .iter()
+            .map(|&c| {
+                let dep = if c < 127 { c as i8 } else { 127 };
+                OperatorCode::create(&mut b, &OperatorCodeArgs { deprecated_builtin_code: dep, builtin_code: BuiltinOperator(c), version: 1, custom_code: None })
+            })
+            .collect();
+        let codes = b.create_vector(&codes);
+        let scale = b.create_vector(&[0.5f32]);
+        let zp = b.create_vector(&[0i64]);
+        let quant = QuantizationParameters::create(&mut b, &QuantizationParametersArgs { scale: Some(scale), zero_point: Some(zp), ..Default::default() });
+        let ts: Vec<_> = tensors
+            .iter()
+            .map(|&(ty, shape, q)| {
+                let shape = b.create_vector(shape);
+                Tensor::create(&mut b, &TensorArgs { shape: Some(shape), type_: TensorType(ty), quantization: q.then_some(quant), ..Default::default() })
+            })
+            .collect();
+        let ts = b.create_vector(&ts);
+        let mut opv = vec![];
+        for (op, n) in ops {
+            let inputs = b.create_vector(op.inputs);
+            let outputs = b.create_vector(op.outputs);
+            let (kind, options) = match &op.var {
+                Some(name) => {
+                    let name = b.create_string(name);
+                    let o = VarHandleOptions::create(&mut b, &VarHandleOptionsArgs { container: None, shared_name: Some(name) });
+                    (BuiltinOptions::VarHandleOptions, Some(o.as_union_value()))
+                }
+                None => (BuiltinOptions::NONE, None),
+            };
+            let o = Operator::create(
+                &mut b,
+                &OperatorArgs { opcode_index: op.code, inputs: Some(inputs), outputs: Some(outputs), builtin_options_type: kind, builtin_options: options, ..Default::default() },
+            );
+            opv.extend(std::iter::repeat(o).take(*n));
+        }
+        let opv = b.create_vector(&opv);
+        let (i, o) = (b.create_vector(io.0), b.create_vector(io.1));
+        let sg = SubGraph::create(&mut b, &SubGraphArgs { tensors: Some(ts), inputs: Some(i), outputs: Some(o), operators: Some(opv), name: None });
+        let sgs = b.create_vector(&[sg]);
+        let empty = Buffer::create(&mut b, &BufferArgs { data: None });
+        let bufs = b.create_vector(&[empty]);
+        let m = Model::create(&mut b, &ModelArgs { version: 3, operator_codes: Some(codes), subgraphs: Some(sgs), buffers: Some(bufs), ..Default::default() });
+        b.finish(m, Some("TFL3"));
+        b.finished_data().to_vec()
+    }
+
+    /// Pass-through so the caller's `WIPOffset` import is used even if a case needs none.
+    #[allow(dead_code)]
+    fn _unused(_: WIPOffset<()>) {}
+}
+
+const RESOURCE: i8 = 13;
+const INT8: i8 = 9;
+
+/// Prepare (and run, if it prepares) in at most `limit`; returns the error.
+fn timed(name: &str, bytes: &[u8], limit: std::time::Duration) -> Option<Error> {
+    let t = std::time::Instant::now();
+    let r = exercise(bytes).err();
+    let took = t.elapsed();
+    println!("{name}: {} bytes, {took:?}: {r:?}", bytes.len());
+    assert!(took < limit, "{name} took {took:?} (limit {limit:?})");
+    r
+}
+
+#[test]
+fn hostile_many_variables_finish_quickly() {
+    use hostile::{model, Op};
+    // 3000 VAR_HANDLEs with distinct names all writing tensor 0, then a READ_VARIABLE.
+    let ops: Vec<(Op, usize)> = (0..3000)
+        .map(|i| (Op { code: 0, inputs: &[], outputs: &[0], var: Some(format!("v{i}")) }, 1))
+        .chain([(Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1)])
+        .collect();
+    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
+    timed("3000 distinct VAR_HANDLEs", &b, std::time::Duration::from_secs(2));
+
+    // One variable, 3000 ASSIGN_VARIABLEs and 3000 READ_VARIABLEs (shared operator tables).
+    let ops = [
+        (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
+        (Op { code: 2, inputs: &[0, 1], outputs: &[], var: None }, 3000),
+        (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
+    ];
+    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
+    timed("3000 ASSIGN_VARIABLEs", &b, std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn hostile_many_live_tensors_finish_quickly() {
+    use hostile::{model, Op};
+    // 3000 RELUs of the model input, every result a model output: 3000 buffers alive at once.
+    let n = 3000;
+    let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
+    tensors.extend(std::iter::repeat((INT8, &[1, 1, 1, 4][..], true)).take(n));
+    let outs: Vec<[i32; 1]> = (1..=n as i32).map(|t| [t]).collect();
+    let ops: Vec<(Op, usize)> = outs.iter().map(|o| (Op { code: 0, inputs: &[0], outputs: o, var: None }, 1)).collect();
+    let all: Vec<i32> = (1..=n as i32).collect();
+    let b = model(&[19], &tensors, (&[0], &all), &ops);
+    timed("3000 live RELU outputs", &b, std::time::Duration::from_secs(2));
+}
