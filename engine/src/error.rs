@@ -61,6 +61,10 @@ pub enum Error {
     InvalidGraph { what: &'static str, index: i32 },
     /// A fixed engine limit is exceeded (operator inputs, subgraph nesting, ...).
     LimitExceeded { what: &'static str, limit: u32 },
+    /// An audio sample rate the resampler has no filter for (see `resample::SUPPORTED_RATES`).
+    UnsupportedSampleRate { rate: u32 },
+    /// The model's input/output is not a known keyword-spotting layout (and no sidecar or flags say otherwise).
+    NotAnAudioModel { tensor: i32 },
 }
 
 impl fmt::Display for Error {
@@ -129,6 +133,14 @@ impl fmt::Display for Error {
             Error::LimitExceeded { what, limit } => {
                 write!(f, "engine limit exceeded: at most {limit} {what}")
             }
+            Error::NotAnAudioModel { tensor } => write!(
+                f,
+                "tensor {tensor} does not look like a keyword model's: expected int8 input 49x40 (micro_speech) or [1, N, 40] (microWakeWord) and an int8/uint8 score output"
+            ),
+            Error::UnsupportedSampleRate { rate } => write!(
+                f,
+                "unsupported sample rate {rate} Hz (supported: 8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)"
+            ),
         }
     }
 }

@@ -178,11 +178,14 @@ pub fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     let x4 = saturating_rounding_doubling_high_mul(x2, x2);
     let x4_over_4 = rounding_divide_by_pot(x4, 2);
     let poly = rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2),
+        saturating_rounding_doubling_high_mul(x4_over_4.wrapping_add(x3), ONE_THIRD)
+            .wrapping_add(x2),
         1,
     );
-    EXP_MINUS_ONE_EIGHTH
-        .wrapping_add(saturating_rounding_doubling_high_mul(EXP_MINUS_ONE_EIGHTH, x.wrapping_add(poly)))
+    EXP_MINUS_ONE_EIGHTH.wrapping_add(saturating_rounding_doubling_high_mul(
+        EXP_MINUS_ONE_EIGHTH,
+        x.wrapping_add(poly),
+    ))
 }
 
 /// gemmlowp `exp_on_negative_values`: `exp(a)` for `a <= 0` given with `integer_bits` integer
@@ -193,10 +196,9 @@ pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
     let one_quarter: i32 = 1 << (fractional_bits - 2);
     let mask = one_quarter - 1;
     let a_mod_quarter_minus_one_quarter = (a & mask).wrapping_sub(one_quarter);
-    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(saturating_rounding_multiply_by_pot(
-        a_mod_quarter_minus_one_quarter,
-        integer_bits,
-    ));
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, integer_bits),
+    );
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
     // Barrel shifter: multiply by exp(-2^e) for each bit 2^e set in the remainder.
     const BARREL: [(i32, i32); 7] = [
@@ -241,7 +243,10 @@ pub fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
 #[inline]
 pub fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     const F2_ONE: i32 = 1 << 29;
-    saturating_rounding_multiply_by_pot(newton_reciprocal_half_denominator(a).wrapping_sub(F2_ONE), 2)
+    saturating_rounding_multiply_by_pot(
+        newton_reciprocal_half_denominator(a).wrapping_sub(F2_ONE),
+        2,
+    )
 }
 
 /// The Newton–Raphson core shared by gemmlowp's `one_over_one_plus_x_for_x_in_0_1` and
@@ -252,13 +257,18 @@ fn newton_reciprocal_half_denominator(a: i32) -> i32 {
     const FORTY_EIGHT_OVER_17: i32 = 1515870810; // Q2.29
     const NEG_THIRTY_TWO_OVER_17: i32 = -1010580540; // Q2.29
     let half_denominator = rounding_half_sum(a, i32::MAX);
-    let mut x = FORTY_EIGHT_OVER_17
-        .wrapping_add(saturating_rounding_doubling_high_mul(half_denominator, NEG_THIRTY_TWO_OVER_17));
+    let mut x = FORTY_EIGHT_OVER_17.wrapping_add(saturating_rounding_doubling_high_mul(
+        half_denominator,
+        NEG_THIRTY_TWO_OVER_17,
+    ));
     for _ in 0..3 {
         let half_denominator_times_x = saturating_rounding_doubling_high_mul(half_denominator, x);
         let one_minus = F2_ONE.wrapping_sub(half_denominator_times_x);
         // x * one_minus is Q4.27; Rescale<2> shifts it back to Q2.29.
-        x = x.wrapping_add(saturating_rounding_multiply_by_pot(saturating_rounding_doubling_high_mul(x, one_minus), 2));
+        x = x.wrapping_add(saturating_rounding_multiply_by_pot(
+            saturating_rounding_doubling_high_mul(x, one_minus),
+            2,
+        ));
     }
     x
 }
@@ -276,8 +286,10 @@ pub fn logistic(a: i32, integer_bits: i32) -> i32 {
         return 1 << 30; // one half
     }
     let abs_input = if a > 0 { a } else { a.wrapping_neg() };
-    let result_if_positive =
-        one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(abs_input.wrapping_neg(), integer_bits));
+    let result_if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(
+        abs_input.wrapping_neg(),
+        integer_bits,
+    ));
     if a > 0 {
         result_if_positive
     } else {
@@ -295,7 +307,10 @@ pub fn tanh(a: i32, integer_bits: i32) -> i32 {
     let negative_part = if a < 0 { a } else { a.wrapping_neg() };
     // neg_tanh_on_negative_values: ExactMulByPot<1> reinterprets the raw value with one more
     // integer bit, i.e. exp(2 * n).
-    let t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(negative_part, integer_bits + 1));
+    let t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(
+        negative_part,
+        integer_bits + 1,
+    ));
     if a < 0 {
         t.wrapping_neg()
     } else {
@@ -306,8 +321,15 @@ pub fn tanh(a: i32, integer_bits: i32) -> i32 {
 /// TFLM `MultiplyByQuantizedMultiplierGreaterThanOne` (double-rounding build):
 /// `SaturatingRoundingDoublingHighMul(x * 2^left_shift, multiplier)`. `left_shift` in `0..=31`.
 #[inline(always)]
-pub fn multiply_by_quantized_multiplier_greater_than_one(x: i32, multiplier: i32, left_shift: i32) -> i32 {
-    saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32.wrapping_shl(left_shift as u32)), multiplier)
+pub fn multiply_by_quantized_multiplier_greater_than_one(
+    x: i32,
+    multiplier: i32,
+    left_shift: i32,
+) -> i32 {
+    saturating_rounding_doubling_high_mul(
+        x.wrapping_mul(1i32.wrapping_shl(left_shift as u32)),
+        multiplier,
+    )
 }
 
 /// TFLM `QuantizeMultiplierGreaterThanOne`: `quantize_multiplier` for `real > 1`; `None` where
@@ -326,11 +348,19 @@ pub fn quantize_multiplier_greater_than_one(real: f64) -> Option<(i32, i32)> {
 /// TFLM `PreprocessSoftmaxScaling` (double-rounding build, no `TFLITE_EMULATE_FLOAT`):
 /// `QuantizeMultiplierGreaterThanOne(min(beta * input_scale * 2^(31 - input_integer_bits), 2^31 - 1))`
 /// in `f64`, giving `(multiplier, left_shift)`; `None` where TFLM aborts (product `<= 1`).
-pub fn preprocess_softmax_scaling(beta: f64, input_scale: f64, input_integer_bits: i32) -> Option<(i32, i32)> {
+pub fn preprocess_softmax_scaling(
+    beta: f64,
+    input_scale: f64,
+    input_integer_bits: i32,
+) -> Option<(i32, i32)> {
     let max_real_multiplier = ((1i64 << 31) - 1) as f64;
     let real = beta * input_scale * (1i64 << (31 - input_integer_bits)) as f64;
     // std::min<double>(a, b) returns a unless b < a (so a NaN product stays NaN and is rejected).
-    let real = if max_real_multiplier < real { max_real_multiplier } else { real };
+    let real = if max_real_multiplier < real {
+        max_real_multiplier
+    } else {
+        real
+    };
     quantize_multiplier_greater_than_one(real)
 }
 
@@ -338,8 +368,13 @@ pub fn preprocess_softmax_scaling(beta: f64, input_scale: f64, input_integer_bit
 /// `floor((2^input_integer_bits - 1) * 2^(total_signed_bits - input_integer_bits) / 2^input_left_shift)`
 /// computed in `f64`. `input_left_shift` must be `>= 0` (TFLM's `1LL << shift` is UB otherwise);
 /// shifts of 63 and more give 0.
-pub fn calculate_input_radius(input_integer_bits: i32, input_left_shift: i32, total_signed_bits: i32) -> i32 {
-    let numerator = ((1i32 << input_integer_bits) - 1) as f64 * (1i64 << (total_signed_bits - input_integer_bits)) as f64;
+pub fn calculate_input_radius(
+    input_integer_bits: i32,
+    input_left_shift: i32,
+    total_signed_bits: i32,
+) -> i32 {
+    let numerator = ((1i32 << input_integer_bits) - 1) as f64
+        * (1i64 << (total_signed_bits - input_integer_bits)) as f64;
     let max_input_rescaled = if input_left_shift >= 63 {
         0.0
     } else {
@@ -356,9 +391,14 @@ pub fn get_reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
     let headroom_plus_one = (x as u32).leading_zeros() as i32;
     let num_bits_over_unit = x_integer_digits - headroom_plus_one;
     // C++ `u32 << 32` is UB; x > 0 keeps headroom_plus_one <= 31.
-    let shifted = (x as u32).checked_shl(headroom_plus_one as u32).unwrap_or(0);
+    let shifted = (x as u32)
+        .checked_shl(headroom_plus_one as u32)
+        .unwrap_or(0);
     let shifted_sum_minus_one = shifted.wrapping_sub(1u32 << 31) as i32;
-    (one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit)
+    (
+        one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one),
+        num_bits_over_unit,
+    )
 }
 
 #[cfg(test)]
@@ -394,8 +434,14 @@ mod transcendental_tests {
     #[test]
     fn gemmlowp_exp_on_interval_table() {
         // exp(-1/4) by the Taylor polynomial (the barrel-shifter constant for exp(-1/4) is 1672461947).
-        assert_eq!(exp_on_interval_between_negative_one_quarter_and_0_excl(-(1 << 29)), 1672462419);
-        assert_eq!(exp_on_interval_between_negative_one_quarter_and_0_excl(-1), 2147483155);
+        assert_eq!(
+            exp_on_interval_between_negative_one_quarter_and_0_excl(-(1 << 29)),
+            1672462419
+        );
+        assert_eq!(
+            exp_on_interval_between_negative_one_quarter_and_0_excl(-1),
+            2147483155
+        );
     }
 
     #[test]
@@ -415,7 +461,13 @@ mod transcendental_tests {
 
     #[test]
     fn gemmlowp_one_minus_x_over_one_plus_x_table() {
-        for &(a, want) in &[(0, i32::MAX), (i32::MAX, -8), (1 << 26, 2017333116), (1 << 28, 1670265056), (177, 2147483292)] {
+        for &(a, want) in &[
+            (0, i32::MAX),
+            (i32::MAX, -8),
+            (1 << 26, 2017333116),
+            (1 << 28, 1670265056),
+            (177, 2147483292),
+        ] {
             assert_eq!(one_minus_x_over_one_plus_x_for_x_in_0_1(a), want, "a {a}");
         }
     }
@@ -459,9 +511,15 @@ mod transcendental_tests {
     #[test]
     fn gemmlowp_rescale_and_half_sum_table() {
         assert_eq!(saturating_rounding_multiply_by_pot(1 << 29, 2), i32::MAX);
-        assert_eq!(saturating_rounding_multiply_by_pot((1 << 29) - 1, 2), 0x7FFF_FFFC);
+        assert_eq!(
+            saturating_rounding_multiply_by_pot((1 << 29) - 1, 2),
+            0x7FFF_FFFC
+        );
         assert_eq!(saturating_rounding_multiply_by_pot(-(1 << 29), 2), i32::MIN);
-        assert_eq!(saturating_rounding_multiply_by_pot(-(1 << 29) - 1, 2), i32::MIN);
+        assert_eq!(
+            saturating_rounding_multiply_by_pot(-(1 << 29) - 1, 2),
+            i32::MIN
+        );
         assert_eq!(saturating_rounding_multiply_by_pot(6, -2), 2);
         assert_eq!(saturating_rounding_multiply_by_pot(-6, -2), -2);
         assert_eq!(saturating_rounding_multiply_by_pot(5, 0), 5);
@@ -483,9 +541,15 @@ mod transcendental_tests {
     #[test]
     fn tflm_preprocess_softmax_scaling_table() {
         // beta 1, input scale 0.1f: real = 6710886.5 = 0.8000000119 * 2^23.
-        assert_eq!(preprocess_softmax_scaling(1.0, 0.1f32 as f64, 5), Some((1717986944, 23)));
+        assert_eq!(
+            preprocess_softmax_scaling(1.0, 0.1f32 as f64, 5),
+            Some((1717986944, 23))
+        );
         // Capped at 2^31 - 1: multiplier 2^31 - 1, shift 31.
-        assert_eq!(preprocess_softmax_scaling(1.0, 1000.0, 5), Some((i32::MAX, 31)));
+        assert_eq!(
+            preprocess_softmax_scaling(1.0, 1000.0, 5),
+            Some((i32::MAX, 31))
+        );
         // TFLM aborts when the product is not above 1.
         assert_eq!(preprocess_softmax_scaling(0.0, 0.1, 5), None);
         assert_eq!(preprocess_softmax_scaling(1.0, 1e-9, 5), None);
@@ -503,9 +567,18 @@ mod transcendental_tests {
     #[test]
     fn tflm_multiply_by_quantized_multiplier_greater_than_one_table() {
         // 0.8000000119 * 2^23 applied to -1: -6710886.5; SRDHM rounds negative ties toward zero.
-        assert_eq!(multiply_by_quantized_multiplier_greater_than_one(-1, 1717986944, 23), -6710886);
-        assert_eq!(multiply_by_quantized_multiplier_greater_than_one(0, i32::MAX, 31), 0);
+        assert_eq!(
+            multiply_by_quantized_multiplier_greater_than_one(-1, 1717986944, 23),
+            -6710886
+        );
+        assert_eq!(
+            multiply_by_quantized_multiplier_greater_than_one(0, i32::MAX, 31),
+            0
+        );
         assert_eq!(quantize_multiplier_greater_than_one(1.0), None);
-        assert_eq!(quantize_multiplier_greater_than_one(3.0), Some((1610612736, 2)));
+        assert_eq!(
+            quantize_multiplier_greater_than_one(3.0),
+            Some((1610612736, 2))
+        );
     }
 }

@@ -138,7 +138,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             }
             Ok(())
         })?;
-        drop(alloc);
         let kernels: &'a [Kernel] = kernels;
         let locs: &'a [Loc] = locs;
         let words: &'a [i32] = &*words;
@@ -303,7 +302,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Multiply-accumulates operator `op` of `subgraph` performs per invoke.
     pub fn op_macs(&self, subgraph: usize, op: usize) -> u64 {
-        self.kernel(subgraph, op).map_or(0, |k| ops::macs(k, self.words))
+        self.kernel(subgraph, op)
+            .map_or(0, |k| ops::macs(k, self.words))
     }
 
     /// The prepared kernel of operator `op` of `subgraph`.

@@ -7,7 +7,10 @@
 //! - [`ops`]: one file per TFLite builtin; `prepare` validates and precomputes, `eval` computes.
 //! - [`plan`]: tensor lifetimes and arena offsets, and the byte-for-byte memory report.
 //! - [`interpreter`]: runs a planned model in a caller-provided arena and state buffer.
+//! - [`resample`]: 44.1/48 kHz (and other rates) → 16 kHz, polyphase FIR, integer arithmetic.
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
+//! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
+//! - [`pipeline`]: samples → features → model → detector, and the JSON Lines all targets print.
 //!
 //! Nothing here allocates: the caller owns every byte and the planner says how many.
 #![no_std]
@@ -17,16 +20,18 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod detector;
 pub mod error;
 pub mod fixedpoint;
 pub mod frontend;
 pub mod interpreter;
 pub mod model;
 pub mod ops;
+pub mod pipeline;
 pub mod plan;
+pub mod resample;
 
 pub use error::Error;
 pub use interpreter::Interpreter;
-
 pub use model::Model;
 pub use plan::MemoryReport;

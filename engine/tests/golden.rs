@@ -20,12 +20,24 @@ struct Outcome {
 }
 
 fn run_suite(suite: &str) -> Outcome {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(suite);
-    let mut out = Outcome { cases: 0, skipped: 0, invocations: 0, bytes: 0, failures: vec![] };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(suite);
+    let mut out = Outcome {
+        cases: 0,
+        skipped: 0,
+        invocations: 0,
+        bytes: 0,
+        failures: vec![],
+    };
     let Ok(entries) = std::fs::read_dir(&root) else {
         panic!("no golden suite at {}", root.display());
     };
-    let mut dirs: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("golden.json").exists()).collect();
+    let mut dirs: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("golden.json").exists())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -48,17 +60,25 @@ fn err(e: Error) -> String {
 
 /// Ok(Some((invocations, bytes compared))), Ok(None) if skipped.
 fn run_case(dir: &Path) -> Result<Option<(usize, usize)>, String> {
-    let meta: Value = serde_json::from_slice(&common::read(&dir.join("golden.json"))).map_err(|e| e.to_string())?;
+    let meta: Value = serde_json::from_slice(&common::read(&dir.join("golden.json")))
+        .map_err(|e| e.to_string())?;
     let model_ref = meta["model"].as_str().unwrap_or("model.tflite");
-    let Some(model_path) = common::resolve(dir, model_ref) else { return Ok(None) };
+    let Some(model_path) = common::resolve(dir, model_ref) else {
+        return Ok(None);
+    };
     let bytes = common::read(&model_path);
     if let Some(want) = meta["model_sha256"].as_str() {
         let got = common::sha256(&bytes);
         if got != want {
-            return Err(format!("model {} has sha256 {got}, goldens were made from {want}", model_path.display()));
+            return Err(format!(
+                "model {} has sha256 {got}, goldens were made from {want}",
+                model_path.display()
+            ));
         }
     }
-    let n = meta["invocations"].as_u64().ok_or("golden.json without invocations")? as usize;
+    let n = meta["invocations"]
+        .as_u64()
+        .ok_or("golden.json without invocations")? as usize;
     let model = Model::parse(&bytes).map_err(err)?;
 
     let load = |key: &str| -> Result<Vec<(usize, Vec<u8>)>, String> {
@@ -69,7 +89,10 @@ fn run_case(dir: &Path) -> Result<Option<(usize, usize)>, String> {
             .iter()
             .map(|e| {
                 let file = e["file"].as_str().ok_or("entry without file")?;
-                Ok((e["tensor"].as_u64().unwrap_or(0) as usize, common::read(&dir.join(file))))
+                Ok((
+                    e["tensor"].as_u64().unwrap_or(0) as usize,
+                    common::read(&dir.join(file)),
+                ))
             })
             .collect()
     };
@@ -80,35 +103,60 @@ fn run_case(dir: &Path) -> Result<Option<(usize, usize)>, String> {
         Some(f) if !tensors.is_empty() => common::read(&dir.join(f)),
         _ => vec![],
     };
-    let tensors_invocations = meta["tensors_invocations"].as_u64().map_or(n, |v| v as usize);
-    let per_invocation: usize = tensors.iter().map(|t| t["bytes"].as_u64().unwrap_or(0) as usize).sum();
+    let tensors_invocations = meta["tensors_invocations"]
+        .as_u64()
+        .map_or(n, |v| v as usize);
+    let per_invocation: usize = tensors
+        .iter()
+        .map(|t| t["bytes"].as_u64().unwrap_or(0) as usize)
+        .sum();
 
     let (mut arena, mut state) = sized_buffers(&model, true)?;
-    let opts = InterpreterOptions { preserve_all_tensors: true };
-    let mut interp = Interpreter::with_options(&model, &mut arena, &mut state, opts).map_err(err)?;
+    let opts = InterpreterOptions {
+        preserve_all_tensors: true,
+    };
+    let mut interp =
+        Interpreter::with_options(&model, &mut arena, &mut state, opts).map_err(err)?;
     let mut compared = 0;
     for k in 0..n {
         for (i, (_, data)) in inputs.iter().enumerate() {
             let dst = interp.input_mut(i).map_err(err)?;
             let len = dst.len();
-            let src = data.get(k * len..(k + 1) * len).ok_or(format!("input{i}.bin too short"))?;
+            let src = data
+                .get(k * len..(k + 1) * len)
+                .ok_or(format!("input{i}.bin too short"))?;
             dst.copy_from_slice(src);
         }
-        interp.invoke().map_err(|e| format!("invocation {k}: {e}"))?;
+        interp
+            .invoke()
+            .map_err(|e| format!("invocation {k}: {e}"))?;
         for (o, (_, data)) in outputs.iter().enumerate() {
             let got = interp.output(o).map_err(err)?;
-            let want = data.get(k * got.len()..(k + 1) * got.len()).ok_or(format!("output{o}.bin too short"))?;
+            let want = data
+                .get(k * got.len()..(k + 1) * got.len())
+                .ok_or(format!("output{o}.bin too short"))?;
             compare(got, want, &format!("invocation {k} output {o}"))?;
             compared += got.len();
         }
         if k < tensors_invocations && !tensors.is_empty() {
             let mut at = k * per_invocation;
             for t in &tensors {
-                let (s, idx, len) = (t["subgraph"].as_u64().unwrap_or(0) as usize, t["tensor"].as_u64().unwrap_or(0) as usize, t["bytes"].as_u64().unwrap_or(0) as usize);
-                let want = tensors_bin.get(at..at + len).ok_or("tensors.bin too short")?;
+                let (s, idx, len) = (
+                    t["subgraph"].as_u64().unwrap_or(0) as usize,
+                    t["tensor"].as_u64().unwrap_or(0) as usize,
+                    t["bytes"].as_u64().unwrap_or(0) as usize,
+                );
+                let want = tensors_bin
+                    .get(at..at + len)
+                    .ok_or("tensors.bin too short")?;
                 at += len;
-                let got = interp.tensor_data(s, idx).ok_or(format!("tensor {s}:{idx} has no data"))?;
-                let what = format!("invocation {k} tensor {s}:{idx} '{}'", t["name"].as_str().unwrap_or(""));
+                let got = interp
+                    .tensor_data(s, idx)
+                    .ok_or(format!("tensor {s}:{idx} has no data"))?;
+                let what = format!(
+                    "invocation {k} tensor {s}:{idx} '{}'",
+                    t["name"].as_str().unwrap_or("")
+                );
                 compare(got, want, &what)?;
                 compared += len;
             }
@@ -119,7 +167,11 @@ fn run_case(dir: &Path) -> Result<Option<(usize, usize)>, String> {
 
 fn compare(got: &[u8], want: &[u8], what: &str) -> Result<(), String> {
     if got.len() != want.len() {
-        return Err(format!("{what}: {} bytes, golden has {}", got.len(), want.len()));
+        return Err(format!(
+            "{what}: {} bytes, golden has {}",
+            got.len(),
+            want.len()
+        ));
     }
     let diffs: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
     if let Some(&first) = diffs.first() {
@@ -138,7 +190,9 @@ fn compare(got: &[u8], want: &[u8], what: &str) -> Result<(), String> {
 
 /// Buffers of exactly the size the model asks for.
 fn sized_buffers(model: &Model<'_>, preserve: bool) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let opts = InterpreterOptions { preserve_all_tensors: preserve };
+    let opts = InterpreterOptions {
+        preserve_all_tensors: preserve,
+    };
     let (mut a, mut s) = (1024usize, 0usize);
     for _ in 0..8 {
         let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
@@ -165,7 +219,12 @@ fn check(suite: &str) {
     for f in &o.failures {
         println!("  FAIL {f}");
     }
-    assert!(o.failures.is_empty(), "{} golden case(s) differ from TFLM:\n{}", o.failures.len(), o.failures.join("\n"));
+    assert!(
+        o.failures.is_empty(),
+        "{} golden case(s) differ from TFLM:\n{}",
+        o.failures.len(),
+        o.failures.join("\n")
+    );
 }
 
 #[test]

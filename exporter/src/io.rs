@@ -24,7 +24,7 @@ pub fn run_raw(
     if frame == 0 {
         bail!("the model has no input bytes");
     }
-    if input.len() % frame != 0 {
+    if !input.len().is_multiple_of(frame) {
         bail!(
             "input is {} bytes, not a whole number of invocations: one invocation takes {} bytes ({})",
             input.len(),

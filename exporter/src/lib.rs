@@ -2,6 +2,12 @@
 //!
 //! - [`report`]: a model's operators, tensors and every byte of memory, as one serialisable value.
 //! - [`io`]: reading and writing raw tensor files for `mote infer`.
+//! - [`sidecar`]: the model's sidecar JSON (labels, thresholds).
+//! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler.
+//! - [`detect`]: model + sidecar → the engine's streaming pipeline, and its JSON Lines.
 
+pub mod audio;
+pub mod detect;
 pub mod io;
 pub mod report;
+pub mod sidecar;

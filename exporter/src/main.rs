@@ -6,7 +6,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
-use mote_exporter::{io, report};
+use mote_exporter::{audio, detect as det, io, report, sidecar};
+
+#[cfg(feature = "listen")]
+mod listen;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
@@ -20,7 +23,11 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   mote inspect model.tflite                 operators, tensors, arena/state/weights bytes, MACs
   mote inspect model.tflite --json | jq .arena_bytes
-  mote infer model.tflite --input in.bin --output out.bin --invocations 50";
+  mote infer model.tflite --input in.bin --output out.bin --invocations 50
+  mote features yes.wav --preset micro-speech --output yes.features
+  mote detect okay_nabu.tflite recording.wav          (okay_nabu.json beside it is read)
+  mote detect micro_speech.tflite yes.wav --json      (JSON Lines, as the firmware prints)
+  mote listen okay_nabu.tflite                        (live microphone)";
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -55,6 +62,82 @@ enum Cmd {
         #[arg(long)]
         invocations: Option<usize>,
     },
+    /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
+    ///
+    /// The WAV is converted to 16 kHz mono first (any 8–48 kHz WAV, 16-bit PCM or float).
+    /// Output: one frame after another, 40 values each: little-endian uint16 log-mel features
+    /// (`--format uint16`), or the int8 values the preset's model family is fed (`--format int8`).
+    Features {
+        /// The audio file.
+        wav: PathBuf,
+        /// Front-end preset: micro-speech (30 ms window, 20 ms step) or micro-wakeword (10 ms step).
+        #[arg(long, value_enum)]
+        preset: Preset,
+        /// Where to write the features.
+        #[arg(long)]
+        output: PathBuf,
+        /// Output values.
+        #[arg(long, value_enum, default_value = "uint16")]
+        format: FeatureFormat,
+    },
+    /// Run front end + model + detector over a WAV file and report detections.
+    ///
+    /// Settings come from the model's sidecar (MODEL with .json, or --sidecar), else from the
+    /// model's shapes (49x40 input = micro_speech, [1,N,40] = microWakeWord); flags override.
+    /// With --json: JSON Lines, one record per invocation
+    /// {"t_ms":…,"scores":[raw outputs],"label":…} and one per detection
+    /// {"event":"detection","label":…,"t_ms":…,"score":…} — byte for byte what the firmware prints.
+    Detect {
+        /// The .tflite model.
+        model: PathBuf,
+        /// The audio file (8–48 kHz, mono or stereo, 16-bit PCM or 32-bit float).
+        wav: PathBuf,
+        /// Print JSON Lines.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: DetectSettings,
+    },
+    /// Listen on the default microphone, with a live score bar and detections.
+    #[cfg(feature = "listen")]
+    Listen {
+        /// The .tflite model.
+        model: PathBuf,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long)]
+        seconds: Option<f64>,
+        #[command(flatten)]
+        settings: DetectSettings,
+    },
+}
+
+/// Detection settings shared by `detect` and `listen`.
+#[derive(clap::Args)]
+struct DetectSettings {
+    /// Sidecar JSON (default: the model's path with .json, if present).
+    #[arg(long)]
+    sidecar: Option<PathBuf>,
+    /// Probability a smoothed score must exceed (overrides the sidecar).
+    #[arg(long)]
+    cutoff: Option<f64>,
+    /// Invocations averaged (overrides the sidecar).
+    #[arg(long)]
+    window: Option<u8>,
+    /// Class names, comma-separated (overrides the sidecar).
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<String>>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Preset {
+    MicroSpeech,
+    MicroWakeword,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FeatureFormat {
+    Uint16,
+    Int8,
 }
 
 fn main() {
@@ -77,6 +160,31 @@ fn run(cli: Cli) -> Result<()> {
             output,
             invocations,
         } => infer(&model, &input, &output, invocations),
+        Cmd::Features {
+            wav,
+            preset,
+            output,
+            format,
+        } => features(&wav, preset, &output, format),
+        Cmd::Detect {
+            model,
+            wav,
+            json,
+            settings,
+        } => detect(&model, &wav, json, &settings),
+        #[cfg(feature = "listen")]
+        Cmd::Listen {
+            model,
+            seconds,
+            settings,
+        } => {
+            let bytes = read_model(&model)?;
+            let m = Model::parse(&bytes)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{}", model.display()))?;
+            let setup = detect_setup(&model, &m, &settings)?;
+            listen::listen(&m, &setup, seconds)
+        }
     }
 }
 
@@ -176,5 +284,89 @@ fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usi
     .with_context(|| format!("{}", model_path.display()))??;
     std::fs::write(output, &out)
         .with_context(|| format!("cannot write output {}", output.display()))?;
+    Ok(())
+}
+
+fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) -> Result<()> {
+    use mote_engine::frontend::{Frontend, FrontendConfig};
+    let samples = audio::read_16k(wav)?;
+    let cfg = match preset {
+        Preset::MicroSpeech => FrontendConfig::micro_speech(),
+        Preset::MicroWakeword => FrontendConfig::micro_wakeword(),
+    };
+    let mut fe = Frontend::new(&cfg).map_err(anyhow::Error::msg)?;
+    let mut out = Vec::new();
+    let frames = fe.push(&samples, |f| match format {
+        FeatureFormat::Uint16 => f
+            .features
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        FeatureFormat::Int8 => out.extend(f.int8.iter().map(|&v| v as u8)),
+    });
+    std::fs::write(output, &out).with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "{frames} frames x {} features -> {} ({} bytes)",
+        fe.num_channels(),
+        output.display(),
+        out.len()
+    );
+    Ok(())
+}
+
+fn detect_setup(model_path: &Path, model: &Model<'_>, s: &DetectSettings) -> Result<det::Setup> {
+    let side_path = s.sidecar.clone().or_else(|| sidecar::beside(model_path));
+    let side = match &side_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read sidecar {}", p.display()))?;
+            Some(sidecar::SidecarFile::parse(&text).with_context(|| {
+                format!(
+                    "sidecar {} is not valid JSON in microWakeWord's format",
+                    p.display()
+                )
+            })?)
+        }
+        None => None,
+    };
+    let ov = det::Overrides {
+        cutoff: s.cutoff,
+        window: s.window,
+        labels: s.labels.clone(),
+    };
+    det::setup(model, side.as_ref(), &ov).with_context(|| format!("{}", model_path.display()))
+}
+
+fn detect(model_path: &Path, wav: &Path, json: bool, s: &DetectSettings) -> Result<()> {
+    let bytes = read_model(model_path)?;
+    let model = Model::parse(&bytes)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", model_path.display()))?;
+    let setup = detect_setup(model_path, &model, s)?;
+    let samples = audio::read_16k(wav)?;
+    let stdout = std::io::stdout();
+    let sum = det::run(&model, &setup, &samples, 4096, |line| {
+        if json {
+            use std::io::Write;
+            let _ = stdout.lock().write_all(line.as_bytes());
+        }
+    })?;
+    if !json {
+        let secs = samples.len() as f64 / 16000.0;
+        println!(
+            "{}: {:.2} s of audio, {} invocations",
+            wav.display(),
+            secs,
+            sum.invocations
+        );
+        if sum.detections.is_empty() {
+            println!("no detections");
+        }
+        for (label, t, score) in &sum.detections {
+            println!(
+                "  {:>8.3} s  {label}  (score {score:.3})",
+                *t as f64 / 1000.0
+            );
+        }
+    }
     Ok(())
 }

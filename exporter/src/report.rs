@@ -84,17 +84,16 @@ pub struct ModelReport {
     pub peak_step: u32,
 }
 
-/// Prepare `model` in a heap arena of exactly the size it needs (found by asking once).
-pub fn with_interpreter<T>(
+/// Arena and state bytes `model` needs (arena with 16 bytes of slack for start alignment).
+pub fn buffer_sizes(
     model: &Model<'_>,
     options: InterpreterOptions,
-    f: impl FnOnce(&mut Interpreter<'_, '_>) -> Result<T, Error>,
-) -> Result<T, Error> {
+) -> Result<(usize, usize), Error> {
     let (mut arena_len, mut state_len) = (64 * 1024, 0);
     loop {
         let (mut arena, mut state) = (vec![0u8; arena_len], vec![0u8; state_len]);
         match Interpreter::with_options(model, &mut arena, &mut state, options) {
-            Ok(_) => break,
+            Ok(_) => return Ok((arena_len, state_len)),
             // Persistent tables come first; 16 bytes cover any start alignment difference.
             Err(Error::ArenaTooSmall { needed, .. }) if needed as usize + 16 > arena_len => {
                 arena_len = needed as usize + 16
@@ -105,7 +104,16 @@ pub fn with_interpreter<T>(
             Err(e) => return Err(e),
         }
     }
-    let (mut arena, mut state) = (vec![0u8; arena_len], vec![0u8; state_len]);
+}
+
+/// Prepare `model` in heap buffers of the size it needs and run `f` on the interpreter.
+pub fn with_interpreter<T>(
+    model: &Model<'_>,
+    options: InterpreterOptions,
+    f: impl FnOnce(&mut Interpreter<'_, '_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (a, s) = buffer_sizes(model, options)?;
+    let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
     let mut interp = Interpreter::with_options(model, &mut arena, &mut state, options)?;
     f(&mut interp)
 }

@@ -83,7 +83,7 @@ pub struct Table<'m> {
 impl<'m> Table<'m> {
     /// A table at `pos`, with its vtable checked.
     pub fn at(buf: &'m [u8], pos: usize, what: &'static str) -> Result<Self, Error> {
-        if pos % 4 != 0 {
+        if !pos.is_multiple_of(4) {
             return Err(Error::Malformed {
                 what,
                 offset: clamp32(pos),
@@ -100,7 +100,7 @@ impl<'m> Table<'m> {
         let vtable = vtable as usize;
         let vlen = read_u16(buf, vtable)? as usize;
         let size = read_u16(buf, vtable + 2)? as usize;
-        if vlen < 4 || vlen % 2 != 0 || size < 4 {
+        if vlen < 4 || !vlen.is_multiple_of(2) || size < 4 {
             return Err(Error::Malformed {
                 what,
                 offset: clamp32(vtable),

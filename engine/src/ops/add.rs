@@ -9,7 +9,9 @@
 use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
+use crate::fixedpoint::{
+    quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+};
 use crate::model::DType;
 
 /// Prepared parameters (shared with SUB).
@@ -98,7 +100,10 @@ pub(crate) fn activation_range(code: u8, scale: f32, zero_point: i32) -> Option<
         _ => (qmin, qmax),
     };
     // A zero point far outside int8 can push a bound past the other; TFLM keeps such a range.
-    Some((lo.clamp(i32::MIN as i64, i32::MAX as i64) as i32, hi.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+    Some((
+        lo.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+        hi.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+    ))
 }
 
 /// Validate and precompute.
@@ -108,7 +113,11 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 }
 
 /// Shared ADD/SUB prepare with the fused activation given explicitly.
-pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, subtract: bool) -> Result<Params, Error> {
+pub(crate) fn prepare_with(
+    ctx: &mut PrepareCtx<'_, '_, '_>,
+    activation: u8,
+    subtract: bool,
+) -> Result<Params, Error> {
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
     if a.dtype != DType::I8 {
         return Err(ctx.bad_input_type(0));
@@ -119,8 +128,13 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     if out.dtype != DType::I8 {
         return Err(ctx.bad_output_type(0));
     }
-    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
-    for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
+    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape)
+        .ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
+    for (t, idx) in [
+        (&a, ctx.input_index(0)),
+        (&b, ctx.input_index(1)),
+        (&out, ctx.output_index(0)),
+    ] {
         if !per_tensor_quantized(t) {
             return Err(ctx.bad_quant(idx));
         }
@@ -130,12 +144,20 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8, sub
     // In double, for SUB as for ADD: some TFLM sources compute SUB's in float, but the oracle
     // build (tflite-micro 8f6596d) converts both scales to double first (checked in its binary).
     let twice = 2.0 * s1.max(s2) as f64;
-    let (r1, r2, ro) = (s1 as f64 / twice, s2 as f64 / twice, twice / ((1i32 << left_shift) as f64 * so as f64));
+    let (r1, r2, ro) = (
+        s1 as f64 / twice,
+        s2 as f64 / twice,
+        twice / ((1i32 << left_shift) as f64 * so as f64),
+    );
     let oi = ctx.output_index(0);
-    let (in1_mult, in1_shift) = quantize_multiplier_smaller_than_one(r1).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (in2_mult, in2_shift) = quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
-    let (out_mult, out_shift) = quantize_multiplier_smaller_than_one(ro).ok_or(ctx.bad_quant(oi))?;
-    let (act_min, act_max) = activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (in1_mult, in1_shift) =
+        quantize_multiplier_smaller_than_one(r1).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
+    let (in2_mult, in2_shift) =
+        quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
+    let (out_mult, out_shift) =
+        quantize_multiplier_smaller_than_one(ro).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) =
+        activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
     Ok(Params {
         bc,
         in1_offset: -a.quant.zero_point(),
@@ -162,7 +184,11 @@ pub(crate) fn add_sub_elem(p: &Params, x: i8, y: i8) -> i8 {
     let s2 = (p.in2_offset + y as i32) << p.left_shift;
     let v1 = mul_smaller_than_one(s1, p.in1_mult, p.in1_shift);
     let v2 = mul_smaller_than_one(s2, p.in2_mult, p.in2_shift);
-    let raw = if p.subtract { v1.wrapping_sub(v2) } else { v1.wrapping_add(v2) };
+    let raw = if p.subtract {
+        v1.wrapping_sub(v2)
+    } else {
+        v1.wrapping_add(v2)
+    };
     let out = mul_smaller_than_one(raw, p.out_mult, p.out_shift).wrapping_add(p.out_offset);
     out.clamp(p.act_min, p.act_max) as i8
 }
@@ -170,9 +196,17 @@ pub(crate) fn add_sub_elem(p: &Params, x: i8, y: i8) -> i8 {
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (a, b) = (ctx.input(0), ctx.input(1));
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
-    let err = Error::InvalidGraph { what: "ADD/SUB buffer size", index: 0 };
-    broadcast_bytes(&p.bc, a, b, out, err, |x, y| add_sub_elem(p, x as i8, y as i8) as u8)
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
+    let err = Error::InvalidGraph {
+        what: "ADD/SUB buffer size",
+        index: 0,
+    };
+    broadcast_bytes(&p.bc, a, b, out, err, |x, y| {
+        add_sub_elem(p, x as i8, y as i8) as u8
+    })
 }
 
 #[cfg(test)]
@@ -189,14 +223,22 @@ mod tests {
     ) -> Result<Params, Error> {
         let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
         let outs = [qt(DType::I8, o.0, o.1, o.2)];
-        with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, act, false))
+        with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| {
+            prepare_with(ctx, act, false)
+        })
     }
 
     #[test]
     fn same_scale_adds_exactly() {
         // All scales 0.5, zero points 0: real sums are exact, output = x + y saturated.
         let p = add((&[4], 0.5, 0), (&[4], 0.5, 0), (&[4], 0.5, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, -3, 100, -100]), &i8b(&[2, -4, 100, -100])], &[4]).unwrap();
+        let out = run(
+            &p,
+            eval,
+            &[&i8b(&[1, -3, 100, -100]), &i8b(&[2, -4, 100, -100])],
+            &[4],
+        )
+        .unwrap();
         assert_eq!(b_i8(&out[0]), [3, -7, 127, -128]);
     }
 
@@ -213,7 +255,13 @@ mod tests {
     #[test]
     fn broadcasting_rank3_and_relu() {
         // a [2,1,3] + b [2,1] -> [2,2,3]; all scale 1 zp 0; RELU clamps negatives at 0.
-        let p = add((&[2, 1, 3], 1.0, 0), (&[2, 1], 1.0, 0), (&[2, 2, 3], 1.0, 0), 1).unwrap();
+        let p = add(
+            (&[2, 1, 3], 1.0, 0),
+            (&[2, 1], 1.0, 0),
+            (&[2, 2, 3], 1.0, 0),
+            1,
+        )
+        .unwrap();
         let a = i8b(&[1, 2, 3, -10, -20, -30]);
         let b = i8b(&[10, -2]);
         let out = run(&p, eval, &[&a, &b], &[12]).unwrap();
@@ -241,13 +289,16 @@ mod tests {
         assert_eq!(b_i8(&out[0]), [0, 1, 2]);
         let ins = [qt(DType::U8, &[2], 1.0, 0), qt(DType::U8, &[2], 1.0, 0)];
         let outs = [qt(DType::U8, &[2], 1.0, 0)];
-        assert!(with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, 0, false)).is_err());
+        assert!(with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(
+            ctx, 0, false
+        ))
+        .is_err());
     }
 
     #[test]
     fn params_stay_small() {
-        use core::mem::size_of;
         use super::super::{concatenation, mean, mul, pad, split, split_v, strided_slice};
+        use core::mem::size_of;
         let sizes = [
             size_of::<Params>(),
             size_of::<mul::Params>(),

@@ -37,7 +37,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
     let batches = w.batches as usize;
     let input = ctx.input(0);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
     let in_img = in_h * in_w * ch;
     check_len(input, batches * in_img)?;
     check_len(output, batches * out_h * out_w * ch)?;
@@ -50,7 +53,9 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 // Prepare proved every window overlaps the input, so count >= 1.
                 let count = ((ty1 - ty0) * (tx1 - tx0)).max(1) as i32;
                 let mut c0 = 0;
@@ -87,7 +92,13 @@ mod tests {
     use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
 
     fn win(padding: Padding, stride: i32) -> WindowOptions {
-        WindowOptions { padding, stride_h: stride, stride_w: stride, dilation_h: 1, dilation_w: 1 }
+        WindowOptions {
+            padding,
+            stride_h: stride,
+            stride_w: stride,
+            dilation_h: 1,
+            dilation_w: 1,
+        }
     }
 
     #[test]

@@ -27,17 +27,27 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 }
 
 /// Prepare with the options (axis, fused activation) given explicitly.
-pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, axis: i32, activation: i8) -> Result<Params, Error> {
+pub(crate) fn prepare_with(
+    ctx: &mut PrepareCtx<'_, '_, '_>,
+    axis: i32,
+    activation: i8,
+) -> Result<Params, Error> {
     if activation != 0 {
         return Err(ctx.bad_option("fused activation (only NONE is supported)"));
     }
     let n = ctx.inputs.len();
     if n == 0 || n > MAX_INPUTS {
-        return Err(Error::LimitExceeded { what: "CONCATENATION inputs", limit: MAX_INPUTS as u32 });
+        return Err(Error::LimitExceeded {
+            what: "CONCATENATION inputs",
+            limit: MAX_INPUTS as u32,
+        });
     }
     let out = ctx.output(0)?;
     let dtype = out.dtype;
-    if !matches!(dtype, DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::Bool) {
+    if !matches!(
+        dtype,
+        DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::Bool
+    ) {
         return Err(ctx.bad_output_type(0));
     }
     let rank = out.shape.rank();
@@ -62,10 +72,15 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, axis: i32, activati
         }
         concat += t.shape.dims()[ax] as i64;
         match dtype {
-            DType::I8 if t.quant.scale() != out.quant.scale() || t.quant.zero_point() != out.quant.zero_point() => {
+            DType::I8
+                if t.quant.scale() != out.quant.scale()
+                    || t.quant.zero_point() != out.quant.zero_point() =>
+            {
                 return Err(ctx.bad_quant(ctx.input_index(i)));
             }
-            DType::I16 if t.quant.zero_point() != 0 => return Err(ctx.bad_quant(ctx.input_index(i))),
+            DType::I16 if t.quant.zero_point() != 0 => {
+                return Err(ctx.bad_quant(ctx.input_index(i)))
+            }
             _ => {}
         }
     }
@@ -76,13 +91,19 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, axis: i32, activati
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let outer: usize = out.shape.dims()[..ax].iter().map(|&d| d as usize).product();
-    Ok(Params { outer: outer as u32, n_inputs: n as u8 })
+    Ok(Params {
+        outer: outer as u32,
+        n_inputs: n as u8,
+    })
 }
 
 /// Compute: for each outer slab, copy each input's slab in turn. An input's slab size is its
 /// byte length divided by `outer` (the interpreter guarantees buffer lengths match the shapes).
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let err = Error::InvalidGraph { what: "CONCATENATION buffer size", index: 0 };
+    let err = Error::InvalidGraph {
+        what: "CONCATENATION buffer size",
+        index: 0,
+    };
     let outer = p.outer as usize;
     let out = ctx.outputs.get_mut(0).ok_or(err)?;
     if outer == 0 {
@@ -94,7 +115,9 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         for inp in inputs {
             let slab = inp.len() / outer;
             let src = inp.get(k * slab..(k + 1) * slab).ok_or(err)?;
-            out.get_mut(dst..dst + slab).ok_or(err)?.copy_from_slice(src);
+            out.get_mut(dst..dst + slab)
+                .ok_or(err)?
+                .copy_from_slice(src);
             dst += slab;
         }
     }
@@ -107,8 +130,14 @@ mod tests {
     use super::*;
     use crate::model::BuiltinOp;
 
-    fn prep(ins: &[crate::model::Tensor<'static>], out: crate::model::Tensor<'static>, axis: i32) -> Result<Params, Error> {
-        with_ctx(BuiltinOp::CONCATENATION, ins, &[out], |ctx| prepare_with(ctx, axis, 0))
+    fn prep(
+        ins: &[crate::model::Tensor<'static>],
+        out: crate::model::Tensor<'static>,
+        axis: i32,
+    ) -> Result<Params, Error> {
+        with_ctx(BuiltinOp::CONCATENATION, ins, &[out], |ctx| {
+            prepare_with(ctx, axis, 0)
+        })
     }
 
     #[test]
@@ -121,24 +150,68 @@ mod tests {
 
     #[test]
     fn concat_first_and_middle_axis_three_inputs_int32() {
-        let p = prep(&[t(DType::I32, &[1, 2]), t(DType::I32, &[2, 2]), t(DType::I32, &[1, 2])], t(DType::I32, &[4, 2]), 0).unwrap();
-        let out = run(&p, eval, &[&i32b(&[1, 2]), &i32b(&[3, 4, 5, 6]), &i32b(&[-7, 8])], &[32]).unwrap();
+        let p = prep(
+            &[
+                t(DType::I32, &[1, 2]),
+                t(DType::I32, &[2, 2]),
+                t(DType::I32, &[1, 2]),
+            ],
+            t(DType::I32, &[4, 2]),
+            0,
+        )
+        .unwrap();
+        let out = run(
+            &p,
+            eval,
+            &[&i32b(&[1, 2]), &i32b(&[3, 4, 5, 6]), &i32b(&[-7, 8])],
+            &[32],
+        )
+        .unwrap();
         assert_eq!(out[0], i32b(&[1, 2, 3, 4, 5, 6, -7, 8]));
-        let p = prep(&[t(DType::I16, &[2, 1, 2]), t(DType::I16, &[2, 2, 2])], t(DType::I16, &[2, 3, 2]), 1).unwrap();
-        let a: std::vec::Vec<u8> = [1i16, 2, 3, 4].iter().flat_map(|v| v.to_le_bytes()).collect();
-        let b: std::vec::Vec<u8> = [10i16, 11, 12, 13, 20, 21, 22, 23].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let p = prep(
+            &[t(DType::I16, &[2, 1, 2]), t(DType::I16, &[2, 2, 2])],
+            t(DType::I16, &[2, 3, 2]),
+            1,
+        )
+        .unwrap();
+        let a: std::vec::Vec<u8> = [1i16, 2, 3, 4]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let b: std::vec::Vec<u8> = [10i16, 11, 12, 13, 20, 21, 22, 23]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let out = run(&p, eval, &[&a, &b], &[24]).unwrap();
-        let want: std::vec::Vec<u8> = [1i16, 2, 10, 11, 12, 13, 3, 4, 20, 21, 22, 23].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let want: std::vec::Vec<u8> = [1i16, 2, 10, 11, 12, 13, 3, 4, 20, 21, 22, 23]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         assert_eq!(out[0], want);
     }
 
     #[test]
     fn rejects_requantization_and_bad_shapes() {
-        let p = prep(&[qt(DType::I8, &[2], 0.1, 0), qt(DType::I8, &[2], 0.2, 0)], qt(DType::I8, &[4], 0.1, 0), 0);
+        let p = prep(
+            &[qt(DType::I8, &[2], 0.1, 0), qt(DType::I8, &[2], 0.2, 0)],
+            qt(DType::I8, &[4], 0.1, 0),
+            0,
+        );
         assert!(p.is_err());
-        let p = prep(&[qt(DType::I8, &[2, 2], 0.1, 0), qt(DType::I8, &[3, 2], 0.1, 0)], qt(DType::I8, &[2, 4], 0.1, 0), 1);
+        let p = prep(
+            &[
+                qt(DType::I8, &[2, 2], 0.1, 0),
+                qt(DType::I8, &[3, 2], 0.1, 0),
+            ],
+            qt(DType::I8, &[2, 4], 0.1, 0),
+            1,
+        );
         assert!(p.is_err());
-        let p = prep(&[qt(DType::I8, &[2], 0.1, 0)], qt(DType::I8, &[2], 0.1, 0), 1);
+        let p = prep(
+            &[qt(DType::I8, &[2], 0.1, 0)],
+            qt(DType::I8, &[2], 0.1, 0),
+            1,
+        );
         assert!(p.is_err());
         let u = |d: &[i32]| qt(DType::U8, d, 0.1, 0);
         assert!(prep(&[u(&[1]), u(&[1])], u(&[2]), 0).is_err());

@@ -3,8 +3,9 @@
 //! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, le_i32, output_activation_range,
-    padding_option, per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, le_i32,
+    output_activation_range, padding_option, per_tensor_quant, requantize_i8, Activation,
+    ChannelQuant, Window2D, WindowOptions,
 };
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
@@ -97,14 +98,20 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.bad_output_type(0));
     }
     let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let (out_scale, out_zp) =
+        per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
 
     // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
     let fidx = ctx.input_index(1);
     if filter.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    let (out_c, fh, fw, fic) = (filter.shape.dim(0), filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    let (out_c, fh, fw, fic) = (
+        filter.shape.dim(0),
+        filter.shape.dim(1),
+        filter.shape.dim(2),
+        filter.shape.dim(3),
+    );
     if input.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
@@ -120,7 +127,12 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+    let u = |v: usize| {
+        u16::try_from(v).map_err(|_| Error::LimitExceeded {
+            what: "channels",
+            limit: u16::MAX as u32,
+        })
+    };
 
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 0)?;
@@ -145,7 +157,11 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
-    let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
+    let (fh, fw, fic) = (
+        w.filter_h as usize,
+        w.filter_w as usize,
+        p.filter_in_c as usize,
+    );
     let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
     let batches = w.batches as usize;
 
@@ -153,7 +169,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
 
     let in_row = in_w * in_c;
     let in_img = in_h * in_row;
@@ -179,9 +198,15 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 for (c, (o, fil)) in out.iter_mut().zip(filter.chunks_exact(f_chan)).enumerate() {
-                    let g_base = if groups == 1 { 0 } else { (c / per_group) * fic };
+                    let g_base = if groups == 1 {
+                        0
+                    } else {
+                        (c / per_group) * fic
+                    };
                     let mut acc = 0i32;
                     for ty in ty0..ty1 {
                         // taps() guarantees 0 <= y0 + ty*dh < in_h for ty in ty0..ty1.
@@ -277,7 +302,9 @@ mod tests {
                                     continue;
                                 }
                                 for k in 0..fic {
-                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + g * fic + k] as i32;
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic
+                                        + g * fic
+                                        + k] as i32;
                                     let fv = f[((c * fh + ky) * fw + kx) * fic + k] as i32;
                                     acc += fv * (xv - in_zp);
                                 }
@@ -304,7 +331,11 @@ mod tests {
         let out = i8t(&[1, 1, 2, 2], 1.0, 2);
         let got = run(
             BuiltinOp::CONV_2D,
-            &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(2), bytes32(&[1, -2])))],
+            &[
+                Some((input, bytes(&x))),
+                Some((filter, bytes(&f))),
+                Some((bias(2), bytes32(&[1, -2]))),
+            ],
             out,
             |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
             eval,
@@ -322,7 +353,11 @@ mod tests {
         let input = i8t(&[1, 1, 1, 1], 1.0, 0);
         let filter = tensor(DType::I8, &[2, 1, 1, 1], &[0.25, 0.25], &[0, 0], 0);
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
-        let ins = [Some((input, bytes(&[-6]))), Some((filter, bytes(&[1, -1]))), None];
+        let ins = [
+            Some((input, bytes(&[-6]))),
+            Some((filter, bytes(&[1, -1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::CONV_2D,
             &ins,
@@ -353,7 +388,10 @@ mod tests {
         // x - zp = 2 per pixel → 8 per window (13 if padding counted as raw 0).
         let got = run(
             BuiltinOp::CONV_2D,
-            &[Some((input, bytes(&[1, 1, 1, 1]))), Some((filter, bytes(&[1; 9])))],
+            &[
+                Some((input, bytes(&[1, 1, 1, 1]))),
+                Some((filter, bytes(&[1; 9]))),
+            ],
             out,
             |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
             eval,
@@ -371,11 +409,22 @@ mod tests {
             (seed >> 16) as i8
         };
         for &(ih, iw, ic, oc, fh, fw, fic, stride, dil, padding) in &[
-            (5usize, 6usize, 3usize, 4usize, 3usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (
+                5usize,
+                6usize,
+                3usize,
+                4usize,
+                3usize,
+                3usize,
+                3usize,
+                1usize,
+                1usize,
+                Padding::Same,
+            ),
             (5, 6, 3, 4, 3, 2, 3, 2, 1, Padding::Same),
             (7, 7, 2, 3, 3, 3, 2, 1, 2, Padding::Same),
             (7, 8, 2, 3, 3, 3, 2, 2, 2, Padding::Valid),
-            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same),  // 2 groups
+            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same), // 2 groups
             (4, 5, 4, 4, 1, 1, 1, 1, 1, Padding::Valid), // depthwise-like 4 groups
         ] {
             let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
@@ -384,21 +433,38 @@ mod tests {
             let (s, d) = (stride as i64, dil as i64);
             let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
             let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
-            let (ph, _) = crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-            let (pw, _) = crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (ph, _) =
+                crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) =
+                crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
             let (oh, ow) = (oh as usize, ow as usize);
             let scales: Vec<f32> = (0..oc).map(|_| 1.0).collect();
             let zps: Vec<i64> = (0..oc).map(|_| 0).collect();
             let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, 3);
-            let filter = tensor(DType::I8, &[oc as i32, fh as i32, fw as i32, fic as i32], &scales, &zps, 0);
+            let filter = tensor(
+                DType::I8,
+                &[oc as i32, fh as i32, fw as i32, fic as i32],
+                &scales,
+                &zps,
+                0,
+            );
             let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 1.0, -5);
             for with_bias in [false, true] {
-                let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
+                let bias_in = if with_bias {
+                    Some((bias(oc as i32), bytes32(&b)))
+                } else {
+                    None
+                };
                 let got = run(
                     BuiltinOp::CONV_2D,
                     &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
                     out,
-                    |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, Activation::None)),
+                    |c| {
+                        prepare_with(
+                            c,
+                            &opts(padding, stride as i32, dil as i32, Activation::None),
+                        )
+                    },
                     eval,
                 )
                 .unwrap();
@@ -415,7 +481,11 @@ mod tests {
                     3,
                     -5,
                 );
-                assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} -> {oc} f{fh}x{fw} s{stride} d{dil}");
+                assert_eq!(
+                    got,
+                    bytes(&want),
+                    "geometry {ih}x{iw}x{ic} -> {oc} f{fh}x{fw} s{stride} d{dil}"
+                );
             }
         }
     }
@@ -482,8 +552,10 @@ mod tests {
         let input = i8t(&[1, 4, 4, 3], 1.0, 0);
         let filter = tensor(DType::I8, &[5, 3, 3, 3], &[1.0], &[0], 0);
         let out = i8t(&[1, 2, 2, 5], 1.0, 0);
-        let ins: Vec<Option<(crate::model::Tensor<'static>, Vec<u8>)>> =
-            std::vec![Some((input, std::vec![0; 48])), Some((filter, std::vec![0; 135]))];
+        let ins: Vec<Option<(crate::model::Tensor<'static>, Vec<u8>)>> = std::vec![
+            Some((input, std::vec![0; 48])),
+            Some((filter, std::vec![0; 135]))
+        ];
         let mut macs = 0;
         run(
             BuiltinOp::CONV_2D,

@@ -3,8 +3,9 @@
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range, padding_option,
-    per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D, WindowOptions,
+    check_bias, check_len, conv_channel_quant, fused_activation, le_i32, output_activation_range,
+    padding_option, per_tensor_quant, requantize_i8, Activation, ChannelQuant, Window2D,
+    WindowOptions,
 };
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
@@ -37,7 +38,11 @@ impl Params {
     /// Multiply-accumulates per invoke: output elements × filter taps.
     pub fn macs(&self) -> u64 {
         let w = &self.win;
-        w.batches as u64 * w.out_pixels() as u64 * self.out_c as u64 * w.filter_h as u64 * w.filter_w as u64
+        w.batches as u64
+            * w.out_pixels() as u64
+            * self.out_c as u64
+            * w.filter_h as u64
+            * w.filter_w as u64
     }
 }
 
@@ -96,21 +101,27 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.bad_output_type(0));
     }
     let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let (out_scale, out_zp) =
+        per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
 
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
     let fidx = ctx.input_index(1);
     if filter.shape.rank() != 4 || filter.shape.dim(0) != 1 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    let (fh, fw, out_c) = (filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    let (fh, fw, out_c) = (
+        filter.shape.dim(1),
+        filter.shape.dim(2),
+        filter.shape.dim(3),
+    );
     if input.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
     let in_c = input.shape.dim(3);
     // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
     // model whose option disagrees with the shapes is rejected here rather than guessed at.
-    let mult = usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
+    let mult =
+        usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
     if in_c == 0 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
@@ -121,7 +132,12 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+    let u = |v: usize| {
+        u16::try_from(v).map_err(|_| Error::LimitExceeded {
+            what: "channels",
+            limit: u16::MAX as u32,
+        })
+    };
 
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 3)?;
@@ -158,7 +174,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
 
     let in_img = in_h * in_w * in_c;
     check_len(input, batches * in_img)?;
@@ -175,7 +194,9 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 let mut c0 = 0;
                 while c0 < out_c {
                     // Chunks hold whole groups of `mult` channels (one input channel each), or,
@@ -198,7 +219,8 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                             let f = &filter[fo..fo + n];
                             if mult == 1 {
                                 for ((a, &fv), &xv) in acc.iter_mut().zip(f).zip(&px[c0..c0 + n]) {
-                                    *a = a.wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
+                                    *a = a
+                                        .wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
                                 }
                             } else if mult <= CHUNK {
                                 let groups = acc.chunks_exact_mut(mult).zip(f.chunks_exact(mult));
@@ -218,7 +240,11 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                     }
                     for (j, (o, &a)) in out[c0..c0 + n].iter_mut().zip(acc.iter()).enumerate() {
                         let c = c0 + j;
-                        let a = if p.has_bias { a.wrapping_add(le_i32(bias, c)) } else { a };
+                        let a = if p.has_bias {
+                            a.wrapping_add(le_i32(bias, c))
+                        } else {
+                            a
+                        };
                         let (m, s) = p.quant.get(words, c);
                         *o = requantize_i8(a, m, s, p.output_offset, p.act_min, p.act_max);
                     }
@@ -263,7 +289,11 @@ mod tests {
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
         // x - zp = [4, -2]; taps (0,0),(0,1); f[tap][c] = [[1, 3], [2, -1]].
         // c0 = 1*4 + 2*(-2) = 0 → 0;  c1 = 3*4 + (-1)*(-2) = 14 → 14 * 0.25 = 3.5 → 4.
-        let ins = [Some((input, bytes(&[5, -1]))), Some((filter, bytes(&[1, 3, 2, -1]))), None];
+        let ins = [
+            Some((input, bytes(&[5, -1]))),
+            Some((filter, bytes(&[1, 3, 2, -1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -298,7 +328,17 @@ mod tests {
             (seed >> 16) as i8
         };
         for &(ih, iw, ic, mult, fh, fw, stride, dil, padding) in &[
-            (5usize, 6usize, 3usize, 1usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (
+                5usize,
+                6usize,
+                3usize,
+                1usize,
+                3usize,
+                3usize,
+                1usize,
+                1usize,
+                Padding::Same,
+            ),
             (6, 5, 2, 3, 3, 2, 2, 1, Padding::Same),
             (7, 7, 3, 2, 3, 3, 1, 2, Padding::Same),
             (7, 8, 1, 8, 3, 3, 2, 2, Padding::Valid),
@@ -319,7 +359,13 @@ mod tests {
             let scales: Vec<f32> = (0..oc).map(|c| 0.01 * (c % 7 + 1) as f32).collect();
             let zps: Vec<i64> = std::vec![0; oc];
             let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, -7);
-            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &zps, 3);
+            let filter = tensor(
+                DType::I8,
+                &[1, fh as i32, fw as i32, oc as i32],
+                &scales,
+                &zps,
+                3,
+            );
             let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 0.1, 4);
             let mut want = Vec::new();
             for bi in 0..2 {
@@ -334,12 +380,16 @@ mod tests {
                                     if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
                                         continue;
                                     }
-                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic
+                                        + c / mult]
+                                        as i32;
                                     acc += f[(ky * fw + kx) * oc + c] as i32 * (xv + 7);
                                 }
                             }
                             acc += b[c];
-                            let (m, sh) = quantize_multiplier(0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64);
+                            let (m, sh) = quantize_multiplier(
+                                0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64,
+                            );
                             let v = multiply_by_quantized_multiplier(acc, m, sh) + 4;
                             want.push(v.clamp(-128, 127) as i8);
                         }
@@ -348,13 +398,32 @@ mod tests {
             }
             let got = run(
                 BuiltinOp::DEPTHWISE_CONV_2D,
-                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(oc as i32), bytes32(&b)))],
+                &[
+                    Some((input, bytes(&x))),
+                    Some((filter, bytes(&f))),
+                    Some((bias(oc as i32), bytes32(&b))),
+                ],
                 out,
-                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
+                |c| {
+                    prepare_with(
+                        c,
+                        &opts(
+                            padding,
+                            stride as i32,
+                            dil as i32,
+                            mult as i32,
+                            Activation::None,
+                        ),
+                    )
+                },
                 eval,
             )
             .unwrap();
-            assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}");
+            assert_eq!(
+                got,
+                bytes(&want),
+                "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}"
+            );
         }
     }
 
@@ -364,7 +433,11 @@ mod tests {
         let input = i8t(&[1, 1, 1, 3], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 3], &[0.1], &[0], 3);
         let out = i8t(&[1, 1, 1, 3], 0.1, -128);
-        let ins = [Some((input, bytes(&[-5, 30, 100]))), Some((filter, bytes(&[1, 1, 1]))), None];
+        let ins = [
+            Some((input, bytes(&[-5, 30, 100]))),
+            Some((filter, bytes(&[1, 1, 1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -382,7 +455,10 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0], &[0], 3);
         let out = i8t(&[1, 2, 2, 4], 1.0, 0);
-        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let ins = [
+            Some((input, std::vec![0; 8])),
+            Some((filter, std::vec![0; 4])),
+        ];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -406,8 +482,17 @@ mod tests {
         .unwrap();
         assert_eq!(macs, 16);
         // Per-channel scales on the wrong axis.
-        let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0, 1.0, 1.0, 1.0], &[0, 0, 0, 0], 0);
-        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let filter = tensor(
+            DType::I8,
+            &[1, 1, 1, 4],
+            &[1.0, 1.0, 1.0, 1.0],
+            &[0, 0, 0, 0],
+            0,
+        );
+        let ins = [
+            Some((input, std::vec![0; 8])),
+            Some((filter, std::vec![0; 4])),
+        ];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,

@@ -32,7 +32,11 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     if !input.quant.is_quantized() {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
-    Ok(Params { input_type: input.dtype, scale: input.quant.scale(), zero_point: input.quant.zero_point() })
+    Ok(Params {
+        input_type: input.dtype,
+        scale: input.quant.scale(),
+        zero_point: input.quant.zero_point(),
+    })
 }
 
 fn dequantize<In: Elem>(scale: f32, zero_point: i32, input: &[u8], output: &mut [u8]) {
@@ -51,7 +55,12 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         DType::I8 => dequantize::<I8>(p.scale, p.zero_point, input, output),
         DType::U8 => dequantize::<U8>(p.scale, p.zero_point, input, output),
         DType::I16 => dequantize::<I16>(p.scale, p.zero_point, input, output),
-        _ => return Err(Error::InvalidGraph { what: "DEQUANTIZE type not prepared", index: 0 }),
+        _ => {
+            return Err(Error::InvalidGraph {
+                what: "DEQUANTIZE type not prepared",
+                index: 0,
+            })
+        }
     }
     Ok(())
 }
@@ -61,7 +70,9 @@ mod tests {
     use super::*;
 
     fn floats(b: &[u8]) -> std::vec::Vec<f32> {
-        b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
     }
 
     #[test]
@@ -70,7 +81,10 @@ mod tests {
         let mut out = [0u8; 16];
         dequantize::<I8>(0.1, -3, &input, &mut out);
         // f32 products: 0.1f32 * -125, 0.1f32 * 3, ...
-        assert_eq!(floats(&out), [0.1f32 * -125.0, 0.1f32 * 3.0, 0.1f32 * 8.0, 0.1f32 * 130.0]);
+        assert_eq!(
+            floats(&out),
+            [0.1f32 * -125.0, 0.1f32 * 3.0, 0.1f32 * 8.0, 0.1f32 * 130.0]
+        );
         // 0.1f32 * 3 = 0.30000000447 (exact product) rounds to the f32 0.30000001192.
         assert_eq!(floats(&out)[1].to_bits(), 0x3E99_999A);
     }

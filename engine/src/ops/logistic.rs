@@ -8,7 +8,9 @@
 use super::quantize::{check_unary, map_elems, output0, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{calculate_input_radius, logistic, multiply_by_quantized_multiplier, rounding_divide_by_pot};
+use crate::fixedpoint::{
+    calculate_input_radius, logistic, multiply_by_quantized_multiplier, rounding_divide_by_pot,
+};
 use crate::model::DType;
 
 /// Integer bits of the rescaled input (TFLM `kInputIntegerBits`, shared with TANH).
@@ -47,7 +49,12 @@ pub(crate) fn q4_input_params(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Params, Er
     // q comes from an f32 scale (24-bit mantissa), so q * 2^31 is an integer below 2^31.
     let input_multiplier = libm::round(q * (1i64 << 31) as f64) as i64 as i32;
     let input_range_radius = calculate_input_radius(INPUT_INTEGER_BITS, shift, 31);
-    Ok(Params { input_zero_point: input.quant.zero_point(), input_range_radius, input_multiplier, input_left_shift: shift })
+    Ok(Params {
+        input_zero_point: input.quant.zero_point(),
+        input_range_radius,
+        input_multiplier,
+        input_left_shift: shift,
+    })
 }
 
 /// Validate and precompute (TFLM `LogisticPrepare` / `CalculateArithmeticOpDataLogistic`).
@@ -77,7 +84,8 @@ fn logistic_i8(p: &Params, x: i32) -> i32 {
         127
     } else {
         // Within the radius the shifted input stays below 15 * 2^27 in magnitude: no overflow.
-        let input_in_q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+        let input_in_q4 =
+            multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
         let output_in_q0 = logistic(input_in_q4, INPUT_INTEGER_BITS);
         // Q0.31 → Q23.8 (units of 1/256), then the output zero point -128.
         let output_in_q23 = rounding_divide_by_pot(output_in_q0, 31 - 8);
@@ -112,7 +120,10 @@ mod tests {
     fn tflm_logistic_prepare_table() {
         // scale 0.1f: 0.1f * 2^27 = 0.80000001 * 2^24; radius floor(15 * 2^27 / 2^24) = 120.
         let p = params(0.1, 0);
-        assert_eq!((p.input_multiplier, p.input_left_shift, p.input_range_radius), (1717986944, 24, 120));
+        assert_eq!(
+            (p.input_multiplier, p.input_left_shift, p.input_range_radius),
+            (1717986944, 24, 120)
+        );
     }
 
     #[test]
@@ -142,7 +153,15 @@ mod tests {
             prepare,
         )
         .unwrap();
-        assert_eq!((p.input_zero_point, p.input_range_radius, p.input_multiplier, p.input_left_shift), (24, 60, 1628272000, 25));
+        assert_eq!(
+            (
+                p.input_zero_point,
+                p.input_range_radius,
+                p.input_multiplier,
+                p.input_left_shift
+            ),
+            (24, 60, 1628272000, 25)
+        );
         // Output zero point must be -128.
         let r = prepare_unary(
             BuiltinOp::LOGISTIC,

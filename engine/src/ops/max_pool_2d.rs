@@ -25,7 +25,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
     let batches = w.batches as usize;
     let input = ctx.input(0);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
     let in_img = in_h * in_w * ch;
     check_len(input, batches * in_img)?;
     check_len(output, batches * out_h * out_w * ch)?;
@@ -33,14 +36,19 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         return Ok(());
     }
     // The clamp bounds lie within int8 for an int8 output (activation_range_quantized).
-    let (lo, hi) = (p.act_min.clamp(-128, 127) as i8, p.act_max.clamp(-128, 127) as i8);
+    let (lo, hi) = (
+        p.act_min.clamp(-128, 127) as i8,
+        p.act_max.clamp(-128, 127) as i8,
+    );
     let mut out_px = output.chunks_exact_mut(ch);
     for img in input.chunks_exact(in_img).take(batches) {
         for oy in 0..out_h {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 let mut c0 = 0;
                 while c0 < ch {
                     let n = CHUNK.min(ch - c0);
@@ -77,7 +85,13 @@ mod tests {
     use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
 
     fn win(padding: Padding, stride: i32) -> WindowOptions {
-        WindowOptions { padding, stride_h: stride, stride_w: stride, dilation_h: 1, dilation_w: 1 }
+        WindowOptions {
+            padding,
+            stride_h: stride,
+            stride_w: stride,
+            dilation_h: 1,
+            dilation_w: 1,
+        }
     }
 
     #[test]
@@ -128,7 +142,9 @@ mod tests {
             eval,
         )
         .unwrap();
-        let want: Vec<i8> = (0..ch).map(|c| (0..4).map(|k| x[k * ch + c]).max().unwrap()).collect();
+        let want: Vec<i8> = (0..ch)
+            .map(|c| (0..4).map(|k| x[k * ch + c]).max().unwrap())
+            .collect();
         assert_eq!(got, bytes(&want));
     }
 }

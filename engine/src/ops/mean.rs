@@ -78,7 +78,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         }
     }
     let dims = input.shape.dims();
-    let mut p = Params { int16, ..Params::default() };
+    let mut p = Params {
+        int16,
+        ..Params::default()
+    };
     let mut count: u64 = 1;
     let mut kept: u64 = 1;
     for (i, &d) in dims.iter().enumerate() {
@@ -109,7 +112,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     p.count = count as u32;
     p.in_zp = input.quant.zero_point();
     p.out_zp = out.quant.zero_point();
-    let (mut mult, mut shift) = quantize_multiplier(input.quant.scale() as f64 / out.quant.scale() as f64);
+    let (mut mult, mut shift) =
+        quantize_multiplier(input.quant.scale() as f64 / out.quant.scale() as f64);
     if count > 0 {
         let k = (63 - count.leading_zeros() as i32).min(32).min(31 + shift);
         mult = (((mult as i64) << k) / count as i64) as i32;
@@ -122,7 +126,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// Calls `f(offset)` for every element offset of a row-major walk over `(size, stride)` pairs
 /// (outermost first).
-fn walk(groups: &[(usize, usize)], mut f: impl FnMut(usize) -> Result<(), Error>) -> Result<(), Error> {
+fn walk(
+    groups: &[(usize, usize)],
+    mut f: impl FnMut(usize) -> Result<(), Error>,
+) -> Result<(), Error> {
     let n = groups.len();
     if groups.iter().any(|&(s, _)| s == 0) {
         return Ok(());
@@ -152,12 +159,18 @@ fn walk(groups: &[(usize, usize)], mut f: impl FnMut(usize) -> Result<(), Error>
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(0);
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
     if p.empty {
         out.fill(0);
         return Ok(());
     }
-    let err = Error::InvalidGraph { what: "MEAN buffer size", index: 0 };
+    let err = Error::InvalidGraph {
+        what: "MEAN buffer size",
+        index: 0,
+    };
     // Split the fused groups into kept and reduced walks with element strides.
     let n = (p.n_groups as usize).min(MAX_RANK);
     let (mut kept, mut red) = ([(0usize, 0usize); MAX_RANK], [(0usize, 0usize); MAX_RANK]);
@@ -177,7 +190,11 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     kept[..nk].reverse();
     red[..nr].reverse();
     let (kept, red) = (&kept[..nk], &red[..nr]);
-    let (w, lo, hi) = if p.int16 { (2, i16::MIN as i32, i16::MAX as i32) } else { (1, i8::MIN as i32, i8::MAX as i32) };
+    let (w, lo, hi) = if p.int16 {
+        (2, i16::MIN as i32, i16::MAX as i32)
+    } else {
+        (1, i8::MIN as i32, i8::MAX as i32)
+    };
     let get = |i: usize| -> Option<i32> {
         if w == 2 {
             let b = input.get(2 * i..2 * i + 2)?;
@@ -195,7 +212,9 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             Ok(())
         })?;
         let shifted = (sum as i64 - zp_n) as i32;
-        let v = multiply_by_quantized_multiplier(shifted, p.mult, p.shift).wrapping_add(p.out_zp).clamp(lo, hi);
+        let v = multiply_by_quantized_multiplier(shifted, p.mult, p.shift)
+            .wrapping_add(p.out_zp)
+            .clamp(lo, hi);
         let dst = out.get_mut(o * w..o * w + w).ok_or(err)?;
         if w == 2 {
             dst.copy_from_slice(&(v as i16).to_le_bytes());
@@ -213,8 +232,17 @@ mod tests {
     use super::*;
     use crate::model::BuiltinOp;
 
-    fn mean(dims: &[i32], axes: &[i32], out_dims: &[i32], qi: (f32, i64), qo: (f32, i64)) -> Result<Params, Error> {
-        let ins = [qt(DType::I8, dims, qi.0, qi.1), ci32(&[axes.len() as i32], axes)];
+    fn mean(
+        dims: &[i32],
+        axes: &[i32],
+        out_dims: &[i32],
+        qi: (f32, i64),
+        qo: (f32, i64),
+    ) -> Result<Params, Error> {
+        let ins = [
+            qt(DType::I8, dims, qi.0, qi.1),
+            ci32(&[axes.len() as i32], axes),
+        ];
         let outs = [qt(DType::I8, out_dims, qo.0, qo.1)];
         with_ctx(BuiltinOp::MEAN, &ins, &outs, |ctx| prepare(ctx))
     }

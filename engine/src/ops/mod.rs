@@ -392,7 +392,11 @@ fn store<T: Copy>(words: &mut WordAlloc<'_>, value: T) -> Result<Stored<T>, Erro
         }
         _ => false,
     };
-    Ok(Stored { span, written, _t: PhantomData })
+    Ok(Stored {
+        span,
+        written,
+        _t: PhantomData,
+    })
 }
 
 fn load<T: Copy>(words: &[i32], s: Stored<T>) -> Result<T, Error> {
@@ -400,7 +404,10 @@ fn load<T: Copy>(words: &[i32], s: Stored<T>) -> Result<T, Error> {
     let slot = words
         .get(start..start + s.span.len as usize)
         .filter(|w| s.written && w.len() * 4 >= size_of::<T>())
-        .ok_or(Error::InvalidGraph { what: "kernel parameters not prepared", index: start as i32 })?;
+        .ok_or(Error::InvalidGraph {
+            what: "kernel parameters not prepared",
+            index: start as i32,
+        })?;
     // SAFETY: `Stored<T>` with `written` is only made by `store::<T>`, which wrote a valid `T`
     // to exactly these words of the interpreter's persistent area; they are not modified after
     // prepare, and `ops::eval` (the only caller with a kernel) is crate-private and always

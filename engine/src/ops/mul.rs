@@ -40,7 +40,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 }
 
 /// Prepare with the fused activation given explicitly.
-pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> Result<Params, Error> {
+pub(crate) fn prepare_with(
+    ctx: &mut PrepareCtx<'_, '_, '_>,
+    activation: u8,
+) -> Result<Params, Error> {
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
     if a.dtype != DType::I8 {
         return Err(ctx.bad_input_type(0));
@@ -51,8 +54,13 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
     if out.dtype != DType::I8 {
         return Err(ctx.bad_output_type(0));
     }
-    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape).ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
-    for (t, idx) in [(&a, ctx.input_index(0)), (&b, ctx.input_index(1)), (&out, ctx.output_index(0))] {
+    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape)
+        .ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
+    for (t, idx) in [
+        (&a, ctx.input_index(0)),
+        (&b, ctx.input_index(1)),
+        (&out, ctx.output_index(0)),
+    ] {
         if !per_tensor_quantized(t) {
             return Err(ctx.bad_quant(idx));
         }
@@ -61,7 +69,8 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
     let real = a.quant.scale() as f64 * b.quant.scale() as f64 / so as f64;
     let (mult, shift) = quantize_multiplier(real);
     let oi = ctx.output_index(0);
-    let (act_min, act_max) = activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) =
+        activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
     Ok(Params {
         bc,
         in1_offset: -a.quant.zero_point(),
@@ -79,16 +88,26 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, activation: u8) -> 
 fn mul_elem(p: &Params, x: i8, y: i8) -> i8 {
     // |rebased| <= 255, so the product fits i32 comfortably.
     let prod = (p.in1_offset + x as i32) * (p.in2_offset + y as i32);
-    let v = p.out_offset.wrapping_add(multiply_by_quantized_multiplier(prod, p.mult, p.shift));
+    let v = p
+        .out_offset
+        .wrapping_add(multiply_by_quantized_multiplier(prod, p.mult, p.shift));
     v.clamp(p.act_min, p.act_max) as i8
 }
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (a, b) = (ctx.input(0), ctx.input(1));
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
-    let err = Error::InvalidGraph { what: "MUL buffer size", index: 0 };
-    broadcast_bytes(&p.bc, a, b, out, err, |x, y| mul_elem(p, x as i8, y as i8) as u8)
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
+    let err = Error::InvalidGraph {
+        what: "MUL buffer size",
+        index: 0,
+    };
+    broadcast_bytes(&p.bc, a, b, out, err, |x, y| {
+        mul_elem(p, x as i8, y as i8) as u8
+    })
 }
 
 #[cfg(test)]
@@ -97,7 +116,12 @@ mod tests {
     use super::*;
     use crate::model::BuiltinOp;
 
-    fn mul(a: (&[i32], f32, i64), b: (&[i32], f32, i64), o: (&[i32], f32, i64), act: u8) -> Result<Params, Error> {
+    fn mul(
+        a: (&[i32], f32, i64),
+        b: (&[i32], f32, i64),
+        o: (&[i32], f32, i64),
+        act: u8,
+    ) -> Result<Params, Error> {
         let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
         let outs = [qt(DType::I8, o.0, o.1, o.2)];
         with_ctx(BuiltinOp::MUL, &ins, &outs, |ctx| prepare_with(ctx, act))
@@ -107,7 +131,13 @@ mod tests {
     fn multiplies_and_rounds() {
         // scales 0.5 * 0.5 / 0.25 = 1: out = (x - 1) * (y + 2) exactly, saturated.
         let p = mul((&[4], 0.5, 1), (&[4], 0.5, -2), (&[4], 0.25, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[3, -1, 100, 1]), &i8b(&[1, -4, 100, 50])], &[4]).unwrap();
+        let out = run(
+            &p,
+            eval,
+            &[&i8b(&[3, -1, 100, 1]), &i8b(&[1, -4, 100, 50])],
+            &[4],
+        )
+        .unwrap();
         assert_eq!(b_i8(&out[0]), [6, 4, 127, 0]);
         // multiplier 1/4: 6/4 = 1.5 -> 2, -6/4 = -1.5 -> -2, 2/4 = 0.5 -> 1 (ties away from zero).
         let p = mul((&[3], 0.5, 0), (&[3], 0.5, 0), (&[3], 1.0, 0), 0).unwrap();

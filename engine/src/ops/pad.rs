@@ -48,7 +48,12 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let mut pads = [0i32; 2 * MAX_DIMS];
-    let n = read_const_i32s(ctx, 1, "non-constant or oversized paddings tensor", &mut pads)?;
+    let n = read_const_i32s(
+        ctx,
+        1,
+        "non-constant or oversized paddings tensor",
+        &mut pads,
+    )?;
     if n != 2 * rank {
         return Err(ctx.shape_mismatch(ctx.input_index(1)));
     }
@@ -57,7 +62,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         (Some(a), Some(b)) => (a, b),
         _ => return Err(ctx.shape_mismatch(ctx.output_index(0))),
     };
-    let mut p = Params { elem, ..Params::default() };
+    let mut p = Params {
+        elem,
+        ..Params::default()
+    };
     let off = MAX_DIMS - rank;
     for i in 0..MAX_DIMS {
         p.in_dims[i] = ein.dims()[i] as u32;
@@ -66,7 +74,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     for i in 0..rank {
         let (b, a) = (pads[2 * i], pads[2 * i + 1]);
         // TFLM checks output = input + before + after; negative paddings are not meaningful here.
-        if b < 0 || a < 0 || input.shape.dims()[i] as i64 + b as i64 + a as i64 != out.shape.dims()[i] as i64 {
+        if b < 0
+            || a < 0
+            || input.shape.dims()[i] as i64 + b as i64 + a as i64 != out.shape.dims()[i] as i64
+        {
             return Err(ctx.shape_mismatch(ctx.output_index(0)));
         }
         p.before[off + i] = b as u32;
@@ -80,7 +91,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
                 return Err(ctx.shape_mismatch(ctx.input_index(2)));
             }
             if input.dtype == DType::I8
-                && (cv.quant.zero_point() != out.quant.zero_point() || cv.quant.scale() != out.quant.scale())
+                && (cv.quant.zero_point() != out.quant.zero_point()
+                    || cv.quant.scale() != out.quant.scale())
             {
                 return Err(ctx.bad_quant(ctx.input_index(2)));
             }
@@ -101,11 +113,21 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// Compute: fill the output, then copy each innermost input row into place.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let err = Error::InvalidGraph { what: "PAD buffer size", index: 0 };
+    let err = Error::InvalidGraph {
+        what: "PAD buffer size",
+        index: 0,
+    };
     let w = p.elem as usize;
-    let fill: &[u8] = if p.fill_from_input { ctx.input(2).get(..w).ok_or(err)? } else { p.fill.get(..w).ok_or(err)? };
+    let fill: &[u8] = if p.fill_from_input {
+        ctx.input(2).get(..w).ok_or(err)?
+    } else {
+        p.fill.get(..w).ok_or(err)?
+    };
     let input = ctx.input(0);
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
     for chunk in out.chunks_exact_mut(w) {
         chunk.copy_from_slice(fill);
     }
@@ -148,7 +170,10 @@ mod tests {
 
     #[test]
     fn pad_int8_uses_output_zero_point() {
-        let ins = [qt(DType::I8, &[2, 2], 0.5, -3), ci32(&[2, 2], &[1, 0, 0, 2])];
+        let ins = [
+            qt(DType::I8, &[2, 2], 0.5, -3),
+            ci32(&[2, 2], &[1, 0, 0, 2]),
+        ];
         let outs = [qt(DType::I8, &[3, 4], 0.5, -3)];
         let p = with_ctx(BuiltinOp::PAD, &ins, &outs, |ctx| prepare(ctx)).unwrap();
         let out = run(&p, eval, &[&i8b(&[1, 2, 3, 4])], &[12]).unwrap();
@@ -157,11 +182,18 @@ mod tests {
 
     #[test]
     fn padv2_takes_value_from_input_and_handles_rank5() {
-        let ins = [qt(DType::I8, &[1, 1, 1, 1, 2], 1.0, 0), ci32(&[5, 2], &[0, 0, 1, 0, 0, 0, 0, 1, 1, 0]), qt(DType::I8, &[], 1.0, 0)];
+        let ins = [
+            qt(DType::I8, &[1, 1, 1, 1, 2], 1.0, 0),
+            ci32(&[5, 2], &[0, 0, 1, 0, 0, 0, 0, 1, 1, 0]),
+            qt(DType::I8, &[], 1.0, 0),
+        ];
         let outs = [qt(DType::I8, &[1, 2, 1, 2, 3], 1.0, 0)];
         let p = with_ctx(BuiltinOp::PADV2, &ins, &outs, |ctx| prepare(ctx)).unwrap();
         let out = run(&p, eval, &[&i8b(&[5, 6]), &[], &i8b(&[-7])], &[12]).unwrap();
-        assert_eq!(b_i8(&out[0]), [-7, -7, -7, -7, -7, -7, -7, 5, 6, -7, -7, -7]);
+        assert_eq!(
+            b_i8(&out[0]),
+            [-7, -7, -7, -7, -7, -7, -7, 5, 6, -7, -7, -7]
+        );
     }
 
     #[test]

@@ -106,8 +106,15 @@ impl Elem for I32 {
 /// Apply `f` to every element of `input` (type `In`) and store the results into `output`
 /// (type `Out`), pairing elements in order. The interpreter sizes both buffers as prepared.
 #[inline(always)]
-pub(crate) fn map_elems<In: Elem, Out: Elem>(input: &[u8], output: &mut [u8], f: impl Fn(i32) -> i32) {
-    for (i, o) in input.chunks_exact(In::SIZE).zip(output.chunks_exact_mut(Out::SIZE)) {
+pub(crate) fn map_elems<In: Elem, Out: Elem>(
+    input: &[u8],
+    output: &mut [u8],
+    f: impl Fn(i32) -> i32,
+) {
+    for (i, o) in input
+        .chunks_exact(In::SIZE)
+        .zip(output.chunks_exact_mut(Out::SIZE))
+    {
         Out::store(f(In::load(i)), o);
     }
 }
@@ -117,7 +124,10 @@ pub(crate) fn map_elems<In: Elem, Out: Elem>(input: &[u8], output: &mut [u8], f:
 pub(crate) fn output0<'o, 'b>(ctx: &'o mut EvalCtx<'_, 'b>) -> Result<&'o mut [u8], Error> {
     match ctx.outputs.get_mut(0) {
         Some(o) => Ok(&mut **o),
-        None => Err(Error::InvalidGraph { what: "missing operator output", index: 0 }),
+        None => Err(Error::InvalidGraph {
+            what: "missing operator output",
+            index: 0,
+        }),
     }
 }
 
@@ -125,14 +135,23 @@ pub(crate) fn output0<'o, 'b>(ctx: &'o mut EvalCtx<'_, 'b>) -> Result<&'o mut [u
 /// counts and equal element counts (TFLM's `MatchingFlatSize`). Returns the element count.
 pub(crate) fn check_unary(ctx: &PrepareCtx<'_, '_, '_>) -> Result<u32, Error> {
     if ctx.inputs.len() != 1 {
-        return Err(Error::InvalidGraph { what: "operator takes exactly one input", index: ctx.inputs.len() as i32 });
+        return Err(Error::InvalidGraph {
+            what: "operator takes exactly one input",
+            index: ctx.inputs.len() as i32,
+        });
     }
     if ctx.outputs.len() != 1 {
-        return Err(Error::InvalidGraph { what: "operator has exactly one output", index: ctx.outputs.len() as i32 });
+        return Err(Error::InvalidGraph {
+            what: "operator has exactly one output",
+            index: ctx.outputs.len() as i32,
+        });
     }
     let input = ctx.input(0)?;
     let output = ctx.output(0)?;
-    let n = input.shape.elements().ok_or(ctx.shape_mismatch(ctx.input_index(0)))?;
+    let n = input
+        .shape
+        .elements()
+        .ok_or(ctx.shape_mismatch(ctx.input_index(0)))?;
     if output.shape.elements() != Some(n) {
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
@@ -189,7 +208,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         (D::I8, D::I8 | D::U8 | D::I16 | D::I32)
         | (D::U8, D::I8)
         | (D::I16, D::I8 | D::I16 | D::I32)
-        | (D::I32, D::I8 | D::I16) => Mode::Requantize { from: input.dtype, to: output.dtype },
+        | (D::I32, D::I8 | D::I16) => Mode::Requantize {
+            from: input.dtype,
+            to: output.dtype,
+        },
         (D::F32 | D::I8 | D::U8 | D::I16 | D::I32, _) => return Err(ctx.bad_output_type(0)),
         _ => return Err(ctx.bad_input_type(0)),
     };
@@ -225,7 +247,10 @@ fn affine_quantize(v: f32, scale: f32, zero_point: i32, lo: i32, hi: i32) -> i32
 
 fn quantize_float<Out: Elem>(p: &Params, input: &[u8], output: &mut [u8]) {
     let (scale, zp) = (p.output_scale, p.output_zero_point);
-    for (i, o) in input.chunks_exact(4).zip(output.chunks_exact_mut(Out::SIZE)) {
+    for (i, o) in input
+        .chunks_exact(4)
+        .zip(output.chunks_exact_mut(Out::SIZE))
+    {
         let v = f32::from_le_bytes([i[0], i[1], i[2], i[3]]);
         Out::store(affine_quantize(v, scale, zp, Out::MIN, Out::MAX), o);
     }
@@ -237,9 +262,16 @@ fn quantize_float<Out: Elem>(p: &Params, input: &[u8], output: &mut [u8]) {
 /// gives the same bytes as this general path (the multiplier is then exactly 1), so it is not
 /// special-cased. Integer overflow in the int32 cases wraps as TFLM's does in practice.
 fn requantize<In: Elem, Out: Elem>(p: &Params, input: &[u8], output: &mut [u8]) {
-    let (m, s, izp, ozp) = (p.multiplier, p.shift, p.input_zero_point, p.output_zero_point);
+    let (m, s, izp, ozp) = (
+        p.multiplier,
+        p.shift,
+        p.input_zero_point,
+        p.output_zero_point,
+    );
     map_elems::<In, Out>(input, output, |x| {
-        multiply_by_quantized_multiplier(x.wrapping_sub(izp), m, s).wrapping_add(ozp).clamp(Out::MIN, Out::MAX)
+        multiply_by_quantized_multiplier(x.wrapping_sub(izp), m, s)
+            .wrapping_add(ozp)
+            .clamp(Out::MIN, Out::MAX)
     });
 }
 
@@ -262,7 +294,12 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             (D::I16, D::I32) => requantize::<I16, I32>(p, input, output),
             (D::I32, D::I8) => requantize::<I32, I8>(p, input, output),
             (D::I32, D::I16) => requantize::<I32, I16>(p, input, output),
-            _ => return Err(Error::InvalidGraph { what: "QUANTIZE type pair not prepared", index: 0 }),
+            _ => {
+                return Err(Error::InvalidGraph {
+                    what: "QUANTIZE type pair not prepared",
+                    index: 0,
+                })
+            }
         },
     }
     Ok(())
@@ -278,13 +315,26 @@ pub(crate) mod test_support {
     /// Quantization bytes for one scale and zero point (leaked: tests only).
     pub fn quant(scale: f32, zero_point: i64) -> Quant<'static> {
         let s: &'static [u8] = std::boxed::Box::leak(std::boxed::Box::new(scale.to_le_bytes()));
-        let z: &'static [u8] = std::boxed::Box::leak(std::boxed::Box::new(zero_point.to_le_bytes()));
-        Quant { scales: F32s(s), zero_points: I64s(z), axis: 0 }
+        let z: &'static [u8] =
+            std::boxed::Box::leak(std::boxed::Box::new(zero_point.to_le_bytes()));
+        Quant {
+            scales: F32s(s),
+            zero_points: I64s(z),
+            axis: 0,
+        }
     }
 
     /// A non-constant tensor.
     pub fn tensor(dtype: DType, dims: &[i32], quant: Quant<'static>) -> Tensor<'static> {
-        Tensor { name: "", dtype, shape: Shape::new(dims).unwrap(), quant, data: None, buffer: 0, is_variable: false }
+        Tensor {
+            name: "",
+            dtype,
+            shape: Shape::new(dims).unwrap(),
+            quant,
+            data: None,
+            buffer: 0,
+            is_variable: false,
+        }
     }
 
     /// Call `f` (an op's prepare) for `op` with one input and one output and default options.
@@ -297,8 +347,14 @@ pub(crate) mod test_support {
         let inputs = [Some((0, input))];
         let outputs = [(1, output)];
         let mut words = WordAlloc::measure();
-        let mut ctx =
-            PrepareCtx { op, version: 1, options: Options::default(), inputs: &inputs, outputs: &outputs, words: &mut words };
+        let mut ctx = PrepareCtx {
+            op,
+            version: 1,
+            options: Options::default(),
+            inputs: &inputs,
+            outputs: &outputs,
+            words: &mut words,
+        };
         f(&mut ctx)
     }
 }
@@ -309,13 +365,29 @@ mod tests {
 
     fn params(mode: Mode, in_scale: f32, izp: i32, out_scale: f32, ozp: i32) -> Params {
         let (multiplier, shift) = quantize_multiplier(in_scale as f64 / out_scale as f64);
-        Params { mode, multiplier, shift, input_zero_point: izp, output_zero_point: ozp, output_scale: out_scale }
+        Params {
+            mode,
+            multiplier,
+            shift,
+            input_zero_point: izp,
+            output_zero_point: ozp,
+            output_scale: out_scale,
+        }
     }
 
     #[test]
     fn int8_to_uint8_same_scale_is_xor_0x80() {
         // TFLM Requantize fast path: equal scales, zero points -128 → 0.
-        let p = params(Mode::Requantize { from: DType::I8, to: DType::U8 }, 0.5, -128, 0.5, 0);
+        let p = params(
+            Mode::Requantize {
+                from: DType::I8,
+                to: DType::U8,
+            },
+            0.5,
+            -128,
+            0.5,
+            0,
+        );
         let input: [u8; 4] = [0x80, 0xFF, 0x00, 0x7F]; // -128, -1, 0, 127
         let mut out = [0u8; 4];
         requantize::<I8, U8>(&p, &input, &mut out);
@@ -326,7 +398,16 @@ mod tests {
     fn int8_requantize_rounds_like_tflm() {
         // in scale 1, zp 0 → out scale 2, zp 10: x/2 with SRDHM rounding (ties away from zero
         // for positives, toward zero for negatives; then RoundingDivideByPOT).
-        let p = params(Mode::Requantize { from: DType::I8, to: DType::I8 }, 1.0, 0, 2.0, 10);
+        let p = params(
+            Mode::Requantize {
+                from: DType::I8,
+                to: DType::I8,
+            },
+            1.0,
+            0,
+            2.0,
+            10,
+        );
         let input: [u8; 6] = [3, 5, (-3i8) as u8, (-5i8) as u8, 127, (-128i8) as u8];
         let mut out = [0u8; 6];
         requantize::<I8, I8>(&p, &input, &mut out);
@@ -338,7 +419,16 @@ mod tests {
 
     #[test]
     fn uint8_to_int8_and_clamping() {
-        let p = params(Mode::Requantize { from: DType::U8, to: DType::I8 }, 1.0, 0, 0.5, 0);
+        let p = params(
+            Mode::Requantize {
+                from: DType::U8,
+                to: DType::I8,
+            },
+            1.0,
+            0,
+            0.5,
+            0,
+        );
         let input: [u8; 3] = [0, 63, 64];
         let mut out = [0u8; 3];
         requantize::<U8, I8>(&p, &input, &mut out);
@@ -390,20 +480,59 @@ mod tests {
             prepare,
         )
         .unwrap();
-        assert_eq!((p.multiplier, p.shift, p.input_zero_point, p.output_zero_point), (1 << 30, 1, -128, 0));
+        assert_eq!(
+            (
+                p.multiplier,
+                p.shift,
+                p.input_zero_point,
+                p.output_zero_point
+            ),
+            (1 << 30, 1, -128, 0)
+        );
         // float → int8 keeps the output scale for AffineQuantize.
-        let p = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::F32, &[3], Quant::default()), tensor(DType::I8, &[3], q(0.5, 1)), prepare)
-            .unwrap();
-        assert_eq!((p.mode, p.output_scale, p.output_zero_point), (Mode::F32ToI8, 0.5, 1));
+        let p = prepare_unary(
+            BuiltinOp::QUANTIZE,
+            tensor(DType::F32, &[3], Quant::default()),
+            tensor(DType::I8, &[3], q(0.5, 1)),
+            prepare,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.mode, p.output_scale, p.output_zero_point),
+            (Mode::F32ToI8, 0.5, 1)
+        );
         // Pairs TFLM does not dispatch: float → uint8, uint8 → uint8, int16 → uint8.
-        for (a, b) in [(DType::F32, DType::U8), (DType::U8, DType::U8), (DType::I16, DType::U8), (DType::F32, DType::I32)] {
-            let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(a, &[3], q(0.5, 0)), tensor(b, &[3], q(0.5, 0)), prepare);
-            assert!(matches!(r, Err(Error::UnsupportedType { .. })), "{a:?} → {b:?}");
+        for (a, b) in [
+            (DType::F32, DType::U8),
+            (DType::U8, DType::U8),
+            (DType::I16, DType::U8),
+            (DType::F32, DType::I32),
+        ] {
+            let r = prepare_unary(
+                BuiltinOp::QUANTIZE,
+                tensor(a, &[3], q(0.5, 0)),
+                tensor(b, &[3], q(0.5, 0)),
+                prepare,
+            );
+            assert!(
+                matches!(r, Err(Error::UnsupportedType { .. })),
+                "{a:?} → {b:?}"
+            );
         }
         // The output needs exactly one scale; element counts must agree.
-        let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::I8, &[3], q(0.5, 0)), tensor(DType::I8, &[3], Quant::default()), prepare);
+        let r = prepare_unary(
+            BuiltinOp::QUANTIZE,
+            tensor(DType::I8, &[3], q(0.5, 0)),
+            tensor(DType::I8, &[3], Quant::default()),
+            prepare,
+        );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
-        let r = prepare_unary(BuiltinOp::QUANTIZE, tensor(DType::I8, &[3], q(0.5, 0)), tensor(DType::I8, &[4], q(0.5, 0)), prepare);
+        let r = prepare_unary(
+            BuiltinOp::QUANTIZE,
+            tensor(DType::I8, &[3], q(0.5, 0)),
+            tensor(DType::I8, &[4], q(0.5, 0)),
+            prepare,
+        );
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
     }
 }

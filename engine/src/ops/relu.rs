@@ -56,11 +56,20 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_quant(ctx.output_index(0)));
     }
     // TFLM: f32 scales widened to f64, divided, then QuantizeMultiplier.
-    let (multiplier, shift) = quantize_multiplier(input.quant.scale() as f64 / output.quant.scale() as f64);
+    let (multiplier, shift) =
+        quantize_multiplier(input.quant.scale() as f64 / output.quant.scale() as f64);
     // TFLM adds `roundf(0.0f / output_scale)` (0 for any positive scale) to the zero point;
     // the upper bound is the type maximum because RELU's act_max is +inf.
     let act_min = type_min.max(output_offset);
-    Ok(Params { int16, input_offset, output_offset, multiplier, shift, act_min, act_max: type_max })
+    Ok(Params {
+        int16,
+        input_offset,
+        output_offset,
+        multiplier,
+        shift,
+        act_min,
+        act_max: type_max,
+    })
 }
 
 /// Compute (TFLM `ReluQuantized`).
@@ -69,7 +78,13 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let output = output0(ctx)?;
     let p = *p;
     let f = move |x: i32| {
-        let v = p.output_offset.wrapping_add(multiply_by_quantized_multiplier(x.wrapping_sub(p.input_offset), p.multiplier, p.shift));
+        let v = p
+            .output_offset
+            .wrapping_add(multiply_by_quantized_multiplier(
+                x.wrapping_sub(p.input_offset),
+                p.multiplier,
+                p.shift,
+            ));
         v.max(p.act_min).min(p.act_max)
     };
     if p.int16 {
@@ -89,7 +104,12 @@ mod tests {
         let mut out = std::vec![0u8; bytes.len()];
         let ins = [&bytes[..]];
         let mut outs = [&mut out[..]];
-        let mut ctx = EvalCtx { inputs: &ins, outputs: &mut outs, words: &[], state: &mut [] };
+        let mut ctx = EvalCtx {
+            inputs: &ins,
+            outputs: &mut outs,
+            words: &[],
+            state: &mut [],
+        };
         eval(p, &mut ctx).unwrap();
         out.iter().map(|&b| b as i8).collect()
     }
@@ -97,17 +117,39 @@ mod tests {
     #[test]
     fn relu_same_scale_clamps_at_output_zero_point() {
         let (multiplier, shift) = quantize_multiplier(1.0);
-        let p = Params { int16: false, input_offset: -10, output_offset: -10, multiplier, shift, act_min: -10, act_max: 127 };
-        assert_eq!(run_i8(&p, &[-128, -11, -10, -9, 0, 127]), [-10, -10, -10, -9, 0, 127]);
+        let p = Params {
+            int16: false,
+            input_offset: -10,
+            output_offset: -10,
+            multiplier,
+            shift,
+            act_min: -10,
+            act_max: 127,
+        };
+        assert_eq!(
+            run_i8(&p, &[-128, -11, -10, -9, 0, 127]),
+            [-10, -10, -10, -9, 0, 127]
+        );
     }
 
     #[test]
     fn relu_requantizes_to_output_scale() {
         // input scale 0.5 zp 0 → output scale 1 zp -128: (x * 0.5 rounded) - 128, floor at -128.
         let (multiplier, shift) = quantize_multiplier(0.5);
-        let p = Params { int16: false, input_offset: 0, output_offset: -128, multiplier, shift, act_min: -128, act_max: 127 };
+        let p = Params {
+            int16: false,
+            input_offset: 0,
+            output_offset: -128,
+            multiplier,
+            shift,
+            act_min: -128,
+            act_max: 127,
+        };
         // SRDHM halves with ties away from zero for positives: 3 → 2, 5 → 3; 127 → 64.
-        assert_eq!(run_i8(&p, &[-5, 0, 3, 5, 127]), [-128, -128, -126, -125, -64]);
+        assert_eq!(
+            run_i8(&p, &[-5, 0, 3, 5, 127]),
+            [-128, -128, -126, -125, -64]
+        );
     }
 
     #[test]
@@ -121,9 +163,24 @@ mod tests {
             prepare,
         )
         .unwrap();
-        assert_eq!((p.multiplier, p.shift, p.input_offset, p.output_offset, p.act_min, p.act_max), (1 << 30, 0, 3, -20, -20, 127));
+        assert_eq!(
+            (
+                p.multiplier,
+                p.shift,
+                p.input_offset,
+                p.output_offset,
+                p.act_min,
+                p.act_max
+            ),
+            (1 << 30, 0, 3, -20, -20, 127)
+        );
         // int16 needs zero points of 0.
-        let r = prepare_unary(BuiltinOp::RELU, tensor(DType::I16, &[8], quant(0.5, 3)), tensor(DType::I16, &[8], quant(0.5, 0)), prepare);
+        let r = prepare_unary(
+            BuiltinOp::RELU,
+            tensor(DType::I16, &[8], quant(0.5, 3)),
+            tensor(DType::I16, &[8], quant(0.5, 0)),
+            prepare,
+        );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }
 }

@@ -46,7 +46,11 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let zero_point = input.quant.zero_point();
     let six = float_to_quantized(6.0, input.quant.scale(), zero_point, lo, hi);
     // TFLM stores the zero point in the element type.
-    let zero = if int16 { zero_point as i16 as i32 } else { zero_point as i8 as i32 };
+    let zero = if int16 {
+        zero_point as i16 as i32
+    } else {
+        zero_point as i8 as i32
+    };
     Ok(Params { int16, zero, six })
 }
 
@@ -89,12 +93,27 @@ mod tests {
 
     #[test]
     fn relu6_clamps_raw_values() {
-        let p = Params { int16: false, zero: -128, six: -8 };
-        let input = [(-128i8) as u8, (-100i8) as u8, (-8i8) as u8, (-7i8) as u8, 127];
+        let p = Params {
+            int16: false,
+            zero: -128,
+            six: -8,
+        };
+        let input = [
+            (-128i8) as u8,
+            (-100i8) as u8,
+            (-8i8) as u8,
+            (-7i8) as u8,
+            127,
+        ];
         let mut out = [0u8; 5];
         let ins = [&input[..]];
         let mut outs = [&mut out[..]];
-        let mut ctx = EvalCtx { inputs: &ins, outputs: &mut outs, words: &[], state: &mut [] };
+        let mut ctx = EvalCtx {
+            inputs: &ins,
+            outputs: &mut outs,
+            words: &[],
+            state: &mut [],
+        };
         eval(&p, &mut ctx).unwrap();
         assert_eq!(out.map(|b| b as i8), [-128, -100, -8, -8, -8]);
     }
@@ -112,7 +131,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.int16, p.zero, p.six), (false, -128, -8));
-        let r = prepare_unary(BuiltinOp::RELU6, tensor(DType::U8, &[8], quant(0.05, 0)), tensor(DType::U8, &[8], quant(0.05, 0)), prepare);
+        let r = prepare_unary(
+            BuiltinOp::RELU6,
+            tensor(DType::U8, &[8], quant(0.05, 0)),
+            tensor(DType::U8, &[8], quant(0.05, 0)),
+            prepare,
+        );
         assert!(matches!(r, Err(Error::UnsupportedType { .. })));
     }
 }

@@ -27,7 +27,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 }
 
 /// Prepare with `num_splits` (SplitOptions slot 0) given explicitly.
-pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, num_splits: i32) -> Result<Params, Error> {
+pub(crate) fn prepare_with(
+    ctx: &mut PrepareCtx<'_, '_, '_>,
+    num_splits: i32,
+) -> Result<Params, Error> {
     if num_splits != ctx.outputs.len() as i32 {
         return Err(ctx.bad_option("num_splits differs from the number of outputs"));
     }
@@ -45,19 +48,33 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, num_splits: i32) ->
             return Err(ctx.shape_mismatch(ctx.output_index(i)));
         }
     }
-    Ok(Params { outer, n_outputs: n as u8 })
+    Ok(Params {
+        outer,
+        n_outputs: n as u8,
+    })
 }
 
 /// Checks shared by SPLIT and SPLIT_V: data type, output count, the axis (resolved), and that
 /// every output matches the input except along the axis. Returns the axis and the outer size.
-pub(crate) fn check_split(ctx: &PrepareCtx<'_, '_, '_>, input: &Tensor<'_>, axis: i32) -> Result<(usize, u32), Error> {
-    let data = if ctx.op == crate::model::BuiltinOp::SPLIT { 1 } else { 0 };
+pub(crate) fn check_split(
+    ctx: &PrepareCtx<'_, '_, '_>,
+    input: &Tensor<'_>,
+    axis: i32,
+) -> Result<(usize, u32), Error> {
+    let data = if ctx.op == crate::model::BuiltinOp::SPLIT {
+        1
+    } else {
+        0
+    };
     if !matches!(input.dtype, DType::I8 | DType::I16 | DType::I32) {
         return Err(ctx.bad_input_type(data));
     }
     let n = ctx.outputs.len();
     if n == 0 || n > MAX_OUTPUTS {
-        return Err(Error::LimitExceeded { what: "split outputs", limit: MAX_OUTPUTS as u32 });
+        return Err(Error::LimitExceeded {
+            what: "split outputs",
+            limit: MAX_OUTPUTS as u32,
+        });
     }
     let rank = input.shape.rank();
     let ax = if axis < 0 { axis + rank as i32 } else { axis };
@@ -70,18 +87,31 @@ pub(crate) fn check_split(ctx: &PrepareCtx<'_, '_, '_>, input: &Tensor<'_>, axis
         if o.dtype != input.dtype {
             return Err(ctx.bad_output_type(i));
         }
-        if o.shape.rank() != rank || (0..rank).any(|j| j != ax && o.shape.dims()[j] != input.shape.dims()[j]) {
+        if o.shape.rank() != rank
+            || (0..rank).any(|j| j != ax && o.shape.dims()[j] != input.shape.dims()[j])
+        {
             return Err(ctx.shape_mismatch(ctx.output_index(i)));
         }
     }
-    let outer: usize = input.shape.dims()[..ax].iter().map(|&d| d as usize).product();
+    let outer: usize = input.shape.dims()[..ax]
+        .iter()
+        .map(|&d| d as usize)
+        .product();
     Ok((ax, outer as u32))
 }
 
 /// The copy shared by SPLIT and SPLIT_V: for each outer slab, each output takes its slab in
 /// turn. An output's slab size is its byte length divided by `outer`.
-pub(crate) fn split_copy(outer: usize, n: usize, input: &[u8], outputs: &mut [&mut [u8]]) -> Result<(), Error> {
-    let err = Error::InvalidGraph { what: "SPLIT buffer size", index: 0 };
+pub(crate) fn split_copy(
+    outer: usize,
+    n: usize,
+    input: &[u8],
+    outputs: &mut [&mut [u8]],
+) -> Result<(), Error> {
+    let err = Error::InvalidGraph {
+        what: "SPLIT buffer size",
+        index: 0,
+    };
     if outer == 0 {
         return Ok(());
     }
@@ -91,7 +121,9 @@ pub(crate) fn split_copy(outer: usize, n: usize, input: &[u8], outputs: &mut [&m
         for o in outs.iter_mut() {
             let slab = o.len() / outer;
             let s = input.get(src..src + slab).ok_or(err)?;
-            o.get_mut(k * slab..(k + 1) * slab).ok_or(err)?.copy_from_slice(s);
+            o.get_mut(k * slab..(k + 1) * slab)
+                .ok_or(err)?
+                .copy_from_slice(s);
             src += slab;
         }
     }
@@ -113,7 +145,9 @@ mod tests {
     fn prep(axis: i32, dims: &[i32], outs: &[&[i32]]) -> Result<Params, Error> {
         let ins = [ci32(&[], &[axis]), qt(DType::I8, dims, 1.0, 0)];
         let outs: std::vec::Vec<_> = outs.iter().map(|d| qt(DType::I8, d, 1.0, 0)).collect();
-        with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| prepare_with(ctx, outs.len() as i32))
+        with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| {
+            prepare_with(ctx, outs.len() as i32)
+        })
     }
 
     #[test]
@@ -128,7 +162,10 @@ mod tests {
         assert!(prep(0, &[3, 2], &[&[1, 2], &[1, 2]]).is_err());
         // num_splits must match the outputs.
         let ins = [ci32(&[], &[0]), qt(DType::I8, &[2, 2], 1.0, 0)];
-        let outs = [qt(DType::I8, &[1, 2], 1.0, 0), qt(DType::I8, &[1, 2], 1.0, 0)];
+        let outs = [
+            qt(DType::I8, &[1, 2], 1.0, 0),
+            qt(DType::I8, &[1, 2], 1.0, 0),
+        ];
         assert!(with_ctx(BuiltinOp::SPLIT, &ins, &outs, |ctx| prepare_with(ctx, 3)).is_err());
     }
 }

@@ -26,7 +26,12 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_option("axis tensor must hold one value"));
     }
     let mut sizes = [0i32; MAX_OUTPUTS];
-    let n = read_const_i32s(ctx, 1, "non-constant or oversized size_splits tensor", &mut sizes)?;
+    let n = read_const_i32s(
+        ctx,
+        1,
+        "non-constant or oversized size_splits tensor",
+        &mut sizes,
+    )?;
     let input = ctx.input(0)?;
     let (ax, outer) = check_split(ctx, &input, axis[0])?;
     if n != ctx.outputs.len() {
@@ -52,7 +57,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     if sizes.iter().map(|&s| s as i64).sum::<i64>() != total as i64 {
         return Err(ctx.bad_option("size_splits do not add up to the axis size"));
     }
-    Ok(Params { outer, n_outputs: n as u8 })
+    Ok(Params {
+        outer,
+        n_outputs: n as u8,
+    })
 }
 
 /// Compute.
@@ -68,7 +76,11 @@ mod tests {
     use crate::model::{BuiltinOp, DType};
 
     fn prep(sizes: &[i32], axis: i32, dims: &[i32], outs: &[&[i32]]) -> Result<Params, Error> {
-        let ins = [qt(DType::I8, dims, 1.0, 0), ci32(&[sizes.len() as i32], sizes), ci32(&[1], &[axis])];
+        let ins = [
+            qt(DType::I8, dims, 1.0, 0),
+            ci32(&[sizes.len() as i32], sizes),
+            ci32(&[1], &[axis]),
+        ];
         let outs: std::vec::Vec<_> = outs.iter().map(|d| qt(DType::I8, d, 1.0, 0)).collect();
         with_ctx(BuiltinOp::SPLIT_V, &ins, &outs, |ctx| prepare(ctx))
     }

@@ -48,7 +48,11 @@ pub(crate) struct Masks {
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let o = ctx.options;
-    let m = Masks { begin: o.i32(0, 0)? as u32, end: o.i32(1, 0)? as u32, shrink: o.i32(4, 0)? as u32 };
+    let m = Masks {
+        begin: o.i32(0, 0)? as u32,
+        end: o.i32(1, 0)? as u32,
+        shrink: o.i32(4, 0)? as u32,
+    };
     prepare_with(ctx, m)
 }
 
@@ -82,7 +86,12 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
     let (mut begin, mut end, mut strides) = ([0i32; DIMS], [0i32; DIMS], [0i32; DIMS]);
     let nb = read_const_i32s(ctx, 1, "non-constant or oversized begin tensor", &mut begin)?;
     let ne = read_const_i32s(ctx, 2, "non-constant or oversized end tensor", &mut end)?;
-    let ns = read_const_i32s(ctx, 3, "non-constant or oversized strides tensor", &mut strides)?;
+    let ns = read_const_i32s(
+        ctx,
+        3,
+        "non-constant or oversized strides tensor",
+        &mut strides,
+    )?;
     if nb != rank || ne != rank || ns != rank {
         return Err(ctx.shape_mismatch(ctx.input_index(1)));
     }
@@ -100,22 +109,46 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
         let start = if size == 0 {
             0
         } else {
-            let mut s = if bit(m.begin, i) { if stride > 0 { i32::MIN } else { i32::MAX } } else { begin[i] };
+            let mut s = if bit(m.begin, i) {
+                if stride > 0 {
+                    i32::MIN
+                } else {
+                    i32::MAX
+                }
+            } else {
+                begin[i]
+            };
             if s < 0 {
                 s = s.wrapping_add(size);
             }
-            if stride > 0 { clamp(s, 0, size) } else { clamp(s, -1, size - 1) }
+            if stride > 0 {
+                clamp(s, 0, size)
+            } else {
+                clamp(s, -1, size - 1)
+            }
         };
         let stop = if size == 0 {
             0
         } else if bit(m.shrink, i) {
             start + 1
         } else {
-            let mut s = if bit(m.end, i) { if stride > 0 { i32::MAX } else { i32::MIN } } else { end[i] };
+            let mut s = if bit(m.end, i) {
+                if stride > 0 {
+                    i32::MAX
+                } else {
+                    i32::MIN
+                }
+            } else {
+                end[i]
+            };
             if s < 0 {
                 s = s.wrapping_add(size);
             }
-            if stride > 0 { clamp(s, 0, size) } else { clamp(s, -1, size - 1) }
+            if stride > 0 {
+                clamp(s, 0, size)
+            } else {
+                clamp(s, -1, size - 1)
+            }
         };
         let stop = if bit(m.shrink, i) { start + 1 } else { stop };
         let dim = libm::ceilf((stop - start) as f32 / stride as f32) as i32;
@@ -133,7 +166,10 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
 
     // The eval walk (StridedSliceStartForAxis / StridedSliceEndForAxis on the 5-D padded view).
     let pad = DIMS - rank;
-    let mut p = Params { elem, ..Params::default() };
+    let mut p = Params {
+        elem,
+        ..Params::default()
+    };
     let mut in_stride = 1i64;
     let mut base = 0i64;
     let mut lo = 0i64; // lowest and highest element offset the walk touches
@@ -144,27 +180,55 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
             (1, 0, 1, 1, true, true, false)
         } else {
             let i = k - pad;
-            (dims[i], begin[i], end[i], strides[i], bit(m.begin, i), bit(m.end, i), bit(m.shrink, i))
+            (
+                dims[i],
+                begin[i],
+                end[i],
+                strides[i],
+                bit(m.begin, i),
+                bit(m.end, i),
+                bit(m.shrink, i),
+            )
         };
         let mut start = if b < 0 { b.wrapping_add(size) } else { b };
-        start = if stride > 0 { clamp(start, 0, size) } else { clamp(start, -1, size - 1) };
+        start = if stride > 0 {
+            clamp(start, 0, size)
+        } else {
+            clamp(start, -1, size - 1)
+        };
         if bm {
             start = if stride > 0 { 0 } else { size - 1 };
         }
         let stop = if sh {
-            if start >= size { start } else { start + 1 }
+            if start >= size {
+                start
+            } else {
+                start + 1
+            }
         } else {
             let mut s = if e < 0 { e.wrapping_add(size) } else { e };
-            s = if stride > 0 { clamp(s, 0, size) } else { clamp(s, -1, size - 1) };
+            s = if stride > 0 {
+                clamp(s, 0, size)
+            } else {
+                clamp(s, -1, size - 1)
+            };
             if em {
                 s = if stride > 0 { size } else { -1 };
             }
             s
         };
         // Iterations of `for (x = start; stride > 0 ? x < stop : x > stop; x += stride)`.
-        let span = if stride > 0 { stop as i64 - start as i64 } else { start as i64 - stop as i64 };
+        let span = if stride > 0 {
+            stop as i64 - start as i64
+        } else {
+            start as i64 - stop as i64
+        };
         let astride = (stride as i64).abs();
-        let count = if span > 0 { (span + astride - 1) / astride } else { 0 };
+        let count = if span > 0 {
+            (span + astride - 1) / astride
+        } else {
+            0
+        };
         let step = stride as i64 * in_stride;
         base += start as i64 * in_stride;
         if count > 0 {
@@ -194,7 +258,10 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let err = Error::InvalidGraph { what: "STRIDED_SLICE buffer size", index: 0 };
+    let err = Error::InvalidGraph {
+        what: "STRIDED_SLICE buffer size",
+        index: 0,
+    };
     let input = ctx.input(0);
     let out = ctx.outputs.get_mut(0).ok_or(err)?;
     if p.count.contains(&0) {
@@ -245,10 +312,27 @@ mod tests {
     use super::*;
     use crate::model::BuiltinOp;
 
-    fn ss(dims: &[i32], b: &[i32], e: &[i32], s: &[i32], m: Masks, out: &[i32]) -> Result<Params, Error> {
+    fn ss(
+        dims: &[i32],
+        b: &[i32],
+        e: &[i32],
+        s: &[i32],
+        m: Masks,
+        out: &[i32],
+    ) -> Result<Params, Error> {
         let r = dims.len() as i32;
-        let ins = [qt(DType::I8, dims, 1.0, 0), ci32(&[r], b), ci32(&[r], e), ci32(&[r], s)];
-        with_ctx(BuiltinOp::STRIDED_SLICE, &ins, &[qt(DType::I8, out, 1.0, 0)], |ctx| prepare_with(ctx, m))
+        let ins = [
+            qt(DType::I8, dims, 1.0, 0),
+            ci32(&[r], b),
+            ci32(&[r], e),
+            ci32(&[r], s),
+        ];
+        with_ctx(
+            BuiltinOp::STRIDED_SLICE,
+            &ins,
+            &[qt(DType::I8, out, 1.0, 0)],
+            |ctx| prepare_with(ctx, m),
+        )
     }
 
     fn iota(n: usize) -> std::vec::Vec<u8> {
@@ -258,8 +342,20 @@ mod tests {
     #[test]
     fn step_two_on_middle_axis_with_masks() {
         // x[:, 1:5:2, ...] on [2,7,3]: begin/end masks on axes 0 and 2.
-        let m = Masks { begin: 0b101, end: 0b101, shrink: 0 };
-        let p = ss(&[2, 7, 3], &[0, 1, 0], &[0, 5, 0], &[1, 2, 1], m, &[2, 2, 3]).unwrap();
+        let m = Masks {
+            begin: 0b101,
+            end: 0b101,
+            shrink: 0,
+        };
+        let p = ss(
+            &[2, 7, 3],
+            &[0, 1, 0],
+            &[0, 5, 0],
+            &[1, 2, 1],
+            m,
+            &[2, 2, 3],
+        )
+        .unwrap();
         let out = run(&p, eval, &[&iota(42)], &[12]).unwrap();
         assert_eq!(out[0], [3, 4, 5, 9, 10, 11, 24, 25, 26, 30, 31, 32]);
     }
@@ -267,12 +363,20 @@ mod tests {
     #[test]
     fn reverse_and_negative_indices() {
         // x[:, ::-1] on [2,3].
-        let m = Masks { begin: 0b11, end: 0b11, shrink: 0 };
+        let m = Masks {
+            begin: 0b11,
+            end: 0b11,
+            shrink: 0,
+        };
         let p = ss(&[2, 3], &[0, 0], &[0, 0], &[1, -1], m, &[2, 3]).unwrap();
         let out = run(&p, eval, &[&iota(6)], &[6]).unwrap();
         assert_eq!(out[0], [2, 1, 0, 5, 4, 3]);
         // x[-2:, -3:-1] on [3,4] -> rows 1..3, cols 1..3.
-        let m = Masks { begin: 0, end: 0b01, shrink: 0 };
+        let m = Masks {
+            begin: 0,
+            end: 0b01,
+            shrink: 0,
+        };
         let p = ss(&[3, 4], &[-2, -3], &[0, -1], &[1, 1], m, &[2, 2]).unwrap();
         let out = run(&p, eval, &[&iota(12)], &[4]).unwrap();
         assert_eq!(out[0], [5, 6, 9, 10]);
@@ -285,7 +389,11 @@ mod tests {
     #[test]
     fn shrink_axis() {
         // x[..., 0] on [2,3] -> [2]; x[:, -1] (negative shrink index).
-        let m = Masks { begin: 0b01, end: 0b01, shrink: 0b10 };
+        let m = Masks {
+            begin: 0b01,
+            end: 0b01,
+            shrink: 0b10,
+        };
         let p = ss(&[2, 3], &[0, 0], &[0, 1], &[1, 1], m, &[2]).unwrap();
         assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [0, 3]);
         let p = ss(&[2, 3], &[0, -1], &[0, 0], &[1, 1], m, &[2]).unwrap();
@@ -294,14 +402,36 @@ mod tests {
 
     #[test]
     fn rank5_and_shape_checks() {
-        let m = Masks { begin: 0b11101, end: 0b11101, shrink: 0 };
-        let p = ss(&[1, 2, 1, 1, 3], &[0, 1, 0, 0, 0], &[0, 2, 0, 0, 0], &[1, 1, 1, 1, 2], m, &[1, 1, 1, 1, 2]).unwrap();
+        let m = Masks {
+            begin: 0b11101,
+            end: 0b11101,
+            shrink: 0,
+        };
+        let p = ss(
+            &[1, 2, 1, 1, 3],
+            &[0, 1, 0, 0, 0],
+            &[0, 2, 0, 0, 0],
+            &[1, 1, 1, 1, 2],
+            m,
+            &[1, 1, 1, 1, 2],
+        )
+        .unwrap();
         assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [3, 5]);
         // Wrong output shape, zero stride, non-constant begin.
         assert!(ss(&[4], &[0], &[2], &[1], Masks::default(), &[3]).is_err());
         assert!(ss(&[4], &[0], &[2], &[0], Masks::default(), &[2]).is_err());
-        let ins = [qt(DType::I8, &[4], 1.0, 0), t(DType::I32, &[1]), ci32(&[1], &[2]), ci32(&[1], &[1])];
-        let r = with_ctx(BuiltinOp::STRIDED_SLICE, &ins, &[qt(DType::I8, &[2], 1.0, 0)], |ctx| prepare_with(ctx, Masks::default()));
+        let ins = [
+            qt(DType::I8, &[4], 1.0, 0),
+            t(DType::I32, &[1]),
+            ci32(&[1], &[2]),
+            ci32(&[1], &[1]),
+        ];
+        let r = with_ctx(
+            BuiltinOp::STRIDED_SLICE,
+            &ins,
+            &[qt(DType::I8, &[2], 1.0, 0)],
+            |ctx| prepare_with(ctx, Masks::default()),
+        );
         assert!(r.is_err());
     }
 }

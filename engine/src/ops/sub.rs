@@ -29,17 +29,30 @@ mod tests {
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
-    fn sub(a: (&[i32], f32, i64), b: (&[i32], f32, i64), o: (&[i32], f32, i64), act: u8) -> Result<Params, Error> {
+    fn sub(
+        a: (&[i32], f32, i64),
+        b: (&[i32], f32, i64),
+        o: (&[i32], f32, i64),
+        act: u8,
+    ) -> Result<Params, Error> {
         let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
         let outs = [qt(DType::I8, o.0, o.1, o.2)];
-        with_ctx(BuiltinOp::SUB, &ins, &outs, |ctx| prepare_with(ctx, act, true))
+        with_ctx(BuiltinOp::SUB, &ins, &outs, |ctx| {
+            prepare_with(ctx, act, true)
+        })
     }
 
     #[test]
     fn subtracts_with_zero_points() {
         // a: scale 1 zp 2, b: scale 1 zp -1, out: scale 1 zp 0: real = (x-2) - (y+1).
         let p = sub((&[4], 1.0, 2), (&[4], 1.0, -1), (&[4], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[2, 10, -100, 127]), &i8b(&[-1, 0, 100, -128])], &[4]).unwrap();
+        let out = run(
+            &p,
+            eval,
+            &[&i8b(&[2, 10, -100, 127]), &i8b(&[-1, 0, 100, -128])],
+            &[4],
+        )
+        .unwrap();
         // 0; 8-1=7; -102-101=-203 -> -128; 125+127=252 -> 127.
         assert_eq!(b_i8(&out[0]), [0, 7, -128, 127]);
     }
@@ -61,9 +74,15 @@ mod tests {
         let pa = {
             let ins = [qt(DType::I8, &[2], 0.25, 0), qt(DType::I8, &[2], 0.5, 0)];
             let outs = [qt(DType::I8, &[2], 1.0, 0)];
-            with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(ctx, 0, false)).unwrap()
+            with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| {
+                prepare_with(ctx, 0, false)
+            })
+            .unwrap()
         };
         let ps = sub((&[2], 0.25, 0), (&[2], 0.5, 0), (&[2], 1.0, 0), 0).unwrap();
-        assert_eq!((pa.in1_mult, pa.in1_shift, pa.out_mult, pa.out_shift), (ps.in1_mult, ps.in1_shift, ps.out_mult, ps.out_shift));
+        assert_eq!(
+            (pa.in1_mult, pa.in1_shift, pa.out_mult, pa.out_shift),
+            (ps.in1_mult, ps.in1_shift, ps.out_mult, ps.out_shift)
+        );
     }
 }

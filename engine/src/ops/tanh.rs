@@ -36,7 +36,8 @@ fn tanh_i8(p: &Params, x: i32) -> i32 {
     } else if input >= p.input_range_radius {
         127
     } else {
-        let input_in_q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+        let input_in_q4 =
+            multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
         let output_in_q0 = tanh(input_in_q4, INPUT_INTEGER_BITS);
         // Q0.31 → Q24.7 (units of 1/128).
         rounding_divide_by_pot(output_in_q0, 31 - 7).clamp(-128, 127)

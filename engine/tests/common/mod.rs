@@ -10,26 +10,38 @@ pub fn repo_root() -> PathBuf {
 
 /// `../shared/reference` (or `$MOTE_REFERENCE`).
 pub fn reference_dir() -> PathBuf {
-    std::env::var_os("MOTE_REFERENCE").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/reference"))
+    std::env::var_os("MOTE_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/reference"))
 }
 
 /// Where `scripts/fetch-models.sh` unpacks pip packages' model files (or `$MOTE_PIP_MODELS`).
 pub fn pip_models_dir() -> PathBuf {
-    std::env::var_os("MOTE_PIP_MODELS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("models/pip"))
+    std::env::var_os("MOTE_PIP_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models/pip"))
 }
 
 /// True under CI (`CI=true`): missing reference data is then a failure, not a skip.
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Resolve a model reference: `model.tflite` (relative to `dir`), `shared:<path>`, `pip:<path>`.
 /// Returns `None` (after printing why) when third-party data is absent outside CI; panics in CI.
 pub fn resolve(dir: &std::path::Path, reference: &str) -> Option<PathBuf> {
     let (path, how) = if let Some(p) = reference.strip_prefix("shared:") {
-        (reference_dir().join(p), "the shared reference data (../shared/reference or $MOTE_REFERENCE)")
+        (
+            reference_dir().join(p),
+            "the shared reference data (../shared/reference or $MOTE_REFERENCE)",
+        )
     } else if let Some(p) = reference.strip_prefix("pip:") {
-        (pip_models_dir().join(p), "pip models (run scripts/fetch-models.sh)")
+        (
+            pip_models_dir().join(p),
+            "pip models (run scripts/fetch-models.sh)",
+        )
     } else {
         (dir.join(reference), "the repository")
     };
@@ -52,5 +64,36 @@ pub fn read(path: &std::path::Path) -> Vec<u8> {
 /// Hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
+
+/// Heap allocations made so far by the calling thread (a counting global allocator; per
+/// thread, so tests running in parallel do not disturb each other's counts).
+pub fn allocations() -> usize {
+    ALLOCS.with(|c| c.get())
+}
+
+thread_local! {
+    static ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+struct Counting;
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;

@@ -1,0 +1,402 @@
+//! The one streaming path that the CLI, the browser and the firmware share:
+//! 16 kHz samples → front end → int8 feature frames → window → model → detector → events,
+//! and the JSON Lines text that reports them (so `mote detect --json` and the firmware's replay
+//! output can be compared byte for byte).
+
+use core::fmt::{self, Write};
+
+use crate::detector::{
+    defaults_for_input_shape, Detector, DetectorConfig, FeatureWindow, OutputType, Preset,
+    PresetKind,
+};
+use crate::error::Error;
+use crate::frontend::{FrontendConfig, Int8Mapping, MAX_CHANNELS};
+use crate::model::{DType, Model};
+use crate::{frontend::Frontend, Interpreter};
+
+/// What a model's sidecar JSON says (microWakeWord's format plus an optional `labels` array),
+/// already parsed by the caller (the engine has no JSON parser).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sidecar<'s> {
+    /// `micro.probability_cutoff`.
+    pub probability_cutoff: Option<f64>,
+    /// `micro.sliding_window_size`.
+    pub sliding_window_size: Option<u8>,
+    /// `micro.feature_step_size` in ms (10 for microWakeWord, 20 for micro_speech).
+    pub feature_step_size: Option<u16>,
+    /// `labels`, one per output class (multi-class models).
+    pub labels: Option<&'s [&'s str]>,
+}
+
+/// Everything the pipeline needs to know, derived once from the model (and sidecar).
+#[derive(Clone, Copy, Debug)]
+pub struct PipelineConfig {
+    /// Front end settings (preset, step, int8 mapping for this model's input quantization).
+    pub frontend: FrontendConfig,
+    /// Window, stride and family.
+    pub preset: Preset,
+    /// Smoothing and thresholds.
+    pub detector: DetectorConfig,
+}
+
+impl PipelineConfig {
+    /// Derive the configuration from the model's input/output tensors and, when given, its
+    /// sidecar. Without a sidecar the model's input shape picks the preset (49×40 →
+    /// micro_speech, `[1, N, 40]` → microWakeWord).
+    pub fn for_model(model: &Model<'_>, sidecar: Option<&Sidecar<'_>>) -> Result<Self, Error> {
+        let sg = model.subgraph(0).ok_or(Error::InvalidGraph {
+            what: "subgraph",
+            index: 0,
+        })?;
+        let in_idx = sg.inputs().get(0).ok_or(Error::InvalidGraph {
+            what: "model without inputs",
+            index: 0,
+        })?;
+        let out_idx = sg.outputs().get(0).ok_or(Error::InvalidGraph {
+            what: "model without outputs",
+            index: 0,
+        })?;
+        let input = sg.tensor(in_idx as usize).ok_or(Error::InvalidGraph {
+            what: "input tensor",
+            index: in_idx,
+        })?;
+        let output = sg.tensor(out_idx as usize).ok_or(Error::InvalidGraph {
+            what: "output tensor",
+            index: out_idx,
+        })?;
+        let mut preset = defaults_for_input_shape(input.shape.dims())
+            .ok_or(Error::NotAnAudioModel { tensor: in_idx })?;
+        if input.dtype != DType::I8 {
+            return Err(Error::NotAnAudioModel { tensor: in_idx });
+        }
+        let mut frontend = match preset.kind {
+            PresetKind::MicroSpeech => FrontendConfig::micro_speech(),
+            PresetKind::MicroWakeWord => {
+                let mut c = FrontendConfig::micro_wakeword();
+                c.int8 = Int8Mapping::MicroWakeWord {
+                    input_scale: input.quant.scale(),
+                    zero_point: input.quant.zero_point(),
+                };
+                c
+            }
+        };
+        if let Some(step) = sidecar.and_then(|s| s.feature_step_size) {
+            frontend.step_ms = u32::from(step);
+            preset.frame_step_ms = step;
+        }
+        let mut detector = match sidecar {
+            Some(s) if s.probability_cutoff.is_some() || s.labels.is_some() => {
+                DetectorConfig::from_sidecar(
+                    s.probability_cutoff.unwrap_or(0.9),
+                    s.sliding_window_size.unwrap_or(5),
+                    s.labels.or(match preset.kind {
+                        PresetKind::MicroSpeech => Some(preset.labels()),
+                        PresetKind::MicroWakeWord => None,
+                    }),
+                )?
+            }
+            _ => preset.detector_config(),
+        };
+        detector = detector.with_output(match output.dtype {
+            DType::U8 => OutputType::Uint8,
+            DType::I8 => OutputType::Int8,
+            _ => return Err(Error::NotAnAudioModel { tensor: out_idx }),
+        });
+        let n = output.shape.elements().unwrap_or(0);
+        detector.check_output_len(n)?;
+        Ok(PipelineConfig {
+            frontend,
+            preset,
+            detector,
+        })
+    }
+
+    /// Milliseconds between feature frames.
+    pub fn frame_step_ms(&self) -> u32 {
+        self.frontend.step_ms
+    }
+}
+
+/// What the pipeline reports.
+#[derive(Clone, Copy, Debug)]
+pub enum Output<'x> {
+    /// One model invocation: when (end of the newest audio it saw, ms), its raw output bytes,
+    /// and the index of the top class.
+    Invocation {
+        /// Milliseconds of audio consumed up to the end of the newest frame's window.
+        t_ms: u32,
+        /// Raw output tensor bytes.
+        scores: &'x [u8],
+        /// Index of the largest output (ties: the lowest index).
+        top: u8,
+        /// Output encoding (how to print `scores`).
+        output: OutputType,
+    },
+    /// A detection from the smoother.
+    Detection {
+        /// Label index.
+        label: u8,
+        /// Time of the invocation that fired, ms.
+        t_ms: u32,
+        /// Averaged score, 256·probability.
+        score: u8,
+    },
+}
+
+/// Front end, model and detector, streaming.
+pub struct Pipeline<'m, 'a> {
+    config: PipelineConfig,
+    frontend: Frontend,
+    window: FeatureWindow,
+    interp: Interpreter<'m, 'a>,
+    detector: Detector,
+    frames: u32,
+}
+
+impl<'m, 'a> Pipeline<'m, 'a> {
+    /// Prepare the model in `arena`/`state` and build the front end and detector.
+    pub fn new(
+        model: &Model<'m>,
+        arena: &'a mut [u8],
+        state: &'a mut [u8],
+        config: &PipelineConfig,
+    ) -> Result<Self, Error> {
+        let interp = Interpreter::new(model, arena, state)?;
+        let window = config.preset.feature_window()?;
+        let want = window.window_bytes();
+        let have = interp.input_tensor(0)?.bytes();
+        if want != have {
+            return Err(Error::WrongBufferSize {
+                tensor: 0,
+                expected: have as u32,
+                got: want as u32,
+            });
+        }
+        Ok(Pipeline {
+            config: *config,
+            frontend: Frontend::new(&config.frontend)?,
+            window,
+            interp,
+            detector: Detector::new(config.detector)?,
+            frames: 0,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// The interpreter (memory report, tensors).
+    pub fn interpreter(&self) -> &Interpreter<'m, 'a> {
+        &self.interp
+    }
+
+    /// Back to the state after `new`: front end, window, model state, detector.
+    pub fn reset(&mut self) {
+        self.frontend.reset();
+        self.window.reset();
+        self.interp.reset_state();
+        self.detector.reset();
+        self.frames = 0;
+    }
+
+    /// Feed 16 kHz samples (any chunking gives the same outputs); `on` sees each invocation
+    /// and each detection, in order.
+    pub fn push(&mut self, samples: &[i16], mut on: impl FnMut(Output<'_>)) -> Result<(), Error> {
+        let mut result = Ok(());
+        let (window_samples, step_samples, rate) = (
+            self.config.frontend.window_samples() as u64,
+            self.config.frontend.step_samples() as u64,
+            u64::from(self.config.frontend.sample_rate_hz.max(1)),
+        );
+        let frames = &mut self.frames;
+        let window = &mut self.window;
+        let interp = &mut self.interp;
+        let detector = &mut self.detector;
+        let output = self.config.detector.output;
+        self.frontend.push(samples, |frame| {
+            if result.is_err() {
+                return;
+            }
+            let k = u64::from(*frames);
+            *frames = frames.wrapping_add(1);
+            let mut buf = [0i8; MAX_CHANNELS];
+            let n = frame.int8.len().min(MAX_CHANNELS);
+            buf[..n].copy_from_slice(&frame.int8[..n]);
+            let due = match window.push(&buf[..n]) {
+                Ok(d) => d,
+                Err(e) => {
+                    result = Err(e);
+                    return;
+                }
+            };
+            if !due {
+                return;
+            }
+            let t_ms = ((k * step_samples + window_samples) * 1000 / rate) as u32;
+            let step = interp
+                .input_mut(0)
+                .and_then(|dst| window.copy_window(dst))
+                .and_then(|_| interp.invoke());
+            if let Err(e) = step {
+                result = Err(e);
+                return;
+            }
+            let scores = match interp.output(0) {
+                Ok(s) => s,
+                Err(e) => {
+                    result = Err(e);
+                    return;
+                }
+            };
+            let top = top_index(scores, output);
+            on(Output::Invocation {
+                t_ms,
+                scores,
+                top,
+                output,
+            });
+            if let Some(ev) = detector.push(t_ms, scores) {
+                on(Output::Detection {
+                    label: ev.label,
+                    t_ms: ev.t_ms,
+                    score: ev.score,
+                });
+            }
+        });
+        result
+    }
+}
+
+/// Index of the largest output value (ties: lowest index), comparing as the output's type.
+fn top_index(scores: &[u8], output: OutputType) -> u8 {
+    let mut best = 0usize;
+    for (i, &v) in scores.iter().enumerate() {
+        if output.score(v) > output.score(scores[best]) {
+            best = i;
+        }
+    }
+    best as u8
+}
+
+/// Write one JSON Lines record (with the trailing newline):
+/// `{"t_ms":990,"scores":[-128,-126,127,-128],"label":"yes"}` for an invocation (raw output
+/// values as integers, signed for int8 outputs) and
+/// `{"event":"detection","label":"yes","t_ms":990,"score":0.949}` for a detection (score =
+/// averaged 256·probability / 256, three decimals, rounded half up in integers so every target
+/// prints the same text). `labels[i]` names class `i`; a missing name prints as `class<i>`.
+pub fn write_json_line(w: &mut impl Write, out: &Output<'_>, labels: &[&str]) -> fmt::Result {
+    match *out {
+        Output::Invocation {
+            t_ms,
+            scores,
+            top,
+            output,
+        } => {
+            write!(w, "{{\"t_ms\":{t_ms},\"scores\":[")?;
+            for (i, &v) in scores.iter().enumerate() {
+                if i > 0 {
+                    w.write_char(',')?;
+                }
+                match output {
+                    OutputType::Int8 => write!(w, "{}", v as i8)?,
+                    OutputType::Uint8 => write!(w, "{v}")?,
+                }
+            }
+            w.write_str("],\"label\":")?;
+            write_label(w, labels, top)?;
+            w.write_str("}\n")
+        }
+        Output::Detection { label, t_ms, score } => {
+            w.write_str("{\"event\":\"detection\",\"label\":")?;
+            write_label(w, labels, label)?;
+            let milli = (u32::from(score) * 1000 + 128) / 256;
+            write!(
+                w,
+                ",\"t_ms\":{t_ms},\"score\":{}.{:03}}}\n",
+                milli / 1000,
+                milli % 1000
+            )
+        }
+    }
+}
+
+fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {
+    match labels.get(usize::from(i)) {
+        Some(name) => {
+            w.write_char('"')?;
+            for c in name.chars() {
+                match c {
+                    '"' => w.write_str("\\\"")?,
+                    '\\' => w.write_str("\\\\")?,
+                    c if (c as u32) < 0x20 => write!(w, "\\u{:04x}", c as u32)?,
+                    c => w.write_char(c)?,
+                }
+            }
+            w.write_char('"')
+        }
+        None => write!(w, "\"class{i}\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::String;
+
+    #[test]
+    fn json_lines_format() {
+        let mut s = String::new();
+        let scores = [0x80u8, 0x82, 0x7f, 0x80];
+        write_json_line(
+            &mut s,
+            &Output::Invocation {
+                t_ms: 990,
+                scores: &scores,
+                top: 2,
+                output: OutputType::Int8,
+            },
+            &["silence", "unknown", "yes", "no"],
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "{\"t_ms\":990,\"scores\":[-128,-126,127,-128],\"label\":\"yes\"}\n"
+        );
+        s.clear();
+        write_json_line(
+            &mut s,
+            &Output::Detection {
+                label: 0,
+                t_ms: 1230,
+                score: 243,
+            },
+            &["Okay \"Nabu\""],
+        )
+        .unwrap();
+        assert_eq!(s, "{\"event\":\"detection\",\"label\":\"Okay \\\"Nabu\\\"\",\"t_ms\":1230,\"score\":0.949}\n");
+        s.clear();
+        write_json_line(
+            &mut s,
+            &Output::Detection {
+                label: 5,
+                t_ms: 0,
+                score: 255,
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "{\"event\":\"detection\",\"label\":\"class5\",\"t_ms\":0,\"score\":0.996}\n"
+        );
+    }
+
+    #[test]
+    fn top_index_compares_by_type() {
+        assert_eq!(top_index(&[0x80, 0x7f, 0x00], OutputType::Int8), 1);
+        assert_eq!(top_index(&[0x80, 0x7f, 0x00], OutputType::Uint8), 0);
+        assert_eq!(top_index(&[5, 5, 5], OutputType::Uint8), 0);
+    }
+}

@@ -1,0 +1,108 @@
+//! Memory: for every real model, our arena + state must not exceed TFLM's minimal arena, found
+//! by bisection on `arena_size` in the TFLM Python interpreter (`tflm_arena_bytes` in each
+//! golden.json, written by scripts/oracle/gen_goldens.py). Also: `needed` from ArenaTooSmall is
+//! exact — one byte less fails, exactly that many succeeds.
+
+mod common;
+
+use std::path::Path;
+
+use mote_engine::{Error, Interpreter, Model};
+
+/// (arena, state) the model needs, found by asking the interpreter.
+fn needs(model: &Model<'_>) -> (usize, usize) {
+    let (mut a, mut s) = (0usize, 0usize);
+    loop {
+        let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
+        match Interpreter::new(model, &mut arena, &mut state) {
+            Ok(i) => {
+                return (
+                    i.memory().arena_bytes as usize,
+                    i.memory().state_bytes as usize,
+                )
+            }
+            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
+            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn arena_plus_state_within_tflm_minimal_arena() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/real");
+    let mut rows = vec![];
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let meta: serde_json::Value =
+            serde_json::from_slice(&common::read(&dir.join("golden.json"))).unwrap();
+        let Some(path) = common::resolve(&dir, meta["model"].as_str().unwrap()) else {
+            continue;
+        };
+        let bytes = common::read(&path);
+        let model = Model::parse(&bytes).unwrap();
+        let (arena, state) = needs(&model);
+        let tflm = meta["tflm_arena_bytes"].as_u64().unwrap() as usize;
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        println!("{name:<14} mote arena {arena:>6} + state {state:>5} = {:>6} B   TFLM (bisection) {tflm:>6} B", arena + state);
+        rows.push((name, arena + state, tflm));
+    }
+    for (name, ours, tflm) in rows {
+        assert!(
+            ours <= tflm,
+            "{name}: Mote needs {ours} B, more than TFLM's {tflm} B"
+        );
+    }
+}
+
+#[test]
+fn arena_too_small_reports_the_exact_size() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ops");
+    let mut checked = 0;
+    for name in [
+        "conv_3x3_same_s1_relu",
+        "fc_rank2_bias",
+        "dw_3x3_same_m2_s1",
+        "concat_axis1_3",
+        "add_bcast_c",
+    ] {
+        let p = dir.join(name).join("model.tflite");
+        if !p.exists() {
+            continue;
+        }
+        let bytes = common::read(&p);
+        let model = Model::parse(&bytes).unwrap();
+        // A 16-aligned buffer, so the two attempts see the same start alignment.
+        let mut backing = vec![0u128; 1 << 14];
+        let arena: &mut [u8] = bytemuck_bytes(&mut backing);
+        let needed = match Interpreter::new(&model, &mut arena[..64], &mut []) {
+            Err(Error::ArenaTooSmall {
+                needed,
+                available: 64,
+            }) => needed as usize,
+            other => panic!("{name}: expected ArenaTooSmall, got {:?}", other.err()),
+        };
+        match Interpreter::new(&model, &mut arena[..needed - 1], &mut []) {
+            Err(Error::ArenaTooSmall { needed: n, .. }) => assert_eq!(n as usize, needed, "{name}"),
+            other => panic!(
+                "{name}: needed-1 bytes: expected ArenaTooSmall, got {:?}",
+                other.err()
+            ),
+        }
+        let i = Interpreter::new(&model, &mut arena[..needed], &mut [])
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(i.memory().arena_bytes as usize, needed);
+        checked += 1;
+    }
+    assert!(checked > 0, "no op models found to check");
+}
+
+fn bytemuck_bytes(v: &mut [u128]) -> &mut [u8] {
+    let len = v.len() * 16;
+    // SAFETY: u128 has no padding and u8 has alignment 1; same exclusive borrow, same length.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, len) }
+}

@@ -1,0 +1,132 @@
+//! `mote listen`: the default microphone through the same pipeline, live.
+
+use std::io::Write;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use mote_engine::interpreter::InterpreterOptions;
+use mote_engine::pipeline::{Output, Pipeline};
+use mote_engine::resample::{f32_to_i16, Resampler};
+use mote_engine::Model;
+use mote_exporter::detect::Setup;
+use mote_exporter::report::buffer_sizes;
+
+/// Listen until Ctrl-C (or `seconds`), printing a live score bar and each detection.
+pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<()> {
+    let host = cpal::default_host();
+    let device = host
+        .default_input_device()
+        .ok_or_else(|| anyhow!("no audio input device found: connect a microphone (or check ALSA/PulseAudio), or use `mote detect MODEL file.wav`"))?;
+    let supported = device
+        .default_input_config()
+        .map_err(|e| anyhow!("no usable microphone: the default input device cannot be opened ({e}); connect one, or use `mote detect MODEL file.wav`"))?;
+    let rate = supported.sample_rate().0;
+    let channels = supported.channels() as usize;
+    let format = supported.sample_format();
+    let config: cpal::StreamConfig = supported.into();
+    let (tx, rx) = mpsc::channel::<Vec<i16>>();
+    let err = |e| eprintln!("audio stream error: {e}");
+    // Mono: the first channel of each frame.
+    let stream = match format {
+        cpal::SampleFormat::F32 => {
+            let tx = tx.clone();
+            device.build_input_stream(
+                &config,
+                move |d: &[f32], _: &cpal::InputCallbackInfo| {
+                    let _ = tx.send(d.iter().step_by(channels).map(|&s| f32_to_i16(s)).collect());
+                },
+                err,
+                None,
+            )?
+        }
+        cpal::SampleFormat::I16 => {
+            let tx = tx.clone();
+            device.build_input_stream(
+                &config,
+                move |d: &[i16], _: &cpal::InputCallbackInfo| {
+                    let _ = tx.send(d.iter().step_by(channels).copied().collect());
+                },
+                err,
+                None,
+            )?
+        }
+        cpal::SampleFormat::U16 => {
+            let tx = tx.clone();
+            device.build_input_stream(
+                &config,
+                move |d: &[u16], _: &cpal::InputCallbackInfo| {
+                    let _ = tx.send(
+                        d.iter()
+                            .step_by(channels)
+                            .map(|&s| (s as i32 - 32768) as i16)
+                            .collect(),
+                    );
+                },
+                err,
+                None,
+            )?
+        }
+        f => bail!("the microphone delivers {f:?} samples; f32, i16 or u16 are supported"),
+    };
+    stream.play().context("cannot start the microphone")?;
+    let mut resampler =
+        Resampler::new(rate).map_err(|e| anyhow!("microphone at {rate} Hz: {e}"))?;
+    let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
+    let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
+    let mut p =
+        Pipeline::new(model, &mut arena, &mut state, &setup.config).map_err(|e| anyhow!("{e}"))?;
+    let labels: Vec<&str> = setup.labels.iter().map(String::as_str).collect();
+    eprintln!(
+        "listening on {} at {rate} Hz ({channels} ch) — Ctrl-C to stop",
+        device.name().unwrap_or_default()
+    );
+    let start = Instant::now();
+    let mut buf16 = Vec::new();
+    let out = std::io::stdout();
+    loop {
+        if seconds.is_some_and(|s| start.elapsed().as_secs_f64() >= s) {
+            break;
+        }
+        let chunk = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(c) => c,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(e) => bail!("microphone stopped: {e}"),
+        };
+        buf16.clear();
+        resampler.process(&chunk, |x| buf16.push(x));
+        let mut lock = out.lock();
+        p.push(&buf16, |o| match o {
+            Output::Invocation {
+                scores,
+                top,
+                output,
+                ..
+            } => {
+                let v = output.score(scores[top as usize]) as usize;
+                let bar: String = (0..32).map(|i| if i * 8 < v { '#' } else { '.' }).collect();
+                let _ = write!(
+                    lock,
+                    "\r[{bar}] {:>5.3} {:<16}",
+                    v as f32 / 256.0,
+                    labels.get(top as usize).unwrap_or(&"?")
+                );
+                let _ = lock.flush();
+            }
+            Output::Detection { label, t_ms, score } => {
+                let _ = writeln!(
+                    lock,
+                    "\rdetected {:<16} at {:>8.2} s  score {:.3}{:24}",
+                    labels.get(label as usize).unwrap_or(&"?"),
+                    t_ms as f64 / 1000.0,
+                    score as f32 / 256.0,
+                    ""
+                );
+            }
+        })
+        .map_err(|e| anyhow!("{e}"))?;
+    }
+    println!();
+    Ok(())
+}
