@@ -29,7 +29,7 @@ use proptest::sample::Index;
 const CAP: usize = 1 << 20;
 
 /// Default proptest cases per mutation test (each test picks models at random).
-const CASES: u32 = 1500;
+const CASES: u32 = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // The harness: the whole engine over some bytes.
@@ -970,4 +970,27 @@ fn hostile_live_tensors_interleaved_finish_quickly() {
     let all: Vec<i32> = (1..=n).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
     timed("1700 live RELU outputs, interleaved order", &b, std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn hostile_variable_operators_without_operands() {
+    use hostile::{model, Op};
+    let t: &[(i8, &[i32], bool)] = &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)];
+    for (what, ops) in [
+        ("VAR_HANDLE without output", vec![(Op { code: 0, inputs: &[], outputs: &[], var: Some("v".into()) }, 1)]),
+        ("READ_VARIABLE without input", vec![(Op { code: 1, inputs: &[], outputs: &[2], var: None }, 1)]),
+        ("ASSIGN_VARIABLE without value", vec![
+            (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
+            (Op { code: 2, inputs: &[0], outputs: &[], var: None }, 1),
+        ]),
+        ("READ_VARIABLE of a non-resource", vec![(Op { code: 1, inputs: &[1], outputs: &[2], var: None }, 1)]),
+        ("READ_VARIABLE never assigned", vec![
+            (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
+            (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
+        ]),
+    ] {
+        let b = model(&[142, 143, 144], t, (&[1], &[2]), &ops);
+        let e = exercise(&b).expect_err(what);
+        println!("{what}: {e}");
+    }
 }
