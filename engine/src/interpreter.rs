@@ -261,7 +261,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        let g = plan::root(self.locs, base + tensor);
+        let g = plan::root(self.locs, base.checked_add(tensor)?);
         let l = self.locs.get(g)?;
         let (o, n) = match l.place() {
             Place::Arena(o) => (o as usize, l.len as usize),
@@ -281,7 +281,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        let g = self.bases.tensor[subgraph] as usize + tensor;
+        let g = (self.bases.tensor[subgraph] as usize).checked_add(tensor)?;
         let own = self.locs.get(g)?;
         let root = self.locs.get(plan::root(self.locs, g))?;
         let (first, last) = if own.first == u16::MAX {
@@ -312,7 +312,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        self.kernels.get(self.bases.op[subgraph] as usize + op)
+        self.kernels.get((self.bases.op[subgraph] as usize).checked_add(op)?)
     }
 
     /// Visit the execution timeline (CALL_ONCE subgraphs expanded), as planned.

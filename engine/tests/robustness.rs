@@ -994,3 +994,21 @@ fn hostile_variable_operators_without_operands() {
         println!("{what}: {e}");
     }
 }
+
+#[test]
+fn accessors_take_any_index() {
+    let s = model_named("ops/relu_r4");
+    let model = Model::parse(&s.bytes).unwrap();
+    let (mut arena, mut state) = (vec![0u8; CAP], vec![0u8; 0]);
+    let interp = Interpreter::new(&model, &mut arena, &mut state).unwrap();
+    for i in [0, 1, 1000, usize::MAX / 2, usize::MAX] {
+        for sg in [0, 1, 16, usize::MAX] {
+            let _ = (interp.tensor_data(sg, i), interp.placement(sg, i), interp.kernel(sg, i), interp.op_macs(sg, i));
+        }
+        let _ = (interp.input_tensor(i), interp.output_tensor(i), interp.output(i));
+        let _ = (model.subgraph(i), model.opcode(i), model.buffer(i));
+        if let Some(sg) = model.subgraph(0) {
+            let _ = (sg.tensor(i), sg.operator(i));
+        }
+    }
+}

@@ -283,7 +283,7 @@ impl<'m> Vector<'m> {
     }
     /// Position of element `i` in the whole buffer.
     pub fn elem_pos(&self, i: usize) -> usize {
-        self.pos + 4 + i * self.elem
+        (self.pos + 4).saturating_add(i.saturating_mul(self.elem))
     }
     /// Element `i` of a vector of tables.
     pub fn table(&self, i: usize, what: &'static str) -> Result<Table<'m>, Error> {
