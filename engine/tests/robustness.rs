@@ -1012,3 +1012,27 @@ fn accessors_take_any_index() {
         }
     }
 }
+
+/// StateTooSmall on a model built here (so it runs without the reference models): one int8[4]
+/// variable, assigned from the input and read to the output.
+#[test]
+fn error_state_too_small_built_model() {
+    use hostile::{model, Op};
+    let ops = [
+        (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
+        (Op { code: 2, inputs: &[0, 1], outputs: &[], var: None }, 1),
+        (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
+    ];
+    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
+    let m = Model::parse(&b).unwrap();
+    let mut arena = vec![0u8; CAP];
+    let mut state = [0u8; 3];
+    let e = Interpreter::new(&m, &mut arena, &mut state).err().expect("3 state bytes must fail");
+    assert_eq!(e, Error::StateTooSmall { needed: 4, available: 3 });
+    assert!(e.to_string().contains("need 4 bytes"), "{e}");
+    let mut state = [0u8; 4];
+    let mut it = Interpreter::new(&m, &mut arena, &mut state).unwrap();
+    it.input_mut(0).unwrap().copy_from_slice(&[1, 2, 3, 4]);
+    it.invoke().unwrap();
+    assert_eq!(it.output(0).unwrap(), &[1, 2, 3, 4]);
+}
