@@ -312,7 +312,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        self.kernels.get((self.bases.op[subgraph] as usize).checked_add(op)?)
+        self.kernels
+            .get((self.bases.op[subgraph] as usize).checked_add(op)?)
     }
 
     /// Visit the execution timeline (CALL_ONCE subgraphs expanded), as planned.
@@ -565,25 +566,22 @@ impl Vars {
             let sg = subgraph(model, s)?;
             for k in 0..sg.operator_count() {
                 match opcode_of(model, &sg, k)?.0 {
-                    BuiltinOp::VAR_HANDLE => {
-                        if v.find(model, var_name(&sg, k)?)?.is_none() {
-                            if v.count == MAX_VARIABLES {
-                                return Err(Error::LimitExceeded {
-                                    what: "resource variables",
-                                    limit: MAX_VARIABLES as u32,
-                                });
-                            }
-                            // Subgraphs <= MAX_SUBGRAPHS, operators per subgraph < u16::MAX steps.
-                            let at = (u16::try_from(s), u16::try_from(k));
-                            let (Ok(s16), Ok(k16)) = at else {
-                                return Err(Error::LimitExceeded {
-                                    what: "operators",
-                                    limit: u16::MAX as u32,
-                                });
-                            };
-                            v.first[v.count] = (s16, k16);
-                            v.count += 1;
+                    BuiltinOp::VAR_HANDLE if v.find(model, var_name(&sg, k)?)?.is_none() => {
+                        if v.count == MAX_VARIABLES {
+                            return Err(Error::LimitExceeded {
+                                what: "resource variables",
+                                limit: MAX_VARIABLES as u32,
+                            });
                         }
+                        // Subgraph and operator indices as u16 (larger models are refused).
+                        let (Ok(s16), Ok(k16)) = (u16::try_from(s), u16::try_from(k)) else {
+                            return Err(Error::LimitExceeded {
+                                what: "operators",
+                                limit: u16::MAX as u32,
+                            });
+                        };
+                        v.first[v.count] = (s16, k16);
+                        v.count += 1;
                     }
                     BuiltinOp::READ_VARIABLE | BuiltinOp::ASSIGN_VARIABLE => {
                         var_ops += 1;
@@ -611,13 +609,12 @@ impl Vars {
                 })?;
                 let (r, val) = (o.inputs.get(0).unwrap_or(-1), o.inputs.get(1).unwrap_or(-1));
                 let id = v.resource_of(model, &sg, r)?;
-                let value = usize::try_from(val)
-                    .ok()
-                    .and_then(|t| sg.tensor(t))
-                    .ok_or(Error::InvalidGraph {
+                let value = usize::try_from(val).ok().and_then(|t| sg.tensor(t)).ok_or(
+                    Error::InvalidGraph {
                         what: "ASSIGN_VARIABLE value",
                         index: val,
-                    })?;
+                    },
+                )?;
                 if let Some(slot @ None) = v.slot.get_mut(id) {
                     let bytes = value.bytes() as u32;
                     *slot = Some((offset, bytes, value.quant.zero_point() as i8 as u8));
@@ -652,7 +649,12 @@ impl Vars {
     }
 
     /// The variable a resource tensor of `sg` refers to: the VAR_HANDLE there that writes it.
-    fn resource_of(&self, model: &Model<'_>, sg: &Subgraph<'_>, tensor: i32) -> Result<usize, Error> {
+    fn resource_of(
+        &self,
+        model: &Model<'_>,
+        sg: &Subgraph<'_>,
+        tensor: i32,
+    ) -> Result<usize, Error> {
         for k in 0..sg.operator_count() {
             if opcode_of(model, sg, k)?.0 != BuiltinOp::VAR_HANDLE {
                 continue;
@@ -812,10 +814,15 @@ fn prepare_op<'m>(
                 index: st.op as i32,
             })?;
             let id = vars.resource_of(model, &sg, r)?;
-            let (offset, len, default) = vars.slot.get(id).copied().flatten().ok_or(Error::InvalidGraph {
-                what: "variable read but never assigned",
-                index: r,
-            })?;
+            let (offset, len, default) =
+                vars.slot
+                    .get(id)
+                    .copied()
+                    .flatten()
+                    .ok_or(Error::InvalidGraph {
+                        what: "variable read but never assigned",
+                        index: r,
+                    })?;
             if op_code == BuiltinOp::READ_VARIABLE {
                 if n_out != 1 || outputs[0].1.bytes() as u32 != len {
                     return Err(Error::ShapeMismatch {

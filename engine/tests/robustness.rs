@@ -39,14 +39,27 @@ fn check_error(e: &Error) {
     let msg = e.to_string();
     assert!(!msg.trim().is_empty(), "{e:?} has an empty message");
     match *e {
-        Error::Truncated { offset, needed, available } => {
-            assert!(offset as u64 + needed as u64 > available as u64, "{e:?} is not a truncation")
+        Error::Truncated {
+            offset,
+            needed,
+            available,
+        } => {
+            assert!(
+                offset as u64 + needed as u64 > available as u64,
+                "{e:?} is not a truncation"
+            )
         }
         Error::ArenaTooSmall { needed, available } | Error::StateTooSmall { needed, available } => {
             assert!(needed > available, "{e:?} asks for no more than was given")
         }
-        Error::UnsupportedOp { op, .. } | Error::UnsupportedType { op, .. } | Error::ShapeMismatch { op, .. } => {
-            assert!(msg.contains(op.name()), "{msg:?} does not name {}", op.name())
+        Error::UnsupportedOp { op, .. }
+        | Error::UnsupportedType { op, .. }
+        | Error::ShapeMismatch { op, .. } => {
+            assert!(
+                msg.contains(op.name()),
+                "{msg:?} does not name {}",
+                op.name()
+            )
         }
         _ => {}
     }
@@ -68,7 +81,10 @@ static TALLY: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
 
 fn tally() -> String {
     let t: Vec<usize> = TALLY.iter().map(|a| a.load(Relaxed)).collect();
-    format!("so far in this process: {} inputs, {} parsed, {} prepared, {} ran every invoke", t[0], t[1], t[2], t[3])
+    format!(
+        "so far in this process: {} inputs, {} parsed, {} prepared, {} ran every invoke",
+        t[0], t[1], t[2], t[3]
+    )
 }
 
 fn exercise_inner(bytes: &[u8]) -> Result<(), Error> {
@@ -150,7 +166,11 @@ fn golden_ops_dir() -> PathBuf {
 fn load(name: String, path: &Path) -> Sample {
     let bytes = common::read(path);
     let layout = Layout::of(&bytes);
-    Sample { name, bytes, layout }
+    Sample {
+        name,
+        bytes,
+        layout,
+    }
 }
 
 /// The project-made single-op models (always present).
@@ -163,9 +183,17 @@ fn op_models() -> &'static [Sample] {
             .filter(|p| p.join("model.tflite").exists())
             .collect();
         dirs.sort();
-        assert!(dirs.len() > 50, "expected the golden op models under tests/golden/ops");
+        assert!(
+            dirs.len() > 50,
+            "expected the golden op models under tests/golden/ops"
+        );
         dirs.iter()
-            .map(|d| load(format!("ops/{}", d.file_name().unwrap().to_string_lossy()), &d.join("model.tflite")))
+            .map(|d| {
+                load(
+                    format!("ops/{}", d.file_name().unwrap().to_string_lossy()),
+                    &d.join("model.tflite"),
+                )
+            })
             .collect()
     })
 }
@@ -189,7 +217,10 @@ fn all_models() -> &'static [&'static Sample] {
 }
 
 fn model_named(name: &str) -> &'static Sample {
-    all_models().iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no model {name}"))
+    all_models()
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no model {name}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,17 +261,56 @@ enum F {
     Any,
 }
 
-const QUANT: &[F] = &[F::V(4), F::V(4), F::Scales, F::ZeroPoints, F::S, F::Any, F::S];
-const TENSOR: &[F] = &[F::V(4), F::S, F::S, F::V(1), F::T(QUANT), F::S, F::Any, F::V(4)];
-const OPERATOR: &[F] = &[F::S, F::V(4), F::V(4), F::S, F::Any, F::V(1), F::S, F::V(1), F::V(4), F::S, F::S, F::S, F::Any];
+const QUANT: &[F] = &[
+    F::V(4),
+    F::V(4),
+    F::Scales,
+    F::ZeroPoints,
+    F::S,
+    F::Any,
+    F::S,
+];
+const TENSOR: &[F] = &[
+    F::V(4),
+    F::S,
+    F::S,
+    F::V(1),
+    F::T(QUANT),
+    F::S,
+    F::Any,
+    F::V(4),
+];
+const OPERATOR: &[F] = &[
+    F::S,
+    F::V(4),
+    F::V(4),
+    F::S,
+    F::Any,
+    F::V(1),
+    F::S,
+    F::V(1),
+    F::V(4),
+    F::S,
+    F::S,
+    F::S,
+    F::Any,
+];
 const SUBGRAPH: &[F] = &[F::Ts(TENSOR), F::V(4), F::V(4), F::Ts(OPERATOR), F::V(1)];
 const OPCODE: &[F] = &[F::S, F::V(1), F::S, F::S];
 const BUFFER: &[F] = &[F::V(1), F::S, F::S];
 const METADATA: &[F] = &[F::V(1), F::S];
 const TENSOR_MAP: &[F] = &[F::V(1), F::S];
 const SIGNATURE: &[F] = &[F::Ts(TENSOR_MAP), F::Ts(TENSOR_MAP), F::V(1), F::S, F::S];
-const MODEL: &[F] =
-    &[F::S, F::Ts(OPCODE), F::Ts(SUBGRAPH), F::V(1), F::Ts(BUFFER), F::V(4), F::Ts(METADATA), F::Ts(SIGNATURE)];
+const MODEL: &[F] = &[
+    F::S,
+    F::Ts(OPCODE),
+    F::Ts(SUBGRAPH),
+    F::V(1),
+    F::Ts(BUFFER),
+    F::V(4),
+    F::Ts(METADATA),
+    F::Ts(SIGNATURE),
+];
 
 fn rd_u16(b: &[u8], p: usize) -> usize {
     u16::from_le_bytes([b[p], b[p + 1]]) as usize
@@ -255,7 +325,14 @@ impl Layout {
         l.offsets.push(0);
         l.boundaries.extend([0, 4, 8]);
         l.table(b, rd_u32(b, 0), MODEL);
-        for v in [&mut l.offsets, &mut l.vtables, &mut l.boundaries, &mut l.scales, &mut l.zero_points, &mut l.lengths] {
+        for v in [
+            &mut l.offsets,
+            &mut l.vtables,
+            &mut l.boundaries,
+            &mut l.scales,
+            &mut l.zero_points,
+            &mut l.lengths,
+        ] {
             v.sort_unstable();
             v.dedup();
         }
@@ -284,7 +361,9 @@ impl Layout {
         self.boundaries.extend([t, t + tlen, vt, vt + vlen]);
         let slots = (vlen - 4) / 2;
         for slot in 0..slots {
-            let Some(p) = Layout::field(b, t, slot) else { continue };
+            let Some(p) = Layout::field(b, t, slot) else {
+                continue;
+            };
             let kind = schema.get(slot).copied().unwrap_or(F::S);
             if matches!(kind, F::S) {
                 continue;
@@ -329,7 +408,18 @@ impl Layout {
 /// Values written over a stored offset or length (`len` is the file length).
 fn boundary_u32(k: usize, len: usize) -> u32 {
     let len = len as u32;
-    [0, 1, 4, len.wrapping_sub(1), len, len + 4, 0x7fff_ffff, 0x8000_0000, u32::MAX, u32::MAX - 3][k % 10]
+    [
+        0,
+        1,
+        4,
+        len.wrapping_sub(1),
+        len,
+        len + 4,
+        0x7fff_ffff,
+        0x8000_0000,
+        u32::MAX,
+        u32::MAX - 3,
+    ][k % 10]
 }
 const N_BOUNDARY: usize = 10;
 
@@ -384,7 +474,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         prop::collection::vec((any::<Index>(), 1u8..), 1..8).prop_map(Mutation::Flips),
         any::<Index>().prop_map(Mutation::Truncate),
         any::<Index>().prop_map(Mutation::TruncateAtBoundary),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
         (any::<Index>(), 1usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
         (any::<Index>(), 0..N_BOUNDARY).prop_map(|(i, k)| Mutation::Offset(i, k)),
         (any::<Index>(), any::<u16>()).prop_map(|(i, v)| Mutation::VTable(i, v)),
@@ -420,12 +511,20 @@ fn apply(bytes: &[u8], l: &Layout, m: &Mutation) -> Vec<u8> {
             let at = i.index(len);
             b.drain(at..(at + n).min(len));
         }
-        Mutation::Offset(i, k) => put(&mut b, *i.get(&l.offsets), &boundary_u32(*k, len).to_le_bytes()),
+        Mutation::Offset(i, k) => put(
+            &mut b,
+            *i.get(&l.offsets),
+            &boundary_u32(*k, len).to_le_bytes(),
+        ),
         Mutation::VTable(i, v) => {
             let p = *i.get(&l.vtables);
             put(&mut b, p, &v.to_le_bytes());
         }
-        Mutation::Length(i, k) => put(&mut b, *i.get(&l.lengths), &boundary_u32(*k, len).to_le_bytes()),
+        Mutation::Length(i, k) => put(
+            &mut b,
+            *i.get(&l.lengths),
+            &boundary_u32(*k, len).to_le_bytes(),
+        ),
         Mutation::Scale(i, k) => {
             if !l.scales.is_empty() {
                 put(&mut b, *i.get(&l.scales), &HOSTILE_SCALES[*k].to_le_bytes())
@@ -433,7 +532,11 @@ fn apply(bytes: &[u8], l: &Layout, m: &Mutation) -> Vec<u8> {
         }
         Mutation::ZeroPoint(i, k) => {
             if !l.zero_points.is_empty() {
-                put(&mut b, *i.get(&l.zero_points), &HOSTILE_ZERO_POINTS[*k].to_le_bytes())
+                put(
+                    &mut b,
+                    *i.get(&l.zero_points),
+                    &HOSTILE_ZERO_POINTS[*k].to_le_bytes(),
+                )
             }
         }
     }
@@ -442,8 +545,15 @@ fn apply(bytes: &[u8], l: &Layout, m: &Mutation) -> Vec<u8> {
 
 fn config() -> ProptestConfig {
     // `PROPTEST_CASES` (read by `ProptestConfig::default`) overrides the default count.
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {
@@ -492,11 +602,19 @@ fn every_truncation_of_op_models_is_an_error() {
         for cut in 0..s.bytes.len() {
             let r = exercise(&s.bytes[..cut]);
             // A cut file is reported as what it is.
-            assert!(matches!(r, Err(Error::Truncated { .. })), "{} cut to {cut} bytes: {r:?}", s.name);
+            assert!(
+                matches!(r, Err(Error::Truncated { .. })),
+                "{} cut to {cut} bytes: {r:?}",
+                s.name
+            );
             n += 1;
         }
     }
-    println!("{n} truncations of {} op models; {}", op_models().len(), tally());
+    println!(
+        "{n} truncations of {} op models; {}",
+        op_models().len(),
+        tally()
+    );
 }
 
 #[test]
@@ -508,13 +626,22 @@ fn every_structural_truncation_of_reference_models_is_an_error() {
                 let r = exercise(&s.bytes[..cut]);
                 assert!(r.is_err(), "{} cut to {cut} bytes was accepted", s.name);
                 if !matches!(r, Err(Error::Truncated { .. })) {
-                    println!("{} cut to {cut} of {} bytes: {:?}", s.name, s.bytes.len(), r);
+                    println!(
+                        "{} cut to {cut} of {} bytes: {:?}",
+                        s.name,
+                        s.bytes.len(),
+                        r
+                    );
                 }
                 n += 1;
             }
         }
     }
-    println!("{n} structural truncations of {} reference models; {}", reference_models().len(), tally());
+    println!(
+        "{n} structural truncations of {} reference models; {}",
+        reference_models().len(),
+        tally()
+    );
 }
 
 #[test]
@@ -575,7 +702,9 @@ fn unmodified_models_parse() {
 #[test]
 fn fuzz_regressions() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/malformed");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
     let mut n = 0;
     for e in entries.filter_map(|e| e.ok()) {
         let bytes = common::read(&e.path());
@@ -639,7 +768,14 @@ fn prepare_err(model: &Model<'_>) -> Option<Error> {
 fn error_truncated_file() {
     let b = &model_named("ops/relu_r4").bytes;
     let e = Model::parse(&b[..5]).unwrap_err();
-    assert_eq!(e, Error::Truncated { offset: 0, needed: 8, available: 5 });
+    assert_eq!(
+        e,
+        Error::Truncated {
+            offset: 0,
+            needed: 8,
+            available: 5
+        }
+    );
     assert!(e.to_string().contains("truncated"), "{e}");
     // Every cut of a real file is refused as a truncation.
     let (mut truncated, mut total) = (0, 0);
@@ -680,7 +816,14 @@ fn error_index_out_of_range() {
     let p = m.elem(op, 1, 0, 4);
     m.put(p, &9999i32.to_le_bytes());
     let e = Model::parse(&m.0).unwrap_err();
-    assert_eq!(e, Error::IndexOutOfRange { what: "operator input tensor", index: 9999, len: nt });
+    assert_eq!(
+        e,
+        Error::IndexOutOfRange {
+            what: "operator input tensor",
+            index: 9999,
+            len: nt
+        }
+    );
     assert!(e.to_string().contains("9999"), "{e}");
 
     // A tensor's buffer index past the buffer table.
@@ -689,7 +832,17 @@ fn error_index_out_of_range() {
     let p = m.field(t, 2);
     m.put(p, &5000u32.to_le_bytes());
     let e = Model::parse(&m.0).unwrap_err();
-    assert!(matches!(e, Error::IndexOutOfRange { what: "buffer", index: 5000, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::IndexOutOfRange {
+                what: "buffer",
+                index: 5000,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 /// Set operator code 0 to builtin `code` (both the deprecated byte and the i32 field).
@@ -707,14 +860,32 @@ fn error_unsupported_op() {
     let mut m = Edit::of("ops/relu_r4");
     patch_opcode(&mut m, 36); // GATHER: not implemented (same tensor signature as RELU is irrelevant)
     let e = prepare_err(&m.model()).expect("GATHER must be refused");
-    assert!(matches!(e, Error::UnsupportedOp { op: BuiltinOp(36), .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedOp {
+                op: BuiltinOp(36),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("GATHER"), "{e}");
 
     // A builtin code past the end of the schema's enum.
     let mut m = Edit::of("ops/relu_r4");
     patch_opcode(&mut m, 999);
     let e = prepare_err(&m.model()).expect("code 999 must be refused");
-    assert!(matches!(e, Error::UnsupportedOp { op: BuiltinOp(999), .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedOp {
+                op: BuiltinOp(999),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("999"), "{e}");
 }
 
@@ -729,9 +900,19 @@ fn error_unsupported_type() {
     assert_eq!(m.0[p], 9, "relu_r4's input is int8");
     m.0[p] = 0;
     let e = prepare_err(&m.model()).expect("float input to an int8 kernel must be refused");
-    assert_eq!(e, Error::UnsupportedType { op: BuiltinOp::RELU, tensor: input as i32, dtype: 0 });
+    assert_eq!(
+        e,
+        Error::UnsupportedType {
+            op: BuiltinOp::RELU,
+            tensor: input as i32,
+            dtype: 0
+        }
+    );
     let msg = e.to_string();
-    assert!(msg.contains("RELU") && msg.contains(&format!("tensor {input}")) && msg.contains("float32"), "{msg}");
+    assert!(
+        msg.contains("RELU") && msg.contains(&format!("tensor {input}")) && msg.contains("float32"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -739,14 +920,24 @@ fn error_custom_op() {
     let mut m = Edit::of("ops/relu_r4");
     patch_opcode(&mut m, 32); // CUSTOM
     let e = prepare_err(&m.model()).expect("custom ops must be refused");
-    assert!(matches!(e, Error::UnsupportedCustomOp { op_index: 0 }), "{e:?}");
+    assert!(
+        matches!(e, Error::UnsupportedCustomOp { op_index: 0 }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("custom"), "{e}");
 }
 
 #[test]
 fn error_arena_too_small_is_exact() {
-    for name in ["ops/reshape_2d_to_4d", "ops/relu_r4", "ops/conv_3x3_same_s1_relu", "shared:tflm/hello_world_int8.tflite"] {
-        let Some(s) = all_models().iter().find(|s| s.name == name) else { continue };
+    for name in [
+        "ops/reshape_2d_to_4d",
+        "ops/relu_r4",
+        "ops/conv_3x3_same_s1_relu",
+        "shared:tflm/hello_world_int8.tflite",
+    ] {
+        let Some(s) = all_models().iter().find(|s| s.name == name) else {
+            continue;
+        };
         let model = Model::parse(&s.bytes).unwrap();
         let mut big = vec![0u8; CAP];
         let needed = match Interpreter::new(&model, &mut big, &mut []) {
@@ -758,16 +949,28 @@ fn error_arena_too_small_is_exact() {
         };
         // Exactly `needed` bytes work; one fewer is refused with the same figure.
         let mut exact = vec![0u8; needed];
-        Interpreter::new(&model, &mut exact, &mut []).unwrap_or_else(|e| panic!("{name} with {needed} bytes: {e}"));
+        Interpreter::new(&model, &mut exact, &mut [])
+            .unwrap_or_else(|e| panic!("{name} with {needed} bytes: {e}"));
         let mut short = vec![0u8; needed - 1];
-        let e = Interpreter::new(&model, &mut short, &mut []).err().expect("one byte short must fail");
-        assert_eq!(e, Error::ArenaTooSmall { needed: needed as u32, available: needed as u32 - 1 }, "{name}");
+        let e = Interpreter::new(&model, &mut short, &mut [])
+            .err()
+            .expect("one byte short must fail");
+        assert_eq!(
+            e,
+            Error::ArenaTooSmall {
+                needed: needed as u32,
+                available: needed as u32 - 1
+            },
+            "{name}"
+        );
         assert!(e.to_string().contains(&needed.to_string()), "{e}");
         // Far too small: the figure may be partial (tables only) but is always more than given.
         for n in [0, 1, 16, needed / 2] {
             let mut a = vec![0u8; n];
             match Interpreter::new(&model, &mut a, &mut []) {
-                Err(Error::ArenaTooSmall { needed, available }) => assert!(needed as usize > n && available as usize == n),
+                Err(Error::ArenaTooSmall { needed, available }) => {
+                    assert!(needed as usize > n && available as usize == n)
+                }
                 other => panic!("{name} with {n} bytes: {:?}", other.err()),
             }
         }
@@ -776,7 +979,10 @@ fn error_arena_too_small_is_exact() {
 
 #[test]
 fn error_state_too_small() {
-    let Some(s) = reference_models().iter().find(|s| s.name.ends_with("okay_nabu.tflite")) else {
+    let Some(s) = reference_models()
+        .iter()
+        .find(|s| s.name.ends_with("okay_nabu.tflite"))
+    else {
         println!("SKIP: okay_nabu not present");
         return;
     };
@@ -784,13 +990,24 @@ fn error_state_too_small() {
     let mut arena = vec![0u8; CAP];
     // Zero state: the error says how much the variables need.
     let needed = match Interpreter::new(&model, &mut arena, &mut []) {
-        Err(Error::StateTooSmall { needed, available: 0 }) => needed,
+        Err(Error::StateTooSmall {
+            needed,
+            available: 0,
+        }) => needed,
         other => panic!("expected StateTooSmall, got {:?}", other.err()),
     };
     assert!(needed > 0);
     let mut state = vec![0u8; needed as usize - 1];
-    let e = Interpreter::new(&model, &mut arena, &mut state).err().expect("one byte short must fail");
-    assert_eq!(e, Error::StateTooSmall { needed, available: needed - 1 });
+    let e = Interpreter::new(&model, &mut arena, &mut state)
+        .err()
+        .expect("one byte short must fail");
+    assert_eq!(
+        e,
+        Error::StateTooSmall {
+            needed,
+            available: needed - 1
+        }
+    );
     assert!(e.to_string().contains(&needed.to_string()), "{e}");
     // With exactly `needed`, the state check passes (prepare may still refuse unimplemented ops).
     let mut state = vec![0u8; needed as usize];
@@ -811,7 +1028,10 @@ fn error_wrong_graph() {
     m.put(p, &out.to_le_bytes());
     let e = prepare_err(&m.model()).expect("reading one's own output must be refused");
     check_error(&e);
-    assert!(matches!(e, Error::InvalidGraph { index, .. } if index == out), "{e:?}");
+    assert!(
+        matches!(e, Error::InvalidGraph { index, .. } if index == out),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -833,24 +1053,52 @@ mod hostile {
     /// A one-subgraph model. `codes` are builtin codes; `tensors` are (type, shape, quantized);
     /// `ops` are operators, where `share` repeats operator `i` by reference `n` times instead
     /// of writing it again (the file stays small).
-    pub fn model(codes: &[i32], tensors: &[(i8, &[i32], bool)], io: (&[i32], &[i32]), ops: &[(Op<'_>, usize)]) -> Vec<u8> {
+    pub fn model(
+        codes: &[i32],
+        tensors: &[(i8, &[i32], bool)],
+        io: (&[i32], &[i32]),
+        ops: &[(Op<'_>, usize)],
+    ) -> Vec<u8> {
         let mut b = FlatBufferBuilder::new();
         let codes: Vec<_> = codes
             .iter()
             .map(|&c| {
                 let dep = if c < 127 { c as i8 } else { 127 };
-                OperatorCode::create(&mut b, &OperatorCodeArgs { deprecated_builtin_code: dep, builtin_code: BuiltinOperator(c), version: 1, custom_code: None })
+                OperatorCode::create(
+                    &mut b,
+                    &OperatorCodeArgs {
+                        deprecated_builtin_code: dep,
+                        builtin_code: BuiltinOperator(c),
+                        version: 1,
+                        custom_code: None,
+                    },
+                )
             })
             .collect();
         let codes = b.create_vector(&codes);
         let scale = b.create_vector(&[0.5f32]);
         let zp = b.create_vector(&[0i64]);
-        let quant = QuantizationParameters::create(&mut b, &QuantizationParametersArgs { scale: Some(scale), zero_point: Some(zp), ..Default::default() });
+        let quant = QuantizationParameters::create(
+            &mut b,
+            &QuantizationParametersArgs {
+                scale: Some(scale),
+                zero_point: Some(zp),
+                ..Default::default()
+            },
+        );
         let ts: Vec<_> = tensors
             .iter()
             .map(|&(ty, shape, q)| {
                 let shape = b.create_vector(shape);
-                Tensor::create(&mut b, &TensorArgs { shape: Some(shape), type_: TensorType(ty), quantization: q.then_some(quant), ..Default::default() })
+                Tensor::create(
+                    &mut b,
+                    &TensorArgs {
+                        shape: Some(shape),
+                        type_: TensorType(ty),
+                        quantization: q.then_some(quant),
+                        ..Default::default()
+                    },
+                )
             })
             .collect();
         let ts = b.create_vector(&ts);
@@ -861,24 +1109,55 @@ mod hostile {
             let (kind, options) = match &op.var {
                 Some(name) => {
                     let name = b.create_string(name);
-                    let o = VarHandleOptions::create(&mut b, &VarHandleOptionsArgs { container: None, shared_name: Some(name) });
+                    let o = VarHandleOptions::create(
+                        &mut b,
+                        &VarHandleOptionsArgs {
+                            container: None,
+                            shared_name: Some(name),
+                        },
+                    );
                     (BuiltinOptions::VarHandleOptions, Some(o.as_union_value()))
                 }
                 None => (BuiltinOptions::NONE, None),
             };
             let o = Operator::create(
                 &mut b,
-                &OperatorArgs { opcode_index: op.code, inputs: Some(inputs), outputs: Some(outputs), builtin_options_type: kind, builtin_options: options, ..Default::default() },
+                &OperatorArgs {
+                    opcode_index: op.code,
+                    inputs: Some(inputs),
+                    outputs: Some(outputs),
+                    builtin_options_type: kind,
+                    builtin_options: options,
+                    ..Default::default()
+                },
             );
-            opv.extend(std::iter::repeat(o).take(*n));
+            opv.extend(std::iter::repeat_n(o, *n));
         }
         let opv = b.create_vector(&opv);
         let (i, o) = (b.create_vector(io.0), b.create_vector(io.1));
-        let sg = SubGraph::create(&mut b, &SubGraphArgs { tensors: Some(ts), inputs: Some(i), outputs: Some(o), operators: Some(opv), name: None });
+        let sg = SubGraph::create(
+            &mut b,
+            &SubGraphArgs {
+                tensors: Some(ts),
+                inputs: Some(i),
+                outputs: Some(o),
+                operators: Some(opv),
+                name: None,
+            },
+        );
         let sgs = b.create_vector(&[sg]);
         let empty = Buffer::create(&mut b, &BufferArgs { data: None });
         let bufs = b.create_vector(&[empty]);
-        let m = Model::create(&mut b, &ModelArgs { version: 3, operator_codes: Some(codes), subgraphs: Some(sgs), buffers: Some(bufs), ..Default::default() });
+        let m = Model::create(
+            &mut b,
+            &ModelArgs {
+                version: 3,
+                operator_codes: Some(codes),
+                subgraphs: Some(sgs),
+                buffers: Some(bufs),
+                ..Default::default()
+            },
+        );
         b.finish(m, Some("TFL3"));
         b.finished_data().to_vec()
     }
@@ -906,20 +1185,88 @@ fn hostile_many_variables_finish_quickly() {
     use hostile::{model, Op};
     // 3000 VAR_HANDLEs with distinct names all writing tensor 0, then a READ_VARIABLE.
     let ops: Vec<(Op, usize)> = (0..3000)
-        .map(|i| (Op { code: 0, inputs: &[], outputs: &[0], var: Some(format!("v{i}")) }, 1))
-        .chain([(Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1)])
+        .map(|i| {
+            (
+                Op {
+                    code: 0,
+                    inputs: &[],
+                    outputs: &[0],
+                    var: Some(format!("v{i}")),
+                },
+                1,
+            )
+        })
+        .chain([(
+            Op {
+                code: 1,
+                inputs: &[0],
+                outputs: &[2],
+                var: None,
+            },
+            1,
+        )])
         .collect();
-    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
-    timed("3000 distinct VAR_HANDLEs", &b, std::time::Duration::from_secs(2));
+    let b = model(
+        &[142, 143, 144],
+        &[
+            (RESOURCE, &[], false),
+            (INT8, &[4], true),
+            (INT8, &[4], true),
+        ],
+        (&[1], &[2]),
+        &ops,
+    );
+    timed(
+        "3000 distinct VAR_HANDLEs",
+        &b,
+        std::time::Duration::from_secs(2),
+    );
 
     // One variable, 3000 ASSIGN_VARIABLEs and 3000 READ_VARIABLEs (shared operator tables).
     let ops = [
-        (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
-        (Op { code: 2, inputs: &[0, 1], outputs: &[], var: None }, 3000),
-        (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
+        (
+            Op {
+                code: 0,
+                inputs: &[],
+                outputs: &[0],
+                var: Some("v".into()),
+            },
+            1,
+        ),
+        (
+            Op {
+                code: 2,
+                inputs: &[0, 1],
+                outputs: &[],
+                var: None,
+            },
+            3000,
+        ),
+        (
+            Op {
+                code: 1,
+                inputs: &[0],
+                outputs: &[2],
+                var: None,
+            },
+            1,
+        ),
     ];
-    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
-    timed("3000 ASSIGN_VARIABLEs", &b, std::time::Duration::from_secs(2));
+    let b = model(
+        &[142, 143, 144],
+        &[
+            (RESOURCE, &[], false),
+            (INT8, &[4], true),
+            (INT8, &[4], true),
+        ],
+        (&[1], &[2]),
+        &ops,
+    );
+    timed(
+        "3000 ASSIGN_VARIABLEs",
+        &b,
+        std::time::Duration::from_secs(2),
+    );
 }
 
 #[test]
@@ -928,12 +1275,29 @@ fn hostile_many_live_tensors_finish_quickly() {
     // 3000 RELUs of the model input, every result a model output: 3000 buffers alive at once.
     let n = 3000;
     let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat((INT8, &[1, 1, 1, 4][..], true)).take(n));
+    tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
     let outs: Vec<[i32; 1]> = (1..=n as i32).map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs.iter().map(|o| (Op { code: 0, inputs: &[0], outputs: o, var: None }, 1)).collect();
+    let ops: Vec<(Op, usize)> = outs
+        .iter()
+        .map(|o| {
+            (
+                Op {
+                    code: 0,
+                    inputs: &[0],
+                    outputs: o,
+                    var: None,
+                },
+                1,
+            )
+        })
+        .collect();
     let all: Vec<i32> = (1..=n as i32).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed("3000 live RELU outputs", &b, std::time::Duration::from_secs(2));
+    timed(
+        "3000 live RELU outputs",
+        &b,
+        std::time::Duration::from_secs(2),
+    );
 }
 
 #[test]
@@ -943,12 +1307,29 @@ fn hostile_live_tensors_in_reverse_order_finish_quickly() {
     // table order (the planner's worst case). 1700 operators fit the fuzzer's 128 KiB inputs.
     let n = 1700;
     let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat((INT8, &[1, 1, 1, 4][..], true)).take(n));
+    tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
     let outs: Vec<[i32; 1]> = (1..=n as i32).rev().map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs.iter().map(|o| (Op { code: 0, inputs: &[0], outputs: o, var: None }, 1)).collect();
+    let ops: Vec<(Op, usize)> = outs
+        .iter()
+        .map(|o| {
+            (
+                Op {
+                    code: 0,
+                    inputs: &[0],
+                    outputs: o,
+                    var: None,
+                },
+                1,
+            )
+        })
+        .collect();
     let all: Vec<i32> = (1..=n as i32).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed("1700 live RELU outputs, reverse order", &b, std::time::Duration::from_secs(2));
+    timed(
+        "1700 live RELU outputs, reverse order",
+        &b,
+        std::time::Duration::from_secs(2),
+    );
 }
 
 /// Known limit (ignored): the planner's first-fit scan is O(placed) passes per buffer when
@@ -963,31 +1344,128 @@ fn hostile_live_tensors_interleaved_finish_quickly() {
     // direction follows the placement order.
     let n = 1700i32;
     let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat((INT8, &[1, 1, 1, 4][..], true)).take(n as usize));
-    let order: Vec<i32> = (0..n).map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 }).collect();
+    tensors.extend(std::iter::repeat_n(
+        (INT8, &[1, 1, 1, 4][..], true),
+        n as usize,
+    ));
+    let order: Vec<i32> = (0..n)
+        .map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 })
+        .collect();
     let outs: Vec<[i32; 1]> = order.iter().map(|&t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs.iter().map(|o| (Op { code: 0, inputs: &[0], outputs: o, var: None }, 1)).collect();
+    let ops: Vec<(Op, usize)> = outs
+        .iter()
+        .map(|o| {
+            (
+                Op {
+                    code: 0,
+                    inputs: &[0],
+                    outputs: o,
+                    var: None,
+                },
+                1,
+            )
+        })
+        .collect();
     let all: Vec<i32> = (1..=n).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed("1700 live RELU outputs, interleaved order", &b, std::time::Duration::from_secs(2));
+    timed(
+        "1700 live RELU outputs, interleaved order",
+        &b,
+        std::time::Duration::from_secs(2),
+    );
 }
 
 #[test]
 fn hostile_variable_operators_without_operands() {
     use hostile::{model, Op};
-    let t: &[(i8, &[i32], bool)] = &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)];
+    let t: &[(i8, &[i32], bool)] = &[
+        (RESOURCE, &[], false),
+        (INT8, &[4], true),
+        (INT8, &[4], true),
+    ];
     for (what, ops) in [
-        ("VAR_HANDLE without output", vec![(Op { code: 0, inputs: &[], outputs: &[], var: Some("v".into()) }, 1)]),
-        ("READ_VARIABLE without input", vec![(Op { code: 1, inputs: &[], outputs: &[2], var: None }, 1)]),
-        ("ASSIGN_VARIABLE without value", vec![
-            (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
-            (Op { code: 2, inputs: &[0], outputs: &[], var: None }, 1),
-        ]),
-        ("READ_VARIABLE of a non-resource", vec![(Op { code: 1, inputs: &[1], outputs: &[2], var: None }, 1)]),
-        ("READ_VARIABLE never assigned", vec![
-            (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
-            (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
-        ]),
+        (
+            "VAR_HANDLE without output",
+            vec![(
+                Op {
+                    code: 0,
+                    inputs: &[],
+                    outputs: &[],
+                    var: Some("v".into()),
+                },
+                1,
+            )],
+        ),
+        (
+            "READ_VARIABLE without input",
+            vec![(
+                Op {
+                    code: 1,
+                    inputs: &[],
+                    outputs: &[2],
+                    var: None,
+                },
+                1,
+            )],
+        ),
+        (
+            "ASSIGN_VARIABLE without value",
+            vec![
+                (
+                    Op {
+                        code: 0,
+                        inputs: &[],
+                        outputs: &[0],
+                        var: Some("v".into()),
+                    },
+                    1,
+                ),
+                (
+                    Op {
+                        code: 2,
+                        inputs: &[0],
+                        outputs: &[],
+                        var: None,
+                    },
+                    1,
+                ),
+            ],
+        ),
+        (
+            "READ_VARIABLE of a non-resource",
+            vec![(
+                Op {
+                    code: 1,
+                    inputs: &[1],
+                    outputs: &[2],
+                    var: None,
+                },
+                1,
+            )],
+        ),
+        (
+            "READ_VARIABLE never assigned",
+            vec![
+                (
+                    Op {
+                        code: 0,
+                        inputs: &[],
+                        outputs: &[0],
+                        var: Some("v".into()),
+                    },
+                    1,
+                ),
+                (
+                    Op {
+                        code: 1,
+                        inputs: &[0],
+                        outputs: &[2],
+                        var: None,
+                    },
+                    1,
+                ),
+            ],
+        ),
     ] {
         let b = model(&[142, 143, 144], t, (&[1], &[2]), &ops);
         let e = exercise(&b).expect_err(what);
@@ -1003,9 +1481,18 @@ fn accessors_take_any_index() {
     let interp = Interpreter::new(&model, &mut arena, &mut state).unwrap();
     for i in [0, 1, 1000, usize::MAX / 2, usize::MAX] {
         for sg in [0, 1, 16, usize::MAX] {
-            let _ = (interp.tensor_data(sg, i), interp.placement(sg, i), interp.kernel(sg, i), interp.op_macs(sg, i));
+            let _ = (
+                interp.tensor_data(sg, i),
+                interp.placement(sg, i),
+                interp.kernel(sg, i),
+                interp.op_macs(sg, i),
+            );
         }
-        let _ = (interp.input_tensor(i), interp.output_tensor(i), interp.output(i));
+        let _ = (
+            interp.input_tensor(i),
+            interp.output_tensor(i),
+            interp.output(i),
+        );
         let _ = (model.subgraph(i), model.opcode(i), model.buffer(i));
         if let Some(sg) = model.subgraph(0) {
             let _ = (sg.tensor(i), sg.operator(i));
@@ -1019,16 +1506,57 @@ fn accessors_take_any_index() {
 fn error_state_too_small_built_model() {
     use hostile::{model, Op};
     let ops = [
-        (Op { code: 0, inputs: &[], outputs: &[0], var: Some("v".into()) }, 1),
-        (Op { code: 2, inputs: &[0, 1], outputs: &[], var: None }, 1),
-        (Op { code: 1, inputs: &[0], outputs: &[2], var: None }, 1),
+        (
+            Op {
+                code: 0,
+                inputs: &[],
+                outputs: &[0],
+                var: Some("v".into()),
+            },
+            1,
+        ),
+        (
+            Op {
+                code: 2,
+                inputs: &[0, 1],
+                outputs: &[],
+                var: None,
+            },
+            1,
+        ),
+        (
+            Op {
+                code: 1,
+                inputs: &[0],
+                outputs: &[2],
+                var: None,
+            },
+            1,
+        ),
     ];
-    let b = model(&[142, 143, 144], &[(RESOURCE, &[], false), (INT8, &[4], true), (INT8, &[4], true)], (&[1], &[2]), &ops);
+    let b = model(
+        &[142, 143, 144],
+        &[
+            (RESOURCE, &[], false),
+            (INT8, &[4], true),
+            (INT8, &[4], true),
+        ],
+        (&[1], &[2]),
+        &ops,
+    );
     let m = Model::parse(&b).unwrap();
     let mut arena = vec![0u8; CAP];
     let mut state = [0u8; 3];
-    let e = Interpreter::new(&m, &mut arena, &mut state).err().expect("3 state bytes must fail");
-    assert_eq!(e, Error::StateTooSmall { needed: 4, available: 3 });
+    let e = Interpreter::new(&m, &mut arena, &mut state)
+        .err()
+        .expect("3 state bytes must fail");
+    assert_eq!(
+        e,
+        Error::StateTooSmall {
+            needed: 4,
+            available: 3
+        }
+    );
     assert!(e.to_string().contains("need 4 bytes"), "{e}");
     let mut state = [0u8; 4];
     let mut it = Interpreter::new(&m, &mut arena, &mut state).unwrap();

@@ -73,8 +73,12 @@ fn ours(model: &Model<'_>) -> Graph {
                         name: t.name.to_string(),
                         shape: t.shape.dims().to_vec(),
                         dtype: t.dtype.code(),
-                        scales: (0..q.scales.len()).map(|k| q.scales.get(k).unwrap().to_bits()).collect(),
-                        zero_points: (0..q.zero_points.len()).map(|k| q.zero_points.get(k).unwrap()).collect(),
+                        scales: (0..q.scales.len())
+                            .map(|k| q.scales.get(k).unwrap().to_bits())
+                            .collect(),
+                        zero_points: (0..q.zero_points.len())
+                            .map(|k| q.zero_points.get(k).unwrap())
+                            .collect(),
                         axis: q.axis,
                         is_variable: t.is_variable,
                         data: t.data.map(|d| d.len()),
@@ -84,10 +88,19 @@ fn ours(model: &Model<'_>) -> Graph {
             let operators = (0..sg.operator_count())
                 .map(|k| {
                     let o = sg.operator(k).expect("validated operator");
-                    (o.opcode_index, o.inputs.iter().collect(), o.outputs.iter().collect())
+                    (
+                        o.opcode_index,
+                        o.inputs.iter().collect(),
+                        o.outputs.iter().collect(),
+                    )
                 })
                 .collect();
-            SubgraphView { inputs: sg.inputs().iter().collect(), outputs: sg.outputs().iter().collect(), operators, tensors }
+            SubgraphView {
+                inputs: sg.inputs().iter().collect(),
+                outputs: sg.outputs().iter().collect(),
+                operators,
+                tensors,
+            }
         })
         .collect();
     Graph { opcodes, subgraphs }
@@ -125,15 +138,25 @@ fn theirs(bytes: &[u8]) -> Graph {
                         .map(|t| {
                             let q = t.quantization();
                             let data = (t.buffer() != 0)
-                                .then(|| buffers.and_then(|b| b.get(t.buffer() as usize).data()).map(|d| d.len()))
+                                .then(|| {
+                                    buffers
+                                        .and_then(|b| b.get(t.buffer() as usize).data())
+                                        .map(|d| d.len())
+                                })
                                 .flatten()
                                 .filter(|&n| n > 0);
                             View {
                                 name: t.name().unwrap_or("").to_string(),
                                 shape: t.shape().map(|s| s.iter().collect()).unwrap_or_default(),
                                 dtype: t.type_().0 as u8,
-                                scales: q.and_then(|q| q.scale()).map(|s| s.iter().map(f32::to_bits).collect()).unwrap_or_default(),
-                                zero_points: q.and_then(|q| q.zero_point()).map(|z| z.iter().collect()).unwrap_or_default(),
+                                scales: q
+                                    .and_then(|q| q.scale())
+                                    .map(|s| s.iter().map(f32::to_bits).collect())
+                                    .unwrap_or_default(),
+                                zero_points: q
+                                    .and_then(|q| q.zero_point())
+                                    .map(|z| z.iter().collect())
+                                    .unwrap_or_default(),
                                 axis: q.map_or(0, |q| q.quantized_dimension()),
                                 is_variable: t.is_variable(),
                                 data,
@@ -168,15 +191,30 @@ fn theirs(bytes: &[u8]) -> Graph {
 }
 
 /// What a tract fact says about a tensor, in our terms.
-fn fact_matches(what: &str, fact: &tract_tflite::internal::TypedFact, t: &View) -> Result<(), String> {
-    let shape: Option<Vec<i32>> = fact.shape.as_concrete().map(|s| s.iter().map(|&d| d as i32).collect());
+fn fact_matches(
+    what: &str,
+    fact: &tract_tflite::internal::TypedFact,
+    t: &View,
+) -> Result<(), String> {
+    let shape: Option<Vec<i32>> = fact
+        .shape
+        .as_concrete()
+        .map(|s| s.iter().map(|&d| d as i32).collect());
     if shape.as_deref() != Some(&t.shape[..]) {
-        return Err(format!("{what}: shape ours {:?}, tract {:?}", t.shape, fact.shape));
+        return Err(format!(
+            "{what}: shape ours {:?}, tract {:?}",
+            t.shape, fact.shape
+        ));
     }
     let dt: DatumType = fact.datum_type;
-    let code = fb::TensorType::try_from(dt.unquantized()).map(|c| c.0 as u8).map_err(|e| format!("{what}: {e}"))?;
+    let code = fb::TensorType::try_from(dt.unquantized())
+        .map(|c| c.0 as u8)
+        .map_err(|e| format!("{what}: {e}"))?;
     if code != t.dtype {
-        return Err(format!("{what}: dtype ours {}, tract {dt:?}", DType::from_schema(t.dtype).name()));
+        return Err(format!(
+            "{what}: dtype ours {}, tract {dt:?}",
+            DType::from_schema(t.dtype).name()
+        ));
     }
     // tract keeps the first (zero point, scale) of a quantized tensor; only when both vectors exist.
     let want = match (t.scales.first(), t.zero_points.first()) {
@@ -189,7 +227,9 @@ fn fact_matches(what: &str, fact: &tract_tflite::internal::TypedFact, t: &View) 
         None => None,
     };
     if want.map(|(z, s)| (z, s.to_bits())) != got.map(|(z, s)| (z, s.to_bits())) {
-        return Err(format!("{what}: (zero point, scale) ours {want:?}, tract {got:?}"));
+        return Err(format!(
+            "{what}: (zero point, scale) ours {want:?}, tract {got:?}"
+        ));
     }
     Ok(())
 }
@@ -214,10 +254,17 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
     let (a, b) = (ours(&model), theirs(bytes));
     counts.models += 1;
     if a.opcodes != b.opcodes {
-        errors.push(format!("{name}: operator codes ours {:?}, tract {:?}", a.opcodes, b.opcodes));
+        errors.push(format!(
+            "{name}: operator codes ours {:?}, tract {:?}",
+            a.opcodes, b.opcodes
+        ));
     }
     if a.subgraphs.len() != b.subgraphs.len() {
-        errors.push(format!("{name}: {} subgraphs, tract {}", a.subgraphs.len(), b.subgraphs.len()));
+        errors.push(format!(
+            "{name}: {} subgraphs, tract {}",
+            a.subgraphs.len(),
+            b.subgraphs.len()
+        ));
     }
     for (s, (x, y)) in a.subgraphs.iter().zip(&b.subgraphs).enumerate() {
         if (&x.inputs, &x.outputs) != (&y.inputs, &y.outputs) {
@@ -228,14 +275,20 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
         }
         counts.operators += x.operators.len();
         if x.tensors.len() != y.tensors.len() {
-            errors.push(format!("{name}: subgraph {s}: {} tensors, tract {}", x.tensors.len(), y.tensors.len()));
+            errors.push(format!(
+                "{name}: subgraph {s}: {} tensors, tract {}",
+                x.tensors.len(),
+                y.tensors.len()
+            ));
         }
         for (i, (t, u)) in x.tensors.iter().zip(&y.tensors).enumerate() {
             counts.tensors += 1;
             counts.quantized += !t.scales.is_empty() as usize;
             counts.per_channel += (t.scales.len() > 1) as usize;
             if t != u {
-                errors.push(format!("{name}: subgraph {s} tensor {i}:\n  ours  {t:?}\n  tract {u:?}"));
+                errors.push(format!(
+                    "{name}: subgraph {s} tensor {i}:\n  ours  {t:?}\n  tract {u:?}"
+                ));
             }
         }
     }
@@ -246,11 +299,15 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
     // up as a tensor): caught here, since it is tract's failure, not ours.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tract.model_for_read(&mut &bytes[..])));
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tract.model_for_read(&mut &bytes[..])
+    }));
     std::panic::set_hook(hook);
     let typed = match loaded {
         Err(_) => {
-            counts.schema_only.push(format!("{name} (tract's loader panicked)"));
+            counts
+                .schema_only
+                .push(format!("{name} (tract's loader panicked)"));
             return;
         }
         Ok(Ok(m)) => m,
@@ -273,7 +330,12 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
     // tract skips per-axis-quantized inputs; compare the ones it has, by name.
     for (i, &t) in sg.inputs.iter().enumerate() {
         let tname = &sg.tensors[t as usize].name;
-        if let Some(o) = typed.input_outlets().unwrap().iter().find(|o| typed.node(o.node).name == *tname) {
+        if let Some(o) = typed
+            .input_outlets()
+            .unwrap()
+            .iter()
+            .find(|o| typed.node(o.node).name == *tname)
+        {
             check(format!("input {i} (tensor {t})"), *o, t);
         }
     }
@@ -282,10 +344,17 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
         if view.data.is_none() || view.name.is_empty() {
             continue;
         }
-        let Some(node) = typed.nodes().iter().find(|n| n.name == view.name && n.op_is::<tract_tflite::internal::tract_core::ops::konst::Const>()) else {
+        let Some(node) = typed.nodes().iter().find(|n| {
+            n.name == view.name
+                && n.op_is::<tract_tflite::internal::tract_core::ops::konst::Const>()
+        }) else {
             continue;
         };
-        check(format!("constant tensor {t}"), tract_tflite::internal::OutletId::new(node.id, 0), t as i32);
+        check(
+            format!("constant tensor {t}"),
+            tract_tflite::internal::OutletId::new(node.id, 0),
+            t as i32,
+        );
     }
     // Outputs: tract's facts there are its own inference through its ops (e.g. its RELU keeps
     // the input's quantization, its SQUEEZE with no axes keeps the shape), not what it read from
@@ -296,7 +365,10 @@ fn crosscheck(name: &str, bytes: &[u8], counts: &mut Counts, errors: &mut Vec<St
             let view = &sg.tensors[t as usize];
             let code = fb::TensorType::try_from(fact.datum_type.unquantized()).map(|c| c.0 as u8);
             if code.as_ref().ok() != Some(&view.dtype) {
-                errors.push(format!("{name}: output {i} (tensor {t}): dtype ours {}, tract {:?}", view.dtype, fact.datum_type));
+                errors.push(format!(
+                    "{name}: output {i} (tensor {t}): dtype ours {}, tract {:?}",
+                    view.dtype, fact.datum_type
+                ));
             } else {
                 counts.graph_facts += 1;
                 if let Err(e) = fact_matches(&format!("output {i} (tensor {t})"), fact, view) {
@@ -313,7 +385,15 @@ fn models() -> Vec<(String, PathBuf)> {
         .expect("tests/golden/ops")
         .filter_map(|e| e.ok().map(|e| e.path().join("model.tflite")))
         .filter(|p| p.exists())
-        .map(|p| (format!("ops/{}", p.parent().unwrap().file_name().unwrap().to_string_lossy()), p))
+        .map(|p| {
+            (
+                format!(
+                    "ops/{}",
+                    p.parent().unwrap().file_name().unwrap().to_string_lossy()
+                ),
+                p,
+            )
+        })
         .collect();
     v.sort();
     for r in [
@@ -353,6 +433,13 @@ fn reader_agrees_with_tract_tflite() {
     for e in &errors {
         println!("MISMATCH {e}");
     }
-    assert!(counts.models > 100 && counts.tensors > 300, "too few models found");
-    assert!(errors.is_empty(), "{} mismatches between our reader and tract-tflite", errors.len());
+    assert!(
+        counts.models > 100 && counts.tensors > 300,
+        "too few models found"
+    );
+    assert!(
+        errors.is_empty(),
+        "{} mismatches between our reader and tract-tflite",
+        errors.len()
+    );
 }

@@ -31,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(Error::ArenaTooSmall { needed, available }) => {
                 assert_eq!(available as usize, arena_len);
-                assert!(needed as usize > arena_len, "ArenaTooSmall needs no more than given");
+                assert!(
+                    needed as usize > arena_len,
+                    "ArenaTooSmall needs no more than given"
+                );
                 if needed as usize > CAP {
                     return;
                 }
@@ -39,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(Error::StateTooSmall { needed, available }) => {
                 assert_eq!(available as usize, state_len);
-                assert!(needed as usize > state_len, "StateTooSmall needs no more than given");
+                assert!(
+                    needed as usize > state_len,
+                    "StateTooSmall needs no more than given"
+                );
                 if needed as usize > CAP {
                     return;
                 }
@@ -58,7 +64,13 @@ fn run(interp: &mut Interpreter<'_, '_>, data: &[u8]) {
         for i in 0..interp.input_count() {
             if let Ok(buf) = interp.input_mut(i) {
                 for (k, b) in buf.iter_mut().enumerate() {
-                    *b = data.get(data.len().wrapping_sub(1 + (k + round * 7) % data.len().max(1))).copied().unwrap_or(0);
+                    *b = data
+                        .get(
+                            data.len()
+                                .wrapping_sub(1 + (k + round * 7) % data.len().max(1)),
+                        )
+                        .copied()
+                        .unwrap_or(0);
                 }
             }
         }
