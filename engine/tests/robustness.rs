@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 
+use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::model::BuiltinOp;
 use mote_engine::{Error, Interpreter, Model};
 use proptest::prelude::*;
@@ -94,7 +95,9 @@ fn exercise_inner(bytes: &[u8]) -> Result<(), Error> {
     for _ in 0..6 {
         let mut arena = vec![0u8; arena_len];
         let mut state = vec![0u8; state_len];
-        match Interpreter::new(&model, &mut arena, &mut state) {
+        // Odd-length inputs also exercise the no-sharing plan (`preserve_all_tensors`).
+        let options = InterpreterOptions { preserve_all_tensors: bytes.len() % 2 == 1 };
+        match Interpreter::with_options(&model, &mut arena, &mut state, options) {
             Ok(mut interp) => {
                 TALLY[2].fetch_add(1, Relaxed);
                 run(&mut interp, bytes)?;

@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::{Error, Interpreter, Model};
 
 /// The largest arena or state buffer the harness grants (a hostile model may ask for more:
@@ -24,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     for _ in 0..6 {
         let mut arena = vec![0u8; arena_len];
         let mut state = vec![0u8; state_len];
-        match Interpreter::new(&model, &mut arena, &mut state) {
+        // Odd-length inputs also exercise the no-sharing plan (`preserve_all_tensors`).
+        let options = InterpreterOptions { preserve_all_tensors: data.len() % 2 == 1 };
+        match Interpreter::with_options(&model, &mut arena, &mut state, options) {
             Ok(mut interp) => {
                 run(&mut interp, data);
                 return;
