@@ -96,7 +96,9 @@ fn exercise_inner(bytes: &[u8]) -> Result<(), Error> {
         let mut arena = vec![0u8; arena_len];
         let mut state = vec![0u8; state_len];
         // Odd-length inputs also exercise the no-sharing plan (`preserve_all_tensors`).
-        let options = InterpreterOptions { preserve_all_tensors: bytes.len() % 2 == 1 };
+        let options = InterpreterOptions {
+            preserve_all_tensors: bytes.len() % 2 == 1,
+        };
         match Interpreter::with_options(&model, &mut arena, &mut state, options) {
             Ok(mut interp) => {
                 TALLY[2].fetch_add(1, Relaxed);
@@ -212,8 +214,7 @@ fn reference_models() -> &'static [Sample] {
     })
 }
 
-/// Op models and reference models, with the (larger, slower) reference models weighted less
-/// by appearing once each.
+/// Op models, then the reference models that are present.
 fn all_models() -> &'static [&'static Sample] {
     static M: OnceLock<Vec<&'static Sample>> = OnceLock::new();
     M.get_or_init(|| op_models().iter().chain(reference_models()).collect())

@@ -107,7 +107,12 @@ fn ours(model: &Model<'_>) -> Graph {
 }
 
 fn theirs(bytes: &[u8]) -> Graph {
-    let m = fb::root_as_model(bytes).expect("tract's FlatBuffer verifier rejects the model");
+    try_theirs(bytes).expect("tract's FlatBuffer verifier rejects the model")
+}
+
+/// The model as tract's schema accessors read it; `None` if its verifier refuses the file.
+fn try_theirs(bytes: &[u8]) -> Option<Graph> {
+    let m = fb::root_as_model(bytes).ok()?;
     let buffers = m.buffers();
     let opcodes = m
         .operator_codes()
@@ -127,8 +132,7 @@ fn theirs(bytes: &[u8]) -> Graph {
         })
         .unwrap_or_default();
     let subgraphs = m
-        .subgraphs()
-        .expect("subgraphs")
+        .subgraphs()?
         .iter()
         .map(|sg| {
             let tensors = sg
@@ -140,6 +144,7 @@ fn theirs(bytes: &[u8]) -> Graph {
                             let data = (t.buffer() != 0)
                                 .then(|| {
                                     buffers
+                                        .filter(|b| (t.buffer() as usize) < b.len())
                                         .and_then(|b| b.get(t.buffer() as usize).data())
                                         .map(|d| d.len())
                                 })
@@ -187,7 +192,7 @@ fn theirs(bytes: &[u8]) -> Graph {
             }
         })
         .collect();
-    Graph { opcodes, subgraphs }
+    Some(Graph { opcodes, subgraphs })
 }
 
 /// What a tract fact says about a tensor, in our terms.
@@ -442,4 +447,85 @@ fn reader_agrees_with_tract_tflite() {
         "{} mismatches between our reader and tract-tflite",
         errors.len()
     );
+}
+
+/// Differential check on mutated op models: whenever both readers accept a mutant, they must
+/// read the same tensors (shape, dtype, scales, zero points, axis, name, `is_variable`) and the
+/// same graph. Operator codes are left out (for inconsistent `deprecated_builtin_code` /
+/// `builtin_code` pairs we take the larger, as TFLM's `GetBuiltinCode` does; tract prefers the
+/// deprecated byte), and so is constant data length (tract's schema has no external buffers).
+mod differential {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    fn op_models() -> &'static [(String, Vec<u8>)] {
+        static M: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+        M.get_or_init(|| {
+            models()
+                .into_iter()
+                .filter(|(n, _)| n.starts_with("ops/"))
+                .map(|(n, p)| (n, common::read(&p)))
+                .collect()
+        })
+    }
+
+    fn same(a: &Graph, b: &Graph) -> Result<(), String> {
+        if a.subgraphs.len() != b.subgraphs.len() {
+            return Err("subgraph count".into());
+        }
+        for (x, y) in a.subgraphs.iter().zip(&b.subgraphs) {
+            if (&x.inputs, &x.outputs, &x.operators) != (&y.inputs, &y.outputs, &y.operators) {
+                return Err("graph structure".into());
+            }
+            if x.tensors.len() != y.tensors.len() {
+                return Err("tensor count".into());
+            }
+            for (i, (t, u)) in x.tensors.iter().zip(&y.tensors).enumerate() {
+                let key = |v: &View| {
+                    (
+                        v.name.clone(),
+                        v.shape.clone(),
+                        v.dtype,
+                        v.scales.clone(),
+                        v.zero_points.clone(),
+                        v.axis,
+                        v.is_variable,
+                    )
+                };
+                if key(t) != key(u) {
+                    return Err(format!("tensor {i}:\n  ours  {t:?}\n  tract {u:?}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn readers_agree_on_mutants(model in any::<Index>(), edits in prop::collection::vec((any::<Index>(), any::<u8>(), 0u8..4), 1..6)) {
+            let (name, orig) = model.get(op_models());
+            let mut b = orig.clone();
+            for (at, v, kind) in &edits {
+                let p = at.index(b.len());
+                match kind {
+                    0 => b[p] ^= v | 1,
+                    1 => b[p] = *v,
+                    // Small 32-bit values, where offsets, indices, lengths and dims live.
+                    _ => {
+                        let p = p & !3;
+                        if p + 4 <= b.len() {
+                            b[p..p + 4].copy_from_slice(&(*v as u32).to_le_bytes());
+                        }
+                    }
+                }
+            }
+            if let (Ok(m), Some(t)) = (Model::parse(&b), try_theirs(&b)) {
+                if let Err(e) = same(&ours(&m), &t) {
+                    prop_assert!(false, "{name} mutant read differently: {e}");
+                }
+            }
+        }
+    }
 }
