@@ -1,15 +1,19 @@
-//! Build script: picks the board's `memory.x`, and generates `config.rs` (model path, arena and
-//! state sizes, bench settings) from `MOTE_*` environment variables.
+//! Build script: picks the board's `memory.x` (from the `board-*` Cargo feature), and writes
+//! `build_config.rs` for `src/main.rs`: mode, model, arena and state sizes, replay audio.
+//!
+//! The settings come from `mote/config.rs`, which `mote export` generates (the repo's template
+//! carries one for its default model). Environment variables override them, for measurements
+//! (`scripts/m4bench.sh` uses them):
 //!
 //! | variable           | meaning                                                  | default |
 //! |--------------------|----------------------------------------------------------|---------|
-//! | `MOTE_BOARD`       | `b-l475e-iot01a`, `nucleo-l476rg`, `nucleo-l432kc`        | the `board-*` feature, else `b-l475e-iot01a` |
-//! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `model.tflite` next to this file, else the dev default |
-//! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | 16 KiB |
-//! | `MOTE_STATE_BYTES` | variable-state bytes                                     | 4 KiB  |
-//! | `MOTE_INPUT`       | raw bytes for input tensor 0 (bench mode)                | a fixed pattern |
-//! | `MOTE_BENCH_RUNS`  | invocations in bench mode                                | 3 |
-//! | `MOTE_MODE`        | `bench` (replay comes later)                             | `bench` |
+//! | `MOTE_MODE`        | `mic`, `replay` or `bench`                                | `MODE` in `mote/config.rs` |
+//! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `mote/model.tflite` |
+//! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `ARENA_BYTES` in `mote/config.rs` |
+//! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `STATE_BYTES` in `mote/config.rs` |
+//! | `MOTE_BOARD`       | must agree with the `board-*` feature if set              | — |
+//! | `MOTE_INPUT`       | bench: raw bytes for input tensor 0                       | a fixed pattern |
+//! | `MOTE_BENCH_RUNS`  | bench: invocations                                        | 3 |
 
 use std::env;
 use std::fmt::Write as _;
@@ -17,10 +21,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
-const MODES: [&str; 1] = ["bench"];
-/// Dev-only fallback until the project ships its own default model: a third-party reference
-/// model that sits beside the repo (never copied into it).
-const DEV_MODEL: &str = "../../shared/reference/tflm/hello_world_int8.tflite";
+const MODES: [&str; 3] = ["mic", "replay", "bench"];
 
 fn main() {
     if let Err(msg) = run() {
@@ -44,121 +45,224 @@ fn run() -> Result<(), String> {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    let mote = manifest.join("mote");
+    let config_path = mote.join("config.rs");
+    println!("cargo:rerun-if-changed={}", config_path.display());
+    let config = fs::read_to_string(&config_path).map_err(|e| {
+        format!(
+            "{}: {e} (generate the project with `mote export`)",
+            config_path.display()
+        )
+    })?;
+
+    let board = board()?;
+    let mode = match env::var("MOTE_MODE") {
+        Ok(m) => m,
+        Err(_) => const_str(&config, "MODE")?,
+    };
+    if !MODES.contains(&mode.as_str()) {
+        return Err(format!("mode {mode:?}: expected one of {MODES:?}"));
+    }
 
     // Board → memory.x (cortex-m-rt's link.x INCLUDEs it from the linker search path).
-    let board = board()?;
     let memory = manifest.join("memory").join(format!("{board}.x"));
     println!("cargo:rerun-if-changed={}", memory.display());
-    fs::copy(&memory, out.join("memory.x")).map_err(|e| format!("{}: {e}", memory.display()))?;
+    let mut layout =
+        fs::read_to_string(&memory).map_err(|e| format!("{}: {e}", memory.display()))?;
+    if mode == "mic" && board != "nucleo-l432kc" {
+        // On the chip, SRAM2 is aliased at 0x2001_8000, right after the 96 KB of SRAM1, so the
+        // firmware can use 128 KB as one block. QEMU maps SRAM2 only at 0x1000_0000: replay and
+        // bench (the modes QEMU runs) keep 96 KB.
+        const SRAM1: &str = "RAM   : ORIGIN = 0x20000000, LENGTH = 96K";
+        if !layout.contains(SRAM1) {
+            return Err(format!("{}: expected the line `{SRAM1}`", memory.display()));
+        }
+        layout = layout.replacen(
+            SRAM1,
+            "RAM   : ORIGIN = 0x20000000, LENGTH = 128K /* SRAM1 + SRAM2 alias */",
+            1,
+        );
+    }
+    fs::write(out.join("memory.x"), layout).map_err(|e| e.to_string())?;
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
-    let mode = env::var("MOTE_MODE").unwrap_or_else(|_| "bench".into());
-    if !MODES.contains(&mode.as_str()) {
-        return Err(format!("MOTE_MODE={mode}: expected one of {MODES:?}"));
-    }
-    println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"bench\"))");
+    println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\"))");
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
-    let model = model_path(&manifest)?;
+    let model = match env::var_os("MOTE_MODEL") {
+        Some(p) => PathBuf::from(p),
+        None => mote.join("model.tflite"),
+    };
+    let model = fs::canonicalize(&model).map_err(|e| format!("model {}: {e}", model.display()))?;
     println!("cargo:rerun-if-changed={}", model.display());
-    let model_len = fs::metadata(&model).map_err(|e| format!("{}: {e}", model.display()))?.len();
+    let model_len = fs::metadata(&model)
+        .map_err(|e| format!("{}: {e}", model.display()))?
+        .len();
 
+    let arena = match size_var("MOTE_ARENA_BYTES")? {
+        Some(n) => n,
+        None => const_int(&config, "ARENA_BYTES")?,
+    };
+    let state = match size_var("MOTE_STATE_BYTES")? {
+        Some(n) => n,
+        None => const_int(&config, "STATE_BYTES")?,
+    };
+    let runs = size_var("MOTE_BENCH_RUNS")?.unwrap_or(3);
+    if runs == 0 {
+        return Err("MOTE_BENCH_RUNS must be at least 1".into());
+    }
     let input = match env::var_os("MOTE_INPUT") {
         Some(p) => {
-            let p = fs::canonicalize(&p).map_err(|e| format!("MOTE_INPUT={}: {e}", Path::new(&p).display()))?;
+            let p = fs::canonicalize(&p)
+                .map_err(|e| format!("MOTE_INPUT={}: {e}", Path::new(&p).display()))?;
             println!("cargo:rerun-if-changed={}", p.display());
             Some(p)
         }
         None => None,
     };
-
-    let arena = size_var("MOTE_ARENA_BYTES", 16 * 1024)?;
-    let state = size_var("MOTE_STATE_BYTES", 4 * 1024)?;
-    let runs = size_var("MOTE_BENCH_RUNS", 3)?;
-    if runs == 0 {
-        return Err("MOTE_BENCH_RUNS must be at least 1".into());
+    let replay = mote.join("replay.pcm");
+    if mode == "replay" {
+        println!("cargo:rerun-if-changed={}", replay.display());
+        if !replay.is_file() {
+            return Err(format!(
+                "replay mode needs {} (export with `mote export ... --replay WAV`)",
+                replay.display()
+            ));
+        }
     }
 
     let mut cfg = String::new();
     // `writeln!` into a String cannot fail.
-    let _ = writeln!(cfg, "// @generated by build.rs from the MOTE_* environment variables; do not edit.");
-    let _ = writeln!(cfg, "/// Board this image was linked for.");
-    let _ = writeln!(cfg, "pub const BOARD: &str = {board:?};");
-    let _ = writeln!(cfg, "/// Bytes of the tensor arena (activations, per-operator data).");
-    let _ = writeln!(cfg, "pub const ARENA_BYTES: usize = {arena};");
-    let _ = writeln!(cfg, "/// Bytes of persistent variable state (resource variables, streaming buffers).");
-    let _ = writeln!(cfg, "pub const STATE_BYTES: usize = {state};");
-    let _ = writeln!(cfg, "/// Invocations in bench mode (each between `cost_start` and `cost_stop`).");
-    let _ = writeln!(cfg, "pub const BENCH_RUNS: u32 = {runs};");
-    let _ = writeln!(cfg, "/// Bytes of the embedded model.");
-    let _ = writeln!(cfg, "pub const MODEL_LEN: usize = {model_len};");
-    let _ = writeln!(cfg, "/// The embedded .tflite model, 16-byte aligned like TFLM requires of a model buffer.");
+    let w = &mut cfg;
     let _ = writeln!(
-        cfg,
+        w,
+        "// @generated by build.rs from mote/config.rs and MOTE_* variables; do not edit."
+    );
+    let _ = writeln!(w, "/// Board this image was linked for.");
+    let _ = writeln!(w, "pub const BOARD: &str = {board:?};");
+    let _ = writeln!(w, "/// Audio source / program: mic, replay or bench.");
+    let _ = writeln!(w, "pub const MODE: &str = {mode:?};");
+    let _ = writeln!(w, "/// Bytes of the tensor arena.");
+    let _ = writeln!(w, "pub const ARENA_BYTES: usize = {arena};");
+    let _ = writeln!(w, "/// Bytes of persistent variable state.");
+    let _ = writeln!(w, "pub const STATE_BYTES: usize = {state};");
+    let _ = writeln!(w, "/// Invocations in bench mode.");
+    let _ = writeln!(w, "pub const BENCH_RUNS: u32 = {runs};");
+    let _ = writeln!(w, "/// Bytes of the embedded model.");
+    let _ = writeln!(w, "pub const MODEL_LEN: usize = {model_len};");
+    let _ = writeln!(
+        w,
+        "/// The embedded .tflite model, 16-byte aligned like TFLM requires of a model buffer."
+    );
+    let _ = writeln!(
+        w,
         "pub static MODEL: &crate::Aligned<[u8; MODEL_LEN]> = &crate::Aligned(*include_bytes!({:?}));",
         path_str(&model)?
     );
-    let _ = writeln!(cfg, "/// Raw bytes for input tensor 0 (`None`: the fixed pattern in `main.rs`).");
+    let _ = writeln!(
+        w,
+        "/// Bench mode: raw bytes for input tensor 0 (`None`: a fixed pattern)."
+    );
     match &input {
         Some(p) => {
-            let _ = writeln!(cfg, "pub const INPUT: Option<&[u8]> = Some(include_bytes!({:?}));", path_str(p)?);
+            let _ = writeln!(
+                w,
+                "pub const INPUT: Option<&[u8]> = Some(include_bytes!({:?}));",
+                path_str(p)?
+            );
         }
         None => {
-            let _ = writeln!(cfg, "pub const INPUT: Option<&[u8]> = None;");
+            let _ = writeln!(w, "pub const INPUT: Option<&[u8]> = None;");
         }
     }
-    fs::write(out.join("config.rs"), cfg).map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        w,
+        "/// Replay mode: 16 kHz mono int16 little-endian samples."
+    );
+    if mode == "replay" {
+        let _ = writeln!(
+            w,
+            "pub static REPLAY: &[u8] = include_bytes!({:?});",
+            path_str(&replay)?
+        );
+    } else {
+        let _ = writeln!(w, "pub static REPLAY: &[u8] = &[];");
+    }
+    fs::write(out.join("build_config.rs"), cfg).map_err(|e| e.to_string())?;
     Ok(())
 }
 
-/// The board from `MOTE_BOARD`, else the single enabled `board-*` feature.
+/// The single enabled `board-*` feature (checked against `MOTE_BOARD` if that is set).
 fn board() -> Result<String, String> {
-    if let Ok(b) = env::var("MOTE_BOARD") {
-        let b = b.to_ascii_lowercase();
-        return if BOARDS.contains(&b.as_str()) {
-            Ok(b)
-        } else {
-            Err(format!("MOTE_BOARD={b}: expected one of {BOARDS:?}"))
-        };
-    }
     let enabled: Vec<&str> = BOARDS
         .iter()
         .copied()
         .filter(|b| {
-            let feat = format!("CARGO_FEATURE_BOARD_{}", b.to_ascii_uppercase().replace('-', "_"));
+            let feat = format!(
+                "CARGO_FEATURE_BOARD_{}",
+                b.to_ascii_uppercase().replace('-', "_")
+            );
             env::var_os(feat).is_some()
         })
         .collect();
-    match enabled.as_slice() {
-        [] => Ok(BOARDS[0].into()),
-        [one] => Ok((*one).into()),
-        many => Err(format!(
-            "several board features enabled ({many:?}): use --no-default-features --features board-<name>, or MOTE_BOARD"
-        )),
-    }
-}
-
-/// `MOTE_MODEL`, else `model.tflite` beside Cargo.toml, else the dev default.
-fn model_path(manifest: &Path) -> Result<PathBuf, String> {
-    let candidates: Vec<PathBuf> = match env::var_os("MOTE_MODEL") {
-        Some(p) => vec![PathBuf::from(p)],
-        None => vec![manifest.join("model.tflite"), manifest.join(DEV_MODEL)],
+    let board = match enabled.as_slice() {
+        [one] => (*one).to_string(),
+        [] => {
+            return Err(format!(
+                "no board feature: build with --features board-<name>, one of {BOARDS:?}"
+            ))
+        }
+        many => {
+            return Err(format!(
+                "several board features enabled ({many:?}): use --no-default-features --features board-<name>"
+            ))
+        }
     };
-    for c in &candidates {
-        if let Ok(p) = fs::canonicalize(c) {
-            return Ok(p);
+    if let Ok(b) = env::var("MOTE_BOARD") {
+        if b.to_ascii_lowercase() != board {
+            return Err(format!(
+                "MOTE_BOARD={b} but the enabled feature is board-{board}: use --no-default-features --features board-{b}"
+            ));
         }
     }
-    Err(format!(
-        "no model: tried {candidates:?}; set MOTE_MODEL=/path/to/model.tflite"
-    ))
+    Ok(board)
 }
 
-/// A byte count: decimal, optionally suffixed `K`/`KiB` (×1024).
-fn size_var(name: &str, default: u64) -> Result<u64, String> {
-    let Ok(v) = env::var(name) else { return Ok(default) };
+/// The value of `pub const NAME: ... = VALUE;` in the generated config.
+fn const_value<'a>(config: &'a str, name: &str) -> Result<&'a str, String> {
+    let prefix = format!("pub const {name}:");
+    config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&prefix))
+        .and_then(|rest| rest.split_once('='))
+        .map(|(_, v)| v.trim().trim_end_matches(';').trim())
+        .ok_or_else(|| {
+            format!("mote/config.rs has no `pub const {name}` (export the project again)")
+        })
+}
+
+fn const_int(config: &str, name: &str) -> Result<u64, String> {
+    let v = const_value(config, name)?;
+    v.replace('_', "")
+        .parse()
+        .map_err(|_| format!("mote/config.rs: {name} = {v} is not an integer"))
+}
+
+fn const_str(config: &str, name: &str) -> Result<String, String> {
+    let v = const_value(config, name)?;
+    v.strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .map(str::to_string)
+        .ok_or_else(|| format!("mote/config.rs: {name} = {v} is not a string"))
+}
+
+/// A byte count from the environment: decimal, optionally suffixed `K`/`KiB` (×1024).
+fn size_var(name: &str) -> Result<Option<u64>, String> {
+    let Ok(v) = env::var(name) else {
+        return Ok(None);
+    };
     let t = v.trim();
     let (digits, scale) = if let Some(d) = t.strip_suffix("KiB").or_else(|| t.strip_suffix('K')) {
         (d, 1024)
@@ -170,9 +274,11 @@ fn size_var(name: &str, default: u64) -> Result<u64, String> {
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(scale))
+        .map(Some)
         .ok_or_else(|| format!("{name}={v}: expected a byte count like 16384 or 16K"))
 }
 
 fn path_str(p: &Path) -> Result<&str, String> {
-    p.to_str().ok_or_else(|| format!("{}: path is not UTF-8", p.display()))
+    p.to_str()
+        .ok_or_else(|| format!("{}: path is not UTF-8", p.display()))
 }

@@ -1,18 +1,160 @@
 #!/usr/bin/env bash
-# Build the firmware template with a model and run it in QEMU's STM32L475 board; it must print
-# JSON lines and exit 0.
+# Every firmware check, end to end:
+#  1. the template (default model, microphone mode) builds for all three boards;
+#  2. for micro_speech + yes_1000ms.wav and okay_nabu + the project's "okay nabu" WAV:
+#     `mote export --replay` -> unzip in a temp dir -> `cargo build --release --locked` -> run in
+#     QEMU (b-l475e-iot01a) -> its JSON Lines (USART1 and semihosting) must equal
+#     `mote detect --json` on the same WAV, byte for byte;
+#  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
+#     instructions per invocation (m4count plugin) are printed as a table, and checked against
+#     the exporter's estimate.
+# Needs what scripts/setup.sh installs (QEMU >= 9, arm-none-eabi binutils, thumbv7em target,
+# models/pip). Third-party reference data comes from ../shared/reference (MOTE_REFERENCE):
+# missing data fails under CI=true and skips that case otherwise.
+# Environment: FW_TARGET_DIR (cargo target dir for firmware builds; default target/firmware),
+#   M4COUNT_PLUGIN, QEMU_TIMEOUT (s, default 300), KEEP=1 (keep the temp dir).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-model="${1:-$root/../shared/reference/tflm/hello_world_int8.tflite}"
-if [ ! -f "$model" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "FAIL: missing $model (reference data)" >&2; exit 1; fi
-  echo "SKIP: missing $model (reference data)"; exit 0
+cd "$root"
+ref="${MOTE_REFERENCE:-$root/../shared/reference}"
+pip="${MOTE_PIP_MODELS:-$root/models/pip}/pymicro_wakeword/models"
+fw_target="${FW_TARGET_DIR:-$root/target/firmware}"
+plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
+host_target="${CARGO_TARGET_DIR:-$root/target}"
+say() { printf '[firmware-test] %s\n' "$*"; }
+fail() { say "FAIL: $*" >&2; exit 1; }
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then fail "$1"; fi
+  say "SKIP: $1"
+}
+
+command -v qemu-system-arm >/dev/null || fail "qemu-system-arm missing: run scripts/setup.sh"
+command -v arm-none-eabi-size >/dev/null || fail "arm-none-eabi-size missing: run scripts/setup.sh"
+# The template links with flip-link (.cargo/config.toml).
+if ! command -v flip-link >/dev/null; then
+  say "installing flip-link (cargo install flip-link --locked)"
+  cargo install -q flip-link --locked
 fi
-cd "$root/firmware-template"
-MOTE_MODEL="$model" cargo build -q --release
-elf=target/thumbv7em-none-eabihf/release/mote-firmware
-out=$(timeout 120 qemu-system-arm -M b-l475e-iot01a -nographic -monitor none -serial stdio \
-  -semihosting-config enable=on,target=native -kernel "$elf")
-echo "$out"
-grep -q '"event"' <<<"$out"
-echo "firmware: ran in QEMU and exited 0"
+tmp="$(mktemp -d)"
+if [ "${KEEP:-}" = "1" ]; then say "keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
+
+cargo build -q -p mote-exporter
+mote="$host_target/debug/mote"
+
+# Size columns of an ELF: flash = text + data, static RAM = data + bss.
+sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'; }
+const_of() { sed -n "s/^pub const $1: [^=]*= \(.*\);$/\1/p" "$2"; }
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); say "ok: $*"; }
+bad() { failed=$((failed + 1)); say "FAILED: $*" >&2; }
+
+# ---- 1. the template builds for every board
+say "template (default model, mic mode) for three boards"
+for board in b-l475e-iot01a nucleo-l476rg nucleo-l432kc; do
+  if (cd firmware-template && CARGO_TARGET_DIR="$fw_target/template" \
+        cargo build -q --release --locked --no-default-features --features "board-$board"); then
+    read -r flash ram < <(sizes "$fw_target/template/thumbv7em-none-eabihf/release/mote-firmware")
+    ok "template builds for $board: flash $flash B, static RAM $ram B"
+  else
+    bad "template build for $board"
+  fi
+done
+
+# ---- 2/3. export, build, run in QEMU, compare, measure
+rows=()
+# case NAME MODEL SIDECAR WAV
+replay_case() {
+  local name=$1 model=$2 sidecar=$3 wav=$4
+  for f in "$model" "$sidecar" "$wav"; do
+    if [ ! -f "$f" ]; then skip_or_fail "$name: missing $f"; return 0; fi
+  done
+  local dir="$tmp/$name"
+  mkdir -p "$dir"
+  say "$name: export, build, run in QEMU"
+  if ! "$mote" export "$model" --json-sidecar "$sidecar" --board b-l475e-iot01a --replay "$wav" \
+        -o "$dir/fw.zip" 2>"$dir/export.log"; then
+    cat "$dir/export.log" >&2; bad "$name: export"; return 0
+  fi
+  # -DD: extracted files get the current time, so cargo never mistakes them for old sources.
+  (cd "$dir" && unzip -q -DD fw.zip)
+  local proj
+  proj="$(find "$dir" -mindepth 1 -maxdepth 1 -type d)"
+  local tdir="$fw_target/zips"
+  if ! (cd "$proj" && CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked); then
+    bad "$name: cargo build --release of the unzipped project"; return 0
+  fi
+  local elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"
+  local qemu=(qemu-system-arm -M b-l475e-iot01a -nographic -monitor none
+              -serial "file:$dir/uart.txt" -semihosting-config enable=on,target=native)
+  local start stop
+  start=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_start" { print "0x" $1 }')
+  stop=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_stop" { print "0x" $1 }')
+  if [ -f "$plugin" ]; then
+    qemu+=(-plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$dir/plugin.log")
+  fi
+  local status=0
+  timeout "${QEMU_TIMEOUT:-300}" "${qemu[@]}" -kernel "$elf" >"$dir/semihosting.txt" 2>"$dir/stderr.txt" || status=$?
+  "$mote" detect "$model" "$wav" --json --sidecar "$sidecar" >"$dir/detect.txt"
+  if [ "$status" -ne 0 ]; then
+    cat "$dir/uart.txt" "$dir/stderr.txt" >&2; bad "$name: firmware exited with $status"; return 0
+  fi
+  if cmp -s "$dir/detect.txt" "$dir/uart.txt" && cmp -s "$dir/detect.txt" "$dir/semihosting.txt"; then
+    ok "$name: QEMU's JSON Lines (USART1 and semihosting) = mote detect --json ($(wc -l <"$dir/detect.txt") lines)"
+  else
+    diff "$dir/detect.txt" "$dir/uart.txt" | head -20 >&2 || true
+    bad "$name: firmware output differs from mote detect --json"
+  fi
+
+  # Measurements: whole firmware from the ELF; stack peak as the firmware painted it.
+  local flash ram stack invocations
+  read -r flash ram < <(sizes "$elf")
+  stack=$(sed -n 's/.*"stack_bytes":\([0-9]*\).*/\1/p' "$dir/stderr.txt")
+  invocations=$(sed -n 's/.*"invocations":\([0-9]*\).*/\1/p' "$dir/stderr.txt")
+  local est_flash est_ram
+  est_flash=$(const_of ESTIMATED_FLASH "$proj/mote/config.rs")
+  est_ram=$(const_of ESTIMATED_RAM "$proj/mote/config.rs")
+  local total_ram=$((ram + ${stack:-0}))
+  if [ "$flash" -le "$est_flash" ] && [ "$total_ram" -le "$est_ram" ]; then
+    ok "$name: flash $flash <= estimate $est_flash, RAM $ram + stack ${stack:-?} = $total_ram <= estimate $est_ram"
+  else
+    bad "$name: over the exporter's estimate: flash $flash (est. $est_flash), RAM $total_ram (est. $est_ram)"
+  fi
+  local pipeline_insns="n/a" model_insns="n/a" samples
+  samples=$(sed -n 's/.*"samples":\([0-9]*\).*/\1/p' "$dir/stderr.txt")
+  if [ -f "$dir/plugin.log" ] && [ -n "$samples" ] && [ "$samples" -gt 0 ]; then
+    local total
+    total=$(awk -F'insns=' '/^region/ { s += $2 } END { print s + 0 }' "$dir/plugin.log")
+    # Whole pipeline (front end, model, detector) per second of audio.
+    pipeline_insns=$((total * 16000 / samples))
+    # The model alone: the same project in bench mode (invoke between the markers).
+    if (cd "$proj" && MOTE_MODE=bench MOTE_BENCH_RUNS=3 CARGO_TARGET_DIR="$tdir" \
+          cargo build -q --release --locked); then
+      start=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_start" { print "0x" $1 }')
+      stop=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_stop" { print "0x" $1 }')
+      timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
+        -serial null -semihosting-config enable=on,target=native \
+        -plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$dir/bench.log" \
+        -kernel "$elf" >/dev/null 2>&1 || true
+      model_insns=$(awk -F'insns=' '/^region/ { n = $2 } END { print n + 0 }' "$dir/bench.log")
+    fi
+  fi
+  rows+=("| $name | $flash | $ram | ${stack:-?} | $total_ram | $model_insns | $pipeline_insns | ${invocations:-?} |")
+}
+
+replay_case micro_speech "$ref/tflm/micro_speech_quantized.tflite" \
+  "$ref/tflm/micro_speech_quantized.json" "$ref/tflm/yes_1000ms.wav"
+replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
+  "$root/engine/tests/fixtures/audio/okay_nabu.wav"
+
+if [ ${#rows[@]} -gt 0 ]; then
+  echo
+  echo "B-L475E-IOT01A replay firmware (opt-level 3, LTO), instructions counted in QEMU:"
+  echo "| model | flash B | static RAM B | stack peak B | RAM total B | insns / invoke (model) | insns / s of audio (pipeline) | invocations |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+  echo
+fi
+echo "firmware: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

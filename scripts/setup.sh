@@ -24,5 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash scripts/setup-qemu.sh
+# The firmware links with flip-link (stack overflow faults instead of corrupting the arena).
+command -v flip-link >/dev/null || { say "cargo install flip-link"; cargo install -q --locked flip-link; }
 bash scripts/fetch-models.sh
 say "done"

@@ -13,6 +13,8 @@ bash scripts/setup.sh
 step "engine builds for host, wasm32 and Cortex-M4F (no_std, no allocator)"
 cargo build -q -p mote-engine --target wasm32-unknown-unknown
 cargo build -q -p mote-engine --target thumbv7em-none-eabihf
+# The exporter library (reports, export zip) runs in the browser too.
+cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-default-features
 
 step "unit, golden, property and end-to-end tests"
 cargo test --workspace 2>&1 | tee target/test.log

@@ -75,6 +75,30 @@ pub struct FeatureWindow {
 }
 
 impl FeatureWindow {
+    /// An empty one-frame window (for `static`s; [`FeatureWindow::init`] configures it in place).
+    pub const EMPTY: FeatureWindow = FeatureWindow {
+        frames: [0; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
+        frame_len: 1,
+        window: 1,
+        stride: 1,
+        next: 0,
+        until_due: 1,
+        due: false,
+        pushed: 0,
+    };
+
+    /// Reconfigure in place (no 4 KB temporary): as [`FeatureWindow::new`]; empties the window.
+    pub fn init(&mut self, frame_len: usize, window: usize, stride: usize) -> Result<(), Error> {
+        if frame_len > MAX_FRAME_LEN || window > MAX_WINDOW_FRAMES {
+            return Self::new(frame_len, window, stride).map(|_| ());
+        }
+        self.frame_len = frame_len.max(1);
+        self.window = window.max(1);
+        self.stride = stride.max(1);
+        self.reset();
+        Ok(())
+    }
+
     /// A window of `window` frames of `frame_len` features, due every `stride` new frames.
     /// `LimitExceeded` beyond [`MAX_FRAME_LEN`] / [`MAX_WINDOW_FRAMES`]; zeros count as 1.
     pub fn new(frame_len: usize, window: usize, stride: usize) -> Result<Self, Error> {
@@ -174,7 +198,7 @@ impl FeatureWindow {
 
     /// Forgets all frames and restarts the invocation schedule.
     pub fn reset(&mut self) {
-        self.frames = [0; MAX_FRAME_LEN * MAX_WINDOW_FRAMES];
+        self.frames.fill(0);
         self.next = 0;
         self.until_due = self.window;
         self.due = false;
@@ -465,6 +489,31 @@ impl Detector {
     /// A detector in its initial state. `LimitExceeded` if a hand-built `config` exceeds the
     /// fixed maxima; zero windows / counts count as 1.
     pub fn new(config: DetectorConfig) -> Result<Self, Error> {
+        let mut d = Detector::EMPTY;
+        d.init(config)?;
+        Ok(d)
+    }
+
+    /// A wake-word detector that never fires (for `static`s; [`Detector::init`] configures it).
+    pub const EMPTY: Detector = Detector {
+        config: DetectorConfig {
+            mode: Mode::WakeWord {
+                min_sum: u16::MAX,
+                sliding_window: 1,
+                refractory_ms: DEFAULT_REFRACTORY_MS,
+            },
+            output: OutputType::Uint8,
+        },
+        rows: [[0; MAX_LABELS]; MAX_AVERAGE_WINDOW],
+        sums: [0; MAX_LABELS],
+        head: 0,
+        count: 0,
+        last: None,
+        seen_below: false,
+    };
+
+    /// Reconfigure in place (no 2 KB temporary) and return to the initial state.
+    pub fn init(&mut self, config: DetectorConfig) -> Result<(), Error> {
         let mut config = config;
         match &mut config.mode {
             Mode::WakeWord { sliding_window, .. } => {
@@ -486,15 +535,9 @@ impl Detector {
                 *minimum_count = (*minimum_count).max(1);
             }
         }
-        Ok(Detector {
-            config,
-            rows: [[0; MAX_LABELS]; MAX_AVERAGE_WINDOW],
-            sums: [0; MAX_LABELS],
-            head: 0,
-            count: 0,
-            last: None,
-            seen_below: false,
-        })
+        self.config = config;
+        self.reset();
+        Ok(())
     }
 
     /// The configuration in use.
@@ -504,8 +547,8 @@ impl Detector {
 
     /// Back to the initial state (no history, no suppression).
     pub fn reset(&mut self) {
-        self.rows = [[0; MAX_LABELS]; MAX_AVERAGE_WINDOW];
-        self.sums = [0; MAX_LABELS];
+        self.rows.iter_mut().for_each(|r| r.fill(0));
+        self.sums.fill(0);
         self.head = 0;
         self.count = 0;
         self.last = None;

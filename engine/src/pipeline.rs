@@ -143,27 +143,62 @@ pub enum Output<'x> {
     },
 }
 
-/// Front end, model and detector, streaming.
-pub struct Pipeline<'m, 'a> {
-    config: PipelineConfig,
+/// The pipeline's own memory besides the model's arena and state: front end (tables and
+/// audio state), feature window, detector. About 16 KB; the caller owns it like the arena
+/// (a `static` initialised with [`PipelineMemory::EMPTY`] on a microcontroller), so nothing this
+/// large is ever built on, or moved through, the stack.
+pub struct PipelineMemory {
     frontend: Frontend,
     window: FeatureWindow,
-    interp: Interpreter<'m, 'a>,
     detector: Detector,
+}
+
+impl PipelineMemory {
+    /// Unconfigured memory; [`Pipeline::new`] configures it in place.
+    pub const EMPTY: PipelineMemory = PipelineMemory {
+        frontend: Frontend::EMPTY,
+        window: FeatureWindow::EMPTY,
+        detector: Detector::EMPTY,
+    };
+
+    /// Bytes of this memory (for the RAM report).
+    pub const fn bytes() -> usize {
+        core::mem::size_of::<PipelineMemory>()
+    }
+}
+
+impl Default for PipelineMemory {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+/// Front end, model and detector, streaming.
+pub struct Pipeline<'p, 'm, 'a> {
+    config: PipelineConfig,
+    mem: &'p mut PipelineMemory,
+    interp: Interpreter<'m, 'a>,
     frames: u32,
 }
 
-impl<'m, 'a> Pipeline<'m, 'a> {
-    /// Prepare the model in `arena`/`state` and build the front end and detector.
+impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
+    /// Prepare the model in `arena`/`state` and configure the front end, window and detector
+    /// in `mem`, in place.
     pub fn new(
         model: &Model<'m>,
         arena: &'a mut [u8],
         state: &'a mut [u8],
+        mem: &'p mut PipelineMemory,
         config: &PipelineConfig,
     ) -> Result<Self, Error> {
         let interp = Interpreter::new(model, arena, state)?;
-        let window = config.preset.feature_window()?;
-        let want = window.window_bytes();
+        let p = &config.preset;
+        mem.window.init(
+            usize::from(p.frame_len),
+            usize::from(p.window_frames),
+            usize::from(p.stride_frames),
+        )?;
+        let want = mem.window.window_bytes();
         let have = interp.input_tensor(0)?.bytes();
         if want != have {
             return Err(Error::WrongBufferSize {
@@ -172,12 +207,12 @@ impl<'m, 'a> Pipeline<'m, 'a> {
                 got: want as u32,
             });
         }
+        mem.frontend.init(&config.frontend)?;
+        mem.detector.init(config.detector)?;
         Ok(Pipeline {
             config: *config,
-            frontend: Frontend::new(&config.frontend)?,
-            window,
+            mem,
             interp,
-            detector: Detector::new(config.detector)?,
             frames: 0,
         })
     }
@@ -194,10 +229,10 @@ impl<'m, 'a> Pipeline<'m, 'a> {
 
     /// Back to the state after `new`: front end, window, model state, detector.
     pub fn reset(&mut self) {
-        self.frontend.reset();
-        self.window.reset();
+        self.mem.frontend.reset();
+        self.mem.window.reset();
         self.interp.reset_state();
-        self.detector.reset();
+        self.mem.detector.reset();
         self.frames = 0;
     }
 
@@ -211,11 +246,14 @@ impl<'m, 'a> Pipeline<'m, 'a> {
             u64::from(self.config.frontend.sample_rate_hz.max(1)),
         );
         let frames = &mut self.frames;
-        let window = &mut self.window;
+        let PipelineMemory {
+            frontend,
+            window,
+            detector,
+        } = &mut *self.mem;
         let interp = &mut self.interp;
-        let detector = &mut self.detector;
         let output = self.config.detector.output;
-        self.frontend.push(samples, |frame| {
+        frontend.push(samples, |frame| {
             if result.is_err() {
                 return;
             }

@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use mote_engine::detector::OutputType;
-use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, Sidecar};
+use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
 use mote_engine::{Error, Interpreter, Model};
 
 fn wav(path: &Path) -> Vec<i16> {
@@ -55,7 +55,8 @@ struct Run {
 fn run(model: &Model<'_>, sidecar: Option<&Sidecar<'_>>, audio: &[i16], chunk: usize) -> Run {
     let cfg = PipelineConfig::for_model(model, sidecar).unwrap();
     let (mut arena, mut state) = buffers(model);
-    let mut p = Pipeline::new(model, &mut arena, &mut state, &cfg).unwrap();
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut p = Pipeline::new(model, &mut arena, &mut state, &mut mem, &cfg).unwrap();
     let mut r = Run {
         scores: vec![],
         invocations: vec![],
@@ -222,7 +223,8 @@ fn soak_one_hour_constant_memory_no_drift() {
     let model = Model::parse(&bytes).unwrap();
     let cfg = PipelineConfig::for_model(&model, None).unwrap();
     let (mut arena, mut state) = buffers(&model);
-    let mut p = Pipeline::new(&model, &mut arena, &mut state, &cfg).unwrap();
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut p = Pipeline::new(&model, &mut arena, &mut state, &mut mem, &cfg).unwrap();
     let before = p.interpreter().memory();
     let mut rng: u32 = 0x1234_5678;
     let mut chunk = vec![0i16; 1600];

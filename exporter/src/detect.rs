@@ -4,7 +4,9 @@
 
 use anyhow::{anyhow, Result};
 use mote_engine::interpreter::InterpreterOptions;
-use mote_engine::pipeline::{write_json_line, Output, Pipeline, PipelineConfig, Sidecar};
+use mote_engine::pipeline::{
+    write_json_line, Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar,
+};
 use mote_engine::Model;
 
 use crate::report::buffer_sizes;
@@ -92,8 +94,9 @@ pub fn run(
 ) -> Result<Summary> {
     let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
     let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
-    let mut p =
-        Pipeline::new(model, &mut arena, &mut state, &setup.config).map_err(|e| anyhow!("{e}"))?;
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut p = Pipeline::new(model, &mut arena, &mut state, &mut mem, &setup.config)
+        .map_err(|e| anyhow!("{e}"))?;
     let labels: Vec<&str> = setup.labels.iter().map(String::as_str).collect();
     let mut sum = Summary::default();
     let mut line = String::new();

@@ -1,6 +1,7 @@
 //! Library half of the `mote` CLI, shared with the web playground.
 //!
 //! - [`report`]: a model's operators, tensors and every byte of memory, as one serialisable value.
+//! - [`export`]: a model → a firmware project zip for an STM32L4 board (`mote export`).
 //! - [`io`]: reading and writing raw tensor files for `mote infer`.
 //! - [`sidecar`]: the model's sidecar JSON (labels, thresholds).
 //! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler.
@@ -8,6 +9,7 @@
 
 pub mod audio;
 pub mod detect;
+pub mod export;
 pub mod io;
 pub mod report;
 pub mod sidecar;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use mote_engine::interpreter::InterpreterOptions;
-use mote_engine::pipeline::{Output, Pipeline};
+use mote_engine::pipeline::{Output, Pipeline, PipelineMemory};
 use mote_engine::resample::{f32_to_i16, Resampler};
 use mote_engine::Model;
 use mote_exporter::detect::Setup;
@@ -75,8 +75,9 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
         Resampler::new(rate).map_err(|e| anyhow!("microphone at {rate} Hz: {e}"))?;
     let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
     let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
-    let mut p =
-        Pipeline::new(model, &mut arena, &mut state, &setup.config).map_err(|e| anyhow!("{e}"))?;
+    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let mut p = Pipeline::new(model, &mut arena, &mut state, &mut mem, &setup.config)
+        .map_err(|e| anyhow!("{e}"))?;
     let labels: Vec<&str> = setup.labels.iter().map(String::as_str).collect();
     eprintln!(
         "listening on {} at {rate} Hz ({channels} ch) — Ctrl-C to stop",

@@ -11,6 +11,10 @@ use mote_exporter::{audio, detect as det, io, report, sidecar};
 #[cfg(feature = "listen")]
 mod listen;
 
+/// `mote export` (kept beside the library's export module; the binary alone needs clap).
+#[path = "export/cli.rs"]
+mod export_cmd;
+
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
 #[derive(Parser)]
@@ -27,7 +31,9 @@ const EXAMPLES: &str = "Examples:
   mote features yes.wav --preset micro-speech --output yes.features
   mote detect okay_nabu.tflite recording.wav          (okay_nabu.json beside it is read)
   mote detect micro_speech.tflite yes.wav --json      (JSON Lines, as the firmware prints)
-  mote listen okay_nabu.tflite                        (live microphone)";
+  mote listen okay_nabu.tflite                        (live microphone)
+  mote export okay_nabu.tflite --json-sidecar okay_nabu.json --board nucleo-l476rg -o fw.zip
+  mote export model.tflite --board b-l475e-iot01a --replay yes.wav -o fw.zip   (runs in QEMU)";
 
 #[derive(Subcommand)]
 enum Cmd {
@@ -62,6 +68,14 @@ enum Cmd {
         #[arg(long)]
         invocations: Option<usize>,
     },
+    /// Export a firmware project (zip) for an STM32L4 board: it builds with
+    /// `cargo build --release` and flashes with `cargo run --release`.
+    ///
+    /// The zip is self-contained (firmware, engine sources, model, generated config and report)
+    /// and deterministic (same inputs, same bytes). Without --replay the firmware listens to
+    /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
+    /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
+    Export(export_cmd::ExportArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///
     /// The WAV is converted to 16 kHz mono first (any 8–48 kHz WAV, 16-bit PCM or float).
@@ -160,6 +174,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             invocations,
         } => infer(&model, &input, &output, invocations),
+        Cmd::Export(args) => export_cmd::run(&args),
         Cmd::Features {
             wav,
             preset,

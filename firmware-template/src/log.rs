@@ -1,5 +1,6 @@
-//! Line-oriented logging to the UART and (with the `semihosting` feature) the debugger's or
-//! QEMU's console. Lines are JSON objects so a host script can parse them.
+//! Line-oriented logging to the UART and (with the `semihosting` feature, except in mic mode,
+//! which must run without a debugger) the debugger's or QEMU's console. Lines are JSON objects
+//! so a host script can parse them.
 
 use core::fmt;
 
@@ -15,16 +16,15 @@ pub struct Line {
 impl Line {
     /// An empty line.
     pub const fn new() -> Self {
-        Line { buf: [0; LINE], len: 0 }
+        Line {
+            buf: [0; LINE],
+            len: 0,
+        }
     }
 
     fn flush(&mut self) {
         let bytes = self.buf.get(..self.len).unwrap_or(&[]);
-        crate::uart::write_bytes(bytes);
-        #[cfg(feature = "semihosting")]
-        if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
-            let _ = out.write_all(bytes);
-        }
+        write_all(bytes);
         self.len = 0;
     }
 }
@@ -47,6 +47,78 @@ impl fmt::Write for Line {
 impl Drop for Line {
     fn drop(&mut self) {
         self.flush();
+    }
+}
+
+/// Sends bytes to the UART and, where enabled, semihosting stdout.
+pub fn write_all(bytes: &[u8]) {
+    crate::uart::write_bytes(bytes);
+    #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
+    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
+        let _ = out.write_all(bytes);
+    }
+}
+
+/// Sends a line to semihosting stderr only (run summaries that must not mix into the JSON
+/// Lines on the UART and stdout); nothing without semihosting.
+#[allow(dead_code)] // replay mode only
+pub fn note(args: fmt::Arguments<'_>) {
+    #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
+    if let Ok(mut err) = cortex_m_semihosting::hio::hstderr() {
+        use core::fmt::Write as _;
+        let _ = err.write_fmt(args);
+        let _ = err.write_str("\n");
+    }
+    #[cfg(not(all(feature = "semihosting", not(mote_mode = "mic"))))]
+    let _ = args;
+}
+
+/// A fixed-capacity text buffer: output formatted inside a measured region and sent after it.
+#[allow(dead_code)] // replay and mic modes
+pub struct Buf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    /// Set when text did not fit (it is dropped, never truncated mid-line silently).
+    pub overflow: bool,
+}
+
+#[allow(dead_code)] // replay and mic modes
+impl<const N: usize> Buf<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Buf {
+            buf: [0; N],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    /// The text so far.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Forgets the text.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflow = false;
+    }
+}
+
+impl<const N: usize> fmt::Write for Buf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+            None => {
+                self.overflow = true;
+                Err(fmt::Error)
+            }
+        }
     }
 }
 

@@ -27,8 +27,9 @@ const CR1_UE: u32 = 1 << 0;
 const CR1_TE: u32 = 1 << 3;
 const ISR_TXE: u32 = 1 << 7;
 
-/// Kernel clock of the USART after reset: MSI at 4 MHz (nothing here changes the clock tree).
-const PCLK_HZ: u32 = 4_000_000;
+/// Kernel clock of the USART after reset: MSI at 4 MHz (replay and bench keep it; mic mode
+/// raises the clock first and passes its frequency to [`init`]).
+pub const RESET_PCLK_HZ: u32 = 4_000_000;
 const BAUD: u32 = 115_200;
 
 /// Wiring of the log UART on one board: clocks to enable, TX pin and its alternate function.
@@ -83,8 +84,9 @@ fn modify(addr: usize, clear: u32, set: u32) {
     write(addr, (read(addr) & !clear) | set);
 }
 
-/// Enables the port and USART clocks, routes the TX pin, and starts the transmitter.
-pub fn init() {
+/// Enables the port and USART clocks, routes the TX pin, and starts the transmitter at 115200
+/// baud from a `pclk_hz` kernel clock.
+pub fn init(pclk_hz: u32) {
     let w = &WIRING;
     modify(RCC_AHB2ENR, 0, w.port_clock_bit);
     modify(w.usart_clock.0, 0, w.usart_clock.1);
@@ -95,7 +97,7 @@ pub fn init() {
     let shift4 = w.tx_pin * 4;
     modify(w.port + GPIO_AFRL, 0xF << shift4, w.tx_af << shift4);
     write(w.usart + USART_CR1, 0); // 8N1, oversampling by 16, disabled while configuring
-    write(w.usart + USART_BRR, (PCLK_HZ + BAUD / 2) / BAUD);
+    write(w.usart + USART_BRR, (pclk_hz + BAUD / 2) / BAUD);
     write(w.usart + USART_CR1, CR1_TE | CR1_UE);
 }
 
@@ -104,9 +106,10 @@ pub fn init() {
 pub fn write_bytes(bytes: &[u8]) {
     let usart = WIRING.usart;
     for &b in bytes {
-        // At 115200 baud one character takes ~350 cycles at 4 MHz; 100k polls is far beyond that.
+        // At 115200 baud one character takes ~350 cycles at 4 MHz (~5600 at 64 MHz); 1M polls
+        // is far beyond that.
         let mut spins = 0u32;
-        while read(usart + USART_ISR) & ISR_TXE == 0 && spins < 100_000 {
+        while read(usart + USART_ISR) & ISR_TXE == 0 && spins < 1_000_000 {
             spins += 1;
         }
         write(usart + USART_TDR, u32::from(b));

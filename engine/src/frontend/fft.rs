@@ -116,15 +116,28 @@ impl RealFft {
     /// Plans a real FFT of `fft_size` points; `fft_size` must be a power of two in
     /// `4..=MAX_FFT` (the caller checks).
     pub fn new(fft_size: usize) -> Self {
+        let mut fft = RealFft::EMPTY;
+        fft.plan(fft_size);
+        fft
+    }
+
+    /// An unplanned FFT (all zero), for building in place with [`RealFft::plan`].
+    pub const EMPTY: RealFft = RealFft {
+        ncfft: 0,
+        stages: [(0, 0); MAX_STAGES],
+        num_stages: 0,
+        twiddles: [Cpx { r: 0, i: 0 }; MAX_CFFT],
+        super_twiddles: [Cpx { r: 0, i: 0 }; MAX_CFFT / 2],
+        tmp: [Cpx { r: 0, i: 0 }; MAX_CFFT],
+    };
+
+    /// Plan in place (no large temporaries): as [`RealFft::new`].
+    pub fn plan(&mut self, fft_size: usize) {
         let ncfft = fft_size / 2;
-        let mut fft = RealFft {
-            ncfft,
-            stages: [(0, 0); MAX_STAGES],
-            num_stages: 0,
-            twiddles: [Cpx::default(); MAX_CFFT],
-            super_twiddles: [Cpx::default(); MAX_CFFT / 2],
-            tmp: [Cpx::default(); MAX_CFFT],
-        };
+        let fft = self;
+        fft.ncfft = ncfft;
+        fft.stages = [(0, 0); MAX_STAGES];
+        fft.num_stages = 0;
         for (i, t) in fft.twiddles.iter_mut().take(ncfft).enumerate() {
             *t = twiddle(i, ncfft);
         }
@@ -141,7 +154,6 @@ impl RealFft {
             }
             fft.num_stages += 1;
         }
-        fft
     }
 
     /// Real FFT of `input` (`2 * ncfft` samples) into `output` (`ncfft + 1` bins), like

@@ -198,7 +198,44 @@ pub struct Frontend {
 
 impl Frontend {
     /// Validates `config` and builds the tables (window, FFT twiddles, filterbank, PCAN LUT).
+    ///
+    /// Returns the front end by value (about 9 KB); on a microcontroller build one in place
+    /// instead: a `static` initialised with [`Frontend::EMPTY`], then [`Frontend::init`].
     pub fn new(config: &FrontendConfig) -> Result<Self, Error> {
+        let mut f = Frontend::EMPTY;
+        f.init(config)?;
+        Ok(f)
+    }
+
+    /// A front end with no configuration (all zero); [`Frontend::init`] makes it usable.
+    pub const EMPTY: Frontend = Frontend {
+        config: FrontendConfig::micro_wakeword(),
+        window_len: 0,
+        step: 1,
+        fft_size: 0,
+        correction_bits: 0,
+        num_channels: 0,
+        window: [0; MAX_FFT],
+        filterbank: Filterbank::EMPTY,
+        fft: RealFft::EMPTY,
+        even_smoothing: 0,
+        odd_smoothing: 0,
+        min_signal_remaining: 0,
+        pcan_lut: [0; PCAN_LUT_SIZE],
+        pcan_snr_shift: 0,
+        input: [0; MAX_FFT],
+        filled: 0,
+        noise_estimate: [0; MAX_CHANNELS],
+        fft_input: [0; MAX_FFT],
+        spectrum: [Cpx { r: 0, i: 0 }; MAX_BINS],
+        accumulators: [0; MAX_CHANNELS + 2],
+        features: [0; MAX_CHANNELS],
+        int8: [0; MAX_CHANNELS],
+    };
+
+    /// Validate `config` and (re)build this front end in place, without large temporaries on
+    /// the stack; its audio state starts empty. On error `self` is left unchanged.
+    pub fn init(&mut self, config: &FrontendConfig) -> Result<(), Error> {
         let window_len = config.window_samples();
         let step = config.step_samples();
         if window_len > MAX_FFT {
@@ -268,8 +305,8 @@ impl Frontend {
             fft_size / 2 + 1,
         )?;
 
-        let mut pcan_lut = [0i16; PCAN_LUT_SIZE];
         let mut pcan_snr_shift = 0;
+        let mut pcan_input_bits = 0;
         if let Some(p) = config.pcan {
             // PcanGainControlPopulateState: snr_shift = gain_bits − correction − kPcanSnrBits,
             // LUT input bits = smoothing_bits − correction.
@@ -282,39 +319,34 @@ impl Frontend {
                 });
             }
             pcan_snr_shift = snr_shift as u32;
-            pcan_lut = tables::pcan_lut(p.strength, p.offset, p.gain_bits, input_bits as u32);
+            pcan_input_bits = input_bits as u32;
         }
 
-        let mut window = [0i16; MAX_FFT];
-        if let Some(w) = window.get_mut(..window_len) {
+        // Validated: from here on nothing fails, so `self` is only changed on success.
+        self.filterbank = filterbank;
+        self.pcan_lut = match config.pcan {
+            Some(p) => tables::pcan_lut(p.strength, p.offset, p.gain_bits, pcan_input_bits),
+            None => [0; PCAN_LUT_SIZE],
+        };
+        self.window = [0; MAX_FFT];
+        if let Some(w) = self.window.get_mut(..window_len) {
             tables::hann_q12(config.flavor, w);
         }
         // NoiseReductionPopulateState: float coefficient · 2^14, truncated.
         let q14 = |x: f32| (x * (1u32 << NOISE_REDUCTION_BITS) as f32) as u32;
-        Ok(Frontend {
-            config: *config,
-            window_len,
-            step,
-            fft_size,
-            correction_bits,
-            num_channels: config.num_channels,
-            window,
-            filterbank,
-            fft: RealFft::new(fft_size),
-            even_smoothing: q14(config.even_smoothing),
-            odd_smoothing: q14(config.odd_smoothing),
-            min_signal_remaining: q14(config.min_signal_remaining),
-            pcan_lut,
-            pcan_snr_shift,
-            input: [0; MAX_FFT],
-            filled: 0,
-            noise_estimate: [0; MAX_CHANNELS],
-            fft_input: [0; MAX_FFT],
-            spectrum: [Cpx::default(); MAX_BINS],
-            accumulators: [0; MAX_CHANNELS + 2],
-            features: [0; MAX_CHANNELS],
-            int8: [0; MAX_CHANNELS],
-        })
+        self.config = *config;
+        self.window_len = window_len;
+        self.step = step;
+        self.fft_size = fft_size;
+        self.correction_bits = correction_bits;
+        self.num_channels = config.num_channels;
+        self.fft.plan(fft_size);
+        self.even_smoothing = q14(config.even_smoothing);
+        self.odd_smoothing = q14(config.odd_smoothing);
+        self.min_signal_remaining = q14(config.min_signal_remaining);
+        self.pcan_snr_shift = pcan_snr_shift;
+        self.reset();
+        Ok(())
     }
 
     /// The configuration this front end was built from.

@@ -78,6 +78,17 @@ pub struct Filterbank {
     pub unweight: [u16; MAX_BINS],
 }
 
+impl Filterbank {
+    /// An empty filterbank (no bins), for a front end built in place.
+    pub const EMPTY: Filterbank = Filterbank {
+        start: 0,
+        end: 0,
+        seg: [0; MAX_BINS],
+        weight: [0; MAX_BINS],
+        unweight: [0; MAX_BINS],
+    };
+}
+
 /// Error for a band that does not fit below the Nyquist frequency.
 const BAND_ERROR: Error = Error::LimitExceeded {
     what: "FFT bins for the filterbank band (upper limit too close to Nyquist)",

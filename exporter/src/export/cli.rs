@@ -1,0 +1,203 @@
+//! `mote export`: arguments, progress on stderr, and an all-or-nothing write of the zip.
+//! (A module of the `mote` binary, not of the library: it needs clap and the file system.)
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use mote_exporter::export::{self, board, Request, Step};
+
+/// `mote export` arguments.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The .tflite model.
+    model: PathBuf,
+    /// The model's sidecar JSON (microWakeWord .json: probability_cutoff, sliding_window_size;
+    /// optional "labels" for command models). Default: MODEL.json beside the model, if it
+    /// exists (as `mote detect` does).
+    #[arg(long, value_name = "JSON")]
+    json_sidecar: Option<PathBuf>,
+    /// Target board: b-l475e-iot01a, nucleo-l476rg or nucleo-l432kc.
+    #[arg(long, value_name = "BOARD")]
+    board: String,
+    /// Replay this WAV from flash instead of listening to the microphone (any rate the
+    /// resampler converts to 16 kHz); the firmware prints JSON lines and exits.
+    #[arg(long, value_name = "WAV")]
+    replay: Option<PathBuf>,
+    /// Where to write the zip.
+    #[arg(short, long, value_name = "ZIP")]
+    output: PathBuf,
+    /// Export even if the firmware is estimated not to fit the board.
+    #[arg(long)]
+    force: bool,
+    /// Print the export summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `mote export`.
+pub fn run(a: &ExportArgs) -> Result<()> {
+    // Cheap checks first, so a typo costs nothing.
+    if board::find(&a.board).is_none() {
+        bail!(
+            "unknown board {:?}: supported boards are {}",
+            a.board,
+            board::ids()
+        );
+    }
+    let model =
+        fs::read(&a.model).with_context(|| format!("cannot read model {}", a.model.display()))?;
+    let sidecar_path = a.json_sidecar.clone().or_else(|| {
+        let p = mote_exporter::sidecar::beside(&a.model)?;
+        eprintln!("export: using the sidecar {}", p.display());
+        Some(p)
+    });
+    let sidecar = match &sidecar_path {
+        Some(p) => Some(
+            fs::read_to_string(p)
+                .with_context(|| format!("cannot read sidecar {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let replay = match &a.replay {
+        Some(p) => {
+            Some(fs::read(p).with_context(|| format!("cannot read replay WAV {}", p.display()))?)
+        }
+        None => None,
+    };
+    let name = a
+        .model
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(sanitize)
+        .unwrap_or_else(|| "model".into());
+    // Claim the output before the work: an unwritable path fails now, and nothing but a
+    // complete zip ever appears under the final name.
+    let tmp = TempOut::create(&a.output)?;
+
+    let req = Request {
+        model: &model,
+        name: &name,
+        sidecar: sidecar.as_deref(),
+        board: &a.board,
+        replay: replay.as_deref(),
+        force: a.force,
+    };
+    let mut progress = |s: Step| eprintln!("export: {s}...");
+    let result = export::export(&req, &mut progress).map_err(|e| match &e {
+        export::ExportError::Wav(_) => anyhow::anyhow!(
+            "{}: {e}",
+            a.replay.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        export::ExportError::Sidecar(_) => anyhow::anyhow!(
+            "{}: {e}",
+            sidecar_path.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        _ => anyhow::anyhow!("{}: {e}", a.model.display()),
+    })?;
+    if !result.fit.fits() {
+        for line in result.fit.overflows() {
+            eprintln!("warning (--force): {line}");
+        }
+    }
+    tmp.commit(&result.zip)?;
+    let f = &result.fit;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        eprintln!(
+            "export: wrote {} ({} bytes, {} files in {}/): flash {} / {} B, RAM {} / {} B on {}",
+            a.output.display(),
+            result.zip.len(),
+            result.files.len(),
+            result.dir,
+            f.flash_total(),
+            f.flash_limit,
+            f.ram_total(),
+            f.ram_limit,
+            f.board_name
+        );
+    }
+    Ok(())
+}
+
+/// A file name stem usable as a directory name: other characters become `_`.
+fn sanitize(stem: &str) -> String {
+    let s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    let s = s.trim_start_matches('.').to_string();
+    if s.is_empty() {
+        "model".into()
+    } else {
+        s
+    }
+}
+
+/// A temporary file beside the output, renamed over it on success and removed otherwise.
+struct TempOut {
+    path: PathBuf,
+    final_path: PathBuf,
+    file: Option<fs::File>,
+}
+
+impl TempOut {
+    fn create(output: &Path) -> Result<TempOut> {
+        if output.is_dir() {
+            bail!("cannot write {}: it is a directory", output.display());
+        }
+        let dir = match output.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let base = output
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("export.zip");
+        let path = dir.join(format!(".{base}.{}.tmp", std::process::id()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+        Ok(TempOut {
+            path,
+            final_path: output.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    fn commit(mut self, bytes: &[u8]) -> Result<()> {
+        let mut file = self.file.take().context("output already written")?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                drop(file);
+                fs::rename(&self.path, &self.final_path)
+            });
+        if written.is_err() {
+            let _ = fs::remove_file(&self.path);
+        }
+        written.with_context(|| format!("cannot write {}", self.final_path.display()))
+    }
+}
+
+impl Drop for TempOut {
+    fn drop(&mut self) {
+        // Still holding the file: the export failed or was not committed; leave nothing behind.
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}

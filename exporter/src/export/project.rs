@@ -1,0 +1,362 @@
+//! The files of an exported project: the embedded template and engine sources, adapted to the
+//! board, plus the generated `mote/` directory.
+
+use std::fmt::Write as _;
+
+use super::board::Board;
+use super::config::Settings;
+use super::fit::Fit;
+use super::wav::Audio16k;
+use crate::report::ModelReport;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The template's engine dependency line, and what it becomes inside the zip (the engine
+/// sources sit in `engine/` beside the firmware's sources).
+const ENGINE_DEP: &str = r#"mote-engine = { path = "../engine" }"#;
+const ENGINE_DEP_ZIP: &str = r#"mote-engine = { path = "engine" }"#;
+/// The template's default-features line (its board is rewritten per export).
+const DEFAULT_FEATURES: &str = r#"default = ["board-b-l475e-iot01a", "semihosting"]"#;
+/// The template's release optimisation (speed); boards with little flash get `"s"` instead.
+const OPT_SPEED: &str = "opt-level = 3\n";
+const OPT_SIZE: &str = "opt-level = \"s\"\n";
+/// The probe-rs chip in the template's `.cargo/config.toml`.
+const TEMPLATE_CHIP: &str = "--chip STM32L475VGTx";
+
+/// One file of the project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// Path below the project directory.
+    pub path: String,
+    /// Contents.
+    pub data: Vec<u8>,
+    /// Unix mode.
+    pub mode: u32,
+}
+
+/// What [`files`] assembles.
+pub struct Inputs<'a> {
+    /// Project name.
+    pub name: &'a str,
+    /// Target board.
+    pub board: &'a Board,
+    /// Model bytes.
+    pub model: &'a [u8],
+    /// Sidecar JSON text, copied as `mote/sidecar.json`.
+    pub sidecar_text: Option<&'a str>,
+    /// Model report.
+    pub report: &'a ModelReport,
+    /// Pipeline settings.
+    pub settings: &'a Settings,
+    /// Replay audio.
+    pub replay: Option<&'a Audio16k>,
+    /// Fit estimate.
+    pub fit: &'a Fit,
+    /// Generated `mote/config.rs`.
+    pub config_rs: &'a str,
+}
+
+/// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files.
+pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
+    embedded::FILES
+}
+
+/// Every file of the project, sorted by path.
+pub fn files(i: &Inputs<'_>) -> Vec<File> {
+    let mut out = Vec::new();
+    let mut add = |path: &str, data: Vec<u8>| {
+        out.push(File {
+            path: path.to_string(),
+            data,
+            mode: 0o644,
+        })
+    };
+    for (path, bytes) in embedded::FILES {
+        let text = || String::from_utf8_lossy(bytes).into_owned();
+        match *path {
+            "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
+            ".cargo/config.toml" => add(path, cargo_config(&text(), i.board).into_bytes()),
+            "README.md" => add(path, readme(&text(), i).into_bytes()),
+            "engine/Cargo.toml" => add(path, engine_manifest(&text()).into_bytes()),
+            _ => add(path, bytes.to_vec()),
+        }
+    }
+    add("mote/model.tflite", i.model.to_vec());
+    add("mote/config.rs", i.config_rs.as_bytes().to_vec());
+    add("mote/report.md", report_md(i).into_bytes());
+    let json = serde_json::json!({
+        "name": i.name,
+        "board": i.board.id,
+        "mode": if i.replay.is_some() { "replay" } else { "mic" },
+        "settings": i.settings,
+        "fit": i.fit,
+        "model": i.report,
+    });
+    let mut json_text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    json_text.push('\n');
+    add("mote/report.json", json_text.into_bytes());
+    if let Some(s) = i.sidecar_text {
+        add("mote/sidecar.json", s.as_bytes().to_vec());
+    }
+    if let Some(r) = i.replay {
+        let pcm: Vec<u8> = r.samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        add("mote/replay.pcm", pcm);
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The firmware manifest with the board's features and the engine path inside the zip.
+pub fn firmware_manifest(template: &str, board: &Board) -> String {
+    let features = format!(r#"default = ["board-{}", "semihosting"]"#, board.id);
+    let m =
+        template
+            .replacen(ENGINE_DEP, ENGINE_DEP_ZIP, 1)
+            .replacen(DEFAULT_FEATURES, &features, 1);
+    if board.optimize_size {
+        m.replacen(OPT_SPEED, OPT_SIZE, 1)
+    } else {
+        m
+    }
+}
+
+/// `.cargo/config.toml` with the board's probe-rs chip.
+pub fn cargo_config(template: &str, board: &Board) -> String {
+    template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1)
+}
+
+/// The engine manifest made standalone: workspace-inherited keys written out, no
+/// dev-dependencies, and optional dependencies dropped (their features kept, empty), so the
+/// vendored engine adds nothing to the firmware's `Cargo.lock`.
+pub fn engine_manifest(template: &str) -> String {
+    let mut out = String::new();
+    let mut section = String::new();
+    let mut optional: Vec<String> = Vec::new();
+    for line in template.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t.to_string();
+            if section == "[dev-dependencies]" {
+                continue;
+            }
+        } else if section == "[dev-dependencies]" {
+            continue;
+        }
+        let line = match t {
+            "version.workspace = true" => format!("version = {:?}", env!("CARGO_PKG_VERSION")),
+            "edition.workspace = true" => "edition = \"2021\"".into(),
+            "license.workspace = true" => "license = \"Apache-2.0\"".into(),
+            _ if section == "[dependencies]" && t.contains("optional = true") => {
+                if let Some(name) = t.split('=').next() {
+                    optional.push(name.trim().to_string());
+                }
+                continue;
+            }
+            _ if section == "[features]" && t.contains('=') && !t.starts_with('#') => {
+                let name = t.split('=').next().unwrap_or("").trim();
+                let deps_gone = optional.iter().any(|d| t.contains(&format!("dep:{d}")));
+                if deps_gone {
+                    format!("{name} = []")
+                } else {
+                    line.to_string()
+                }
+            }
+            _ => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    // Blank lines left where sections were dropped.
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn kib(b: u32) -> String {
+    format!("{:.1} KiB", f64::from(b) / 1024.0)
+}
+
+/// `mote/report.md`: what was exported, the flash/RAM breakdown, MACs per layer.
+pub fn report_md(i: &Inputs<'_>) -> String {
+    let r = i.report;
+    let f = i.fit;
+    let s = i.settings;
+    let mut o = String::new();
+    let w = &mut o;
+    let _ = writeln!(w, "# {} on {} ({})", i.name, i.board.name, i.board.chip);
+    let _ = writeln!(w);
+    let _ = writeln!(w, "Generated by `mote export`.");
+    let _ = writeln!(w);
+    let mode = match i.replay {
+        Some(a) => format!(
+            "replay: {} samples ({:.2} s) at 16 kHz from flash (source: {} Hz, {} channel(s)), then exit",
+            a.samples.len(),
+            a.samples.len() as f64 / 16000.0,
+            a.source_rate,
+            a.channels
+        ),
+        None => format!("microphone: {}", i.board.mic),
+    };
+    let _ = writeln!(w, "- audio: {mode}");
+    let _ = writeln!(
+        w,
+        "- front end: `{}` ({} ms frames), {} frames per invocation, invoked every {} frames",
+        s.frontend, s.frame_step_ms, s.window_frames, s.stride_frames
+    );
+    let _ = writeln!(w, "- labels: {}", s.labels.join(", "));
+    let _ = writeln!(w, "- detector: {}", s.detector);
+    let _ = writeln!(w, "- log: {}; LED: {}", i.board.uart, i.board.led);
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "## Flash ({} of {}{})",
+        kib(f.flash_total()),
+        kib(f.flash_limit),
+        if f.flash_total() > f.flash_limit {
+            ", DOES NOT FIT"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(w, "| part | bytes | |");
+    let _ = writeln!(w, "|---|---:|---|");
+    for it in &f.flash {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} |",
+            it.what,
+            it.bytes,
+            if it.exact { "exact" } else { "estimate" }
+        );
+    }
+    let _ = writeln!(w, "| **total** | **{}** | |", f.flash_total());
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "Of the model: {} bytes of constant data (weights, biases).",
+        r.weights_bytes
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "## RAM ({} of {}{})",
+        kib(f.ram_total()),
+        kib(f.ram_limit),
+        if f.ram_total() > f.ram_limit {
+            ", DOES NOT FIT"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(w, "| part | bytes | |");
+    let _ = writeln!(w, "|---|---:|---|");
+    for it in &f.ram {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} |",
+            it.what,
+            it.bytes,
+            if it.exact { "exact" } else { "estimate" }
+        );
+    }
+    let _ = writeln!(w, "| **total** | **{}** | |", f.ram_total());
+    let _ = writeln!(w);
+    let m = &r.memory;
+    let _ = writeln!(
+        w,
+        "Arena: {} = persistent {} (kernels {}, tensor table {}, per-channel words {}) + planned tensors {} (peak at step {}).",
+        m.arena_bytes, m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes, m.tensor_bytes, r.peak_step
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(w, "## Layers ({} MACs per invocation)", r.macs);
+    let _ = writeln!(w);
+    let _ = writeln!(w, "| step | op | MACs | output |");
+    let _ = writeln!(w, "|---:|---|---:|---|");
+    for op in &r.ops {
+        let out = op
+            .outputs
+            .first()
+            .and_then(|&t| {
+                r.tensors
+                    .iter()
+                    .find(|x| x.subgraph == op.subgraph && i32::try_from(x.index).ok() == Some(t))
+            })
+            .map_or(String::new(), |t| format!("{} {:?}", t.dtype, t.shape));
+        let sg = if op.subgraph == 0 {
+            String::new()
+        } else {
+            format!(" (subgraph {})", op.subgraph)
+        };
+        let _ = writeln!(w, "| {} | {}{sg} | {} | {out} |", op.step, op.op, op.macs);
+    }
+    o
+}
+
+/// The project README: what this export is and how to build, flash and run it, then the
+/// template's own README.
+fn readme(template: &str, i: &Inputs<'_>) -> String {
+    let b = i.board;
+    let mut o = String::new();
+    let w = &mut o;
+    let _ = writeln!(w, "# {} for {} — exported by `mote export`", i.name, b.name);
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "Model `mote/model.tflite` ({} bytes, {} MACs per invocation), arena {} B, state {} B; \
+         estimated flash {} of {}, RAM {} of {}. Details: `mote/report.md`; settings: `mote/config.rs`.",
+        i.report.model_bytes,
+        i.report.macs,
+        i.report.arena_bytes,
+        i.report.state_bytes,
+        kib(i.fit.flash_total()),
+        kib(b.flash),
+        kib(i.fit.ram_total()),
+        kib(b.ram)
+    );
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "1. Once: `rustup target add thumbv7em-none-eabihf && cargo install flip-link --locked`"
+    );
+    let _ = writeln!(w, "2. `cargo build --release`");
+    match i.replay {
+        Some(_) => {
+            let _ = writeln!(
+                w,
+                "3. Replay mode: the firmware runs the pipeline over `mote/replay.pcm`, prints one JSON line per invocation and per detection, and exits through semihosting."
+            );
+            if b.id == "b-l475e-iot01a" {
+                let _ = writeln!(
+                    w,
+                    "   In QEMU (>= 9): `qemu-system-arm -M b-l475e-iot01a -nographic -monitor none -serial stdio -semihosting-config enable=on,target=native -kernel target/thumbv7em-none-eabihf/release/mote-firmware`"
+                );
+            }
+            let _ = writeln!(
+                w,
+                "4. On the board: `cargo install probe-rs-tools --locked` once, connect the ST-LINK USB, then `cargo run --release` (probe-rs flashes, prints the lines, exits)."
+            );
+        }
+        None => {
+            let _ = writeln!(w, "3. Wire the microphone: {}.", b.mic);
+            let _ = writeln!(
+                w,
+                "4. `cargo install probe-rs-tools --locked` once, connect the ST-LINK USB, then `cargo run --release`."
+            );
+            let _ = writeln!(
+                w,
+                "5. Open the ST-LINK virtual COM port at 115200 8N1 ({}): one JSON line per detection and a cycle count per inference; {} lights on a detection.",
+                b.uart, b.led
+            );
+        }
+    }
+    let _ = writeln!(w);
+    let _ = writeln!(w, "---");
+    let _ = writeln!(w);
+    o.push_str(template);
+    o
+}

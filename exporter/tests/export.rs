@@ -1,0 +1,454 @@
+//! `mote export`: the zip is deterministic and self-contained, the template's generated files
+//! are what the exporter generates, replay audio is converted exactly as `mote detect` converts
+//! it, and bad input fails clearly without leaving a file behind. (Building the zips and running
+//! them in QEMU is `scripts/firmware-test.sh`.)
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mote_exporter::export::{self, zip, Request};
+
+fn mote() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mote"))
+}
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn default_model() -> Vec<u8> {
+    std::fs::read(repo("firmware-template/mote/model.tflite")).unwrap()
+}
+
+fn request<'a>(model: &'a [u8], board: &'a str) -> Request<'a> {
+    Request {
+        model,
+        name: "model",
+        sidecar: None,
+        board,
+        replay: None,
+        force: false,
+    }
+}
+
+fn files_of(zip_bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    zip::read(zip_bytes).expect("a zip the exporter can read back")
+}
+
+/// The template's `mote/config.rs` and `mote/report.md` are exactly what `mote export` writes
+/// for the default model (`MOTE_BLESS=1` rewrites them after an intended change).
+#[test]
+fn template_generated_files_are_current() {
+    let model = default_model();
+    let out = export::export(&request(&model, "b-l475e-iot01a"), &mut |_| {}).unwrap();
+    let files = files_of(&out.zip);
+    for name in ["mote/config.rs", "mote/report.md"] {
+        let want = &files
+            .iter()
+            .find(|(n, _)| n == &format!("{}/{name}", out.dir))
+            .unwrap()
+            .1;
+        let path = repo(&format!("firmware-template/{name}"));
+        if std::env::var_os("MOTE_BLESS").is_some() {
+            std::fs::write(&path, want).unwrap();
+        }
+        let have = std::fs::read(&path).unwrap();
+        assert!(
+            &have == want,
+            "{} is stale: run `MOTE_BLESS=1 cargo test -p mote-exporter --test export`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn zip_is_deterministic_and_self_contained() {
+    let model = default_model();
+    let mut steps = Vec::new();
+    let a = export::export(&request(&model, "nucleo-l476rg"), &mut |s| steps.push(s)).unwrap();
+    let b = export::export(&request(&model, "nucleo-l476rg"), &mut |_| {}).unwrap();
+    assert_eq!(a.zip, b.zip, "same inputs, same bytes");
+    assert!(steps.len() >= 3, "progress reported: {steps:?}");
+    assert_eq!(a.dir, "model-nucleo-l476rg");
+
+    let files = files_of(&a.zip);
+    let get = |rel: &str| -> &[u8] {
+        &files
+            .iter()
+            .find(|(n, _)| n == &format!("{}/{rel}", a.dir))
+            .unwrap_or_else(|| panic!("{rel} missing"))
+            .1
+    };
+    assert!(files
+        .iter()
+        .all(|(n, _)| n.starts_with(&format!("{}/", a.dir))));
+    // Every engine source, byte for byte.
+    let src = repo("engine/src");
+    let mut n = 0;
+    for entry in walk(&src) {
+        let rel = entry
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        assert_eq!(
+            get(&format!("engine/src/{rel}")),
+            std::fs::read(&entry).unwrap(),
+            "{rel}"
+        );
+        n += 1;
+    }
+    assert!(n > 30);
+    assert_eq!(get("mote/model.tflite"), &model[..]);
+    // No path leaves the project: manifests name only paths inside it.
+    let manifest = String::from_utf8(get("Cargo.toml").to_vec()).unwrap();
+    assert!(
+        manifest.contains(r#"mote-engine = { path = "engine" }"#),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(r#"default = ["board-nucleo-l476rg", "semihosting"]"#),
+        "{manifest}"
+    );
+    assert!(!manifest.contains(".."), "{manifest}");
+    let engine = String::from_utf8(get("engine/Cargo.toml").to_vec()).unwrap();
+    assert!(
+        !engine.contains("workspace") && !engine.contains("dev-dependencies"),
+        "{engine}"
+    );
+    let cargo_cfg = String::from_utf8(get(".cargo/config.toml").to_vec()).unwrap();
+    assert!(
+        cargo_cfg.contains("probe-rs run --chip STM32L476RGTx"),
+        "{cargo_cfg}"
+    );
+    let config = String::from_utf8(get("mote/config.rs").to_vec()).unwrap();
+    assert!(config.starts_with("// @generated"));
+    for key in [
+        "ARENA_BYTES: usize = 540;",
+        "STATE_BYTES: usize = 0;",
+        "LABELS",
+        "DETECTOR",
+        "FRONTEND",
+        "MODE: &str = \"mic\"",
+    ] {
+        assert!(config.contains(key), "{key} in {config}");
+    }
+    let report = String::from_utf8(get("mote/report.md").to_vec()).unwrap();
+    assert!(report.contains("| 1 | FULLY_CONNECTED | 960 |"), "{report}");
+    assert!(report.contains("## RAM") && report.contains("## Flash"));
+    // The size-optimised board gets opt-level "s".
+    let l432 = export::export(
+        &Request {
+            force: true,
+            ..request(&model, "nucleo-l432kc")
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let files = files_of(&l432.zip);
+    let m = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("/Cargo.toml") && !n.contains("/engine/"))
+        .unwrap()
+        .1;
+    assert!(String::from_utf8_lossy(m).contains("opt-level = \"s\""));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The conversion the firmware's replay and `mote detect` share: 16 kHz mono passes through
+/// untouched; stereo is mixed down (mean, rounded toward −∞) and other rates go through the
+/// engine's resampler.
+#[test]
+fn wav_conversion_passes_16k_through_and_resamples_the_rest() {
+    let dir = repo("engine/tests/fixtures/audio");
+    for name in [
+        "okay_nabu.wav",
+        "synth_chirp_noise.wav",
+        "speech_weather.wav",
+    ] {
+        let path = dir.join(name);
+        let raw: Vec<i16> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap())
+            .collect();
+        let ours = export::wav::read_16k(&std::fs::read(&path).unwrap())
+            .unwrap()
+            .samples;
+        assert_eq!(ours, raw, "{name}: 16 kHz mono must pass through unchanged");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("s.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wr = hound::WavWriter::create(&w, spec).unwrap();
+    let mut mono = vec![];
+    for i in 0..44100i32 {
+        let (l, r) = (
+            ((i * 37) % 20000 - 10000) as i16,
+            ((i * 11) % 9000 - 4500) as i16,
+        );
+        wr.write_sample(l).unwrap();
+        wr.write_sample(r).unwrap();
+        mono.push(((l as i32 + r as i32) >> 1) as i16);
+    }
+    wr.finalize().unwrap();
+    let ours = export::wav::read_16k(&std::fs::read(&w).unwrap())
+        .unwrap()
+        .samples;
+    let mut want = vec![];
+    mote_engine::resample::Resampler::new(44100)
+        .unwrap()
+        .process(&mono, |x| want.push(x));
+    assert_eq!(ours, want);
+    assert!(
+        (15990..=16000).contains(&ours.len()),
+        "{} samples for 1 s",
+        ours.len()
+    );
+}
+
+fn export_cli(args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = mote().arg("export").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Nothing but the final zip may ever appear in the output directory.
+fn only(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn cli_writes_the_zip_and_shows_progress() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fw.zip");
+    let model = repo("firmware-template/mote/model.tflite");
+    let wav = repo("engine/tests/fixtures/audio/okay_nabu.wav");
+    let (ok, err) = export_cli(&[
+        model.as_os_str(),
+        "--board".as_ref(),
+        "b-l475e-iot01a".as_ref(),
+        "--replay".as_ref(),
+        wav.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    for step in [
+        "planning the model",
+        "converting the replay audio",
+        "compressing",
+    ] {
+        assert!(err.contains(step), "{step} in {err}");
+    }
+    assert_eq!(only(tmp.path()), ["fw.zip"]);
+    let files = files_of(&std::fs::read(&out).unwrap());
+    let pcm = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("mote/replay.pcm"))
+        .unwrap()
+        .1;
+    let samples = mote_exporter::audio::read_16k(&wav).unwrap();
+    assert_eq!(pcm.len(), 2 * samples.len());
+    let config = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("mote/config.rs"))
+        .unwrap()
+        .1;
+    assert!(String::from_utf8_lossy(config).contains("MODE: &str = \"replay\""));
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_leaves_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fw.zip");
+    let model = repo("firmware-template/mote/model.tflite");
+    let o = out.as_os_str();
+    let check = |args: &[&std::ffi::OsStr], expect: &[&str]| {
+        let (ok, err) = export_cli(args);
+        assert!(!ok, "should fail: {args:?}");
+        for e in expect {
+            assert!(err.contains(e), "expected {e:?} in: {err}");
+        }
+        assert!(
+            only(tmp.path()).is_empty(),
+            "left behind: {:?}",
+            only(tmp.path())
+        );
+    };
+    let m = model.as_os_str();
+    // Unknown board.
+    check(
+        &[
+            m,
+            "--board".as_ref(),
+            "arduino-uno".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        &["unknown board \"arduino-uno\"", "nucleo-l432kc"],
+    );
+    // Unsupported op.
+    let unsupported = repo("exporter/tests/fixtures/unsupported_op.tflite");
+    check(
+        &[
+            unsupported.as_os_str(),
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        &["unsupported operator LEAKY_RELU"],
+    );
+    // Not a keyword model.
+    let conv = repo("engine/tests/golden/ops/conv_3x3_same_s1_relu/model.tflite");
+    check(
+        &[
+            conv.as_os_str(),
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            o,
+        ],
+        &["does not look like a keyword model"],
+    );
+    // Does not fit: 20 s of replay audio (640 KB of PCM in flash) on the L432KC's 256 KB.
+    let long_dir = tempfile::tempdir().unwrap();
+    let long = long_dir.path().join("long.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&long, spec).unwrap();
+        for i in 0..16000 * 20 {
+            w.write_sample(((i % 100) as i16 - 50) * 10).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
+        "-o".as_ref(),
+        o,
+    ]);
+    assert!(!ok, "a 20 s replay should not fit the L432KC");
+    for e in [
+        "does not fit the NUCLEO-L432KC",
+        "flash: needs",
+        "the board has 262144",
+        "--force",
+    ] {
+        assert!(err.contains(e), "expected {e:?} in: {err}");
+    }
+    assert!(
+        only(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        only(tmp.path())
+    );
+    // WAV at a rate the resampler has no filter for, and a file that is no WAV at all.
+    let wav = tmp.path().join("odd.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 11025,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wr = hound::WavWriter::create(&wav, spec).unwrap();
+    for _ in 0..1000 {
+        wr.write_sample(0i16).unwrap();
+    }
+    wr.finalize().unwrap();
+    let wav_dir = tempfile::tempdir().unwrap();
+    let odd = wav_dir.path().join("odd.wav");
+    std::fs::rename(&wav, &odd).unwrap();
+    let args = |w: &Path| -> Vec<std::ffi::OsString> {
+        [
+            m,
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "--replay".as_ref(),
+            w.as_os_str(),
+            "-o".as_ref(),
+            o,
+        ]
+        .iter()
+        .map(|s| s.to_os_string())
+        .collect()
+    };
+    let a = args(&odd);
+    check(
+        &a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+        &["11025 Hz cannot be converted to 16 kHz"],
+    );
+    let junk = wav_dir.path().join("junk.wav");
+    std::fs::write(&junk, b"RIFF....not really").unwrap();
+    let a = args(&junk);
+    check(
+        &a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
+        &["not a readable WAV file"],
+    );
+    // Unwritable output paths: a missing directory, a directory.
+    let missing = tmp.path().join("no/such/dir/fw.zip");
+    check(
+        &[
+            m,
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "-o".as_ref(),
+            missing.as_os_str(),
+        ],
+        &["cannot write"],
+    );
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "b-l475e-iot01a".as_ref(),
+        "-o".as_ref(),
+        tmp.path().as_os_str(),
+    ]);
+    assert!(!ok && err.contains("is a directory"), "{err}");
+    // --force exports what does not fit, with a warning.
+    let (ok, err) = export_cli(&[
+        m,
+        "--board".as_ref(),
+        "nucleo-l432kc".as_ref(),
+        "--replay".as_ref(),
+        long.as_os_str(),
+        "--force".as_ref(),
+        "-o".as_ref(),
+        o,
+    ]);
+    assert!(ok && err.contains("warning (--force)"), "{err}");
+    assert_eq!(only(tmp.path()), ["fw.zip"]);
+}

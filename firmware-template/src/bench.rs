@@ -1,0 +1,85 @@
+//! Bench mode: invoke the model `BENCH_RUNS` times on a fixed input, each invocation between
+//! `cost_start` and `cost_stop` (an instruction counter's markers: `scripts/m4bench.sh`), then
+//! print output 0.
+
+use mote_engine::model::{DType, Model};
+
+use crate::log::{self, JsonStr};
+use crate::{build, cost_start, cost_stop, say, Fail};
+
+/// Runs the bench.
+pub fn run() -> Result<(), Fail> {
+    let model = Model::parse(&build::MODEL.0[..])?;
+    let sg = model.subgraph(0);
+    say!(
+        "{{\"event\":\"model\",\"board\":\"{}\",\"bytes\":{},\"subgraphs\":{},\"opcodes\":{},\"operators\":{},\"tensors\":{},\"arena\":{},\"state\":{}}}",
+        JsonStr(build::BOARD),
+        build::MODEL_LEN,
+        model.subgraph_count(),
+        model.opcode_count(),
+        sg.map_or(0, |s| s.operator_count()),
+        sg.map_or(0, |s| s.tensor_count()),
+        build::ARENA_BYTES,
+        build::STATE_BYTES,
+    );
+    let (arena, state) = crate::buffers()?;
+    let mut interp = mote_engine::Interpreter::new(&model, arena, state)?;
+
+    let input = interp.input_mut(0)?;
+    match build::INPUT {
+        Some(bytes) => {
+            if bytes.len() != input.len() {
+                let tensor = model
+                    .subgraph(0)
+                    .and_then(|sg| sg.inputs().get(0))
+                    .unwrap_or(-1);
+                return Err(Fail::Engine(mote_engine::Error::WrongBufferSize {
+                    tensor,
+                    expected: u32::try_from(input.len()).unwrap_or(u32::MAX),
+                    got: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                }));
+            }
+            input.copy_from_slice(bytes);
+        }
+        // Fixed pattern, reproducible on the host: byte i = (7 * i + 3) mod 256.
+        None => {
+            for (i, b) in input.iter_mut().enumerate() {
+                *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
+            }
+        }
+    }
+
+    for _ in 0..build::BENCH_RUNS {
+        cost_start();
+        let r = interp.invoke();
+        cost_stop();
+        r?;
+    }
+
+    let dtype = model
+        .subgraph(0)
+        .and_then(|sg| sg.outputs().get(0))
+        .and_then(|t| model.subgraph(0)?.tensor(usize::try_from(t).ok()?))
+        .map(|t| t.dtype);
+    let out = interp.output(0)?;
+    let mut line = log::Line::new();
+    {
+        use core::fmt::Write as _;
+        let _ = write!(
+            line,
+            "{{\"event\":\"output\",\"runs\":{},\"dtype\":\"{}\",\"output\":[",
+            build::BENCH_RUNS,
+            dtype.map_or("unknown", DType::name)
+        );
+        for (i, &b) in out.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            // int8 outputs print signed; anything else prints raw bytes.
+            let _ = match dtype {
+                Some(DType::I8) => write!(line, "{sep}{}", b as i8),
+                _ => write!(line, "{sep}{b}"),
+            };
+        }
+        let _ = line.write_str("]}\n");
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Mic mode: microphone → pipeline → LED and a JSON line per detection, forever.
+//!
+//! Log lines (UART only, 115200 8N1): a `start` line, each detection exactly as `mote detect
+//! --json` prints it, and every 100 invocations a `cycles` line with the DWT cycle count of the
+//! pipeline per invocation (front-end frame + model + detector) and the microphone overruns.
+
+use cortex_m::peripheral::DWT;
+use mote_engine::pipeline::{write_json_line, Output};
+
+use crate::board::{self, pac, Led};
+use crate::log::{self, Buf, JsonStr};
+use crate::{build, config, mic, say, uart, Fail};
+
+/// Invocations per `cycles` line.
+const REPORT_EVERY: u32 = 100;
+/// LED on-time after a detection, in samples (0.5 s).
+const LED_SAMPLES: u32 = 8000;
+
+/// Runs mic mode; on an error, reports it and blinks the LED.
+pub fn main() -> ! {
+    let Some(dp) = pac::Peripherals::take() else {
+        crate::exit(false)
+    };
+    board::clock_64mhz(&dp.RCC, &dp.FLASH);
+    uart::init(board::SYSCLK_HZ);
+    let led = Led::init(&dp.RCC);
+    if let Some(mut cp) = cortex_m::Peripherals::take() {
+        cp.DCB.enable_trace();
+        cp.DWT.enable_cycle_counter();
+    }
+    let e = match run(dp, &led) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    say!("{{\"event\":\"error\",\"message\":\"{}\"}}", JsonStr(&e));
+    loop {
+        led.set(true);
+        cortex_m::asm::delay(board::SYSCLK_HZ / 8);
+        led.set(false);
+        cortex_m::asm::delay(board::SYSCLK_HZ / 8);
+    }
+}
+
+fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fail> {
+    let pipeline = crate::pipeline()?;
+    say!(
+        "{{\"event\":\"start\",\"board\":\"{}\",\"sysclk_hz\":{},\"model_bytes\":{},\"arena\":{},\"state\":{},\"labels\":{}}}",
+        JsonStr(build::BOARD),
+        board::SYSCLK_HZ,
+        build::MODEL_LEN,
+        build::ARENA_BYTES,
+        build::STATE_BYTES,
+        config::LABELS.len()
+    );
+
+    #[cfg(any(mote_board = "b-l475e-iot01a", mote_board = "nucleo-l476rg"))]
+    mic::start(&dp.RCC, dp.DFSDM, dp.DMA1)?;
+    #[cfg(mote_board = "nucleo-l432kc")]
+    mic::start(&dp.RCC, dp.SPI1, dp.DMA1)?;
+
+    let mut block = [0i16; 160];
+    let mut text: Buf<512> = Buf::new();
+    let (mut samples, mut led_until) = (0u32, 0u32);
+    let (mut cycles, mut invocations) = (0u64, 0u32);
+    loop {
+        let n = mic::read(&mut block);
+        if n == 0 {
+            // The DMA interrupt wakes the core.
+            cortex_m::asm::wfi();
+            continue;
+        }
+        samples = samples.wrapping_add(n as u32);
+        text.clear();
+        let mut invoked = false;
+        let mut detected = false;
+        let t0 = DWT::cycle_count();
+        pipeline.push(block.get(..n).unwrap_or(&[]), |out| match out {
+            Output::Invocation { .. } => invoked = true,
+            Output::Detection { .. } => {
+                detected = true;
+                let _ = write_json_line(&mut text, &out, config::LABELS);
+            }
+        })?;
+        let dt = DWT::cycle_count().wrapping_sub(t0);
+        if detected {
+            led.set(true);
+            led_until = samples.wrapping_add(LED_SAMPLES);
+            log::write_all(text.bytes());
+        } else if samples.wrapping_sub(led_until) < u32::MAX / 2 {
+            led.set(false);
+        }
+        if invoked {
+            cycles += u64::from(dt);
+            invocations += 1;
+            if invocations % REPORT_EVERY == 0 {
+                say!(
+                    "{{\"event\":\"cycles\",\"per_invocation\":{},\"invocations\":{},\"overruns\":{}}}",
+                    cycles / u64::from(REPORT_EVERY),
+                    invocations,
+                    mic::overruns()
+                );
+                cycles = 0;
+            }
+        }
+    }
+}

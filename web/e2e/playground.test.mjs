@@ -1,0 +1,215 @@
+// End-to-end tests of the built playground (target/web-dist; scripts/web-test.sh builds it) in
+// Debian's headless Chromium with a fake microphone playing a WAV file in a loop.
+// Screenshots and benchmark numbers go to target/e2e-artifacts/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import {
+  repo, dist, reference, artifacts, serve, launch, open, foreign, padded, writeWav, screenshot, bench,
+  needReference, liveStats,
+} from './harness.mjs';
+
+const fixture = (name) => path.join(repo, 'engine/tests/fixtures/audio', name);
+const detections = (page) => page.locator('[data-testid=detections] li');
+
+/** Serves, launches with `audio` on the fake microphone, opens the page; always cleans up. */
+async function withPage(audio, body, launchOpts) {
+  const srv = await serve();
+  const b = await launch(audio, launchOpts);
+  try {
+    const p = await open(b.context, srv.origin);
+    await p.page.getByTestId('model-name').waitFor({ timeout: 60_000 });
+    await body({ ...p, origin: srv.origin });
+    assert.deepEqual(foreign(p.requests, srv.origin), [], 'requests outside the page origin');
+    assert.deepEqual(p.errors, [], 'page errors');
+  } finally {
+    await b.close();
+    await srv.close();
+  }
+}
+
+test('the build fits the wasm budget (all wasm ≤ 500 KB gzipped)', () => {
+  const wasm = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm'));
+  assert.ok(wasm.length > 0, `no .wasm in ${dist}`);
+  let raw = 0, gz = 0;
+  for (const f of wasm) {
+    const bytes = fs.readFileSync(path.join(dist, f));
+    raw += bytes.length;
+    gz += zlib.gzipSync(bytes, { level: 9 }).length;
+  }
+  bench({ wasm_files: wasm.length, wasm_raw_bytes: raw, wasm_gzip_bytes: gz });
+  assert.ok(gz <= 500 * 1024, `wasm is ${gz} bytes gzipped`);
+});
+
+test('first load: okay_nabu runs, memory and fit are shown, nothing leaves the origin', async () => {
+  await withPage(null, async ({ page }) => {
+    const interactive = await page.evaluate(() => performance.now());
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+    bench({ first_model_ready_ms: Math.round(interactive), first_contentful_paint_ms: fcp && Math.round(fcp) });
+
+    assert.equal(await page.getByTestId('model-name').textContent(), 'okay_nabu.tflite');
+    const arena = Number(await page.getByTestId('arena-peak-bytes').textContent());
+    assert.ok(Number.isInteger(arena) && arena > 1000 && arena < 256 * 1024, `arena ${arena}`);
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✔ Fits B-L475E-IOT01A/);
+    await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✔ Fits NUCLEO-L432KC \(STM32L432KC\): RAM [\d,.]+ (B|KB) free, flash [\d,.]+ (B|KB) free$/);
+    assert.equal(await page.getByTestId('export-button').isEnabled(), true);
+    assert.equal(await page.getByTestId('mic-start').isEnabled(), true);
+
+    // Hovering a tensor names it.
+    await page.locator('svg.arena rect.tensor').first().hover();
+    assert.match(await page.getByTestId('tensor-hover').textContent(), /shape \[.*\] int8 — [\d,]+ bytes at offset/);
+
+    // Another board; workshop mode.
+    await page.getByTestId('board-picker').selectOption('nucleo-l4r5zi');
+    assert.match(await page.getByTestId('fit-verdict').textContent(), /^✔ Fits NUCLEO-L4R5ZI/);
+    assert.equal(await page.getByTestId('export-button').isDisabled(), true); // comparison chip
+    await page.getByTestId('workshop-toggle').check();
+    assert.ok((await page.locator('aside.explain').count()) >= 4);
+    await screenshot(page, 'first-load-workshop');
+
+    // The other default models load too.
+    for (const [id, name] of [['hey_jarvis', 'hey_jarvis.tflite'], ['alexa', 'alexa.tflite'], ['hey_mycroft', 'hey_mycroft.tflite']]) {
+      await page.getByTestId(`default-${id}`).click();
+      await page.waitForFunction((n) => document.querySelector('[data-testid=model-name]')?.textContent === n, name);
+      assert.ok(Number(await page.getByTestId('arena-peak-bytes').textContent()) > 0);
+    }
+  });
+});
+
+test('"okay nabu" on the microphone fires a detection', async () => {
+  const wav = padded(fixture('okay_nabu.wav'), 1.0, 'okay_nabu_padded.wav');
+  await withPage(wav, async ({ page }) => {
+    await page.getByTestId('mic-start').click();
+    await detections(page).filter({ hasText: 'Okay Nabu' }).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const stats = await liveStats(page);
+    assert.ok(stats && stats.inferences > 10, JSON.stringify(stats));
+    assert.ok(stats.rtf < 1, `real-time factor ${stats.rtf}`);
+    bench({ okay_nabu_ms_per_inference: stats.msPerInference, okay_nabu_rtf: stats.rtf });
+    assert.match(await page.getByTestId('live-status').textContent(), /Listening: microphone at \d+ Hz/);
+    await screenshot(page, 'okay-nabu-detected');
+    // Tab hidden: capture pauses; shown again: it resumes.
+    const setHidden = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    assert.match(await page.getByTestId('live-status').textContent(), /Paused while the tab is hidden/);
+    await setHidden(false);
+    assert.match(await page.getByTestId('live-status').textContent(), /Listening: microphone/);
+    await page.getByTestId('stop').click();
+    assert.match(await page.getByTestId('live-status').textContent(), /Stopped/);
+  });
+});
+
+test('silence on the microphone fires nothing', async () => {
+  const dir = fs.mkdtempSync('/tmp/mote-e2e-wav-');
+  const wav = writeWav(path.join(dir, 'silence.wav'), 16000, new Int16Array(2 * 16000));
+  await withPage(wav, async ({ page }) => {
+    await page.getByTestId('mic-start').click();
+    // About 6 s of audio: 200 streaming inferences of 30 ms.
+    await page.waitForFunction(() => {
+      const m = /\((\d+) inferences\)/.exec(document.querySelector('[data-testid=live-stats]')?.textContent || '');
+      return m && Number(m[1]) >= 200;
+    }, null, { timeout: 30_000 });
+    assert.equal(await detections(page).count(), 0);
+    await screenshot(page, 'silence-no-detection');
+  });
+});
+
+test('micro_speech with "yes" looped shows yes', async (t) => {
+  if (!needReference(t, 'tflm/micro_speech_quantized.tflite', 'tflm/micro_speech_quantized.json', 'tflm/yes_1000ms.wav')) return;
+  await withPage(path.join(reference, 'tflm/yes_1000ms.wav'), async ({ page }) => {
+    await page.getByTestId('model-input').setInputFiles([
+      path.join(reference, 'tflm/micro_speech_quantized.tflite'),
+      path.join(reference, 'tflm/micro_speech_quantized.json'),
+    ]);
+    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'micro_speech_quantized.tflite');
+    await page.getByTestId('mic-start').click();
+    await detections(page).filter({ hasText: 'yes' }).first().waitFor({ timeout: 30_000 });
+    const labels = await detections(page).locator('strong').allTextContents();
+    assert.ok(labels.every((l) => l === 'yes'), labels.join(','));
+    const stats = await liveStats(page);
+    bench({ micro_speech_ms_per_inference: stats?.msPerInference, micro_speech_rtf: stats?.rtf });
+    await screenshot(page, 'micro-speech-yes');
+  });
+});
+
+test('a WAV file plays through the same pipeline', async () => {
+  const wav = padded(fixture('okay_nabu.wav'), 0.5, 'okay_nabu_file.wav');
+  await withPage(null, async ({ page }) => {
+    await page.getByTestId('wav-input').setInputFiles(wav);
+    await detections(page).filter({ hasText: 'Okay Nabu' }).first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => /finished/.test(document.querySelector('[data-testid=live-status]')?.textContent || ''), null, { timeout: 30_000 });
+  });
+});
+
+test('a model that cannot run says why', async () => {
+  const dir = fs.mkdtempSync('/tmp/mote-e2e-bad-');
+  const junk = path.join(dir, 'junk.tflite');
+  fs.writeFileSync(junk, 'definitely not a flatbuffer');
+  const floatOut = path.join(repo, 'engine/tests/golden/ops/dequantize_out_float_fc/model.tflite');
+  await withPage(null, async ({ page }) => {
+    await page.getByTestId('model-input').setInputFiles(junk);
+    await page.getByTestId('model-error').waitFor();
+    assert.match(await page.getByTestId('model-error').textContent(), /not a readable \.tflite file/);
+    if (fs.existsSync(floatOut)) {
+      await page.getByTestId('model-input').setInputFiles(floatOut);
+      await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'model.tflite');
+      // It plans (memory is shown) but cannot be fed audio: the live demo says why.
+      assert.ok(Number(await page.getByTestId('arena-peak-bytes').textContent()) > 0);
+      assert.equal(await page.getByTestId('mic-start').isDisabled(), true);
+      assert.match(await page.locator('.live-panel .warn').textContent(), /cannot run this model/);
+    }
+    await screenshot(page, 'model-errors');
+  });
+});
+
+test('a denied microphone permission is explained', async () => {
+  await withPage(null, async ({ page }) => {
+    await page.getByTestId('mic-start').click();
+    await page.waitForFunction(() => /Cannot listen/.test(document.querySelector('[data-testid=live-status]')?.textContent || ''), null, { timeout: 15_000 });
+    assert.match(await page.getByTestId('live-status').textContent(), /permission was denied/);
+  }, { denyMic: true });
+});
+
+/** The `mote` CLI if a build exists (the comparison is skipped otherwise). */
+function moteCli() {
+  const dirs = [process.env.CARGO_TARGET_DIR, path.join(repo, 'target')].filter(Boolean);
+  for (const d of dirs) for (const p of ['release', 'debug']) {
+    const f = path.join(d, p, 'mote');
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+const sha256 = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+test('Export downloads the firmware zip, byte-identical to `mote export`', async (t) => {
+  const model = path.join(repo, 'models/pip/pymicro_wakeword/models/okay_nabu.tflite');
+  await withPage(null, async ({ page }) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+    assert.equal(dl.suggestedFilename(), 'okay_nabu-b-l475e-iot01a.zip');
+    const zip = path.join(artifacts, dl.suggestedFilename());
+    await dl.saveAs(zip);
+    assert.match(await page.getByTestId('export-status').textContent(), /Downloaded okay_nabu-b-l475e-iot01a\.zip/);
+    const cli = moteCli();
+    if (!cli) {
+      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
+    } else {
+      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-export-'), 'cli.zip');
+      execFileSync(cli, ['export', model, '--board', 'b-l475e-iot01a', '--output', out], { stdio: 'pipe' });
+      assert.equal(sha256(zip), sha256(out), `browser zip differs from ${cli} export`);
+    }
+    // Another board, another project.
+    await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
+    const [small] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+    assert.equal(small.suggestedFilename(), 'okay_nabu-nucleo-l432kc.zip');
+    await screenshot(page, 'export');
+  });
+});

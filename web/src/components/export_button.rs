@@ -1,0 +1,119 @@
+//! Export: builds the same firmware zip as `mote export` (the exporter library, compiled to
+//! wasm) for the loaded model and the chosen board, and downloads it.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use mote_exporter::export::{self, ExportError, Request};
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+use yew::prelude::*;
+
+use crate::boards::choice;
+use crate::loaded::Loaded;
+
+/// Props of [`ExportButton`].
+#[derive(Properties, PartialEq)]
+pub struct ExportButtonProps {
+    /// The loaded model.
+    pub model: Option<Rc<Loaded>>,
+    /// Selected board id.
+    pub board: String,
+}
+
+/// What the last export did.
+#[derive(Clone, PartialEq)]
+enum Outcome {
+    None,
+    Done(String),
+    DoesNotFit(String),
+    Failed(String),
+}
+
+/// Offers `bytes` as a download named `name` (a same-origin blob: URL).
+pub fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let opts = BlobPropertyBag::new();
+    opts.set_type("application/zip");
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|_| "cannot make the file")?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(|_| "cannot make the file URL")?;
+    let a: HtmlAnchorElement = doc.create_element("a").map_err(|_| "no anchor")?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Runs the export (optionally past a failed fit check) and downloads the zip.
+fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
+    let req = Request {
+        model: &m.bytes,
+        name: &m.project_name(),
+        sidecar: m.sidecar_text.as_deref(),
+        board,
+        replay: None,
+        force,
+    };
+    match export::export(&req, &mut |_| {}) {
+        Ok(e) => {
+            let name = format!("{}.zip", e.dir);
+            match download(&name, &e.zip) {
+                Ok(()) => Outcome::Done(format!("{name}: {} files, {} bytes", e.files.len(), e.zip.len())),
+                Err(err) => Outcome::Failed(err),
+            }
+        }
+        Err(e @ ExportError::DoesNotFit(_)) => Outcome::DoesNotFit(e.to_string()),
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// The export button, its state line, and "export anyway" after a failed fit check.
+#[function_component(ExportButton)]
+pub fn export_button(props: &ExportButtonProps) -> Html {
+    let outcome = use_state(|| Outcome::None);
+    {
+        let outcome = outcome.clone();
+        let key = (props.model.as_ref().map(|m| m.id), props.board.clone());
+        use_effect_with(key, move |_| outcome.set(Outcome::None));
+    }
+    let c = choice(&props.board);
+    let why_not = match &props.model {
+        None => Some("load a model first".to_string()),
+        Some(m) => match (&m.report, &m.settings) {
+            (Err(_), _) => Some("the model cannot run".into()),
+            (_, Err(e)) => Some(format!("the audio pipeline cannot feed this model: {e}")),
+            _ if !c.export => Some(format!("no firmware export for the {} yet: pick an STM32L4 board", c.board.name)),
+            _ => None,
+        },
+    };
+    let click = |force: bool| {
+        let (outcome, model, board) = (outcome.clone(), props.model.clone(), c.board.id);
+        Callback::from(move |_: MouseEvent| {
+            if let Some(m) = &model {
+                outcome.set(run(m, board, force));
+            }
+        })
+    };
+    html! {
+        <div class="export-box">
+            <button class="export" data-testid="export-button" disabled={why_not.is_some()}
+                title={why_not.clone().unwrap_or_else(|| format!("download the firmware project for the {}", c.board.name))}
+                onclick={click(false)}>
+                { format!("⬇ Export firmware for {} (.zip)", c.board.name) }
+            </button>
+            { match &*outcome {
+                Outcome::None => html! {},
+                Outcome::Done(s) => html! { <div class="note" data-testid="export-status">{ format!("Downloaded {s}. Unzip, then `cargo run --release` with the board plugged in (see its README).") }</div> },
+                Outcome::DoesNotFit(s) => html! {
+                    <div class="warn" data-testid="export-status">
+                        <pre>{ s.clone() }</pre>
+                        <button data-testid="export-force" onclick={click(true)}>{ "Export anyway" }</button>
+                    </div>
+                },
+                Outcome::Failed(s) => html! { <div class="error" data-testid="export-status">{ s.clone() }</div> },
+            } }
+        </div>
+    }
+}

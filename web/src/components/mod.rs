@@ -1,0 +1,16 @@
+//! One function component per file.
+
+pub mod app;
+pub mod arena_timeline;
+pub mod board_picker;
+pub mod detections;
+pub mod explain;
+pub mod export_button;
+pub mod fit_verdict;
+pub mod header;
+pub mod layer_table;
+pub mod live_panel;
+pub mod memory_bars;
+pub mod model_panel;
+pub mod score_plot;
+pub mod spectrogram;

@@ -1,0 +1,5 @@
+//! Entry point trunk builds: mounts the playground on `<body>`.
+
+fn main() {
+    mote_web::start();
+}
