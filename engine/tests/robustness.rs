@@ -1063,7 +1063,28 @@ mod hostile {
         io: (&[i32], &[i32]),
         ops: &[(Op<'_>, usize)],
     ) -> Vec<u8> {
+        let t: Vec<_> = tensors.iter().map(|&(ty, s, q)| (ty, s, q, None)).collect();
+        model_with_data(codes, &t, io, ops)
+    }
+
+    /// [`model`] with constant data for some tensors.
+    pub fn model_with_data(
+        codes: &[i32],
+        tensors: &[(i8, &[i32], bool, Option<&[u8]>)],
+        io: (&[i32], &[i32]),
+        ops: &[(Op<'_>, usize)],
+    ) -> Vec<u8> {
         let mut b = FlatBufferBuilder::new();
+        let empty = Buffer::create(&mut b, &BufferArgs { data: None });
+        let mut bufs = vec![empty];
+        let mut buffer_of = vec![0u32; tensors.len()];
+        for (i, t) in tensors.iter().enumerate() {
+            if let Some(d) = t.3 {
+                let data = b.create_vector(d);
+                bufs.push(Buffer::create(&mut b, &BufferArgs { data: Some(data) }));
+                buffer_of[i] = bufs.len() as u32 - 1;
+            }
+        }
         let codes: Vec<_> = codes
             .iter()
             .map(|&c| {
@@ -1092,13 +1113,15 @@ mod hostile {
         );
         let ts: Vec<_> = tensors
             .iter()
-            .map(|&(ty, shape, q)| {
+            .enumerate()
+            .map(|(i, &(ty, shape, q, _))| {
                 let shape = b.create_vector(shape);
                 Tensor::create(
                     &mut b,
                     &TensorArgs {
                         shape: Some(shape),
                         type_: TensorType(ty),
+                        buffer: buffer_of[i],
                         quantization: q.then_some(quant),
                         ..Default::default()
                     },
@@ -1150,8 +1173,7 @@ mod hostile {
             },
         );
         let sgs = b.create_vector(&[sg]);
-        let empty = Buffer::create(&mut b, &BufferArgs { data: None });
-        let bufs = b.create_vector(&[empty]);
+        let bufs = b.create_vector(&bufs);
         let m = Model::create(
             &mut b,
             &ModelArgs {
@@ -1567,4 +1589,62 @@ fn error_state_too_small_built_model() {
     it.input_mut(0).unwrap().copy_from_slice(&[1, 2, 3, 4]);
     it.invoke().unwrap();
     assert_eq!(it.output(0).unwrap(), &[1, 2, 3, 4]);
+}
+
+/// Shapes with a 0 dimension (no elements) next to huge ones: products of the other dims pass
+/// u32/usize, which kernels must not compute (the fuzzer found MEAN doing so).
+#[test]
+fn hostile_empty_tensors_with_huge_dims() {
+    use hostile::{model_with_data, Op};
+    const INT32: i8 = 2;
+    let big = i32::MAX;
+    let shapes: [&[i32]; 4] = [
+        &[big, big, 0],
+        &[0, big, big],
+        &[big, 0, big, 3],
+        &[1, big, big, big, big, 0],
+    ];
+    let mut n = 0;
+    for shape in shapes {
+        let r = shape.len() as i32;
+        let axis0 = 0i32.to_le_bytes();
+        let last = (r - 1).to_le_bytes();
+        let both: Vec<u8> = [0i32, r - 1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        for axis in [&axis0[..], &last[..], &both[..]] {
+            let ax_shape = [axis.len() as i32 / 4];
+            // code 0 ADD(x, x), 1 MEAN(x, axis), 2 CONCATENATION(x, x), 3 SPLIT(axis, x), 4 RELU,
+            // 5 SOFTMAX, 6 PAD(x, paddings) is left out (paddings need a [r, 2] tensor).
+            let codes = [0, 40, 2, 49, 19, 25, 28, 14, 114];
+            let t = [
+                (INT8, shape, true, None),
+                (INT32, &ax_shape[..], false, Some(axis)),
+                (INT8, shape, true, None),
+            ];
+            for code in 0..codes.len() as u32 {
+                let inputs: &[i32] = match code {
+                    0 | 2 => &[0, 0],
+                    1 => &[0, 1],
+                    3 => &[1, 0],
+                    _ => &[0],
+                };
+                let ops = [(
+                    Op {
+                        code,
+                        inputs,
+                        outputs: &[2],
+                        var: None,
+                    },
+                    1,
+                )];
+                let b = model_with_data(&codes, &t, (&[0], &[2]), &ops);
+                let _ = timed(
+                    &format!("{shape:?} op {} axis {axis:?}", codes[code as usize]),
+                    &b,
+                    std::time::Duration::from_secs(2),
+                );
+                n += 1;
+            }
+        }
+    }
+    println!("{n} empty-tensor models");
 }
