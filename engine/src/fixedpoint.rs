@@ -43,6 +43,8 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 /// `exponent` must be in `0..=31`.
 #[inline(always)]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    // Outside 0..=31 only with hostile scales (TFLM: undefined shift); clamped so no input panics.
+    let exponent = exponent.clamp(0, 31);
     let mask: i32 = ((1i64 << exponent) - 1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + (x < 0) as i32;
@@ -53,6 +55,8 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// `x * multiplier * 2^(shift - 31)`, rounded as TFLM rounds.
 #[inline(always)]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    // |shift| > 31 only comes from hostile scales (TFLM: undefined shift); clamped so no input panics.
+    let shift = shift.clamp(-31, 31);
     let left = if shift > 0 { shift } else { 0 };
     let right = if shift > 0 { 0 } else { -shift };
     rounding_divide_by_pot(

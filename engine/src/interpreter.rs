@@ -64,7 +64,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let available = arena.len() as u32;
         let arena_start = arena.as_ptr() as usize;
 
-        let state_needed = state_bytes(&model)?;
+        let vars = Vars::new(&model)?;
+        let state_needed = vars.state_bytes;
         if state.len() < state_needed as usize {
             return Err(Error::StateTooSmall {
                 needed: state_needed,
@@ -99,7 +100,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         // Pass 1: lifetimes and word count.
         let mut measure = WordAlloc::measure();
         let steps = plan::walk(&model, callee, |st| {
-            let k = prepare_op(&model, &bases, st, Some(&mut *locs), &mut measure)?;
+            let k = prepare_op(&model, &bases, &vars, st, Some(&mut *locs), &mut measure)?;
             operand_list(&model, &bases, st, &k, None, &mut measure)?;
             if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
                 *slot = k;
@@ -141,7 +142,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         // Pass 2: the same kernels, now with their words stored.
         let mut alloc = WordAlloc::new(words);
         plan::walk(&model, callee, |st| {
-            let k = prepare_op(&model, &bases, st, None, &mut alloc)?;
+            let k = prepare_op(&model, &bases, &vars, st, None, &mut alloc)?;
             let at = operand_list(&model, &bases, st, &k, Some(&*locs), &mut alloc)?;
             let g = bases.op[st.subgraph] as usize + st.op;
             if let (Some(slot), Some(i)) = (kernels.get_mut(g), io.get_mut(g)) {
@@ -274,7 +275,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        let g = plan::root(self.locs, base + tensor);
+        let g = plan::root(self.locs, base.checked_add(tensor)?);
         let l = self.locs.get(g)?;
         let (o, n) = match l.place() {
             Place::Arena(o) => (o as usize, l.len as usize),
@@ -294,7 +295,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        let g = self.bases.tensor[subgraph] as usize + tensor;
+        let g = (self.bases.tensor[subgraph] as usize).checked_add(tensor)?;
         let own = self.locs.get(g)?;
         let root = self.locs.get(plan::root(self.locs, g))?;
         let (first, last) = if own.first == u16::MAX {
@@ -325,7 +326,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if subgraph >= self.bases.count {
             return None;
         }
-        self.kernels.get(self.bases.op[subgraph] as usize + op)
+        self.kernels
+            .get((self.bases.op[subgraph] as usize).checked_add(op)?)
     }
 
     /// Visit the execution timeline (CALL_ONCE subgraphs expanded), as planned.
@@ -618,161 +620,155 @@ fn var_name<'m>(sg: &Subgraph<'m>, k: usize) -> Result<(&'m str, &'m str), Error
     Ok((o.options.string(0)?, o.options.string(1)?))
 }
 
-/// The `n`-th VAR_HANDLE in prepare order (subgraph by subgraph), as (container, name).
-fn nth_var_handle<'m>(model: &Model<'m>, n: usize) -> Result<Option<(&'m str, &'m str)>, Error> {
-    let mut i = 0;
-    for s in 0..model.subgraph_count() {
-        let sg = subgraph(model, s)?;
-        for k in 0..sg.operator_count() {
-            if opcode_of(model, &sg, k)?.0 == BuiltinOp::VAR_HANDLE {
-                if i == n {
-                    return var_name(&sg, k).map(Some);
-                }
-                i += 1;
-            }
-        }
-    }
-    Ok(None)
-}
-
 /// TFLM `FindId`: same shared name, and same container unless either is absent.
 fn same_variable(a: (&str, &str), b: (&str, &str)) -> bool {
     a.1 == b.1 && (a.0.is_empty() || b.0.is_empty() || a.0 == b.0)
 }
 
-/// A variable's id: how many distinct variables were first named before it, in prepare order
-/// (TFLM `CreateIdIfNoneFound` numbers them the same way).
-fn variable_id(model: &Model<'_>, var: (&str, &str)) -> Result<usize, Error> {
-    let mut id = 0;
-    let mut n = 0;
-    while let Some(h) = nth_var_handle(model, n)? {
-        if same_variable(h, var) {
-            return Ok(id);
-        }
-        let mut first = true;
-        for m in 0..n {
-            if nth_var_handle(model, m)?.is_some_and(|e| same_variable(e, h)) {
-                first = false;
-                break;
+/// The most distinct resource variables a model may have.
+const MAX_VARIABLES: usize = 64;
+/// The most READ_VARIABLE + ASSIGN_VARIABLE operators (each one resolves its variable by a scan
+/// of its subgraph, so this bounds prepare time on hostile models).
+const MAX_VARIABLE_OPS: usize = 1024;
+
+/// Resource variables, resolved once per [`Interpreter::new`] in one pass over the operators
+/// (on the stack, about 1 KiB): which VAR_HANDLE names each variable, and where each variable
+/// lives in the state buffer.
+struct Vars {
+    /// (subgraph, operator) of the VAR_HANDLE that created variable `id`.
+    first: [(u16, u16); MAX_VARIABLES],
+    /// Variable `id`'s (offset, bytes, reset byte) in the state buffer, once assigned.
+    slot: [Option<(u32, u32, u8)>; MAX_VARIABLES],
+    /// Number of variables.
+    count: usize,
+    /// Bytes of state all variables need.
+    state_bytes: u32,
+}
+
+impl Vars {
+    /// Ids in prepare order (subgraph by subgraph), as TFLM's `CreateIdIfNoneFound` numbers
+    /// them: a VAR_HANDLE matching no existing variable creates the next id. Slots: TFLM
+    /// allocates a variable at the first ASSIGN_VARIABLE prepared for it, sized by and memset
+    /// to the zero point (as int8) of that value tensor; variables are laid out in that order,
+    /// unpadded.
+    fn new(model: &Model<'_>) -> Result<Vars, Error> {
+        let mut v = Vars {
+            first: [(0, 0); MAX_VARIABLES],
+            slot: [None; MAX_VARIABLES],
+            count: 0,
+            state_bytes: 0,
+        };
+        let mut var_ops = 0;
+        for s in 0..model.subgraph_count() {
+            let sg = subgraph(model, s)?;
+            for k in 0..sg.operator_count() {
+                match opcode_of(model, &sg, k)?.0 {
+                    BuiltinOp::VAR_HANDLE if v.find(model, var_name(&sg, k)?)?.is_none() => {
+                        if v.count == MAX_VARIABLES {
+                            return Err(Error::LimitExceeded {
+                                what: "resource variables",
+                                limit: MAX_VARIABLES as u32,
+                            });
+                        }
+                        // Subgraph and operator indices as u16 (larger models are refused).
+                        let (Ok(s16), Ok(k16)) = (u16::try_from(s), u16::try_from(k)) else {
+                            return Err(Error::LimitExceeded {
+                                what: "operators",
+                                limit: u16::MAX as u32,
+                            });
+                        };
+                        v.first[v.count] = (s16, k16);
+                        v.count += 1;
+                    }
+                    BuiltinOp::READ_VARIABLE | BuiltinOp::ASSIGN_VARIABLE => {
+                        var_ops += 1;
+                        if var_ops > MAX_VARIABLE_OPS {
+                            return Err(Error::LimitExceeded {
+                                what: "READ_VARIABLE and ASSIGN_VARIABLE operators",
+                                limit: MAX_VARIABLE_OPS as u32,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
-        id += first as usize;
-        n += 1;
-    }
-    Err(Error::InvalidGraph {
-        what: "unknown resource variable",
-        index: -1,
-    })
-}
-
-/// The variable a resource tensor of `sg` refers to: the VAR_HANDLE there that writes it.
-fn resource_of(model: &Model<'_>, sg: &Subgraph<'_>, tensor: i32) -> Result<usize, Error> {
-    for k in 0..sg.operator_count() {
-        if opcode_of(model, sg, k)?.0 != BuiltinOp::VAR_HANDLE {
-            continue;
+        let mut offset: u32 = 0;
+        for s in 0..model.subgraph_count() {
+            let sg = subgraph(model, s)?;
+            for k in 0..sg.operator_count() {
+                if opcode_of(model, &sg, k)?.0 != BuiltinOp::ASSIGN_VARIABLE {
+                    continue;
+                }
+                let o = sg.operator(k).ok_or(Error::InvalidGraph {
+                    what: "operator",
+                    index: k as i32,
+                })?;
+                let (r, val) = (o.inputs.get(0).unwrap_or(-1), o.inputs.get(1).unwrap_or(-1));
+                let id = v.resource_of(model, &sg, r)?;
+                let value = usize::try_from(val).ok().and_then(|t| sg.tensor(t)).ok_or(
+                    Error::InvalidGraph {
+                        what: "ASSIGN_VARIABLE value",
+                        index: val,
+                    },
+                )?;
+                if let Some(slot @ None) = v.slot.get_mut(id) {
+                    let bytes = value.bytes() as u32;
+                    *slot = Some((offset, bytes, value.quant.zero_point() as i8 as u8));
+                    offset = offset.checked_add(bytes).ok_or(Error::LimitExceeded {
+                        what: "state bytes",
+                        limit: u32::MAX,
+                    })?;
+                }
+            }
         }
-        let o = sg.operator(k).ok_or(Error::InvalidGraph {
-            what: "operator",
-            index: k as i32,
-        })?;
-        if o.outputs.get(0) == Some(tensor) {
-            return variable_id(model, var_name(sg, k)?);
-        }
+        v.state_bytes = offset;
+        Ok(v)
     }
-    Err(Error::InvalidGraph {
-        what: "resource tensor not produced by VAR_HANDLE",
-        index: tensor,
-    })
-}
 
-/// Visit every ASSIGN_VARIABLE in prepare order as (variable id, value tensor).
-fn for_each_assign<'m>(
-    model: &Model<'m>,
-    mut f: impl FnMut(usize, i32, Tensor<'m>) -> Result<bool, Error>,
-) -> Result<(), Error> {
-    for s in 0..model.subgraph_count() {
-        let sg = subgraph(model, s)?;
+    /// The id of the variable named `var`, if one was created.
+    fn find(&self, model: &Model<'_>, var: (&str, &str)) -> Result<Option<usize>, Error> {
+        for (id, &(s, k)) in self.first[..self.count].iter().enumerate() {
+            let sg = subgraph(model, s as usize)?;
+            if same_variable(var_name(&sg, k as usize)?, var) {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The id of the variable named `var` (which must exist).
+    fn id(&self, model: &Model<'_>, var: (&str, &str)) -> Result<usize, Error> {
+        self.find(model, var)?.ok_or(Error::InvalidGraph {
+            what: "unknown resource variable",
+            index: -1,
+        })
+    }
+
+    /// The variable a resource tensor of `sg` refers to: the VAR_HANDLE there that writes it.
+    fn resource_of(
+        &self,
+        model: &Model<'_>,
+        sg: &Subgraph<'_>,
+        tensor: i32,
+    ) -> Result<usize, Error> {
         for k in 0..sg.operator_count() {
-            if opcode_of(model, &sg, k)?.0 != BuiltinOp::ASSIGN_VARIABLE {
+            if opcode_of(model, sg, k)?.0 != BuiltinOp::VAR_HANDLE {
                 continue;
             }
             let o = sg.operator(k).ok_or(Error::InvalidGraph {
                 what: "operator",
                 index: k as i32,
             })?;
-            let (r, v) = (o.inputs.get(0).unwrap_or(-1), o.inputs.get(1).unwrap_or(-1));
-            let id = resource_of(model, &sg, r)?;
-            let value =
-                usize::try_from(v)
-                    .ok()
-                    .and_then(|v| sg.tensor(v))
-                    .ok_or(Error::InvalidGraph {
-                        what: "ASSIGN_VARIABLE value",
-                        index: v,
-                    })?;
-            if !f(id, v, value)? {
-                return Ok(());
+            if o.outputs.get(0) == Some(tensor) {
+                return self.id(model, var_name(sg, k)?);
             }
         }
+        Err(Error::InvalidGraph {
+            what: "resource tensor not produced by VAR_HANDLE",
+            index: tensor,
+        })
     }
-    Ok(())
-}
-
-/// Variable `id`'s place in the state buffer as (offset, bytes, reset byte). TFLM allocates a
-/// variable at the first ASSIGN_VARIABLE prepared for it, sized by and memset to the zero point
-/// (as int8) of that value tensor; variables are laid out in that order, unpadded.
-fn variable_slot(model: &Model<'_>, id: usize) -> Result<Option<(u32, u32, u8)>, Error> {
-    let mut offset: u32 = 0;
-    let mut seen: u64 = 0; // ids already allocated (variables beyond 64 are refused)
-    let mut found = None;
-    for_each_assign(model, |vid, _, value| {
-        if vid >= 64 {
-            return Err(Error::LimitExceeded {
-                what: "resource variables",
-                limit: 64,
-            });
-        }
-        if seen & (1 << vid) != 0 {
-            return Ok(true);
-        }
-        seen |= 1 << vid;
-        let bytes = value.bytes() as u32;
-        if vid == id {
-            found = Some((offset, bytes, value.quant.zero_point() as i8 as u8));
-            return Ok(false);
-        }
-        offset = offset.checked_add(bytes).ok_or(Error::LimitExceeded {
-            what: "state bytes",
-            limit: u32::MAX,
-        })?;
-        Ok(true)
-    })?;
-    Ok(found)
-}
-
-/// Bytes of state all variables need.
-fn state_bytes(model: &Model<'_>) -> Result<u32, Error> {
-    let mut total: u32 = 0;
-    let mut seen: u64 = 0;
-    for_each_assign(model, |vid, _, value| {
-        if vid >= 64 {
-            return Err(Error::LimitExceeded {
-                what: "resource variables",
-                limit: 64,
-            });
-        }
-        if seen & (1 << vid) == 0 {
-            seen |= 1 << vid;
-            total = total
-                .checked_add(value.bytes() as u32)
-                .ok_or(Error::LimitExceeded {
-                    what: "state bytes",
-                    limit: u32::MAX,
-                })?;
-        }
-        Ok(true)
-    })?;
-    Ok(total)
 }
 
 /// Prepare one operator. With `locs` (the first pass), also record where its tensors live and
@@ -780,6 +776,7 @@ fn state_bytes(model: &Model<'_>) -> Result<u32, Error> {
 fn prepare_op<'m>(
     model: &Model<'m>,
     bases: &Bases,
+    vars: &Vars,
     st: plan::Step,
     mut locs: Option<&mut [Loc]>,
     words: &mut WordAlloc<'_>,
@@ -896,7 +893,13 @@ fn prepare_op<'m>(
             }
         }
         BuiltinOp::VAR_HANDLE => {
-            let id = variable_id(model, var_name(&sg, st.op)?)?;
+            if n_out != 1 {
+                return Err(Error::InvalidGraph {
+                    what: "VAR_HANDLE without exactly one output",
+                    index: st.op as i32,
+                });
+            }
+            let id = vars.id(model, var_name(&sg, st.op)?)?;
             if let Some(locs) = locs {
                 locs[t_base + outputs[0].0 as usize].set(Place::Resource(id as u32))?;
             }
@@ -907,11 +910,16 @@ fn prepare_op<'m>(
                 what: "variable op without resource",
                 index: st.op as i32,
             })?;
-            let id = resource_of(model, &sg, r)?;
-            let (offset, len, default) = variable_slot(model, id)?.ok_or(Error::InvalidGraph {
-                what: "variable read but never assigned",
-                index: r,
-            })?;
+            let id = vars.resource_of(model, &sg, r)?;
+            let (offset, len, default) =
+                vars.slot
+                    .get(id)
+                    .copied()
+                    .flatten()
+                    .ok_or(Error::InvalidGraph {
+                        what: "variable read but never assigned",
+                        index: r,
+                    })?;
             if op_code == BuiltinOp::READ_VARIABLE {
                 if n_out != 1 || outputs[0].1.bytes() as u32 != len {
                     return Err(Error::ShapeMismatch {

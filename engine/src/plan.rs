@@ -252,20 +252,37 @@ pub fn place(locs: &mut [Loc]) -> Result<u32, Error> {
         let Some(b) = best else { break };
         let me = locs[b];
         let size = align_up(me.len)?;
-        // Lowest offset that intersects no time-overlapping placed buffer: each conflict moves the
-        // candidate past that buffer's end, so the result is the first fit.
+        // Lowest offset that intersects no time-overlapping placed buffer. A conflict with buffer
+        // `l` rules out every offset in [at, end of l) (all of them intersect `l`), so the
+        // candidate jumps there and the scan goes on; a full pass without a jump ends the search
+        // at the first fit, whatever the order of the jumps. Passes alternate direction so that
+        // buffers placed in table order or in reverse are climbed in one pass (restarting at each
+        // jump took minutes on hostile models with thousands of live tensors). Worst case is
+        // still O(placed) passes for adversarial orders; an offset-sorted list (TFLM's
+        // GreedyMemoryPlanner) would bound it, at 4 more bytes per tensor.
         let mut at: u32 = 0;
-        'search: loop {
-            for l in locs.iter() {
+        let mut forward = true;
+        loop {
+            let mut moved = false;
+            let mut visit = |l: &Loc| -> Result<(), Error> {
                 if let Place::Arena(o) = l.place() {
                     let end = o.saturating_add(align_up(l.len)?);
                     if l.overlaps_in_time(&me) && o < at.saturating_add(size) && at < end {
                         at = end;
-                        continue 'search;
+                        moved = true;
                     }
                 }
+                Ok(())
+            };
+            if forward {
+                locs.iter().try_for_each(&mut visit)?;
+            } else {
+                locs.iter().rev().try_for_each(&mut visit)?;
             }
-            break;
+            if !moved {
+                break;
+            }
+            forward = !forward;
         }
         locs[b].set(Place::Arena(at))?;
         peak = peak.max(at.checked_add(size).ok_or(Error::LimitExceeded {

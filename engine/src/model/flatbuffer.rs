@@ -51,10 +51,18 @@ pub(crate) fn follow(buf: &[u8], pos: usize, what: &'static str) -> Result<usize
         what,
         offset: clamp32(pos),
     })?;
-    if rel == 0 || target >= buf.len() {
+    if rel == 0 {
         return Err(Error::Malformed {
             what,
             offset: clamp32(pos),
+        });
+    }
+    // Pointing past the end is what a cut-off file looks like: report it as truncation.
+    if target >= buf.len() {
+        return Err(Error::Truncated {
+            offset: clamp32(target),
+            needed: 4,
+            available: clamp32(buf.len()),
         });
     }
     Ok(target)
@@ -92,16 +100,20 @@ impl<'m> Table<'m> {
         let vtable = vtable as usize;
         let vlen = read_u16(buf, vtable)? as usize;
         let size = read_u16(buf, vtable + 2)? as usize;
-        if vlen < 4
-            || !vlen.is_multiple_of(2)
-            || vtable + vlen > buf.len()
-            || size < 4
-            || pos + size > buf.len()
-        {
+        if vlen < 4 || !vlen.is_multiple_of(2) || size < 4 {
             return Err(Error::Malformed {
                 what,
                 offset: clamp32(vtable),
             });
+        }
+        for (start, len) in [(vtable, vlen), (pos, size)] {
+            if start + len > buf.len() {
+                return Err(Error::Truncated {
+                    offset: clamp32(start),
+                    needed: clamp32(len),
+                    available: clamp32(buf.len()),
+                });
+            }
         }
         Ok(Table {
             buf,
@@ -271,7 +283,7 @@ impl<'m> Vector<'m> {
     }
     /// Position of element `i` in the whole buffer.
     pub fn elem_pos(&self, i: usize) -> usize {
-        self.pos + 4 + i * self.elem
+        (self.pos + 4).saturating_add(i.saturating_mul(self.elem))
     }
     /// Element `i` of a vector of tables.
     pub fn table(&self, i: usize, what: &'static str) -> Result<Table<'m>, Error> {

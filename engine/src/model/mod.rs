@@ -181,7 +181,8 @@ impl F32s<'_> {
     }
     /// Value `i`, if present.
     pub fn get(&self, i: usize) -> Option<f32> {
-        let b = self.0.get(i * 4..i * 4 + 4)?;
+        let at = i.checked_mul(4)?;
+        let b = self.0.get(at..at + 4)?;
         Some(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
@@ -200,7 +201,8 @@ impl I64s<'_> {
     }
     /// Value `i`, if present.
     pub fn get(&self, i: usize) -> Option<i64> {
-        let b = self.0.get(i * 8..i * 8 + 8)?;
+        let at = i.checked_mul(8)?;
+        let b = self.0.get(at..at + 8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Some(i64::from_le_bytes(a))
@@ -221,7 +223,8 @@ impl<'m> I32s<'m> {
     }
     /// Value `i`, if present.
     pub fn get(&self, i: usize) -> Option<i32> {
-        let b = self.0.get(i * 4..i * 4 + 4)?;
+        let at = i.checked_mul(4)?;
+        let b = self.0.get(at..at + 4)?;
         Some(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// All values in order.

@@ -477,9 +477,17 @@ impl<'m> Subgraph<'m> {
                         offset: clamp32(q.pos()),
                     });
                 }
+                // A zero point is a value of the tensor's own type (TFLite quantization spec);
+                // kernels rely on that range to keep `zero_point + x` arithmetic inside i32.
+                let (lo, hi) = match dtype {
+                    DType::I8 => (i8::MIN as i64, i8::MAX as i64),
+                    DType::U8 => (0, u8::MAX as i64),
+                    DType::I16 => (i16::MIN as i64, i16::MAX as i64),
+                    _ => (i32::MIN as i64, i32::MAX as i64),
+                };
                 for k in 0..zero_points.len() {
                     let z = zero_points.get(k).unwrap_or(0);
-                    if i32::try_from(z).is_err() {
+                    if z < lo || z > hi {
                         return Err(Error::Malformed {
                             what: "zero point out of range",
                             offset: clamp32(q.pos()),

@@ -90,16 +90,18 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
             p.empty = true;
         }
         if is_reduced[i] {
-            count *= d as u64;
+            count = count.saturating_mul(d as u64);
         } else {
-            kept *= d as u64;
+            kept = kept.saturating_mul(d as u64);
         }
         if d == 1 {
             continue; // size-1 dims affect neither order nor offsets
         }
         let g = p.n_groups as usize;
         if g > 0 && ((p.reduced >> (g - 1)) & 1 == 1) == is_reduced[i] {
-            p.dims[g - 1] *= d;
+            // Saturating: only a shape with a 0 dimension (p.empty, nothing to compute) can
+            // have dims whose product passes u32 (the reader checks the element count).
+            p.dims[g - 1] = p.dims[g - 1].saturating_mul(d);
         } else {
             p.dims[g] = d;
             p.reduced |= (is_reduced[i] as u8) << g;
