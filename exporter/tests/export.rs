@@ -124,7 +124,7 @@ fn zip_is_deterministic_and_self_contained() {
     let config = String::from_utf8(get("mote/config.rs").to_vec()).unwrap();
     assert!(config.starts_with("// @generated"));
     for key in [
-        "ARENA_BYTES: usize = 540;",
+        "ARENA_BYTES: usize = 600;",
         "STATE_BYTES: usize = 0;",
         "LABELS",
         "DETECTOR",
