@@ -28,6 +28,8 @@ fn run() -> Result<(), String> {
     let engine = repo.join("engine");
     collect(&engine.join("src"), "engine/src", &mut files, &|_| true)?;
     files.push(("engine/Cargo.toml".into(), engine.join("Cargo.toml")));
+    // The engine's build script selects the Cortex-M4 DSP kernels and MOTE_OPS.
+    files.push(("engine/build.rs".into(), engine.join("build.rs")));
     // Firmware template: everything a build needs, not build output or the generated content.
     let fw = repo.join("firmware-template");
     collect(&fw, "", &mut files, &|rel| {

@@ -128,7 +128,7 @@ pub fn cargo_config(template: &str, board: &Board) -> String {
 }
 
 /// The engine manifest made standalone: workspace-inherited keys written out, no
-/// dev-dependencies, and optional dependencies dropped (their features kept, empty), so the
+/// dev-dependencies or bench targets (benches are not vendored), and optional dependencies dropped (their features kept, empty), so the
 /// vendored engine adds nothing to the firmware's `Cargo.lock`.
 pub fn engine_manifest(template: &str) -> String {
     let mut out = String::new();
@@ -138,10 +138,10 @@ pub fn engine_manifest(template: &str) -> String {
         let t = line.trim();
         if t.starts_with('[') {
             section = t.to_string();
-            if section == "[dev-dependencies]" {
+            if section == "[dev-dependencies]" || section == "[[bench]]" {
                 continue;
             }
-        } else if section == "[dev-dependencies]" {
+        } else if section == "[dev-dependencies]" || section == "[[bench]]" {
             continue;
         }
         let line = match t {
