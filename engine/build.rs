@@ -31,7 +31,9 @@ fn main() {
             println!("cargo:rustc-cfg=mote_ops_selected");
             for op in ops {
                 if !op.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    println!("cargo:warning=MOTE_OPS: ignoring {op:?} (not a builtin operator name)");
+                    println!(
+                        "cargo:warning=MOTE_OPS: ignoring {op:?} (not a builtin operator name)"
+                    );
                     continue;
                 }
                 println!("cargo:rustc-cfg=mote_op=\"{op}\"");

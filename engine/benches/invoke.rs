@@ -14,11 +14,18 @@ fn root() -> PathBuf {
 }
 
 fn models() -> Vec<(&'static str, PathBuf)> {
-    let reference = std::env::var_os("MOTE_REFERENCE").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/reference"));
-    let pip = std::env::var_os("MOTE_PIP_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("models/pip"));
+    let reference = std::env::var_os("MOTE_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/reference"));
+    let pip = std::env::var_os("MOTE_PIP_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("models/pip"));
     let wake = pip.join("pymicro_wakeword/models");
     vec![
-        ("micro_speech", reference.join("tflm/micro_speech_quantized.tflite")),
+        (
+            "micro_speech",
+            reference.join("tflm/micro_speech_quantized.tflite"),
+        ),
         ("okay_nabu", wake.join("okay_nabu.tflite")),
         ("hey_jarvis", wake.join("hey_jarvis.tflite")),
     ]
@@ -38,7 +45,9 @@ fn invoke(c: &mut Criterion) {
         for (i, b) in interp.input_mut(0).expect("input 0").iter_mut().enumerate() {
             *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
         }
-        group.bench_function(name, |b| b.iter(|| black_box(interp.invoke()).expect("invoke")));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(interp.invoke()).expect("invoke"))
+        });
     }
     group.finish();
 }

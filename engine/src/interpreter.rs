@@ -361,10 +361,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     fn run_subgraph(&mut self, s: usize, depth: usize) -> Result<(), Error> {
         if s >= self.bases.count {
-            return Err(Error::IndexOutOfRange { what: "subgraph", index: s as i32, len: self.bases.count as u32 });
+            return Err(Error::IndexOutOfRange {
+                what: "subgraph",
+                index: s as i32,
+                len: self.bases.count as u32,
+            });
         }
         let op_base = self.bases.op[s] as usize;
-        let op_end = if s + 1 < self.bases.count { self.bases.op[s + 1] as usize } else { self.bases.ops };
+        let op_end = if s + 1 < self.bases.count {
+            self.bases.op[s + 1] as usize
+        } else {
+            self.bases.ops
+        };
         for g in op_base..op_end {
             let kernel = *self.kernels.get(g).ok_or(Error::InvalidGraph {
                 what: "operator",
@@ -392,7 +400,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 .io
                 .get(g)
                 .and_then(|&at| operands(self.words, at))
-                .ok_or(Error::InvalidGraph { what: "operator without operand list", index: (g - op_base) as i32 })?;
+                .ok_or(Error::InvalidGraph {
+                    what: "operator without operand list",
+                    index: (g - op_base) as i32,
+                })?;
             let model_bytes = self.model.bytes();
             let base = self.tensors.as_mut_ptr();
             let region_len = self.tensors.len();
@@ -400,7 +411,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let mut outs: [&mut [u8]; MAX_OUTPUTS] = core::array::from_fn(|_| &mut [][..]);
             let (n_in, n_out) = (list.n_in.min(MAX_INPUTS), list.n_out.min(MAX_OUTPUTS));
             for (i, slot) in ins.iter_mut().enumerate().take(n_in) {
-                let Some(l) = list.root(i).and_then(|r| self.locs.get(r)) else { continue };
+                let Some(l) = list.root(i).and_then(|r| self.locs.get(r)) else {
+                    continue;
+                };
                 *slot = match l.place() {
                     Place::Const(o) => model_bytes
                         .get(o as usize..(o + l.len) as usize)
@@ -415,7 +428,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 };
             }
             for (i, slot) in outs.iter_mut().enumerate().take(n_out) {
-                let Some(l) = list.root(n_in + i).and_then(|r| self.locs.get(r)) else { continue };
+                let Some(l) = list.root(n_in + i).and_then(|r| self.locs.get(r)) else {
+                    continue;
+                };
                 if let Place::Arena(o) = l.place() {
                     if (o as usize + l.len as usize) <= region_len {
                         // SAFETY: in bounds (checked); `check_disjoint` proved this range overlaps
@@ -458,11 +473,17 @@ fn operand_list(
     locs: Option<&[Loc]>,
     words: &mut WordAlloc<'_>,
 ) -> Result<u32, Error> {
-    if matches!(kernel, Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }) {
+    if matches!(
+        kernel,
+        Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }
+    ) {
         return Ok(u32::MAX);
     }
     let sg = subgraph(model, st.subgraph)?;
-    let op = sg.operator(st.op).ok_or(Error::InvalidGraph { what: "operator", index: st.op as i32 })?;
+    let op = sg.operator(st.op).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: st.op as i32,
+    })?;
     let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
     let t_base = bases.tensor[st.subgraph] as usize;
     let (span, mut w) = words.alloc(operand_words(n_in + n_out))?;
@@ -473,10 +494,13 @@ fn operand_list(
                 return Ok(NO_OPERAND);
             }
             let r = plan::root(locs, t_base + t as usize);
-            u16::try_from(r).ok().filter(|&r| r != NO_OPERAND).ok_or(Error::LimitExceeded {
-                what: "tensors (operand lists hold 16-bit ids)",
-                limit: NO_OPERAND as u32,
-            })
+            u16::try_from(r)
+                .ok()
+                .filter(|&r| r != NO_OPERAND)
+                .ok_or(Error::LimitExceeded {
+                    what: "tensors (operand lists hold 16-bit ids)",
+                    limit: NO_OPERAND as u32,
+                })
         });
         let mut pair = 0u32;
         for (i, id) in ids.enumerate() {

@@ -84,7 +84,10 @@ fn arena_too_small_reports_the_exact_size() {
         let mut needed = 64usize;
         loop {
             match Interpreter::new(&model, &mut arena[..needed], &mut []) {
-                Err(Error::ArenaTooSmall { needed: n, available }) if n as usize > needed => {
+                Err(Error::ArenaTooSmall {
+                    needed: n,
+                    available,
+                }) if n as usize > needed => {
                     assert_eq!(available as usize, needed);
                     needed = n as usize;
                 }

@@ -57,7 +57,12 @@ fn quantize_f32(scale: f32, zero_point: i32, f: f32) -> Option<i64> {
 /// TFLM `CalculateActivationRangeQuantized`: the `[min, max]` clamp for a quantized output of
 /// type `dtype` (int8, uint8 or int16) with the given scale and zero point. `None` when the
 /// type is not quantizable or a bound does not fit `i32` (TFLM fails Prepare then).
-pub fn activation_range_quantized(act: Activation, dtype: DType, scale: f32, zero_point: i32) -> Option<(i32, i32)> {
+pub fn activation_range_quantized(
+    act: Activation,
+    dtype: DType,
+    scale: f32,
+    zero_point: i32,
+) -> Option<(i32, i32)> {
     let (qmin, qmax): (i64, i64) = match dtype {
         DType::I8 => (i8::MIN as i64, i8::MAX as i64),
         DType::U8 => (0, u8::MAX as i64),
@@ -67,12 +72,14 @@ pub fn activation_range_quantized(act: Activation, dtype: DType, scale: f32, zer
     let (lo, hi) = match act {
         Activation::None => (qmin, qmax),
         Activation::Relu => (qmin.max(quantize_f32(scale, zero_point, 0.0)?), qmax),
-        Activation::Relu6 => {
-            (qmin.max(quantize_f32(scale, zero_point, 0.0)?), qmax.min(quantize_f32(scale, zero_point, 6.0)?))
-        }
-        Activation::ReluN1To1 => {
-            (qmin.max(quantize_f32(scale, zero_point, -1.0)?), qmax.min(quantize_f32(scale, zero_point, 1.0)?))
-        }
+        Activation::Relu6 => (
+            qmin.max(quantize_f32(scale, zero_point, 0.0)?),
+            qmax.min(quantize_f32(scale, zero_point, 6.0)?),
+        ),
+        Activation::ReluN1To1 => (
+            qmin.max(quantize_f32(scale, zero_point, -1.0)?),
+            qmax.min(quantize_f32(scale, zero_point, 1.0)?),
+        ),
     };
     // Both bounds lie in [qmin, qmax] except when the zero point alone pushes one outside; TFLM
     // then produces an empty range (min > max) which clamps everything to max. Keep that.
@@ -84,7 +91,11 @@ fn clamp_i32(v: i64) -> i32 {
 }
 
 /// [`activation_range_quantized`] for operator output `pos`, with the error TFLM's failure maps to.
-pub fn output_activation_range(ctx: &PrepareCtx<'_, '_, '_>, act: Activation, pos: usize) -> Result<(i32, i32), Error> {
+pub fn output_activation_range(
+    ctx: &PrepareCtx<'_, '_, '_>,
+    act: Activation,
+    pos: usize,
+) -> Result<(i32, i32), Error> {
     let out = ctx.output(pos)?;
     activation_range_quantized(act, out.dtype, out.quant.scale(), out.quant.zero_point())
         .ok_or(ctx.bad_quant(ctx.output_index(pos)))
@@ -121,7 +132,13 @@ pub fn padding_option(ctx: &PrepareCtx<'_, '_, '_>, slot: usize) -> Result<Paddi
 
 /// TFLM `ComputeOutSize` (padding.h): output length along one axis; 0 for stride 0.
 /// Computed in `i64` so hostile sizes cannot overflow.
-pub fn compute_out_size(padding: Padding, image: i64, filter: i64, stride: i64, dilation: i64) -> i64 {
+pub fn compute_out_size(
+    padding: Padding,
+    image: i64,
+    filter: i64,
+    stride: i64,
+    dilation: i64,
+) -> i64 {
     if stride == 0 {
         return 0;
     }
@@ -133,7 +150,13 @@ pub fn compute_out_size(padding: Padding, image: i64, filter: i64, stride: i64, 
 }
 
 /// TFLM `ComputePaddingWithOffset` (padding.h): `(leading padding, extra trailing cell)`.
-pub fn compute_padding_with_offset(stride: i64, dilation: i64, image: i64, filter: i64, out: i64) -> (i64, i64) {
+pub fn compute_padding_with_offset(
+    stride: i64,
+    dilation: i64,
+    image: i64,
+    filter: i64,
+    out: i64,
+) -> (i64, i64) {
     let effective = (filter - 1) * dilation + 1;
     let total = ((out - 1) * stride + effective - image).max(0);
     (total / 2, total % 2)
@@ -214,8 +237,16 @@ impl Window2D {
         if output.shape.rank() != 4 {
             return Err(ctx.shape_mismatch(out_idx));
         }
-        let (b, ih, iw) = (input.shape.dim(0) as i64, input.shape.dim(1) as i64, input.shape.dim(2) as i64);
-        let (ob, oh, ow) = (output.shape.dim(0) as i64, output.shape.dim(1) as i64, output.shape.dim(2) as i64);
+        let (b, ih, iw) = (
+            input.shape.dim(0) as i64,
+            input.shape.dim(1) as i64,
+            input.shape.dim(2) as i64,
+        );
+        let (ob, oh, ow) = (
+            output.shape.dim(0) as i64,
+            output.shape.dim(1) as i64,
+            output.shape.dim(2) as i64,
+        );
         let (fh, fw) = (filter_h as i64, filter_w as i64);
         if ob != b {
             return Err(ctx.shape_mismatch(out_idx));
@@ -227,7 +258,12 @@ impl Window2D {
         if fh <= 0 || fw <= 0 {
             return Err(ctx.shape_mismatch(ctx.input_index(1)));
         }
-        let (sh, sw, dh, dw) = (o.stride_h as i64, o.stride_w as i64, o.dilation_h as i64, o.dilation_w as i64);
+        let (sh, sw, dh, dw) = (
+            o.stride_h as i64,
+            o.stride_w as i64,
+            o.dilation_h as i64,
+            o.dilation_w as i64,
+        );
         let want_h = compute_out_size(o.padding, ih, fh, sh, dh);
         let want_w = compute_out_size(o.padding, iw, fw, sw, dw);
         if want_h != oh || want_w != ow {
@@ -236,7 +272,10 @@ impl Window2D {
         let (pad_h, _) = compute_padding_with_offset(sh, dh, ih, fh, oh);
         let (pad_w, _) = compute_padding_with_offset(sw, dw, iw, fw, ow);
         let f = |v: i64| {
-            u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "window dimension", limit: u16::MAX as u32 })
+            u16::try_from(v).map_err(|_| Error::LimitExceeded {
+                what: "window dimension",
+                limit: u16::MAX as u32,
+            })
         };
         Ok(Window2D {
             batches: f(b)?,
@@ -266,16 +305,36 @@ impl Window2D {
     #[inline]
     pub fn taps(&self, out: usize, vertical: bool) -> (i32, usize, usize) {
         let (stride, pad, dil, size, filter) = if vertical {
-            (self.stride_h, self.pad_h, self.dilation_h, self.in_h, self.filter_h)
+            (
+                self.stride_h,
+                self.pad_h,
+                self.dilation_h,
+                self.in_h,
+                self.filter_h,
+            )
         } else {
-            (self.stride_w, self.pad_w, self.dilation_w, self.in_w, self.filter_w)
+            (
+                self.stride_w,
+                self.pad_w,
+                self.dilation_w,
+                self.in_w,
+                self.filter_w,
+            )
         };
         let origin = out as i32 * stride as i32 - pad as i32;
         let d = dil as i32;
         // First tap t with origin + d*t >= 0, and one past the last with origin + d*t < size.
-        let start = if origin >= 0 { 0 } else { (-origin + d - 1) / d };
+        let start = if origin >= 0 {
+            0
+        } else {
+            (-origin + d - 1) / d
+        };
         let room = size as i32 - origin;
-        let end = if room <= 0 { 0 } else { ((room + d - 1) / d).min(filter as i32) };
+        let end = if room <= 0 {
+            0
+        } else {
+            ((room + d - 1) / d).min(filter as i32)
+        };
         (origin, start as usize, end.max(start) as usize)
     }
 }
@@ -283,6 +342,55 @@ impl Window2D {
 // ---------------------------------------------------------------------------------------------
 // Quantization parameters
 // ---------------------------------------------------------------------------------------------
+
+/// The int8 operands of a weighted op (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED): input 0,
+/// filter 1, output 0, all int8, with the input's and output's per-tensor quantization.
+pub struct WeightedOperands<'m> {
+    /// Input 0.
+    pub input: Tensor<'m>,
+    /// Input 1 (the filter / weights).
+    pub filter: Tensor<'m>,
+    /// Output 0.
+    pub output: Tensor<'m>,
+    /// Input scale.
+    pub in_scale: f32,
+    /// Input zero point.
+    pub in_zp: i32,
+    /// Output scale.
+    pub out_scale: f32,
+    /// Output zero point.
+    pub out_zp: i32,
+}
+
+/// Checks and reads [`WeightedOperands`] (types first, then quantization, as each op did).
+pub fn weighted_int8_operands<'m>(
+    ctx: &PrepareCtx<'_, 'm, '_>,
+) -> Result<WeightedOperands<'m>, Error> {
+    let input = ctx.input(0)?;
+    let filter = ctx.input(1)?;
+    let output = ctx.output(0)?;
+    if input.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if filter.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(1));
+    }
+    if output.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
+    let (out_scale, out_zp) =
+        per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    Ok(WeightedOperands {
+        input,
+        filter,
+        output,
+        in_scale,
+        in_zp,
+        out_scale,
+        out_zp,
+    })
+}
 
 /// `(scale, zero_point)` of a per-tensor quantized tensor; `None` if unquantized or per-channel.
 pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
@@ -338,7 +446,11 @@ pub fn conv_channel_quant(
     let real = |s: f32| input_scale as f64 * s as f64 / output_scale as f64;
     if q.scales.len() == 1 {
         let (multiplier, shift) = quantize_multiplier(real(q.scale()));
-        return Ok(ChannelQuant { span: Span::default(), multiplier, shift });
+        return Ok(ChannelQuant {
+            span: Span::default(),
+            multiplier,
+            shift,
+        });
     }
     let (span, mut words) = ctx.alloc_words(2 * channels)?;
     for c in 0..channels {
@@ -346,7 +458,11 @@ pub fn conv_channel_quant(
         words.set(2 * c, m);
         words.set(2 * c + 1, s);
     }
-    Ok(ChannelQuant { span, multiplier: 0, shift: 0 })
+    Ok(ChannelQuant {
+        span,
+        multiplier: 0,
+        shift: 0,
+    })
 }
 
 /// Filter quantization accepted by the int8 kernels: at least one scale; either one scale or
@@ -364,7 +480,12 @@ pub fn check_symmetric_filter(
     if n == 0 {
         return Err(ctx.bad_quant(fidx));
     }
-    if n > 1 && (n != channels || q.axis as usize != axis || filter.shape.dim(axis) != channels || q.axis < 0) {
+    if n > 1
+        && (n != channels
+            || q.axis as usize != axis
+            || filter.shape.dim(axis) != channels
+            || q.axis < 0)
+    {
         return Err(ctx.bad_quant(fidx));
     }
     let nz = q.zero_points.len();
@@ -379,8 +500,14 @@ pub fn check_symmetric_filter(
 
 /// Bias of a conv-like operator (input `pos`, optional): `Ok(true)` if present, after checking
 /// it is int32 with exactly `channels` elements (TFLM's `bias_shape.FlatSize() == output_depth`).
-pub fn check_bias(ctx: &PrepareCtx<'_, '_, '_>, pos: usize, channels: usize) -> Result<bool, Error> {
-    let Some(bias) = ctx.optional_input(pos) else { return Ok(false) };
+pub fn check_bias(
+    ctx: &PrepareCtx<'_, '_, '_>,
+    pos: usize,
+    channels: usize,
+) -> Result<bool, Error> {
+    let Some(bias) = ctx.optional_input(pos) else {
+        return Ok(false);
+    };
     if bias.dtype != DType::I32 {
         return Err(ctx.bad_input_type(pos));
     }
@@ -423,7 +550,11 @@ pub fn multiply_by_quantized_multiplier_fast(acc: i32, multiplier: i32, shift: i
     let right = if shift > 0 { 0 } else { -shift };
     let a = acc.wrapping_mul(1i32.wrapping_shl(left as u32));
     let high = (a as i64 * multiplier as i64 + (1i64 << 30)) >> 31;
-    let v = if high > i32::MAX as i64 { i32::MAX } else { high as i32 };
+    let v = if high > i32::MAX as i64 {
+        i32::MAX
+    } else {
+        high as i32
+    };
     let mask = (1u32.wrapping_shl(right as u32)).wrapping_sub(1) as i32;
     let remainder = v & mask;
     let threshold = (mask >> 1) + (v < 0) as i32;
@@ -444,8 +575,22 @@ pub struct OutputStage<'a> {
 
 impl<'a> OutputStage<'a> {
     /// Bind a stage: `bias` is the int32 bias bytes (empty for none), `words` the quant span's words.
-    pub fn new(bias: &'a [u8], words: &'a [i32], quant: ChannelQuant, out_offset: i32, act_min: i32, act_max: i32) -> Self {
-        OutputStage { bias, words, quant, out_offset, act_min, act_max }
+    pub fn new(
+        bias: &'a [u8],
+        words: &'a [i32],
+        quant: ChannelQuant,
+        out_offset: i32,
+        act_min: i32,
+        act_max: i32,
+    ) -> Self {
+        OutputStage {
+            bias,
+            words,
+            quant,
+            out_offset,
+            act_min,
+            act_max,
+        }
     }
 
     /// Output byte of channel `c` for accumulator `acc` (bias added here, as TFLM does).
@@ -459,13 +604,23 @@ impl<'a> OutputStage<'a> {
     #[inline(never)]
     pub fn store(&self, c0: usize, acc: &[i32], out: &mut [u8]) {
         let n = acc.len().min(out.len());
-        let (acc, out) = (acc.get(..n).unwrap_or(&[]), out.get_mut(..n).unwrap_or(&mut []));
-        let one = |a: i32, m: i32, s: i32| OutputChannel::new(0, m, s, self.out_offset, self.act_min, self.act_max).apply(a);
+        let (acc, out) = (
+            acc.get(..n).unwrap_or(&[]),
+            out.get_mut(..n).unwrap_or(&mut []),
+        );
+        let one = |a: i32, m: i32, s: i32| {
+            OutputChannel::new(0, m, s, self.out_offset, self.act_min, self.act_max).apply(a)
+        };
         let bias = self.bias.get(4 * c0..4 * (c0 + n));
         match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
             // The common case (per-channel multipliers and a bias) without any per-channel test.
             (Some(b), Some(w)) => {
-                for (((&a, o), b), w) in acc.iter().zip(out.iter_mut()).zip(b.chunks_exact(4)).zip(w.chunks_exact(2)) {
+                for (((&a, o), b), w) in acc
+                    .iter()
+                    .zip(out.iter_mut())
+                    .zip(b.chunks_exact(4))
+                    .zip(w.chunks_exact(2))
+                {
                     if let [m, s] = *w {
                         *o = one(a.wrapping_add(super::dsp::word(b) as i32), m, s);
                     }
@@ -473,7 +628,9 @@ impl<'a> OutputStage<'a> {
             }
             (bias, words) => {
                 for (j, (&a, o)) in acc.iter().zip(out.iter_mut()).enumerate() {
-                    let b = bias.and_then(|b| b.get(4 * j..)).map_or(0, |b| super::dsp::word(b) as i32);
+                    let b = bias
+                        .and_then(|b| b.get(4 * j..))
+                        .map_or(0, |b| super::dsp::word(b) as i32);
                     let (m, s) = match words.and_then(|w| w.get(2 * j..2 * j + 2)) {
                         Some(&[m, s]) => (m, s),
                         _ => (self.quant.multiplier, self.quant.shift),
@@ -486,17 +643,43 @@ impl<'a> OutputStage<'a> {
 
     /// [`Self::store`] for two pixels sharing channels `c0..`: each channel decoded once.
     #[inline(never)]
-    pub fn store_pair(&self, c0: usize, acc_a: &[i32], acc_b: &[i32], out_a: &mut [u8], out_b: &mut [u8]) {
-        let n = acc_a.len().min(acc_b.len()).min(out_a.len()).min(out_b.len());
+    pub fn store_pair(
+        &self,
+        c0: usize,
+        acc_a: &[i32],
+        acc_b: &[i32],
+        out_a: &mut [u8],
+        out_b: &mut [u8],
+    ) {
+        let n = acc_a
+            .len()
+            .min(acc_b.len())
+            .min(out_a.len())
+            .min(out_b.len());
         let (acc_a, acc_b) = (acc_a.get(..n).unwrap_or(&[]), acc_b.get(..n).unwrap_or(&[]));
-        let (out_a, out_b) = (out_a.get_mut(..n).unwrap_or(&mut []), out_b.get_mut(..n).unwrap_or(&mut []));
-        let pairs = acc_a.iter().zip(acc_b).zip(out_a.iter_mut().zip(out_b.iter_mut()));
+        let (out_a, out_b) = (
+            out_a.get_mut(..n).unwrap_or(&mut []),
+            out_b.get_mut(..n).unwrap_or(&mut []),
+        );
+        let pairs = acc_a
+            .iter()
+            .zip(acc_b)
+            .zip(out_a.iter_mut().zip(out_b.iter_mut()));
         let bias = self.bias.get(4 * c0..4 * (c0 + n));
         match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
             (Some(b), Some(w)) => {
-                for ((((&a, &q), (oa, ob)), b), w) in pairs.zip(b.chunks_exact(4)).zip(w.chunks_exact(2)) {
+                for ((((&a, &q), (oa, ob)), b), w) in
+                    pairs.zip(b.chunks_exact(4)).zip(w.chunks_exact(2))
+                {
                     if let [m, s] = *w {
-                        let ch = OutputChannel::new(super::dsp::word(b) as i32, m, s, self.out_offset, self.act_min, self.act_max);
+                        let ch = OutputChannel::new(
+                            super::dsp::word(b) as i32,
+                            m,
+                            s,
+                            self.out_offset,
+                            self.act_min,
+                            self.act_max,
+                        );
                         *oa = ch.apply(a);
                         *ob = ch.apply(q);
                     }
@@ -515,7 +698,10 @@ impl<'a> OutputStage<'a> {
     /// Channel `c`'s bias and multiplier, decoded once for several accumulators.
     #[inline(always)]
     pub fn channel(&self, c: usize) -> OutputChannel {
-        let bias = self.bias.get(4 * c..).map_or(0, |b| super::dsp::word(b) as i32);
+        let bias = self
+            .bias
+            .get(4 * c..)
+            .map_or(0, |b| super::dsp::word(b) as i32);
         let (m, s) = match self.words.get(2 * c..) {
             Some([m, s, ..]) => (*m, *s),
             _ => (self.quant.multiplier, self.quant.shift),
@@ -588,7 +774,14 @@ fn unusual_multiplier(a: i32, multiplier: i32, shift: i32) -> i32 {
 
 /// TFLM's int8 output stage: scale the accumulator, add the output zero point, clamp.
 #[inline(always)]
-pub fn requantize_i8(acc: i32, multiplier: i32, shift: i32, out_offset: i32, act_min: i32, act_max: i32) -> u8 {
+pub fn requantize_i8(
+    acc: i32,
+    multiplier: i32,
+    shift: i32,
+    out_offset: i32,
+    act_min: i32,
+    act_max: i32,
+) -> u8 {
     let v = multiply_by_quantized_multiplier_fast(acc, multiplier, shift).wrapping_add(out_offset);
     v.max(act_min).min(act_max) as i8 as u8
 }
@@ -600,7 +793,10 @@ pub fn check_len(buf: &[u8], expected: usize) -> Result<(), Error> {
     if buf.len() == expected {
         Ok(())
     } else {
-        Err(Error::InvalidGraph { what: "operator buffer has the wrong size", index: buf.len() as i32 })
+        Err(Error::InvalidGraph {
+            what: "operator buffer has the wrong size",
+            index: buf.len() as i32,
+        })
     }
 }
 
@@ -648,7 +844,10 @@ pub fn prepare_pool_with(
     act: Activation,
 ) -> Result<PoolParams, Error> {
     if ctx.inputs.len() != 1 || ctx.outputs.len() != 1 {
-        return Err(Error::InvalidGraph { what: "pooling takes 1 input and 1 output", index: ctx.inputs.len() as i32 });
+        return Err(Error::InvalidGraph {
+            what: "pooling takes 1 input and 1 output",
+            index: ctx.inputs.len() as i32,
+        });
     }
     let input = ctx.input(0)?;
     let output = ctx.output(0)?;
@@ -659,7 +858,8 @@ pub fn prepare_pool_with(
         return Err(ctx.bad_output_type(0));
     }
     let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let (out_scale, out_zp) =
+        per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
     // Written so that a NaN difference fails, as TFLM's `TF_LITE_ENSURE(diff <= 1e-6)` does.
     let same_scale = (in_scale as f64 - out_scale as f64).abs() <= 1.0e-6;
     if !same_scale || in_zp != out_zp {
@@ -686,8 +886,10 @@ pub fn prepare_pool_with(
     let (act_min, act_max) = output_activation_range(ctx, act, 0)?;
     Ok(PoolParams {
         win,
-        channels: u16::try_from(channels)
-            .map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 })?,
+        channels: u16::try_from(channels).map_err(|_| Error::LimitExceeded {
+            what: "channels",
+            limit: u16::MAX as u32,
+        })?,
         act_min,
         act_max,
     })
@@ -710,14 +912,24 @@ pub(crate) mod test_util {
     }
 
     /// A tensor with the given quantization (per channel along `axis` if several scales).
-    pub fn tensor(dtype: DType, dims: &[i32], scales: &[f32], zps: &[i64], axis: i32) -> Tensor<'static> {
+    pub fn tensor(
+        dtype: DType,
+        dims: &[i32],
+        scales: &[f32],
+        zps: &[i64],
+        axis: i32,
+    ) -> Tensor<'static> {
         let s: Vec<u8> = scales.iter().flat_map(|v| v.to_le_bytes()).collect();
         let z: Vec<u8> = zps.iter().flat_map(|v| v.to_le_bytes()).collect();
         Tensor {
             name: "",
             dtype,
             shape: Shape::new(dims).unwrap(),
-            quant: Quant { scales: F32s(leak(s)), zero_points: I64s(leak(z)), axis },
+            quant: Quant {
+                scales: F32s(leak(s)),
+                zero_points: I64s(leak(z)),
+                axis,
+            },
             data: None,
             buffer: 0,
             is_variable: false,
@@ -753,8 +965,11 @@ pub(crate) mod test_util {
         mut prepare: impl FnMut(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
         eval: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
     ) -> Result<Vec<u8>, Error> {
-        let ins: Vec<Option<(i32, Tensor<'static>)>> =
-            inputs.iter().enumerate().map(|(i, t)| t.as_ref().map(|(t, _)| (i as i32, *t))).collect();
+        let ins: Vec<Option<(i32, Tensor<'static>)>> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.as_ref().map(|(t, _)| (i as i32, *t)))
+            .collect();
         let outs = [(100, output)];
         let mut measure = WordAlloc::measure();
         {
@@ -781,12 +996,20 @@ pub(crate) mod test_util {
             };
             prepare(&mut ctx)?
         };
-        let in_bytes: Vec<&[u8]> = inputs.iter().map(|t| t.as_ref().map_or(&[][..], |(_, b)| &b[..])).collect();
+        let in_bytes: Vec<&[u8]> = inputs
+            .iter()
+            .map(|t| t.as_ref().map_or(&[][..], |(_, b)| &b[..]))
+            .collect();
         let mut out = vec![0xAAu8; output.bytes()];
         let mut state = [0u8; 0];
         {
             let mut outs: [&mut [u8]; 1] = [&mut out[..]];
-            let mut ctx = EvalCtx { inputs: &in_bytes, outputs: &mut outs, words: &buf, state: &mut state };
+            let mut ctx = EvalCtx {
+                inputs: &in_bytes,
+                outputs: &mut outs,
+                words: &buf,
+                state: &mut state,
+            };
             eval(&p, &mut ctx)?;
         }
         Ok(out)
@@ -800,20 +1023,53 @@ mod tests {
     #[test]
     fn activation_ranges() {
         // Output scale 0.05, zp -10: relu → 0 quantizes to -10; relu6 → 6/0.05 = 120 → 110.
-        assert_eq!(activation_range_quantized(Activation::None, DType::I8, 0.05, -10), Some((-128, 127)));
-        assert_eq!(activation_range_quantized(Activation::Relu, DType::I8, 0.05, -10), Some((-10, 127)));
-        assert_eq!(activation_range_quantized(Activation::Relu6, DType::I8, 0.05, -10), Some((-10, 110)));
+        assert_eq!(
+            activation_range_quantized(Activation::None, DType::I8, 0.05, -10),
+            Some((-128, 127))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::Relu, DType::I8, 0.05, -10),
+            Some((-10, 127))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::Relu6, DType::I8, 0.05, -10),
+            Some((-10, 110))
+        );
         // -1/0.05 = -20 → -30; 1/0.05 = 20 → 10.
-        assert_eq!(activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.05, -10), Some((-30, 10)));
+        assert_eq!(
+            activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.05, -10),
+            Some((-30, 10))
+        );
         // Relu6 beyond the type range clamps to qmax; round half away from zero: 6/4 = 1.5 → 2.
-        assert_eq!(activation_range_quantized(Activation::Relu6, DType::I8, 0.01, 0), Some((0, 127)));
-        assert_eq!(activation_range_quantized(Activation::Relu6, DType::I8, 4.0, 0), Some((0, 2)));
-        assert_eq!(activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.8, 0), Some((-1, 1)));
-        assert_eq!(activation_range_quantized(Activation::Relu, DType::U8, 0.1, 3), Some((3, 255)));
-        assert_eq!(activation_range_quantized(Activation::None, DType::I16, 0.1, 0), Some((-32768, 32767)));
-        assert_eq!(activation_range_quantized(Activation::None, DType::F32, 0.1, 0), None);
+        assert_eq!(
+            activation_range_quantized(Activation::Relu6, DType::I8, 0.01, 0),
+            Some((0, 127))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::Relu6, DType::I8, 4.0, 0),
+            Some((0, 2))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.8, 0),
+            Some((-1, 1))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::Relu, DType::U8, 0.1, 3),
+            Some((3, 255))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::None, DType::I16, 0.1, 0),
+            Some((-32768, 32767))
+        );
+        assert_eq!(
+            activation_range_quantized(Activation::None, DType::F32, 0.1, 0),
+            None
+        );
         // Zero scale: 0/0 is NaN → TFLM's Quantize fails.
-        assert_eq!(activation_range_quantized(Activation::Relu, DType::I8, 0.0, 0), None);
+        assert_eq!(
+            activation_range_quantized(Activation::Relu, DType::I8, 0.0, 0),
+            None
+        );
         assert_eq!(Activation::from_schema(4), None);
         assert_eq!(Activation::from_schema(3), Some(Activation::Relu6));
     }
@@ -866,7 +1122,11 @@ mod tests {
 
     #[test]
     fn channel_quant_lookup() {
-        let q = ChannelQuant { span: Span::default(), multiplier: 7, shift: -3 };
+        let q = ChannelQuant {
+            span: Span::default(),
+            multiplier: 7,
+            shift: -3,
+        };
         assert_eq!(q.get(&[], 5), (7, -3));
         assert_eq!(q.get(&[1, 2, 3, 4], 1), (3, 4));
     }
@@ -959,7 +1219,10 @@ pub fn per_tensor_quantized(t: &crate::model::Tensor<'_>) -> bool {
 /// data. The caller checks the dtype.
 pub fn const_i32s<'m>(t: &crate::model::Tensor<'m>) -> Option<impl Iterator<Item = i32> + 'm> {
     let d = t.data?;
-    Some(d.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    Some(
+        d.chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    )
 }
 
 /// Input `i` as a constant int32 vector copied into `out` (returns the count), or
@@ -984,7 +1247,10 @@ pub fn read_const_i32s(
 }
 
 /// The broadcast of two shapes (numpy rules, right-aligned), or `None` if incompatible.
-pub fn broadcast_shape(a: &crate::model::Shape, b: &crate::model::Shape) -> Option<crate::model::Shape> {
+pub fn broadcast_shape(
+    a: &crate::model::Shape,
+    b: &crate::model::Shape,
+) -> Option<crate::model::Shape> {
     let rank = a.rank().max(b.rank());
     let ea = a.extended(rank)?;
     let eb = b.extended(rank)?;
@@ -1024,7 +1290,11 @@ impl Broadcast {
     /// The iteration space for `a op b -> out`, or `None` unless `out` is the numpy broadcast of
     /// `a` and `b`. As in TFLM's `BroadcastBinaryOpSimple`, all three shapes are first
     /// left-extended with 1s to the largest of their ranks, so e.g. `[3] + [1] -> [1, 3]` is fine.
-    pub fn new(a: &crate::model::Shape, b: &crate::model::Shape, out: &crate::model::Shape) -> Option<Broadcast> {
+    pub fn new(
+        a: &crate::model::Shape,
+        b: &crate::model::Shape,
+        out: &crate::model::Shape,
+    ) -> Option<Broadcast> {
         let rank = a.rank().max(b.rank()).max(out.rank());
         let ea = a.extended(rank)?;
         let eb = b.extended(rank)?;
@@ -1045,7 +1315,10 @@ impl Broadcast {
             }
             let (ab, bb) = (ad == 1, bd == 1);
             let n = bc.n as usize;
-            if n > 0 && ((bc.a_bcast >> (n - 1)) & 1 == 1) == ab && ((bc.b_bcast >> (n - 1)) & 1 == 1) == bb {
+            if n > 0
+                && ((bc.a_bcast >> (n - 1)) & 1 == 1) == ab
+                && ((bc.b_bcast >> (n - 1)) & 1 == 1) == bb
+            {
                 bc.dims[n - 1] = bc.dims[n - 1].checked_mul(od as u32)?;
             } else {
                 bc.dims[n] = od as u32;
@@ -1135,7 +1408,10 @@ pub fn broadcast_bytes(
         let ra = a.get(ao..ao + if a_sc { 1 } else { len }).ok_or(err)?;
         let rb = b.get(bo..bo + if b_sc { 1 } else { len }).ok_or(err)?;
         match (a_sc, b_sc) {
-            (false, false) => o.iter_mut().zip(ra.iter().zip(rb)).for_each(|(o, (&x, &y))| *o = op(x, y)),
+            (false, false) => o
+                .iter_mut()
+                .zip(ra.iter().zip(rb))
+                .for_each(|(o, (&x, &y))| *o = op(x, y)),
             (true, false) => {
                 let x = ra[0];
                 o.iter_mut().zip(rb).for_each(|(o, &y)| *o = op(x, y));
@@ -1158,7 +1434,7 @@ pub fn broadcast_bytes(
 pub(crate) mod elem_test {
     use super::super::{EvalCtx, PrepareCtx, WordAlloc};
     use crate::error::Error;
-    use crate::model::{BuiltinOp, DType, Options, Quant, Shape, Tensor, F32s, I64s};
+    use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -1170,7 +1446,11 @@ pub(crate) mod elem_test {
             name: "",
             dtype,
             shape: Shape::new(dims).unwrap(),
-            quant: Quant { scales: F32s(s), zero_points: I64s(z), axis: 0 },
+            quant: Quant {
+                scales: F32s(s),
+                zero_points: I64s(z),
+                axis: 0,
+            },
             data: None,
             buffer: 0,
             is_variable: false,
@@ -1206,10 +1486,25 @@ pub(crate) mod elem_test {
         outs: &[Tensor<'static>],
         f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> R,
     ) -> R {
-        let inputs: Vec<Option<(i32, Tensor<'static>)>> = ins.iter().enumerate().map(|(i, t)| Some((i as i32, *t))).collect();
-        let outputs: Vec<(i32, Tensor<'static>)> = outs.iter().enumerate().map(|(i, t)| ((100 + i) as i32, *t)).collect();
+        let inputs: Vec<Option<(i32, Tensor<'static>)>> = ins
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Some((i as i32, *t)))
+            .collect();
+        let outputs: Vec<(i32, Tensor<'static>)> = outs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((100 + i) as i32, *t))
+            .collect();
         let mut words = WordAlloc::measure();
-        let mut ctx = PrepareCtx { op, version: 1, options: Options::default(), inputs: &inputs, outputs: &outputs, words: &mut words };
+        let mut ctx = PrepareCtx {
+            op,
+            version: 1,
+            options: Options::default(),
+            inputs: &inputs,
+            outputs: &outputs,
+            words: &mut words,
+        };
         f(&mut ctx)
     }
 
@@ -1224,7 +1519,12 @@ pub(crate) mod elem_test {
         {
             let mut outs: Vec<&mut [u8]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
             let mut state = [0u8; 0];
-            let mut ctx = EvalCtx { inputs: ins, outputs: &mut outs, words: &[], state: &mut state };
+            let mut ctx = EvalCtx {
+                inputs: ins,
+                outputs: &mut outs,
+                words: &[],
+                state: &mut state,
+            };
             ev(p, &mut ctx)?;
         }
         Ok(bufs)

@@ -4,11 +4,11 @@
 
 use super::common::{
     check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, output_activation_range,
-    padding_option, per_tensor_quant, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
+    padding_option, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
+use super::common::{weighted_int8_operands, WeightedOperands};
 use super::{dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::model::DType;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +46,19 @@ impl Params {
         act_max: i32,
         quant: ChannelQuant,
     ) -> Params {
-        Params { win, in_c: 1, filter_in_c: 1, out_c, groups: 1, has_bias, input_offset, output_offset, act_min, act_max, quant }
+        Params {
+            win,
+            in_c: 1,
+            filter_in_c: 1,
+            out_c,
+            groups: 1,
+            has_bias,
+            input_offset,
+            output_offset,
+            act_min,
+            act_max,
+            quant,
+        }
     }
 
     /// Multiply-accumulates per invoke: output elements × filter taps × filter input depth.
@@ -100,27 +112,27 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
             index: ctx.inputs.len() as i32,
         });
     }
-    let input = ctx.input(0)?;
-    let filter = ctx.input(1)?;
-    let output = ctx.output(0)?;
-    if input.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if filter.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(1));
-    }
-    if output.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
-    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let WeightedOperands {
+        input,
+        filter,
+        output,
+        in_scale,
+        in_zp,
+        out_scale,
+        out_zp,
+    } = weighted_int8_operands(ctx)?;
 
     // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
     let fidx = ctx.input_index(1);
     if filter.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    let (out_c, fh, fw, fic) = (filter.shape.dim(0), filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    let (out_c, fh, fw, fic) = (
+        filter.shape.dim(0),
+        filter.shape.dim(1),
+        filter.shape.dim(2),
+        filter.shape.dim(3),
+    );
     if input.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
@@ -136,7 +148,12 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+    let u = |v: usize| {
+        u16::try_from(v).map_err(|_| Error::LimitExceeded {
+            what: "channels",
+            limit: u16::MAX as u32,
+        })
+    };
 
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 0)?;
@@ -175,14 +192,21 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
-    let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
+    let (fh, fw, fic) = (
+        w.filter_h as usize,
+        w.filter_w as usize,
+        p.filter_in_c as usize,
+    );
     let batches = w.batches as usize;
 
     let input = ctx.input(0);
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
 
     let in_img = in_h * in_w * in_c;
     let f_chan = fh * fw * fic;
@@ -197,13 +221,21 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
 
 /// [`eval`] after the length checks (also DEPTHWISE_CONV_2D's path for one input channel,
 /// with its filter transposed to this layout).
-pub(crate) fn run(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &[i32], output: &mut [u8]) -> Result<(), Error> {
+pub(crate) fn run(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    bias: &[u8],
+    words: &[i32],
+    output: &mut [u8],
+) -> Result<(), Error> {
     let w = &p.win;
     let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
     let f_chan = w.filter_h as usize * w.filter_w as usize * p.filter_in_c as usize;
     let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
     if p.groups == 1 {
-        let all_direct = (0..out_h).all(|y| direct_axis(w, y, true)) && (0..out_w).all(|x| direct_axis(w, x, false));
+        let all_direct = (0..out_h).all(|y| direct_axis(w, y, true))
+            && (0..out_w).all(|x| direct_axis(w, x, false));
         if all_direct {
             return direct(p, input, filter, &stage, output);
         }
@@ -220,7 +252,11 @@ pub(crate) fn run(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &
 /// one run of `fh * fw * in_c` input bytes.
 fn direct_axis(w: &Window2D, o: usize, vertical: bool) -> bool {
     let (_, t0, t1) = w.taps(o, vertical);
-    let (f, d) = if vertical { (w.filter_h, w.dilation_h) } else { (w.filter_w, w.dilation_w) };
+    let (f, d) = if vertical {
+        (w.filter_h, w.dilation_h)
+    } else {
+        (w.filter_w, w.dilation_w)
+    };
     // Rows are contiguous only if a filter row spans the whole input row.
     let contiguous = f == 1 || (d == 1 && (!vertical || w.filter_w == w.in_w));
     t0 == 0 && t1 == f as usize && contiguous
@@ -240,7 +276,15 @@ type WideBuf = [u32; 0];
 /// All channels of one pixel from its patch: on DSP cores four filters at a time against the
 /// widened patch (if it fits `wbuf`), then two at a time on the raw bytes.
 #[inline(never)]
-fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &OutputStage<'_>, out: &mut [u8], wbuf: &mut WideBuf) {
+fn pixel(
+    patch: &[u8],
+    filter: &[u8],
+    f_chan: usize,
+    in_off: i32,
+    stage: &OutputStage<'_>,
+    out: &mut [u8],
+    wbuf: &mut WideBuf,
+) {
     let mut c = 0;
     #[cfg(not(mote_dsp))]
     let _ = wbuf;
@@ -255,14 +299,21 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
             let mut acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
             if !xt.is_empty() {
                 for (a, r) in acc.iter_mut().zip([r0, r1, r2, r3]) {
-                    *a = a.wrapping_add(dsp::portable::dot(xt, r.get(4 * k..).unwrap_or(&[]), in_off));
+                    *a = a.wrapping_add(dsp::portable::dot(
+                        xt,
+                        r.get(4 * k..).unwrap_or(&[]),
+                        in_off,
+                    ));
                 }
             }
             stage.store(c, &acc, o);
             c += 4;
         }
     }
-    let (out, filter) = (out.get_mut(c..).unwrap_or(&mut []), filter.get(c * f_chan..).unwrap_or(&[]));
+    let (out, filter) = (
+        out.get_mut(c..).unwrap_or(&mut []),
+        filter.get(c * f_chan..).unwrap_or(&[]),
+    );
     let mut outs = out.chunks_exact_mut(2);
     let mut fils = filter.chunks_exact(2 * f_chan);
     for (o, f) in (&mut outs).zip(&mut fils) {
@@ -277,22 +328,36 @@ fn pixel(patch: &[u8], filter: &[u8], f_chan: usize, in_off: i32, stage: &Output
 
 /// The patch path when every window is contiguous in the input (one group).
 #[inline(never)]
-fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
+fn direct(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    stage: &OutputStage<'_>,
+    output: &mut [u8],
+) -> Result<(), Error> {
     let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
     let f_chan = w.filter_h as usize * w.filter_w as usize * in_c;
     let mut out_px = output.chunks_exact_mut(out_c);
-    for img in input.chunks_exact(in_h * in_w * in_c).take(w.batches as usize) {
+    for img in input
+        .chunks_exact(in_h * in_w * in_c)
+        .take(w.batches as usize)
+    {
         for oy in 0..out_h {
             let (y0, _, _) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, _, _) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 // Full windows: y0, x0 >= 0, and the window lies inside the image.
                 let start = (y0 as usize * in_w + x0 as usize) * in_c;
-                let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph { what: "CONV_2D window", index: 0 })?;
+                let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph {
+                    what: "CONV_2D window",
+                    index: 0,
+                })?;
                 pixel(patch, filter, f_chan, p.input_offset, stage, out, &mut wbuf);
             }
         }
@@ -304,7 +369,15 @@ fn direct(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, outp
 /// padding taps set to `pad`.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn gather(dst: &mut [u8], img: &[u8], w: &Window2D, in_c: usize, (y0, ty0, ty1): (i32, usize, usize), (x0, tx0, tx1): (i32, usize, usize), pad: u8) {
+fn gather(
+    dst: &mut [u8],
+    img: &[u8],
+    w: &Window2D,
+    in_c: usize,
+    (y0, ty0, ty1): (i32, usize, usize),
+    (x0, tx0, tx1): (i32, usize, usize),
+    pad: u8,
+) {
     let (in_w, fw) = (w.in_w as usize, w.filter_w as usize);
     let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
     let in_row = in_w * in_c;
@@ -357,7 +430,14 @@ fn copy_small(dst: &mut [u8], src: &[u8]) {
 /// pairs along each output row, two filters at a time. `buf` holds two patches.
 /// Out of line (like [`direct`]), so its buffers are only on the stack while it runs.
 #[inline(never)]
-fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8], pad: u8) -> Result<(), Error> {
+fn gathered(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    stage: &OutputStage<'_>,
+    output: &mut [u8],
+    pad: u8,
+) -> Result<(), Error> {
     let mut buf = [0u8; 2 * PATCH];
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
@@ -369,7 +449,10 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
     let (pa, pb) = (&mut pa[..f_chan], &mut pb[..f_chan]);
     let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let mut out_px = output.chunks_exact_mut(out_c);
-    for img in input.chunks_exact(in_h * in_w * in_c).take(w.batches as usize) {
+    for img in input
+        .chunks_exact(in_h * in_w * in_c)
+        .take(w.batches as usize)
+    {
         for oy in 0..out_h {
             let ys = w.taps(oy, true);
             let mut ox = 0;
@@ -380,17 +463,40 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
                 #[cfg(mote_dsp)]
                 let k = {
                     let inside = |(x0, t0, t1): (i32, usize, usize)| x0 >= 0 && t0 == 0 && t1 == fw;
-                    let direct = dsp::offset_ok(in_off) && w.dilation_w == 1 && ys.0 >= 0 && ys.1 == 0 && ys.2 == fh && inside(xa) && inside(xb);
+                    let direct = dsp::offset_ok(in_off)
+                        && w.dilation_w == 1
+                        && ys.0 >= 0
+                        && ys.1 == 0
+                        && ys.2 == fh
+                        && inside(xa)
+                        && inside(xb);
                     let row = |x0: i32| (ys.0 as usize * in_w + x0 as usize) * in_c;
                     let step = w.dilation_h as usize * in_w * in_c;
                     // (Rows of a multiple of 4 bytes only, so no tail bytes are read from pa/pb.)
-                    let k = if direct { dsp::wide::widen_pair_rows(img, row(xa.0), row(xb.0), step, fh, fw * in_c, in_off, &mut wbuf) } else { 0 };
+                    let k = if direct {
+                        dsp::wide::widen_pair_rows(
+                            img,
+                            row(xa.0),
+                            row(xb.0),
+                            step,
+                            fh,
+                            fw * in_c,
+                            in_off,
+                            &mut wbuf,
+                        )
+                    } else {
+                        0
+                    };
                     if k > 0 {
                         k
                     } else {
                         gather(pa, img, w, in_c, ys, xa, pad);
                         gather(pb, img, w, in_c, ys, xb, pad);
-                        if dsp::offset_ok(in_off) { dsp::wide::widen_pair(pa, pb, in_off, &mut wbuf) } else { 0 }
+                        if dsp::offset_ok(in_off) {
+                            dsp::wide::widen_pair(pa, pb, in_off, &mut wbuf)
+                        } else {
+                            0
+                        }
                     }
                 };
                 #[cfg(not(mote_dsp))]
@@ -398,7 +504,9 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
                     gather(pa, img, w, in_c, ys, xa, pad);
                     gather(pb, img, w, in_c, ys, xb, pad);
                 }
-                let (Some(oa), Some(ob)) = (out_px.next(), out_px.next()) else { return Ok(()) };
+                let (Some(oa), Some(ob)) = (out_px.next(), out_px.next()) else {
+                    return Ok(());
+                };
                 let mut fils = filter.chunks_exact(2 * f_chan);
                 let mut c = 0;
                 // Accumulators of up to GROUP channels per pixel, requantized together.
@@ -410,8 +518,17 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
                     let [a0, a1, b0, b1] = if k > 0 {
                         let mut acc = dsp::wide::dot2x2(&wbuf, k, f0, f1);
                         if f_chan % 4 != 0 {
-                            let t = |x: &[u8], r: &[u8]| dsp::portable::dot(x.get(4 * k..).unwrap_or(&[]), r.get(4 * k..).unwrap_or(&[]), in_off);
-                            for (a, (x, r)) in acc.iter_mut().zip([(&*pa, f0), (pa, f1), (pb, f0), (pb, f1)]) {
+                            let t = |x: &[u8], r: &[u8]| {
+                                dsp::portable::dot(
+                                    x.get(4 * k..).unwrap_or(&[]),
+                                    r.get(4 * k..).unwrap_or(&[]),
+                                    in_off,
+                                )
+                            };
+                            for (a, (x, r)) in
+                                acc.iter_mut()
+                                    .zip([(&*pa, f0), (pa, f1), (pb, f0), (pb, f1)])
+                            {
                                 *a = a.wrapping_add(t(x, r));
                             }
                         }
@@ -429,7 +546,10 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
                     c += 2;
                     if c % GROUP == 0 || c + 1 >= out_c {
                         let c0 = (c - 1) / GROUP * GROUP;
-                        let (qa, qb) = (oa.get_mut(c0..).unwrap_or(&mut []), ob.get_mut(c0..).unwrap_or(&mut []));
+                        let (qa, qb) = (
+                            oa.get_mut(c0..).unwrap_or(&mut []),
+                            ob.get_mut(c0..).unwrap_or(&mut []),
+                        );
                         stage.store_pair(c0, &acc_a[..c - c0], &acc_b[..c - c0], qa, qb);
                     }
                 }
@@ -442,7 +562,9 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
             }
             if ox < out_w {
                 gather(pa, img, w, in_c, ys, w.taps(ox, false), pad);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 pixel(pa, filter, f_chan, in_off, stage, out, &mut wbuf);
             }
         }
@@ -454,11 +576,21 @@ fn gathered(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, ou
 /// point outside int8. One dot product per valid filter row (or per tap when the row is not
 /// contiguous).
 #[inline(never)]
-fn by_rows(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, output: &mut [u8]) -> Result<(), Error> {
+fn by_rows(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    stage: &OutputStage<'_>,
+    output: &mut [u8],
+) -> Result<(), Error> {
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
-    let (fh, fw, fic) = (w.filter_h as usize, w.filter_w as usize, p.filter_in_c as usize);
+    let (fh, fw, fic) = (
+        w.filter_h as usize,
+        w.filter_w as usize,
+        p.filter_in_c as usize,
+    );
     let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
     let batches = w.batches as usize;
 
@@ -480,9 +612,15 @@ fn by_rows(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, out
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 for (c, (o, fil)) in out.iter_mut().zip(filter.chunks_exact(f_chan)).enumerate() {
-                    let g_base = if groups == 1 { 0 } else { (c / per_group) * fic };
+                    let g_base = if groups == 1 {
+                        0
+                    } else {
+                        (c / per_group) * fic
+                    };
                     let mut acc = 0i32;
                     for ty in ty0..ty1 {
                         // taps() guarantees 0 <= y0 + ty*dh < in_h for ty in ty0..ty1.
@@ -519,6 +657,7 @@ fn by_rows(p: &Params, input: &[u8], filter: &[u8], stage: &OutputStage<'_>, out
 
 #[cfg(test)]
 mod tests {
+    use crate::model::DType;
     use std::vec::Vec;
 
     use super::*;
@@ -574,7 +713,9 @@ mod tests {
                                     continue;
                                 }
                                 for k in 0..fic {
-                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + g * fic + k] as i32;
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic
+                                        + g * fic
+                                        + k] as i32;
                                     let fv = f[((c * fh + ky) * fw + kx) * fic + k] as i32;
                                     acc += fv * (xv - in_zp);
                                 }
@@ -601,7 +742,11 @@ mod tests {
         let out = i8t(&[1, 1, 2, 2], 1.0, 2);
         let got = run(
             BuiltinOp::CONV_2D,
-            &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(2), bytes32(&[1, -2])))],
+            &[
+                Some((input, bytes(&x))),
+                Some((filter, bytes(&f))),
+                Some((bias(2), bytes32(&[1, -2]))),
+            ],
             out,
             |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
             eval,
@@ -619,7 +764,11 @@ mod tests {
         let input = i8t(&[1, 1, 1, 1], 1.0, 0);
         let filter = tensor(DType::I8, &[2, 1, 1, 1], &[0.25, 0.25], &[0, 0], 0);
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
-        let ins = [Some((input, bytes(&[-6]))), Some((filter, bytes(&[1, -1]))), None];
+        let ins = [
+            Some((input, bytes(&[-6]))),
+            Some((filter, bytes(&[1, -1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::CONV_2D,
             &ins,
@@ -650,7 +799,10 @@ mod tests {
         // x - zp = 2 per pixel → 8 per window (13 if padding counted as raw 0).
         let got = run(
             BuiltinOp::CONV_2D,
-            &[Some((input, bytes(&[1, 1, 1, 1]))), Some((filter, bytes(&[1; 9])))],
+            &[
+                Some((input, bytes(&[1, 1, 1, 1]))),
+                Some((filter, bytes(&[1; 9]))),
+            ],
             out,
             |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
             eval,
@@ -668,11 +820,22 @@ mod tests {
             (seed >> 16) as i8
         };
         for &(ih, iw, ic, oc, fh, fw, fic, stride, dil, padding) in &[
-            (5usize, 6usize, 3usize, 4usize, 3usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (
+                5usize,
+                6usize,
+                3usize,
+                4usize,
+                3usize,
+                3usize,
+                3usize,
+                1usize,
+                1usize,
+                Padding::Same,
+            ),
             (5, 6, 3, 4, 3, 2, 3, 2, 1, Padding::Same),
             (7, 7, 2, 3, 3, 3, 2, 1, 2, Padding::Same),
             (7, 8, 2, 3, 3, 3, 2, 2, 2, Padding::Valid),
-            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same),  // 2 groups
+            (6, 6, 4, 6, 2, 3, 2, 1, 1, Padding::Same), // 2 groups
             (4, 5, 4, 4, 1, 1, 1, 1, 1, Padding::Valid), // depthwise-like 4 groups
         ] {
             let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
@@ -681,21 +844,38 @@ mod tests {
             let (s, d) = (stride as i64, dil as i64);
             let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
             let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
-            let (ph, _) = crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-            let (pw, _) = crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+            let (ph, _) =
+                crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+            let (pw, _) =
+                crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
             let (oh, ow) = (oh as usize, ow as usize);
             let scales: Vec<f32> = (0..oc).map(|_| 1.0).collect();
             let zps: Vec<i64> = (0..oc).map(|_| 0).collect();
             let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, 3);
-            let filter = tensor(DType::I8, &[oc as i32, fh as i32, fw as i32, fic as i32], &scales, &zps, 0);
+            let filter = tensor(
+                DType::I8,
+                &[oc as i32, fh as i32, fw as i32, fic as i32],
+                &scales,
+                &zps,
+                0,
+            );
             let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 1.0, -5);
             for with_bias in [false, true] {
-                let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
+                let bias_in = if with_bias {
+                    Some((bias(oc as i32), bytes32(&b)))
+                } else {
+                    None
+                };
                 let got = run(
                     BuiltinOp::CONV_2D,
                     &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
                     out,
-                    |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, Activation::None)),
+                    |c| {
+                        prepare_with(
+                            c,
+                            &opts(padding, stride as i32, dil as i32, Activation::None),
+                        )
+                    },
                     eval,
                 )
                 .unwrap();
@@ -712,7 +892,11 @@ mod tests {
                     3,
                     -5,
                 );
-                assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} -> {oc} f{fh}x{fw} s{stride} d{dil}");
+                assert_eq!(
+                    got,
+                    bytes(&want),
+                    "geometry {ih}x{iw}x{ic} -> {oc} f{fh}x{fw} s{stride} d{dil}"
+                );
             }
         }
     }
@@ -851,8 +1035,10 @@ mod tests {
         let input = i8t(&[1, 4, 4, 3], 1.0, 0);
         let filter = tensor(DType::I8, &[5, 3, 3, 3], &[1.0], &[0], 0);
         let out = i8t(&[1, 2, 2, 5], 1.0, 0);
-        let ins: Vec<Option<(crate::model::Tensor<'static>, Vec<u8>)>> =
-            std::vec![Some((input, std::vec![0; 48])), Some((filter, std::vec![0; 135]))];
+        let ins: Vec<Option<(crate::model::Tensor<'static>, Vec<u8>)>> = std::vec![
+            Some((input, std::vec![0; 48])),
+            Some((filter, std::vec![0; 135]))
+        ];
         let mut macs = 0;
         run(
             BuiltinOp::CONV_2D,

@@ -3,12 +3,12 @@
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
 use super::common::{
-    check_bias, check_len, conv_channel_quant, fused_activation, output_activation_range, padding_option,
-    per_tensor_quant, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
+    check_bias, check_len, conv_channel_quant, fused_activation, output_activation_range,
+    padding_option, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
+use super::common::{weighted_int8_operands, WeightedOperands};
 use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::model::DType;
 
 /// Output channels accumulated together per output pixel (the accumulators live on the stack).
 const CHUNK: usize = 64;
@@ -37,7 +37,11 @@ impl Params {
     /// Multiply-accumulates per invoke: output elements × filter taps.
     pub fn macs(&self) -> u64 {
         let w = &self.win;
-        w.batches as u64 * w.out_pixels() as u64 * self.out_c as u64 * w.filter_h as u64 * w.filter_w as u64
+        w.batches as u64
+            * w.out_pixels() as u64
+            * self.out_c as u64
+            * w.filter_h as u64
+            * w.filter_w as u64
     }
 }
 
@@ -83,34 +87,34 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
             index: ctx.inputs.len() as i32,
         });
     }
-    let input = ctx.input(0)?;
-    let filter = ctx.input(1)?;
-    let output = ctx.output(0)?;
-    if input.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if filter.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(1));
-    }
-    if output.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
-    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let WeightedOperands {
+        input,
+        filter,
+        output,
+        in_scale,
+        in_zp,
+        out_scale,
+        out_zp,
+    } = weighted_int8_operands(ctx)?;
 
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
     let fidx = ctx.input_index(1);
     if filter.shape.rank() != 4 || filter.shape.dim(0) != 1 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    let (fh, fw, out_c) = (filter.shape.dim(1), filter.shape.dim(2), filter.shape.dim(3));
+    let (fh, fw, out_c) = (
+        filter.shape.dim(1),
+        filter.shape.dim(2),
+        filter.shape.dim(3),
+    );
     if input.shape.rank() != 4 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
     let in_c = input.shape.dim(3);
     // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
     // model whose option disagrees with the shapes is rejected here rather than guessed at.
-    let mult = usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
+    let mult =
+        usize::try_from(opts.depth_multiplier).map_err(|_| ctx.bad_option("depth_multiplier"))?;
     if in_c == 0 {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
@@ -121,7 +125,12 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| u16::try_from(v).map_err(|_| Error::LimitExceeded { what: "channels", limit: u16::MAX as u32 });
+    let u = |v: usize| {
+        u16::try_from(v).map_err(|_| Error::LimitExceeded {
+            what: "channels",
+            limit: u16::MAX as u32,
+        })
+    };
 
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 3)?;
@@ -161,7 +170,15 @@ struct Taps {
 /// (see [`dsp::mac4_run`]). `xc` is the input channel offset: `c` when each output channel
 /// reads its own input channel (`lanes`), else the one input channel all four share.
 #[inline(always)]
-fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, lanes: bool, in_off: i32) -> [i32; 4] {
+fn block4(
+    img: &[u8],
+    filter: &[u8],
+    t: &Taps,
+    c: usize,
+    xc: usize,
+    lanes: bool,
+    in_off: i32,
+) -> [i32; 4] {
     let mut acc = [0i32; 4];
     for o in 0..t.n_out {
         let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
@@ -183,8 +200,18 @@ const TRANSPOSED: usize = 640;
 /// `fh x fw x 1`: transpose the filter to that layout (`[out_c][fh][fw]`, on the stack) and
 /// take the convolution's patch path. Out of line, so the buffer is only on the stack here.
 #[inline(never)]
-fn single_input_channel(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], words: &[i32], output: &mut [u8]) -> Result<(), Error> {
-    let (taps, out_c) = (p.win.filter_h as usize * p.win.filter_w as usize, p.out_c as usize);
+fn single_input_channel(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    bias: &[u8],
+    words: &[i32],
+    output: &mut [u8],
+) -> Result<(), Error> {
+    let (taps, out_c) = (
+        p.win.filter_h as usize * p.win.filter_w as usize,
+        p.out_c as usize,
+    );
     let mut tf = [0u8; TRANSPOSED];
     for (t, row) in filter.chunks_exact(out_c).enumerate() {
         for (c, &v) in row.iter().enumerate() {
@@ -203,7 +230,14 @@ fn single_input_channel(p: &Params, input: &[u8], filter: &[u8], bias: &[u8], wo
         p.act_max,
         p.quant,
     );
-    conv_2d::run(&cp, input, tf.get(..taps * out_c).unwrap_or(&[]), bias, words, output)
+    conv_2d::run(
+        &cp,
+        input,
+        tf.get(..taps * out_c).unwrap_or(&[]),
+        bias,
+        words,
+        output,
+    )
 }
 
 /// Compute.
@@ -226,7 +260,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
 
     let in_img = in_h * in_w * in_c;
     check_len(input, batches * in_img)?;
@@ -245,7 +282,11 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
     let lanes = mult == 1;
-    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult % 4 == 0) { out_c - out_c % 4 } else { 0 };
+    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult % 4 == 0) {
+        out_c - out_c % 4
+    } else {
+        0
+    };
 
     let mut out_px = output.chunks_exact_mut(out_c);
     for img in input.chunks_exact(in_img).take(batches) {
@@ -253,7 +294,9 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             let (y0, ty0, ty1) = w.taps(oy, true);
             for ox in 0..out_w {
                 let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else { return Ok(()) };
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
                 if ty0 >= ty1 || tx0 >= tx1 {
                     // No tap inside the image: every accumulator is 0.
                     for (c, o) in out.iter_mut().enumerate() {
@@ -280,7 +323,15 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                     };
                     // Longer runs inside: a column filter (fw == 1) walks rows as its inner loop.
                     let t = if nx == 1 {
-                        Taps { x_in: xs_y, f_in: fs_y, n_in: ny, x_out: xs_x, f_out: fs_x, n_out: 1, ..base }
+                        Taps {
+                            x_in: xs_y,
+                            f_in: fs_y,
+                            n_in: ny,
+                            x_out: xs_x,
+                            f_out: fs_x,
+                            n_out: 1,
+                            ..base
+                        }
                     } else {
                         base
                     };
@@ -312,7 +363,8 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                             let f = &filter[fo..fo + n];
                             if mult == 1 {
                                 for ((a, &fv), &xv) in acc.iter_mut().zip(f).zip(&px[c0..c0 + n]) {
-                                    *a = a.wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
+                                    *a = a
+                                        .wrapping_add(fv as i8 as i32 * (xv as i8 as i32 + in_off));
                                 }
                             } else if mult <= CHUNK {
                                 let groups = acc.chunks_exact_mut(mult).zip(f.chunks_exact(mult));
@@ -343,6 +395,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::DType;
     use std::vec::Vec;
 
     use super::*;
@@ -374,7 +427,11 @@ mod tests {
         let out = i8t(&[1, 1, 1, 2], 1.0, 0);
         // x - zp = [4, -2]; taps (0,0),(0,1); f[tap][c] = [[1, 3], [2, -1]].
         // c0 = 1*4 + 2*(-2) = 0 → 0;  c1 = 3*4 + (-1)*(-2) = 14 → 14 * 0.25 = 3.5 → 4.
-        let ins = [Some((input, bytes(&[5, -1]))), Some((filter, bytes(&[1, 3, 2, -1]))), None];
+        let ins = [
+            Some((input, bytes(&[5, -1]))),
+            Some((filter, bytes(&[1, 3, 2, -1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -480,7 +537,17 @@ mod tests {
             (seed >> 16) as i8
         };
         for &(ih, iw, ic, mult, fh, fw, stride, dil, padding) in &[
-            (5usize, 6usize, 3usize, 1usize, 3usize, 3usize, 1usize, 1usize, Padding::Same),
+            (
+                5usize,
+                6usize,
+                3usize,
+                1usize,
+                3usize,
+                3usize,
+                1usize,
+                1usize,
+                Padding::Same,
+            ),
             (6, 5, 2, 3, 3, 2, 2, 1, Padding::Same),
             (7, 7, 3, 2, 3, 3, 1, 2, Padding::Same),
             (7, 8, 1, 8, 3, 3, 2, 2, Padding::Valid),
@@ -501,7 +568,13 @@ mod tests {
             let scales: Vec<f32> = (0..oc).map(|c| 0.01 * (c % 7 + 1) as f32).collect();
             let zps: Vec<i64> = std::vec![0; oc];
             let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, -7);
-            let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &zps, 3);
+            let filter = tensor(
+                DType::I8,
+                &[1, fh as i32, fw as i32, oc as i32],
+                &scales,
+                &zps,
+                3,
+            );
             let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 0.1, 4);
             let mut want = Vec::new();
             for bi in 0..2 {
@@ -516,12 +589,16 @@ mod tests {
                                     if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
                                         continue;
                                     }
-                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
+                                    let xv = x[((bi * ih + iy as usize) * iw + ix as usize) * ic
+                                        + c / mult]
+                                        as i32;
                                     acc += f[(ky * fw + kx) * oc + c] as i32 * (xv + 7);
                                 }
                             }
                             acc += b[c];
-                            let (m, sh) = quantize_multiplier(0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64);
+                            let (m, sh) = quantize_multiplier(
+                                0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64,
+                            );
                             let v = multiply_by_quantized_multiplier(acc, m, sh) + 4;
                             want.push(v.clamp(-128, 127) as i8);
                         }
@@ -530,13 +607,32 @@ mod tests {
             }
             let got = run(
                 BuiltinOp::DEPTHWISE_CONV_2D,
-                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), Some((bias(oc as i32), bytes32(&b)))],
+                &[
+                    Some((input, bytes(&x))),
+                    Some((filter, bytes(&f))),
+                    Some((bias(oc as i32), bytes32(&b))),
+                ],
                 out,
-                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
+                |c| {
+                    prepare_with(
+                        c,
+                        &opts(
+                            padding,
+                            stride as i32,
+                            dil as i32,
+                            mult as i32,
+                            Activation::None,
+                        ),
+                    )
+                },
                 eval,
             )
             .unwrap();
-            assert_eq!(got, bytes(&want), "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}");
+            assert_eq!(
+                got,
+                bytes(&want),
+                "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}"
+            );
         }
     }
 
@@ -546,7 +642,11 @@ mod tests {
         let input = i8t(&[1, 1, 1, 3], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 3], &[0.1], &[0], 3);
         let out = i8t(&[1, 1, 1, 3], 0.1, -128);
-        let ins = [Some((input, bytes(&[-5, 30, 100]))), Some((filter, bytes(&[1, 1, 1]))), None];
+        let ins = [
+            Some((input, bytes(&[-5, 30, 100]))),
+            Some((filter, bytes(&[1, 1, 1]))),
+            None,
+        ];
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -564,7 +664,10 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0], &[0], 3);
         let out = i8t(&[1, 2, 2, 4], 1.0, 0);
-        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let ins = [
+            Some((input, std::vec![0; 8])),
+            Some((filter, std::vec![0; 4])),
+        ];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,
@@ -588,8 +691,17 @@ mod tests {
         .unwrap();
         assert_eq!(macs, 16);
         // Per-channel scales on the wrong axis.
-        let filter = tensor(DType::I8, &[1, 1, 1, 4], &[1.0, 1.0, 1.0, 1.0], &[0, 0, 0, 0], 0);
-        let ins = [Some((input, std::vec![0; 8])), Some((filter, std::vec![0; 4]))];
+        let filter = tensor(
+            DType::I8,
+            &[1, 1, 1, 4],
+            &[1.0, 1.0, 1.0, 1.0],
+            &[0, 0, 0, 0],
+            0,
+        );
+        let ins = [
+            Some((input, std::vec![0; 8])),
+            Some((filter, std::vec![0; 4])),
+        ];
         let r = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &ins,

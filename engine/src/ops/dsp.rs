@@ -45,7 +45,10 @@ pub fn dot2(x: &[u8], f0: &[u8], f1: &[u8], x_offset: i32) -> [i32; 2] {
     if offset_fits_i16(x_offset) {
         return packed::dot2(x, f0, f1, x_offset);
     }
-    [portable::dot(x, f0, x_offset), portable::dot(x, f1, x_offset)]
+    [
+        portable::dot(x, f0, x_offset),
+        portable::dot(x, f1, x_offset),
+    ]
 }
 
 /// Two inputs against two filter rows: `[dot(a, f0), dot(a, f1), dot(b, f0), dot(b, f1)]`
@@ -91,11 +94,20 @@ pub fn mac4_scalar(acc: &mut [i32; 4], xo: i32, f: u32) {
 /// accumulators stay in registers). A run that does not fit the slices (which prepare rules
 /// out) is computed with checked byte reads instead.
 #[inline(never)]
-pub fn mac4_run(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_step: usize, n: usize, x_offset: i32) {
+pub fn mac4_run(
+    acc: &mut [i32; 4],
+    x: &[u8],
+    x_step: usize,
+    f: &[u8],
+    f_step: usize,
+    n: usize,
+    x_offset: i32,
+) {
     if n == 0 {
         return;
     }
-    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 4) || !run_fits(f.len(), f_step, n, 4) {
+    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 4) || !run_fits(f.len(), f_step, n, 4)
+    {
         return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, true);
     }
     let off2 = pack_offset(x_offset);
@@ -105,7 +117,12 @@ pub fn mac4_run(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_step: u
         // SAFETY: run_fits proved (n-1)*step + 4 <= len for both slices, so the 4 bytes at
         // k*step (k < n) are inside them; read_unaligned has no alignment requirement (a
         // single LDR on ARMv7-M).
-        let (xv, fv) = unsafe { (xp.cast::<u32>().read_unaligned(), fp.cast::<u32>().read_unaligned()) };
+        let (xv, fv) = unsafe {
+            (
+                xp.cast::<u32>().read_unaligned(),
+                fp.cast::<u32>().read_unaligned(),
+            )
+        };
         mac4(&mut a, u32::from_le(xv), u32::from_le(fv), off2);
         if k + 1 < n {
             // SAFETY: k + 1 < n, so the advanced pointers still point inside the slices.
@@ -121,11 +138,20 @@ pub fn mac4_run(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_step: u
 /// [`mac4_run`] with one input byte per tap shared by the four channels:
 /// `acc[i] += sum(f[k*f_step + i] * (x[k*x_step] + x_offset))`.
 #[inline(never)]
-pub fn mac4_run_scalar(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_step: usize, n: usize, x_offset: i32) {
+pub fn mac4_run_scalar(
+    acc: &mut [i32; 4],
+    x: &[u8],
+    x_step: usize,
+    f: &[u8],
+    f_step: usize,
+    n: usize,
+    x_offset: i32,
+) {
     if n == 0 {
         return;
     }
-    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 1) || !run_fits(f.len(), f_step, n, 4) {
+    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 1) || !run_fits(f.len(), f_step, n, 4)
+    {
         return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, false);
     }
     let mut a = *acc;
@@ -148,17 +174,31 @@ pub fn mac4_run_scalar(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_
 /// Whether `n` reads of `width` bytes at multiples of `step` fit in `len` bytes.
 #[inline(always)]
 fn run_fits(len: usize, step: usize, n: usize, width: usize) -> bool {
-    (n - 1).checked_mul(step).and_then(|v| v.checked_add(width)).is_some_and(|end| end <= len)
+    (n - 1)
+        .checked_mul(step)
+        .and_then(|v| v.checked_add(width))
+        .is_some_and(|end| end <= len)
 }
 
 /// The safe fallback of the run kernels: byte reads through `get` (missing bytes count as 0,
 /// which cannot happen for shapes prepare accepted).
 #[allow(clippy::too_many_arguments)]
 #[cold]
-fn mac4_run_checked(acc: &mut [i32; 4], x: &[u8], x_step: usize, f: &[u8], f_step: usize, n: usize, off: i32, lanes: bool) {
+fn mac4_run_checked(
+    acc: &mut [i32; 4],
+    x: &[u8],
+    x_step: usize,
+    f: &[u8],
+    f_step: usize,
+    n: usize,
+    off: i32,
+    lanes: bool,
+) {
     for k in 0..n {
         for (i, a) in acc.iter_mut().enumerate() {
-            let xi = k.wrapping_mul(x_step).wrapping_add(if lanes { i } else { 0 });
+            let xi = k
+                .wrapping_mul(x_step)
+                .wrapping_add(if lanes { i } else { 0 });
             let fi = k.wrapping_mul(f_step).wrapping_add(i);
             let xv = x.get(xi).map_or(0, |&b| b as i8 as i32);
             let fv = f.get(fi).map_or(0, |&b| b as i8 as i32);
@@ -194,7 +234,9 @@ pub mod portable {
     pub fn dot(x: &[u8], f: &[u8], x_offset: i32) -> i32 {
         let mut acc = 0i32;
         for (&a, &b) in x.iter().zip(f) {
-            acc = acc.wrapping_add((b as i8 as i32).wrapping_mul((a as i8 as i32).wrapping_add(x_offset)));
+            acc = acc.wrapping_add(
+                (b as i8 as i32).wrapping_mul((a as i8 as i32).wrapping_add(x_offset)),
+            );
         }
         acc
     }
@@ -235,7 +277,9 @@ pub(crate) mod isa {
         pub fn sxtb16(x: u32) -> u32 {
             let d: u32;
             // SAFETY: register-only DSP instruction (thumbv7em); no memory, stack or flags.
-            unsafe { asm!("sxtb16 {d}, {x}", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+            unsafe {
+                asm!("sxtb16 {d}, {x}", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
+            };
             d
         }
         /// `SXTB16 d, x, ROR #8`: bytes 1 and 3 of `x` as int16 lanes.
@@ -243,7 +287,9 @@ pub(crate) mod isa {
         pub fn sxtb16_ror8(x: u32) -> u32 {
             let d: u32;
             // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe { asm!("sxtb16 {d}, {x}, ror #8", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+            unsafe {
+                asm!("sxtb16 {d}, {x}, ror #8", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
+            };
             d
         }
         /// `SXTAB16 d, a, x`: int16 lanes of `a` plus bytes 0 and 2 of `x` (lanes wrap).
@@ -251,7 +297,9 @@ pub(crate) mod isa {
         pub fn sxtab16(a: u32, x: u32) -> u32 {
             let d: u32;
             // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe { asm!("sxtab16 {d}, {a}, {x}", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+            unsafe {
+                asm!("sxtab16 {d}, {a}, {x}", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
+            };
             d
         }
         /// `SXTAB16 d, a, x, ROR #8`: int16 lanes of `a` plus bytes 1 and 3 of `x`.
@@ -259,7 +307,9 @@ pub(crate) mod isa {
         pub fn sxtab16_ror8(a: u32, x: u32) -> u32 {
             let d: u32;
             // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe { asm!("sxtab16 {d}, {a}, {x}, ror #8", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+            unsafe {
+                asm!("sxtab16 {d}, {a}, {x}, ror #8", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
+            };
             d
         }
         /// `SMLAD d, a, b, acc`: `acc + a.lo*b.lo + a.hi*b.hi` (int16 lanes), wrapping.
@@ -268,7 +318,9 @@ pub(crate) mod isa {
             let d: i32;
             // SAFETY: register-only DSP instruction; it may set APSR.Q (sticky saturation
             // flag), which no Rust code reads; no memory or stack.
-            unsafe { asm!("smlad {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+            unsafe {
+                asm!("smlad {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+            };
             d
         }
         /// `SMLABB d, a, b, acc`: `acc + a.lo * b.lo`, wrapping.
@@ -276,7 +328,9 @@ pub(crate) mod isa {
         pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
             let d: i32;
             // SAFETY: as for `smlad`.
-            unsafe { asm!("smlabb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+            unsafe {
+                asm!("smlabb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+            };
             d
         }
         /// `SMLATT d, a, b, acc`: `acc + a.hi * b.hi`, wrapping.
@@ -284,7 +338,9 @@ pub(crate) mod isa {
         pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
             let d: i32;
             // SAFETY: as for `smlad`.
-            unsafe { asm!("smlatt {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+            unsafe {
+                asm!("smlatt {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+            };
             d
         }
         /// `SMLATB d, a, b, acc`: `acc + a.hi * b.lo`, wrapping.
@@ -292,7 +348,9 @@ pub(crate) mod isa {
         pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
             let d: i32;
             // SAFETY: as for `smlad`.
-            unsafe { asm!("smlatb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+            unsafe {
+                asm!("smlatb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+            };
             d
         }
     }
@@ -409,8 +467,18 @@ pub(crate) mod packed {
         let (f0, f1) = (f0.get(..n).unwrap_or(&[]), f1.get(..n).unwrap_or(&[]));
         let off2 = pack_offset(x_offset);
         let (mut a0, mut a1, mut b0, mut b1) = (0i32, 0i32, 0i32, 0i32);
-        let (ac, bc, c0, c1) = (a.chunks_exact(4), b.chunks_exact(4), f0.chunks_exact(4), f1.chunks_exact(4));
-        let (ar, br, r0, r1) = (ac.remainder(), bc.remainder(), c0.remainder(), c1.remainder());
+        let (ac, bc, c0, c1) = (
+            a.chunks_exact(4),
+            b.chunks_exact(4),
+            f0.chunks_exact(4),
+            f1.chunks_exact(4),
+        );
+        let (ar, br, r0, r1) = (
+            ac.remainder(),
+            bc.remainder(),
+            c0.remainder(),
+            c1.remainder(),
+        );
         for (((aw, bw), w0), w1) in ac.zip(bc).zip(c0).zip(c1) {
             let (av, bv) = (word(aw), word(bw));
             let (ae, ao) = (sxtab16(off2, av), sxtab16_ror8(off2, av));
@@ -430,7 +498,10 @@ pub(crate) mod packed {
         }
         // The last len % 4 bytes, one at a time.
         for (((&x, &y), &u), &v) in ar.iter().zip(br).zip(r0).zip(r1) {
-            let (x, y) = ((x as i8 as i32).wrapping_add(x_offset), (y as i8 as i32).wrapping_add(x_offset));
+            let (x, y) = (
+                (x as i8 as i32).wrapping_add(x_offset),
+                (y as i8 as i32).wrapping_add(x_offset),
+            );
             let (u, v) = (u as i8 as i32, v as i8 as i32);
             a0 = a0.wrapping_add(u.wrapping_mul(x));
             a1 = a1.wrapping_add(v.wrapping_mul(x));
@@ -475,9 +546,9 @@ pub(crate) mod packed {
 /// the host tests run the same layout through the emulated instructions.
 #[cfg(any(mote_dsp, test))]
 pub(crate) mod wide {
-    use super::isa::{sxtab16, sxtab16_ror8};
     #[cfg(not(mote_dsp))]
     use super::isa::{smlad, sxtb16, sxtb16_ror8};
+    use super::isa::{sxtab16, sxtab16_ror8};
     use super::{pack_offset, word};
 
     /// Widen `x` (its first `4 * k` bytes, `k = x.len() / 4`) into `out[2k]` as `[even, odd]`
@@ -485,7 +556,9 @@ pub(crate) mod wide {
     pub fn widen(x: &[u8], x_offset: i32, out: &mut [u32]) -> usize {
         let k = x.len() / 4;
         let off2 = pack_offset(x_offset);
-        let Some(out) = out.get_mut(..2 * k) else { return 0 };
+        let Some(out) = out.get_mut(..2 * k) else {
+            return 0;
+        };
         for (o, xw) in out.chunks_exact_mut(2).zip(x.chunks_exact(4)) {
             let v = word(xw);
             if let [e, d] = o {
@@ -501,8 +574,14 @@ pub(crate) mod wide {
     pub fn widen_pair(a: &[u8], b: &[u8], x_offset: i32, out: &mut [u32]) -> usize {
         let k = a.len() / 4;
         let off2 = pack_offset(x_offset);
-        let Some(out) = out.get_mut(..4 * k).filter(|_| a.len() == b.len()) else { return 0 };
-        for ((o, aw), bw) in out.chunks_exact_mut(4).zip(a.chunks_exact(4)).zip(b.chunks_exact(4)) {
+        let Some(out) = out.get_mut(..4 * k).filter(|_| a.len() == b.len()) else {
+            return 0;
+        };
+        for ((o, aw), bw) in out
+            .chunks_exact_mut(4)
+            .zip(a.chunks_exact(4))
+            .zip(b.chunks_exact(4))
+        {
             let (va, vb) = (word(aw), word(bw));
             if let [ae, ao, be, bo] = o {
                 *ae = sxtab16(off2, va);
@@ -519,7 +598,16 @@ pub(crate) mod wide {
     /// of `img`. Returns the words per input (`rows * row_len / 4`), or 0 if a run is out of
     /// `img`, `out` is too small or `row_len % 4 != 0` (the caller then gathers).
     #[allow(clippy::too_many_arguments)]
-    pub fn widen_pair_rows(img: &[u8], a: usize, b: usize, row_step: usize, rows: usize, row_len: usize, x_offset: i32, out: &mut [u32]) -> usize {
+    pub fn widen_pair_rows(
+        img: &[u8],
+        a: usize,
+        b: usize,
+        row_step: usize,
+        rows: usize,
+        row_len: usize,
+        x_offset: i32,
+        out: &mut [u32],
+    ) -> usize {
         let k = rows * row_len / 4;
         let last = |start: usize| start.checked_add((rows.max(1) - 1) * row_step + row_len);
         let fits = |start: usize| last(start).is_some_and(|end| end <= img.len());
@@ -529,8 +617,15 @@ pub(crate) mod wide {
         let off2 = pack_offset(x_offset);
         for (r, o) in out.chunks_exact_mut(row_len).take(rows).enumerate() {
             let (ra, rb) = (a + r * row_step, b + r * row_step);
-            let (Some(xa), Some(xb)) = (img.get(ra..ra + row_len), img.get(rb..rb + row_len)) else { return 0 };
-            for ((q, aw), bw) in o.chunks_exact_mut(4).zip(xa.chunks_exact(4)).zip(xb.chunks_exact(4)) {
+            let (Some(xa), Some(xb)) = (img.get(ra..ra + row_len), img.get(rb..rb + row_len))
+            else {
+                return 0;
+            };
+            for ((q, aw), bw) in o
+                .chunks_exact_mut(4)
+                .zip(xa.chunks_exact(4))
+                .zip(xb.chunks_exact(4))
+            {
                 let (va, vb) = (word(aw), word(bw));
                 if let [ae, ao, be, bo] = q {
                     *ae = sxtab16(off2, va);
@@ -697,7 +792,11 @@ mod tests {
 
     /// The reference: TFLM's loop, in i64 then reduced mod 2^32 (what wrapping i32 gives).
     fn naive(x: &[u8], f: &[u8], off: i32) -> i32 {
-        let s: i64 = x.iter().zip(f).map(|(&a, &b)| (b as i8 as i64) * (a as i8 as i64 + off as i64)).sum();
+        let s: i64 = x
+            .iter()
+            .zip(f)
+            .map(|(&a, &b)| (b as i8 as i64) * (a as i8 as i64 + off as i64))
+            .sum();
         s as i32
     }
 
@@ -836,7 +935,7 @@ mod tests {
         use super::isa::*;
         assert_eq!(sxtb16(0x80_7f_ff_01), 0x007f_0001); // bytes 0 (1) and 2 (127)
         assert_eq!(sxtb16_ror8(0x80_7f_ff_01), 0xff80_ffff); // bytes 1 (-1) and 3 (-128)
-        // Lanes wrap independently: 0x7fff + 1 → 0x8000 in the low lane, no carry upward.
+                                                             // Lanes wrap independently: 0x7fff + 1 → 0x8000 in the low lane, no carry upward.
         assert_eq!(sxtab16(0x0001_7fff, 0x0000_0001), 0x0001_8000);
         assert_eq!(smlad(0x8000_8000, 0x8000_8000, 0), i32::MIN); // 2^30 + 2^30 wraps
         assert_eq!(smlabb(0x0000_fffe, 0x0000_0003, 10), 4);

@@ -6,14 +6,14 @@
 //! which the model already records.
 
 use super::common::{
-    check_bias, check_len, check_symmetric_filter, conv_channel_quant, dot_i8, fused_activation, le_i32,
-    output_activation_range, per_tensor_quant, requantize_i8, Activation, ChannelQuant,
+    check_bias, check_len, check_symmetric_filter, conv_channel_quant, dot_i8, fused_activation,
+    le_i32, output_activation_range, requantize_i8, Activation, ChannelQuant,
 };
+use super::common::{weighted_int8_operands, WeightedOperands};
 use super::dsp::dot2;
 use super::{EvalCtx, PrepareCtx, Span};
 use crate::error::Error;
 use crate::fixedpoint::quantize_multiplier;
-use crate::model::DType;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
@@ -79,20 +79,15 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     if opts.weights_format != 0 {
         return Err(ctx.bad_option("weights_format (only DEFAULT is supported)"));
     }
-    let input = ctx.input(0)?;
-    let filter = ctx.input(1)?;
-    let output = ctx.output(0)?;
-    if input.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if filter.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(1));
-    }
-    if output.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
-    let (in_scale, in_zp) = per_tensor_quant(&input).ok_or(ctx.bad_quant(ctx.input_index(0)))?;
-    let (out_scale, out_zp) = per_tensor_quant(&output).ok_or(ctx.bad_quant(ctx.output_index(0)))?;
+    let WeightedOperands {
+        input,
+        filter,
+        output,
+        in_scale,
+        in_zp,
+        out_scale,
+        out_zp,
+    } = weighted_int8_operands(ctx)?;
 
     // Weights [units, accum_depth]; output [..., units]; input flattened to [batches, accum_depth].
     let fidx = ctx.input_index(1);
@@ -109,7 +104,12 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     if input.shape.elements() != batches.checked_mul(accum) {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));
     }
-    let u = |v: usize| u32::try_from(v).map_err(|_| Error::LimitExceeded { what: "dimension", limit: u32::MAX });
+    let u = |v: usize| {
+        u32::try_from(v).map_err(|_| Error::LimitExceeded {
+            what: "dimension",
+            limit: u32::MAX,
+        })
+    };
 
     let has_bias = check_bias(ctx, 2, units)?;
     let quant = if filter.quant.is_per_channel() {
@@ -133,7 +133,11 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
             return Err(ctx.bad_quant(fidx));
         }
         let (multiplier, shift) = quantize_multiplier(product / out_scale as f64);
-        ChannelQuant { span: Span::default(), multiplier, shift }
+        ChannelQuant {
+            span: Span::default(),
+            multiplier,
+            shift,
+        }
     };
     let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
     Ok(Params {
@@ -156,7 +160,10 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph { what: "missing operator output", index: 0 })?;
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
     check_len(input, batches * accum)?;
     check_len(filter, units * accum)?;
     check_len(output, batches * units)?;
@@ -175,11 +182,18 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         return Ok(());
     }
     let finish = |c: usize, acc: i32| {
-        let acc = if p.has_bias { acc.wrapping_add(le_i32(bias, c)) } else { acc };
+        let acc = if p.has_bias {
+            acc.wrapping_add(le_i32(bias, c))
+        } else {
+            acc
+        };
         let (m, s) = p.quant.get(words, c);
         requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max)
     };
-    for (x, row) in input.chunks_exact(accum).zip(output.chunks_exact_mut(units)) {
+    for (x, row) in input
+        .chunks_exact(accum)
+        .zip(output.chunks_exact_mut(units))
+    {
         // Two units per pass share each load of the input row.
         let mut outs = row.chunks_exact_mut(2);
         let mut rows = filter.chunks_exact(2 * accum);
@@ -202,6 +216,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::DType;
     use std::vec::Vec;
 
     use super::*;
@@ -209,7 +224,11 @@ mod tests {
     use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
 
     fn opts(act: Activation) -> Options {
-        Options { activation: act, weights_format: 0, keep_num_dims: false }
+        Options {
+            activation: act,
+            weights_format: 0,
+            keep_num_dims: false,
+        }
     }
 
     #[test]
@@ -244,7 +263,11 @@ mod tests {
         let out = i8t(&[1, 2], 1.0, 5);
         let r = run(
             BuiltinOp::FULLY_CONNECTED,
-            &[Some((input, bytes(&[3, 0, 4]))), Some((filter, bytes(&[0; 6]))), Some((bias(2), bytes32(&[1, -1])))],
+            &[
+                Some((input, bytes(&[3, 0, 4]))),
+                Some((filter, bytes(&[0; 6]))),
+                Some((bias(2), bytes32(&[1, -1]))),
+            ],
             out,
             |c| prepare_with(c, &opts(Activation::None)),
             eval,
@@ -263,7 +286,11 @@ mod tests {
         let out = i8t(&[2, 2], 1.0, 0);
         let got = run(
             BuiltinOp::FULLY_CONNECTED,
-            &[Some((input, bytes(&[-1, -5, 2, -2]))), Some((filter, bytes(&[2, 1, 1, -1]))), None],
+            &[
+                Some((input, bytes(&[-1, -5, 2, -2]))),
+                Some((filter, bytes(&[2, 1, 1, -1]))),
+                None,
+            ],
             out,
             |c| prepare_with(c, &opts(Activation::Relu)),
             eval,
@@ -286,7 +313,13 @@ mod tests {
             &[Some((input, bytes(&x))), Some((filter, bytes(&w)))],
             out,
             |c| {
-                let p = prepare_with(c, &Options { keep_num_dims: true, ..opts(Activation::None) })?;
+                let p = prepare_with(
+                    c,
+                    &Options {
+                        keep_num_dims: true,
+                        ..opts(Activation::None)
+                    },
+                )?;
                 macs = p.macs();
                 Ok(p)
             },
@@ -299,7 +332,10 @@ mod tests {
                 let x = &x;
                 let w = &w;
                 (0..5).map(move |c| {
-                    (0..4).map(|d| x[b * 4 + d] as i32 * w[c * 4 + d] as i32).sum::<i32>().clamp(-128, 127) as i8
+                    (0..4)
+                        .map(|d| x[b * 4 + d] as i32 * w[c * 4 + d] as i32)
+                        .sum::<i32>()
+                        .clamp(-128, 127) as i8
                 })
             })
             .collect();
@@ -323,9 +359,20 @@ mod tests {
         let out = i8t(&[1, 1], 1.0, 0);
         let r = run(
             BuiltinOp::FULLY_CONNECTED,
-            &[Some((input, std::vec![0; 4])), Some((filter, std::vec![0; 4]))],
+            &[
+                Some((input, std::vec![0; 4])),
+                Some((filter, std::vec![0; 4])),
+            ],
             out,
-            |c| prepare_with(c, &Options { weights_format: 1, ..opts(Activation::None) }),
+            |c| {
+                prepare_with(
+                    c,
+                    &Options {
+                        weights_format: 1,
+                        ..opts(Activation::None)
+                    },
+                )
+            },
             eval,
         );
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));

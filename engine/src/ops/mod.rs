@@ -301,26 +301,44 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Kernel, Error> {
     use BuiltinOp as B;
     Ok(match ctx.op {
         B::ADD if linked!("ADD") => Kernel::Add(prep(ctx, add::prepare)?),
-        B::ASSIGN_VARIABLE if linked!("ASSIGN_VARIABLE") => Kernel::AssignVariable(assign_variable::prepare(ctx)?),
-        B::AVERAGE_POOL_2D if linked!("AVERAGE_POOL_2D") => Kernel::AveragePool2D(prep(ctx, average_pool_2d::prepare)?),
-        B::CONCATENATION if linked!("CONCATENATION") => Kernel::Concatenation(prep(ctx, concatenation::prepare)?),
+        B::ASSIGN_VARIABLE if linked!("ASSIGN_VARIABLE") => {
+            Kernel::AssignVariable(assign_variable::prepare(ctx)?)
+        }
+        B::AVERAGE_POOL_2D if linked!("AVERAGE_POOL_2D") => {
+            Kernel::AveragePool2D(prep(ctx, average_pool_2d::prepare)?)
+        }
+        B::CONCATENATION if linked!("CONCATENATION") => {
+            Kernel::Concatenation(prep(ctx, concatenation::prepare)?)
+        }
         B::CONV_2D if linked!("CONV_2D") => Kernel::Conv2D(prep(ctx, conv_2d::prepare)?),
-        B::DEPTHWISE_CONV_2D if linked!("DEPTHWISE_CONV_2D") => Kernel::DepthwiseConv2D(prep(ctx, depthwise_conv_2d::prepare)?),
-        B::DEQUANTIZE if linked!("DEQUANTIZE") => Kernel::Dequantize(prep(ctx, dequantize::prepare)?),
-        B::FULLY_CONNECTED if linked!("FULLY_CONNECTED") => Kernel::FullyConnected(prep(ctx, fully_connected::prepare)?),
+        B::DEPTHWISE_CONV_2D if linked!("DEPTHWISE_CONV_2D") => {
+            Kernel::DepthwiseConv2D(prep(ctx, depthwise_conv_2d::prepare)?)
+        }
+        B::DEQUANTIZE if linked!("DEQUANTIZE") => {
+            Kernel::Dequantize(prep(ctx, dequantize::prepare)?)
+        }
+        B::FULLY_CONNECTED if linked!("FULLY_CONNECTED") => {
+            Kernel::FullyConnected(prep(ctx, fully_connected::prepare)?)
+        }
         B::LOGISTIC if linked!("LOGISTIC") => Kernel::Logistic(prep(ctx, logistic::prepare)?),
-        B::MAX_POOL_2D if linked!("MAX_POOL_2D") => Kernel::MaxPool2D(prep(ctx, max_pool_2d::prepare)?),
+        B::MAX_POOL_2D if linked!("MAX_POOL_2D") => {
+            Kernel::MaxPool2D(prep(ctx, max_pool_2d::prepare)?)
+        }
         B::MEAN if linked!("MEAN") => Kernel::Mean(prep(ctx, mean::prepare)?),
         B::MUL if linked!("MUL") => Kernel::Mul(prep(ctx, mul::prepare)?),
         B::PAD | B::PADV2 if linked!("PAD", "PADV2") => Kernel::Pad(prep(ctx, pad::prepare)?),
         B::QUANTIZE if linked!("QUANTIZE") => Kernel::Quantize(prep(ctx, quantize::prepare)?),
-        B::READ_VARIABLE if linked!("READ_VARIABLE") => Kernel::ReadVariable(read_variable::prepare(ctx)?),
+        B::READ_VARIABLE if linked!("READ_VARIABLE") => {
+            Kernel::ReadVariable(read_variable::prepare(ctx)?)
+        }
         B::RELU if linked!("RELU") => Kernel::Relu(prep(ctx, relu::prepare)?),
         B::RELU6 if linked!("RELU6") => Kernel::Relu6(prep(ctx, relu6::prepare)?),
         B::SOFTMAX if linked!("SOFTMAX") => Kernel::Softmax(prep(ctx, softmax::prepare)?),
         B::SPLIT if linked!("SPLIT") => Kernel::Split(prep(ctx, split::prepare)?),
         B::SPLIT_V if linked!("SPLIT_V") => Kernel::SplitV(prep(ctx, split_v::prepare)?),
-        B::STRIDED_SLICE if linked!("STRIDED_SLICE") => Kernel::StridedSlice(prep(ctx, strided_slice::prepare)?),
+        B::STRIDED_SLICE if linked!("STRIDED_SLICE") => {
+            Kernel::StridedSlice(prep(ctx, strided_slice::prepare)?)
+        }
         B::SUB if linked!("SUB") => Kernel::Sub(prep(ctx, sub::prepare)?),
         B::TANH if linked!("TANH") => Kernel::Tanh(prep(ctx, tanh::prepare)?),
         _ => return Err(ctx.unsupported()),
@@ -334,14 +352,26 @@ pub(crate) fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Err
         Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. } => Ok(()),
         Kernel::Add(p) if linked!("ADD") => add::eval(&load(ctx.words, *p)?, ctx),
         Kernel::AssignVariable(p) => assign_variable::eval(p, ctx),
-        Kernel::AveragePool2D(p) if linked!("AVERAGE_POOL_2D") => average_pool_2d::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::Concatenation(p) if linked!("CONCATENATION") => concatenation::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::AveragePool2D(p) if linked!("AVERAGE_POOL_2D") => {
+            average_pool_2d::eval(&load(ctx.words, *p)?, ctx)
+        }
+        Kernel::Concatenation(p) if linked!("CONCATENATION") => {
+            concatenation::eval(&load(ctx.words, *p)?, ctx)
+        }
         Kernel::Conv2D(p) if linked!("CONV_2D") => conv_2d::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::DepthwiseConv2D(p) if linked!("DEPTHWISE_CONV_2D") => depthwise_conv_2d::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::Dequantize(p) if linked!("DEQUANTIZE") => dequantize::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::FullyConnected(p) if linked!("FULLY_CONNECTED") => fully_connected::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::DepthwiseConv2D(p) if linked!("DEPTHWISE_CONV_2D") => {
+            depthwise_conv_2d::eval(&load(ctx.words, *p)?, ctx)
+        }
+        Kernel::Dequantize(p) if linked!("DEQUANTIZE") => {
+            dequantize::eval(&load(ctx.words, *p)?, ctx)
+        }
+        Kernel::FullyConnected(p) if linked!("FULLY_CONNECTED") => {
+            fully_connected::eval(&load(ctx.words, *p)?, ctx)
+        }
         Kernel::Logistic(p) if linked!("LOGISTIC") => logistic::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::MaxPool2D(p) if linked!("MAX_POOL_2D") => max_pool_2d::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::MaxPool2D(p) if linked!("MAX_POOL_2D") => {
+            max_pool_2d::eval(&load(ctx.words, *p)?, ctx)
+        }
         Kernel::Mean(p) if linked!("MEAN") => mean::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Mul(p) if linked!("MUL") => mul::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Pad(p) if linked!("PAD", "PADV2") => pad::eval(&load(ctx.words, *p)?, ctx),
@@ -352,11 +382,16 @@ pub(crate) fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Err
         Kernel::Softmax(p) if linked!("SOFTMAX") => softmax::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Split(p) if linked!("SPLIT") => split::eval(&load(ctx.words, *p)?, ctx),
         Kernel::SplitV(p) if linked!("SPLIT_V") => split_v::eval(&load(ctx.words, *p)?, ctx),
-        Kernel::StridedSlice(p) if linked!("STRIDED_SLICE") => strided_slice::eval(&load(ctx.words, *p)?, ctx),
+        Kernel::StridedSlice(p) if linked!("STRIDED_SLICE") => {
+            strided_slice::eval(&load(ctx.words, *p)?, ctx)
+        }
         Kernel::Sub(p) if linked!("SUB") => sub::eval(&load(ctx.words, *p)?, ctx),
         Kernel::Tanh(p) if linked!("TANH") => tanh::eval(&load(ctx.words, *p)?, ctx),
         // Only reachable for an operator compiled out, whose prepare already failed.
-        _ => Err(Error::UnsupportedOp { op: BuiltinOp(-1), version: 0 }),
+        _ => Err(Error::UnsupportedOp {
+            op: BuiltinOp(-1),
+            version: 0,
+        }),
     }
 }
 
