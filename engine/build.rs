@@ -4,20 +4,30 @@
 //!   Cortex-M4/M7), so the int8 kernels use SXTB16/SMLAD. Stable Rust does not expose
 //!   `target_feature = "dsp"` to `cfg`, hence the target-name test. `MOTE_NO_DSP=1` forces the
 //!   portable kernels (to compare both paths on the same device).
+//! - `MOTE_DSP_EMULATE=1` on any other target sets `cfg(mote_dsp)` without `cfg(mote_dsp_asm)`:
+//!   the DSP strategies of every kernel are compiled for the host with bit-exact emulations of
+//!   SXTB16/SMLAD, so the host's unit and golden tests check their logic (the device checks in
+//!   QEMU then check the real instructions). `cfg(mote_dsp_asm)` marks the inline assembly.
 //! - `MOTE_OPS=CONV_2D,FULLY_CONNECTED,...` (builtin names, as `mote inspect` prints them) links
 //!   only those operators' kernels: the others are rejected at prepare time as unsupported, and
 //!   their code is left out of the firmware (like TFLM's op resolver). Unset: every operator.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(mote_dsp)");
+    println!("cargo::rustc-check-cfg=cfg(mote_dsp_asm)");
     println!("cargo::rustc-check-cfg=cfg(mote_ops_selected)");
     println!("cargo::rustc-check-cfg=cfg(mote_op, values(any()))");
     println!("cargo:rerun-if-env-changed=MOTE_NO_DSP");
     println!("cargo:rerun-if-env-changed=MOTE_OPS");
+    println!("cargo:rerun-if-env-changed=MOTE_DSP_EMULATE");
 
     let target = std::env::var("TARGET").unwrap_or_default();
     let forced_off = std::env::var("MOTE_NO_DSP").is_ok_and(|v| !v.is_empty() && v != "0");
+    let emulate = std::env::var("MOTE_DSP_EMULATE").is_ok_and(|v| !v.is_empty() && v != "0");
     if target.starts_with("thumbv7em") && !forced_off {
+        println!("cargo:rustc-cfg=mote_dsp");
+        println!("cargo:rustc-cfg=mote_dsp_asm");
+    } else if emulate && !forced_off {
         println!("cargo:rustc-cfg=mote_dsp");
     }
 

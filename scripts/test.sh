@@ -23,6 +23,9 @@ cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-defau
 step "unit, golden, property and end-to-end tests (engine, CLI, exporter)"
 cargo test -p mote-engine -p mote-exporter 2>&1 | tee -a "$log"
 
+step "the Cortex-M4 (DSP) kernel strategies on the host: emulated SXTB16/SMLAD, same tests and goldens"
+MOTE_DSP_EMULATE=1 cargo test -p mote-engine --lib --test golden 2>&1 | tee -a "$log"
+
 step "firmware: three boards; export -> build -> QEMU (b-l475e-iot01a) = mote detect --json"
 bash scripts/firmware-test.sh 2>&1 | tee -a "$log"
 

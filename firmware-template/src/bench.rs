@@ -27,38 +27,39 @@ pub fn run() -> Result<(), Fail> {
     let (arena, state) = crate::buffers()?;
     let mut interp = mote_engine::Interpreter::new(&model, arena, state)?;
 
-    let input = interp.input_mut(0)?;
-    let per_run = build::INPUT.filter(|b| !input.is_empty() && b.len() > input.len() && b.len() % input.len() == 0);
-    match build::INPUT {
-        Some(_) if per_run.is_some() => {}
-        Some(bytes) => {
-            if bytes.len() != input.len() {
-                let tensor = model
-                    .subgraph(0)
-                    .and_then(|sg| sg.inputs().get(0))
-                    .unwrap_or(-1);
-                return Err(Fail::Engine(mote_engine::Error::WrongBufferSize {
-                    tensor,
-                    expected: u32::try_from(input.len()).unwrap_or(u32::MAX),
-                    got: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-                }));
-            }
-            input.copy_from_slice(bytes);
-        }
-        // Fixed pattern, reproducible on the host: byte i = (7 * i + 3) mod 256.
-        None => {
-            for (i, b) in input.iter_mut().enumerate() {
-                *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
-            }
+    let n = interp.input_mut(0)?.len();
+    let per_run = build::INPUT.filter(|b| n > 0 && b.len() > n && b.len() % n == 0);
+    if let Some(bytes) = build::INPUT {
+        if per_run.is_none() && bytes.len() != n {
+            let tensor = model
+                .subgraph(0)
+                .and_then(|sg| sg.inputs().get(0))
+                .unwrap_or(-1);
+            return Err(Fail::Engine(mote_engine::Error::WrongBufferSize {
+                tensor,
+                expected: u32::try_from(n).unwrap_or(u32::MAX),
+                got: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            }));
         }
     }
 
     for run in 0..build::BENCH_RUNS as usize {
-        if let Some(all) = per_run {
-            let input = interp.input_mut(0)?;
-            let n = input.len();
-            let k = run % (all.len() / n);
-            input.copy_from_slice(&all[k * n..(k + 1) * n]);
+        // The input is written before *every* run: the planner (like TFLM's) may reuse the
+        // input tensor's bytes for a later tensor once its last reader has run, so after one
+        // invoke the input buffer no longer holds the input.
+        let input = interp.input_mut(0)?;
+        match (per_run, build::INPUT) {
+            (Some(all), _) => {
+                let k = run % (all.len() / n);
+                input.copy_from_slice(&all[k * n..(k + 1) * n]);
+            }
+            (None, Some(bytes)) => input.copy_from_slice(bytes),
+            // Fixed pattern, reproducible on the host: byte i = (7 * i + 3) mod 256.
+            (None, None) => {
+                for (i, b) in input.iter_mut().enumerate() {
+                    *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
+                }
+            }
         }
         cost_start();
         let r = interp.invoke();

@@ -494,18 +494,14 @@ impl<'m> Subgraph<'m> {
                         });
                     }
                 }
-                if scales.len() > 1 {
-                    let ax = usize::try_from(axis).ok().filter(|&a| a < shape.rank());
-                    match ax {
-                        Some(a) if shape.dim(a) == scales.len() => {}
-                        _ => {
-                            return Err(Error::Malformed {
-                                what: "per-channel scale count differs from channel dimension",
-                                offset: clamp32(q.pos()),
-                            })
-                        }
-                    }
-                }
+                // Tolerated like TFLM: `quantized_dimension` and the scale count are not checked
+                // against the shape here. TFLM's allocator copies them into the tensor unchecked
+                // (only the kernels that quantize along an axis check it, at prepare), and real
+                // models rely on that: TFLM's own person_detect.tflite has rank-1 bias tensors
+                // with `quantized_dimension: 3`, copied from the depthwise filter by the converter
+                // of its time. Here too, every kernel that reads per-channel scales checks the
+                // axis and count at prepare (`ops::common::check_symmetric_filter`); the others
+                // use the first scale, as TFLM's do.
                 Quant {
                     scales,
                     zero_points,

@@ -460,6 +460,11 @@ fn gathered(
                 let (xa, xb) = (w.taps(ox, false), w.taps(ox + 1, false));
                 // On DSP cores both windows are widened once, interleaved, for dot2x2: straight
                 // from the image when they lie inside it with contiguous rows, else gathered.
+                // Whether `pa`/`pb` hold this pair's patches: the direct DSP path below widens
+                // straight from the image and leaves them stale (the previous pair's), so the
+                // odd last channel must gather them before it reads them.
+                #[cfg(mote_dsp)]
+                let mut patches_ready = true;
                 #[cfg(mote_dsp)]
                 let k = {
                     let inside = |(x0, t0, t1): (i32, usize, usize)| x0 >= 0 && t0 == 0 && t1 == fw;
@@ -488,6 +493,7 @@ fn gathered(
                         0
                     };
                     if k > 0 {
+                        patches_ready = false;
                         k
                     } else {
                         gather(pa, img, w, in_c, ys, xa, pad);
@@ -554,6 +560,11 @@ fn gathered(
                     }
                 }
                 let f = fils.remainder();
+                #[cfg(mote_dsp)]
+                if !patches_ready && !f.is_empty() {
+                    gather(pa, img, w, in_c, ys, xa, pad);
+                    gather(pb, img, w, in_c, ys, xb, pad);
+                }
                 if let (Some(o), Some(q)) = (oa.get_mut(c), ob.get_mut(c)) {
                     *o = stage.apply(c, dsp::dot(pa, f, in_off));
                     *q = stage.apply(c, dsp::dot(pb, f, in_off));
@@ -899,6 +910,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Regression (issue 8, DS-CNN / str-ww outputs on the M4): on DSP builds a pair of output
+    /// pixels whose windows lie inside the image is widened straight from the image, leaving
+    /// the gathered patches of the *previous* pair in place; with an odd output-channel count
+    /// the last channel was computed from those stale patches. SAME padding makes the edge
+    /// pairs gathered and the inner pairs direct, and 3 channels leave an odd one. Fails before
+    /// the fix under `MOTE_DSP_EMULATE=1` (and on the device); always runs on the host.
+    #[test]
+    fn odd_last_channel_after_a_direct_pair() {
+        let (ih, iw, ic, oc, k) = (5usize, 8usize, 4usize, 3usize, 3usize);
+        let x: Vec<i8> = (0..ih * iw * ic).map(|i| ((i * 37 + 11) % 251) as u8 as i8).collect();
+        let f: Vec<i8> = (0..oc * k * k * ic).map(|i| ((i * 53 + 7) % 249) as u8 as i8).collect();
+        let (in_zp, out_zp) = (-3, 5);
+        let input = i8t(&[1, ih as i32, iw as i32, ic as i32], 1.0, in_zp as i64);
+        // Scale 1/2: filter 1.0 with input 0.5 / output 1.0, like `naive`.
+        let filter = tensor(DType::I8, &[oc as i32, k as i32, k as i32, ic as i32], &[0.5], &[0], 0);
+        let out = i8t(&[1, ih as i32, iw as i32, oc as i32], 1.0, out_zp as i64);
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &[Some((input, bytes(&x))), Some((filter, bytes(&f))), None],
+            out,
+            |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
+            eval,
+        )
+        .unwrap();
+        let want = naive(
+            &x,
+            [1, ih, iw, ic],
+            &f,
+            [oc, k, k, ic],
+            None,
+            [1, ih, iw, oc],
+            1,
+            1,
+            (1, 1),
+            in_zp,
+            out_zp,
+        );
+        assert_eq!(got, bytes(&want));
     }
 
     proptest::proptest! {

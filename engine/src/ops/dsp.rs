@@ -262,13 +262,14 @@ pub mod portable {
     }
 }
 
-/// The DSP-extension instructions the packed code uses. Native on `cfg(mote_dsp)`; elsewhere
+/// The DSP-extension instructions the packed code uses. Native on `cfg(mote_dsp_asm)` (a real
+/// Cortex-M4/M7); elsewhere, including host builds with `MOTE_DSP_EMULATE=1`,
 /// bit-exact emulations (following the ARMv7-M Architecture Reference Manual pseudo-code) so
 /// the packed kernels can be tested on the host.
 #[cfg(any(mote_dsp, test))]
 #[allow(dead_code)] // which helpers are used depends on the kernels compiled in
 pub(crate) mod isa {
-    #[cfg(mote_dsp)]
+    #[cfg(mote_dsp_asm)]
     mod native {
         use core::arch::asm;
 
@@ -354,10 +355,10 @@ pub(crate) mod isa {
             d
         }
     }
-    #[cfg(mote_dsp)]
+    #[cfg(mote_dsp_asm)]
     pub use native::*;
 
-    #[cfg(not(mote_dsp))]
+    #[cfg(not(mote_dsp_asm))]
     mod emulated {
         fn lo(v: u32) -> i32 {
             v as u16 as i16 as i32
@@ -402,7 +403,7 @@ pub(crate) mod isa {
             acc.wrapping_add(hi(a) * lo(b))
         }
     }
-    #[cfg(not(mote_dsp))]
+    #[cfg(not(mote_dsp_asm))]
     pub use emulated::*;
 }
 
@@ -546,7 +547,7 @@ pub(crate) mod packed {
 /// the host tests run the same layout through the emulated instructions.
 #[cfg(any(mote_dsp, test))]
 pub(crate) mod wide {
-    #[cfg(not(mote_dsp))]
+    #[cfg(not(mote_dsp_asm))]
     use super::isa::{smlad, sxtb16, sxtb16_ror8};
     use super::isa::{sxtab16, sxtab16_ror8};
     use super::{pack_offset, word};
@@ -649,7 +650,7 @@ pub(crate) mod wide {
         if k == 0 || w.len() < 4 * k || !rows_fit(k, &[f0, f1]) {
             return [0; 4];
         }
-        #[cfg(mote_dsp)]
+        #[cfg(mote_dsp_asm)]
         {
             let (mut a0, mut a1, mut b0, mut b1) = (0i32, 0i32, 0i32, 0i32);
             let fs = (f1.as_ptr() as usize).wrapping_sub(f0.as_ptr() as usize);
@@ -697,7 +698,7 @@ pub(crate) mod wide {
             }
             [a0, a1, b0, b1]
         }
-        #[cfg(not(mote_dsp))]
+        #[cfg(not(mote_dsp_asm))]
         {
             let mut acc = [0i32; 4];
             for (j, q) in w.chunks_exact(4).take(k).enumerate() {
@@ -718,7 +719,7 @@ pub(crate) mod wide {
         if k == 0 || w.len() < 2 * k || !rows_fit(k, &f) {
             return [0; 4];
         }
-        #[cfg(mote_dsp)]
+        #[cfg(mote_dsp_asm)]
         {
             let (mut c0, mut c1, mut c2, mut c3) = (0i32, 0i32, 0i32, 0i32);
             let base = f[0].as_ptr() as usize;
@@ -770,7 +771,7 @@ pub(crate) mod wide {
             }
             [c0, c1, c2, c3]
         }
-        #[cfg(not(mote_dsp))]
+        #[cfg(not(mote_dsp_asm))]
         {
             let mut acc = [0i32; 4];
             for (j, q) in w.chunks_exact(2).take(k).enumerate() {
