@@ -1,7 +1,7 @@
 //! The interpreter: prepares a model into a caller-provided arena, then invokes it.
 //!
 //! Arena layout (front to back), all decided in [`Interpreter::new`]:
-//! `[Loc; tensors]` placement table · `[Kernel; operators]` prepared kernels ·
+//! `[Loc; tensors]` placement table · `[KernelSlot; operators]` prepared kernels ·
 //! `[u32; operators]` operand-list index · `[i32]` persistent words (kernel parameters,
 //! per-channel multipliers, operand lists) · tensor region (planned).
 //!
@@ -15,7 +15,10 @@ use core::mem::{align_of, size_of};
 
 use crate::error::Error;
 use crate::model::{BuiltinOp, DType, Model, Quant, Shape, Subgraph, Tensor};
-use crate::ops::{self, EvalCtx, Kernel, PrepareCtx, WordAlloc, MAX_INPUTS, MAX_OUTPUTS};
+use crate::ops::stored::NoUninit;
+use crate::ops::{
+    self, EvalCtx, Kernel, KernelSlot, PrepareCtx, WordAlloc, MAX_INPUTS, MAX_OUTPUTS,
+};
 use crate::plan::{self, Bases, Loc, MemoryReport, Place, TensorPlacement};
 
 /// Options for [`Interpreter::with_options`].
@@ -31,7 +34,7 @@ pub struct Interpreter<'m, 'a> {
     model: Model<'m>,
     bases: Bases,
     locs: &'a [Loc],
-    kernels: &'a [Kernel],
+    kernels: &'a [KernelSlot],
     /// Per operator: first word of its operand list (`u32::MAX` if it has none).
     io: &'a [u32],
     words: &'a [i32],
@@ -74,7 +77,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
 
         let (locs, rest) = carve(arena, bases.tensors, Loc::default(), available)?;
-        let (kernels, rest) = carve(rest, bases.ops, Kernel::Alias, available)?;
+        let (kernels, rest) = carve(rest, bases.ops, KernelSlot::default(), available)?;
         let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
         let callee = |s: usize, k: usize| call_once_target(&model, s, k);
 
@@ -103,7 +106,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let k = prepare_op(&model, &bases, &vars, st, Some(&mut *locs), &mut measure)?;
             operand_list(&model, &bases, st, &k, None, &mut measure)?;
             if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
-                *slot = k;
+                *slot = k.slot();
             }
             Ok(())
         })?;
@@ -146,12 +149,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let at = operand_list(&model, &bases, st, &k, Some(&*locs), &mut alloc)?;
             let g = bases.op[st.subgraph] as usize + st.op;
             if let (Some(slot), Some(i)) = (kernels.get_mut(g), io.get_mut(g)) {
-                *slot = k;
+                *slot = k.slot();
                 *i = at;
             }
             Ok(())
         })?;
-        let kernels: &'a [Kernel] = kernels;
+        let kernels: &'a [KernelSlot] = kernels;
         let io: &'a [u32] = io;
         let locs: &'a [Loc] = locs;
         let words: &'a [i32] = &*words;
@@ -161,7 +164,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let report = MemoryReport {
             arena_bytes: needed,
             persistent_bytes: region_start as u32,
-            kernel_bytes: (bases.ops * (size_of::<Kernel>() + size_of::<u32>())) as u32,
+            kernel_bytes: (bases.ops * (size_of::<KernelSlot>() + size_of::<u32>())) as u32,
             tensor_table_bytes: (bases.tensors * size_of::<Loc>()) as u32,
             word_bytes: (words_used * 4) as u32,
             tensor_bytes,
@@ -318,16 +321,17 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Multiply-accumulates operator `op` of `subgraph` performs per invoke.
     pub fn op_macs(&self, subgraph: usize, op: usize) -> u64 {
         self.kernel(subgraph, op)
-            .map_or(0, |k| ops::macs(k, self.words))
+            .map_or(0, |k| ops::macs(&k, self.words))
     }
 
     /// The prepared kernel of operator `op` of `subgraph`.
-    pub fn kernel(&self, subgraph: usize, op: usize) -> Option<&Kernel> {
+    pub fn kernel(&self, subgraph: usize, op: usize) -> Option<Kernel> {
         if subgraph >= self.bases.count {
             return None;
         }
         self.kernels
             .get((self.bases.op[subgraph] as usize).checked_add(op)?)
+            .map(|k| k.kernel())
     }
 
     /// Visit the execution timeline (CALL_ONCE subgraphs expanded), as planned.
@@ -342,7 +346,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Return resource variables to their initial values and let CALL_ONCE run again.
     pub fn reset_state(&mut self) {
         for k in self.kernels {
-            if let Kernel::AssignVariable(p) = k {
+            if let Kernel::AssignVariable(p) = k.kernel() {
                 if let Some(s) = self
                     .state
                     .get_mut(p.offset as usize..(p.offset + p.len) as usize)
@@ -374,10 +378,14 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             self.bases.ops
         };
         for g in op_base..op_end {
-            let kernel = *self.kernels.get(g).ok_or(Error::InvalidGraph {
-                what: "operator",
-                index: (g - op_base) as i32,
-            })?;
+            let kernel = self
+                .kernels
+                .get(g)
+                .ok_or(Error::InvalidGraph {
+                    what: "operator",
+                    index: (g - op_base) as i32,
+                })?
+                .kernel();
             match kernel {
                 Kernel::Alias | Kernel::VarHandle => continue,
                 Kernel::CallOnce { subgraph } => {
@@ -547,7 +555,7 @@ fn operands(words: &[i32], at: u32) -> Option<Operands<'_>> {
 }
 
 /// Carve `n` values of `T` (initialised to `init`) from the front of `mem`, aligned for `T`.
-fn carve<T: Copy>(
+fn carve<T: NoUninit>(
     mem: &mut [u8],
     n: usize,
     init: T,
@@ -1028,14 +1036,14 @@ fn check_disjoint(
     model: &Model<'_>,
     bases: &Bases,
     locs: &[Loc],
-    kernels: &[Kernel],
+    kernels: &[KernelSlot],
 ) -> Result<(), Error> {
     for s in 0..bases.count {
         let sg = subgraph(model, s)?;
         let t_base = bases.tensor[s] as usize;
         for k in 0..sg.operator_count() {
             if matches!(
-                kernels.get(bases.op[s] as usize + k),
+                kernels.get(bases.op[s] as usize + k).map(|k| k.kernel()),
                 Some(Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }) | None
             ) {
                 continue;
@@ -1076,4 +1084,70 @@ fn check_disjoint(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One small model per kernel kind that keeps parameters in the arena (TFLM-made op
+    /// models from the golden suite).
+    const MODELS: [(&str, &[u8]); 16] = [
+        ("conv", include_bytes!("../tests/golden/ops/conv_3x3_same_s2_relu6/model.tflite")),
+        ("dw", include_bytes!("../tests/golden/ops/dw_3x3_same_m2_s1/model.tflite")),
+        ("fc", include_bytes!("../tests/golden/ops/fc_rank3_keepdims/model.tflite")),
+        ("add", include_bytes!("../tests/golden/ops/add_bcast_relu6/model.tflite")),
+        ("sub", include_bytes!("../tests/golden/ops/sub_bcast_r3/model.tflite")),
+        ("mul", include_bytes!("../tests/golden/ops/mul_bcast_hw/model.tflite")),
+        ("avgpool", include_bytes!("../tests/golden/ops/avgpool_same_s2_w3/model.tflite")),
+        ("maxpool", include_bytes!("../tests/golden/ops/maxpool_valid_s1_w2/model.tflite")),
+        ("mean", include_bytes!("../tests/golden/ops/mean_hw_keep/model.tflite")),
+        ("pad", include_bytes!("../tests/golden/ops/pad_4d_hw/model.tflite")),
+        ("quantize", include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite")),
+        ("dequantize", include_bytes!("../tests/golden/ops/dequantize_out_float/model.tflite")),
+        ("softmax", include_bytes!("../tests/golden/ops/softmax_r4/model.tflite")),
+        ("split", include_bytes!("../tests/golden/ops/splitv_axis1_3/model.tflite")),
+        ("slice", include_bytes!("../tests/golden/ops/ss_shrink/model.tflite")),
+        ("relu", include_bytes!("../tests/golden/ops/relu_asym/model.tflite")),
+    ];
+
+    /// Soundness: after an interpreter is dropped, every byte of the caller's arena is an
+    /// initialised `u8` (kernel slots, placement table, operand lists and parameters are all
+    /// padding-free: see `ops::stored`). Reading them is what safe caller code may do; under
+    /// Miri (`scripts/miri.sh`) a single uninitialised byte fails this test.
+    #[test]
+    fn arena_bytes_stay_initialised() {
+        for (name, bytes) in MODELS {
+            let model = Model::parse(bytes).unwrap();
+            let mut arena = std::vec![0u8; 64 * 1024];
+            let mut state = [0u8; 64];
+            {
+                let mut interp = Interpreter::new(&model, &mut arena, &mut state).unwrap();
+                for i in 0..subgraph(&model, 0).unwrap().inputs().len() {
+                    interp.input_mut(i).unwrap().fill(1);
+                }
+                interp.invoke().unwrap();
+            }
+            let sum = arena.iter().fold(0u64, |s, &b| s.wrapping_add(b as u64));
+            core::hint::black_box((name, sum));
+        }
+    }
+
+    #[test]
+    fn kernel_slots_round_trip() {
+        let k = Kernel::AssignVariable(ops::assign_variable::Params {
+            offset: 7,
+            len: 9,
+            default: 0x80,
+        });
+        assert!(matches!(
+            k.slot().kernel(),
+            Kernel::AssignVariable(p) if p.offset == 7 && p.len == 9 && p.default == 0x80
+        ));
+        assert!(matches!(
+            Kernel::CallOnce { subgraph: 3 }.slot().kernel(),
+            Kernel::CallOnce { subgraph: 3 }
+        ));
+        assert!(matches!(KernelSlot::default().kernel(), Kernel::Alias));
+    }
 }

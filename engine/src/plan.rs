@@ -58,6 +58,13 @@ pub struct Loc {
     pub last: u16,
 }
 
+crate::ops::stored::no_uninit!(Loc {
+    tag_off: u32,
+    len: u32,
+    first: u16,
+    last: u16
+});
+
 impl Default for Loc {
     fn default() -> Self {
         Loc {

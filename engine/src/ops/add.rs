@@ -15,6 +15,7 @@ use crate::fixedpoint::{
 use crate::model::DType;
 
 /// Prepared parameters (shared with SUB).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Broadcast iteration space.
@@ -45,6 +46,8 @@ pub struct Params {
     pub act_max: i32,
     /// True for SUB (`input1 - input2`).
     pub subtract: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// TFLM `QuantizeMultiplierSmallerThanOneExp`: like `QuantizeMultiplier`, but the real value must
@@ -159,6 +162,7 @@ pub(crate) fn prepare_with(
     let (act_min, act_max) =
         activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
     Ok(Params {
+        _pad: Default::default(),
         bc,
         in1_offset: -a.quant.zero_point(),
         in2_offset: -b.quant.zero_point(),
@@ -208,6 +212,24 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         add_sub_elem(p, x as i8, y as i8) as u8
     })
 }
+
+crate::ops::stored::no_uninit!(Params {
+    bc: Broadcast,
+    in1_offset: i32,
+    in2_offset: i32,
+    out_offset: i32,
+    left_shift: i32,
+    in1_mult: i32,
+    in1_shift: i32,
+    in2_mult: i32,
+    in2_shift: i32,
+    out_mult: i32,
+    out_shift: i32,
+    act_min: i32,
+    act_max: i32,
+    subtract: bool,
+    _pad: [u8; 3]
+});
 
 #[cfg(test)]
 mod tests {

@@ -84,6 +84,8 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params(PoolParams));
+
 #[cfg(test)]
 mod tests {
     use super::*;

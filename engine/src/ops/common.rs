@@ -164,6 +164,7 @@ pub fn compute_padding_with_offset(
 
 /// Sliding-window geometry of a 2-D NHWC operator (conv, depthwise conv, pooling), validated
 /// at prepare time; every field fits `u16` (checked by [`Window2D::new`]).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Window2D {
     /// Batches (shared by input and output).
@@ -404,6 +405,7 @@ pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
 /// or a single pair when the filter is quantized per tensor (TFLM broadcasts it).
 ///
 /// Per-channel pairs live in persistent words, interleaved `[m0, s0, m1, s1, ...]`.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChannelQuant {
     /// Per-channel pairs (empty when per tensor).
@@ -805,6 +807,7 @@ pub fn check_len(buf: &[u8], expected: usize) -> Result<(), Error> {
 // ---------------------------------------------------------------------------------------------
 
 /// Prepared parameters shared by AVERAGE_POOL_2D and MAX_POOL_2D.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct PoolParams {
     /// Window geometry (dilation 1).
@@ -1274,6 +1277,7 @@ pub fn broadcast_shape(
 /// `dims[0]` is the innermost fused dimension. Bit `g` of `a_bcast`/`b_bcast` says operand a/b
 /// is broadcast (stride 0) along fused dim `g`. The order of elements is the output's row-major
 /// order, so results do not depend on the fusion.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Broadcast {
     /// Fused dimension sizes, innermost first.
@@ -1284,7 +1288,43 @@ pub struct Broadcast {
     pub a_bcast: u8,
     /// Broadcast bits of operand b.
     pub b_bcast: u8,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: u8,
 }
+
+crate::ops::stored::no_uninit!(Window2D {
+    batches: u16,
+    in_h: u16,
+    in_w: u16,
+    out_h: u16,
+    out_w: u16,
+    filter_h: u16,
+    filter_w: u16,
+    stride_h: u16,
+    stride_w: u16,
+    dilation_h: u16,
+    dilation_w: u16,
+    pad_h: u16,
+    pad_w: u16,
+});
+crate::ops::stored::no_uninit!(ChannelQuant {
+    span: Span,
+    multiplier: i32,
+    shift: i32
+});
+crate::ops::stored::no_uninit!(PoolParams {
+    win: Window2D,
+    channels: u16,
+    act_min: i32,
+    act_max: i32
+});
+crate::ops::stored::no_uninit!(Broadcast {
+    dims: [u32; crate::model::MAX_RANK],
+    n: u8,
+    a_bcast: u8,
+    b_bcast: u8,
+    _pad: u8
+});
 
 impl Broadcast {
     /// The iteration space for `a op b -> out`, or `None` unless `out` is the numpy broadcast of

@@ -11,12 +11,15 @@ use crate::error::Error;
 use crate::model::DType;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Product of the output dims before the axis: how many slabs each input contributes.
     pub outer: u32,
     /// Number of inputs.
     pub n_inputs: u8,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// Validate and precompute.
@@ -92,6 +95,7 @@ pub(crate) fn prepare_with(
     }
     let outer: usize = out.shape.dims()[..ax].iter().map(|&d| d as usize).product();
     Ok(Params {
+        _pad: [0; 3],
         outer: outer as u32,
         n_inputs: n as u8,
     })
@@ -123,6 +127,12 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    outer: u32,
+    n_inputs: u8,
+    _pad: [u8; 3]
+});
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ use super::{dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     win: Window2D,
@@ -23,6 +24,8 @@ pub struct Params {
     /// Channel groups (`in_c / filter_in_c`; 1 for an ordinary convolution).
     groups: u16,
     has_bias: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: u8,
     /// `-input_zero_point`.
     input_offset: i32,
     /// `output_zero_point`.
@@ -47,6 +50,7 @@ impl Params {
         quant: ChannelQuant,
     ) -> Params {
         Params {
+            _pad: Default::default(),
             win,
             in_c: 1,
             filter_in_c: 1,
@@ -159,6 +163,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 0)?;
     let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
     Ok(Params {
+        _pad: Default::default(),
         win,
         in_c: u(in_c)?,
         filter_in_c: u(fic)?,
@@ -666,6 +671,21 @@ fn by_rows(
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params {
+    win: Window2D,
+    in_c: u16,
+    filter_in_c: u16,
+    out_c: u16,
+    groups: u16,
+    has_bias: bool,
+    _pad: u8,
+    input_offset: i32,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    quant: ChannelQuant
+});
+
 #[cfg(test)]
 mod tests {
     use crate::model::DType;
@@ -921,12 +941,22 @@ mod tests {
     #[test]
     fn odd_last_channel_after_a_direct_pair() {
         let (ih, iw, ic, oc, k) = (5usize, 8usize, 4usize, 3usize, 3usize);
-        let x: Vec<i8> = (0..ih * iw * ic).map(|i| ((i * 37 + 11) % 251) as u8 as i8).collect();
-        let f: Vec<i8> = (0..oc * k * k * ic).map(|i| ((i * 53 + 7) % 249) as u8 as i8).collect();
+        let x: Vec<i8> = (0..ih * iw * ic)
+            .map(|i| ((i * 37 + 11) % 251) as u8 as i8)
+            .collect();
+        let f: Vec<i8> = (0..oc * k * k * ic)
+            .map(|i| ((i * 53 + 7) % 249) as u8 as i8)
+            .collect();
         let (in_zp, out_zp) = (-3, 5);
         let input = i8t(&[1, ih as i32, iw as i32, ic as i32], 1.0, in_zp as i64);
         // Scale 1/2: filter 1.0 with input 0.5 / output 1.0, like `naive`.
-        let filter = tensor(DType::I8, &[oc as i32, k as i32, k as i32, ic as i32], &[0.5], &[0], 0);
+        let filter = tensor(
+            DType::I8,
+            &[oc as i32, k as i32, k as i32, ic as i32],
+            &[0.5],
+            &[0],
+            0,
+        );
         let out = i8t(&[1, ih as i32, iw as i32, oc as i32], 1.0, out_zp as i64);
         let got = run(
             BuiltinOp::CONV_2D,

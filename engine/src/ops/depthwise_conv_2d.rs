@@ -14,6 +14,7 @@ use crate::error::Error;
 const CHUNK: usize = 64;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     win: Window2D,
@@ -24,6 +25,8 @@ pub struct Params {
     /// Output channels per input channel.
     depth_multiplier: u16,
     has_bias: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
     /// `-input_zero_point`.
     input_offset: i32,
     /// `output_zero_point`.
@@ -136,6 +139,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 3)?;
     let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
     Ok(Params {
+        _pad: Default::default(),
         win,
         in_c: u(in_c)?,
         out_c: u(out_c)?,
@@ -392,6 +396,20 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    win: Window2D,
+    in_c: u16,
+    out_c: u16,
+    depth_multiplier: u16,
+    has_bias: bool,
+    _pad: [u8; 3],
+    input_offset: i32,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    quant: ChannelQuant
+});
 
 #[cfg(test)]
 mod tests {

@@ -9,14 +9,24 @@ use crate::model::DType;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Params {
-    /// Input element type (int8, uint8 or int16).
-    pub input_type: DType,
     /// Input scale.
     pub scale: f32,
     /// Input zero point.
     pub zero_point: i32,
+    /// Input element type (int8, uint8 or int16) as its schema code ([`DType::code`]): a
+    /// `DType` has unused payload bytes, which must not be stored (see `ops::stored`).
+    pub input_type: u8,
+    /// Explicit padding (every stored byte initialised).
+    pub _pad: [u8; 3],
 }
+crate::ops::stored::no_uninit!(Params {
+    scale: f32,
+    zero_point: i32,
+    input_type: u8,
+    _pad: [u8; 3]
+});
 
 /// Validate and precompute (TFLM `DequantizePrepare`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
@@ -33,7 +43,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
     Ok(Params {
-        input_type: input.dtype,
+        input_type: input.dtype.code(),
+        _pad: [0; 3],
         scale: input.quant.scale(),
         zero_point: input.quant.zero_point(),
     })
@@ -51,7 +62,7 @@ fn dequantize<In: Elem>(scale: f32, zero_point: i32, input: &[u8], output: &mut 
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(0);
     let output = output0(ctx)?;
-    match p.input_type {
+    match DType::from_schema(p.input_type) {
         DType::I8 => dequantize::<I8>(p.scale, p.zero_point, input, output),
         DType::U8 => dequantize::<U8>(p.scale, p.zero_point, input, output),
         DType::I16 => dequantize::<I16>(p.scale, p.zero_point, input, output),

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::fixedpoint::quantize_multiplier;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// Rows of the flattened input (= output elements / units).
@@ -25,6 +26,8 @@ pub struct Params {
     /// Output values per row (the weights' outer dimension).
     units: u32,
     has_bias: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
     /// `-input_zero_point`.
     input_offset: i32,
     /// `output_zero_point`.
@@ -141,6 +144,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     };
     let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
     Ok(Params {
+        _pad: Default::default(),
         batches: u(batches)?,
         accum_depth: u(accum)?,
         units: u(units)?,
@@ -213,6 +217,19 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    batches: u32,
+    accum_depth: u32,
+    units: u32,
+    has_bias: bool,
+    _pad: [u8; 3],
+    input_offset: i32,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+    quant: ChannelQuant
+});
 
 #[cfg(test)]
 mod tests {

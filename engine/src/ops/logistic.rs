@@ -17,6 +17,7 @@ use crate::model::DType;
 pub(crate) const INPUT_INTEGER_BITS: i32 = 4;
 
 /// Prepared parameters (TFLM `OpDataLogistic` for int8; TANH's int8 `OpData` is the same).
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// Input zero point.
@@ -101,6 +102,13 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     map_elems::<I8, I8>(input, output, move |x| logistic_i8(&p, x));
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    input_zero_point: i32,
+    input_range_radius: i32,
+    input_multiplier: i32,
+    input_left_shift: i32
+});
 
 #[cfg(test)]
 mod tests {

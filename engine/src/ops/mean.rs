@@ -21,6 +21,7 @@ use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
 use crate::model::{DType, MAX_RANK};
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Input dims fused into groups of like kind (kept or reduced), outermost first.
@@ -227,6 +228,19 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         Ok(())
     })
 }
+
+crate::ops::stored::no_uninit!(Params {
+    dims: [u32; MAX_RANK],
+    reduced: u8,
+    n_groups: u8,
+    int16: bool,
+    empty: bool,
+    count: u32,
+    in_zp: i32,
+    out_zp: i32,
+    mult: i32,
+    shift: i32
+});
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod dsp;
+pub mod stored;
 
 pub mod add;
 pub mod assign_variable;
@@ -33,11 +34,9 @@ pub mod strided_slice;
 pub mod sub;
 pub mod tanh;
 
-use core::marker::PhantomData;
-use core::mem::size_of;
-
 use crate::error::Error;
 use crate::model::{BuiltinOp, Options, Tensor};
+use stored::{load, store, NoUninit, Stored};
 
 /// The most inputs an operator may have (CONCATENATION is the widest in practice).
 pub const MAX_INPUTS: usize = 16;
@@ -286,6 +285,73 @@ pub enum Kernel {
     Tanh(Stored<tanh::Params>),
 }
 
+/// A [`Kernel`] as the interpreter keeps it in the caller's arena: three words, every byte
+/// initialised (an enum with payloads would leave padding and unused payload bytes
+/// uninitialised in memory the caller owns). Only [`Kernel::slot`] writes one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct KernelSlot {
+    /// Bits 0..8: the kind (see `kind!` below); bit 8: `Stored::written`; bits 16..24:
+    /// ASSIGN_VARIABLE's default byte.
+    tag: u32,
+    /// Span start, subgraph, or variable offset.
+    a: u32,
+    /// Span length or variable length.
+    b: u32,
+}
+stored::no_uninit!(KernelSlot {
+    tag: u32,
+    a: u32,
+    b: u32
+});
+
+/// Maps each [`Kernel`] kind to its slot tag and back, once, so the two cannot disagree.
+macro_rules! kernel_slots {
+    ($($tag:literal => $variant:ident),* $(,)?) => {
+        impl Kernel {
+            /// This kernel as a slot.
+            pub fn slot(self) -> KernelSlot {
+                let (tag, a, b) = match self {
+                    Kernel::Alias => (0, 0, 0),
+                    Kernel::VarHandle => (1, 0, 0),
+                    Kernel::CallOnce { subgraph } => (2, subgraph, 0),
+                    Kernel::AssignVariable(p) => (3 | (p.default as u32) << 16, p.offset, p.len),
+                    Kernel::ReadVariable(p) => (4, p.offset, p.len),
+                    $(Kernel::$variant(p) => ($tag | (p.written as u32) << 8, p.span.start, p.span.len),)*
+                };
+                KernelSlot { tag, a, b }
+            }
+        }
+        impl KernelSlot {
+            /// The kernel this slot holds.
+            pub fn kernel(self) -> Kernel {
+                let KernelSlot { tag, a, b } = self;
+                let span = Span { start: a, len: b };
+                let written = tag & 0x100 != 0;
+                match tag & 0xFF {
+                    1 => Kernel::VarHandle,
+                    2 => Kernel::CallOnce { subgraph: a },
+                    3 => Kernel::AssignVariable(assign_variable::Params {
+                        offset: a,
+                        len: b,
+                        default: (tag >> 16) as u8,
+                    }),
+                    4 => Kernel::ReadVariable(read_variable::Params { offset: a, len: b }),
+                    $($tag => Kernel::$variant(Stored::from_parts(span, written)),)*
+                    // 0, and nothing else: only `Kernel::slot` writes slots.
+                    _ => Kernel::Alias,
+                }
+            }
+        }
+    };
+}
+kernel_slots! {
+    5 => Add, 6 => AveragePool2D, 7 => Concatenation, 8 => Conv2D, 9 => DepthwiseConv2D,
+    10 => Dequantize, 11 => FullyConnected, 12 => Logistic, 13 => MaxPool2D, 14 => Mean,
+    15 => Mul, 16 => Pad, 17 => Quantize, 18 => Relu, 19 => Relu6, 20 => Softmax, 21 => Split,
+    22 => SplitV, 23 => StridedSlice, 24 => Sub, 25 => Tanh,
+}
+
 /// Whether operator `$name` (a builtin name) is linked in: always, unless the build selected
 /// a subset with `MOTE_OPS` (see the engine's build script). A constant, so the match arms of
 /// unselected operators — and their kernels — are compiled out.
@@ -405,59 +471,11 @@ pub(crate) fn macs(kernel: &Kernel, words: &[i32]) -> u64 {
     }
 }
 
-/// An operator's `Params`, kept in the persistent words instead of inline in [`Kernel`], so the
-/// per-operator table stays at a few bytes per operator whatever the largest kernel needs.
-///
-/// Only [`store`] creates one, after writing a valid `T` at `span` (or, in measure mode, with
-/// `written == false`); only [`load`] reads it back, from the same interpreter's words, which
-/// are never written again after prepare.
-#[derive(Clone, Copy, Debug)]
-pub struct Stored<T> {
-    span: Span,
-    written: bool,
-    _t: PhantomData<T>,
-}
-
 /// Run an op's `prepare` and keep its `Params` in the words.
-fn prep<'m, T: Copy>(
+fn prep<'m, T: NoUninit>(
     ctx: &mut PrepareCtx<'_, 'm, '_>,
     f: fn(&mut PrepareCtx<'_, 'm, '_>) -> Result<T, Error>,
 ) -> Result<Stored<T>, Error> {
     let v = f(ctx)?;
     store(ctx.words, v)
-}
-
-fn store<T: Copy>(words: &mut WordAlloc<'_>, value: T) -> Result<Stored<T>, Error> {
-    let n = size_of::<T>().div_ceil(4);
-    let (span, mut w) = words.alloc(n)?;
-    let written = match w.0.as_deref_mut() {
-        Some(slot) if slot.len() == n => {
-            // SAFETY: `slot` is `n` exclusively borrowed i32s, i.e. at least size_of::<T>()
-            // writable bytes; write_unaligned has no alignment requirement.
-            unsafe { core::ptr::write_unaligned(slot.as_mut_ptr() as *mut T, value) };
-            true
-        }
-        _ => false,
-    };
-    Ok(Stored {
-        span,
-        written,
-        _t: PhantomData,
-    })
-}
-
-fn load<T: Copy>(words: &[i32], s: Stored<T>) -> Result<T, Error> {
-    let start = s.span.start as usize;
-    let slot = words
-        .get(start..start + s.span.len as usize)
-        .filter(|w| s.written && w.len() * 4 >= size_of::<T>())
-        .ok_or(Error::InvalidGraph {
-            what: "kernel parameters not prepared",
-            index: start as i32,
-        })?;
-    // SAFETY: `Stored<T>` with `written` is only made by `store::<T>`, which wrote a valid `T`
-    // to exactly these words of the interpreter's persistent area; they are not modified after
-    // prepare, and `ops::eval` (the only caller with a kernel) is crate-private and always
-    // passes that interpreter's words. read_unaligned has no alignment requirement.
-    Ok(unsafe { core::ptr::read_unaligned(slot.as_ptr() as *const T) })
 }

@@ -13,6 +13,7 @@ use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
 use crate::model::DType;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Broadcast iteration space.
@@ -109,6 +110,17 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         mul_elem(p, x as i8, y as i8) as u8
     })
 }
+
+crate::ops::stored::no_uninit!(Params {
+    bc: Broadcast,
+    in1_offset: i32,
+    in2_offset: i32,
+    out_offset: i32,
+    mult: i32,
+    shift: i32,
+    act_min: i32,
+    act_max: i32
+});
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ use crate::model::{DType, Shape};
 const MAX_DIMS: usize = 5;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Input dims, left-extended with 1s to rank 5.
@@ -29,6 +30,8 @@ pub struct Params {
     pub elem: u8,
     /// True when the fill value comes from input 2 at eval time (PADV2).
     pub fill_from_input: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 2],
 }
 
 /// Validate and precompute.
@@ -63,6 +66,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         _ => return Err(ctx.shape_mismatch(ctx.output_index(0))),
     };
     let mut p = Params {
+        _pad: Default::default(),
         elem,
         ..Params::default()
     };
@@ -161,6 +165,16 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    in_dims: [u32; MAX_DIMS],
+    out_dims: [u32; MAX_DIMS],
+    before: [u32; MAX_DIMS],
+    fill: [u8; 4],
+    elem: u8,
+    fill_from_input: bool,
+    _pad: [u8; 2]
+});
 
 #[cfg(test)]
 mod tests {

@@ -174,11 +174,35 @@ pub enum Mode {
     },
 }
 
+impl Mode {
+    /// As four initialised bytes (kind, from, to, 0) for [`Params`]: the enum itself has
+    /// unused payload bytes, which must not be stored (see `ops::stored`).
+    pub fn encode(self) -> [u8; 4] {
+        match self {
+            Mode::F32ToI8 => [0, 0, 0, 0],
+            Mode::F32ToI16 => [1, 0, 0, 0],
+            Mode::Requantize { from, to } => [2, from.code(), to.code(), 0],
+        }
+    }
+    /// Inverse of [`Mode::encode`].
+    pub fn decode(b: [u8; 4]) -> Mode {
+        match b[0] {
+            0 => Mode::F32ToI8,
+            1 => Mode::F32ToI16,
+            _ => Mode::Requantize {
+                from: DType::from_schema(b[1]),
+                to: DType::from_schema(b[2]),
+            },
+        }
+    }
+}
+
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Params {
-    /// The conversion.
-    pub mode: Mode,
+    /// The conversion, [`Mode::encode`]d.
+    pub mode: [u8; 4],
     /// Requantize multiplier for `input_scale / output_scale` (TFLM `QuantizeMultiplier`).
     pub multiplier: i32,
     /// Requantize shift (positive = left).
@@ -225,7 +249,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         (0, 0)
     };
     Ok(Params {
-        mode,
+        mode: mode.encode(),
         multiplier,
         shift,
         input_zero_point: input.quant.zero_point(),
@@ -280,7 +304,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(0);
     let output = output0(ctx)?;
     use DType as D;
-    match p.mode {
+    match Mode::decode(p.mode) {
         Mode::F32ToI8 => quantize_float::<I8>(p, input, output),
         Mode::F32ToI16 => quantize_float::<I16>(p, input, output),
         Mode::Requantize { from, to } => match (from, to) {
@@ -305,7 +329,17 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params {
+    mode: [u8; 4],
+    multiplier: i32,
+    shift: i32,
+    input_zero_point: i32,
+    output_zero_point: i32,
+    output_scale: f32
+});
+
 /// Test support: run a unary op's `prepare` on hand-made int/float tensors.
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::super::{PrepareCtx, WordAlloc};
@@ -366,7 +400,7 @@ mod tests {
     fn params(mode: Mode, in_scale: f32, izp: i32, out_scale: f32, ozp: i32) -> Params {
         let (multiplier, shift) = quantize_multiplier(in_scale as f64 / out_scale as f64);
         Params {
-            mode,
+            mode: mode.encode(),
             multiplier,
             shift,
             input_zero_point: izp,
@@ -438,7 +472,7 @@ mod tests {
     #[test]
     fn float_quantize_rounds_half_away_from_zero() {
         let p = Params {
-            mode: Mode::F32ToI8,
+            mode: Mode::F32ToI8.encode(),
             multiplier: 0,
             shift: 0,
             input_zero_point: 0,
@@ -498,7 +532,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (p.mode, p.output_scale, p.output_zero_point),
+            (Mode::decode(p.mode), p.output_scale, p.output_zero_point),
             (Mode::F32ToI8, 0.5, 1)
         );
         // Pairs TFLM does not dispatch: float → uint8, uint8 → uint8, int16 → uint8.

@@ -11,10 +11,13 @@ use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
 use crate::model::DType;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// True for int16 tensors, false for int8.
     pub int16: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
     /// Input zero point.
     pub input_offset: i32,
     /// Output zero point.
@@ -62,6 +65,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     // the upper bound is the type maximum because RELU's act_max is +inf.
     let act_min = type_min.max(output_offset);
     Ok(Params {
+        _pad: Default::default(),
         int16,
         input_offset,
         output_offset,
@@ -95,6 +99,17 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params {
+    int16: bool,
+    _pad: [u8; 3],
+    input_offset: i32,
+    output_offset: i32,
+    multiplier: i32,
+    shift: i32,
+    act_min: i32,
+    act_max: i32
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +133,7 @@ mod tests {
     fn relu_same_scale_clamps_at_output_zero_point() {
         let (multiplier, shift) = quantize_multiplier(1.0);
         let p = Params {
+            _pad: Default::default(),
             int16: false,
             input_offset: -10,
             output_offset: -10,
@@ -137,6 +153,7 @@ mod tests {
         // input scale 0.5 zp 0 → output scale 1 zp -128: (x * 0.5 rounded) - 128, floor at -128.
         let (multiplier, shift) = quantize_multiplier(0.5);
         let p = Params {
+            _pad: Default::default(),
             int16: false,
             input_offset: 0,
             output_offset: -128,

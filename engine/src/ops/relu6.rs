@@ -10,10 +10,13 @@ use crate::error::Error;
 use crate::model::DType;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// True for int16 tensors, false for int8.
     pub int16: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
     /// Lower bound: the input zero point.
     pub zero: i32,
     /// Upper bound: 6.0 quantized with the input's parameters.
@@ -51,7 +54,12 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     } else {
         zero_point as i8 as i32
     };
-    Ok(Params { int16, zero, six })
+    Ok(Params {
+        _pad: Default::default(),
+        int16,
+        zero,
+        six,
+    })
 }
 
 /// Compute (TFLM `Relu6Quantized`: `x > six ? six : x < zero ? zero : x`).
@@ -77,6 +85,13 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params {
+    int16: bool,
+    _pad: [u8; 3],
+    zero: i32,
+    six: i32
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +109,7 @@ mod tests {
     #[test]
     fn relu6_clamps_raw_values() {
         let p = Params {
+            _pad: Default::default(),
             int16: false,
             zero: -128,
             six: -8,

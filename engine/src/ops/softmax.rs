@@ -23,6 +23,7 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// `beta * input_scale` as a Q31 multiplier (applied with `left_shift`).
@@ -37,6 +38,8 @@ pub struct Params {
     pub depth: u32,
     /// True for an int16 output, false for int8.
     pub int16_output: bool,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// Validate and precompute (TFLM `SoftmaxPrepare` / `CalculateSoftmaxParams`).
@@ -96,6 +99,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let elements = input.shape.elements().unwrap_or(0) as u32;
     let outer = elements.checked_div(depth).unwrap_or(0);
     Ok(Params {
+        _pad: Default::default(),
         input_multiplier,
         input_left_shift,
         diff_min,
@@ -193,6 +197,16 @@ fn softmax_rows<const OUT: usize>(
     Ok(())
 }
 
+crate::ops::stored::no_uninit!(Params {
+    input_multiplier: i32,
+    input_left_shift: i32,
+    diff_min: i32,
+    outer: u32,
+    depth: u32,
+    int16_output: bool,
+    _pad: [u8; 3]
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +216,7 @@ mod tests {
             preprocess_softmax_scaling(beta, input_scale as f64, SCALED_DIFF_INTEGER_BITS).unwrap();
         let diff_min = -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, input_left_shift, 31);
         Params {
+            _pad: Default::default(),
             input_multiplier,
             input_left_shift,
             diff_min,

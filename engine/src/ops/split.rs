@@ -12,12 +12,15 @@ use crate::error::Error;
 use crate::model::{DType, Tensor};
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Product of the input dims before the axis: how many slabs each output receives.
     pub outer: u32,
     /// Number of outputs.
     pub n_outputs: u8,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// Validate and precompute.
@@ -49,6 +52,7 @@ pub(crate) fn prepare_with(
         }
     }
     Ok(Params {
+        _pad: Default::default(),
         outer,
         n_outputs: n as u8,
     })
@@ -135,6 +139,12 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(1);
     split_copy(p.outer as usize, p.n_outputs as usize, input, ctx.outputs)
 }
+
+crate::ops::stored::no_uninit!(Params {
+    outer: u32,
+    n_outputs: u8,
+    _pad: [u8; 3]
+});
 
 #[cfg(test)]
 mod tests {

@@ -11,12 +11,15 @@ use super::{EvalCtx, PrepareCtx, MAX_OUTPUTS};
 use crate::error::Error;
 
 /// Prepared parameters.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Product of the input dims before the axis.
     pub outer: u32,
     /// Number of outputs.
     pub n_outputs: u8,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// Validate and precompute.
@@ -58,6 +61,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_option("size_splits do not add up to the axis size"));
     }
     Ok(Params {
+        _pad: Default::default(),
         outer,
         n_outputs: n as u8,
     })
@@ -68,6 +72,12 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(0);
     split_copy(p.outer as usize, p.n_outputs as usize, input, ctx.outputs)
 }
+
+crate::ops::stored::no_uninit!(Params {
+    outer: u32,
+    n_outputs: u8,
+    _pad: [u8; 3]
+});
 
 #[cfg(test)]
 mod tests {

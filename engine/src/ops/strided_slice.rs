@@ -22,6 +22,7 @@ use crate::model::DType;
 const DIMS: usize = 5;
 
 /// Prepared parameters: the walk over the input, as element offsets.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
     /// Element offset of the first element read.
@@ -32,6 +33,8 @@ pub struct Params {
     pub count: [u32; DIMS],
     /// Bytes per element.
     pub elem: u8,
+    /// Explicit padding (every stored byte initialised: see `ops::stored`).
+    pub _pad: [u8; 3],
 }
 
 /// The masks TFLM honours (StridedSliceOptions slots 0, 1 and 4).
@@ -167,6 +170,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
     // The eval walk (StridedSliceStartForAxis / StridedSliceEndForAxis on the 5-D padded view).
     let pad = DIMS - rank;
     let mut p = Params {
+        _pad: Default::default(),
         elem,
         ..Params::default()
     };
@@ -305,6 +309,14 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+crate::ops::stored::no_uninit!(Params {
+    base: u32,
+    step: [i32; DIMS],
+    count: [u32; DIMS],
+    elem: u8,
+    _pad: [u8; 3]
+});
 
 #[cfg(test)]
 mod tests {
