@@ -1093,22 +1093,70 @@ mod tests {
     /// One small model per kernel kind that keeps parameters in the arena (TFLM-made op
     /// models from the golden suite).
     const MODELS: [(&str, &[u8]); 16] = [
-        ("conv", include_bytes!("../tests/golden/ops/conv_3x3_same_s2_relu6/model.tflite")),
-        ("dw", include_bytes!("../tests/golden/ops/dw_3x3_same_m2_s1/model.tflite")),
-        ("fc", include_bytes!("../tests/golden/ops/fc_rank3_keepdims/model.tflite")),
-        ("add", include_bytes!("../tests/golden/ops/add_bcast_relu6/model.tflite")),
-        ("sub", include_bytes!("../tests/golden/ops/sub_bcast_r3/model.tflite")),
-        ("mul", include_bytes!("../tests/golden/ops/mul_bcast_hw/model.tflite")),
-        ("avgpool", include_bytes!("../tests/golden/ops/avgpool_same_s2_w3/model.tflite")),
-        ("maxpool", include_bytes!("../tests/golden/ops/maxpool_valid_s1_w2/model.tflite")),
-        ("mean", include_bytes!("../tests/golden/ops/mean_hw_keep/model.tflite")),
-        ("pad", include_bytes!("../tests/golden/ops/pad_4d_hw/model.tflite")),
-        ("quantize", include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite")),
-        ("dequantize", include_bytes!("../tests/golden/ops/dequantize_out_float/model.tflite")),
-        ("softmax", include_bytes!("../tests/golden/ops/softmax_r4/model.tflite")),
-        ("split", include_bytes!("../tests/golden/ops/splitv_axis1_3/model.tflite")),
-        ("slice", include_bytes!("../tests/golden/ops/ss_shrink/model.tflite")),
-        ("relu", include_bytes!("../tests/golden/ops/relu_asym/model.tflite")),
+        (
+            "conv",
+            include_bytes!("../tests/golden/ops/conv_3x3_same_s2_relu6/model.tflite"),
+        ),
+        (
+            "dw",
+            include_bytes!("../tests/golden/ops/dw_3x3_same_m2_s1/model.tflite"),
+        ),
+        (
+            "fc",
+            include_bytes!("../tests/golden/ops/fc_rank3_keepdims/model.tflite"),
+        ),
+        (
+            "add",
+            include_bytes!("../tests/golden/ops/add_bcast_relu6/model.tflite"),
+        ),
+        (
+            "sub",
+            include_bytes!("../tests/golden/ops/sub_bcast_r3/model.tflite"),
+        ),
+        (
+            "mul",
+            include_bytes!("../tests/golden/ops/mul_bcast_hw/model.tflite"),
+        ),
+        (
+            "avgpool",
+            include_bytes!("../tests/golden/ops/avgpool_same_s2_w3/model.tflite"),
+        ),
+        (
+            "maxpool",
+            include_bytes!("../tests/golden/ops/maxpool_valid_s1_w2/model.tflite"),
+        ),
+        (
+            "mean",
+            include_bytes!("../tests/golden/ops/mean_hw_keep/model.tflite"),
+        ),
+        (
+            "pad",
+            include_bytes!("../tests/golden/ops/pad_4d_hw/model.tflite"),
+        ),
+        (
+            "quantize",
+            include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite"),
+        ),
+        (
+            "dequantize",
+            include_bytes!("../tests/golden/ops/dequantize_out_float/model.tflite"),
+        ),
+        (
+            "softmax",
+            include_bytes!("../tests/golden/ops/softmax_r4/model.tflite"),
+        ),
+        (
+            "split",
+            include_bytes!("../tests/golden/ops/splitv_axis1_3/model.tflite"),
+        ),
+        (
+            "slice",
+            include_bytes!("../tests/golden/ops/ss_shrink/model.tflite"),
+        ),
+        (
+            "relu",
+            include_bytes!("../tests/golden/ops/relu_asym/model.tflite"),
+        ),
     ];
 
     /// Soundness: after an interpreter is dropped, every byte of the caller's arena is an

@@ -184,6 +184,13 @@ fn block4(
     in_off: i32,
 ) -> [i32; 4] {
     let mut acc = [0i32; 4];
+    if lanes {
+        let xs = img.get(t.x0 + xc..).unwrap_or(&[]);
+        let fs = filter.get(t.f0 + c..).unwrap_or(&[]);
+        let (x_steps, f_steps, n) = ((t.x_in, t.x_out), (t.f_in, t.f_out), (t.n_in, t.n_out));
+        dsp::mac4_grid(&mut acc, xs, x_steps, fs, f_steps, n, in_off);
+        return acc;
+    }
     for o in 0..t.n_out {
         let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
         let fs = filter.get(t.f0 + o * t.f_out + c..).unwrap_or(&[]);
