@@ -28,6 +28,11 @@ SHAPE or dynamic ops).
                          CONV_2D 1x1 64 + ReLU) -> [1,18,1,64]; flatten (RESHAPE);
                          FULLY_CONNECTED 1152 -> 116 + ReLU; FULLY_CONNECTED 116 -> 3; SOFTMAX.
                          826,972 MACs (BASELINES.md: 826,368 for the real str-ww).
+  too_big.tflite         a keyword-shaped model (micro_speech's int8 input [1,1960] = 49 x 40 and 4
+                         scores) whose arena cannot fit a board: RESHAPE to [1,49,40,1], CONV_2D
+                         3x3 SAME -> 48 channels + ReLU ([1,49,40,48] = 94,080 B live at once with
+                         its input), AVERAGE_POOL_2D 49x40, FULLY_CONNECTED 4, SOFTMAX. `mote export`
+                         must refuse it (RAM), the firmware's build.rs too (bench mode).
 
 Deterministic: fixed seeds (numpy, tf, Python), single-threaded TF ops; rerunning with the pinned
 versions (requirements.txt) reproduces the committed bytes. Each model's operator list is checked
@@ -106,6 +111,16 @@ def str_ww(batch=None):
     return tf.keras.Model(inp, x), 3
 
 
+def too_big(batch=None):
+    x = inp = L.Input((1960,), batch_size=batch)
+    x = L.Reshape((49, 40, 1))(x)
+    x = L.Conv2D(48, 3, padding="same", activation="relu")(x)
+    x = L.AveragePooling2D((49, 40))(x)
+    x = L.Flatten()(x)
+    x = L.Dense(4, activation="softmax")(x)
+    return tf.keras.Model(inp, x), 4
+
+
 # name -> (builder, seed, expected operator multiset)
 MODELS = {
     "ds_cnn": (ds_cnn, 4910, {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 4, "AVERAGE_POOL_2D": 1,
@@ -114,6 +129,8 @@ MODELS = {
                                             "AVERAGE_POOL_2D": 1, "RESHAPE": 1, "SOFTMAX": 1}),
     "str_ww": (str_ww, 1200, {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 4, "RESHAPE": 1, "FULLY_CONNECTED": 2,
                               "SOFTMAX": 1}),
+    "too_big": (too_big, 94080, {"RESHAPE": 1, "CONV_2D": 1, "AVERAGE_POOL_2D": 1,
+                                 "FULLY_CONNECTED": 1, "SOFTMAX": 1}),
 }
 
 
