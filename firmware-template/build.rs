@@ -22,6 +22,12 @@ use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
 const MODES: [&str; 3] = ["mic", "replay", "bench"];
+/// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
+/// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
+/// (`scripts/device-models.sh`); rounded up.
+const BENCH_STACK_BYTES: u64 = 12 * 1024;
+/// Bench mode: statics besides the arena and state (log and singleton flags; measured 56 B).
+const BENCH_STATIC_BYTES: u64 = 1024;
 
 fn main() {
     if let Err(msg) = run() {
@@ -83,7 +89,7 @@ fn run() -> Result<(), String> {
             1,
         );
     }
-    fs::write(out.join("memory.x"), layout).map_err(|e| e.to_string())?;
+    fs::write(out.join("memory.x"), &layout).map_err(|e| e.to_string())?;
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
@@ -109,6 +115,23 @@ fn run() -> Result<(), String> {
         Some(n) => n,
         None => const_int(&config, "STATE_BYTES")?,
     };
+    if mode == "bench" {
+        // Refused here rather than found as a HardFault at run time: flip-link puts the stack
+        // below the statics, so a stack that does not fit faults on its first overflowing push.
+        let ram = ram_bytes(&layout).ok_or_else(|| {
+            format!("{}: no `RAM : ORIGIN = .., LENGTH = ..` line", memory.display())
+        })?;
+        let need = arena + state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES;
+        if need > ram {
+            return Err(format!(
+                "bench firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
+                 {BENCH_STATIC_BYTES} B + stack reserve {BENCH_STACK_BYTES} B = {need} B > {ram} B \
+                 on {board}; the arena can be at most {} B (lower MOTE_ARENA_BYTES / \
+                 MOTE_STATE_BYTES, or use a smaller model)",
+                ram.saturating_sub(state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES)
+            ));
+        }
+    }
     let runs = size_var("MOTE_BENCH_RUNS")?.unwrap_or(3);
     if runs == 0 {
         return Err("MOTE_BENCH_RUNS must be at least 1".into());
@@ -256,6 +279,17 @@ fn const_str(config: &str, name: &str) -> Result<String, String> {
         .and_then(|v| v.strip_suffix('"'))
         .map(str::to_string)
         .ok_or_else(|| format!("mote/config.rs: {name} = {v} is not a string"))
+}
+
+/// Bytes of the `RAM` region of a `memory.x` (`LENGTH = 96K` or a plain byte count).
+fn ram_bytes(layout: &str) -> Option<u64> {
+    let line = layout.lines().find(|l| l.trim_start().starts_with("RAM"))?;
+    let len = line.split("LENGTH").nth(1)?.trim_start().strip_prefix('=')?.trim();
+    let len = len.split(|c: char| c.is_whitespace() || c == '/').next()?;
+    match len.strip_suffix('K') {
+        Some(k) => k.parse::<u64>().ok()?.checked_mul(1024),
+        None => len.parse().ok(),
+    }
 }
 
 /// A byte count from the environment: decimal, optionally suffixed `K`/`KiB` (×1024).

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks Mote against TensorFlow Lite Micro on the three reference models (micro_speech,
-# okay_nabu, hey_jarvis) and prints one table:
+# Benchmarks Mote against TensorFlow Lite Micro on the reference models (micro_speech, okay_nabu,
+# hey_jarvis, and the DS-CNN / MobileNet 0.25 / str-ww shaped ones) and prints one table:
 #   - host: `mote bench` vs the tflite-micro Python interpreter (median us per invoke),
 #   - Cortex-M4 (QEMU b-l475e-iot01a, exact instruction counts via scripts/m4bench.sh) vs the
 #     TFLM reference-kernel and CMSIS-NN counts measured the same way (BASELINES below),
 #   - the firmware's flash and static RAM, and the arena/state each model needs;
 # and first checks, in QEMU, that the firmware reproduces the golden outputs of every real
-# model byte for byte (engine/tests/golden/real/*: TFLM's outputs over all invocations);
+# model byte for byte (engine/tests/golden/{real,models}/*: TFLM's outputs over all invocations);
 # --verify-ops adds the CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED op goldens (one
 # firmware build each: slow), which exercise the DSP kernels' padding/stride/dilation cases.
 #
@@ -53,6 +53,11 @@ models=(
     "micro_speech|$ref/tflm/micro_speech_quantized.tflite|8192|0|9314481|1495374"
     "okay_nabu|$pip/pymicro_wakeword/models/okay_nabu.tflite|16384|4096|491120|260771"
     "hey_jarvis|$pip/pymicro_wakeword/models/hey_jarvis.tflite|16384|4096|323503|161575"
+    # Same shapes as MLPerf Tiny's DS-CNN / str-ww and TFLM's person_detect, built by
+    # scripts/oracle/gen_kws_models.py; the TFLM figures are of the real models.
+    "ds_cnn|$repo/engine/tests/fixtures/models/ds_cnn.tflite|22272|4|43113356|7698357"
+    "mobilenet_025|$repo/engine/tests/fixtures/models/mobilenet_025.tflite|81280|4|95891649|22928389"
+    "str_ww|$repo/engine/tests/fixtures/models/str_ww.tflite|10400|4|8300008|2227076"
 )
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
@@ -78,7 +83,7 @@ m4run() { # model arena state [input] -> m4bench output
 
 # 1. Bit-exactness on the device: every real golden through the firmware in QEMU.
 if [ "$m4" -eq 1 ] && [ "$verify" -eq 1 ]; then
-    dirs=("$repo"/engine/tests/golden/real/*/)
+    dirs=("$repo"/engine/tests/golden/real/*/ "$repo"/engine/tests/golden/models/*/)
     if [ "$verify_ops" -eq 1 ]; then
         for d in "$repo"/engine/tests/golden/ops/*/; do
             case "$(basename "$d")" in conv_*|dw_*|fc_*) dirs+=("$d") ;; esac

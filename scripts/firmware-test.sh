@@ -148,6 +148,10 @@ replay_case micro_speech "$ref/tflm/micro_speech_quantized.tflite" \
 replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
   "$root/engine/tests/fixtures/audio/okay_nabu.wav"
 
+# ---- 4. whole models (DS-CNN, MobileNet 0.25 + its qdim3 copy, str-ww) on the M4 == TFLM goldens;
+#         a model too big for the RAM refused by build.rs (uses ok/bad, $mote, $fw_target, $plugin)
+. "$root/scripts/device-models.sh"
+
 if [ ${#rows[@]} -gt 0 ]; then
   echo
   echo "B-L475E-IOT01A replay firmware (opt-level 3, LTO), instructions counted in QEMU:"

@@ -1,4 +1,4 @@
-//! Memory: for every real model, our arena + state must not exceed TFLM's minimal arena, found
+//! Memory: for every real and whole model (`tests/golden/{real,models}/`), our arena + state must not exceed TFLM's minimal arena, found
 //! by bisection on `arena_size` in the TFLM Python interpreter (`tflm_arena_bytes` in each
 //! golden.json, written by scripts/oracle/gen_goldens.py). Also: `needed` from ArenaTooSmall is
 //! exact — one byte less fails, exactly that many succeeds.
@@ -30,10 +30,11 @@ fn needs(model: &Model<'_>) -> (usize, usize) {
 
 #[test]
 fn arena_plus_state_within_tflm_minimal_arena() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/real");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut rows = vec![];
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
+    let mut dirs: Vec<_> = ["real", "models"]
+        .iter()
+        .flat_map(|suite| std::fs::read_dir(golden.join(suite)).unwrap())
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
@@ -48,7 +49,7 @@ fn arena_plus_state_within_tflm_minimal_arena() {
         let (arena, state) = needs(&model);
         let tflm = meta["tflm_arena_bytes"].as_u64().unwrap() as usize;
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        println!("{name:<14} mote arena {arena:>6} + state {state:>5} = {:>6} B   TFLM (bisection) {tflm:>6} B", arena + state);
+        println!("{name:<20} mote arena {arena:>6} + state {state:>5} = {:>6} B   TFLM (bisection) {tflm:>6} B", arena + state);
         rows.push((name, arena + state, tflm));
     }
     for (name, ours, tflm) in rows {

@@ -236,3 +236,11 @@ fn ops_match_tflm() {
 fn real_models_match_tflm() {
     check("real");
 }
+
+/// Whole models shaped like MLPerf Tiny's KWS DS-CNN and str-ww and TFLM's person_detect
+/// (MobileNet v1 0.25), including the person_detect quirk: rank-1 bias tensors with
+/// `quantized_dimension: 3` (`scripts/oracle/gen_kws_models.py`).
+#[test]
+fn whole_models_match_tflm() {
+    check("models");
+}

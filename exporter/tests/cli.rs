@@ -243,3 +243,33 @@ fn detect_rejects_unsupported_audio_and_models() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// TFLM's person_detect quirk: rank-1 bias tensors with `quantized_dimension: 3`. `mote infer`
+/// on a MobileNet v1 0.25 carrying it (scripts/oracle/gen_kws_models.py) reproduces TFLM's
+/// outputs over the golden inputs.
+#[test]
+fn infer_accepts_person_detect_qdim3_biases() {
+    let dir = golden("models/mobilenet_025_qdim3");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/fixtures/models/mobilenet_025_qdim3.tflite");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.bin");
+    let run = mote()
+        .arg("infer")
+        .arg(&model)
+        .arg("--input")
+        .arg(dir.join("input0.bin"))
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(dir.join("output0.bin")).unwrap()
+    );
+}

@@ -452,3 +452,36 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
     assert!(ok && err.contains("warning (--force)"), "{err}");
     assert_eq!(only(tmp.path()), ["fw.zip"]);
 }
+
+/// A keyword-shaped model whose arena alone is 96.9 KB (engine/tests/fixtures/models/
+/// too_big.tflite) fits neither the 128 KiB of the L475 in microphone mode nor the L432KC's
+/// 64 KiB: refused with the RAM breakdown, and no file is left behind.
+#[test]
+fn a_model_too_big_for_ram_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fw.zip");
+    let model = repo("engine/tests/fixtures/models/too_big.tflite");
+    for (board, name, ram) in [
+        ("b-l475e-iot01a", "B-L475E-IOT01A", "131072"),
+        ("nucleo-l432kc", "NUCLEO-L432KC", "65536"),
+    ] {
+        let (ok, err) = export_cli(&[
+            model.as_os_str(),
+            "--board".as_ref(),
+            board.as_ref(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert!(!ok, "{board}: a 96.9 KB arena should not fit");
+        for e in [
+            format!("does not fit the {name}"),
+            "RAM: needs".to_string(),
+            format!("the board has {ram}"),
+            "tensor arena 96904".to_string(),
+            "--force".to_string(),
+        ] {
+            assert!(err.contains(&e), "{board}: expected {e:?} in: {err}");
+        }
+        assert!(only(tmp.path()).is_empty(), "left behind: {:?}", only(tmp.path()));
+    }
+}

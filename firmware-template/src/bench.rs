@@ -3,14 +3,18 @@
 //! print output 0. `MOTE_INPUT` may hold several invocations back to back (a golden's input
 //! file): run k then reads chunk k (cycling) and every run's output is printed, so the device's
 //! results can be compared byte for byte with the goldens (`scripts/bench.sh --verify-only`).
+//! The stack's high-water mark goes to semihosting stderr at the end (`bench_done`), the figure
+//! behind `build.rs`'s bench-mode stack reserve.
 
 use mote_engine::model::{DType, Model};
 
 use crate::log::{self, JsonStr};
+use crate::stack::{paint_stack, stack_top, stack_used};
 use crate::{build, cost_start, cost_stop, say, Fail};
 
 /// Runs the bench.
 pub fn run() -> Result<(), Fail> {
+    let floor = paint_stack();
     let model = Model::parse(&build::MODEL.0[..])?;
     let sg = model.subgraph(0);
     say!(
@@ -72,6 +76,11 @@ pub fn run() -> Result<(), Fail> {
     if per_run.is_none() {
         print_output(&model, &interp, build::BENCH_RUNS as usize - 1)?;
     }
+    log::note(format_args!(
+        "{{\"event\":\"bench_done\",\"runs\":{},\"stack_bytes\":{}}}",
+        build::BENCH_RUNS,
+        stack_used(floor, stack_top())
+    ));
     Ok(())
 }
 

@@ -71,7 +71,7 @@ def main():
     args = ap.parse_args()
     site = site_packages()
     count = 0
-    for group in ("ops", "real"):
+    for group in ("ops", "real", "models"):
         base = os.path.join(GOLDEN, group)
         for c in sorted(os.listdir(base)):
             if os.path.isfile(os.path.join(base, c, "golden.json")):

@@ -2,8 +2,10 @@
 """Run every golden case through the official TFLM Python interpreter and write its goldens.
 
 Cases are the directories under engine/tests/golden/ops/ (single-op models made by gen_op_models.py,
-inputs: 3 invocations of seeded random data) and engine/tests/golden/real/ (third-party models fed
-with real features, defined in REAL below). Output per case, in the format the Rust harness reads:
+inputs: 3 invocations of seeded random data), engine/tests/golden/real/ (third-party models fed
+with real features, defined in REAL below) and engine/tests/golden/models/ (whole models shaped
+like DS-CNN, person_detect's MobileNet and str-ww, made by gen_kws_models.py into
+engine/tests/fixtures/models/, defined in MODELS below). Output per case, in the format the Rust harness reads:
 
   golden.json   model reference + sha256, inputs/outputs/intermediate tensors, TFLM arena sizes
   inputN.bin    raw bytes of input N for every invocation, back to back
@@ -415,6 +417,37 @@ REAL = {
 }
 
 
+# ------------------------------------------------------------------ whole-model cases
+# case -> fixture file (engine/tests/fixtures/models/, written by gen_kws_models.py), and whether
+# intermediates of invocation 0 are dumped (the qdim3 copy computes the same tensors as its
+# original, so only its outputs are kept).
+MODELS = {
+    "ds_cnn": ("ds_cnn.tflite", True),
+    "mobilenet_025": ("mobilenet_025.tflite", True),
+    "mobilenet_025_qdim3": ("mobilenet_025_qdim3.tflite", False),
+    "str_ww": ("str_ww.tflite", True),
+}
+N_MODEL_INVOCATIONS = 4
+
+
+def model_case_inputs(model, case):
+    """Invocations 0-2: seeded N(0, 1.5) floats quantized with the input's scale and zero point
+    (the kind of data the models were trained on); 3: seeded uniform int8 over the full range."""
+    it = runtime.Interpreter.from_bytes(model, arena_size=BIG_ARENA)
+    det = it.get_input_details(0)
+    q = det["quantization_parameters"]
+    scale, zp = float(q["scales"][0]), int(q["zero_points"][0])
+    shape = [int(x) for x in det["shape"]]
+    del it
+    rng = np.random.default_rng(zlib.crc32(case.replace("_qdim3", "").encode()))
+    invs = []
+    for _ in range(N_MODEL_INVOCATIONS - 1):
+        f = rng.normal(0.0, 1.5, size=shape)
+        invs.append([np.clip(np.round(f / scale) + zp, -128, 127).astype(np.int8)])
+    invs.append([rng.integers(-128, 128, size=shape).astype(np.int8)])
+    return invs
+
+
 def estimate_bytes(model, invocations):
     """Bytes of input/output/tensor files for a case, from the model's static shapes."""
     m, picked = model_tensors(model)
@@ -475,6 +508,24 @@ def main():
         print(f"real/{case:20s} invocations {len(invs)} arena {g['tflm_arena_bytes']} "
               f"(used {g.get('arena_used_bytes')}) tensors {len(g['tensors'])} x "
               f"{g['tensors_invocations']} invocations, files {dir_bytes(d)} B")
+        report += [(case, u) for u in unreadable]
+
+    models_dir = os.path.join(GOLDEN, "models")
+    for case, (fixture, dump) in MODELS.items():
+        if args.only and args.only not in case:
+            continue
+        d = os.path.join(models_dir, case)
+        os.makedirs(d, exist_ok=True)
+        ref = f"../../../fixtures/models/{fixture}"
+        model = resolve(ref, d, args.ref)
+        invs = model_case_inputs(model, case)
+        src = (f"engine/tests/fixtures/models/{fixture} (scripts/oracle/gen_kws_models.py); "
+               f"inputs 0-2: seeded N(0, 1.5) quantized with the input params, 3: seeded "
+               f"uniform int8; intermediates of invocation 0" + ("" if dump else ": none"))
+        g, unreadable, outs = make_golden(d, ref, invs, src, args.ref,
+                                          tensor_invocations=1 if dump else 0)
+        print(f"models/{case:20s} arena {g['tflm_arena_bytes']} (used {g.get('arena_used_bytes')})"
+              f" outputs {[o[0].reshape(-1).tolist() for o in outs]} files {dir_bytes(d)} B")
         report += [(case, u) for u in unreadable]
 
     if os.path.isdir(real_dir) and not args.only:
