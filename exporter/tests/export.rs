@@ -124,7 +124,7 @@ fn zip_is_deterministic_and_self_contained() {
     let config = String::from_utf8(get("mote/config.rs").to_vec()).unwrap();
     assert!(config.starts_with("// @generated"));
     for key in [
-        "ARENA_BYTES: usize = 600;",
+        "ARENA_BYTES: usize = 580;",
         "STATE_BYTES: usize = 0;",
         "LABELS",
         "DETECTOR",
@@ -477,7 +477,7 @@ fn a_model_too_big_for_ram_is_refused() {
             format!("does not fit the {name}"),
             "RAM: needs".to_string(),
             format!("the board has {ram}"),
-            "tensor arena 96904".to_string(),
+            "tensor arena 96884".to_string(),
             "--force".to_string(),
         ] {
             assert!(err.contains(&e), "{board}: expected {e:?} in: {err}");
