@@ -8,7 +8,7 @@
 #  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
 #     instructions per invocation (m4count plugin) are printed as a table, and checked against
 #     the exporter's estimate;
-#  4. the kernel sweep (testgen/): ~6,400 generated single-operator cases run on the Cortex-M4
+#  4. the kernel sweep (testgen/): ~9,600 generated single-operator cases run on the Cortex-M4
 #     in QEMU by testgen/firmware, compared case by case with the host; one `ok:` per operator.
 # Needs what scripts/setup.sh installs (QEMU >= 9, arm-none-eabi binutils, thumbv7em target,
 # models/pip). Third-party reference data comes from ../shared/reference (MOTE_REFERENCE):

@@ -8,7 +8,7 @@ writes one line per case, `INDEX HASH` with HASH the FNV-1a (32-bit, 8 hex digit
 output tensor's bytes, to testgen/tests/golden/sweep_tflm.txt. testgen/tests/sweep.rs checks
 the engine against it. Any TFLM failure aborts (the generator must only emit cases TFLM runs).
 
-Usage: /work/venv-oracle/bin/python scripts/oracle/sweep_tflm.py [--every 15] [--count 6400]
+Usage: /work/venv-oracle/bin/python scripts/oracle/sweep_tflm.py [--every 15] [--count 9600]
 """
 
 import argparse
@@ -52,7 +52,7 @@ def run_case(d: str, index: int, n_inputs: int) -> bytes:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=15)
-    ap.add_argument("--count", type=int, default=6400)
+    ap.add_argument("--count", type=int, default=9600)
     ap.add_argument("--out", default=OUT)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:

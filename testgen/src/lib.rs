@@ -24,7 +24,7 @@ use flatbuf::{field, Writer};
 use mote_engine::{Interpreter, Model};
 
 /// Cases in the standard sweep (device, host, and the TFLM subset every [`TFLM_EVERY`]th).
-pub const SWEEP_CASES: u32 = 6400;
+pub const SWEEP_CASES: u32 = 9600;
 /// The TFLM golden subset: cases whose index is a multiple of this.
 pub const TFLM_EVERY: u32 = 15;
 /// Bytes of the model buffer every case fits.
@@ -374,6 +374,8 @@ impl Case {
         } else if self.weights() > MAX_WEIGHTS {
             match self.op {
                 OpKind::Depthwise => self.shrink_depthwise(),
+                // Output channels first: the receptive field (in_c) may be a chosen size.
+                OpKind::Conv if self.out_c > 1 => self.out_c = halve(self.out_c, 1),
                 _ if self.in_c >= self.out_c => self.in_c = halve(self.in_c, 1),
                 _ => self.out_c = halve(self.out_c, 1),
             }
@@ -397,6 +399,9 @@ impl Case {
     }
 
     fn shrink_depthwise(&mut self) {
+        if self.in_c == 1 {
+            self.depth_mult = (self.depth_mult / 2).max(1);
+        }
         self.in_c = (self.in_c / 2).max(1);
         self.out_c = self.in_c * self.depth_mult as u16;
     }
@@ -535,11 +540,34 @@ pub fn case(index: u32) -> Case {
                         c.in_c = c.groups as u16 * r.range(1, 16) as u16;
                         c.out_c = c.groups as u16 * r.range(1, 16) as u16;
                     }
+                    // Full-width windows (DS-CNN's first layer): every window is one
+                    // contiguous run of the input, the direct path.
+                    45..=54 => {
+                        c.in_w = c.fw as u16;
+                        c.dw = 1;
+                        c.valid = true;
+                    }
+                    // Receptive fields around the patch sizes the DSP paths switch at: 128
+                    // bytes (gathered patches) and 2 x 128 + 3 (widened 1x1 / direct pixels).
+                    55..=64 => {
+                        let edge = if r.chance(50) { 128 } else { 258 };
+                        let target = (edge + r.range(-4, 4)) as usize;
+                        if r.chance(50) {
+                            (c.fh, c.fw) = (1, 1);
+                        }
+                        let taps = c.fh as usize * c.fw as usize;
+                        c.in_c = target.div_ceil(taps) as u16;
+                    }
                     _ => {}
                 }
             } else {
                 c.in_c = if r.chance(15) { 1 } else { channels(&mut r, 64) };
                 c.depth_mult = if r.chance(50) { 1 } else { r.range(2, 4) as u8 };
+                if c.in_c == 1 && r.chance(50) {
+                    // One input channel is a CONV_2D on the DSP path (micro_speech: 10x8 taps,
+                    // multiplier 8); multipliers beyond 4 cross its 640-byte filter limit.
+                    c.depth_mult = r.range(5, 40) as u8;
+                }
                 c.out_c = c.in_c * c.depth_mult as u16;
             }
         }
