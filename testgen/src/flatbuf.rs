@@ -68,7 +68,7 @@ impl<'a> Writer<'a> {
 
     /// Zero bytes until `pos + offset` is a multiple of `align` (a power of two).
     pub fn pad(&mut self, align: usize, offset: usize) {
-        while (self.len + offset) % align != 0 {
+        while !(self.len + offset).is_multiple_of(align) {
             self.byte(0);
         }
     }

@@ -210,7 +210,7 @@ impl Rng {
 
     /// Uniform in `0..n` (`n > 0`; 0 for `n == 0`).
     pub fn below(&mut self, n: u32) -> u32 {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as u32
+        (((self.next_u64() >> 32) * n as u64) >> 32) as u32
     }
 
     /// Uniform in `lo..=hi`.
@@ -460,7 +460,7 @@ pub fn op_of(index: u32) -> OpKind {
         4 => OpKind::FullyConnected,
         5 => OpKind::AvgPool,
         6 => OpKind::MaxPool,
-        _ if (index / 8) % 2 == 0 => OpKind::Add,
+        _ if (index / 8).is_multiple_of(2) => OpKind::Add,
         _ => OpKind::Mul,
     }
 }
@@ -835,7 +835,7 @@ pub fn write_model(c: &Case, buf: &mut [u8]) -> Option<usize> {
                     quant: Quant::Bias { n: scales },
                 });
                 n_op_inputs = 3;
-            } else if c.index % 2 == 0 && c.op != OpKind::Depthwise {
+            } else if c.index.is_multiple_of(2) && c.op != OpKind::Depthwise {
                 // Half of the bias-less cases name the absent bias as -1 (converter style).
                 // Not DEPTHWISE_CONV_2D: TFLM's Python interpreter crashes (SIGSEGV in prepare)
                 // on its -1 bias, while two inputs work.
@@ -1082,7 +1082,7 @@ mod tests {
 
     #[test]
     fn cases_are_deterministic_and_fit() {
-        for i in 0..2000 {
+        for i in 0..SWEEP_CASES {
             let c = case(i);
             assert_eq!(c, case(i));
             assert!(c.fits(), "{c}");
