@@ -181,6 +181,9 @@ pub struct Case {
     pub filter_scale: f32,
     /// Input 2 shape (ADD, MUL; broadcast dims are 1).
     pub in2: [u16; 4],
+    /// Rank of input 2 (ADD, MUL): its shape is the last `in2_rank` dims of `in2` (the
+    /// others are 1), broadcast against input 1's rank 4 like numpy.
+    pub in2_rank: u8,
     /// How input bytes are drawn: 0 uniform, 1 only -128/127, 2 near the zero point.
     pub input_style: u8,
     /// How weight bytes are drawn: 0 uniform, 1 only -128/-127/127.
@@ -499,6 +502,7 @@ pub fn case(index: u32) -> Case {
         out_scale: 1.0,
         filter_scale: r.scale(-9, -5),
         in2: [1; 4],
+        in2_rank: 4,
         input_style: match r.below(100) {
             0..=69 => 0,
             70..=84 => 1,
@@ -621,6 +625,11 @@ pub fn case(index: u32) -> Case {
                 (c.batch, c.in_h, c.in_w, c.in_c) = (s[0], s[1], s[2], s[3]);
                 c.in2 = full;
                 core::mem::swap(&mut c.in_zp, &mut c.in2_zp);
+            } else if r.chance(25) {
+                c.in2_rank = r.range(1, 3) as u8;
+                for d in &mut c.in2[..4 - c.in2_rank as usize] {
+                    *d = 1;
+                }
             }
         }
     }
@@ -853,9 +862,14 @@ pub fn write_model(c: &Case, buf: &mut [u8]) -> Option<usize> {
         }
         OpKind::Add | OpKind::Mul => {
             let s = c.in2;
+            let rank = c.in2_rank.clamp(1, 4) as usize;
+            let mut shape = [0i32; 4];
+            for (d, &v) in shape.iter_mut().zip(&s[4 - rank..]) {
+                *d = v as i32;
+            }
             tensors[2] = Some(TensorSpec {
-                shape: [s[0] as i32, s[1] as i32, s[2] as i32, s[3] as i32],
-                rank: 4,
+                shape,
+                rank,
                 dtype: INT8,
                 buffer: 0,
                 quant: Quant::Tensor(c.in2_scale, c.in2_zp),
@@ -1023,8 +1037,11 @@ impl fmt::Display for Case {
         )?;
         match self.op {
             OpKind::Add | OpKind::Mul => {
-                let s = self.in2;
-                write!(f, " in2 {}x{}x{}x{}", s[0], s[1], s[2], s[3])?;
+                write!(f, " in2")?;
+                let rank = self.in2_rank.clamp(1, 4) as usize;
+                for (k, d) in self.in2[4 - rank..].iter().enumerate() {
+                    write!(f, "{}{d}", if k == 0 { " " } else { "x" })?;
+                }
                 write!(f, " zp {}/{} scale {:e}/{:e}", self.in_zp, self.in2_zp, self.in_scale, self.in2_scale)?;
             }
             _ => write!(f, " zp {} scale {:e}", self.in_zp, self.in_scale)?,
