@@ -41,8 +41,7 @@ fn main() -> ! {
     let arena = cortex_m::singleton!(: Aligned<[u8; ARENA_BYTES]> = Aligned([0; ARENA_BYTES]));
     let (Some(model), Some(arena)) = (model, arena) else {
         let _ = writeln!(Uart, "E buffers already taken");
-        debug::exit(debug::EXIT_FAILURE);
-        loop {}
+        exit(false)
     };
     let count = option_env!("MOTE_SWEEP_CASES")
         .and_then(|v| v.parse::<u32>().ok())
@@ -54,14 +53,24 @@ fn main() -> ! {
         };
     }
     let _ = writeln!(Uart, "done {count}");
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {}
+    exit(true)
+}
+
+/// Ends the run: QEMU (or a debugger) quits with status 0 / 1; without one, sleeps.
+fn exit(ok: bool) -> ! {
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 /// A fault ends the run with status 1 instead of spinning until a timeout.
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     let _ = writeln!(Uart, "E hard fault at pc {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    exit(false)
 }
