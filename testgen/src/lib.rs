@@ -342,9 +342,16 @@ impl Case {
         self.in_c as usize / self.groups.max(1) as usize
     }
 
+    /// Upper bound of the model's bytes: weights, per channel a filter and a bias scale and
+    /// zero point and a bias word (28 bytes), and 1 KB of tables.
+    fn model_bound(&self) -> usize {
+        self.weights() + 28 * self.out_c as usize + 1024
+    }
+
     fn fits(&self) -> bool {
         let acts = self.input_len(0) + self.input_len(1) * (self.op.inputs() - 1) + self.output_len();
         self.weights() <= MAX_WEIGHTS
+            && self.model_bound() <= MODEL_BYTES
             && acts <= MAX_ACTIVATIONS
             && self.macs() <= MAX_MACS
             && self.out_h() >= 1
@@ -374,7 +381,7 @@ impl Case {
             // Ungroup (keeping the filter depth) before shrinking channels.
             self.in_c /= self.groups as u16;
             self.groups = 1;
-        } else if self.weights() > MAX_WEIGHTS {
+        } else if self.weights() > MAX_WEIGHTS || self.model_bound() > MODEL_BYTES {
             match self.op {
                 OpKind::Depthwise => self.shrink_depthwise(),
                 // Output channels first: the receptive field (in_c) may be a chosen size.
@@ -571,6 +578,10 @@ pub fn case(index: u32) -> Case {
                     // One input channel is a CONV_2D on the DSP path (micro_speech: 10x8 taps,
                     // multiplier 8); multipliers beyond 4 cross its 640-byte filter limit.
                     c.depth_mult = r.range(5, 40) as u8;
+                } else if r.chance(10) {
+                    // Larger multipliers: 8, 12, 16 take the four-lane path with a shared
+                    // input channel, the others the scalar path.
+                    c.depth_mult = r.range(5, 16) as u8;
                 }
                 c.out_c = c.in_c * c.depth_mult as u16;
             }
@@ -1117,9 +1128,9 @@ mod tests {
     #[test]
     fn models_parse() {
         let mut buf = std::vec![0u8; MODEL_BYTES];
-        for i in 0..200 {
+        for i in 0..SWEEP_CASES {
             let c = case(i);
-            let n = write_model(&c, &mut buf).expect("fits");
+            let n = write_model(&c, &mut buf).unwrap_or_else(|| panic!("{c}: model too large"));
             Model::parse(&buf[..n]).unwrap_or_else(|e| panic!("{c}: {e}"));
         }
     }
