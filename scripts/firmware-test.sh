@@ -7,12 +7,15 @@
 #     `mote detect --json` on the same WAV, byte for byte;
 #  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
 #     instructions per invocation (m4count plugin) are printed as a table, and checked against
-#     the exporter's estimate.
+#     the exporter's estimate;
+#  4. the kernel sweep (testgen/): ~9,600 generated single-operator cases run on the Cortex-M4
+#     in QEMU by testgen/firmware, compared case by case with the host; one `ok:` per operator.
 # Needs what scripts/setup.sh installs (QEMU >= 9, arm-none-eabi binutils, thumbv7em target,
 # models/pip). Third-party reference data comes from ../shared/reference (MOTE_REFERENCE):
 # missing data fails under CI=true and skips that case otherwise.
 # Environment: FW_TARGET_DIR (cargo target dir for firmware builds; default target/firmware),
-#   M4COUNT_PLUGIN, QEMU_TIMEOUT (s, default 300), KEEP=1 (keep the temp dir).
+#   M4COUNT_PLUGIN, QEMU_TIMEOUT (s, default 300), KEEP=1 (keep the temp dir),
+#   FW_ONLY=sweep (only step 5, the kernel sweep).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -51,8 +54,8 @@ ok() { passed=$((passed + 1)); say "ok: $*"; }
 bad() { failed=$((failed + 1)); say "FAILED: $*" >&2; }
 
 # ---- 1. the template builds for every board
-say "template (default model, mic mode) for three boards"
-for board in b-l475e-iot01a nucleo-l476rg nucleo-l432kc; do
+[ "${FW_ONLY:-}" = "sweep" ] || say "template (default model, mic mode) for three boards"
+[ "${FW_ONLY:-}" = "sweep" ] || for board in b-l475e-iot01a nucleo-l476rg nucleo-l432kc; do
   if (cd firmware-template && CARGO_TARGET_DIR="$fw_target/template" \
         cargo build -q --release --locked --no-default-features --features "board-$board"); then
     read -r flash ram < <(sizes "$fw_target/template/thumbv7em-none-eabihf/release/mote-firmware")
@@ -143,14 +146,54 @@ replay_case() {
   rows+=("| $name | $flash | $ram | ${stack:-?} | $total_ram | $model_insns | $pipeline_insns | ${invocations:-?} |")
 }
 
-replay_case micro_speech "$ref/tflm/micro_speech_quantized.tflite" \
+[ "${FW_ONLY:-}" = "sweep" ] || replay_case micro_speech "$ref/tflm/micro_speech_quantized.tflite" \
   "$ref/tflm/micro_speech_quantized.json" "$ref/tflm/yes_1000ms.wav"
-replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
+[ "${FW_ONLY:-}" = "sweep" ] || replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
   "$root/engine/tests/fixtures/audio/okay_nabu.wav"
 
 # ---- 4. whole models (DS-CNN, MobileNet 0.25 + its qdim3 copy, str-ww) on the M4 == TFLM goldens;
 #         a model too big for the RAM refused by build.rs (uses ok/bad, $mote, $fw_target, $plugin)
-. "$root/scripts/device-models.sh"
+[ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/device-models.sh"
+
+# ---- 5. the kernel sweep on the chip: every testgen case, generated and run in QEMU with the
+# engine as exported (DSP kernels, opt-level 3), compared case by case with the host's portable
+# kernels (themselves held to TFLM by testgen/tests/sweep.rs).
+sweep_case() {
+  local dir="$tmp/sweep" t0 t1 t2 status=0
+  mkdir -p "$dir"
+  say "kernel sweep: build the sweep firmware, run it in QEMU, compare with the host"
+  t0=$(date +%s)
+  # The template's target dir: same dependency versions and engine profile, so the template
+  # builds of step 1 leave most of this build done.
+  if ! (cd testgen/firmware && CARGO_TARGET_DIR="$fw_target/template" cargo build -q --release --locked); then
+    bad "sweep firmware build"; return 0
+  fi
+  t1=$(date +%s)
+  local elf="$fw_target/template/thumbv7em-none-eabihf/release/mote-sweep-firmware"
+  timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
+    -serial "file:$dir/uart.txt" -semihosting-config enable=on,target=native \
+    -kernel "$elf" >"$dir/stdout.txt" 2>&1 || status=$?
+  t2=$(date +%s)
+  if [ "$status" -ne 0 ]; then
+    tail -5 "$dir/uart.txt" "$dir/stdout.txt" >&2; bad "sweep firmware exited with $status"; return 0
+  fi
+  # The host's portable kernels (never the emulated DSP ones), test profile (opt-level 2): it
+  # recomputes every case in well under a second.
+  env -u MOTE_DSP_EMULATE cargo build -q --profile test -p mote-testgen --bin sweep
+  "$host_target/debug/sweep" check "$dir/uart.txt" >"$dir/check.txt" 2>"$dir/mismatches.txt" || true
+  cat "$dir/mismatches.txt" >&2
+  local verdict op n m total=0
+  while read -r verdict op n m; do
+    case "$verdict" in
+      ok) ok "sweep $op: $n cases, QEMU = host" ;;
+      FAILED) bad "sweep $op: $m of $n cases differ between QEMU and the host (parameters above)" ;;
+      total) total=$op; [ "$n" -eq 0 ] || bad "sweep: $n of $op cases differ or are missing" ;;
+    esac
+  done <"$dir/check.txt"
+  [ "$total" -gt 0 ] || bad "sweep: no cases compared"
+  say "sweep: $total cases on the Cortex-M4 in QEMU (firmware build $((t1 - t0)) s, QEMU $((t2 - t1)) s)"
+}
+sweep_case
 
 if [ ${#rows[@]} -gt 0 ]; then
   echo

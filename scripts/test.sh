@@ -20,11 +20,12 @@ cargo build -q -p mote-engine --target thumbv7em-none-eabihf
 # The exporter library (reports, export zip) runs in the browser too.
 cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-default-features
 
-step "unit, golden, property and end-to-end tests (engine, CLI, exporter)"
-cargo test -p mote-engine -p mote-exporter 2>&1 | tee -a "$log"
+step "unit, golden, property and end-to-end tests (engine, CLI, exporter, kernel sweep)"
+cargo test -p mote-engine -p mote-exporter -p mote-testgen 2>&1 | tee -a "$log"
 
 step "the Cortex-M4 (DSP) kernel strategies on the host: emulated SXTB16/SMLAD, same tests and goldens"
 MOTE_DSP_EMULATE=1 cargo test -p mote-engine --lib --test golden 2>&1 | tee -a "$log"
+MOTE_DSP_EMULATE=1 cargo test -p mote-testgen --test sweep 2>&1 | tee -a "$log"
 
 step "firmware: three boards; export -> build -> QEMU (b-l475e-iot01a) = mote detect --json"
 bash scripts/firmware-test.sh 2>&1 | tee -a "$log"
