@@ -121,6 +121,13 @@ fn zip_is_deterministic_and_self_contained() {
         cargo_cfg.contains("probe-rs run --chip STM32L476RGTx"),
         "{cargo_cfg}"
     );
+    // Only the model's operators are linked (engine/build.rs reads MOTE_OPS).
+    let ops_line = cargo_cfg
+        .lines()
+        .find(|l| l.starts_with("MOTE_OPS = "))
+        .unwrap_or_else(|| panic!("no MOTE_OPS in {cargo_cfg}"));
+    assert!(cargo_cfg.contains("\n[env]\n"), "{cargo_cfg}");
+    assert!(!ops_line.contains("SOFTMAX,SOFTMAX"), "{ops_line}");
     let config = String::from_utf8(get("mote/config.rs").to_vec()).unwrap();
     assert!(config.starts_with("// @generated"));
     for key in [
@@ -482,6 +489,10 @@ fn a_model_too_big_for_ram_is_refused() {
         ] {
             assert!(err.contains(&e), "{board}: expected {e:?} in: {err}");
         }
-        assert!(only(tmp.path()).is_empty(), "left behind: {:?}", only(tmp.path()));
+        assert!(
+            only(tmp.path()).is_empty(),
+            "left behind: {:?}",
+            only(tmp.path())
+        );
     }
 }

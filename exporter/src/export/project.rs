@@ -77,7 +77,10 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
         let text = || String::from_utf8_lossy(bytes).into_owned();
         match *path {
             "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
-            ".cargo/config.toml" => add(path, cargo_config(&text(), i.board).into_bytes()),
+            ".cargo/config.toml" => {
+                let ops = model_ops(i.report);
+                add(path, cargo_config(&text(), i.board, &ops).into_bytes())
+            }
             "README.md" => add(path, readme(&text(), i).into_bytes()),
             "engine/Cargo.toml" => add(path, engine_manifest(&text()).into_bytes()),
             _ => add(path, bytes.to_vec()),
@@ -122,9 +125,27 @@ pub fn firmware_manifest(template: &str, board: &Board) -> String {
     }
 }
 
-/// `.cargo/config.toml` with the board's probe-rs chip.
-pub fn cargo_config(template: &str, board: &Board) -> String {
-    template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1)
+/// The builtin operators of the model (every subgraph), sorted and deduplicated.
+pub fn model_ops(report: &ModelReport) -> Vec<String> {
+    let mut ops: Vec<String> = report.ops.iter().map(|o| o.op.clone()).collect();
+    ops.sort();
+    ops.dedup();
+    ops
+}
+
+/// `.cargo/config.toml` with the board's probe-rs chip, and `MOTE_OPS` set to the model's
+/// operators so the engine links only their kernels (`engine/build.rs`; like TFLM's op
+/// resolver). Measured on micro_speech for the NUCLEO-L432KC: see the README's size table.
+pub fn cargo_config(template: &str, board: &Board, ops: &[String]) -> String {
+    let mut out = template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1);
+    if !ops.is_empty() {
+        out.push_str(&format!(
+            "\n[env]\n# Link only this model's operators (engine/build.rs reads MOTE_OPS); export again\n\
+             # for another model, or delete this line to link every operator.\nMOTE_OPS = \"{}\"\n",
+            ops.join(",")
+        ));
+    }
+    out
 }
 
 /// The engine manifest made standalone: workspace-inherited keys written out, no
