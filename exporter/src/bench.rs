@@ -40,21 +40,11 @@ pub struct BenchReport {
 /// Run the benchmark. `input`, if given, holds whole input frames (every model input in order)
 /// that are replayed cyclically; otherwise input byte i is `(7 * i + 3) mod 256`, as in the
 /// firmware's bench mode.
-pub fn run(
-    model_path: &Path,
-    invocations: usize,
-    warmup: usize,
-    input: Option<&Path>,
-) -> Result<BenchReport> {
-    let bytes = std::fs::read(model_path)
-        .with_context(|| format!("cannot read model {}", model_path.display()))?;
-    let model = Model::parse(&bytes)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("{}", model_path.display()))?;
+pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&Path>) -> Result<BenchReport> {
+    let bytes = std::fs::read(model_path).with_context(|| format!("cannot read model {}", model_path.display()))?;
+    let model = Model::parse(&bytes).map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
     let frames = match input {
-        Some(p) => {
-            Some(std::fs::read(p).with_context(|| format!("cannot read input {}", p.display()))?)
-        }
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read input {}", p.display()))?),
         None => None,
     };
     let invocations = invocations.max(1);
@@ -69,9 +59,7 @@ pub fn run(
             total
         };
         // Input sizes, to cut frames.
-        let sizes: Vec<usize> = (0..interp.input_count())
-            .map(|i| interp.input_mut(i).map_or(0, |b| b.len()))
-            .collect();
+        let sizes: Vec<usize> = (0..interp.input_count()).map(|i| interp.input_mut(i).map_or(0, |b| b.len())).collect();
         let frame: usize = sizes.iter().sum();
         if frames.is_none() {
             for i in 0..sizes.len() {
@@ -82,9 +70,7 @@ pub fn run(
                 }
             }
         }
-        let n_frames = frames
-            .as_ref()
-            .map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
+        let n_frames = frames.as_ref().map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
         let mut times = Vec::with_capacity(invocations);
         for k in 0..warmup + invocations {
             if let (Some(f), true) = (&frames, n_frames > 0) {
@@ -105,9 +91,7 @@ pub fn run(
         }
         Ok((mem, macs, times))
     });
-    let (mem, macs, mut times) = r
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("{}", model_path.display()))?;
+    let (mem, macs, mut times) = r.map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
     times.sort_by(f64::total_cmp);
     let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     let median = pct(0.5);
@@ -123,11 +107,7 @@ pub fn run(
         arena_bytes: mem.arena_bytes,
         state_bytes: mem.state_bytes,
         macs,
-        mmacs_per_s: if median > 0.0 {
-            macs as f64 / median
-        } else {
-            0.0
-        },
+        mmacs_per_s: if median > 0.0 { macs as f64 / median } else { 0.0 },
     })
 }
 
@@ -138,8 +118,5 @@ pub fn print(r: &BenchReport) {
         "  {:.2} us/invoke median ({} invocations after {} warm-up; mean {:.2}, min {:.2}, p90 {:.2})",
         r.median_us, r.invocations, r.warmup, r.mean_us, r.min_us, r.p90_us
     );
-    println!(
-        "  arena {} B, state {} B, {} MACs/invoke ({:.0} MMAC/s)",
-        r.arena_bytes, r.state_bytes, r.macs, r.mmacs_per_s
-    );
+    println!("  arena {} B, state {} B, {} MACs/invoke ({:.0} MMAC/s)", r.arena_bytes, r.state_bytes, r.macs, r.mmacs_per_s);
 }
