@@ -1,0 +1,221 @@
+//! Third-order CIC (sinc3) decimator by 25 over a PDM bit stream, eight bits per step.
+//!
+//! Per bit `x = ±1` the three integrators are `i1 += x; i2 += i1; i3 += i2` (each adding the
+//! updated value before it), and every 25th bit the comb cascade `c = i3 − i3[−25]`, twice
+//! more, gives one output in `−15 625..=15 625`. That is the DFSDM's Sinc3 with FOSR 25
+//! ([`super::dfsdm`] models it and the tests compare the two bit for bit).
+//!
+//! Eight bits `x_1..x_8` (oldest first) advance the integrators in closed form:
+//! `i3 += 8·i2 + 36·i1 + S2`, `i2 += 8·i1 + S1`, `i1 += S0` with `S0 = Σ x_s`,
+//! `S1 = Σ (9 − s)·x_s`, `S2 = Σ C(10 − s, 2)·x_s` looked up per byte ([`FULL`]). When the
+//! 25th bit falls inside a byte (after its first `k < 8` bits) the output needs `i3` there:
+//! `i3 + k·i2 + k(k+1)/2·i1 + P_k`, with `P_k = Σ_{s≤k} C(k − s + 2, 2)·x_s` looked up by the
+//! byte's top `k` bits ([`PART`]); the byte then advances the state as a whole.
+//! Integrators wrap modulo 2^32: the comb differences are exact because the true output
+//! (|y| ≤ 25³) fits in 32 bits.
+
+/// Decimation ratio.
+pub const RATIO: u32 = 25;
+
+/// `[S0, S1, S2, 0]` for each byte (MSB = oldest bit), ±1 bits. |S2| ≤ 120 fits an i8.
+pub static FULL: [[i8; 4]; 256] = full_table();
+/// `P_k` at index `(1 << k) | (byte >> (8 − k))` for `k` in 1..=7 (indices 0 and 1 unused).
+/// |P_7| ≤ C(9, 3) = 84 fits an i8.
+pub static PART: [i8; 256] = part_table();
+
+const fn bit(v: u32, s: u32, len: u32) -> i32 {
+    // Bit s (1-based, oldest first) of the `len`-bit value v, as ±1.
+    if (v >> (len - s)) & 1 == 1 {
+        1
+    } else {
+        -1
+    }
+}
+
+const fn full_table() -> [[i8; 4]; 256] {
+    let mut t = [[0i8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let (mut s0, mut s1, mut s2) = (0i32, 0i32, 0i32);
+        let mut s = 1;
+        while s <= 8 {
+            let x = bit(v, s, 8);
+            let m = (9 - s) as i32;
+            s0 += x;
+            s1 += m * x;
+            s2 += m * (m + 1) / 2 * x;
+            s += 1;
+        }
+        t[v as usize] = [s0 as i8, s1 as i8, s2 as i8, 0];
+        v += 1;
+    }
+    t
+}
+
+const fn part_table() -> [i8; 256] {
+    let mut t = [0i8; 256];
+    let mut k = 1;
+    while k < 8 {
+        let mut v = 0;
+        while v < (1 << k) {
+            let mut p = 0i32;
+            let mut s = 1;
+            while s <= k {
+                let m = (k - s + 1) as i32;
+                p += m * (m + 1) / 2 * bit(v, s, k);
+                s += 1;
+            }
+            t[(1 << k) | v as usize] = p as i8;
+            v += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// CIC3 ÷ 25 state: integrators, comb delays, and the bits still needed for the next output.
+#[derive(Clone, Copy, Debug)]
+pub struct Cic3 {
+    i1: u32,
+    i2: u32,
+    i3: u32,
+    d1: u32,
+    d2: u32,
+    d3: u32,
+    /// Bits until (and including) the one that completes the next output: 1..=25.
+    rem: u32,
+}
+
+impl Default for Cic3 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Cic3 {
+    /// All state zero; the first output comes after 25 bits.
+    pub const fn new() -> Self {
+        Cic3 {
+            i1: 0,
+            i2: 0,
+            i3: 0,
+            d1: 0,
+            d2: 0,
+            d3: 0,
+            rem: RATIO,
+        }
+    }
+
+    /// Consumes eight bits (MSB first); calls `emit` with the output they complete, if any
+    /// (at most one: 25 > 8).
+    #[inline(always)]
+    pub fn push_byte(&mut self, byte: u8, mut emit: impl FnMut(i32)) {
+        let [s0, s1, s2, _] = FULL[usize::from(byte)];
+        let (i1, i2, i3) = (self.i1, self.i2, self.i3);
+        let k = self.rem;
+        let mut at = None;
+        if k < 8 {
+            let p = PART[((1u32 << k) | (u32::from(byte) >> (8 - k))) as usize & 0xFF];
+            at = Some(
+                i3.wrapping_add(k.wrapping_mul(i2))
+                    .wrapping_add((k * (k + 1) / 2).wrapping_mul(i1))
+                    .wrapping_add(p as i32 as u32),
+            );
+        }
+        self.i3 = i3
+            .wrapping_add(i2 << 3)
+            .wrapping_add(i1.wrapping_mul(36))
+            .wrapping_add(s2 as i32 as u32);
+        self.i2 = i2.wrapping_add(i1 << 3).wrapping_add(s1 as i32 as u32);
+        self.i1 = i1.wrapping_add(s0 as i32 as u32);
+        if k == 8 {
+            at = Some(self.i3);
+        }
+        match at {
+            Some(v) => {
+                let c1 = v.wrapping_sub(self.d1);
+                self.d1 = v;
+                let c2 = c1.wrapping_sub(self.d2);
+                self.d2 = c1;
+                let c3 = c2.wrapping_sub(self.d3);
+                self.d3 = c2;
+                self.rem = k + RATIO - 8;
+                emit(c3 as i32);
+            }
+            None => self.rem = k - 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The textbook bit-serial CIC3 (what the firmware ran before), as the reference.
+    fn bitwise(bytes: &[u8]) -> Vec<i32> {
+        let (mut i1, mut i2, mut i3, mut d1, mut d2, mut d3) = (0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
+        let mut out = Vec::new();
+        let mut phase = 0;
+        for &b in bytes {
+            for s in (0..8).rev() {
+                let x = if b >> s & 1 == 1 { 1 } else { -1 };
+                i1 += x;
+                i2 += i1;
+                i3 += i2;
+                phase += 1;
+                if phase == RATIO {
+                    phase = 0;
+                    let c1 = i3 - d1;
+                    d1 = i3;
+                    let c2 = c1 - d2;
+                    d2 = c1;
+                    out.push((c2 - d3) as i32);
+                    d3 = c2;
+                }
+            }
+        }
+        out
+    }
+
+    fn bytewise(bytes: &[u8]) -> Vec<i32> {
+        let mut c = Cic3::new();
+        let mut out = Vec::new();
+        for &b in bytes {
+            c.push_byte(b, |y| out.push(y));
+        }
+        out
+    }
+
+    #[test]
+    fn tables_by_hand() {
+        // 0xFF: eight +1: S0 = 8, S1 = 8+7+…+1 = 36, S2 = Σ C(m+1, 2) = C(10, 3) = 120.
+        assert_eq!(FULL[0xFF], [8, 36, 120, 0]);
+        assert_eq!(FULL[0x00], [-8, -36, -120, 0]);
+        // 0x80: +1 then seven −1: S0 = 1 − 7 = −6; S1 = 8 − 28 = −20; S2 = 36 − 84 = −48.
+        assert_eq!(FULL[0x80], [-6, -20, -48, 0]);
+        // k = 1, bit 1: P = C(2, 2) = 1; k = 2, bits 10: 3 − 1 = 2.
+        assert_eq!(PART[0b11], 1);
+        assert_eq!(PART[0b110], 2);
+        assert_eq!(PART[0xFF], 84);
+    }
+
+    #[test]
+    fn equals_the_bit_serial_cic() {
+        let mut seed = 0x1234_5678u32;
+        let bytes: Vec<u8> = (0..20_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let want = bitwise(&bytes);
+        assert_eq!(want.len(), 20_000 * 8 / 25);
+        assert_eq!(bytewise(&bytes), want);
+        assert_eq!(bytewise(&[0xFF; 1000]), bitwise(&[0xFF; 1000]));
+        assert_eq!(*bytewise(&[0xFF; 100]).last().unwrap(), 15_625);
+        assert_eq!(*bytewise(&[0x00; 100]).last().unwrap(), -15_625);
+    }
+}

@@ -1,0 +1,189 @@
+//! Second decimation stage: a 96-tap linear-phase FIR at 80 kHz keeping every fifth output.
+//!
+//! Taps from `scripts/pdm/design_fir.py` (weighted least squares, numpy; rerun it to change
+//! them): target response `1 / |CIC3(f)|` up to 7 kHz (droop compensation), zero from 9 kHz
+//! to 40 kHz with weight 300. Designed response of CIC3 × FIR: 100 Hz–7 kHz within
+//! −0.51/+0.14 dB, 9–40 kHz at most −49.5 dB. Sum of taps ≈ 65 536 (DC gain 2.0 in Q15);
+//! Σ|taps| = 122 442, so with inputs within ±15 625 the int32 sum stays below 1.92·10^9 <
+//! 2^31 (no wrap, and `SMLAD` never saturates).
+//!
+//! On Cortex-M4 (`cfg(mote_dsp)`) pairs of int16 samples and taps are multiplied and summed by
+//! `SMLAD` (two multiply-accumulates per instruction, [`crate::ops::dsp`]'s instruction
+//! wrappers; emulated on the host); elsewhere a plain loop. Both give the same exact sum.
+
+/// Taps (symmetric, so the FIR is its own time reverse), Q15 with a DC gain of 2.0.
+pub const TAPS: [i16; 96] = [
+    17, 39, 60, 72, 64, 29, -28, -93, -143, -153, -109, -14,
+    107, 214, 262, 218, 82, -112, -299, -406, -374, -191, 99, 401,
+    601, 600, 364, -56, -528, -876, -941, -647, -41, 697, 1304, 1516,
+    1165, 261, -972, -2137, -2759, -2425, -923, 1670, 4968, 8355, 11133, 12696,
+    12696, 11133, 8355, 4968, 1670, -923, -2425, -2759, -2137, -972, 261, 1165,
+    1516, 1304, 697, -41, -647, -941, -876, -528, -56, 364, 600, 601,
+    401, 99, -191, -374, -406, -299, -112, 82, 218, 262, 214, 107,
+    -14, -109, -153, -143, -93, -28, 29, 64, 72, 60, 39, 17,
+];
+
+/// Number of taps (even: the packed path reads pairs).
+pub const N: usize = TAPS.len();
+/// Decimation ratio.
+pub const RATIO: u8 = 5;
+/// Right shift of the int32 sum to PCM (Q15 taps).
+const SHIFT: u32 = 15;
+
+const _: () = assert!(N % 2 == 0);
+
+/// The taps two per word (tap 2j in the low half), for `SMLAD`.
+static TAP_PAIRS: [u32; N / 2] = pairs();
+
+const fn pairs() -> [u32; N / 2] {
+    let mut p = [0u32; N / 2];
+    let mut j = 0;
+    while j < N / 2 {
+        p[j] = (TAPS[2 * j] as u16 as u32) | ((TAPS[2 * j + 1] as u16 as u32) << 16);
+        j += 1;
+    }
+    p
+}
+
+/// Delay line and decimation phase.
+#[derive(Clone, Debug)]
+pub struct FirDecimator {
+    /// Each input is stored twice (at `pos` and `pos + N`), so the last N inputs are always
+    /// the contiguous `line[pos..pos + N]`, oldest first.
+    line: [i16; 2 * N],
+    pos: usize,
+    phase: u8,
+}
+
+impl Default for FirDecimator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FirDecimator {
+    /// Zero history; the first output comes with the fifth input.
+    pub const fn new() -> Self {
+        FirDecimator {
+            line: [0; 2 * N],
+            pos: 0,
+            phase: 0,
+        }
+    }
+
+    /// Takes one 80 kHz input (a CIC3 ÷ 25 output, ±15 625 full scale; larger values are
+    /// clamped to int16) and returns a 16 kHz PCM sample on every fifth call.
+    #[inline]
+    pub fn push(&mut self, x: i32) -> Option<i16> {
+        let x = x.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        let pos = self.pos % N;
+        if let Some(s) = self.line.get_mut(pos) {
+            *s = x;
+        }
+        if let Some(s) = self.line.get_mut(pos + N) {
+            *s = x;
+        }
+        self.pos = if pos + 1 == N { 0 } else { pos + 1 };
+        self.phase += 1;
+        if self.phase < RATIO {
+            return None;
+        }
+        self.phase = 0;
+        let window = self.line.get(self.pos..self.pos + N).unwrap_or(&[]);
+        Some(to_pcm(dot(window)))
+    }
+}
+
+/// `(acc + 2^14) >> 15`, saturated to int16.
+fn to_pcm(acc: i32) -> i16 {
+    let y = (i64::from(acc) + (1 << (SHIFT - 1))) >> SHIFT;
+    y.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
+/// `Σ TAPS[j] · window[j]` (wrapping int32; exact for inputs within ±15 625).
+#[inline]
+fn dot(window: &[i16]) -> i32 {
+    #[cfg(mote_dsp)]
+    return dot_packed(window);
+    #[cfg(not(mote_dsp))]
+    dot_portable(window)
+}
+
+/// The plain loop.
+#[cfg_attr(mote_dsp, allow(dead_code))]
+fn dot_portable(window: &[i16]) -> i32 {
+    TAPS.iter()
+        .zip(window)
+        .fold(0i32, |acc, (&t, &x)| acc.wrapping_add(i32::from(t) * i32::from(x)))
+}
+
+/// Two taps per `SMLAD`. A window shorter than N (never: the delay line has 2N entries)
+/// falls back to the plain loop.
+#[cfg(any(mote_dsp, test))]
+fn dot_packed(window: &[i16]) -> i32 {
+    use crate::ops::dsp::isa::smlad;
+    if window.len() < N {
+        return dot_portable(window);
+    }
+    let p = window.as_ptr().cast::<u32>();
+    let mut acc = 0i32;
+    for (j, &t) in TAP_PAIRS.iter().enumerate() {
+        // SAFETY: window has at least N = 2·(N/2) int16 values, so the 4 bytes at 4·j
+        // (j < N/2) are inside it; read_unaligned has no alignment requirement (one LDR on
+        // ARMv7-M, which allows unaligned word loads; the line's start is 2-byte aligned).
+        let w = unsafe { p.add(j).read_unaligned() };
+        acc = smlad(u32::from_le(w), t, acc);
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taps_are_symmetric_and_sum_to_dc_gain_two() {
+        for j in 0..N {
+            assert_eq!(TAPS[j], TAPS[N - 1 - j]);
+        }
+        let sum: i32 = TAPS.iter().map(|&t| i32::from(t)).sum();
+        assert!((sum - 65_536).abs() <= 8, "sum {sum}");
+        let abs: i64 = TAPS.iter().map(|&t| i64::from(t).abs()).sum();
+        assert!(abs * 15_625 < 1 << 31, "Σ|h| = {abs}: the int32 sum could wrap");
+    }
+
+    #[test]
+    fn packed_equals_portable() {
+        let mut seed = 7u32;
+        let mut line = [0i16; N + 1];
+        for _ in 0..200 {
+            for v in line.iter_mut() {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                *v = ((seed >> 16) % 31_251) as i16 - 15_625;
+            }
+            // Odd and even start offsets (unaligned word reads).
+            assert_eq!(dot_packed(&line[1..]), dot_portable(&line[1..]));
+            assert_eq!(dot_packed(&line[..N]), dot_portable(&line[..N]));
+        }
+        assert_eq!(dot_packed(&[15_625; N]), dot_portable(&[15_625; N]));
+    }
+
+    #[test]
+    fn impulse_gives_every_fifth_tap() {
+        let mut f = FirDecimator::new();
+        let mut out = std::vec::Vec::new();
+        for i in 0..2 * N {
+            // An impulse of 2^14 at input 0: output k (input 5k + 4) is TAPS[N−1−(5k+4)] / 2,
+            // rounded half up.
+            if let Some(y) = f.push(if i == 0 { 1 << 14 } else { 0 }) {
+                out.push(y);
+            }
+        }
+        assert_eq!(out.len(), 2 * N / 5);
+        for (k, &y) in out.iter().enumerate() {
+            let idx = 5 * k + 4;
+            let t = if idx < N { i32::from(TAPS[N - 1 - idx]) } else { 0 };
+            assert_eq!(i32::from(y), (t * 16_384 + 16_384) >> 15, "output {k}");
+        }
+    }
+}
