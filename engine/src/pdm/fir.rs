@@ -33,8 +33,10 @@ const SHIFT: u32 = 15;
 const _: () = assert!(N % 2 == 0);
 
 /// The taps two per word (tap 2j in the low half), for `SMLAD`.
+#[cfg(any(mote_dsp, test))]
 static TAP_PAIRS: [u32; N / 2] = pairs();
 
+#[cfg(any(mote_dsp, test))]
 const fn pairs() -> [u32; N / 2] {
     let mut p = [0u32; N / 2];
     let mut j = 0;
