@@ -13,6 +13,11 @@
 //! byte's top `k` bits ([`PART`]); the byte then advances the state as a whole.
 //! Integrators wrap modulo 2^32: the comb differences are exact because the true output
 //! (|y| ≤ 25³) fits in 32 bits.
+//!
+//! 25 bytes are 200 bits, exactly 8 outputs, so the pattern of where outputs fall repeats
+//! every 25 bytes: the 3rd, 6th, …, 24th byte hold output bits at k = 1, 2, …, 7 and the 25th
+//! ends on one. [`Cic3::process`] runs such aligned groups as straight-line code with those
+//! constants (no per-byte phase test); anything else goes byte by byte ([`Cic3::push_byte`]).
 
 /// Decimation ratio.
 pub const RATIO: u32 = 25;
@@ -106,6 +111,110 @@ impl Cic3 {
         }
     }
 
+    /// Decimates `bytes` (MSB first) into `out`; returns the outputs written (at most
+    /// `(8·len + 24) / 25`; outputs beyond `out.len()` are dropped).
+    pub fn process(&mut self, bytes: &[u8], out: &mut [i16]) -> usize {
+        let mut n = 0;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if self.rem == RATIO {
+                if let (Some(group), Some(dst)) = (rest.get(..25), out.get_mut(n..n + 8)) {
+                    if let (Ok(group), Ok(dst)) = (<&[u8; 25]>::try_from(group), <&mut [i16; 8]>::try_from(dst)) {
+                        self.group(group, dst);
+                        n += 8;
+                        rest = rest.get(25..).unwrap_or(&[]);
+                        continue;
+                    }
+                }
+            }
+            let (&b, tail) = match rest.split_first() {
+                Some(x) => x,
+                None => break,
+            };
+            self.push_byte(b, |y| {
+                if let Some(slot) = out.get_mut(n) {
+                    *slot = y as i16;
+                    n += 1;
+                }
+            });
+            rest = tail;
+        }
+        n
+    }
+
+    /// 25 bytes starting on an output boundary (`rem == 25`) → 8 outputs; `rem` stays 25.
+    #[inline(always)]
+    fn group(&mut self, g: &[u8; 25], out: &mut [i16; 8]) {
+        let (mut i1, mut i2, mut i3) = (self.i1, self.i2, self.i3);
+        let (mut d1, mut d2, mut d3) = (self.d1, self.d2, self.d3);
+        // Advance by one whole byte.
+        macro_rules! full {
+            ($b:expr) => {{
+                let [s0, s1, s2, _] = FULL[usize::from($b)];
+                i3 = i3
+                    .wrapping_add(i2 << 3)
+                    .wrapping_add(i1.wrapping_mul(36))
+                    .wrapping_add(s2 as i32 as u32);
+                i2 = i2.wrapping_add(i1 << 3).wrapping_add(s1 as i32 as u32);
+                i1 = i1.wrapping_add(s0 as i32 as u32);
+            }};
+        }
+        // Comb the integrator value `v` into output `o`.
+        macro_rules! comb {
+            ($v:expr, $o:expr) => {{
+                let v: u32 = $v;
+                let c1 = v.wrapping_sub(d1);
+                d1 = v;
+                let c2 = c1.wrapping_sub(d2);
+                d2 = c1;
+                out[$o] = c2.wrapping_sub(d3) as i32 as i16;
+                d3 = c2;
+            }};
+        }
+        // A byte whose first K bits complete output `o`, then the whole byte.
+        macro_rules! split {
+            ($b:expr, $k:literal, $o:expr) => {{
+                let b: u8 = $b;
+                let p = PART[((1u32 << $k) | (u32::from(b) >> (8 - $k))) as usize];
+                comb!(
+                    i3.wrapping_add(i2.wrapping_mul($k))
+                        .wrapping_add(i1.wrapping_mul($k * ($k + 1) / 2))
+                        .wrapping_add(p as i32 as u32),
+                    $o
+                );
+                full!(b);
+            }};
+        }
+        full!(g[0]);
+        full!(g[1]);
+        full!(g[2]);
+        split!(g[3], 1, 0);
+        full!(g[4]);
+        full!(g[5]);
+        split!(g[6], 2, 1);
+        full!(g[7]);
+        full!(g[8]);
+        split!(g[9], 3, 2);
+        full!(g[10]);
+        full!(g[11]);
+        split!(g[12], 4, 3);
+        full!(g[13]);
+        full!(g[14]);
+        split!(g[15], 5, 4);
+        full!(g[16]);
+        full!(g[17]);
+        split!(g[18], 6, 5);
+        full!(g[19]);
+        full!(g[20]);
+        split!(g[21], 7, 6);
+        full!(g[22]);
+        full!(g[23]);
+        full!(g[24]);
+        comb!(i3, 7);
+        (self.i1, self.i2, self.i3) = (i1, i2, i3);
+        (self.d1, self.d2, self.d3) = (d1, d2, d3);
+    }
+
     /// Consumes eight bits (MSB first); calls `emit` with the output they complete, if any
     /// (at most one: 25 > 8).
     #[inline(always)]
@@ -150,6 +259,7 @@ impl Cic3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::vec;
     use std::vec::Vec;
 
     /// The textbook bit-serial CIC3 (what the firmware ran before), as the reference.
@@ -198,6 +308,29 @@ mod tests {
         assert_eq!(PART[0b11], 1);
         assert_eq!(PART[0b110], 2);
         assert_eq!(PART[0xFF], 84);
+    }
+
+    #[test]
+    fn grouped_equals_bytewise_at_any_alignment_and_chunking() {
+        let bytes: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 7) as u8).collect();
+        let want = bytewise(&bytes);
+        for chunk in [1, 7, 25, 26, 50, 500, 3000] {
+            let mut c = Cic3::new();
+            let mut got = Vec::new();
+            for part in bytes.chunks(chunk) {
+                let mut o = vec![0i16; part.len() + 1];
+                let n = c.process(part, &mut o);
+                got.extend(o[..n].iter().map(|&v| i32::from(v)));
+            }
+            assert_eq!(got, want, "chunks of {chunk}");
+        }
+        // A start off the boundary (3 bytes first) realigns after 25 bytes.
+        let mut c = Cic3::new();
+        let mut o = [0i16; 1000];
+        let n1 = c.process(&bytes[..3], &mut o);
+        let n2 = c.process(&bytes[3..], &mut o[n1..]);
+        let got: Vec<i32> = o[..n1 + n2].iter().map(|&v| i32::from(v)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

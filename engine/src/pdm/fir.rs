@@ -8,8 +8,9 @@
 //! 2^31 (no wrap, and `SMLAD` never saturates).
 //!
 //! On Cortex-M4 (`cfg(mote_dsp)`) pairs of int16 samples and taps are multiplied and summed by
-//! `SMLAD` (two multiply-accumulates per instruction, [`crate::ops::dsp`]'s instruction
-//! wrappers; emulated on the host); elsewhere a plain loop. Both give the same exact sum.
+//! `SMLAD` and `SMLADX` (two multiply-accumulates per instruction; the symmetric taps are
+//! loaded once for both halves of the window); emulated on the host (`MOTE_DSP_EMULATE=1` and
+//! the unit tests); elsewhere a plain loop. Both give the same exact sum.
 
 /// Taps (symmetric, so the FIR is its own time reverse), Q15 with a DC gain of 2.0.
 pub const TAPS: [i16; 96] = [
@@ -30,7 +31,7 @@ pub const RATIO: u8 = 5;
 /// Right shift of the int32 sum to PCM (Q15 taps).
 const SHIFT: u32 = 15;
 
-const _: () = assert!(N % 2 == 0);
+const _: () = assert!(N % 16 == 0);
 
 /// The taps two per word (tap 2j in the low half), for `SMLAD`.
 #[cfg(any(mote_dsp, test))]
@@ -47,13 +48,18 @@ const fn pairs() -> [u32; N / 2] {
     p
 }
 
-/// Delay line and decimation phase.
+/// Inputs buffered between moves of the history (one DFSDM block of 2 ms).
+const CAP: usize = 160;
+
+/// History and decimation phase.
 #[derive(Clone, Debug)]
 pub struct FirDecimator {
-    /// Each input is stored twice (at `pos` and `pos + N`), so the last N inputs are always
-    /// the contiguous `line[pos..pos + N]`, oldest first.
-    line: [i16; 2 * N],
-    pos: usize,
+    /// `buf[..len]`: the most recent inputs, oldest first; `len ≥ N − 1` always (it starts as
+    /// N − 1 zeros). When full, the last N − 1 move to the front: one copy per CAP inputs
+    /// instead of ring-buffer bookkeeping per input.
+    buf: [i16; N - 1 + CAP],
+    len: usize,
+    /// Inputs since the last output, 0..RATIO.
     phase: u8,
 }
 
@@ -67,32 +73,50 @@ impl FirDecimator {
     /// Zero history; the first output comes with the fifth input.
     pub const fn new() -> Self {
         FirDecimator {
-            line: [0; 2 * N],
-            pos: 0,
+            buf: [0; N - 1 + CAP],
+            len: N - 1,
             phase: 0,
         }
     }
 
-    /// Takes one 80 kHz input (a CIC3 ÷ 25 output, ±15 625 full scale; larger values are
-    /// clamped to int16) and returns a 16 kHz PCM sample on every fifth call.
-    #[inline]
+    /// Filters a block of 80 kHz inputs (CIC3 ÷ 25 outputs, ±15 625 full scale) into `out`
+    /// (16 kHz); returns the samples written (outputs beyond `out.len()` are dropped).
+    pub fn process(&mut self, xs: &[i16], out: &mut [i16]) -> usize {
+        let mut n = 0;
+        let mut rest = xs;
+        while !rest.is_empty() {
+            if self.len >= self.buf.len() {
+                self.buf.copy_within(self.len - (N - 1)..self.len, 0);
+                self.len = N - 1;
+            }
+            let take = rest.len().min(self.buf.len() - self.len);
+            let (head, tail) = rest.split_at(take);
+            let end = self.len + take;
+            if let Some(dst) = self.buf.get_mut(self.len..end) {
+                dst.copy_from_slice(head);
+            }
+            // The next output completes at input index len + (RATIO − 1 − phase).
+            let mut i = self.len + usize::from(RATIO - 1 - self.phase);
+            while i < end {
+                let window = self.buf.get(i + 1 - N..i + 1).unwrap_or(&[]);
+                if let Some(slot) = out.get_mut(n) {
+                    *slot = to_pcm(dot(window));
+                    n += 1;
+                }
+                i += usize::from(RATIO);
+            }
+            self.phase = ((usize::from(self.phase) + take) % usize::from(RATIO)) as u8;
+            self.len = end;
+            rest = tail;
+        }
+        n
+    }
+
+    /// One input (clamped to int16); a PCM sample on every fifth call.
     pub fn push(&mut self, x: i32) -> Option<i16> {
         let x = x.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
-        let pos = self.pos % N;
-        if let Some(s) = self.line.get_mut(pos) {
-            *s = x;
-        }
-        if let Some(s) = self.line.get_mut(pos + N) {
-            *s = x;
-        }
-        self.pos = if pos + 1 == N { 0 } else { pos + 1 };
-        self.phase += 1;
-        if self.phase < RATIO {
-            return None;
-        }
-        self.phase = 0;
-        let window = self.line.get(self.pos..self.pos + N).unwrap_or(&[]);
-        Some(to_pcm(dot(window)))
+        let mut y = [0i16; 1];
+        (self.process(&[x], &mut y) == 1).then_some(y[0])
     }
 }
 
@@ -119,22 +143,64 @@ fn dot_portable(window: &[i16]) -> i32 {
         .fold(0i32, |acc, (&t, &x)| acc.wrapping_add(i32::from(t) * i32::from(x)))
 }
 
-/// Two taps per `SMLAD`. A window shorter than N (never: the delay line has 2N entries)
-/// falls back to the plain loop.
+/// `SMLADX d, a, b, acc`: `acc + a.lo·b.hi + a.hi·b.lo` (int16 lanes), wrapping.
+#[cfg(mote_dsp_asm)]
+#[inline(always)]
+fn smladx(a: u32, b: u32, acc: i32) -> i32 {
+    let d: i32;
+    // SAFETY: register-only DSP instruction (thumbv7em); it may set APSR.Q, which no Rust code
+    // reads; no memory or stack.
+    unsafe {
+        core::arch::asm!("smladx {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+    };
+    d
+}
+
+/// Emulated `SMLADX` (ARMv7-M ARM pseudo-code; the sum is truncated to 32 bits).
+#[cfg(all(any(mote_dsp, test), not(mote_dsp_asm)))]
+fn smladx(a: u32, b: u32, acc: i32) -> i32 {
+    let lo = |v: u32| i32::from(v as u16 as i16);
+    let hi = |v: u32| i32::from((v >> 16) as u16 as i16);
+    acc.wrapping_add((lo(a) * hi(b)).wrapping_add(hi(a) * lo(b)))
+}
+
+/// Symmetric taps, four per step: with `A = (w[2i], w[2i+1])`, `B = (w[N−2−2i], w[N−1−2i])`
+/// and `H = (h[2i], h[2i+1])`, `SMLAD(A, H) + SMLADX(B, H)` is the four products of taps
+/// 2i, 2i+1, N−2−2i, N−1−2i (h[N−1−j] = h[j]): 3 loads and 2 multiply-accumulates per four
+/// taps. A window shorter than N (never: `process` passes N) takes the plain loop.
 #[cfg(any(mote_dsp, test))]
 fn dot_packed(window: &[i16]) -> i32 {
     use crate::ops::dsp::isa::smlad;
     if window.len() < N {
         return dot_portable(window);
     }
-    let p = window.as_ptr().cast::<u32>();
+    let p = window.as_ptr().cast::<u8>();
     let mut acc = 0i32;
-    for (j, &t) in TAP_PAIRS.iter().enumerate() {
-        // SAFETY: window has at least N = 2·(N/2) int16 values, so the 4 bytes at 4·j
-        // (j < N/2) are inside it; read_unaligned has no alignment requirement (one LDR on
-        // ARMv7-M, which allows unaligned word loads; the line's start is 2-byte aligned).
-        let w = unsafe { p.add(j).read_unaligned() };
-        acc = smlad(u32::from_le(w), t, acc);
+    // Unrolled by four (N/4 = 24 steps), so the loads use immediate offsets.
+    for (q, h) in TAP_PAIRS.chunks_exact(4).take(N / 16).enumerate() {
+        let i = 4 * q;
+        // SAFETY: window has at least N int16 values (2N bytes). For i + k < N/4 the word at
+        // byte 4(i + k) and the one at byte 2(N − 2 − 2(i + k)) both end within the first 2N
+        // bytes; read_unaligned has no alignment requirement (one LDR on ARMv7-M, which
+        // allows unaligned word loads).
+        let (a, b) = unsafe {
+            let fa = p.add(4 * i).cast::<u32>();
+            let fb = p.add(2 * (N - 2 - 2 * i)).cast::<u32>();
+            (
+                [fa.read_unaligned(), fa.add(1).read_unaligned(), fa.add(2).read_unaligned(), fa.add(3).read_unaligned()],
+                [fb.read_unaligned(), fb.sub(1).read_unaligned(), fb.sub(2).read_unaligned(), fb.sub(3).read_unaligned()],
+            )
+        };
+        if let [h0, h1, h2, h3] = *h {
+            acc = smlad(u32::from_le(a[0]), h0, acc);
+            acc = smladx(u32::from_le(b[0]), h0, acc);
+            acc = smlad(u32::from_le(a[1]), h1, acc);
+            acc = smladx(u32::from_le(b[1]), h1, acc);
+            acc = smlad(u32::from_le(a[2]), h2, acc);
+            acc = smladx(u32::from_le(b[2]), h2, acc);
+            acc = smlad(u32::from_le(a[3]), h3, acc);
+            acc = smladx(u32::from_le(b[3]), h3, acc);
+        }
     }
     acc
 }

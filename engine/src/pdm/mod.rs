@@ -111,16 +111,12 @@ impl Decimator {
     /// [`Decimator::max_outputs`]).
     pub fn process(&mut self, pdm: &[u8], out: &mut [i16]) -> usize {
         let mut n = 0;
-        let fir = &mut self.fir;
-        for &byte in pdm {
-            self.cic.push_byte(byte, |y| {
-                if let Some(s) = fir.push(y) {
-                    if let Some(slot) = out.get_mut(n) {
-                        *slot = s;
-                        n += 1;
-                    }
-                }
-            });
+        // 125 bytes (five CIC groups) → at most 40 CIC outputs → at most 8 PCM samples.
+        let mut mid = [0i16; 41];
+        for chunk in pdm.chunks(125) {
+            let m = self.cic.process(chunk, &mut mid);
+            let dst = out.get_mut(n..).unwrap_or(&mut []);
+            n += self.fir.process(mid.get(..m).unwrap_or(&[]), dst);
         }
         n
     }
@@ -128,18 +124,14 @@ impl Decimator {
     /// Decimates 16-bit SPI words (the first bit received in bit 15), as [`Decimator::process`].
     pub fn process_words(&mut self, pdm: &[u16], out: &mut [i16]) -> usize {
         let mut n = 0;
-        let fir = &mut self.fir;
-        for &w in pdm {
-            for byte in w.to_be_bytes() {
-                self.cic.push_byte(byte, |y| {
-                    if let Some(s) = fir.push(y) {
-                        if let Some(slot) = out.get_mut(n) {
-                            *slot = s;
-                            n += 1;
-                        }
-                    }
-                });
+        let mut bytes = [0u8; 50];
+        for chunk in pdm.chunks(25) {
+            for (pair, w) in bytes.chunks_exact_mut(2).zip(chunk) {
+                pair.copy_from_slice(&w.to_be_bytes());
             }
+            let len = 2 * chunk.len();
+            let dst = out.get_mut(n..).unwrap_or(&mut []);
+            n += self.process(bytes.get(..len).unwrap_or(&[]), dst);
         }
         n
     }
@@ -166,6 +158,7 @@ impl DcBlock {
     }
 
     /// Filters one sample.
+    #[inline]
     pub fn apply(&mut self, x: i16) -> i16 {
         let x = i32::from(x);
         // |y| ≤ 2 · 32 768 (the high-pass's impulse response has L1 norm 2), so |acc| < 2^25.

@@ -124,14 +124,15 @@ pub const fn dfsdm_mote_config(pdm_hz: u32) -> Result<DfsdmConfig, ConfigError> 
     }
 }
 
-/// SPI words per DMA half-buffer for `ms` milliseconds of PDM at `pdm_hz` in 16-bit frames
-/// (the software path's interrupt period); requires whole PCM samples and whole words.
-pub const fn spi_words_per_block(pdm_hz: u32, ms: u32) -> Result<usize, ConfigError> {
+/// SPI bytes (8-bit frames, SPI_CR2.DS = 0111) per DMA half-buffer for `ms` milliseconds of
+/// PDM at `pdm_hz` (the software path's interrupt period); requires whole bytes and whole PCM
+/// samples.
+pub const fn spi_bytes_per_block(pdm_hz: u32, ms: u32) -> Result<usize, ConfigError> {
     let bits = pdm_hz as u64 * ms as u64 / 1000;
-    if bits * 1000 != pdm_hz as u64 * ms as u64 || bits % 16 != 0 || bits % BITS_PER_SAMPLE as u64 != 0 {
+    if bits * 1000 != pdm_hz as u64 * ms as u64 || bits % 8 != 0 || bits % BITS_PER_SAMPLE as u64 != 0 {
         return Err(ConfigError::NotExact(pdm_hz));
     }
-    Ok((bits / 16) as usize)
+    Ok((bits / 8) as usize)
 }
 
 const _: () = assert!(PDM_HZ == 2_000_000);
@@ -182,10 +183,12 @@ mod tests {
 
     #[test]
     fn spi_block_of_two_ms() {
-        // 2 ms at 2 MHz = 4000 bits = 250 16-bit words = 32 PCM samples.
-        assert_eq!(spi_words_per_block(PDM_HZ, 2), Ok(250));
-        assert_eq!(spi_words_per_block(PDM_HZ, 1), Ok(125));
-        // 1 MHz for 1 ms: 1000 bits, not whole 16-bit words.
-        assert_eq!(spi_words_per_block(1_000_000, 1), Err(ConfigError::NotExact(1_000_000)));
+        // 2 ms at 2 MHz = 4000 bits = 500 bytes = 32 PCM samples.
+        assert_eq!(spi_bytes_per_block(PDM_HZ, 2), Ok(500));
+        assert_eq!(spi_bytes_per_block(PDM_HZ, 1), Ok(250));
+        // 2.000004 MHz for 1 ms: not a whole number of bits.
+        assert_eq!(spi_bytes_per_block(2_000_004, 1), Err(ConfigError::NotExact(2_000_004)));
+        // 1.5 MHz for 1 ms: 1500 bits, not whole PCM samples of 125 bits.
+        assert_eq!(spi_bytes_per_block(1_500_000, 1), Err(ConfigError::NotExact(1_500_000)));
     }
 }
