@@ -5,13 +5,13 @@
 //! 1. Device check: the decimators' output on the pattern, no DC block, as
 //!    `{"event":"pdm_check","path":"spi"|"dfsdm","samples":N,"fnv":H}` lines; the host prints
 //!    the same lines (`cargo run -p mote-engine --example pdm_pattern`).
-//! 2. Cost: for each of [`BLOCKS`] 2 ms blocks, three regions between `cost_start` and
+//! 2. Cost: for each of [`BLOCKS`] 2 ms blocks, four regions between `cost_start` and
 //!    `cost_stop`: the bit-serial CIC3 ÷ 125 loop the firmware ran before (kept here as the
 //!    baseline, on 16-bit frames as it read them), [`SpiPath::block`] (NUCLEO-L432KC, 8-bit
-//!    frames) and [`DfsdmPath::block`] (DFSDM boards).
+//!    frames), [`DfsdmPath::block`] (DFSDM boards), and the software path's CIC3 ÷ 25 alone.
 
 use mote_engine::pdm::dfsdm::rdatar;
-use mote_engine::pdm::{fnv1a, test_pattern, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator};
+use mote_engine::pdm::{fnv1a, test_pattern, Cic3, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator};
 
 use crate::pdm_block::{DfsdmPath, SpiPath, BLOCK_SAMPLES, DFSDM_WORDS, GAIN_BITS, SPI_BYTES};
 use crate::{cost_start, cost_stop, say, Fail};
@@ -66,7 +66,9 @@ pub fn run() -> Result<(), Fail> {
     let mut sw = SpiPath::new(GAIN_BITS);
     let mut hw = DfsdmPath::new(GAIN_BITS);
     let mut out = [0i16; BLOCK_SAMPLES];
-    let mut sums = [0i32; 3];
+    let mut sums = [0i32; 4];
+    let mut cic = Cic3::new();
+    let mut mid = [0i16; DFSDM_WORDS];
     for b in 0..BLOCKS {
         let old_block = spi_words.get(b * WORDS..(b + 1) * WORDS).unwrap_or(&[]);
         let sw_block = pdm.get(b * SPI_BYTES..(b + 1) * SPI_BYTES).unwrap_or(&[]);
@@ -83,16 +85,22 @@ pub fn run() -> Result<(), Fail> {
         let n2 = hw.block(core::hint::black_box(hw_block), &mut out);
         cost_stop();
         sums[2] = sums[2].wrapping_add(out.iter().take(n2).map(|&s| i32::from(s)).sum::<i32>());
+        // The software path's first stage alone (its share of the second region).
+        cost_start();
+        let n3 = cic.process(core::hint::black_box(sw_block), &mut mid);
+        cost_stop();
+        sums[3] = sums[3].wrapping_add(mid.iter().take(n3).map(|&s| i32::from(s)).sum::<i32>());
         if (n0, n1, n2) != (BLOCK_SAMPLES, BLOCK_SAMPLES, BLOCK_SAMPLES) {
             return Err(Fail::Msg("a block did not give 32 samples"));
         }
     }
     say!(
-        "{{\"event\":\"pdm_cost\",\"blocks\":{},\"regions_per_block\":[\"bitloop\",\"spi\",\"dfsdm\"],\"checksums\":[{},{},{}]}}",
+        "{{\"event\":\"pdm_cost\",\"blocks\":{},\"regions_per_block\":[\"bitloop\",\"spi\",\"dfsdm\",\"spi_cic\"],\"checksums\":[{},{},{},{}]}}",
         BLOCKS,
         sums[0],
         sums[1],
-        sums[2]
+        sums[2],
+        sums[3]
     );
     Ok(())
 }

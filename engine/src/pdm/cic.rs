@@ -24,9 +24,9 @@ pub const RATIO: u32 = 25;
 
 /// `[S0, S1, S2, 0]` for each byte (MSB = oldest bit), ±1 bits. |S2| ≤ 120 fits an i8.
 pub static FULL: [[i8; 4]; 256] = full_table();
-/// `P_k` at index `(1 << k) | (byte >> (8 − k))` for `k` in 1..=7 (indices 0 and 1 unused).
-/// |P_7| ≤ C(9, 3) = 84 fits an i8.
-pub static PART: [i8; 256] = part_table();
+/// `P_k` at index `(1 << k) | (byte >> (8 − k))` for `k` in 1..=8 (indices 0 and 1 unused;
+/// `P_8` is `S2`). |P_8| ≤ C(10, 3) = 120 fits an i8.
+pub static PART: [i8; 512] = part_table();
 
 const fn bit(v: u32, s: u32, len: u32) -> i32 {
     // Bit s (1-based, oldest first) of the `len`-bit value v, as ±1.
@@ -57,10 +57,10 @@ const fn full_table() -> [[i8; 4]; 256] {
     t
 }
 
-const fn part_table() -> [i8; 256] {
-    let mut t = [0i8; 256];
+const fn part_table() -> [i8; 512] {
+    let mut t = [0i8; 512];
     let mut k = 1;
-    while k < 8 {
+    while k <= 8 {
         let mut v = 0;
         while v < (1 << k) {
             let mut p = 0i32;
@@ -143,74 +143,45 @@ impl Cic3 {
     }
 
     /// 25 bytes starting on an output boundary (`rem == 25`) → 8 outputs; `rem` stays 25.
+    /// Byte 0, then eight times: two whole bytes and a byte whose first `k` bits (k = 1..=8)
+    /// complete an output.
     #[inline(always)]
     fn group(&mut self, g: &[u8; 25], out: &mut [i16; 8]) {
         let (mut i1, mut i2, mut i3) = (self.i1, self.i2, self.i3);
         let (mut d1, mut d2, mut d3) = (self.d1, self.d2, self.d3);
-        // Advance by one whole byte.
-        macro_rules! full {
-            ($b:expr) => {{
-                let [s0, s1, s2, _] = FULL[usize::from($b)];
-                i3 = i3
-                    .wrapping_add(i2 << 3)
-                    .wrapping_add(i1.wrapping_mul(36))
-                    .wrapping_add(s2 as i32 as u32);
-                i2 = i2.wrapping_add(i1 << 3).wrapping_add(s1 as i32 as u32);
-                i1 = i1.wrapping_add(s0 as i32 as u32);
-            }};
-        }
-        // Comb the integrator value `v` into output `o`.
-        macro_rules! comb {
-            ($v:expr, $o:expr) => {{
-                let v: u32 = $v;
+        let full = |b: u8, i1: &mut u32, i2: &mut u32, i3: &mut u32| {
+            let [s0, s1, s2, _] = FULL[usize::from(b)];
+            *i3 = i3
+                .wrapping_add(*i2 << 3)
+                .wrapping_add(i1.wrapping_mul(36))
+                .wrapping_add(s2 as i32 as u32);
+            *i2 = i2.wrapping_add(*i1 << 3).wrapping_add(s1 as i32 as u32);
+            *i1 = i1.wrapping_add(s0 as i32 as u32);
+        };
+        full(g[0], &mut i1, &mut i2, &mut i3);
+        let (head, tail) = g.split_at(1);
+        let _ = head;
+        let mut tri = 0u32; // k(k+1)/2
+        for (j, (seg, slot)) in tail.chunks_exact(3).zip(out.iter_mut()).enumerate() {
+            let k = j as u32 + 1;
+            tri += k;
+            if let [a, b, c] = *seg {
+                full(a, &mut i1, &mut i2, &mut i3);
+                full(b, &mut i1, &mut i2, &mut i3);
+                let p = PART[((1u32 << k) | (u32::from(c) >> (8 - k))) as usize & 0x1FF];
+                let v = i3
+                    .wrapping_add(i2.wrapping_mul(k))
+                    .wrapping_add(i1.wrapping_mul(tri))
+                    .wrapping_add(p as i32 as u32);
+                full(c, &mut i1, &mut i2, &mut i3);
                 let c1 = v.wrapping_sub(d1);
                 d1 = v;
                 let c2 = c1.wrapping_sub(d2);
                 d2 = c1;
-                out[$o] = c2.wrapping_sub(d3) as i32 as i16;
+                *slot = c2.wrapping_sub(d3) as i32 as i16;
                 d3 = c2;
-            }};
+            }
         }
-        // A byte whose first K bits complete output `o`, then the whole byte.
-        macro_rules! split {
-            ($b:expr, $k:literal, $o:expr) => {{
-                let b: u8 = $b;
-                let p = PART[((1u32 << $k) | (u32::from(b) >> (8 - $k))) as usize];
-                comb!(
-                    i3.wrapping_add(i2.wrapping_mul($k))
-                        .wrapping_add(i1.wrapping_mul($k * ($k + 1) / 2))
-                        .wrapping_add(p as i32 as u32),
-                    $o
-                );
-                full!(b);
-            }};
-        }
-        full!(g[0]);
-        full!(g[1]);
-        full!(g[2]);
-        split!(g[3], 1, 0);
-        full!(g[4]);
-        full!(g[5]);
-        split!(g[6], 2, 1);
-        full!(g[7]);
-        full!(g[8]);
-        split!(g[9], 3, 2);
-        full!(g[10]);
-        full!(g[11]);
-        split!(g[12], 4, 3);
-        full!(g[13]);
-        full!(g[14]);
-        split!(g[15], 5, 4);
-        full!(g[16]);
-        full!(g[17]);
-        split!(g[18], 6, 5);
-        full!(g[19]);
-        full!(g[20]);
-        split!(g[21], 7, 6);
-        full!(g[22]);
-        full!(g[23]);
-        full!(g[24]);
-        comb!(i3, 7);
         (self.i1, self.i2, self.i3) = (i1, i2, i3);
         (self.d1, self.d2, self.d3) = (d1, d2, d3);
     }
@@ -224,7 +195,7 @@ impl Cic3 {
         let k = self.rem;
         let mut at = None;
         if k < 8 {
-            let p = PART[((1u32 << k) | (u32::from(byte) >> (8 - k))) as usize & 0xFF];
+            let p = PART[((1u32 << k) | (u32::from(byte) >> (8 - k))) as usize & 0x1FF];
             at = Some(
                 i3.wrapping_add(k.wrapping_mul(i2))
                     .wrapping_add((k * (k + 1) / 2).wrapping_mul(i1))
@@ -308,6 +279,9 @@ mod tests {
         assert_eq!(PART[0b11], 1);
         assert_eq!(PART[0b110], 2);
         assert_eq!(PART[0xFF], 84);
+        for b in 0..256 {
+            assert_eq!(PART[256 | b], FULL[b][2]);
+        }
     }
 
     #[test]

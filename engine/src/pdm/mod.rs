@@ -111,9 +111,10 @@ impl Decimator {
     /// [`Decimator::max_outputs`]).
     pub fn process(&mut self, pdm: &[u8], out: &mut [i16]) -> usize {
         let mut n = 0;
-        // 125 bytes (five CIC groups) → at most 40 CIC outputs → at most 8 PCM samples.
-        let mut mid = [0i16; 41];
-        for chunk in pdm.chunks(125) {
+        // 500 bytes (2 ms, twenty CIC groups) → at most 161 CIC outputs → at most 33 PCM
+        // samples per step.
+        let mut mid = [0i16; 161];
+        for chunk in pdm.chunks(500) {
             let m = self.cic.process(chunk, &mut mid);
             let dst = out.get_mut(n..).unwrap_or(&mut []);
             n += self.fir.process(mid.get(..m).unwrap_or(&[]), dst);
