@@ -6,6 +6,8 @@
 //!   CIC3 ÷ 25 (byte lookup) → FIR ÷ 5 → [`DcBlock`] + gain.
 //! - [`DfsdmPath`] (B-L475E-IOT01A, NUCLEO-L476RG): 160 DFSDM_FLT0RDATAR words (the DFSDM's
 //!   Sinc3 ÷ 25 at 80 kHz, 24-bit data in bits 31..8) → FIR ÷ 5 → [`DcBlock`] + gain.
+// A board's mic firmware uses one of the two paths (pdm mode both).
+#![allow(dead_code)]
 
 use mote_engine::pdm::dfsdm::rdatar_data;
 use mote_engine::pdm::{regs, Decimator, DcBlock, FirDecimator, FIR_RATIO, PDM_HZ};
