@@ -48,16 +48,18 @@ const fn pairs() -> [u32; N / 2] {
     p
 }
 
-/// Inputs buffered between moves of the history (one DFSDM block of 2 ms).
-const CAP: usize = 160;
+/// New inputs per [`FirDecimator::input`] (one 2 ms block at 80 kHz).
+pub const CAP: usize = 160;
 
 /// History and decimation phase.
 #[derive(Clone, Debug)]
+#[repr(C, align(4))]
 pub struct FirDecimator {
-    /// `buf[..len]`: the most recent inputs, oldest first; `len ≥ N − 1` always (it starts as
-    /// N − 1 zeros). When full, the last N − 1 move to the front: one copy per CAP inputs
-    /// instead of ring-buffer bookkeeping per input.
-    buf: [i16; N - 1 + CAP],
+    /// `buf[..len]`: the most recent inputs, oldest first; `len ≥ N` always (it starts as N
+    /// zeros). [`FirDecimator::input`] moves the last N to the front (word-aligned: `len` is
+    /// kept even by callers that pass even counts, and the buffer is 4-aligned) and lends the
+    /// CAP slots after them, so inputs are written in place and never copied again.
+    buf: [i16; N + CAP],
     len: usize,
     /// Inputs since the last output, 0..RATIO.
     phase: u8,
@@ -73,41 +75,51 @@ impl FirDecimator {
     /// Zero history; the first output comes with the fifth input.
     pub const fn new() -> Self {
         FirDecimator {
-            buf: [0; N - 1 + CAP],
-            len: N - 1,
+            buf: [0; N + CAP],
+            len: N,
             phase: 0,
         }
     }
 
-    /// Filters a block of 80 kHz inputs (CIC3 ÷ 25 outputs, ±15 625 full scale) into `out`
-    /// (16 kHz); returns the samples written (outputs beyond `out.len()` are dropped).
+    /// Room for up to [`CAP`] new inputs: write them here, then call
+    /// [`FirDecimator::commit`] with their count.
+    pub fn input(&mut self) -> &mut [i16] {
+        if self.len > N {
+            self.buf.copy_within(self.len - N..self.len, 0);
+            self.len = N;
+        }
+        self.buf.get_mut(N..).unwrap_or(&mut [])
+    }
+
+    /// Filters the first `count` values written to [`FirDecimator::input`] (80 kHz, CIC3 ÷ 25
+    /// outputs, ±15 625 full scale) into `out` (16 kHz); returns the samples written (outputs
+    /// beyond `out.len()` are dropped; counts beyond [`CAP`] are cut to it).
+    pub fn commit(&mut self, count: usize, out: &mut [i16]) -> usize {
+        let end = (self.len + count).min(self.buf.len());
+        let mut n = 0;
+        // The next output completes at input index len + (RATIO − 1 − phase).
+        let mut i = self.len + usize::from(RATIO - 1 - self.phase);
+        while i < end {
+            let window = self.buf.get(i + 1 - N..i + 1).unwrap_or(&[]);
+            if let Some(slot) = out.get_mut(n) {
+                *slot = to_pcm(dot(window));
+                n += 1;
+            }
+            i += usize::from(RATIO);
+        }
+        self.phase = ((usize::from(self.phase) + (end - self.len)) % usize::from(RATIO)) as u8;
+        self.len = end;
+        n
+    }
+
+    /// Filters a block of 80 kHz inputs of any length into `out`; returns the samples written.
     pub fn process(&mut self, xs: &[i16], out: &mut [i16]) -> usize {
         let mut n = 0;
-        let mut rest = xs;
-        while !rest.is_empty() {
-            if self.len >= self.buf.len() {
-                self.buf.copy_within(self.len - (N - 1)..self.len, 0);
-                self.len = N - 1;
+        for chunk in xs.chunks(CAP) {
+            if let Some(dst) = self.input().get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
             }
-            let take = rest.len().min(self.buf.len() - self.len);
-            let (head, tail) = rest.split_at(take);
-            let end = self.len + take;
-            if let Some(dst) = self.buf.get_mut(self.len..end) {
-                dst.copy_from_slice(head);
-            }
-            // The next output completes at input index len + (RATIO − 1 − phase).
-            let mut i = self.len + usize::from(RATIO - 1 - self.phase);
-            while i < end {
-                let window = self.buf.get(i + 1 - N..i + 1).unwrap_or(&[]);
-                if let Some(slot) = out.get_mut(n) {
-                    *slot = to_pcm(dot(window));
-                    n += 1;
-                }
-                i += usize::from(RATIO);
-            }
-            self.phase = ((usize::from(self.phase) + take) % usize::from(RATIO)) as u8;
-            self.len = end;
-            rest = tail;
+            n += self.commit(chunk.len(), out.get_mut(n..).unwrap_or(&mut []));
         }
         n
     }

@@ -111,13 +111,11 @@ impl Decimator {
     /// [`Decimator::max_outputs`]).
     pub fn process(&mut self, pdm: &[u8], out: &mut [i16]) -> usize {
         let mut n = 0;
-        // 500 bytes (2 ms, twenty CIC groups) → at most 161 CIC outputs → at most 33 PCM
-        // samples per step.
-        let mut mid = [0i16; 161];
+        // 500 bytes (2 ms) complete at most ⌊3999 / 25⌋ + 1 = 160 = fir::CAP CIC outputs,
+        // written straight into the FIR's input buffer.
         for chunk in pdm.chunks(500) {
-            let m = self.cic.process(chunk, &mut mid);
-            let dst = out.get_mut(n..).unwrap_or(&mut []);
-            n += self.fir.process(mid.get(..m).unwrap_or(&[]), dst);
+            let m = self.cic.process(chunk, self.fir.input());
+            n += self.fir.commit(m, out.get_mut(n..).unwrap_or(&mut []));
         }
         n
     }
