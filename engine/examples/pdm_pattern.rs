@@ -25,7 +25,8 @@ fn main() {
         fnv1a(&pcm[..n])
     );
 
-    let mut model = DfsdmFilter::new(DfsdmConfig::MOTE).expect("the firmware's DFSDM configuration is valid");
+    let mut model =
+        DfsdmFilter::new(DfsdmConfig::MOTE).expect("the firmware's DFSDM configuration is valid");
     let mut fir = FirDecimator::new();
     let mut out = Vec::new();
     model.push_bytes(&pdm, |y| {

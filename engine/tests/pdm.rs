@@ -15,8 +15,8 @@ use std::path::Path;
 
 use mote_engine::frontend::Frontend;
 use mote_engine::pdm::{
-    dfsdm::rdatar_data, dfsdm::rdatar, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator,
-    BITS_PER_SAMPLE, PDM_HZ, PCM_HZ,
+    dfsdm::rdatar, dfsdm::rdatar_data, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator,
+    BITS_PER_SAMPLE, PCM_HZ, PDM_HZ,
 };
 use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
 use mote_engine::{Error, Interpreter, Model};
@@ -39,7 +39,12 @@ struct Modulator {
 
 impl Modulator {
     fn new() -> Self {
-        Modulator { e1: 0.0, e2: 0.0, rng: 0x2545_F491_4F6C_DD1D, peak_state: 0.0 }
+        Modulator {
+            e1: 0.0,
+            e2: 0.0,
+            rng: 0x2545_F491_4F6C_DD1D,
+            peak_state: 0.0,
+        }
     }
 
     fn uniform(&mut self) -> f64 {
@@ -69,7 +74,11 @@ impl Modulator {
                 }
             }
         }
-        assert!(self.peak_state < 8.0, "modulator unstable: |v| reached {}", self.peak_state);
+        assert!(
+            self.peak_state < 8.0,
+            "modulator unstable: |v| reached {}",
+            self.peak_state
+        );
         out
     }
 }
@@ -118,7 +127,9 @@ fn fit(x: &[f64], hz: f64) -> (f64, f64) {
 
 fn solve3(mut m: [[f64; 3]; 3], mut r: [f64; 3]) -> [f64; 3] {
     for c in 0..3 {
-        let piv = (c..3).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap();
+        let piv = (c..3)
+            .max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs()))
+            .unwrap();
         m.swap(c, piv);
         r.swap(c, piv);
         for k in c + 1..3 {
@@ -150,7 +161,9 @@ fn db(x: f64) -> f64 {
 fn passband_ripple_within_1_db() {
     let amp = 0.5; // −6 dBFS
     let mut gains = vec![];
-    for hz in [100.0, 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0, 6000.0, 6500.0, 7000.0] {
+    for hz in [
+        100.0, 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0, 6000.0, 6500.0, 7000.0,
+    ] {
         let y = tone_through_pdm(hz, amp, 0.12);
         let (a, _) = fit(&settled(&y), hz);
         gains.push((hz, db(a / (amp * FULL_SCALE))));
@@ -161,7 +174,10 @@ fn passband_ripple_within_1_db() {
     for (hz, g) in &gains {
         println!("  {hz:>6} Hz {g:+.3}");
     }
-    println!("passband ripple 100 Hz–7 kHz: {:.3} dB (min {min:+.3}, max {max:+.3})", max - min);
+    println!(
+        "passband ripple 100 Hz–7 kHz: {:.3} dB (min {min:+.3}, max {max:+.3})",
+        max - min
+    );
     assert!(max - min <= 1.0, "ripple {:.3} dB", max - min);
 }
 
@@ -189,7 +205,12 @@ fn aliasing_below_40_db() {
         }
     }
     println!("worst alias: {:+.1} dB (input {} Hz)", worst.0, worst.1);
-    assert!(worst.0 <= -40.0, "alias at {:+.1} dB from {} Hz", worst.0, worst.1);
+    assert!(
+        worst.0 <= -40.0,
+        "alias at {:+.1} dB from {} Hz",
+        worst.0,
+        worst.1
+    );
 }
 
 #[test]
@@ -200,7 +221,10 @@ fn snr_at_minus_20_dbfs_at_least_60_db() {
         let x = settled(&y);
         let (a, noise) = fit(&x, hz);
         let snr = 10.0 * ((a * a / 2.0) / noise).log10();
-        println!("SNR at −20 dBFS, {hz} Hz: {snr:.1} dB (amplitude {a:.1} of {:.1})", amp * FULL_SCALE);
+        println!(
+            "SNR at −20 dBFS, {hz} Hz: {snr:.1} dB (amplitude {a:.1} of {:.1})",
+            amp * FULL_SCALE
+        );
         assert!(snr >= 60.0, "SNR {snr:.1} dB at {hz} Hz");
     }
 }
@@ -209,7 +233,9 @@ fn snr_at_minus_20_dbfs_at_least_60_db() {
 /// CIC3 → FIR ÷ 5) give the same PCM for the same bits.
 #[test]
 fn dfsdm_path_equals_software_path() {
-    let pdm = Modulator::new().run(400_000, |t| 0.4 * (2.0 * PI * 1234.5 * t as f64 / 2e6).sin());
+    let pdm = Modulator::new().run(400_000, |t| {
+        0.4 * (2.0 * PI * 1234.5 * t as f64 / 2e6).sin()
+    });
     let sw = decimate(&pdm);
     let mut hw = DfsdmFilter::new(DfsdmConfig::MOTE).unwrap();
     let mut fir = FirDecimator::new();
@@ -248,7 +274,11 @@ fn through_pdm(pcm: &[i16]) -> Vec<i16> {
         if d.abs() >= Z as f64 {
             return 0.0;
         }
-        let s = if d == 0.0 { 2.0 * cutoff } else { (2.0 * PI * cutoff * d).sin() / (PI * d) };
+        let s = if d == 0.0 {
+            2.0 * cutoff
+        } else {
+            (2.0 * PI * cutoff * d).sin() / (PI * d)
+        };
         let w = 0.42 + 0.5 * (PI * d / Z as f64).cos() + 0.08 * (2.0 * PI * d / Z as f64).cos();
         s * w
     };
@@ -260,7 +290,11 @@ fn through_pdm(pcm: &[i16]) -> Vec<i16> {
         })
         .collect();
     let scale = 0.5 / FULL_SCALE;
-    let at = |i: i64| -> f64 { pcm.get(i as usize).filter(|_| i >= 0).map_or(0.0, |&v| f64::from(v)) };
+    let at = |i: i64| -> f64 {
+        pcm.get(i as usize)
+            .filter(|_| i >= 0)
+            .map_or(0.0, |&v| f64::from(v))
+    };
     let n_bits = pcm.len() * r as usize;
     let pdm = Modulator::new().run(n_bits, |t| {
         // Position in samples, in half bits: (2t + 2·advance) / (2r).
@@ -273,7 +307,10 @@ fn through_pdm(pcm: &[i16]) -> Vec<i16> {
         }
         acc * scale
     });
-    decimate(&pdm).into_iter().map(|s| s.saturating_mul(2)).collect()
+    decimate(&pdm)
+        .into_iter()
+        .map(|s| s.saturating_mul(2))
+        .collect()
 }
 
 fn buffers(model: &Model<'_>) -> (Vec<u8>, Vec<u8>) {
@@ -318,7 +355,11 @@ fn features(model: &Model<'_>, side: &Sidecar<'_>, audio: &[i16]) -> Vec<i8> {
 fn compare_features(name: &str, a: &[i8], b: &[i8]) -> (f64, f64) {
     assert_eq!(a.len(), b.len());
     let eq = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    let diffs: Vec<i32> = a.iter().zip(b).map(|(&x, &y)| (i32::from(x) - i32::from(y)).abs()).collect();
+    let diffs: Vec<i32> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (i32::from(x) - i32::from(y)).abs())
+        .collect();
     let max = diffs.iter().copied().max().unwrap_or(0);
     let within1 = diffs.iter().filter(|&&d| d <= 1).count();
     let mean = diffs.iter().sum::<i32>() as f64 / diffs.len() as f64;
@@ -332,7 +373,12 @@ fn compare_features(name: &str, a: &[i8], b: &[i8]) -> (f64, f64) {
     // Where the differences are: the top channels (7–7.5 kHz, above the decimator's 7 kHz
     // passband edge, and where the modulator's shaped noise rises) vs the rest.
     let chan_mean = |lo: usize, hi: usize| {
-        let d: Vec<i32> = diffs.iter().enumerate().filter(|(i, _)| (lo..hi).contains(&(i % 40))).map(|(_, &d)| d).collect();
+        let d: Vec<i32> = diffs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (lo..hi).contains(&(i % 40)))
+            .map(|(_, &d)| d)
+            .collect();
         d.iter().sum::<i32>() as f64 / d.len().max(1) as f64
     };
     println!(
@@ -373,39 +419,76 @@ fn yes_classifies_as_yes_through_pdm() {
     let direct = wav(&wp);
     let via = through_pdm(&direct);
     assert_eq!(via.len(), direct.len());
-    println!("yes_1000ms: PCM through PDM vs direct: SNR {:.1} dB", snr_db(&direct, &via));
+    println!(
+        "yes_1000ms: PCM through PDM vs direct: SNR {:.1} dB",
+        snr_db(&direct, &via)
+    );
     // One sample of misalignment would drop this to ~2 dB: the delay compensation is exact.
     assert!(snr_db(&direct[1..], &via) < 10.0 && snr_db(&direct, &via) > 30.0);
-    let (frac, mean) = compare_features("yes_1000ms", &features(&model, &side, &direct), &features(&model, &side, &via));
+    let (frac, mean) = compare_features(
+        "yes_1000ms",
+        &features(&model, &side, &direct),
+        &features(&model, &side, &via),
+    );
     let (sd, dd) = run(&model, &side, &direct);
     let (sp, dp) = run(&model, &side, &via);
     let score = |s: &[u8]| -> Vec<i8> { s.iter().map(|&b| b as i8).collect() };
-    println!("yes_1000ms: scores direct {:?}, through PDM {:?}", score(&sd), score(&sp));
-    let top = |s: &[u8]| (0..4).max_by_key(|&i| (s[i] as i8, std::cmp::Reverse(i))).unwrap();
+    println!(
+        "yes_1000ms: scores direct {:?}, through PDM {:?}",
+        score(&sd),
+        score(&sp)
+    );
+    let top = |s: &[u8]| {
+        (0..4)
+            .max_by_key(|&i| (s[i] as i8, std::cmp::Reverse(i)))
+            .unwrap()
+    };
     assert_eq!(top(&sd), 2);
-    assert_eq!(top(&sp), 2, "through PDM the top label is {}", labels[top(&sp)]);
-    assert_eq!(dd.iter().map(|d| d.0).collect::<Vec<_>>(), dp.iter().map(|d| d.0).collect::<Vec<_>>());
+    assert_eq!(
+        top(&sp),
+        2,
+        "through PDM the top label is {}",
+        labels[top(&sp)]
+    );
+    assert_eq!(
+        dd.iter().map(|d| d.0).collect::<Vec<_>>(),
+        dp.iter().map(|d| d.0).collect::<Vec<_>>()
+    );
     assert!(frac >= 0.6 && mean <= 12.0, "features too far apart");
 }
 
 #[test]
 fn okay_nabu_fires_through_pdm() {
-    let Some(mp) = common::resolve(Path::new("."), "pip:pymicro_wakeword/models/okay_nabu.tflite") else {
+    let Some(mp) = common::resolve(
+        Path::new("."),
+        "pip:pymicro_wakeword/models/okay_nabu.tflite",
+    ) else {
         return;
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&common::read(&mp.with_extension("json"))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&common::read(&mp.with_extension("json"))).unwrap();
     let side = Sidecar {
         probability_cutoff: json["micro"]["probability_cutoff"].as_f64(),
-        sliding_window_size: json["micro"]["sliding_window_size"].as_u64().map(|v| v as u8),
+        sliding_window_size: json["micro"]["sliding_window_size"]
+            .as_u64()
+            .map(|v| v as u8),
         feature_step_size: Some(10),
         labels: None,
     };
-    let direct = wav(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/okay_nabu.wav"));
+    let direct =
+        wav(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/okay_nabu.wav"));
     let via = through_pdm(&direct);
-    println!("okay_nabu: PCM through PDM vs direct: SNR {:.1} dB", snr_db(&direct, &via));
-    let (frac, mean) = compare_features("okay_nabu", &features(&model, &side, &direct), &features(&model, &side, &via));
+    println!(
+        "okay_nabu: PCM through PDM vs direct: SNR {:.1} dB",
+        snr_db(&direct, &via)
+    );
+    let (frac, mean) = compare_features(
+        "okay_nabu",
+        &features(&model, &side, &direct),
+        &features(&model, &side, &via),
+    );
     let (sd, dd) = run(&model, &side, &direct);
     let (sp, dp) = run(&model, &side, &via);
     let peak = |s: &[u8]| s.iter().copied().max().unwrap_or(0);

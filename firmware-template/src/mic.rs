@@ -273,7 +273,8 @@ mod imp {
             // DMA fills the other half for the next 2 ms.
             let words = unsafe { dma_half::<u32>(start, HALF) };
             let mut out = [0i16; BLOCK_SAMPLES];
-            let n = cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
+            let n =
+                cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
             write(out.iter().take(n).copied());
         }
     }
@@ -382,7 +383,8 @@ mod imp {
             // DMA fills the other half for the next 2 ms.
             let words = unsafe { dma_half::<u8>(start, HALF) };
             let mut out = [0i16; BLOCK_SAMPLES];
-            let n = cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
+            let n =
+                cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
             write(out.iter().take(n).copied());
         }
     }

@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use mote_engine::pdm::dfsdm::rdatar_data;
-use mote_engine::pdm::{regs, Decimator, DcBlock, FirDecimator, FIR_RATIO, PDM_HZ};
+use mote_engine::pdm::{regs, DcBlock, Decimator, FirDecimator, FIR_RATIO, PDM_HZ};
 
 /// Digital gain after decimation, in bits (×16 = +24 dB): an MP34DT01 (−26 dBFS at 94 dB SPL)
 /// puts conversational speech near −60 dBFS; the front end's PCAN normalises the rest.

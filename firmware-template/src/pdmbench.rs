@@ -11,7 +11,9 @@
 //!    frames), [`DfsdmPath::block`] (DFSDM boards), and the software path's CIC3 ÷ 25 alone.
 
 use mote_engine::pdm::dfsdm::rdatar;
-use mote_engine::pdm::{fnv1a, test_pattern, Cic3, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator};
+use mote_engine::pdm::{
+    fnv1a, test_pattern, Cic3, Decimator, DfsdmConfig, DfsdmFilter, FirDecimator,
+};
 
 use crate::pdm_block::{DfsdmPath, SpiPath, BLOCK_SAMPLES, DFSDM_WORDS, GAIN_BITS, SPI_BYTES};
 use crate::{cost_start, cost_stop, say, Fail};
@@ -31,7 +33,11 @@ pub fn run() -> Result<(), Fail> {
     let mut pcm = [0i16; BLOCKS * BLOCK_SAMPLES];
     let n = Decimator::new().process(pdm, &mut pcm);
     let spi = pcm.get(..n).unwrap_or(&[]);
-    say!("{{\"event\":\"pdm_check\",\"path\":\"spi\",\"samples\":{},\"fnv\":{}}}", n, fnv1a(spi));
+    say!(
+        "{{\"event\":\"pdm_check\",\"path\":\"spi\",\"samples\":{},\"fnv\":{}}}",
+        n,
+        fnv1a(spi)
+    );
 
     let words = cortex_m::singleton!(: [u32; BLOCKS * DFSDM_WORDS] = [0; BLOCKS * DFSDM_WORDS])
         .ok_or(Fail::Msg("DFSDM words taken"))?;
@@ -54,7 +60,11 @@ pub fn run() -> Result<(), Fail> {
         }
     }
     let dfsdm = pcm.get(..m).unwrap_or(&[]);
-    say!("{{\"event\":\"pdm_check\",\"path\":\"dfsdm\",\"samples\":{},\"fnv\":{}}}", m, fnv1a(dfsdm));
+    say!(
+        "{{\"event\":\"pdm_check\",\"path\":\"dfsdm\",\"samples\":{},\"fnv\":{}}}",
+        m,
+        fnv1a(dfsdm)
+    );
 
     // ---- cost per 2 ms block: before (bit loop), software path, DFSDM path.
     let spi_words = cortex_m::singleton!(: [u16; BLOCKS * WORDS] = [0; BLOCKS * WORDS])
@@ -72,7 +82,9 @@ pub fn run() -> Result<(), Fail> {
     for b in 0..BLOCKS {
         let old_block = spi_words.get(b * WORDS..(b + 1) * WORDS).unwrap_or(&[]);
         let sw_block = pdm.get(b * SPI_BYTES..(b + 1) * SPI_BYTES).unwrap_or(&[]);
-        let hw_block = words.get(b * DFSDM_WORDS..(b + 1) * DFSDM_WORDS).unwrap_or(&[]);
+        let hw_block = words
+            .get(b * DFSDM_WORDS..(b + 1) * DFSDM_WORDS)
+            .unwrap_or(&[]);
         cost_start();
         let n0 = legacy.block(core::hint::black_box(old_block), &mut out);
         cost_stop();
@@ -117,7 +129,13 @@ struct Legacy {
 
 impl Legacy {
     const fn new() -> Self {
-        Legacy { i: [0; 3], d: [0; 3], phase: 0, prev: 0, acc: 0 }
+        Legacy {
+            i: [0; 3],
+            d: [0; 3],
+            phase: 0,
+            prev: 0,
+            acc: 0,
+        }
     }
 
     #[inline(never)]

@@ -154,7 +154,9 @@ impl Cic3 {
         while !rest.is_empty() {
             if self.rem == RATIO {
                 if let (Some(group), Some(dst)) = (rest.get(..25), out.get_mut(n..n + 8)) {
-                    if let (Ok(group), Ok(dst)) = (<&[u8; 25]>::try_from(group), <&mut [i16; 8]>::try_from(dst)) {
+                    if let (Ok(group), Ok(dst)) =
+                        (<&[u8; 25]>::try_from(group), <&mut [i16; 8]>::try_from(dst))
+                    {
                         self.group(group, dst);
                         n += 8;
                         rest = rest.get(25..).unwrap_or(&[]);
@@ -300,7 +302,9 @@ mod tests {
 
     #[test]
     fn grouped_equals_bytewise_at_any_alignment_and_chunking() {
-        let bytes: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2_246_822_519) >> 7) as u8).collect();
+        let bytes: Vec<u8> = (0..3000u32)
+            .map(|i| (i.wrapping_mul(2_246_822_519) >> 7) as u8)
+            .collect();
         let want = bytewise(&bytes);
         for chunk in [1, 7, 25, 26, 50, 500, 3000] {
             let mut c = Cic3::new();

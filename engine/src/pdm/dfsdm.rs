@@ -202,28 +202,55 @@ mod tests {
     #[test]
     fn full_scale_shift_offset_and_saturation() {
         // Sinc3 ÷ 125 of all ones settles at 125³ = 1 953 125 (the old firmware's setting).
-        let cfg = DfsdmConfig { order: 3, fosr: 125, iosr: 1, right_shift: 0, offset: 0 };
+        let cfg = DfsdmConfig {
+            order: 3,
+            fosr: 125,
+            iosr: 1,
+            right_shift: 0,
+            offset: 0,
+        };
         let mut f = DfsdmFilter::new(cfg).unwrap();
         let mut last = 0;
         f.push_bytes(&[0xFF; 200], |y| last = y);
         assert_eq!(last, 1_953_125);
         // Shift 6 rounds to nearest: 1 953 125 / 64 = 30 517.58 → 30 518; offset 18 → 30 500.
-        let mut f = DfsdmFilter::new(DfsdmConfig { right_shift: 6, offset: 18, ..cfg }).unwrap();
+        let mut f = DfsdmFilter::new(DfsdmConfig {
+            right_shift: 6,
+            offset: 18,
+            ..cfg
+        })
+        .unwrap();
         f.push_bytes(&[0xFF; 200], |y| last = y);
         assert_eq!(last, 30_500);
         // −1 953 125 / 64 = −30 517.58 → −30 518 (x + 32 >> 6 rounds −.58 to −1 → …518).
-        let mut f = DfsdmFilter::new(DfsdmConfig { right_shift: 6, ..cfg }).unwrap();
+        let mut f = DfsdmFilter::new(DfsdmConfig {
+            right_shift: 6,
+            ..cfg
+        })
+        .unwrap();
         f.push_bytes(&[0x00; 200], |y| last = y);
         assert_eq!(last, -30_518);
         // Sinc5 ÷ 32 with IOSR 2: 2·32^5 = 2^26 saturates to 2^23 − 1, then minus the offset.
-        let big = DfsdmConfig { order: 5, fosr: 32, iosr: 2, right_shift: 0, offset: -5 };
+        let big = DfsdmConfig {
+            order: 5,
+            fosr: 32,
+            iosr: 2,
+            right_shift: 0,
+            offset: -5,
+        };
         let mut f = DfsdmFilter::new(big).unwrap();
         f.push_bytes(&[0xFF; 400], |y| last = y);
         assert_eq!(last, (1 << 23) - 1);
         f.push_bytes(&[0x00; 400], |y| last = y);
         assert_eq!(last, -(1 << 23) + 5);
         // An integrator of 4 sums four Sinc1 ÷ 8 outputs: all ones → 32.
-        let int = DfsdmConfig { order: 1, fosr: 8, iosr: 4, right_shift: 0, offset: 0 };
+        let int = DfsdmConfig {
+            order: 1,
+            fosr: 8,
+            iosr: 4,
+            right_shift: 0,
+            offset: 0,
+        };
         let mut f = DfsdmFilter::new(int).unwrap();
         let mut all = Vec::new();
         f.push_bytes(&[0xFF; 8], |y| all.push(y));
@@ -234,15 +261,52 @@ mod tests {
     fn invalid_configurations_are_rejected() {
         let ok = DfsdmConfig::MOTE;
         assert!(ok.check().is_ok());
-        assert_eq!(DfsdmConfig { order: 0, ..ok }.check(), Err(ConfigError::OutOfRange("FORD")));
-        assert_eq!(DfsdmConfig { fosr: 1025, ..ok }.check(), Err(ConfigError::OutOfRange("FOSR")));
-        assert_eq!(DfsdmConfig { iosr: 0, ..ok }.check(), Err(ConfigError::OutOfRange("IOSR")));
-        assert_eq!(DfsdmConfig { right_shift: 32, ..ok }.check(), Err(ConfigError::OutOfRange("DTRBS")));
-        assert_eq!(DfsdmConfig { offset: 1 << 23, ..ok }.check(), Err(ConfigError::OutOfRange("OFFSET")));
+        assert_eq!(
+            DfsdmConfig { order: 0, ..ok }.check(),
+            Err(ConfigError::OutOfRange("FORD"))
+        );
+        assert_eq!(
+            DfsdmConfig { fosr: 1025, ..ok }.check(),
+            Err(ConfigError::OutOfRange("FOSR"))
+        );
+        assert_eq!(
+            DfsdmConfig { iosr: 0, ..ok }.check(),
+            Err(ConfigError::OutOfRange("IOSR"))
+        );
+        assert_eq!(
+            DfsdmConfig {
+                right_shift: 32,
+                ..ok
+            }
+            .check(),
+            Err(ConfigError::OutOfRange("DTRBS"))
+        );
+        assert_eq!(
+            DfsdmConfig {
+                offset: 1 << 23,
+                ..ok
+            }
+            .check(),
+            Err(ConfigError::OutOfRange("OFFSET"))
+        );
         // 1024^5 overflows the 32-bit path.
-        assert_eq!(DfsdmConfig { order: 5, fosr: 1024, ..ok }.check(), Err(ConfigError::Overflow));
+        assert_eq!(
+            DfsdmConfig {
+                order: 5,
+                fosr: 1024,
+                ..ok
+            }
+            .check(),
+            Err(ConfigError::Overflow)
+        );
         // 256^3 · 128 = 2^31: allowed (≤ 2^31).
-        assert!(DfsdmConfig { fosr: 256, iosr: 128, ..ok }.check().is_ok());
+        assert!(DfsdmConfig {
+            fosr: 256,
+            iosr: 128,
+            ..ok
+        }
+        .check()
+        .is_ok());
     }
 
     #[test]

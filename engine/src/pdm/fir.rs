@@ -14,14 +14,12 @@
 
 /// Taps (symmetric, so the FIR is its own time reverse), Q15 with a DC gain of 2.0.
 pub const TAPS: [i16; 96] = [
-    17, 39, 60, 72, 64, 29, -28, -93, -143, -153, -109, -14,
-    107, 214, 262, 218, 82, -112, -299, -406, -374, -191, 99, 401,
-    601, 600, 364, -56, -528, -876, -941, -647, -41, 697, 1304, 1516,
-    1165, 261, -972, -2137, -2759, -2425, -923, 1670, 4968, 8355, 11133, 12696,
-    12696, 11133, 8355, 4968, 1670, -923, -2425, -2759, -2137, -972, 261, 1165,
-    1516, 1304, 697, -41, -647, -941, -876, -528, -56, 364, 600, 601,
-    401, 99, -191, -374, -406, -299, -112, 82, 218, 262, 214, 107,
-    -14, -109, -153, -143, -93, -28, 29, 64, 72, 60, 39, 17,
+    17, 39, 60, 72, 64, 29, -28, -93, -143, -153, -109, -14, 107, 214, 262, 218, 82, -112, -299,
+    -406, -374, -191, 99, 401, 601, 600, 364, -56, -528, -876, -941, -647, -41, 697, 1304, 1516,
+    1165, 261, -972, -2137, -2759, -2425, -923, 1670, 4968, 8355, 11133, 12696, 12696, 11133, 8355,
+    4968, 1670, -923, -2425, -2759, -2137, -972, 261, 1165, 1516, 1304, 697, -41, -647, -941, -876,
+    -528, -56, 364, 600, 601, 401, 99, -191, -374, -406, -299, -112, 82, 218, 262, 214, 107, -14,
+    -109, -153, -143, -93, -28, 29, 64, 72, 60, 39, 17,
 ];
 
 /// Number of taps (even: the packed path reads pairs).
@@ -152,9 +150,9 @@ fn dot(window: &[i16]) -> i32 {
 /// The plain loop.
 #[cfg_attr(mote_dsp, allow(dead_code))]
 fn dot_portable(window: &[i16]) -> i32 {
-    TAPS.iter()
-        .zip(window)
-        .fold(0i32, |acc, (&t, &x)| acc.wrapping_add(i32::from(t) * i32::from(x)))
+    TAPS.iter().zip(window).fold(0i32, |acc, (&t, &x)| {
+        acc.wrapping_add(i32::from(t) * i32::from(x))
+    })
 }
 
 /// `SMLADX d, a, b, acc`: `acc + a.lo·b.hi + a.hi·b.lo` (int16 lanes), wrapping.
@@ -201,8 +199,18 @@ fn dot_packed(window: &[i16]) -> i32 {
             let fa = p.add(4 * i).cast::<u32>();
             let fb = p.add(2 * (N - 2 - 2 * i)).cast::<u32>();
             (
-                [fa.read_unaligned(), fa.add(1).read_unaligned(), fa.add(2).read_unaligned(), fa.add(3).read_unaligned()],
-                [fb.read_unaligned(), fb.sub(1).read_unaligned(), fb.sub(2).read_unaligned(), fb.sub(3).read_unaligned()],
+                [
+                    fa.read_unaligned(),
+                    fa.add(1).read_unaligned(),
+                    fa.add(2).read_unaligned(),
+                    fa.add(3).read_unaligned(),
+                ],
+                [
+                    fb.read_unaligned(),
+                    fb.sub(1).read_unaligned(),
+                    fb.sub(2).read_unaligned(),
+                    fb.sub(3).read_unaligned(),
+                ],
             )
         };
         if let [h0, h1, h2, h3] = *h {
@@ -231,7 +239,10 @@ mod tests {
         let sum: i32 = TAPS.iter().map(|&t| i32::from(t)).sum();
         assert!((sum - 65_536).abs() <= 8, "sum {sum}");
         let abs: i64 = TAPS.iter().map(|&t| i64::from(t).abs()).sum();
-        assert!(abs * 15_625 < 1 << 31, "Σ|h| = {abs}: the int32 sum could wrap");
+        assert!(
+            abs * 15_625 < 1 << 31,
+            "Σ|h| = {abs}: the int32 sum could wrap"
+        );
     }
 
     #[test]
@@ -264,7 +275,11 @@ mod tests {
         assert_eq!(out.len(), 2 * N / 5);
         for (k, &y) in out.iter().enumerate() {
             let idx = 5 * k + 4;
-            let t = if idx < N { i32::from(TAPS[N - 1 - idx]) } else { 0 };
+            let t = if idx < N {
+                i32::from(TAPS[N - 1 - idx])
+            } else {
+                0
+            };
             assert_eq!(i32::from(y), (t * 16_384 + 16_384) >> 15, "output {k}");
         }
     }

@@ -69,7 +69,10 @@ impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ConfigError::NotExact(hz) => {
-                write!(f, "the clock does not divide {hz} Hz exactly by an allowed divider")
+                write!(
+                    f,
+                    "the clock does not divide {hz} Hz exactly by an allowed divider"
+                )
             }
             ConfigError::OutOfRange(field) => write!(f, "{field} out of its register range"),
             ConfigError::Overflow => f.write_str("FOSR^FORD x IOSR exceeds 2^31"),
@@ -252,7 +255,15 @@ mod tests {
 
     #[test]
     fn isqrt_table() {
-        for (v, r) in [(0, 0), (1, 1), (3, 1), (4, 2), (15, 3), (16, 4), (u64::MAX, u32::MAX)] {
+        for (v, r) in [
+            (0, 0),
+            (1, 1),
+            (3, 1),
+            (4, 2),
+            (15, 3),
+            (16, 4),
+            (u64::MAX, u32::MAX),
+        ] {
             assert_eq!(isqrt(v), r, "isqrt({v})");
         }
     }
@@ -294,8 +305,13 @@ mod tests {
 
     #[test]
     fn words_equal_bytes_and_chunking_does_not_matter() {
-        let bytes: std::vec::Vec<u8> = (0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        let words: std::vec::Vec<u16> = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        let bytes: std::vec::Vec<u8> = (0..4000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let words: std::vec::Vec<u16> = bytes
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
         let mut a = Decimator::new();
         let mut b = Decimator::new();
         let mut c = Decimator::new();
@@ -339,7 +355,11 @@ pub fn test_pattern(out: &mut [u8]) {
         let mut b = 0u8;
         for k in 0..8 {
             let t = ((i * 8 + k) % 2000) as i32;
-            let x = if t < 1000 { t * 66 - 33_000 } else { (2000 - t) * 66 - 33_000 };
+            let x = if t < 1000 {
+                t * 66 - 33_000
+            } else {
+                (2000 - t) * 66 - 33_000
+            };
             let v = x - 2 * e1 + e2;
             let y = if v >= 0 { ONE } else { -ONE };
             e2 = e1;

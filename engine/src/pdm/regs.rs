@@ -73,7 +73,12 @@ pub const fn dfsdm_fields(cfg: DfsdmConfig) -> Result<DfsdmFields, ConfigError> 
 
 /// The smallest right shift that brings a Sinc`order` ÷ `fosr` × `iosr` result (full scale
 /// `±fosr^order · iosr`) within `±(2^(bits−1) − 1)`, `bits` ≤ 24 (the DFSDM's output width).
-pub const fn dfsdm_shift_for(order: u8, fosr: u32, iosr: u32, bits: u32) -> Result<u8, ConfigError> {
+pub const fn dfsdm_shift_for(
+    order: u8,
+    fosr: u32,
+    iosr: u32,
+    bits: u32,
+) -> Result<u8, ConfigError> {
     if bits < 2 || bits > 24 {
         return Err(ConfigError::OutOfRange("output bits"));
     }
@@ -85,7 +90,11 @@ pub const fn dfsdm_shift_for(order: u8, fosr: u32, iosr: u32, bits: u32) -> Resu
     let mut s = 0u32;
     // Rounded shift: (peak + 2^(s−1)) >> s.
     while s < 32 {
-        let r = if s == 0 { peak } else { (peak + (1 << (s - 1))) >> s };
+        let r = if s == 0 {
+            peak
+        } else {
+            (peak + (1 << (s - 1))) >> s
+        };
         if r <= limit {
             return Ok(s as u8);
         }
@@ -129,7 +138,10 @@ pub const fn dfsdm_mote_config(pdm_hz: u32) -> Result<DfsdmConfig, ConfigError> 
 /// samples.
 pub const fn spi_bytes_per_block(pdm_hz: u32, ms: u32) -> Result<usize, ConfigError> {
     let bits = pdm_hz as u64 * ms as u64 / 1000;
-    if bits * 1000 != pdm_hz as u64 * ms as u64 || bits % 8 != 0 || bits % BITS_PER_SAMPLE as u64 != 0 {
+    if bits * 1000 != pdm_hz as u64 * ms as u64
+        || bits % 8 != 0
+        || bits % BITS_PER_SAMPLE as u64 != 0
+    {
         return Err(ConfigError::NotExact(pdm_hz));
     }
     Ok((bits / 8) as usize)
@@ -147,9 +159,18 @@ mod tests {
         assert_eq!(dfsdm_ckoutdiv(SYSCLK_HZ, PDM_HZ), Ok(31));
         // At 80 MHz: / (39 + 1).
         assert_eq!(dfsdm_ckoutdiv(80_000_000, PDM_HZ), Ok(39));
-        assert_eq!(dfsdm_ckoutdiv(64_000_000, 3_000_000), Err(ConfigError::NotExact(64_000_000)));
-        assert_eq!(dfsdm_ckoutdiv(80_000_000, 200_000), Err(ConfigError::OutOfRange("CKOUTDIV")));
-        assert_eq!(dfsdm_ckoutdiv(2_000_000, 2_000_000), Err(ConfigError::OutOfRange("CKOUTDIV")));
+        assert_eq!(
+            dfsdm_ckoutdiv(64_000_000, 3_000_000),
+            Err(ConfigError::NotExact(64_000_000))
+        );
+        assert_eq!(
+            dfsdm_ckoutdiv(80_000_000, 200_000),
+            Err(ConfigError::OutOfRange("CKOUTDIV"))
+        );
+        assert_eq!(
+            dfsdm_ckoutdiv(2_000_000, 2_000_000),
+            Err(ConfigError::OutOfRange("CKOUTDIV"))
+        );
     }
 
     #[test]
@@ -159,7 +180,10 @@ mod tests {
         assert_eq!(spi_br(64_000_000, 32_000_000), Ok(0));
         assert_eq!(spi_br(64_000_000, 250_000), Ok(7));
         // 80 MHz has no power-of-two division to 2 MHz.
-        assert_eq!(spi_br(80_000_000, PDM_HZ), Err(ConfigError::NotExact(80_000_000)));
+        assert_eq!(
+            spi_br(80_000_000, PDM_HZ),
+            Err(ConfigError::NotExact(80_000_000))
+        );
     }
 
     #[test]
@@ -169,7 +193,16 @@ mod tests {
         let f = dfsdm_fields(cfg).unwrap();
         // Sinc3 (FORD 3), FOSR register 24 (÷25), IOSR register 0 (÷1), 25³ = 15 625 fits 16
         // bits unshifted.
-        assert_eq!(f, DfsdmFields { ford: 3, fosr: 24, iosr: 0, dtrbs: 0, offset: 0 });
+        assert_eq!(
+            f,
+            DfsdmFields {
+                ford: 3,
+                fosr: 24,
+                iosr: 0,
+                dtrbs: 0,
+                offset: 0
+            }
+        );
         // The old Sinc3 ÷ 125: 1 953 125 needs a shift of 6 for 16 bits (30 518).
         assert_eq!(dfsdm_shift_for(3, 125, 1, 16), Ok(6));
         // Sinc5 ÷ 64: 2^30 → within 2^23 − 1 needs 8 (a shift of 7 gives exactly 2^23).
@@ -177,8 +210,14 @@ mod tests {
         assert_eq!(dfsdm_shift_for(5, 1024, 1, 24), Err(ConfigError::Overflow));
         let neg = DfsdmConfig { offset: -1, ..cfg };
         assert_eq!(dfsdm_fields(neg).unwrap().offset, 0x00FF_FFFF);
-        assert_eq!(dfsdm_mote_config(2_400_000), Err(ConfigError::OutOfRange("FOSR")));
-        assert_eq!(dfsdm_mote_config(1_000_001), Err(ConfigError::NotExact(1_000_001)));
+        assert_eq!(
+            dfsdm_mote_config(2_400_000),
+            Err(ConfigError::OutOfRange("FOSR"))
+        );
+        assert_eq!(
+            dfsdm_mote_config(1_000_001),
+            Err(ConfigError::NotExact(1_000_001))
+        );
     }
 
     #[test]
@@ -187,8 +226,14 @@ mod tests {
         assert_eq!(spi_bytes_per_block(PDM_HZ, 2), Ok(500));
         assert_eq!(spi_bytes_per_block(PDM_HZ, 1), Ok(250));
         // 2.000004 MHz for 1 ms: not a whole number of bits.
-        assert_eq!(spi_bytes_per_block(2_000_004, 1), Err(ConfigError::NotExact(2_000_004)));
+        assert_eq!(
+            spi_bytes_per_block(2_000_004, 1),
+            Err(ConfigError::NotExact(2_000_004))
+        );
         // 1.5 MHz for 1 ms: 1500 bits, not whole PCM samples of 125 bits.
-        assert_eq!(spi_bytes_per_block(1_500_000, 1), Err(ConfigError::NotExact(1_500_000)));
+        assert_eq!(
+            spi_bytes_per_block(1_500_000, 1),
+            Err(ConfigError::NotExact(1_500_000))
+        );
     }
 }
