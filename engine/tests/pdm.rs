@@ -102,6 +102,7 @@ fn tone_through_pdm(hz: f64, amp: f64, seconds: f64) -> Vec<i16> {
 
 /// Least-squares fit of `a·sin + b·cos + c` at `hz` to `x` (16 kHz); returns (amplitude,
 /// residual power after removing the fit).
+#[allow(clippy::needless_range_loop)]
 fn fit(x: &[f64], hz: f64) -> (f64, f64) {
     let w = 2.0 * PI * hz / PCM_HZ as f64;
     // Normal equations of the 3-parameter fit.
@@ -125,6 +126,7 @@ fn fit(x: &[f64], hz: f64) -> (f64, f64) {
     ((p[0] * p[0] + p[1] * p[1]).sqrt(), res / x.len() as f64)
 }
 
+#[allow(clippy::needless_range_loop)] // index arithmetic of Gaussian elimination
 fn solve3(mut m: [[f64; 3]; 3], mut r: [f64; 3]) -> [f64; 3] {
     for c in 0..3 {
         let piv = (c..3)

@@ -29,7 +29,7 @@ pub const RATIO: u8 = 5;
 /// Right shift of the int32 sum to PCM (Q15 taps).
 const SHIFT: u32 = 15;
 
-const _: () = assert!(N % 16 == 0);
+const _: () = assert!(N.is_multiple_of(16));
 
 /// The taps two per word (tap 2j in the low half), for `SMLAD`.
 #[cfg(any(mote_dsp, test))]

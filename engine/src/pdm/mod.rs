@@ -51,7 +51,7 @@ pub const CIC_ORDER: u8 = 3;
 /// PDM bits per PCM sample (125).
 pub const BITS_PER_SAMPLE: u32 = CIC_RATIO * FIR_RATIO;
 
-const _: () = assert!(PDM_HZ / BITS_PER_SAMPLE == PCM_HZ && PDM_HZ % BITS_PER_SAMPLE == 0);
+const _: () = assert!(PDM_HZ / BITS_PER_SAMPLE == PCM_HZ && PDM_HZ.is_multiple_of(BITS_PER_SAMPLE));
 
 /// Why a register value or filter configuration cannot be computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,6 +249,45 @@ const fn isqrt(v: u64) -> u32 {
     root as u32
 }
 
+/// A deterministic PDM test stream for device checks (integer arithmetic only, so the host and
+/// the M4 produce the same bytes): a 1 kHz triangle at −6 dBFS through a second-order
+/// error-feedback sigma-delta modulator (`v = x − 2e[n−1] + e[n−2]`, `y = ±2^16`), MSB first.
+pub fn test_pattern(out: &mut [u8]) {
+    const ONE: i32 = 1 << 16;
+    // Triangle: 2000 bits per period, peak ONE / 2.
+    let (mut e1, mut e2) = (0i32, 0i32);
+    for (i, byte) in out.iter_mut().enumerate() {
+        let mut b = 0u8;
+        for k in 0..8 {
+            let t = ((i * 8 + k) % 2000) as i32;
+            let x = if t < 1000 {
+                t * 66 - 33_000
+            } else {
+                (2000 - t) * 66 - 33_000
+            };
+            let v = x - 2 * e1 + e2;
+            let y = if v >= 0 { ONE } else { -ONE };
+            e2 = e1;
+            e1 = y - v;
+            if y > 0 {
+                b |= 0x80 >> k;
+            }
+        }
+        *byte = b;
+    }
+}
+
+/// FNV-1a (32-bit) of PCM samples, little-endian bytes: the device checks compare it.
+pub fn fnv1a(samples: &[i16]) -> u32 {
+    let mut h = 0x811C_9DC5u32;
+    for s in samples {
+        for b in s.to_le_bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,43 +381,4 @@ mod tests {
         assert_eq!(fnv1a(&[]), 0x811C_9DC5);
         assert_eq!(fnv1a(&[0x0100]), 0x1076_963A, "fnv1a of the bytes 00 01");
     }
-}
-
-/// A deterministic PDM test stream for device checks (integer arithmetic only, so the host and
-/// the M4 produce the same bytes): a 1 kHz triangle at −6 dBFS through a second-order
-/// error-feedback sigma-delta modulator (`v = x − 2e[n−1] + e[n−2]`, `y = ±2^16`), MSB first.
-pub fn test_pattern(out: &mut [u8]) {
-    const ONE: i32 = 1 << 16;
-    // Triangle: 2000 bits per period, peak ONE / 2.
-    let (mut e1, mut e2) = (0i32, 0i32);
-    for (i, byte) in out.iter_mut().enumerate() {
-        let mut b = 0u8;
-        for k in 0..8 {
-            let t = ((i * 8 + k) % 2000) as i32;
-            let x = if t < 1000 {
-                t * 66 - 33_000
-            } else {
-                (2000 - t) * 66 - 33_000
-            };
-            let v = x - 2 * e1 + e2;
-            let y = if v >= 0 { ONE } else { -ONE };
-            e2 = e1;
-            e1 = y - v;
-            if y > 0 {
-                b |= 0x80 >> k;
-            }
-        }
-        *byte = b;
-    }
-}
-
-/// FNV-1a (32-bit) of PCM samples, little-endian bytes: the device checks compare it.
-pub fn fnv1a(samples: &[i16]) -> u32 {
-    let mut h = 0x811C_9DC5u32;
-    for s in samples {
-        for b in s.to_le_bytes() {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-    }
-    h
 }

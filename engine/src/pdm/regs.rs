@@ -17,7 +17,7 @@ pub const SYSCLK_HZ: u32 = 64_000_000;
 /// CKOUTDIV 1..=255 (0 disables CKOUT). RM0351 §"DFSDM channel y configuration register
 /// (DFSDM_CHyCFGR1)", field CKOUTDIV; the division must be exact.
 pub const fn dfsdm_ckoutdiv(clk_hz: u32, ckout_hz: u32) -> Result<u8, ConfigError> {
-    if ckout_hz == 0 || clk_hz % ckout_hz != 0 {
+    if ckout_hz == 0 || !clk_hz.is_multiple_of(ckout_hz) {
         return Err(ConfigError::NotExact(clk_hz));
     }
     let div = clk_hz / ckout_hz;
@@ -108,7 +108,7 @@ pub const fn dfsdm_shift_for(
 /// offset (the FIR ÷ 5 expects CIC3 ÷ 25 values, ±15 625).
 pub const fn dfsdm_mote_config(pdm_hz: u32) -> Result<DfsdmConfig, ConfigError> {
     let per_fir_input = PCM_HZ * super::FIR_RATIO;
-    if pdm_hz % per_fir_input != 0 {
+    if !pdm_hz.is_multiple_of(per_fir_input) {
         return Err(ConfigError::NotExact(pdm_hz));
     }
     let fosr = pdm_hz / per_fir_input;
@@ -139,8 +139,8 @@ pub const fn dfsdm_mote_config(pdm_hz: u32) -> Result<DfsdmConfig, ConfigError> 
 pub const fn spi_bytes_per_block(pdm_hz: u32, ms: u32) -> Result<usize, ConfigError> {
     let bits = pdm_hz as u64 * ms as u64 / 1000;
     if bits * 1000 != pdm_hz as u64 * ms as u64
-        || bits % 8 != 0
-        || bits % BITS_PER_SAMPLE as u64 != 0
+        || !bits.is_multiple_of(8)
+        || !bits.is_multiple_of(BITS_PER_SAMPLE as u64)
     {
         return Err(ConfigError::NotExact(pdm_hz));
     }
