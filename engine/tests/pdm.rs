@@ -252,6 +252,25 @@ fn dfsdm_path_equals_software_path() {
     assert_eq!(out, sw);
 }
 
+proptest::proptest! {
+    /// Any bytes, any split, any output size: no panic, and the samples that fit equal one
+    /// call over the whole input.
+    #[test]
+    fn any_input_any_split_no_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..3000), split in 0usize..3000, cap in 0usize..200) {
+        let whole = decimate(&bytes);
+        let split = split.min(bytes.len());
+        let mut d = Decimator::new();
+        let mut a = vec![0i16; Decimator::max_outputs(split)];
+        let na = d.process(&bytes[..split], &mut a);
+        let mut b = vec![0i16; cap];
+        let nb = d.process(&bytes[split..], &mut b);
+        proptest::prop_assert_eq!(&a[..na], &whole[..na]);
+        proptest::prop_assert_eq!(&b[..nb], &whole[na..na + nb]);
+        let mut f = DfsdmFilter::new(DfsdmConfig::MOTE).unwrap();
+        f.push_bytes(&bytes, |y| assert!(y.abs() <= 15_625));
+    }
+}
+
 // ---------------------------------------------------------------- real audio, real models
 
 fn wav(path: &Path) -> Vec<i16> {
