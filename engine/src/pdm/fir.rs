@@ -189,7 +189,10 @@ fn dot_packed(window: &[i16]) -> i32 {
     let p = window.as_ptr().cast::<u8>();
     let mut acc = 0i32;
     // Unrolled by four (N/4 = 24 steps), so the loads use immediate offsets.
-    for (q, h) in TAP_PAIRS.chunks_exact(4).take(N / 16).enumerate() {
+    // Through black_box the taps are loaded (one LDR per pair) instead of being rebuilt as
+    // immediates (MOVW + MOVT per pair): 24 fewer instructions per output on the M4.
+    let taps: &[u32; N / 2] = core::hint::black_box(&TAP_PAIRS);
+    for (q, h) in taps.chunks_exact(4).take(N / 16).enumerate() {
         let i = 4 * q;
         // SAFETY: window has at least N int16 values (2N bytes). For i + k < N/4 the word at
         // byte 4(i + k) and the one at byte 2(N − 2 − 2(i + k)) both end within the first 2N
