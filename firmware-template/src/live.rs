@@ -2,7 +2,8 @@
 //!
 //! Log lines (UART only, 115200 8N1): a `start` line; after the first second of audio one
 //! `mic_level` line (RMS and peak of that second, as the pipeline sees it: after DC removal
-//! and gain), so a dead or mis-wired microphone shows at once; each detection exactly as `mote
+//! and gain; or `no_data` when no sample arrived within 2 s), so a dead or mis-wired
+//! microphone shows at once; each detection exactly as `mote
 //! detect --json` prints it; and every 100 invocations a `cycles` line with the DWT cycle count
 //! of the pipeline per invocation (front-end frame + model + detector) and the microphone
 //! overruns.
@@ -21,6 +22,8 @@ const REPORT_EVERY: u32 = 100;
 const LED_SAMPLES: u32 = 8000;
 /// Samples measured for the start-up `mic_level` line (1 s).
 const LEVEL_SAMPLES: u32 = 16_000;
+/// Seconds without a single microphone sample before `mic_level` reports `no_data`.
+const NO_DATA_S: u32 = 2;
 /// Below this RMS (after gain) the microphone is reported `silent`: a stuck data line (all ones
 /// or zeros, or nothing connected) decimates to a constant that the DC block removes.
 const SILENT_RMS: u32 = 2;
@@ -72,9 +75,19 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
     let (mut samples, mut led_until) = (0u32, 0u32);
     let (mut cycles, mut invocations) = (0u64, 0u32);
     let mut level = Some(LevelMeter::new());
+    let started = DWT::cycle_count();
     loop {
         let n = mic::read(&mut block);
         if n == 0 {
+            if level.as_ref().is_some_and(|m| m.count() == 0) {
+                // No sample yet: poll (no WFI: if the DMA never runs, no interrupt would wake
+                // the core) and give up after NO_DATA_S seconds with a `no_data` line.
+                if DWT::cycle_count().wrapping_sub(started) > NO_DATA_S * board::SYSCLK_HZ {
+                    say!("{{\"event\":\"mic_level\",\"samples\":0,\"status\":\"no_data\"}}");
+                    level = None;
+                }
+                continue;
+            }
             // The DMA interrupt wakes the core.
             cortex_m::asm::wfi();
             continue;
