@@ -1,7 +1,7 @@
 //! A bit-exact model of the STM32L4 DFSDM data path for one channel in SPI mode, following
 //! RM0351 (STM32L47x/48x) section "Digital filter for sigma delta modulators (DFSDM)":
 //! serial transceiver → Sinc^FORD filter (FOSR) → integrator (IOSR) → data unit (right bit
-//! shift DTRBS, then offset) → the 24-bit result in DFSDM_FLTxRDATAR[31:8].
+//! shift DTRBS, then offset) → the 24-bit result in `DFSDM_FLTxRDATAR[31:8]`.
 //!
 //! - "Signed data format": the modulator's 1 and 0 are +1 and −1.
 //! - "Sinc filter": `Sinc^x` with x = FORD (1..=5), decimating by FOSR (register value + 1,
@@ -12,7 +12,7 @@
 //! - "Data unit block": "The right bit-shift is rounding the result to nearest integer value.
 //!   The sign of shifted result is maintained — to have valid 24-bit signed format"; modelled
 //!   as `(x + 2^(s−1)) >> s` saturated to 24 bits. "In the next step, an offset correction …
-//!   OFFSET[23:0] … is subtracted from the output data", saturated to 24 bits again.
+//!   `OFFSET[23:0]` … is subtracted from the output data", saturated to 24 bits again.
 //!
 //! The model starts from zero state and emits every FOSR·IOSR bits, like a continuous
 //! conversion in fast mode (FAST = 1, RCONT = 1) from the first bit. The hardware's first

@@ -29,7 +29,7 @@ pub const fn dfsdm_ckoutdiv(clk_hz: u32, ckout_hz: u32) -> Result<u8, ConfigErro
 
 /// SPI_CR1.BR for a serial clock `sck_hz` from `pclk_hz` (SPI1 is on APB2):
 /// `f_SCK = f_PCLK / 2^(BR + 1)`, BR 0..=7 (÷2..÷256). RM0394 (STM32L43x) §"SPI control
-/// register 1 (SPIx_CR1)", field BR[2:0]; the division must be exact.
+/// register 1 (SPIx_CR1)", field `BR[2:0]`; the division must be exact.
 pub const fn spi_br(pclk_hz: u32, sck_hz: u32) -> Result<u8, ConfigError> {
     let mut br = 0u32;
     while br < 8 {
@@ -45,15 +45,15 @@ pub const fn spi_br(pclk_hz: u32, sck_hz: u32) -> Result<u8, ConfigError> {
 /// DFSDM_FLTxFCR and §"DFSDM channel y configuration register 2" DFSDM_CHyCFGR2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DfsdmFields {
-    /// FORD[2:0]: sinc order (1..=5; 0 would be FastSinc).
+    /// `FORD[2:0]`: sinc order (1..=5; 0 would be FastSinc).
     pub ford: u8,
-    /// FOSR[9:0]: oversampling ratio − 1.
+    /// `FOSR[9:0]`: oversampling ratio − 1.
     pub fosr: u16,
-    /// IOSR[7:0]: integrator ratio − 1.
+    /// `IOSR[7:0]`: integrator ratio − 1.
     pub iosr: u8,
-    /// DTRBS[4:0]: right shift.
+    /// `DTRBS[4:0]`: right shift.
     pub dtrbs: u8,
-    /// OFFSET[23:0] (two's complement).
+    /// `OFFSET[23:0]` (two's complement).
     pub offset: u32,
 }
 
