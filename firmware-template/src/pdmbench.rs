@@ -73,10 +73,11 @@ pub fn run() -> Result<(), Fail> {
         *w = u16::from_be_bytes([pair[0], pair[1]]);
     }
     let mut legacy = Legacy::new();
+    let mut legacy_dfsdm = Legacy::new();
     let mut sw = SpiPath::new(GAIN_BITS);
     let mut hw = DfsdmPath::new(GAIN_BITS);
     let mut out = [0i16; BLOCK_SAMPLES];
-    let mut sums = [0i32; 4];
+    let mut sums = [0i32; 5];
     let mut cic = Cic3::new();
     let mut mid = [0i16; DFSDM_WORDS];
     for b in 0..BLOCKS {
@@ -97,6 +98,17 @@ pub fn run() -> Result<(), Fail> {
         let n2 = hw.block(core::hint::black_box(hw_block), &mut out);
         cost_stop();
         sums[2] = sums[2].wrapping_add(out.iter().take(n2).map(|&s| i32::from(s)).sum::<i32>());
+        // Before, DFSDM boards: Sinc3 ÷ 125 in the peripheral, only DC block + gain per
+        // sample in the interrupt (32 RDATAR words of ±125³ per 2 ms, here synthesized).
+        let mut old_words = [0u32; BLOCK_SAMPLES];
+        for (k, w) in old_words.iter_mut().enumerate() {
+            let v = hw_block.get(5 * k).map_or(0, |&w| (w as i32 >> 8) * 125);
+            *w = (v << 8) as u32;
+        }
+        cost_start();
+        let n4 = legacy_dfsdm.dfsdm_block(core::hint::black_box(&old_words), &mut out);
+        cost_stop();
+        sums[4] = sums[4].wrapping_add(out.iter().take(n4).map(|&s| i32::from(s)).sum::<i32>());
         // The software path's first stage alone (its share of the second region).
         cost_start();
         let n3 = cic.process(core::hint::black_box(sw_block), &mut mid);
@@ -107,11 +119,12 @@ pub fn run() -> Result<(), Fail> {
         }
     }
     say!(
-        "{{\"event\":\"pdm_cost\",\"blocks\":{},\"regions_per_block\":[\"bitloop\",\"spi\",\"dfsdm\",\"spi_cic\"],\"checksums\":[{},{},{},{}]}}",
+        "{{\"event\":\"pdm_cost\",\"blocks\":{},\"regions_per_block\":[\"bitloop\",\"spi\",\"dfsdm\",\"dfsdm_before\",\"spi_cic\"],\"checksums\":[{},{},{},{},{}]}}",
         BLOCKS,
         sums[0],
         sums[1],
         sums[2],
+        sums[4],
         sums[3]
     );
     Ok(())
@@ -136,6 +149,25 @@ impl Legacy {
             prev: 0,
             acc: 0,
         }
+    }
+
+    /// The old DFSDM interrupt's per-sample work: 24-bit data → `>> 6`, DC block, gain.
+    #[inline(never)]
+    fn dfsdm_block(&mut self, words: &[u32], out: &mut [i16; BLOCK_SAMPLES]) -> usize {
+        let mut n = 0;
+        for (&w, slot) in words.iter().zip(out.iter_mut()) {
+            *slot = self.condition(w as i32 >> 8);
+            n += 1;
+        }
+        n
+    }
+
+    fn condition(&mut self, c3: i32) -> i16 {
+        let x = c3 >> 6;
+        self.acc = self.acc - (self.acc >> 8) + ((x - self.prev) << 8);
+        self.prev = x;
+        let y = (self.acc >> 8).saturating_mul(1 << GAIN_BITS);
+        y.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
     }
 
     #[inline(never)]
