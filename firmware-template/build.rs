@@ -7,7 +7,7 @@
 //!
 //! | variable           | meaning                                                  | default |
 //! |--------------------|----------------------------------------------------------|---------|
-//! | `MOTE_MODE`        | `mic`, `replay` or `bench`                                | `MODE` in `mote/config.rs` |
+//! | `MOTE_MODE`        | `mic`, `replay`, `bench` or `pdm` (decimator check/cost)  | `MODE` in `mote/config.rs` |
 //! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `mote/model.tflite` |
 //! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `ARENA_BYTES` in `mote/config.rs` |
 //! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `STATE_BYTES` in `mote/config.rs` |
@@ -21,7 +21,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
-const MODES: [&str; 3] = ["mic", "replay", "bench"];
+const MODES: [&str; 4] = ["mic", "replay", "bench", "pdm"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -94,7 +94,7 @@ fn run() -> Result<(), String> {
     println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
-    println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\"))");
+    println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))");
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
     let model = match env::var_os("MOTE_MODEL") {

@@ -65,6 +65,8 @@ bad() { failed=$((failed + 1)); say "FAILED: $*" >&2; }
   fi
 done
 
+if [ "${FW_ONLY:-}" = "sweep" ]; then :; elif FW_TARGET_DIR="$fw_target" bash scripts/pdm-device-check.sh; then ok "PDM decimators on the M4 (QEMU, pdm mode) = host, software and DFSDM paths"; else bad "PDM decimators on the M4 differ from the host (scripts/pdm-device-check.sh)"; fi
+
 # ---- 2/3. export, build, run in QEMU, compare, measure
 rows=()
 # case NAME MODEL SIDECAR WAV

@@ -7,6 +7,7 @@
 //! - [`ops`]: one file per TFLite builtin; `prepare` validates and precomputes, `eval` computes.
 //! - [`plan`]: tensor lifetimes and arena offsets, and the byte-for-byte memory report.
 //! - [`interpreter`]: runs a planned model in a caller-provided arena and state buffer.
+//! - [`pdm`]: PDM microphone bits (2 MHz) → 16 kHz PCM: CIC3/DFSDM model + FIR, register values.
 //! - [`resample`]: 44.1/48 kHz (and other rates) → 16 kHz, polyphase FIR, integer arithmetic.
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
 //! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
@@ -27,6 +28,7 @@ pub mod frontend;
 pub mod interpreter;
 pub mod model;
 pub mod ops;
+pub mod pdm;
 pub mod pipeline;
 pub mod plan;
 pub mod resample;

@@ -14,6 +14,9 @@ pub use stm32l4::stm32l4x6 as pac;
 
 /// System clock after [`clock_64mhz`]: AHB, APB1 and APB2 all run at it.
 pub const SYSCLK_HZ: u32 = 64_000_000;
+// The microphone's register values (mote_engine::pdm::regs, unit-tested there) assume this
+// clock tree.
+const _: () = assert!(SYSCLK_HZ == mote_engine::pdm::regs::SYSCLK_HZ);
 
 /// 64 MHz from the 4 MHz MSI through the main PLL: VCO = 4 MHz × 32 = 128 MHz, ÷2 (PLLR).
 /// 64 MHz divides exactly to a 2 MHz PDM clock (÷32) that decimates by 125 to 16 kHz.

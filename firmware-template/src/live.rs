@@ -1,10 +1,15 @@
 //! Mic mode: microphone → pipeline → LED and a JSON line per detection, forever.
 //!
-//! Log lines (UART only, 115200 8N1): a `start` line, each detection exactly as `mote detect
-//! --json` prints it, and every 100 invocations a `cycles` line with the DWT cycle count of the
-//! pipeline per invocation (front-end frame + model + detector) and the microphone overruns.
+//! Log lines (UART only, 115200 8N1): a `start` line; after the first second of audio one
+//! `mic_level` line (RMS and peak of that second, as the pipeline sees it: after DC removal
+//! and gain; or `no_data` when no sample arrived within 2 s), so a dead or mis-wired
+//! microphone shows at once; each detection exactly as `mote
+//! detect --json` prints it; and every 100 invocations a `cycles` line with the DWT cycle count
+//! of the pipeline per invocation (front-end frame + model + detector) and the microphone
+//! overruns.
 
 use cortex_m::peripheral::DWT;
+use mote_engine::pdm::LevelMeter;
 use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::board::{self, pac, Led};
@@ -15,6 +20,13 @@ use crate::{build, config, mic, say, uart, Fail};
 const REPORT_EVERY: u32 = 100;
 /// LED on-time after a detection, in samples (0.5 s).
 const LED_SAMPLES: u32 = 8000;
+/// Samples measured for the start-up `mic_level` line (1 s).
+const LEVEL_SAMPLES: u32 = 16_000;
+/// Seconds without a single microphone sample before `mic_level` reports `no_data`.
+const NO_DATA_S: u32 = 2;
+/// Below this RMS (after gain) the microphone is reported `silent`: a stuck data line (all ones
+/// or zeros, or nothing connected) decimates to a constant that the DC block removes.
+const SILENT_RMS: u32 = 2;
 
 /// Runs mic mode; on an error, reports it and blinks the LED.
 pub fn main() -> ! {
@@ -62,14 +74,32 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
     let mut text: Buf<512> = Buf::new();
     let (mut samples, mut led_until) = (0u32, 0u32);
     let (mut cycles, mut invocations) = (0u64, 0u32);
+    let mut level = Some(LevelMeter::new());
+    let started = DWT::cycle_count();
     loop {
         let n = mic::read(&mut block);
         if n == 0 {
+            if level.as_ref().is_some_and(|m| m.count() == 0) {
+                // No sample yet: poll (no WFI: if the DMA never runs, no interrupt would wake
+                // the core) and give up after NO_DATA_S seconds with a `no_data` line.
+                if DWT::cycle_count().wrapping_sub(started) > NO_DATA_S * board::SYSCLK_HZ {
+                    say!("{{\"event\":\"mic_level\",\"samples\":0,\"status\":\"no_data\"}}");
+                    level = None;
+                }
+                continue;
+            }
             // The DMA interrupt wakes the core.
             cortex_m::asm::wfi();
             continue;
         }
         samples = samples.wrapping_add(n as u32);
+        if let Some(m) = level.as_mut() {
+            m.add(block.get(..n).unwrap_or(&[]));
+            if m.count() >= LEVEL_SAMPLES {
+                report_level(m);
+                level = None;
+            }
+        }
         text.clear();
         let mut invoked = false;
         let mut detected = false;
@@ -103,4 +133,27 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
             }
         }
     }
+}
+
+/// `{"event":"mic_level","rms":R,"peak":P,"dbfs":-42.3,"samples":N,"status":"ok"}`; status
+/// `silent` (RMS < 2: dead or mis-wired microphone), `clipping` (peak at full scale) or `ok`.
+fn report_level(m: &LevelMeter) {
+    let tenths = m.dbfs_tenths();
+    let status = if m.rms() < SILENT_RMS {
+        "silent"
+    } else if m.peak() >= i16::MAX as u16 {
+        "clipping"
+    } else {
+        "ok"
+    };
+    say!(
+        "{{\"event\":\"mic_level\",\"rms\":{},\"peak\":{},\"dbfs\":{}{}.{},\"samples\":{},\"status\":\"{}\"}}",
+        m.rms(),
+        m.peak(),
+        if tenths < 0 { "-" } else { "" },
+        tenths.unsigned_abs() / 10,
+        tenths.unsigned_abs() % 10,
+        m.count(),
+        status
+    );
 }

@@ -10,6 +10,8 @@
 //!   the log UART and semihosting, then exits through semihosting. Runs in QEMU.
 //! - `bench` ([`bench`]): invokes the model on a fixed input between `cost_start`/`cost_stop`
 //!   markers for an instruction counter (`scripts/m4bench.sh`).
+//! - `pdm` ([`pdmbench`]): the microphone decimators on a fixed PDM stream: output checksums
+//!   for the host to compare, and the interrupt's cost per 2 ms block (`scripts/pdm-bench.sh`).
 //!
 //! Any error prints `{"event":"error","message":...}` and exits with status 1 (replay, bench)
 //! or blinks the LED (mic).
@@ -27,6 +29,10 @@ mod board;
 mod live;
 #[cfg(mote_mode = "mic")]
 mod mic;
+#[cfg(any(mote_mode = "mic", mote_mode = "pdm"))]
+mod pdm_block;
+#[cfg(mote_mode = "pdm")]
+mod pdmbench;
 #[cfg(mote_mode = "replay")]
 mod replay;
 #[cfg(any(mote_mode = "replay", mote_mode = "bench"))]
@@ -165,6 +171,8 @@ fn main() -> ! {
         let r = bench::run();
         #[cfg(mote_mode = "replay")]
         let r = replay::run();
+        #[cfg(mote_mode = "pdm")]
+        let r = pdmbench::run();
         let ok = match r {
             Ok(()) => true,
             Err(e) => {
