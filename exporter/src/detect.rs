@@ -82,10 +82,7 @@ pub enum SetupError {
 impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SetupError::NotAudioModel(e) => write!(
-                f,
-                "{e} (a keyword model has an int8 input of 49x40 (micro_speech) or [1,N,40] (microWakeWord))"
-            ),
+            SetupError::NotAudioModel(e) => write!(f, "{e}"),
             SetupError::BadSetting {
                 field,
                 value,

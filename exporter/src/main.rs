@@ -247,8 +247,7 @@ fn run(cli: Cli) -> Result<()> {
 fn inspect(path: &Path, json: bool) -> Result<()> {
     let bytes = read_model(path)?;
     let r = report::report(&bytes)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("{}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), report::explain(&bytes, &e)))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
