@@ -146,24 +146,22 @@ pub fn setup(
     if let Some(st) = step {
         // The front end's hop: at least 1 ms, at most its 30 ms window.
         if st == 0 || u32::from(st) > FrontendConfig::micro_wakeword().window_ms {
-            return Err(bad(
-                "micro.feature_step_size",
-                st.to_string(),
-                "1 to 30 ms",
-            ));
+            return Err(bad("micro.feature_step_size", st.to_string(), "1 to 30 ms"));
         }
     }
     let (in_dims, in_tensor) = model
         .subgraph(0)
         .and_then(|sg| {
             let i = sg.inputs().get(0)?;
-            Some((sg.tensor(usize::try_from(i).ok()?)?.shape.dims().to_vec(), i))
+            Some((
+                sg.tensor(usize::try_from(i).ok()?)?.shape.dims().to_vec(),
+                i,
+            ))
         })
         .unwrap_or_default();
-    let preset = defaults_for_input_shape(&in_dims)
-        .ok_or(SetupError::NotAudioModel(mote_engine::Error::NotAnAudioModel {
-            tensor: in_tensor,
-        }))?;
+    let preset = defaults_for_input_shape(&in_dims).ok_or(SetupError::NotAudioModel(
+        mote_engine::Error::NotAnAudioModel { tensor: in_tensor },
+    ))?;
     let outputs = output_scores(model).unwrap_or(0);
     let given = match (&ov.labels, sidecar.and_then(|s| s.labels.as_ref())) {
         (Some(l), _) => Some(("--labels", l.clone())),

@@ -193,8 +193,7 @@ impl<W: Sink> AtomicOut<W> {
                 sink.sync()?;
                 drop(sink);
                 // The destination may have become a special file since `create`.
-                check_destination(&self.dest)
-                    .map_err(|e| io::Error::other(format!("{e:#}")))?;
+                check_destination(&self.dest).map_err(|e| io::Error::other(format!("{e:#}")))?;
                 fs::rename(&self.tmp, &self.dest)
             });
         if done.is_err() {
@@ -264,7 +263,14 @@ mod tests {
         let dest = dir.path().join("out.bin");
         let tmp = dir.path().join(".out.bin.tmp");
         let file = fs::File::create(&tmp).unwrap();
-        let mut out = AtomicOut::with_sink(&dest, tmp.clone(), FullAfter { file, room: 100_000 });
+        let mut out = AtomicOut::with_sink(
+            &dest,
+            tmp.clone(),
+            FullAfter {
+                file,
+                room: 100_000,
+            },
+        );
         // Errors may surface on write (buffer full) or on commit (final flush).
         let wrote = (0..40).try_for_each(|_| out.write_all(&[7u8; 4096]));
         let committed = match wrote {
@@ -306,7 +312,10 @@ mod tests {
     fn reads_are_capped() {
         let e = read_capped_from(io::repeat(0), 1 << 20, &[]).unwrap_err();
         assert!(e.to_string().contains("1 MiB limit"), "{e}");
-        assert_eq!(read_capped_from(&b"abc"[..], 3, b"x").unwrap_err().to_string().contains("limit"), true);
+        assert!(read_capped_from(&b"abc"[..], 3, b"x")
+            .unwrap_err()
+            .to_string()
+            .contains("limit"));
         assert_eq!(read_capped_from(&b"ab"[..], 3, b"x").unwrap(), b"xab");
     }
 }

@@ -61,7 +61,9 @@ pub fn run_raw(
         for i in 0..interp.input_count() {
             let dst = interp.input_mut(i).map_err(anyhow::Error::msg)?;
             let len = dst.len();
-            let src = input.get(at..at + len).context("input frame out of range")?;
+            let src = input
+                .get(at..at + len)
+                .context("input frame out of range")?;
             dst.copy_from_slice(src);
             at += len;
         }

@@ -33,14 +33,17 @@ fn input_config(device: &cpal::Device) -> Result<cpal::SupportedStreamConfig> {
             .iter()
             .find(|r| r.min_sample_rate().0 <= want && want <= r.max_sample_rate().0)
         {
-            return Ok(r.clone().with_sample_rate(cpal::SampleRate(want)));
+            return Ok((*r).with_sample_rate(cpal::SampleRate(want)));
         }
     }
     // Any range overlapping 8–192 kHz, at the rate inside it nearest to 16 kHz.
     for r in &ranges {
-        let (lo, hi) = (r.min_sample_rate().0.max(MIN_RATE), r.max_sample_rate().0.min(MAX_RATE));
+        let (lo, hi) = (
+            r.min_sample_rate().0.max(MIN_RATE),
+            r.max_sample_rate().0.min(MAX_RATE),
+        );
         if lo <= hi {
-            return Ok(r.clone().with_sample_rate(cpal::SampleRate(16_000u32.clamp(lo, hi))));
+            return Ok((*r).with_sample_rate(cpal::SampleRate(16_000u32.clamp(lo, hi))));
         }
     }
     match default {

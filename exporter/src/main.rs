@@ -268,8 +268,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
     println!();
     println!("tensors");
     println!(
-        "  {:>2} {:>4}  {:<8} {:<18} {:>8}  {:<9} {:>8}  {:<9}  {}",
-        "sg", "idx", "dtype", "shape", "bytes", "kind", "offset", "life", "quant / name"
+        "  {:>2} {:>4}  {:<8} {:<18} {:>8}  {:<9} {:>8}  {:<9}  quant / name",
+        "sg", "idx", "dtype", "shape", "bytes", "kind", "offset", "life"
     );
     for t in &r.tensors {
         let life = match (t.first_step, t.last_step) {

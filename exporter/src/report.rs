@@ -237,7 +237,11 @@ pub fn unsupported_ops(model: &Model<'_>) -> Vec<String> {
     seen.iter()
         .filter_map(|&(i, n)| {
             let code = model.opcode(i as usize)?;
-            let uses = if n == 1 { "1 use".to_string() } else { format!("{n} uses") };
+            let uses = if n == 1 {
+                "1 use".to_string()
+            } else {
+                format!("{n} uses")
+            };
             Some(if code.builtin == BuiltinOp::CUSTOM {
                 format!("custom \"{}\" ({uses})", code.custom.unwrap_or("?"))
             } else {

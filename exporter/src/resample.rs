@@ -205,10 +205,7 @@ impl Interpolating {
                 let mut acc = 0i64;
                 for (m, &xs) in self.hist.iter().rev().enumerate() {
                     let c = match &self.phases {
-                        Some(p) => p
-                            .get(phase as usize * self.span + m)
-                            .copied()
-                            .unwrap_or(0),
+                        Some(p) => p.get(phase as usize * self.span + m).copied().unwrap_or(0),
                         None => self.coefficient(phase, m as u64),
                     };
                     acc += i64::from(xs) * i64::from(c);

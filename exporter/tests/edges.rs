@@ -38,7 +38,10 @@ fn pip_model(name: &str) -> Option<PathBuf> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("missing {} (run scripts/fetch-models.sh)", p.display());
     }
-    eprintln!("SKIP: missing {} (run scripts/fetch-models.sh)", p.display());
+    eprintln!(
+        "SKIP: missing {} (run scripts/fetch-models.sh)",
+        p.display()
+    );
     None
 }
 
@@ -134,7 +137,12 @@ fn outputs_refuse_destinations_that_are_not_regular_files() {
         let cmds: Vec<Command> = vec![
             {
                 let mut c = mote();
-                c.arg("infer").arg(&fc).arg("--input").arg(&input).arg("--output").arg(dest);
+                c.arg("infer")
+                    .arg(&fc)
+                    .arg("--input")
+                    .arg(&input)
+                    .arg("--output")
+                    .arg(dest);
                 c
             },
             {
@@ -161,7 +169,10 @@ fn outputs_refuse_destinations_that_are_not_regular_files() {
         }
     }
     assert!(is_fifo(&fifo), "the FIFO was replaced");
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(fs::read(&target).unwrap(), b"keep");
     // Nothing else appeared (no temporary files left behind).
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 4);
@@ -175,7 +186,10 @@ fn bench_refuses_counts_it_cannot_run() {
     let max = u64::MAX.to_string();
     for (args, flag) in [
         (vec!["--invocations", max.as_str()], "--invocations"),
-        (vec!["--warmup", max.as_str(), "--invocations", "1"], "--warmup"),
+        (
+            vec!["--warmup", max.as_str(), "--invocations", "1"],
+            "--warmup",
+        ),
     ] {
         let (code, _, err) = run(mote().arg("bench").arg(&fc).args(&args));
         assert_eq!(code, Some(1), "{args:?}: {err}");
@@ -197,7 +211,10 @@ fn bench_checks_its_input_like_infer() {
     fs::write(&empty, []).unwrap();
     fs::write(&odd, [1u8; 17]).unwrap();
     fs::write(&good, [1u8; 32]).unwrap();
-    for (input, expect) in [(&empty, "empty"), (&odd, "not a whole number of invocations")] {
+    for (input, expect) in [
+        (&empty, "empty"),
+        (&odd, "not a whole number of invocations"),
+    ] {
         let (code, _, err) = run(mote()
             .arg("bench")
             .arg(&fc)
@@ -265,7 +282,10 @@ fn n_class_micro_speech_shaped_models_get_default_labels() {
         assert_eq!(code, Some(0), "{name}: {err}");
         let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
         assert_eq!(first["scores"].as_array().unwrap().len(), n, "{out}");
-        assert!(first["label"].as_str().unwrap().starts_with("class"), "{out}");
+        assert!(
+            first["label"].as_str().unwrap().starts_with("class"),
+            "{out}"
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let zip = tmp.path().join("fw.zip");
@@ -321,7 +341,10 @@ fn wavs_at_any_rate_from_8_to_192_khz_are_converted() {
         fs::write(&wav, pcm_wav(rate, &[0; 100], None)).unwrap();
         let (code, err) = features(&wav, &tmp.path().join("x.f"));
         assert_eq!(code, Some(1));
-        assert!(err.contains(&format!("{rate} Hz cannot be converted")), "{err}");
+        assert!(
+            err.contains(&format!("{rate} Hz cannot be converted")),
+            "{err}"
+        );
     }
 }
 
@@ -397,8 +420,15 @@ fn features_stream_the_wav() {
     let peak = vm_hwm_kib(child.id());
     drop(w);
     let st = child.wait_with_output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    assert_eq!(fs::metadata(&out).unwrap().len(), 80 * (100 * u64::from(secs) - 2));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(
+        fs::metadata(&out).unwrap().len(),
+        80 * (100 * u64::from(secs) - 2)
+    );
     let peak = peak.unwrap_or(0);
     assert!(peak < 30 * 1024, "peak memory {peak} KiB for a 38 MB WAV");
 }
@@ -531,5 +561,8 @@ fn settings_are_validated_and_name_their_field() {
     fs::write(&nan, f).unwrap();
     let (code, err) = features(&nan, &tmp.path().join("nan.f"));
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("32 float samples are NaN or infinite"), "{err}");
+    assert!(
+        err.contains("32 float samples are NaN or infinite"),
+        "{err}"
+    );
 }

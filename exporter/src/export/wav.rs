@@ -185,8 +185,8 @@ impl<R: Read> WavStream<R> {
                     let spec = spec.ok_or("not a readable WAV file: data before the fmt chunk")?;
                     let resampler = AnyRate::new(spec.rate)?;
                     // ffmpeg on a pipe leaves the sizes as 0xFFFFFFFF (some writers: 0).
-                    let unknown =
-                        size == UNKNOWN_SIZE || (size == 0 && matches!(riff_size, 0 | UNKNOWN_SIZE));
+                    let unknown = size == UNKNOWN_SIZE
+                        || (size == 0 && matches!(riff_size, 0 | UNKNOWN_SIZE));
                     let declared = (!unknown).then_some(u64::from(size));
                     return Ok(WavStream {
                         r,
@@ -242,7 +242,11 @@ impl<R: Read> WavStream<R> {
         self.mono.clear();
         for f in self.buf[..whole].chunks_exact(frame) {
             let mut ch = [0i32; 2];
-            for (c, v) in ch.iter_mut().enumerate().take(usize::from(self.spec.channels)) {
+            for (c, v) in ch
+                .iter_mut()
+                .enumerate()
+                .take(usize::from(self.spec.channels))
+            {
                 let s = &f[c * self.spec.encoding.bytes()..];
                 *v = i32::from(match self.spec.encoding {
                     Encoding::Pcm16 => i16::from_le_bytes([s[0], s[1]]),
@@ -371,16 +375,22 @@ mod tests {
         v.extend_from_slice(&32u16.to_le_bytes());
         v.extend_from_slice(b"data");
         v.extend_from_slice(&16u32.to_le_bytes());
-        vals.iter().for_each(|x| v.extend_from_slice(&x.to_le_bytes()));
+        vals.iter()
+            .for_each(|x| v.extend_from_slice(&x.to_le_bytes()));
         let a = read_16k(&v).unwrap();
         assert_eq!(a.samples, [16_384, 0, 32_767, -32_768]);
-        assert!(a.warnings.iter().any(|w| w.contains("3 float samples are NaN or infinite")));
+        assert!(a
+            .warnings
+            .iter()
+            .any(|w| w.contains("3 float samples are NaN or infinite")));
     }
 
     #[test]
     fn chunking_does_not_change_the_output() {
         // More than one 64 KiB block, at a rate that goes through the interpolating path.
-        let s: Vec<i16> = (0..100_000).map(|i| ((i * 7919) % 30_000 - 15_000) as i16).collect();
+        let s: Vec<i16> = (0..100_000)
+            .map(|i| ((i * 7919) % 30_000 - 15_000) as i16)
+            .collect();
         let a = read_16k(&wav(11_025, &s, None)).unwrap();
         let mut want = Vec::new();
         AnyRate::new(11_025).unwrap().process(&s, |x| want.push(x));
@@ -390,7 +400,11 @@ mod tests {
     #[test]
     fn headers_are_checked_before_anything_else() {
         assert!(read_16k(&[0u8; 100]).unwrap_err().contains("RIFF"));
-        assert!(read_16k(&wav(7_000, &[1], None)).unwrap_err().contains("7000 Hz"));
-        assert!(read_16k(&wav(16_000, &[], None)).unwrap_err().contains("no samples"));
+        assert!(read_16k(&wav(7_000, &[1], None))
+            .unwrap_err()
+            .contains("7000 Hz"));
+        assert!(read_16k(&wav(16_000, &[], None))
+            .unwrap_err()
+            .contains("no samples"));
     }
 }
