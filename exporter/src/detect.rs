@@ -94,7 +94,9 @@ impl fmt::Display for SetupError {
                 outputs,
             } => write!(
                 f,
-                "{field} has {given} names but the model outputs {outputs} scores: give one label per output"
+                "{field} has {given} name{} but the model outputs {outputs} score{}: give one label per output",
+                if *given == 1 { "" } else { "s" },
+                if *outputs == 1 { "" } else { "s" },
             ),
             SetupError::Engine(e) => write!(f, "{e}"),
         }
@@ -169,7 +171,14 @@ pub fn setup(
         _ => None,
     };
     if let Some((field, l)) = &given {
-        if l.len() != outputs || l.len() > MAX_LABELS {
+        if l.len() > MAX_LABELS {
+            return Err(bad(
+                field,
+                format!("{} names", l.len()),
+                "at most 32 labels",
+            ));
+        }
+        if l.len() != outputs {
             return Err(SetupError::LabelCount {
                 field,
                 given: l.len(),
@@ -177,14 +186,17 @@ pub fn setup(
             });
         }
     }
-    // A micro_speech-shaped (49x40) model with other than micro_speech's 4 outputs and no labels:
-    // name its classes class0..classN-1 rather than assume micro_speech's 4.
+    // A model with another output count than its family's (micro_speech: 4 classes,
+    // microWakeWord: 1 score) and no labels: name its classes class0..classN-1 rather than
+    // assume the family's.
     let preset_labels = preset.labels();
+    let family_outputs = match preset.kind {
+        PresetKind::MicroSpeech => preset_labels.len(),
+        PresetKind::MicroWakeWord => 1,
+    };
     let labels_owned: Option<Vec<String>> = given.map(|(_, l)| l).or_else(|| {
-        (preset.kind == PresetKind::MicroSpeech
-            && outputs != preset_labels.len()
-            && (1..=MAX_LABELS).contains(&outputs))
-        .then(|| (0..outputs).map(|i| format!("class{i}")).collect())
+        (outputs != family_outputs && (1..=MAX_LABELS).contains(&outputs))
+            .then(|| (0..outputs).map(|i| format!("class{i}")).collect())
     });
     let values = SidecarValues {
         probability_cutoff: cutoff.map(|(_, c)| c),
@@ -209,7 +221,7 @@ pub fn setup(
         mote_engine::Error::NotAnAudioModel { .. } => SetupError::NotAudioModel(e),
         // The only buffer-size check left is the model's scores against the detector's.
         mote_engine::Error::WrongBufferSize { expected, got, .. } => SetupError::LabelCount {
-            field: "the preset's labels",
+            field: "the model family's default labels",
             given: expected as usize,
             outputs: got as usize,
         },
