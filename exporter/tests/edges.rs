@@ -566,3 +566,53 @@ fn settings_are_validated_and_name_their_field() {
         "{err}"
     );
 }
+
+/// Bug 10 on a real full disk: a 64 KiB tmpfs, mounted in a private user and mount namespace
+/// (`unshare -rm`, nothing changes outside this test). `infer` and `features` whose outputs do
+/// not fit fail and leave nothing on it (before: a truncated and an empty file).
+#[test]
+fn a_full_disk_leaves_no_partial_output() {
+    let probe = Command::new("unshare")
+        .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP: cannot mount a tmpfs in a user namespace (unshare -rm)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let disk = tmp.path().join("disk");
+    fs::create_dir(&disk).unwrap();
+    // 20 000 invocations of an 8-byte output: 160 KB.
+    let input = tmp.path().join("in.bin");
+    fs::write(&input, vec![3u8; 16 * 20_000]).unwrap();
+    // 20 s at a 10 ms step: about 160 KB of uint16 features.
+    let wav = tmp.path().join("long.wav");
+    fs::write(&wav, pcm_wav(16_000, &tones(16_000, 20.0), None)).unwrap();
+    let bin = std::env::var_os("MOTE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mote")));
+    let script = r#"
+        mount -t tmpfs -o size=64k tmpfs "$DISK" || exit 99
+        "$MOTE" infer "$FC" --input "$IN" --output "$DISK/out.bin" 2>&1; echo "infer rc=$?"
+        "$MOTE" features "$WAV" --preset micro-wakeword --output "$DISK/f.bin" 2>&1; echo "features rc=$?"
+        echo "left:"; ls -A "$DISK"
+    "#;
+    let o = Command::new("unshare")
+        .args(["-rm", "sh", "-c", script])
+        .env("DISK", &disk)
+        .env("MOTE", &bin)
+        .env(
+            "FC",
+            repo("engine/tests/golden/ops/fc_rank2_bias/model.tflite"),
+        )
+        .env("IN", &input)
+        .env("WAV", &wav)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("infer rc=1"), "{text}");
+    assert!(text.contains("features rc=1"), "{text}");
+    assert!(text.contains("No space left"), "{text}");
+    let left = text.split("left:").nth(1).unwrap_or("?").trim();
+    assert!(left.is_empty(), "left on the full disk: {left}\n{text}");
+}
