@@ -211,8 +211,8 @@ fn build(model: &Model<'_>, interp: &mut Interpreter<'_, '_>) -> ModelReport {
     }
 }
 
-/// Every operator of `model` the engine cannot run, one entry per distinct operator code:
-/// `LEAKY_RELU v1 (2 uses)`, `custom "MyCustomOp" (1 use)`, in order of first use.
+/// Every operator of `model` the engine cannot run, one entry per distinct operator code, in
+/// order of first use: `LEAKY_RELU v1 (2 uses)`, `"MyCustomOp" (custom, 1 use)`.
 pub fn unsupported_ops(model: &Model<'_>) -> Vec<String> {
     use mote_engine::model::BuiltinOp;
     let mut seen: Vec<(u32, usize)> = Vec::new();
@@ -243,7 +243,7 @@ pub fn unsupported_ops(model: &Model<'_>) -> Vec<String> {
                 format!("{n} uses")
             };
             Some(if code.builtin == BuiltinOp::CUSTOM {
-                format!("custom \"{}\" ({uses})", code.custom.unwrap_or("?"))
+                format!("{:?} (custom, {uses})", code.custom.unwrap_or(""))
             } else {
                 format!("{} v{} ({uses})", code.builtin.name(), code.version)
             })
@@ -257,10 +257,12 @@ pub fn explain(model_bytes: &[u8], e: &Error) -> String {
     match e {
         Error::UnsupportedOp { .. } | Error::UnsupportedCustomOp { .. } => {
             match Model::parse(model_bytes).map(|m| unsupported_ops(&m)) {
+                Ok(list) if list.len() == 1 => format!(
+                    "unsupported operator {}: mote-engine does not implement it",
+                    list.join("")
+                ),
                 Ok(list) if !list.is_empty() => format!(
-                    "the model uses {} operator{} mote-engine does not implement: {}",
-                    list.len(),
-                    if list.len() == 1 { "" } else { "s" },
+                    "unsupported operators {}: mote-engine does not implement them",
                     list.join(", ")
                 ),
                 _ => e.to_string(),

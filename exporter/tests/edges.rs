@@ -491,15 +491,33 @@ fn failures_leave_no_output() {
 #[test]
 fn inspect_explains_unsupported_models() {
     for (name, expect) in [
-        ("custom_op.tflite", "custom \"MyCustomOp\""),
+        (
+            "custom_op.tflite",
+            "unsupported operator \"MyCustomOp\" (custom, 1 use)",
+        ),
         ("sparse.tflite", "sparse tensors are not supported"),
-        ("unsupported_ops.tflite", "LEAKY_RELU v1 (1 use), ABS"),
+        (
+            "unsupported_ops.tflite",
+            "unsupported operators LEAKY_RELU v1 (1 use), ABS v2 (1 use)",
+        ),
         ("bad_shape.tflite", "tensor 7: negative dimension"),
     ] {
         let (code, _, err) = run(mote().arg("inspect").arg(edge_model(name)));
         assert_eq!(code, Some(1), "{name}: {err}");
         assert!(err.contains(expect), "{name}: {err}");
     }
+    // `export` explains a model it cannot run the same way.
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(mote()
+        .arg("export")
+        .arg(edge_model("unsupported_ops.tflite"))
+        .args(["--board", "nucleo-l476rg", "-o"])
+        .arg(tmp.path().join("fw.zip")));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("LEAKY_RELU v1 (1 use), ABS v2 (1 use)"),
+        "{err}"
+    );
 }
 
 /// Bug 12: `[]` was accepted as a sidecar, a UTF-8 BOM refused, `--cutoff NaN`, negative

@@ -99,6 +99,11 @@ pub fn run(a: &ExportArgs) -> Result<()> {
                 sidecar_path.as_deref().unwrap_or(Path::new("")).display()
             )
         }
+        export::ExportError::Model(m) => anyhow::anyhow!(
+            "{}: the model cannot run on mote-engine: {}",
+            a.model.display(),
+            mote_exporter::report::explain(&model, m)
+        ),
         _ => anyhow::anyhow!("{}: {e}", a.model.display()),
     })?;
     if !result.fit.fits() {
