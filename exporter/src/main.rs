@@ -70,7 +70,7 @@ enum Cmd {
         /// Where to write the raw output tensors.
         #[arg(long)]
         output: PathBuf,
-        /// Number of invocations (default: as many as the input holds).
+        /// Number of invocations, at least 1 (default: as many as the input holds).
         #[arg(long)]
         invocations: Option<usize>,
     },
@@ -136,10 +136,10 @@ enum Cmd {
     Bench {
         /// The .tflite model.
         model: PathBuf,
-        /// Timed invocations.
+        /// Timed invocations (1 to 10,000,000).
         #[arg(long, default_value_t = 1000)]
         invocations: usize,
-        /// Untimed invocations first.
+        /// Untimed invocations first (at most 10,000,000).
         #[arg(long, default_value_t = 20)]
         warmup: usize,
         /// Raw input frames to replay (as for `mote infer`).
