@@ -23,6 +23,12 @@ pub enum Error {
     UnsupportedSchemaVersion { version: u32 },
     /// A FlatBuffer offset, vtable or vector points outside the file or is misaligned.
     Malformed { what: &'static str, offset: u32 },
+    /// A tensor's declaration is inconsistent (negative dimension, size overflow, buffer size
+    /// different from its shape); names the tensor (subgraph-local index).
+    BadTensor { tensor: i32, what: &'static str },
+    /// A sparse tensor (TFLite `SparsityParameters`): valid, but not supported (TFLM's
+    /// reference kernels do not run them either).
+    UnsupportedSparsity { tensor: i32 },
     /// An index (tensor, buffer, operator code, subgraph) is out of range.
     IndexOutOfRange {
         what: &'static str,
@@ -83,6 +89,13 @@ impl fmt::Display for Error {
             Error::Malformed { what, offset } => {
                 write!(f, "malformed model: bad {what} at byte offset {offset}")
             }
+            Error::BadTensor { tensor, what } => {
+                write!(f, "malformed model: tensor {tensor}: {what}")
+            }
+            Error::UnsupportedSparsity { tensor } => write!(
+                f,
+                "tensor {tensor} is sparse: sparse tensors are not supported (convert the model without sparsity)"
+            ),
             Error::IndexOutOfRange { what, index, len } => {
                 write!(f, "malformed model: {what} index {index} is out of range (there are {len})")
             }

@@ -4,10 +4,15 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
-use mote_exporter::report;
+use mote_exporter::{io, report};
+
+use crate::files;
+
+/// Most timed (and most warm-up) invocations: 10 million (the timings alone take 80 MB).
+pub const MAX_INVOCATIONS: usize = 10_000_000;
 use serde::Serialize;
 
 /// What `mote bench --json` prints.
@@ -40,14 +45,38 @@ pub struct BenchReport {
 /// Run the benchmark. `input`, if given, holds whole input frames (every model input in order)
 /// that are replayed cyclically; otherwise input byte i is `(7 * i + 3) mod 256`, as in the
 /// firmware's bench mode.
+///
+/// Refused up front: 0 or more than [`MAX_INVOCATIONS`] timed invocations, more than
+/// [`MAX_INVOCATIONS`] warm-up invocations, and an `input` that is empty or not a whole number
+/// of input frames (checked as `mote infer` checks it).
 pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&Path>) -> Result<BenchReport> {
-    let bytes = std::fs::read(model_path).with_context(|| format!("cannot read model {}", model_path.display()))?;
+    if invocations == 0 {
+        bail!("--invocations 0: give at least 1 timed invocation");
+    }
+    if invocations > MAX_INVOCATIONS {
+        bail!("--invocations {invocations} is more than the {MAX_INVOCATIONS} this command times (one time is kept per invocation)");
+    }
+    if warmup > MAX_INVOCATIONS {
+        bail!("--warmup {warmup} is more than the {MAX_INVOCATIONS} allowed");
+    }
+    let bytes = files::read_model(model_path)?;
     let model = Model::parse(&bytes).map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
     let frames = match input {
-        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read input {}", p.display()))?),
+        Some(p) => Some(files::read_capped(p, files::RAW_INPUT_CAP, "input")?),
         None => None,
     };
-    let invocations = invocations.max(1);
+    if let Some(f) = &frames {
+        let frame = report::with_interpreter(&model, InterpreterOptions::default(), |interp| Ok(io::input_frame_bytes(interp)))
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}", model_path.display()))??;
+        let p = input.unwrap_or(Path::new("")).display();
+        if f.is_empty() {
+            bail!("{p}: the input is empty: one invocation takes {frame} bytes");
+        }
+        if frame == 0 || !f.len().is_multiple_of(frame) {
+            bail!("{p}: input is {} bytes, not a whole number of invocations: one invocation takes {frame} bytes", f.len());
+        }
+    }
     let r = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
         let mem = interp.memory();
         let macs: u64 = {
@@ -72,6 +101,7 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
         }
         let n_frames = frames.as_ref().map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
         let mut times = Vec::with_capacity(invocations);
+        // Both are at most MAX_INVOCATIONS: the sum cannot overflow.
         for k in 0..warmup + invocations {
             if let (Some(f), true) = (&frames, n_frames > 0) {
                 let mut off = (k % n_frames) * frame;

@@ -12,17 +12,27 @@ pub fn input_frame_bytes(interp: &Interpreter<'_, '_>) -> Result<usize> {
     Ok(n)
 }
 
-/// Run `invocations` invocations over `input` (each: every model input in order), returning the
-/// outputs of each invocation (every model output in order) back to back. Streaming state carries
-/// over between invocations.
+/// Run `invocations` invocations over `input` (each: every model input in order), writing the
+/// outputs of each invocation (every model output in order) back to back to `out`. Streaming
+/// state carries over between invocations. Returns the bytes written.
+///
+/// Refused before any invocation: an empty input, a partial invocation, more invocations than
+/// the input holds (the byte counts are computed with checked arithmetic).
 pub fn run_raw(
     interp: &mut Interpreter<'_, '_>,
     input: &[u8],
     invocations: Option<usize>,
-) -> Result<Vec<u8>> {
+    out: &mut dyn std::io::Write,
+) -> Result<u64> {
     let frame = input_frame_bytes(interp)?;
     if frame == 0 {
         bail!("the model has no input bytes");
+    }
+    if input.is_empty() {
+        bail!(
+            "the input is empty: one invocation takes {frame} bytes ({})",
+            describe_inputs(interp)
+        );
     }
     if !input.len().is_multiple_of(frame) {
         bail!(
@@ -34,20 +44,27 @@ pub fn run_raw(
     }
     let available = input.len() / frame;
     let n = invocations.unwrap_or(available);
+    if n == 0 {
+        bail!("--invocations 0: nothing to run (give at least 1)");
+    }
     if n > available {
+        let need = (n as u128) * (frame as u128);
         bail!(
-            "{n} invocations need {} input bytes, the file has {} ({available} invocations)",
-            n * frame,
+            "{n} invocations need {need} input bytes, the file has {} ({available} invocations)",
             input.len()
         );
     }
-    let mut out = Vec::new();
+    let mut written = 0u64;
     for k in 0..n {
+        // k < available, so (k + 1) * frame <= input.len().
         let mut at = k * frame;
         for i in 0..interp.input_count() {
             let dst = interp.input_mut(i).map_err(anyhow::Error::msg)?;
             let len = dst.len();
-            dst.copy_from_slice(&input[at..at + len]);
+            let src = input
+                .get(at..at + len)
+                .context("input frame out of range")?;
+            dst.copy_from_slice(src);
             at += len;
         }
         interp
@@ -55,10 +72,12 @@ pub fn run_raw(
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("invocation {k}"))?;
         for o in 0..interp.output_count() {
-            out.extend_from_slice(interp.output(o).map_err(anyhow::Error::msg)?);
+            let bytes = interp.output(o).map_err(anyhow::Error::msg)?;
+            out.write_all(bytes).context("cannot write the output")?;
+            written = written.saturating_add(bytes.len() as u64);
         }
     }
-    Ok(out)
+    Ok(written)
 }
 
 /// `input 0: int8 [1, 1960]; ...`

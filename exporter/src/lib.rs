@@ -4,7 +4,8 @@
 //! - [`export`]: a model → a firmware project zip for an STM32L4 board (`mote export`).
 //! - [`io`]: reading and writing raw tensor files for `mote infer`.
 //! - [`sidecar`]: the model's sidecar JSON (labels, thresholds).
-//! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler.
+//! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler, streamed.
+//! - [`resample`]: any rate from 8 to 192 kHz → 16 kHz (the engine's filters, or an interpolating one).
 //! - [`detect`]: model + sidecar → the engine's streaming pipeline, and its JSON Lines.
 
 pub mod audio;
@@ -12,4 +13,5 @@ pub mod detect;
 pub mod export;
 pub mod io;
 pub mod report;
+pub mod resample;
 pub mod sidecar;

@@ -8,10 +8,52 @@ use anyhow::{anyhow, bail, Context, Result};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::pipeline::{Output, Pipeline, PipelineMemory};
-use mote_engine::resample::{f32_to_i16, Resampler};
+use mote_engine::resample::f32_to_i16;
 use mote_engine::Model;
 use mote_exporter::detect::Setup;
 use mote_exporter::report::buffer_sizes;
+use mote_exporter::resample::{AnyRate, MAX_RATE, MIN_RATE};
+
+/// The microphone configuration: the device's default if its rate is one [`AnyRate`] converts
+/// (8–192 kHz), else a supported configuration at 16 kHz, 48 kHz or the nearest convertible
+/// rate (a device whose default is, say, 384 kHz still works).
+fn input_config(device: &cpal::Device) -> Result<cpal::SupportedStreamConfig> {
+    let default = device.default_input_config();
+    if let Ok(c) = &default {
+        if (MIN_RATE..=MAX_RATE).contains(&c.sample_rate().0) {
+            return Ok(c.clone());
+        }
+    }
+    let ranges: Vec<_> = device
+        .supported_input_configs()
+        .map(|it| it.collect())
+        .unwrap_or_default();
+    for want in [16_000, 48_000, 44_100] {
+        if let Some(r) = ranges
+            .iter()
+            .find(|r| r.min_sample_rate().0 <= want && want <= r.max_sample_rate().0)
+        {
+            return Ok((*r).with_sample_rate(cpal::SampleRate(want)));
+        }
+    }
+    // Any range overlapping 8–192 kHz, at the rate inside it nearest to 16 kHz.
+    for r in &ranges {
+        let (lo, hi) = (
+            r.min_sample_rate().0.max(MIN_RATE),
+            r.max_sample_rate().0.min(MAX_RATE),
+        );
+        if lo <= hi {
+            return Ok((*r).with_sample_rate(cpal::SampleRate(16_000u32.clamp(lo, hi))));
+        }
+    }
+    match default {
+        Ok(c) => bail!(
+            "the microphone runs at {} Hz and offers no rate from {MIN_RATE} to {MAX_RATE} Hz",
+            c.sample_rate().0
+        ),
+        Err(e) => bail!("no usable microphone: the default input device cannot be opened ({e}); connect one, or use `mote detect MODEL file.wav`"),
+    }
+}
 
 /// Listen until Ctrl-C (or `seconds`), printing a live score bar and each detection.
 pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<()> {
@@ -19,9 +61,7 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
     let device = host
         .default_input_device()
         .ok_or_else(|| anyhow!("no audio input device found: connect a microphone (or check ALSA/PulseAudio), or use `mote detect MODEL file.wav`"))?;
-    let supported = device
-        .default_input_config()
-        .map_err(|e| anyhow!("no usable microphone: the default input device cannot be opened ({e}); connect one, or use `mote detect MODEL file.wav`"))?;
+    let supported = input_config(&device)?;
     let rate = supported.sample_rate().0;
     let channels = supported.channels() as usize;
     let format = supported.sample_format();
@@ -71,8 +111,7 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
         f => bail!("the microphone delivers {f:?} samples; f32, i16 or u16 are supported"),
     };
     stream.play().context("cannot start the microphone")?;
-    let mut resampler =
-        Resampler::new(rate).map_err(|e| anyhow!("microphone at {rate} Hz: {e}"))?;
+    let mut resampler = AnyRate::new(rate).map_err(|e| anyhow!("microphone at {rate} Hz: {e}"))?;
     let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
     let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
     let mut mem = Box::new(PipelineMemory::EMPTY);

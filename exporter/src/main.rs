@@ -8,6 +8,8 @@ use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
 use mote_exporter::{audio, detect as det, io, report, sidecar};
 
+use crate::files::AtomicOut;
+
 #[cfg(feature = "listen")]
 mod listen;
 
@@ -16,6 +18,7 @@ mod listen;
 mod export_cmd;
 
 mod bench;
+mod files;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
@@ -67,7 +70,7 @@ enum Cmd {
         /// Where to write the raw output tensors.
         #[arg(long)]
         output: PathBuf,
-        /// Number of invocations (default: as many as the input holds).
+        /// Number of invocations, at least 1 (default: as many as the input holds).
         #[arg(long)]
         invocations: Option<usize>,
     },
@@ -81,7 +84,7 @@ enum Cmd {
     Export(export_cmd::ExportArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///
-    /// The WAV is converted to 16 kHz mono first (any 8–48 kHz WAV, 16-bit PCM or float).
+    /// The WAV is converted to 16 kHz mono first (any 8–192 kHz WAV, 16-bit PCM or float).
     /// Output: one frame after another, 40 values each: little-endian uint16 log-mel features
     /// (`--format uint16`), or the int8 values the preset's model family is fed (`--format int8`).
     Features {
@@ -107,7 +110,7 @@ enum Cmd {
     Detect {
         /// The .tflite model.
         model: PathBuf,
-        /// The audio file (8–48 kHz, mono or stereo, 16-bit PCM or 32-bit float).
+        /// The audio file (8–192 kHz, mono or stereo, 16-bit PCM or 32-bit float).
         wav: PathBuf,
         /// Print JSON Lines.
         #[arg(long)]
@@ -133,10 +136,10 @@ enum Cmd {
     Bench {
         /// The .tflite model.
         model: PathBuf,
-        /// Timed invocations.
+        /// Timed invocations (1 to 10,000,000).
         #[arg(long, default_value_t = 1000)]
         invocations: usize,
-        /// Untimed invocations first.
+        /// Untimed invocations first (at most 10,000,000).
         #[arg(long, default_value_t = 20)]
         warmup: usize,
         /// Raw input frames to replay (as for `mote infer`).
@@ -185,7 +188,7 @@ fn main() {
 }
 
 fn read_model(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))
+    files::read_model(path)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -244,8 +247,7 @@ fn run(cli: Cli) -> Result<()> {
 fn inspect(path: &Path, json: bool) -> Result<()> {
     let bytes = read_model(path)?;
     let r = report::report(&bytes)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("{}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), report::explain(&bytes, &e)))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -266,8 +268,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
     println!();
     println!("tensors");
     println!(
-        "  {:>2} {:>4}  {:<8} {:<18} {:>8}  {:<9} {:>8}  {:<9}  {}",
-        "sg", "idx", "dtype", "shape", "bytes", "kind", "offset", "life", "quant / name"
+        "  {:>2} {:>4}  {:<8} {:<18} {:>8}  {:<9} {:>8}  {:<9}  quant / name",
+        "sg", "idx", "dtype", "shape", "bytes", "kind", "offset", "life"
     );
     for t in &r.tensors {
         let life = match (t.first_step, t.last_step) {
@@ -328,40 +330,62 @@ fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usi
     let model = Model::parse(&bytes)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("{}", model_path.display()))?;
-    let data =
-        std::fs::read(input).with_context(|| format!("cannot read input {}", input.display()))?;
-    let out = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
-        Ok(io::run_raw(interp, &data, invocations))
+    let data = files::read_capped(input, files::RAW_INPUT_CAP, "input")?;
+    // Claimed before the work (an unwritable path fails now); renamed into place only once
+    // every byte is written.
+    let mut out = AtomicOut::create(output)?;
+    report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
+        Ok(io::run_raw(interp, &data, invocations, &mut out))
     })
     .map_err(anyhow::Error::msg)
-    .with_context(|| format!("{}", model_path.display()))??;
-    std::fs::write(output, &out)
-        .with_context(|| format!("cannot write output {}", output.display()))?;
-    Ok(())
+    .with_context(|| format!("{}", model_path.display()))?
+    .with_context(|| format!("{}", input.display()))?;
+    out.commit()
 }
 
 fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) -> Result<()> {
     use mote_engine::frontend::{Frontend, FrontendConfig};
-    let samples = audio::read_16k(wav)?;
+    use std::io::Write as _;
+    let mut reader = audio::open(wav)?;
     let cfg = match preset {
         Preset::MicroSpeech => FrontendConfig::micro_speech(),
         Preset::MicroWakeword => FrontendConfig::micro_wakeword(),
     };
     let mut fe = Frontend::new(&cfg).map_err(anyhow::Error::msg)?;
-    let mut out = Vec::new();
-    let frames = fe.push(&samples, |f| match format {
-        FeatureFormat::Uint16 => f
-            .features
-            .iter()
-            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        FeatureFormat::Int8 => out.extend(f.int8.iter().map(|&v| v as u8)),
-    });
-    std::fs::write(output, &out).with_context(|| format!("cannot write {}", output.display()))?;
+    let mut out = AtomicOut::create(output)?;
+    let (mut frames, mut bytes, mut samples) = (0usize, 0u64, 0u64);
+    let mut chunk = Vec::new();
+    let mut frame_bytes = Vec::new();
+    loop {
+        chunk.clear();
+        let more = reader
+            .read_chunk(&mut chunk)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", wav.display()))?;
+        samples += chunk.len() as u64;
+        frame_bytes.clear();
+        frames += fe.push(&chunk, |f| match format {
+            FeatureFormat::Uint16 => f
+                .features
+                .iter()
+                .for_each(|v| frame_bytes.extend_from_slice(&v.to_le_bytes())),
+            FeatureFormat::Int8 => frame_bytes.extend(f.int8.iter().map(|&v| v as u8)),
+        });
+        out.write_all(&frame_bytes)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+        bytes += frame_bytes.len() as u64;
+        if !more {
+            break;
+        }
+    }
+    audio::warn(wav, &reader);
+    if samples == 0 {
+        anyhow::bail!("{}: the file has no samples", wav.display());
+    }
+    out.commit()?;
     eprintln!(
-        "{frames} frames x {} features -> {} ({} bytes)",
+        "{frames} frames x {} features -> {} ({bytes} bytes)",
         fe.num_channels(),
         output.display(),
-        out.len()
     );
     Ok(())
 }
@@ -370,14 +394,11 @@ fn detect_setup(model_path: &Path, model: &Model<'_>, s: &DetectSettings) -> Res
     let side_path = s.sidecar.clone().or_else(|| sidecar::beside(model_path));
     let side = match &side_path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read sidecar {}", p.display()))?;
-            Some(sidecar::SidecarFile::parse(&text).with_context(|| {
-                format!(
-                    "sidecar {} is not valid JSON in microWakeWord's format",
-                    p.display()
-                )
-            })?)
+            let text = files::read_text(p, files::SIDECAR_CAP, "sidecar")?;
+            Some(
+                sidecar::SidecarFile::parse(&text)
+                    .with_context(|| format!("sidecar {}", p.display()))?,
+            )
         }
         None => None,
     };
@@ -386,7 +407,12 @@ fn detect_setup(model_path: &Path, model: &Model<'_>, s: &DetectSettings) -> Res
         window: s.window,
         labels: s.labels.clone(),
     };
-    det::setup(model, side.as_ref(), &ov).with_context(|| format!("{}", model_path.display()))
+    det::setup(model, side.as_ref(), &ov).map_err(|e| match (&e, &side_path) {
+        (det::SetupError::NotAudioModel(_), _) | (_, None) => {
+            anyhow::anyhow!("{}: {e}", model_path.display())
+        }
+        (_, Some(p)) => anyhow::anyhow!("{} (sidecar {}): {e}", model_path.display(), p.display()),
+    })
 }
 
 fn detect(model_path: &Path, wav: &Path, json: bool, s: &DetectSettings) -> Result<()> {
@@ -395,16 +421,30 @@ fn detect(model_path: &Path, wav: &Path, json: bool, s: &DetectSettings) -> Resu
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("{}", model_path.display()))?;
     let setup = detect_setup(model_path, &model, s)?;
-    let samples = audio::read_16k(wav)?;
+    let mut reader = audio::open(wav)?;
     let stdout = std::io::stdout();
-    let sum = det::run(&model, &setup, &samples, 4096, |line| {
-        if json {
-            use std::io::Write;
-            let _ = stdout.lock().write_all(line.as_bytes());
-        }
-    })?;
+    let sum = det::run_stream(
+        &model,
+        &setup,
+        |buf| {
+            reader
+                .read_chunk(buf)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", wav.display()))
+        },
+        false,
+        |line| {
+            if json {
+                use std::io::Write;
+                let _ = stdout.lock().write_all(line.as_bytes());
+            }
+        },
+    )?;
+    audio::warn(wav, &reader);
+    if sum.samples == 0 {
+        anyhow::bail!("{}: the file has no samples", wav.display());
+    }
     if !json {
-        let secs = samples.len() as f64 / 16000.0;
+        let secs = sum.samples as f64 / 16000.0;
         println!(
             "{}: {:.2} s of audio, {} invocations",
             wav.display(),

@@ -210,3 +210,64 @@ fn build(model: &Model<'_>, interp: &mut Interpreter<'_, '_>) -> ModelReport {
         peak_step,
     }
 }
+
+/// Every operator of `model` the engine cannot run, one entry per distinct operator code, in
+/// order of first use: `LEAKY_RELU v1 (2 uses)`, `"MyCustomOp" (custom, 1 use)`.
+pub fn unsupported_ops(model: &Model<'_>) -> Vec<String> {
+    use mote_engine::model::BuiltinOp;
+    let mut seen: Vec<(u32, usize)> = Vec::new();
+    for s in 0..model.subgraph_count() {
+        let Some(sg) = model.subgraph(s) else {
+            continue;
+        };
+        for k in 0..sg.operator_count() {
+            let Some(op) = sg.operator(k) else { continue };
+            let Some(code) = model.opcode(op.opcode_index as usize) else {
+                continue;
+            };
+            if code.builtin != BuiltinOp::CUSTOM && mote_engine::ops::supported(code.builtin) {
+                continue;
+            }
+            match seen.iter_mut().find(|(i, _)| *i == op.opcode_index) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((op.opcode_index, 1)),
+            }
+        }
+    }
+    seen.iter()
+        .filter_map(|&(i, n)| {
+            let code = model.opcode(i as usize)?;
+            let uses = if n == 1 {
+                "1 use".to_string()
+            } else {
+                format!("{n} uses")
+            };
+            Some(if code.builtin == BuiltinOp::CUSTOM {
+                format!("{:?} (custom, {uses})", code.custom.unwrap_or(""))
+            } else {
+                format!("{} v{} ({uses})", code.builtin.name(), code.version)
+            })
+        })
+        .collect()
+}
+
+/// An engine error about `model_bytes` as a sentence: an unsupported operator lists every
+/// operator the model uses that the engine lacks (custom ones by name), not just the first.
+pub fn explain(model_bytes: &[u8], e: &Error) -> String {
+    match e {
+        Error::UnsupportedOp { .. } | Error::UnsupportedCustomOp { .. } => {
+            match Model::parse(model_bytes).map(|m| unsupported_ops(&m)) {
+                Ok(list) if list.len() == 1 => format!(
+                    "unsupported operator {}: mote-engine does not implement it",
+                    list.join("")
+                ),
+                Ok(list) if !list.is_empty() => format!(
+                    "unsupported operators {}: mote-engine does not implement them",
+                    list.join(", ")
+                ),
+                _ => e.to_string(),
+            }
+        }
+        _ => e.to_string(),
+    }
+}

@@ -40,10 +40,47 @@ pub struct Micro {
     pub tensor_arena_size: Option<u32>,
 }
 
+/// Why sidecar text cannot be read.
+#[derive(Debug)]
+pub enum SidecarError {
+    /// Not JSON, or a field of the wrong type (serde_json's message names line and column).
+    Json(serde_json::Error),
+    /// Valid JSON whose top level is not an object (`[]`, `"x"`, `3`, ...).
+    NotAnObject(&'static str),
+}
+
+impl std::fmt::Display for SidecarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SidecarError::Json(e) => write!(f, "not valid JSON in microWakeWord's format: {e}"),
+            SidecarError::NotAnObject(kind) => write!(
+                f,
+                "the top level is {kind}, not a JSON object like {{\"micro\": {{\"probability_cutoff\": 0.9}}}}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SidecarError {}
+
 impl SidecarFile {
-    /// Parse sidecar JSON text.
-    pub fn parse(text: &str) -> Result<SidecarFile, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Parse sidecar JSON text (a leading UTF-8 byte-order mark is ignored). The top level must
+    /// be an object: serde would otherwise read `[]` as a struct with every field absent.
+    pub fn parse(text: &str) -> Result<SidecarFile, SidecarError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let v: serde_json::Value = serde_json::from_str(text).map_err(SidecarError::Json)?;
+        let kind = match &v {
+            serde_json::Value::Object(_) => None,
+            serde_json::Value::Array(_) => Some("an array"),
+            serde_json::Value::String(_) => Some("a string"),
+            serde_json::Value::Number(_) => Some("a number"),
+            serde_json::Value::Bool(_) => Some("a boolean"),
+            serde_json::Value::Null => Some("null"),
+        };
+        if let Some(kind) = kind {
+            return Err(SidecarError::NotAnObject(kind));
+        }
+        serde_json::from_value(v).map_err(SidecarError::Json)
     }
 
     /// Label names for reports: `labels`, else the wake word, else none.
@@ -59,4 +96,19 @@ impl SidecarFile {
 pub fn beside(model: &Path) -> Option<PathBuf> {
     let p = model.with_extension("json");
     p.exists().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_objects_are_sidecars_and_a_bom_is_ignored() {
+        for (text, kind) in [("[]", "an array"), ("3", "a number"), ("null", "null")] {
+            let e = SidecarFile::parse(text).unwrap_err();
+            assert!(e.to_string().contains(kind), "{e}");
+        }
+        let s = SidecarFile::parse("\u{feff}{\"micro\": {\"probability_cutoff\": 0.5}}").unwrap();
+        assert_eq!(s.micro.probability_cutoff, Some(0.5));
+    }
 }

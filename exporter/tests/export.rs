@@ -383,11 +383,11 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         "left behind: {:?}",
         only(tmp.path())
     );
-    // WAV at a rate the resampler has no filter for, and a file that is no WAV at all.
+    // WAV at a rate outside 8–192 kHz, and a file that is no WAV at all.
     let wav = tmp.path().join("odd.wav");
     let spec = hound::WavSpec {
         channels: 1,
-        sample_rate: 11025,
+        sample_rate: 200_000,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
@@ -416,7 +416,7 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
     let a = args(&odd);
     check(
         &a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(),
-        &["11025 Hz cannot be converted to 16 kHz"],
+        &["200000 Hz cannot be converted to 16 kHz"],
     );
     let junk = wav_dir.path().join("junk.wav");
     std::fs::write(&junk, b"RIFF....not really").unwrap();

@@ -54,9 +54,8 @@ use core::fmt;
 use core::hint::black_box;
 
 use cortex_m_rt::entry;
-// Mic mode must run without a debugger, where a semihosting call would stop the core.
-#[cfg(any(not(feature = "semihosting"), mote_mode = "mic"))]
-use panic_halt as _;
+// Mic mode must run without a debugger, where a semihosting call would stop the core: there
+// (and without the `semihosting` feature) `panic` below reports over the UART and halts.
 #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
 use panic_semihosting as _;
 
@@ -194,6 +193,22 @@ pub fn exit(ok: bool) -> ! {
         cortex_m_semihosting::debug::EXIT_FAILURE
     });
     let _ = ok;
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// A panic on a board without a debugger: one JSON error line over the UART, as the
+/// HardFault handler prints, then the core halts (interrupts off, waiting forever) instead of
+/// hanging silently.
+#[cfg(any(not(feature = "semihosting"), mote_mode = "mic"))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cortex_m::interrupt::disable();
+    say!(
+        "{{\"event\":\"error\",\"message\":\"panic: {}\"}}",
+        log::JsonStr(info)
+    );
     loop {
         cortex_m::asm::wfi();
     }

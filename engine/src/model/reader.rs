@@ -415,31 +415,28 @@ impl<'m> Subgraph<'m> {
         for (k, x) in dims.iter().enumerate() {
             d[k] = x;
         }
-        let shape = Shape::new(&d[..dims.len()]).ok_or(Error::Malformed {
-            what: "negative tensor dimension",
-            offset: clamp32(t.pos()),
+        let shape = Shape::new(&d[..dims.len()]).ok_or(Error::BadTensor {
+            tensor: idx,
+            what: "negative dimension",
         })?;
-        let elements = shape.elements().ok_or(Error::Malformed {
-            what: "tensor size overflow",
-            offset: clamp32(t.pos()),
+        let elements = shape.elements().ok_or(Error::BadTensor {
+            tensor: idx,
+            what: "size overflow",
         })?;
         let dtype = DType::from_schema(t.u8(slot::T_TYPE, 0)?);
         if elements
             .checked_mul(dtype.size())
             .map_or(true, |b| b > u32::MAX as usize)
         {
-            return Err(Error::Malformed {
-                what: "tensor size overflow",
-                offset: clamp32(t.pos()),
+            return Err(Error::BadTensor {
+                tensor: idx,
+                what: "size overflow",
             });
         }
         let name = t.string(slot::T_NAME, "tensor name")?.unwrap_or("");
         let buffer = t.u32(slot::T_BUFFER, 0)?;
         if t.table(slot::T_SPARSITY, "sparsity")?.is_some() {
-            return Err(Error::Malformed {
-                what: "sparse tensor (unsupported)",
-                offset: clamp32(t.pos()),
-            });
+            return Err(Error::UnsupportedSparsity { tensor: idx });
         }
         let data = if buffer == 0 {
             None
@@ -451,9 +448,9 @@ impl<'m> Subgraph<'m> {
             if b.is_empty() {
                 None
             } else if dtype.size() != 0 && b.len() != elements * dtype.size() {
-                return Err(Error::Malformed {
-                    what: "buffer size does not match tensor shape",
-                    offset: clamp32(t.pos()),
+                return Err(Error::BadTensor {
+                    tensor: idx,
+                    what: "buffer size does not match the shape",
                 });
             } else {
                 Some(b)

@@ -411,6 +411,41 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Kernel, Error> {
     })
 }
 
+/// Whether this build of the engine runs `op` (the builtins [`prepare`] dispatches, plus the
+/// ones the interpreter resolves structurally), for listing every unsupported operator at once.
+// One arm per builtin, as in `prepare`; `linked!` is a constant per build, hence the lint.
+#[allow(clippy::match_like_matches_macro)]
+pub fn supported(op: BuiltinOp) -> bool {
+    use BuiltinOp as B;
+    match op {
+        B::RESHAPE | B::SQUEEZE | B::EXPAND_DIMS | B::CALL_ONCE | B::VAR_HANDLE => true,
+        B::ADD => linked!("ADD"),
+        B::ASSIGN_VARIABLE => linked!("ASSIGN_VARIABLE"),
+        B::AVERAGE_POOL_2D => linked!("AVERAGE_POOL_2D"),
+        B::CONCATENATION => linked!("CONCATENATION"),
+        B::CONV_2D => linked!("CONV_2D"),
+        B::DEPTHWISE_CONV_2D => linked!("DEPTHWISE_CONV_2D"),
+        B::DEQUANTIZE => linked!("DEQUANTIZE"),
+        B::FULLY_CONNECTED => linked!("FULLY_CONNECTED"),
+        B::LOGISTIC => linked!("LOGISTIC"),
+        B::MAX_POOL_2D => linked!("MAX_POOL_2D"),
+        B::MEAN => linked!("MEAN"),
+        B::MUL => linked!("MUL"),
+        B::PAD | B::PADV2 => linked!("PAD", "PADV2"),
+        B::QUANTIZE => linked!("QUANTIZE"),
+        B::READ_VARIABLE => linked!("READ_VARIABLE"),
+        B::RELU => linked!("RELU"),
+        B::RELU6 => linked!("RELU6"),
+        B::SOFTMAX => linked!("SOFTMAX"),
+        B::SPLIT => linked!("SPLIT"),
+        B::SPLIT_V => linked!("SPLIT_V"),
+        B::STRIDED_SLICE => linked!("STRIDED_SLICE"),
+        B::SUB => linked!("SUB"),
+        B::TANH => linked!("TANH"),
+        _ => false,
+    }
+}
+
 /// Run one prepared kernel. Crate-private: only the interpreter holds the words its kernels'
 /// [`Stored`] parameters point into.
 pub(crate) fn eval(kernel: &Kernel, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {

@@ -1,13 +1,15 @@
 //! `mote export`: arguments, progress on stderr, and an all-or-nothing write of the zip.
 //! (A module of the `mote` binary, not of the library: it needs clap and the file system.)
 
-use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use mote_exporter::detect::SetupError;
 use mote_exporter::export::{self, board, Request, Step};
+
+use crate::files::{self, AtomicOut};
 
 /// `mote export` arguments.
 #[derive(Args)]
@@ -47,24 +49,18 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             board::ids()
         );
     }
-    let model =
-        fs::read(&a.model).with_context(|| format!("cannot read model {}", a.model.display()))?;
+    let model = files::read_model(&a.model)?;
     let sidecar_path = a.json_sidecar.clone().or_else(|| {
         let p = mote_exporter::sidecar::beside(&a.model)?;
         eprintln!("export: using the sidecar {}", p.display());
         Some(p)
     });
     let sidecar = match &sidecar_path {
-        Some(p) => Some(
-            fs::read_to_string(p)
-                .with_context(|| format!("cannot read sidecar {}", p.display()))?,
-        ),
+        Some(p) => Some(files::read_text(p, files::SIDECAR_CAP, "sidecar")?),
         None => None,
     };
     let replay = match &a.replay {
-        Some(p) => {
-            Some(fs::read(p).with_context(|| format!("cannot read replay WAV {}", p.display()))?)
-        }
+        Some(p) => Some(files::read_capped(p, files::REPLAY_CAP, "replay WAV")?),
         None => None,
     };
     let name = a
@@ -75,7 +71,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         .unwrap_or_else(|| "model".into());
     // Claim the output before the work: an unwritable path fails now, and nothing but a
     // complete zip ever appears under the final name.
-    let tmp = TempOut::create(&a.output)?;
+    let mut out = AtomicOut::create(&a.output)?;
 
     let req = Request {
         model: &model,
@@ -95,6 +91,19 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             "{}: {e}",
             sidecar_path.as_deref().unwrap_or(Path::new("")).display()
         ),
+        export::ExportError::Settings(s)
+            if sidecar_path.is_some() && !matches!(s, SetupError::NotAudioModel(_)) =>
+        {
+            anyhow::anyhow!(
+                "{}: {e}",
+                sidecar_path.as_deref().unwrap_or(Path::new("")).display()
+            )
+        }
+        export::ExportError::Model(m) => anyhow::anyhow!(
+            "{}: the model cannot run on mote-engine: {}",
+            a.model.display(),
+            mote_exporter::report::explain(&model, m)
+        ),
         _ => anyhow::anyhow!("{}: {e}", a.model.display()),
     })?;
     if !result.fit.fits() {
@@ -102,7 +111,15 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             eprintln!("warning (--force): {line}");
         }
     }
-    tmp.commit(&result.zip)?;
+    for w in &result.warnings {
+        eprintln!(
+            "warning: {}: {w}",
+            a.replay.as_deref().unwrap_or(Path::new("")).display()
+        );
+    }
+    out.write_all(&result.zip)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    out.commit()?;
     let f = &result.fit;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
@@ -141,63 +158,5 @@ fn sanitize(stem: &str) -> String {
         "model".into()
     } else {
         s
-    }
-}
-
-/// A temporary file beside the output, renamed over it on success and removed otherwise.
-struct TempOut {
-    path: PathBuf,
-    final_path: PathBuf,
-    file: Option<fs::File>,
-}
-
-impl TempOut {
-    fn create(output: &Path) -> Result<TempOut> {
-        if output.is_dir() {
-            bail!("cannot write {}: it is a directory", output.display());
-        }
-        let dir = match output.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let base = output
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("export.zip");
-        let path = dir.join(format!(".{base}.{}.tmp", std::process::id()));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("cannot write {}", output.display()))?;
-        Ok(TempOut {
-            path,
-            final_path: output.to_path_buf(),
-            file: Some(file),
-        })
-    }
-
-    fn commit(mut self, bytes: &[u8]) -> Result<()> {
-        let mut file = self.file.take().context("output already written")?;
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| {
-                drop(file);
-                fs::rename(&self.path, &self.final_path)
-            });
-        if written.is_err() {
-            let _ = fs::remove_file(&self.path);
-        }
-        written.with_context(|| format!("cannot write {}", self.final_path.display()))
-    }
-}
-
-impl Drop for TempOut {
-    fn drop(&mut self) {
-        // Still holding the file: the export failed or was not committed; leave nothing behind.
-        if self.file.take().is_some() {
-            let _ = fs::remove_file(&self.path);
-        }
     }
 }

@@ -39,51 +39,21 @@ pub struct Settings {
     config: PipelineConfig,
 }
 
-/// The parsed sidecar fields the engine reads (`mote_engine::pipeline::Sidecar`, owned).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SidecarValues {
-    /// `micro.probability_cutoff`.
-    pub probability_cutoff: Option<f64>,
-    /// `micro.sliding_window_size`.
-    pub sliding_window_size: Option<u8>,
-    /// `micro.feature_step_size`.
-    pub feature_step_size: Option<u16>,
-    /// `labels`.
-    pub labels: Option<Vec<String>>,
-}
+pub use crate::detect::SidecarValues;
 
 impl Settings {
     /// The pipeline settings for `model` (+ `sidecar` JSON text), or why the audio pipeline
     /// cannot feed it.
     pub fn for_model(model: &Model<'_>, sidecar: Option<&str>) -> Result<Settings, ExportError> {
         let file = match sidecar {
-            Some(text) => Some(SidecarFile::parse(text).map_err(|e| {
-                ExportError::Sidecar(format!("not in microWakeWord's format: {e}"))
-            })?),
+            Some(text) => Some(SidecarFile::parse(text).map_err(ExportError::Sidecar)?),
             None => None,
         };
-        let setup = detect::setup(model, file.as_ref(), &Overrides::default()).map_err(|e| {
-            let msg = format!("{e:#}");
-            if file.is_some() && !msg.contains("keyword model") {
-                ExportError::Sidecar(msg)
-            } else {
-                ExportError::NotAudioModel(msg)
-            }
-        })?;
-        // What `detect::setup` handed the engine (it passes a sidecar only if a field is set).
-        let sidecar = file.as_ref().and_then(|f| {
-            let v = SidecarValues {
-                probability_cutoff: f.micro.probability_cutoff,
-                sliding_window_size: f.micro.sliding_window_size,
-                feature_step_size: f.micro.feature_step_size,
-                labels: f.labels.clone(),
-            };
-            let any = v.probability_cutoff.is_some()
-                || v.sliding_window_size.is_some()
-                || v.feature_step_size.is_some()
-                || v.labels.is_some();
-            any.then_some(v)
-        });
+        let setup = detect::setup(model, file.as_ref(), &Overrides::default())
+            .map_err(ExportError::Settings)?;
+        // What `detect::setup` handed the engine (a sidecar only if a field is set, plus the
+        // class names it derived for an N-class micro_speech-shaped model).
+        let sidecar = setup.sidecar;
         let c = setup.config;
         Ok(Settings {
             frontend: match c.preset.kind {

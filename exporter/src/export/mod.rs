@@ -85,10 +85,11 @@ pub enum ExportError {
     BadName(String),
     /// The engine cannot read, plan or run the model (unsupported op, bad file, ...).
     Model(mote_engine::Error),
-    /// The model runs, but the audio pipeline does not know how to feed it.
-    NotAudioModel(String),
-    /// The sidecar JSON is malformed or inconsistent with the model.
-    Sidecar(String),
+    /// The sidecar is not JSON in microWakeWord's format.
+    Sidecar(crate::sidecar::SidecarError),
+    /// The model does not fit the audio pipeline, or the sidecar's values do not fit the model
+    /// (the error names the sidecar field).
+    Settings(crate::detect::SetupError),
     /// The replay WAV cannot be read or converted to 16 kHz.
     Wav(String),
     /// The firmware would not fit the board (the breakdown says by how much).
@@ -112,8 +113,11 @@ impl fmt::Display for ExportError {
                 "cannot name the project {n:?}: use letters, digits, '-', '_' or '.'"
             ),
             ExportError::Model(e) => write!(f, "the model cannot run on mote-engine: {e}"),
-            ExportError::NotAudioModel(m) => write!(f, "the model cannot be exported: {m}"),
-            ExportError::Sidecar(m) => write!(f, "bad sidecar JSON: {m}"),
+            ExportError::Sidecar(e) => write!(f, "bad sidecar JSON: {e}"),
+            ExportError::Settings(e @ crate::detect::SetupError::NotAudioModel(_)) => {
+                write!(f, "the model cannot be exported: {e}")
+            }
+            ExportError::Settings(e) => write!(f, "{e}"),
             ExportError::Wav(m) => write!(f, "bad replay WAV: {m}"),
             ExportError::DoesNotFit(fit) => {
                 write!(f, "the firmware does not fit the {}:", fit.board_name)?;
@@ -158,6 +162,8 @@ pub struct Exported {
     /// The generated `mote/config.rs`.
     #[serde(skip)]
     pub config_rs: String,
+    /// What the replay WAV's reading noticed (truncated data, NaN samples), for people.
+    pub warnings: Vec<String>,
 }
 
 /// Builds the project zip for `req`, calling `progress` before each long step.
@@ -229,6 +235,7 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         fit,
         report: rep,
         config_rs,
+        warnings: replay.map(|r| r.warnings).unwrap_or_default(),
     })
 }
 

@@ -1,6 +1,16 @@
 //! A minimal deterministic ZIP writer (PKWARE APPNOTE 6.3): deflated entries, fixed timestamps,
 //! fixed permissions, entries in the order given. Same entries → same bytes, on every platform
 //! (the deflate stream comes from `miniz_oxide`, pure Rust, no platform-dependent state).
+//!
+//! Why not the `zip` crate (named in the design card): the archive must be a pure function of
+//! its entries, and this writer states every byte of it (fixed date, permissions, flags, entry
+//! order, store-vs-deflate rule). With the crate, the same bytes depend on defaults we do not
+//! pin (its `FileOptions` timestamp defaults to the current time when its `time` feature is on,
+//! a feature any other crate in the build can turn on; the deflate backend and default level
+//! depend on which features are enabled), and a crate update could change the output that
+//! `tests/export.rs` compares. It would also add its reader, ZIP64, encryption and
+//! backend-selection code to the playground's wasm module, which only ever writes one small
+//! archive; here writing is ~150 lines over `miniz_oxide`, which deflate needs anyway.
 
 /// DOS date of every entry: 1980-01-01 (the earliest a ZIP can say), time 00:00.
 const DOS_DATE: u16 = (1 << 5) | 1;
