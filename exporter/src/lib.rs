@@ -6,9 +6,12 @@
 //! - [`sidecar`]: the model's sidecar JSON (labels, thresholds).
 //! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler.
 //! - [`detect`]: model + sidecar → the engine's streaming pipeline, and its JSON Lines.
+//! - [`energy`]: instructions per invoke from measured per-operator costs, latency, current and
+//!   battery life per board and clock.
 
 pub mod audio;
 pub mod detect;
+pub mod energy;
 pub mod export;
 pub mod io;
 pub mod report;
