@@ -8,6 +8,7 @@
 //! - [`power`]: datasheet currents of the STM32L4 boards (and compare-only chips) per clock;
 //!   [`estimate_energy`] turns instructions per second of audio into duty cycle, average current
 //!   and battery life.
+//! - [`summary`]: one model on one board at a clock and at every clock, as data and Markdown.
 //!
 //! Instructions are counted, cycles are estimated: one instruction is taken as one cycle. On
 //! silicon, flash wait states (4 at 80 MHz, mostly hidden by the ART accelerator), taken branches
@@ -15,10 +16,12 @@
 
 pub mod costs;
 pub mod power;
+pub mod summary;
 
 use serde::Serialize;
 
 use crate::report::ModelReport;
+pub use summary::{markdown, summary, Summary, FIRMWARE_MHZ};
 pub use power::{
     estimate_energy, Battery, ChipPower, ClockPower, EnergyEstimate, BATTERIES, CHIPS,
 };
