@@ -14,6 +14,7 @@
 //! | `MOTE_BOARD`       | must agree with the `board-*` feature if set              | — |
 //! | `MOTE_INPUT`       | bench: raw bytes for input tensor 0                       | a fixed pattern |
 //! | `MOTE_BENCH_RUNS`  | bench: invocations                                        | 3 |
+//! | `MOTE_BENCH_PER_OP`| bench: `1` adds one invocation with markers around each operator | off |
 
 use std::env;
 use std::fmt::Write as _;
@@ -46,6 +47,7 @@ fn run() -> Result<(), String> {
         "MOTE_STATE_BYTES",
         "MOTE_INPUT",
         "MOTE_BENCH_RUNS",
+        "MOTE_BENCH_PER_OP",
         "MOTE_MODE",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
@@ -136,6 +138,7 @@ fn run() -> Result<(), String> {
     if runs == 0 {
         return Err("MOTE_BENCH_RUNS must be at least 1".into());
     }
+    let per_op = env::var("MOTE_BENCH_PER_OP").is_ok_and(|v| v == "1");
     let input = match env::var_os("MOTE_INPUT") {
         Some(p) => {
             let p = fs::canonicalize(&p)
@@ -173,6 +176,11 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "pub const STATE_BYTES: usize = {state};");
     let _ = writeln!(w, "/// Invocations in bench mode.");
     let _ = writeln!(w, "pub const BENCH_RUNS: u32 = {runs};");
+    let _ = writeln!(
+        w,
+        "/// Bench mode: one more invocation with markers around each operator."
+    );
+    let _ = writeln!(w, "pub const BENCH_PER_OP: bool = {per_op};");
     let _ = writeln!(w, "/// Bytes of the embedded model.");
     let _ = writeln!(w, "pub const MODEL_LEN: usize = {model_len};");
     let _ = writeln!(

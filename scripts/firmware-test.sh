@@ -7,7 +7,7 @@
 #     `mote detect --json` on the same WAV, byte for byte;
 #  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
 #     instructions per invocation (m4count plugin) are printed as a table, and checked against
-#     the exporter's estimate;
+#     the exporter's estimates (flash/RAM; instructions per invoke within 10 %);
 #  4. the kernel sweep (testgen/): ~9,600 generated single-operator cases run on the Cortex-M4
 #     in QEMU by testgen/firmware, compared case by case with the host; one `ok:` per operator.
 # Needs what scripts/setup.sh installs (QEMU >= 9, arm-none-eabi binutils, thumbv7em target,
@@ -143,6 +143,15 @@ replay_case() {
         -plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$dir/bench.log" \
         -kernel "$elf" >/dev/null 2>&1 || true
       model_insns=$(awk -F'insns=' '/^region/ { n = $2 } END { print n + 0 }' "$dir/bench.log")
+      # The exporter's estimate (fitted per-operator table, scripts/op-costs.sh) within 10 %.
+      local est_insns
+      est_insns=$("$mote" inspect --json --board b-l475e-iot01a "$model" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["energy"]["invoke"]["instructions"])')
+      if [ "$model_insns" -gt 0 ] && python3 -c "import sys; sys.exit(abs($est_insns - $model_insns) * 10 > $model_insns)"; then
+        ok "$name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (within 10 %)"
+      else
+        bad "$name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (more than 10 % apart)"
+      fi
     fi
   fi
   rows+=("| $name | $flash | $ram | ${stack:-?} | $total_ram | $model_insns | $pipeline_insns | ${invocations:-?} |")

@@ -29,6 +29,17 @@ pub struct InterpreterOptions {
     pub preserve_all_tensors: bool,
 }
 
+/// One side of an operator's evaluation, seen by [`Interpreter::invoke_observed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpEvent {
+    /// Subgraph of the operator.
+    pub subgraph: usize,
+    /// Operator index within `subgraph` (the flatbuffer's order).
+    pub op: usize,
+    /// `false` just before the kernel runs, `true` just after (also when it failed).
+    pub done: bool,
+}
+
 /// A model prepared in an arena, ready to invoke.
 pub struct Interpreter<'m, 'a> {
     model: Model<'m>,
@@ -360,10 +371,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Run the model once: inputs must have been written with [`Interpreter::input_mut`].
     pub fn invoke(&mut self) -> Result<(), Error> {
-        self.run_subgraph(0, 0)
+        self.run_subgraph(0, 0, &mut |_| {})
     }
 
-    fn run_subgraph(&mut self, s: usize, depth: usize) -> Result<(), Error> {
+    /// [`Interpreter::invoke`], calling `around` just before and just after each evaluated
+    /// operator (not aliases, VAR_HANDLE or CALL_ONCE itself), e.g. to place an instruction
+    /// counter's markers around every kernel (`scripts/op-costs.sh`).
+    pub fn invoke_observed(&mut self, mut around: impl FnMut(OpEvent)) -> Result<(), Error> {
+        self.run_subgraph(0, 0, &mut around)
+    }
+
+    fn run_subgraph<F: FnMut(OpEvent)>(
+        &mut self,
+        s: usize,
+        depth: usize,
+        around: &mut F,
+    ) -> Result<(), Error> {
         if s >= self.bases.count {
             return Err(Error::IndexOutOfRange {
                 what: "subgraph",
@@ -397,7 +420,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                                 limit: plan::MAX_CALL_DEPTH as u32,
                             });
                         }
-                        self.run_subgraph(subgraph as usize, depth + 1)?;
+                        self.run_subgraph(subgraph as usize, depth + 1, around)?;
                         self.once_done |= bit;
                     }
                     continue;
@@ -455,7 +478,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 words: self.words,
                 state: self.state,
             };
-            ops::eval(&kernel, &mut ctx)?;
+            let op = g - op_base;
+            around(OpEvent {
+                subgraph: s,
+                op,
+                done: false,
+            });
+            let r = ops::eval(&kernel, &mut ctx);
+            around(OpEvent {
+                subgraph: s,
+                op,
+                done: true,
+            });
+            r?;
         }
         Ok(())
     }
@@ -1178,6 +1213,30 @@ mod tests {
             }
             let sum = arena.iter().fold(0u64, |s, &b| s.wrapping_add(b as u64));
             core::hint::black_box((name, sum));
+        }
+    }
+
+    /// `invoke_observed` brackets every evaluated operator, in order, and computes the same
+    /// output as `invoke`.
+    #[test]
+    fn invoke_observed_brackets_each_operator() {
+        let bytes = include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite");
+        let model = Model::parse(bytes).unwrap();
+        let ops = subgraph(&model, 0).unwrap().operator_count();
+        let mut arena = std::vec![0u8; 64 * 1024];
+        let mut state = [0u8; 64];
+        let mut interp = Interpreter::new(&model, &mut arena, &mut state).unwrap();
+        interp.input_mut(0).unwrap().fill(3);
+        interp.invoke().unwrap();
+        let plain = interp.output(0).unwrap().to_vec();
+        let mut seen = std::vec::Vec::new();
+        interp.input_mut(0).unwrap().fill(3);
+        interp.invoke_observed(|e| seen.push(e)).unwrap();
+        assert_eq!(interp.output(0).unwrap(), &plain[..]);
+        assert_eq!(seen.len(), 2 * ops);
+        for (i, pair) in seen.chunks(2).enumerate() {
+            assert_eq!(pair[0], OpEvent { subgraph: 0, op: i, done: false });
+            assert_eq!(pair[1], OpEvent { subgraph: 0, op: i, done: true });
         }
     }
 

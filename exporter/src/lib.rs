@@ -7,9 +7,12 @@
 //! - [`audio`]: WAV files → 16 kHz mono through the engine's resampler, streamed.
 //! - [`resample`]: any rate from 8 to 192 kHz → 16 kHz (the engine's filters, or an interpolating one).
 //! - [`detect`]: model + sidecar → the engine's streaming pipeline, and its JSON Lines.
+//! - [`energy`]: instructions per invoke from measured per-operator costs, latency, current and
+//!   battery life per board and clock.
 
 pub mod audio;
 pub mod detect;
+pub mod energy;
 pub mod export;
 pub mod io;
 pub mod report;

@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
-use mote_exporter::{audio, detect as det, io, report, sidecar};
+use mote_exporter::export::config::Settings;
+use mote_exporter::{audio, detect as det, energy, io, report, sidecar};
 
 use crate::files::AtomicOut;
 
@@ -32,6 +33,7 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   mote inspect model.tflite                 operators, tensors, arena/state/weights bytes, MACs
   mote inspect model.tflite --json | jq .arena_bytes
+  mote inspect okay_nabu.tflite --board nucleo-l432kc --clock 26   (latency, current, battery)
   mote infer model.tflite --input in.bin --output out.bin --invocations 50
   mote features yes.wav --preset micro-speech --output yes.features
   mote detect okay_nabu.tflite recording.wav          (okay_nabu.json beside it is read)
@@ -54,6 +56,15 @@ enum Cmd {
         /// Print JSON (top-level integers: arena_bytes, state_bytes, weights_bytes, macs).
         #[arg(long)]
         json: bool,
+        /// Also estimate latency, current and battery life on this board (an export target,
+        /// or a compare-only chip id: nucleo-l4r5zi, nrf52840). The model's sidecar
+        /// (`MODEL.json` beside it) sets the pipeline's schedule.
+        #[arg(long)]
+        board: Option<String>,
+        /// Core clock for the estimate, MHz (default: 64, the exported firmware's clock);
+        /// the table lists every clock the chip offers.
+        #[arg(long, requires = "board")]
+        clock: Option<u32>,
     },
     /// Run a model on raw input tensors and write the raw output tensors.
     ///
@@ -193,7 +204,12 @@ fn read_model(path: &Path) -> Result<Vec<u8>> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Inspect { model, json } => inspect(&model, json),
+        Cmd::Inspect {
+            model,
+            json,
+            board,
+            clock,
+        } => inspect(&model, json, board.as_deref(), clock),
         Cmd::Infer {
             model,
             input,
@@ -244,12 +260,61 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn inspect(path: &Path, json: bool) -> Result<()> {
+/// Latency and energy of the model at `path` on `board` (schedule from its sidecar).
+fn energy_for(
+    path: &Path,
+    bytes: &[u8],
+    r: &report::ModelReport,
+    board: &str,
+    clock: Option<u32>,
+) -> Result<energy::Summary> {
+    let model = Model::parse(bytes).map_err(anyhow::Error::msg)?;
+    let sidecar_text = match sidecar::beside(path) {
+        Some(p) => Some(
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let settings = Settings::for_model(&model, sidecar_text.as_deref())
+        .map_err(|e| anyhow::anyhow!("no latency/energy estimate: {e}"))?;
+    let mhz = clock.unwrap_or(energy::FIRMWARE_MHZ);
+    energy::summary(r, energy::Schedule::from_settings(&settings), board, mhz).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown board {board:?}: expected one of {}",
+            energy::CHIPS
+                .iter()
+                .flat_map(|c| c.boards.iter().copied())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> Result<()> {
     let bytes = read_model(path)?;
     let r = report::report(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), report::explain(&bytes, &e)))?;
+    let energy = match board {
+        Some(b) => Some(energy_for(path, &bytes, &r, b, clock)?),
+        None => None,
+    };
+    if let Some(e) = &energy {
+        if let Some(mhz) = clock {
+            if e.chosen.is_none() {
+                anyhow::bail!(
+                    "{} offers no {mhz} MHz setting (clocks: {})",
+                    e.chip,
+                    e.clocks.iter().map(|c| c.mhz.to_string()).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+    }
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        let mut v = serde_json::to_value(&r)?;
+        if let (Some(e), Some(obj)) = (&energy, v.as_object_mut()) {
+            obj.insert("energy".into(), serde_json::to_value(e)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     println!("{}  ({} bytes)", path.display(), r.model_bytes);
@@ -322,6 +387,10 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
         m.weights_bytes
     );
     println!("  MACs / invoke    {:>9}", r.macs);
+    if let Some(e) = &energy {
+        println!();
+        print!("{}", energy::markdown(e));
+    }
     Ok(())
 }
 

@@ -273,3 +273,64 @@ fn infer_accepts_person_detect_qdim3_biases() {
         std::fs::read(dir.join("output0.bin")).unwrap()
     );
 }
+
+/// `inspect --board --clock`: latency, duty cycle, current and battery life, in text and JSON.
+#[test]
+fn inspect_board_prints_latency_and_energy() {
+    let Some(model) = pip_model("okay_nabu.tflite") else {
+        return;
+    };
+    let out = mote()
+        .args(["inspect", "--board", "nucleo-l432kc", "--clock", "26"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("## Latency and energy (STM32L432KC on nucleo-l432kc)"), "{text}");
+    assert!(text.contains("at 26 MHz (range 2)"), "{text}");
+    for clock in ["| 80 MHz | 1 |", "| 16 MHz | 2 |"] {
+        assert!(text.contains(clock), "{clock} in {text}");
+    }
+    assert!(text.contains("CR2032") && text.contains("DS11451"), "{text}");
+
+    let out = mote()
+        .args(["inspect", "--json", "--board", "b-l475e-iot01a"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["energy"];
+    assert_eq!(e["clock_mhz"], 64);
+    assert_eq!(e["chosen"]["mhz"], 64);
+    assert!(e["invoke"]["instructions"].as_u64().unwrap() > 100_000);
+    assert!(e["chosen"]["total_ma"].as_f64().unwrap() > 0.6);
+    assert_eq!(e["clocks"].as_array().unwrap().len(), 5);
+    assert!(v["arena_bytes"].is_u64(), "the report is still there");
+}
+
+#[test]
+fn inspect_board_errors_are_clear() {
+    let conv = golden("ops/conv_3x3_same_s1_relu/model.tflite");
+    let out = mote()
+        .args(["inspect", "--board", "b-l475e-iot01a"])
+        .arg(&conv)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no latency/energy estimate"), "{err}");
+    let Some(model) = pip_model("hey_jarvis.tflite") else {
+        return;
+    };
+    for (args, want) in [
+        (vec!["--board", "nope"], "unknown board"),
+        (vec!["--board", "nucleo-l476rg", "--clock", "33"], "offers no 33 MHz"),
+    ] {
+        let out = mote().arg("inspect").args(&args).arg(&model).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{want} in {err}");
+    }
+}

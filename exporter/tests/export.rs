@@ -143,6 +143,15 @@ fn zip_is_deterministic_and_self_contained() {
     let report = String::from_utf8(get("mote/report.md").to_vec()).unwrap();
     assert!(report.contains("| 1 | FULLY_CONNECTED | 960 |"), "{report}");
     assert!(report.contains("## RAM") && report.contains("## Flash"));
+    assert!(
+        report.contains("## Latency and energy (STM32L476RG on nucleo-l476rg)")
+            && report.contains("at 64 MHz (range 1)")
+            && report.contains("| est. instructions |"),
+        "{report}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(get("mote/report.json")).unwrap();
+    assert_eq!(json["energy"]["chosen"]["mhz"], 64);
+    assert!(json["energy"]["assumptions"].as_array().unwrap().len() >= 4);
     // The size-optimised board gets opt-level "s".
     let l432 = export::export(
         &Request {

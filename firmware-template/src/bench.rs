@@ -5,6 +5,9 @@
 //! results can be compared byte for byte with the goldens (`scripts/bench.sh --verify-only`).
 //! The stack's high-water mark goes to semihosting stderr at the end (`bench_done`), the figure
 //! behind `build.rs`'s bench-mode stack reserve.
+//! With `MOTE_BENCH_PER_OP=1` one more invocation follows with the markers around each
+//! operator instead, each region followed by an `{"event":"op",...}` line naming it
+//! (`scripts/op-costs.sh`).
 
 use mote_engine::model::{DType, Model};
 
@@ -51,20 +54,7 @@ pub fn run() -> Result<(), Fail> {
         // The input is written before *every* run: the planner (like TFLM's) may reuse the
         // input tensor's bytes for a later tensor once its last reader has run, so after one
         // invoke the input buffer no longer holds the input.
-        let input = interp.input_mut(0)?;
-        match (per_run, build::INPUT) {
-            (Some(all), _) => {
-                let k = run % (all.len() / n);
-                input.copy_from_slice(&all[k * n..(k + 1) * n]);
-            }
-            (None, Some(bytes)) => input.copy_from_slice(bytes),
-            // Fixed pattern, reproducible on the host: byte i = (7 * i + 3) mod 256.
-            (None, None) => {
-                for (i, b) in input.iter_mut().enumerate() {
-                    *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
-                }
-            }
-        }
+        write_input(interp.input_mut(0)?, per_run, run);
         cost_start();
         let r = interp.invoke();
         cost_stop();
@@ -76,12 +66,44 @@ pub fn run() -> Result<(), Fail> {
     if per_run.is_none() {
         print_output(&model, &interp, build::BENCH_RUNS as usize - 1)?;
     }
+    if build::BENCH_PER_OP {
+        // Same input as the last run, so the kernels take the same paths.
+        write_input(interp.input_mut(0)?, per_run, build::BENCH_RUNS as usize - 1);
+        interp.invoke_observed(|e| {
+            if e.done {
+                cost_stop();
+                say!("{{\"event\":\"op\",\"subgraph\":{},\"op\":{}}}", e.subgraph, e.op);
+            } else {
+                cost_start();
+            }
+        })?;
+    }
     log::note(format_args!(
         "{{\"event\":\"bench_done\",\"runs\":{},\"stack_bytes\":{}}}",
         build::BENCH_RUNS,
         stack_used(floor, stack_top())
     ));
     Ok(())
+}
+
+/// Writes run `run`'s input: chunk `run` (cycling) of `per_run`, else all of `MOTE_INPUT`
+/// (its length was checked against the tensor's), else the fixed pattern.
+fn write_input(input: &mut [u8], per_run: Option<&[u8]>, run: usize) {
+    let n = input.len();
+    match (per_run, build::INPUT) {
+        (Some(all), _) => {
+            // `per_run` is only `Some` when n > 0 and n divides its length.
+            let k = run % (all.len() / n);
+            input.copy_from_slice(&all[k * n..(k + 1) * n]);
+        }
+        (None, Some(bytes)) => input.copy_from_slice(bytes),
+        // Fixed pattern, reproducible on the host: byte i = (7 * i + 3) mod 256.
+        (None, None) => {
+            for (i, b) in input.iter_mut().enumerate() {
+                *b = (i.wrapping_mul(7).wrapping_add(3) & 0xFF) as u8;
+            }
+        }
+    }
 }
 
 /// One `{"event":"output",...}` line with output 0 of run `run` (int8 printed signed).

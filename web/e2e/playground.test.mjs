@@ -213,3 +213,40 @@ test('Export downloads the firmware zip, byte-identical to `mote export`', async
     await screenshot(page, 'export');
   });
 });
+
+test('latency and battery life follow the board and the clock', async () => {
+  await withPage(null, async ({ page }) => {
+    // okay_nabu on the B-L475E-IOT01A at the exported firmware's 64 MHz.
+    const method = await page.getByTestId('latency-method').textContent();
+    assert.match(method, /Instructions are counted, cycles estimated/);
+    assert.match(method, /0–30 %/);
+    const num = async (id) => parseFloat(await page.getByTestId(id).textContent());
+    assert.equal(await page.getByTestId('clock-select').inputValue(), '64');
+    const ms64 = await num('latency-estimate');
+    const mA64 = await num('energy-current');
+    assert.ok(ms64 > 1 && ms64 < 10, `okay_nabu at 64 MHz: ${ms64} ms`);
+    assert.equal(await num('energy-latency'), ms64);
+    assert.ok(mA64 > 0.6 && mA64 < 12, `average current ${mA64} mA`);
+    assert.match(await page.getByTestId('energy-battery-CR2032').textContent(), /^[\d.]+ days$/);
+    assert.match(await page.getByTestId('energy-realtime').textContent(), /^keeps up with real time/);
+
+    // 16 MHz: four times the latency, less current, and the front end no longer keeps up.
+    await page.getByTestId('clock-select').selectOption('16');
+    await page.waitForFunction(() => /@16 MHz/.test(document.querySelector('.layers thead')?.textContent || ''));
+    const ms16 = await num('latency-estimate');
+    assert.ok(Math.abs(ms16 / ms64 - 4) < 0.02, `${ms16} ms at 16 MHz vs ${ms64} at 64`);
+    assert.ok((await num('energy-current')) < mA64);
+    assert.match(await page.getByTestId('energy-realtime').textContent(), /cannot keep up/);
+    await page.getByTestId('energy-panel').scrollIntoViewIfNeeded();
+    await screenshot(page, 'energy-16mhz');
+
+    // 26 MHz keeps up; a compare-only chip says its figures are datasheet-only.
+    await page.getByTestId('clock-select').selectOption('26');
+    assert.doesNotMatch(await page.getByTestId('energy-realtime').textContent(), /cannot/);
+    await page.getByTestId('board-picker').selectOption('nrf52840');
+    await page.getByTestId('energy-datasheet-only').waitFor();
+    assert.equal(await page.getByTestId('clock-select').inputValue(), '64');
+    await page.getByTestId('board-picker').selectOption('stm32h743');
+    assert.match(await page.getByTestId('energy-na').textContent(), /no current figures/);
+  });
+});

@@ -122,6 +122,8 @@ pub struct State {
     pub workshop: bool,
     /// Selected board id.
     pub board: String,
+    /// Selected core clock for latency and energy, MHz.
+    pub clock_mhz: u32,
     /// The loaded model.
     pub model: Option<Rc<Loaded>>,
     /// A model being fetched or read (its name).
@@ -139,6 +141,7 @@ impl Default for State {
         State {
             workshop: false,
             board: crate::boards::choices()[0].board.id.to_string(),
+            clock_mhz: crate::perf::DEFAULT_MHZ,
             model: None,
             loading: None,
             load_error: None,
@@ -153,8 +156,10 @@ impl Default for State {
 pub enum Action {
     /// Toggle workshop mode.
     ToggleWorkshop,
-    /// Pick a board.
+    /// Pick a board (the clock moves to one the chip offers, if needed).
     SelectBoard(String),
+    /// Pick a core clock, MHz.
+    SelectClock(u32),
     /// A model is being fetched / read.
     Loading(String),
     /// Model bytes arrived: analyse them.
@@ -183,7 +188,18 @@ impl Reducible for State {
         let mut s = (*self).clone();
         match action {
             Action::ToggleWorkshop => s.workshop = !s.workshop,
-            Action::SelectBoard(b) => s.board = b,
+            Action::SelectBoard(b) => {
+                if let Some(chip) = mote_exporter::energy::ChipPower::for_board(&b) {
+                    if chip.clock(s.clock_mhz).is_none() {
+                        s.clock_mhz = chip
+                            .clock(crate::perf::DEFAULT_MHZ)
+                            .or(chip.clocks.first())
+                            .map_or(crate::perf::DEFAULT_MHZ, |c| c.mhz);
+                    }
+                }
+                s.board = b;
+            }
+            Action::SelectClock(mhz) => s.clock_mhz = mhz,
             Action::Loading(name) => {
                 s.loading = Some(name);
                 s.load_error = None;
@@ -223,5 +239,27 @@ impl Reducible for State {
             }
         }
         Rc::new(s)
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    /// A board whose chip lacks the selected clock moves the clock to one it offers; the clock
+    /// selector's value sticks otherwise.
+    #[test]
+    fn board_change_keeps_a_valid_clock() {
+        let s = Rc::new(State::default());
+        assert_eq!(s.clock_mhz, 64);
+        let s = s.reduce(Action::SelectClock(16));
+        let s = s.reduce(Action::SelectBoard("nucleo-l432kc".into()));
+        assert_eq!(s.clock_mhz, 16);
+        let s = s.reduce(Action::SelectBoard("nucleo-l4r5zi".into()));
+        assert_eq!(s.clock_mhz, 120);
+        let s = s.reduce(Action::SelectBoard("nrf52840".into()));
+        assert_eq!(s.clock_mhz, 64);
+        let s = s.reduce(Action::SelectBoard("esp32-s3".into()));
+        assert_eq!((s.board.as_str(), s.clock_mhz), ("esp32-s3", 64));
     }
 }

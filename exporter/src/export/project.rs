@@ -7,6 +7,7 @@ use super::board::Board;
 use super::config::Settings;
 use super::fit::Fit;
 use super::wav::Audio16k;
+use crate::energy;
 use crate::report::ModelReport;
 
 mod embedded {
@@ -95,6 +96,7 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
         "mode": if i.replay.is_some() { "replay" } else { "mic" },
         "settings": i.settings,
         "fit": i.fit,
+        "energy": energy_summary(i),
         "model": i.report,
     });
     let mut json_text = serde_json::to_string_pretty(&json).unwrap_or_default();
@@ -200,6 +202,16 @@ fn kib(b: u32) -> String {
     format!("{:.1} KiB", f64::from(b) / 1024.0)
 }
 
+/// Latency and energy on the export's board at the firmware's clock (and every other clock).
+fn energy_summary(i: &Inputs<'_>) -> Option<energy::Summary> {
+    energy::summary(
+        i.report,
+        energy::Schedule::from_settings(i.settings),
+        i.board.id,
+        energy::FIRMWARE_MHZ,
+    )
+}
+
 /// `mote/report.md`: what was exported, the flash/RAM breakdown, MACs per layer.
 pub fn report_md(i: &Inputs<'_>) -> String {
     let r = i.report;
@@ -294,11 +306,20 @@ pub fn report_md(i: &Inputs<'_>) -> String {
         m.arena_bytes, m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes, m.tensor_bytes, r.peak_step
     );
     let _ = writeln!(w);
+    let energy = energy_summary(i);
+    if let Some(e) = &energy {
+        let _ = write!(w, "{}", energy::markdown(e));
+        let _ = writeln!(w);
+    }
     let _ = writeln!(w, "## Layers ({} MACs per invocation)", r.macs);
     let _ = writeln!(w);
-    let _ = writeln!(w, "| step | op | MACs | output |");
-    let _ = writeln!(w, "|---:|---|---:|---|");
-    for op in &r.ops {
+    let _ = writeln!(w, "| step | op | MACs | est. instructions | output |");
+    let _ = writeln!(w, "|---:|---|---:|---:|---|");
+    for (k, op) in r.ops.iter().enumerate() {
+        let insns = energy
+            .as_ref()
+            .and_then(|e| e.invoke.layers.get(k))
+            .map_or(String::new(), |l| l.instructions.to_string());
         let out = op
             .outputs
             .first()
@@ -313,7 +334,11 @@ pub fn report_md(i: &Inputs<'_>) -> String {
         } else {
             format!(" (subgraph {})", op.subgraph)
         };
-        let _ = writeln!(w, "| {} | {}{sg} | {} | {out} |", op.step, op.op, op.macs);
+        let _ = writeln!(
+            w,
+            "| {} | {}{sg} | {} | {insns} | {out} |",
+            op.step, op.op, op.macs
+        );
     }
     o
 }

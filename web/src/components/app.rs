@@ -11,7 +11,8 @@ use yew::prelude::*;
 
 use crate::audio::{describe, Source};
 use crate::components::{
-    arena_timeline::ArenaTimeline, board_picker::BoardPicker, detections::Detections, explain::Explain,
+    arena_timeline::ArenaTimeline, board_picker::BoardPicker, detections::Detections,
+    energy_panel::EnergyPanel, explain::Explain,
     export_button::ExportButton, fit_verdict::FitVerdict, header::Header, layer_table::LayerTable,
     live_panel::LivePanel, model_panel::ModelPanel, score_plot::ScorePlot, spectrogram::Spectrogram,
 };
@@ -127,6 +128,7 @@ pub fn app() -> Html {
 
     let on_toggle = dispatch.reform(|_| Action::ToggleWorkshop);
     let on_board = dispatch.reform(Action::SelectBoard);
+    let on_clock = dispatch.reform(Action::SelectClock);
     let on_default = {
         let dispatch = dispatch.clone();
         Callback::from(move |id: String| spawn_local(load_default(id, dispatch.clone())))
@@ -230,12 +232,22 @@ pub fn app() -> Html {
                                column is the operator with the most live tensor bytes." }
                         </Explain>
                         <h3>{ "Operators" }</h3>
-                        <LayerTable model={m.clone()} />
+                        <LayerTable model={m.clone()} mhz={state.clock_mhz} />
                         <Explain show={workshop}>
                             { "A MAC is one multiply-accumulate: a layer with K weights per output value and N output \
                                values costs K × N. On a Cortex-M4 each MAC takes a few instructions (two loads, a \
                                multiply-accumulate, address arithmetic); the estimate multiplies the MACs by an \
                                instruction count measured by running the engine in an emulated Cortex-M4." }
+                        </Explain>
+                        <h3>{ "Latency and battery life" }</h3>
+                        <EnergyPanel model={m.clone()} board={state.board.clone()} mhz={state.clock_mhz} on_clock={on_clock} />
+                        <Explain show={workshop}>
+                            { "The microphone never stops, so the chip cannot sleep deeply: between computations the core \
+                               waits in Sleep mode while DMA collects audio. The duty cycle is the share of each second the \
+                               core spends computing (front end every frame, the model at its invocation rate, the \
+                               detector); the average current mixes the datasheet's run and sleep currents in that \
+                               proportion, plus the microphone. A slower clock draws less current per second running \
+                               but runs longer; below some clock it can no longer keep up with the audio." }
                         </Explain>
                     }
                     <ExportButton model={model.clone()} board={state.board.clone()} />

@@ -1,5 +1,5 @@
 //! Operators in execution order: MACs, weights, output shape and the estimated time on an
-//! STM32L4 at 80 MHz.
+//! STM32L4 at the selected clock (instructions from `mote_exporter::energy`).
 
 use std::rc::Rc;
 
@@ -46,6 +46,8 @@ pub fn layer_weights(report: &ModelReport) -> Vec<LayerWeights> {
 pub struct LayerTableProps {
     /// The loaded model (its report must exist).
     pub model: Rc<Loaded>,
+    /// Core clock of the latency column, MHz.
+    pub mhz: u32,
 }
 
 /// The per-operator table with totals.
@@ -59,17 +61,20 @@ pub fn layer_table(props: &LayerTableProps) -> Html {
             .find(|x| x.subgraph == sg && x.index as i32 == t)
             .map_or(String::new(), |x| format!("{:?}", x.shape))
     };
-    let total_ms = perf::latency_ms(r.macs);
+    let mhz = props.mhz;
+    let est = perf::invoke(r);
+    let total_ms = perf::latency_ms(est.instructions, mhz);
     html! {
         <div class="layers">
             <table>
                 <thead><tr>
                     <th>{ "step" }</th><th>{ "operator" }</th><th>{ "output" }</th>
-                    <th class="num">{ "MACs" }</th><th class="num">{ "weights (B)" }</th><th class="num">{ "est. µs @80 MHz" }</th>
+                    <th class="num">{ "MACs" }</th><th class="num">{ "weights (B)" }</th><th class="num">{ "instructions" }</th><th class="num">{ format!("est. µs @{mhz} MHz") }</th>
                 </tr></thead>
                 <tbody>
-                    { for r.ops.iter().map(|o| {
+                    { for r.ops.iter().enumerate().map(|(k, o)| {
                         let w = weights.iter().find(|w| w.step == o.step).map_or(0, |w| w.bytes);
+                        let insns = est.layers.get(k).map_or(0, |l| l.instructions);
                         let is_peak = o.step == r.peak_step;
                         html! {
                             <tr class={classes!(is_peak.then_some("peak-row"))}>
@@ -78,7 +83,8 @@ pub fn layer_table(props: &LayerTableProps) -> Html {
                                 <td>{ o.outputs.first().map_or(String::new(), |&t| shape_of(o.subgraph, t)) }</td>
                                 <td class="num">{ if o.macs > 0 { group(o.macs) } else { String::new() } }</td>
                                 <td class="num">{ if w > 0 { group(u64::from(w)) } else { String::new() } }</td>
-                                <td class="num">{ if o.macs > 0 { format!("{:.0}", perf::latency_ms(o.macs) * 1000.0) } else { String::new() } }</td>
+                                <td class="num">{ if insns > 0 { group(insns) } else { String::new() } }</td>
+                                <td class="num">{ if insns > 0 { format!("{:.0}", perf::latency_ms(insns, mhz) * 1000.0) } else { String::new() } }</td>
                             </tr>
                         }
                     }) }
@@ -87,10 +93,11 @@ pub fn layer_table(props: &LayerTableProps) -> Html {
                     <td colspan="3">{ format!("{} operators", r.ops.len()) }</td>
                     <td class="num" data-testid="total-macs">{ group(r.macs) }</td>
                     <td class="num">{ group(weights.iter().map(|w| u64::from(w.bytes)).sum()) }</td>
+                    <td class="num" data-testid="total-instructions">{ group(est.instructions) }</td>
                     <td class="num" data-testid="latency-estimate">{ format!("{:.2} ms", total_ms) }</td>
                 </tr></tfoot>
             </table>
-            <p class="note">{ format!("Latency = MACs × {:.2} cycles/MAC ÷ 80 MHz. Method: {}.", perf::CYCLES_PER_MAC, perf::METHOD) }</p>
+            <p class="note" data-testid="latency-method">{ format!("Latency = instructions ÷ {mhz} MHz (total includes {} instructions of interpreter overhead). Instructions are counted, cycles estimated: {}.", group(est.overhead), perf::METHOD) }</p>
         </div>
     }
 }

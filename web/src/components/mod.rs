@@ -4,6 +4,7 @@ pub mod app;
 pub mod arena_timeline;
 pub mod board_picker;
 pub mod detections;
+pub mod energy_panel;
 pub mod explain;
 pub mod export_button;
 pub mod fit_verdict;
