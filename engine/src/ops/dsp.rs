@@ -1000,6 +1000,33 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+        /// The depthwise window kernel (rows of taps) against a naive loop, including slices
+        /// too short for the grid (the checked fallback).
+        #[test]
+        fn grids_match_naive(n_in in 0usize..5, n_out in 0usize..5, x_in in 4usize..9, f_in in 4usize..9, x_out in 4usize..40, f_out in 4usize..40, off in prop_oneof![offsets(), Just(40_000)], seed in any::<u64>(), short in 0usize..3) {
+            let end = |s_in: usize, s_out: usize| (n_out.max(1) - 1) * s_out + (n_in.max(1) - 1) * s_in + 4;
+            let x: Vec<u8> = (0..end(x_in, x_out)).map(|i| (seed >> (i % 57)) as u8 ^ (i as u8).wrapping_mul(29)).collect();
+            let f: Vec<u8> = (0..end(f_in, f_out)).map(|i| (seed >> (i % 61)) as u8 ^ (i as u8).wrapping_mul(83)).collect();
+            let f = &f[..f.len().saturating_sub(short)];
+            let init = [7, -2, i32::MIN, i32::MAX];
+            let mut want = init;
+            for o in 0..n_out {
+                for k in 0..n_in {
+                    for (i, w) in want.iter_mut().enumerate() {
+                        let xv = x.get(o * x_out + k * x_in + i).map_or(0, |&b| b as i8 as i32);
+                        let fv = f.get(o * f_out + k * f_in + i).map_or(0, |&b| b as i8 as i32);
+                        *w = w.wrapping_add(fv.wrapping_mul(xv + off));
+                    }
+                }
+            }
+            let mut got = init;
+            mac4_grid(&mut got, &x, (x_in, x_out), f, (f_in, f_out), (n_in, n_out), off);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
         fn widened_kernels_match_naive(len in 0usize..90, off in offsets(), seed in any::<u64>()) {
             let gen = |salt: u8| -> Vec<u8> { (0..len).map(|i| (seed >> (i % 59)) as u8 ^ (i as u8).wrapping_mul(salt)).collect() };
