@@ -96,7 +96,9 @@ fn run() -> Result<(), String> {
     println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
-    println!("cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))");
+    println!(
+        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))"
+    );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
     let model = match env::var_os("MOTE_MODEL") {
@@ -121,7 +123,10 @@ fn run() -> Result<(), String> {
         // Refused here rather than found as a HardFault at run time: flip-link puts the stack
         // below the statics, so a stack that does not fit faults on its first overflowing push.
         let ram = ram_bytes(&layout).ok_or_else(|| {
-            format!("{}: no `RAM : ORIGIN = .., LENGTH = ..` line", memory.display())
+            format!(
+                "{}: no `RAM : ORIGIN = .., LENGTH = ..` line",
+                memory.display()
+            )
         })?;
         let need = arena + state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES;
         if need > ram {
@@ -292,7 +297,12 @@ fn const_str(config: &str, name: &str) -> Result<String, String> {
 /// Bytes of the `RAM` region of a `memory.x` (`LENGTH = 96K` or a plain byte count).
 fn ram_bytes(layout: &str) -> Option<u64> {
     let line = layout.lines().find(|l| l.trim_start().starts_with("RAM"))?;
-    let len = line.split("LENGTH").nth(1)?.trim_start().strip_prefix('=')?.trim();
+    let len = line
+        .split("LENGTH")
+        .nth(1)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
     let len = len.split(|c: char| c.is_whitespace() || c == '/').next()?;
     match len.strip_suffix('K') {
         Some(k) => k.parse::<u64>().ok()?.checked_mul(1024),

@@ -27,6 +27,17 @@ step "the Cortex-M4 (DSP) kernel strategies on the host: emulated SXTB16/SMLAD, 
 MOTE_DSP_EMULATE=1 cargo test -p mote-engine --lib --test golden 2>&1 | tee -a "$log"
 MOTE_DSP_EMULATE=1 cargo test -p mote-testgen --test sweep 2>&1 | tee -a "$log"
 
+step "code health: rustfmt and clippy (warnings are errors) on every crate"
+cargo fmt --all --check
+for d in firmware-template testgen/firmware; do (cd "$d" && cargo fmt --check); done
+cargo clippy -q --workspace --all-targets -- -D warnings
+
+step "undefined behaviour: the engine's unit tests under Miri (portable and emulated-DSP kernels)"
+bash scripts/miri.sh 2>&1 | tee -a "$log"
+
+step "fuzz smoke run: reader and interpreter, libFuzzer + AddressSanitizer, 20 s per target"
+bash scripts/fuzz.sh 20 2>&1 | tail -n 40 | tee -a "$log"
+
 step "firmware: three boards; export -> build -> QEMU (b-l475e-iot01a) = mote detect --json"
 bash scripts/firmware-test.sh 2>&1 | tee -a "$log"
 

@@ -1220,7 +1220,8 @@ mod tests {
     /// output as `invoke`.
     #[test]
     fn invoke_observed_brackets_each_operator() {
-        let bytes = include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite");
+        let bytes =
+            include_bytes!("../tests/golden/ops/quantize_requant_logistic_concat/model.tflite");
         let model = Model::parse(bytes).unwrap();
         let ops = subgraph(&model, 0).unwrap().operator_count();
         let mut arena = std::vec![0u8; 64 * 1024];
@@ -1235,8 +1236,22 @@ mod tests {
         assert_eq!(interp.output(0).unwrap(), &plain[..]);
         assert_eq!(seen.len(), 2 * ops);
         for (i, pair) in seen.chunks(2).enumerate() {
-            assert_eq!(pair[0], OpEvent { subgraph: 0, op: i, done: false });
-            assert_eq!(pair[1], OpEvent { subgraph: 0, op: i, done: true });
+            assert_eq!(
+                pair[0],
+                OpEvent {
+                    subgraph: 0,
+                    op: i,
+                    done: false
+                }
+            );
+            assert_eq!(
+                pair[1],
+                OpEvent {
+                    subgraph: 0,
+                    op: i,
+                    done: true
+                }
+            );
         }
     }
 

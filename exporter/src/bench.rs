@@ -49,7 +49,12 @@ pub struct BenchReport {
 /// Refused up front: 0 or more than [`MAX_INVOCATIONS`] timed invocations, more than
 /// [`MAX_INVOCATIONS`] warm-up invocations, and an `input` that is empty or not a whole number
 /// of input frames (checked as `mote infer` checks it).
-pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&Path>) -> Result<BenchReport> {
+pub fn run(
+    model_path: &Path,
+    invocations: usize,
+    warmup: usize,
+    input: Option<&Path>,
+) -> Result<BenchReport> {
     if invocations == 0 {
         bail!("--invocations 0: give at least 1 timed invocation");
     }
@@ -60,15 +65,19 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
         bail!("--warmup {warmup} is more than the {MAX_INVOCATIONS} allowed");
     }
     let bytes = files::read_model(model_path)?;
-    let model = Model::parse(&bytes).map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
+    let model = Model::parse(&bytes)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", model_path.display()))?;
     let frames = match input {
         Some(p) => Some(files::read_capped(p, files::RAW_INPUT_CAP, "input")?),
         None => None,
     };
     if let Some(f) = &frames {
-        let frame = report::with_interpreter(&model, InterpreterOptions::default(), |interp| Ok(io::input_frame_bytes(interp)))
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("{}", model_path.display()))??;
+        let frame = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
+            Ok(io::input_frame_bytes(interp))
+        })
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", model_path.display()))??;
         let p = input.unwrap_or(Path::new("")).display();
         if f.is_empty() {
             bail!("{p}: the input is empty: one invocation takes {frame} bytes");
@@ -88,7 +97,9 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
             total
         };
         // Input sizes, to cut frames.
-        let sizes: Vec<usize> = (0..interp.input_count()).map(|i| interp.input_mut(i).map_or(0, |b| b.len())).collect();
+        let sizes: Vec<usize> = (0..interp.input_count())
+            .map(|i| interp.input_mut(i).map_or(0, |b| b.len()))
+            .collect();
         let frame: usize = sizes.iter().sum();
         if frames.is_none() {
             for i in 0..sizes.len() {
@@ -99,7 +110,9 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
                 }
             }
         }
-        let n_frames = frames.as_ref().map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
+        let n_frames = frames
+            .as_ref()
+            .map_or(0, |f| f.len().checked_div(frame).unwrap_or(0));
         let mut times = Vec::with_capacity(invocations);
         // Both are at most MAX_INVOCATIONS: the sum cannot overflow.
         for k in 0..warmup + invocations {
@@ -121,7 +134,9 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
         }
         Ok((mem, macs, times))
     });
-    let (mem, macs, mut times) = r.map_err(anyhow::Error::msg).with_context(|| format!("{}", model_path.display()))?;
+    let (mem, macs, mut times) = r
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}", model_path.display()))?;
     times.sort_by(f64::total_cmp);
     let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     let median = pct(0.5);
@@ -137,7 +152,11 @@ pub fn run(model_path: &Path, invocations: usize, warmup: usize, input: Option<&
         arena_bytes: mem.arena_bytes,
         state_bytes: mem.state_bytes,
         macs,
-        mmacs_per_s: if median > 0.0 { macs as f64 / median } else { 0.0 },
+        mmacs_per_s: if median > 0.0 {
+            macs as f64 / median
+        } else {
+            0.0
+        },
     })
 }
 
@@ -148,5 +167,8 @@ pub fn print(r: &BenchReport) {
         "  {:.2} us/invoke median ({} invocations after {} warm-up; mean {:.2}, min {:.2}, p90 {:.2})",
         r.median_us, r.invocations, r.warmup, r.mean_us, r.min_us, r.p90_us
     );
-    println!("  arena {} B, state {} B, {} MACs/invoke ({:.0} MMAC/s)", r.arena_bytes, r.state_bytes, r.macs, r.mmacs_per_s);
+    println!(
+        "  arena {} B, state {} B, {} MACs/invoke ({:.0} MMAC/s)",
+        r.arena_bytes, r.state_bytes, r.macs, r.mmacs_per_s
+    );
 }

@@ -304,7 +304,11 @@ fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> 
                 anyhow::bail!(
                     "{} offers no {mhz} MHz setting (clocks: {})",
                     e.chip,
-                    e.clocks.iter().map(|c| c.mhz.to_string()).collect::<Vec<_>>().join(", ")
+                    e.clocks
+                        .iter()
+                        .map(|c| c.mhz.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }

@@ -228,7 +228,9 @@ fn detect_rejects_unsupported_audio_and_models() {
         return;
     };
     let out = mote().arg("detect").arg(&model).arg(&w).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("200000 Hz cannot be converted to 16 kHz"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("200000 Hz cannot be converted to 16 kHz")
+    );
     // A model that is not a keyword model (a conv op test model).
     let out = mote()
         .arg("detect")
@@ -286,20 +288,34 @@ fn inspect_board_prints_latency_and_energy() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("## Latency and energy (STM32L432KC on nucleo-l432kc)"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("## Latency and energy (STM32L432KC on nucleo-l432kc)"),
+        "{text}"
+    );
     assert!(text.contains("at 26 MHz (range 2)"), "{text}");
     for clock in ["| 80 MHz | 1 |", "| 16 MHz | 2 |"] {
         assert!(text.contains(clock), "{clock} in {text}");
     }
-    assert!(text.contains("CR2032") && text.contains("DS11451"), "{text}");
+    assert!(
+        text.contains("CR2032") && text.contains("DS11451"),
+        "{text}"
+    );
 
     let out = mote()
         .args(["inspect", "--json", "--board", "b-l475e-iot01a"])
         .arg(&model)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let e = &v["energy"];
     assert_eq!(e["clock_mhz"], 64);
@@ -326,9 +342,17 @@ fn inspect_board_errors_are_clear() {
     };
     for (args, want) in [
         (vec!["--board", "nope"], "unknown board"),
-        (vec!["--board", "nucleo-l476rg", "--clock", "33"], "offers no 33 MHz"),
+        (
+            vec!["--board", "nucleo-l476rg", "--clock", "33"],
+            "offers no 33 MHz",
+        ),
     ] {
-        let out = mote().arg("inspect").args(&args).arg(&model).output().unwrap();
+        let out = mote()
+            .arg("inspect")
+            .args(&args)
+            .arg(&model)
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{want} in {err}");

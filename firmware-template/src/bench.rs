@@ -68,11 +68,19 @@ pub fn run() -> Result<(), Fail> {
     }
     if build::BENCH_PER_OP {
         // Same input as the last run, so the kernels take the same paths.
-        write_input(interp.input_mut(0)?, per_run, build::BENCH_RUNS as usize - 1);
+        write_input(
+            interp.input_mut(0)?,
+            per_run,
+            build::BENCH_RUNS as usize - 1,
+        );
         interp.invoke_observed(|e| {
             if e.done {
                 cost_stop();
-                say!("{{\"event\":\"op\",\"subgraph\":{},\"op\":{}}}", e.subgraph, e.op);
+                say!(
+                    "{{\"event\":\"op\",\"subgraph\":{},\"op\":{}}}",
+                    e.subgraph,
+                    e.op
+                );
             } else {
                 cost_start();
             }
@@ -107,7 +115,11 @@ fn write_input(input: &mut [u8], per_run: Option<&[u8]>, run: usize) {
 }
 
 /// One `{"event":"output",...}` line with output 0 of run `run` (int8 printed signed).
-fn print_output(model: &Model<'_>, interp: &mote_engine::Interpreter<'_, '_>, run: usize) -> Result<(), Fail> {
+fn print_output(
+    model: &Model<'_>,
+    interp: &mote_engine::Interpreter<'_, '_>,
+    run: usize,
+) -> Result<(), Fail> {
     let dtype = model
         .subgraph(0)
         .and_then(|sg| sg.outputs().get(0))

@@ -140,7 +140,8 @@ pub fn pipeline_config(
 /// is a `static` configured in place by `Pipeline::new`, so construction needs little stack.
 #[cfg(any(mote_mode = "replay", mote_mode = "mic"))]
 #[inline(never)]
-pub fn pipeline() -> Result<&'static mut mote_engine::pipeline::Pipeline<'static, 'static, 'static>, Fail> {
+pub fn pipeline(
+) -> Result<&'static mut mote_engine::pipeline::Pipeline<'static, 'static, 'static>, Fail> {
     use core::mem::MaybeUninit;
     use mote_engine::pipeline::{Pipeline, PipelineMemory};
     let model = mote_engine::Model::parse(&build::MODEL.0[..])?;

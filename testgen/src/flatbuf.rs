@@ -85,7 +85,11 @@ impl<'a> Writer<'a> {
     /// A table whose fields `(slot, value)` take 4 bytes each in the given order, preceded by
     /// its vtable. Returns the table's position; field `k` is at [`field`]`(table, k)`.
     pub fn table(&mut self, fields: &[(u16, u32)]) -> usize {
-        let slots = fields.iter().map(|&(s, _)| s as usize + 1).max().unwrap_or(0);
+        let slots = fields
+            .iter()
+            .map(|&(s, _)| s as usize + 1)
+            .max()
+            .unwrap_or(0);
         self.pad(4, 0);
         let vtable = self.len;
         self.u16((4 + 2 * slots) as u16);

@@ -349,7 +349,8 @@ impl Case {
     }
 
     fn fits(&self) -> bool {
-        let acts = self.input_len(0) + self.input_len(1) * (self.op.inputs() - 1) + self.output_len();
+        let acts =
+            self.input_len(0) + self.input_len(1) * (self.op.inputs() - 1) + self.output_len();
         self.weights() <= MAX_WEIGHTS
             && self.model_bound() <= MODEL_BYTES
             && acts <= MAX_ACTIVATIONS
@@ -360,8 +361,16 @@ impl Case {
 
     /// One step toward fitting: weights first, then batches, spatial size, channels.
     fn shrink(&mut self) {
-        let min_h = if self.valid { effective(self.fh, self.dh) } else { 1 } as u16;
-        let min_w = if self.valid { effective(self.fw, self.dw) } else { 1 } as u16;
+        let min_h = if self.valid {
+            effective(self.fh, self.dh)
+        } else {
+            1
+        } as u16;
+        let min_w = if self.valid {
+            effective(self.fw, self.dw)
+        } else {
+            1
+        } as u16;
         let halve = |v: u16, min: u16| (v / 2).max(min).max(1);
         if matches!(self.op, OpKind::Add | OpKind::Mul) {
             // Halve the largest output dimension in whichever inputs have it (not broadcast).
@@ -377,7 +386,9 @@ impl Case {
             (self.batch, self.in_h, self.in_w, self.in_c) = (a[0], a[1], a[2], a[3]);
             return;
         }
-        if self.groups > 1 && (self.weights() > MAX_WEIGHTS || self.in_h <= min_h && self.in_w <= min_w) {
+        if self.groups > 1
+            && (self.weights() > MAX_WEIGHTS || self.in_h <= min_h && self.in_w <= min_w)
+        {
             // Ungroup (keeping the filter depth) before shrinking channels.
             self.in_c /= self.groups as u16;
             self.groups = 1;
@@ -452,7 +463,11 @@ fn activation(r: &mut Rng) -> u8 {
 
 /// Window shape: heights 1..=10 and widths 1..=4 (sometimes transposed).
 fn window(r: &mut Rng) -> (u8, u8) {
-    let h = if r.chance(25) { 1 } else { r.range(1, 10) as u8 };
+    let h = if r.chance(25) {
+        1
+    } else {
+        r.range(1, 10) as u8
+    };
     let w = r.range(1, 4) as u8;
     if r.chance(15) {
         (w, h)
@@ -483,7 +498,11 @@ pub fn case(index: u32) -> Case {
         index,
         op,
         seed: r.next_u64(),
-        batch: if r.chance(85) { 1 } else { r.range(2, 3) as u16 },
+        batch: if r.chance(85) {
+            1
+        } else {
+            r.range(2, 3) as u16
+        },
         in_h: spatial(&mut r, 16),
         in_w: spatial(&mut r, 16),
         in_c: 1,
@@ -572,7 +591,11 @@ pub fn case(index: u32) -> Case {
                     _ => {}
                 }
             } else {
-                c.in_c = if r.chance(15) { 1 } else { channels(&mut r, 64) };
+                c.in_c = if r.chance(15) {
+                    1
+                } else {
+                    channels(&mut r, 64)
+                };
                 c.depth_mult = if r.chance(50) { 1 } else { r.range(2, 4) as u8 };
                 if c.in_c == 1 && r.chance(50) {
                     // One input channel is a CONV_2D on the DSP path (micro_speech: 10x8 taps,
@@ -589,7 +612,11 @@ pub fn case(index: u32) -> Case {
         OpKind::FullyConnected => {
             c.in_h = 1;
             c.in_w = 1;
-            c.batch = if r.chance(70) { 1 } else { r.range(2, 4) as u16 };
+            c.batch = if r.chance(70) {
+                1
+            } else {
+                r.range(2, 4) as u16
+            };
             c.in_c = match r.below(100) {
                 0..=29 => r.range(1, 16),
                 30..=69 => r.range(17, 128),
@@ -662,7 +689,12 @@ pub fn case(index: u32) -> Case {
     }
     // Output scale: typical outputs span a good part of int8, times 2^-3..2^3 (extreme cases:
     // up to 2^10 larger multipliers, so outputs saturate and shifts turn left).
-    let spread = pow2(r.range(-3, 3)) * if c.extreme_scales { pow2(r.range(0, 10)) } else { 1.0 };
+    let spread = pow2(r.range(-3, 3))
+        * if c.extreme_scales {
+            pow2(r.range(0, 10))
+        } else {
+            1.0
+        };
     match op {
         OpKind::Conv | OpKind::Depthwise | OpKind::FullyConnected => {
             let depth = match op {
@@ -862,11 +894,17 @@ pub fn write_model(c: &Case, buf: &mut [u8]) -> Option<usize> {
                 op_inputs[2] = -1;
                 n_op_inputs = 3;
             }
-            if let Some(t) = tensors[0].as_mut().filter(|_| c.op == OpKind::FullyConnected) {
+            if let Some(t) = tensors[0]
+                .as_mut()
+                .filter(|_| c.op == OpKind::FullyConnected)
+            {
                 t.shape = [b, ch, 0, 0];
                 t.rank = 2;
             }
-            if let Some(t) = tensors[1].as_mut().filter(|_| c.op == OpKind::FullyConnected) {
+            if let Some(t) = tensors[1]
+                .as_mut()
+                .filter(|_| c.op == OpKind::FullyConnected)
+            {
                 t.shape = [b, c.out_c as i32, 0, 0];
                 t.rank = 2;
             }
@@ -1044,7 +1082,12 @@ impl fmt::Display for Case {
         write!(
             f,
             "case {} {}: in {}x{}x{}x{}",
-            self.index, self.op.name(), self.batch, self.in_h, self.in_w, self.in_c
+            self.index,
+            self.op.name(),
+            self.batch,
+            self.in_h,
+            self.in_w,
+            self.in_c
         )?;
         match self.op {
             OpKind::Add | OpKind::Mul => {
@@ -1053,7 +1096,11 @@ impl fmt::Display for Case {
                 for (k, d) in self.in2[4 - rank..].iter().enumerate() {
                     write!(f, "{}{d}", if k == 0 { " " } else { "x" })?;
                 }
-                write!(f, " zp {}/{} scale {:e}/{:e}", self.in_zp, self.in2_zp, self.in_scale, self.in2_scale)?;
+                write!(
+                    f,
+                    " zp {}/{} scale {:e}/{:e}",
+                    self.in_zp, self.in2_zp, self.in_scale, self.in2_scale
+                )?;
             }
             _ => write!(f, " zp {} scale {:e}", self.in_zp, self.in_scale)?,
         }
@@ -1087,19 +1134,32 @@ impl fmt::Display for Case {
         if self.groups > 1 {
             write!(f, " groups {}", self.groups)?;
         }
-        if matches!(self.op, OpKind::Conv | OpKind::Depthwise | OpKind::FullyConnected) {
+        if matches!(
+            self.op,
+            OpKind::Conv | OpKind::Depthwise | OpKind::FullyConnected
+        ) {
             write!(
                 f,
                 " filter scale {:e} {}{} bias {} weights/bias style {}/{}",
                 self.filter_scale,
-                if self.per_channel { "per-channel" } else { "per-tensor" },
+                if self.per_channel {
+                    "per-channel"
+                } else {
+                    "per-tensor"
+                },
                 if self.extreme_scales { " extreme" } else { "" },
                 self.bias,
                 self.weight_style,
                 self.bias_style
             )?;
         }
-        write!(f, " act {} input style {} seed {:#x}", act_name(self.act), self.input_style, self.seed)
+        write!(
+            f,
+            " act {} input style {} seed {:#x}",
+            act_name(self.act),
+            self.input_style,
+            self.seed
+        )
     }
 }
 

@@ -30,8 +30,13 @@ fn parse(text: &str) -> Vec<(u32, &str)> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let (i, h) = l.split_once(' ').unwrap_or_else(|| panic!("bad line {l:?}"));
-            (i.parse().unwrap_or_else(|_| panic!("bad index in {l:?}")), h)
+            let (i, h) = l
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
+            (
+                i.parse().unwrap_or_else(|_| panic!("bad index in {l:?}")),
+                h,
+            )
         })
         .collect()
 }

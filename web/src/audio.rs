@@ -13,7 +13,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AudioBuffer, AudioBufferSourceNode, AudioContext, AudioContextOptions, AudioWorkletNode, Blob,
-    BlobPropertyBag, DomException, MediaStream, MediaStreamConstraints, MediaStreamTrack, MessageEvent, Url,
+    BlobPropertyBag, DomException, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+    MessageEvent, Url,
 };
 
 /// Name the worklet processor registers.
@@ -119,7 +120,8 @@ pub async fn start(
     // 16 kHz if the browser accepts it for this source; the device rate otherwise.
     let ctx = match new_context(Some(16_000.0)) {
         Ok(ctx) => ctx,
-        Err(_) => new_context(None).map_err(|e| format!("cannot open an audio context: {}", describe(&e)))?,
+        Err(_) => new_context(None)
+            .map_err(|e| format!("cannot open an audio context: {}", describe(&e)))?,
     };
     let (ctx, mic) = match &stream {
         Some(s) => match ctx.create_media_stream_source(s) {
@@ -127,8 +129,11 @@ pub async fn start(
             Err(_) => {
                 // Firefox refuses a microphone in a context at another rate.
                 let _ = ctx.close();
-                let ctx = new_context(None).map_err(|e| format!("cannot open an audio context: {}", describe(&e)))?;
-                let src = ctx.create_media_stream_source(s).map_err(|e| describe(&e))?;
+                let ctx = new_context(None)
+                    .map_err(|e| format!("cannot open an audio context: {}", describe(&e)))?;
+                let src = ctx
+                    .create_media_stream_source(s)
+                    .map_err(|e| describe(&e))?;
                 (ctx, Some(src))
             }
         },
@@ -144,28 +149,36 @@ pub async fn start(
     node.port()
         .map_err(|e| describe(&e))?
         .set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    node.connect_with_audio_node(&ctx.destination()).map_err(|e| describe(&e))?;
+    node.connect_with_audio_node(&ctx.destination())
+        .map_err(|e| describe(&e))?;
 
     let on_event = std::rc::Rc::new(on_event);
     let mut onended = None;
     match (&source, mic) {
         (Source::Mic, Some(src)) => {
-            src.connect_with_audio_node(&node).map_err(|e| describe(&e))?;
+            src.connect_with_audio_node(&node)
+                .map_err(|e| describe(&e))?;
         }
         (Source::File { name, bytes }, _) => {
             let data = js_sys::Uint8Array::from(bytes.as_slice()).buffer();
             let decoded = JsFuture::from(ctx.decode_audio_data(&data).map_err(|e| describe(&e))?)
                 .await
                 .map_err(|e| format!("cannot decode {name}: {}", describe(&e)))?;
-            let buffer: AudioBuffer = decoded.dyn_into().map_err(|_| format!("cannot decode {name}"))?;
-            let src: AudioBufferSourceNode = ctx.create_buffer_source().map_err(|e| describe(&e))?;
+            let buffer: AudioBuffer = decoded
+                .dyn_into()
+                .map_err(|_| format!("cannot decode {name}"))?;
+            let src: AudioBufferSourceNode =
+                ctx.create_buffer_source().map_err(|e| describe(&e))?;
             src.set_buffer(Some(&buffer));
-            src.connect_with_audio_node(&node).map_err(|e| describe(&e))?;
+            src.connect_with_audio_node(&node)
+                .map_err(|e| describe(&e))?;
             // Audible too, so the person hears what the model hears.
-            src.connect_with_audio_node(&ctx.destination()).map_err(|e| describe(&e))?;
+            src.connect_with_audio_node(&ctx.destination())
+                .map_err(|e| describe(&e))?;
             let ev = on_event.clone();
             let cb = Closure::<dyn FnMut()>::new(move || ev(Event::Ended));
-            AsRef::<web_sys::AudioScheduledSourceNode>::as_ref(&src).set_onended(Some(cb.as_ref().unchecked_ref()));
+            AsRef::<web_sys::AudioScheduledSourceNode>::as_ref(&src)
+                .set_onended(Some(cb.as_ref().unchecked_ref()));
             src.start().map_err(|e| describe(&e))?;
             onended = Some(cb);
         }
@@ -212,11 +225,15 @@ fn new_context(rate: Option<f32>) -> Result<AudioContext, JsValue> {
 /// gain control (they change the signal the model was trained on).
 async fn open_microphone(window: &web_sys::Window) -> Result<MediaStream, String> {
     let navigator = window.navigator();
-    let has_devices = Reflect::get(&navigator, &"mediaDevices".into()).map(|v| !v.is_undefined()).unwrap_or(false);
+    let has_devices = Reflect::get(&navigator, &"mediaDevices".into())
+        .map(|v| !v.is_undefined())
+        .unwrap_or(false);
     if !has_devices {
-        return Err("this browser offers no microphone here: the page needs a secure context \
+        return Err(
+            "this browser offers no microphone here: the page needs a secure context \
                     (https:// or http://127.0.0.1). You can still play a WAV file."
-            .into());
+                .into(),
+        );
     }
     let devices = navigator.media_devices().map_err(|e| describe(&e))?;
     let audio = Object::new();
@@ -225,20 +242,33 @@ async fn open_microphone(window: &web_sys::Window) -> Result<MediaStream, String
     }
     let constraints = MediaStreamConstraints::new();
     constraints.set_audio(&audio);
-    let promise = devices.get_user_media_with_constraints(&constraints).map_err(|e| describe(&e))?;
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| describe(&e))?;
     let stream = JsFuture::from(promise).await.map_err(|e| mic_error(&e))?;
-    stream.dyn_into::<MediaStream>().map_err(|_| "the browser returned no audio stream".to_string())
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| "the browser returned no audio stream".to_string())
 }
 
 /// A sentence for a getUserMedia rejection.
 fn mic_error(e: &JsValue) -> String {
-    let name = e.dyn_ref::<DomException>().map(|d| d.name()).unwrap_or_default();
+    let name = e
+        .dyn_ref::<DomException>()
+        .map(|d| d.name())
+        .unwrap_or_default();
     match name.as_str() {
-        "NotAllowedError" | "SecurityError" => "microphone permission was denied: allow it for this page \
+        "NotAllowedError" | "SecurityError" => {
+            "microphone permission was denied: allow it for this page \
             (the icon in the address bar), or play a WAV file instead"
-            .into(),
-        "NotFoundError" | "OverconstrainedError" => "no microphone was found: plug one in, or play a WAV file instead".into(),
-        "NotReadableError" | "AbortError" => "the microphone could not be opened (another application may be using it)".into(),
+                .into()
+        }
+        "NotFoundError" | "OverconstrainedError" => {
+            "no microphone was found: plug one in, or play a WAV file instead".into()
+        }
+        "NotReadableError" | "AbortError" => {
+            "the microphone could not be opened (another application may be using it)".into()
+        }
         _ => format!("the microphone could not be opened: {}", describe(e)),
     }
 }
@@ -250,9 +280,10 @@ async fn worklet_node(ctx: &AudioContext) -> Result<AudioWorkletNode, String> {
     opts.set_type("text/javascript");
     let blob = Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|e| describe(&e))?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?;
-    let worklet = ctx
-        .audio_worklet()
-        .map_err(|_| "this browser has no AudioWorklet (needs a secure context and a current browser)".to_string())?;
+    let worklet = ctx.audio_worklet().map_err(|_| {
+        "this browser has no AudioWorklet (needs a secure context and a current browser)"
+            .to_string()
+    })?;
     let added = JsFuture::from(worklet.add_module(&url).map_err(|e| describe(&e))?).await;
     let _ = Url::revoke_object_url(&url);
     added.map_err(|e| format!("cannot load the audio worklet: {}", describe(&e)))?;

@@ -2,9 +2,9 @@
 //! table, so the page and the exported `report.md` agree), then chips for comparison, which get
 //! the same estimate with the Cortex-M4 code sizes (no export for them yet).
 
+use mote_exporter::export::config::Settings;
 use mote_exporter::export::fit::{self, Fit, Item};
 use mote_exporter::export::{Board, BOARDS};
-use mote_exporter::export::config::Settings;
 use mote_exporter::report::ModelReport;
 
 /// One entry of the board picker.
@@ -21,7 +21,13 @@ pub struct Choice {
 const KB: u32 = 1024;
 
 /// A comparison chip: only the memory sizes matter to the estimate.
-const fn chip(id: &'static str, name: &'static str, chip: &'static str, ram: u32, flash: u32) -> Board {
+const fn chip(
+    id: &'static str,
+    name: &'static str,
+    chip: &'static str,
+    ram: u32,
+    flash: u32,
+) -> Board {
     Board {
         id,
         name,
@@ -78,7 +84,10 @@ pub fn choices() -> Vec<Choice> {
 /// The entry with this id, or the first one.
 pub fn choice(id: &str) -> Choice {
     let all = choices();
-    all.iter().find(|c| c.board.id == id).copied().unwrap_or(all[0])
+    all.iter()
+        .find(|c| c.board.id == id)
+        .copied()
+        .unwrap_or(all[0])
 }
 
 /// Flash and RAM of the microphone firmware for this model on `board`: the exporter's estimate
@@ -87,14 +96,24 @@ pub fn estimate(board: &Board, report: &ModelReport, settings: Option<&Settings>
     match settings {
         Some(s) => fit::estimate(board, report, s, 0),
         None => {
-            let item = |what: &str, bytes: u32| Item { what: what.into(), bytes, exact: true };
+            let item = |what: &str, bytes: u32| Item {
+                what: what.into(),
+                bytes,
+                exact: true,
+            };
             Fit {
                 board: board.id,
                 board_name: board.name,
                 flash_limit: board.flash,
                 ram_limit: board.ram_mic,
-                flash: vec![item("model", u32::try_from(report.model_bytes).unwrap_or(u32::MAX))],
-                ram: vec![item("tensor arena", report.arena_bytes), item("model state", report.state_bytes)],
+                flash: vec![item(
+                    "model",
+                    u32::try_from(report.model_bytes).unwrap_or(u32::MAX),
+                )],
+                ram: vec![
+                    item("tensor arena", report.arena_bytes),
+                    item("model state", report.state_bytes),
+                ],
             }
         }
     }

@@ -21,7 +21,11 @@ pub struct LiveHandle {
 }
 
 /// Starts `source` through `model`'s pipeline, reporting to `dispatch`.
-pub async fn start(model: Rc<Loaded>, source: Source, dispatch: Callback<Action>) -> Result<LiveHandle, String> {
+pub async fn start(
+    model: Rc<Loaded>,
+    source: Source,
+    dispatch: Callback<Action>,
+) -> Result<LiveHandle, String> {
     model.settings.as_ref().map_err(Clone::clone)?;
     let what = match &source {
         Source::Mic => "microphone".to_string(),
@@ -49,7 +53,9 @@ pub async fn start(model: Rc<Loaded>, source: Source, dispatch: Callback<Action>
     .await?;
     let rate = capture.rate().round() as u32;
     dispatch.emit(Action::LiveRate(rate));
-    dispatch.emit(Action::Live(LiveStatus::Running(format!("{what} at {rate} Hz"))));
+    dispatch.emit(Action::Live(LiveStatus::Running(format!(
+        "{what} at {rate} Hz"
+    ))));
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = run(model, rate, rx, dispatch.clone()).await {
             dispatch.emit(Action::Live(LiveStatus::Error(e)));
@@ -79,7 +85,9 @@ async fn run(
     let performance = web_sys::window().and_then(|w| w.performance());
     let now = move || performance.as_ref().map_or(0.0, |p| p.now());
     while let Some(chunk) = rx.next().await {
-        let out = pipeline.push(&chunk, &now).map_err(|e| format!("inference failed: {e}"))?;
+        let out = pipeline
+            .push(&chunk, &now)
+            .map_err(|e| format!("inference failed: {e}"))?;
         dispatch.emit(Action::Chunk(out));
     }
     Ok(())

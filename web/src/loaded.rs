@@ -45,14 +45,26 @@ impl PartialEq for Loaded {
 impl Loaded {
     /// Reads, plans and checks `bytes`.
     pub fn analyse(id: u32, name: &str, bytes: Vec<u8>, sidecar_text: Option<String>) -> Loaded {
-        let sidecar = sidecar_text.as_deref().and_then(|t| SidecarFile::parse(t).ok());
+        let sidecar = sidecar_text
+            .as_deref()
+            .and_then(|t| SidecarFile::parse(t).ok());
         let report = report::report(&bytes).map_err(|e| explain(&e, &bytes));
         let settings = match (&report, Model::parse(&bytes)) {
-            (Ok(_), Ok(model)) => Settings::for_model(&model, sidecar_text.as_deref()).map_err(|e| e.to_string()),
+            (Ok(_), Ok(model)) => {
+                Settings::for_model(&model, sidecar_text.as_deref()).map_err(|e| e.to_string())
+            }
             (Err(_), _) => Err("the model cannot be prepared (see above)".into()),
             (_, Err(e)) => Err(explain(&e, &bytes)),
         };
-        Loaded { id, name: name.to_string(), bytes: Rc::new(bytes), sidecar_text, sidecar, report, settings }
+        Loaded {
+            id,
+            name: name.to_string(),
+            bytes: Rc::new(bytes),
+            sidecar_text,
+            sidecar,
+            report,
+            settings,
+        }
     }
 
     /// The wake word (or the labels, or the file stem), for headings.
@@ -71,11 +83,21 @@ impl Loaded {
     pub fn project_name(&self) -> String {
         let s: String = stem(&self.name)
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(64)
             .collect();
         let s = s.trim_start_matches('.');
-        if s.is_empty() { "model".into() } else { s.to_string() }
+        if s.is_empty() {
+            "model".into()
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -122,7 +144,10 @@ mod tests {
     #[test]
     fn garbage_is_explained() {
         let l = Loaded::analyse(1, "x.tflite", b"not a model".to_vec(), None);
-        assert!(l.report.unwrap_err().starts_with("This is not a readable .tflite file (11 bytes)"));
+        assert!(l
+            .report
+            .unwrap_err()
+            .starts_with("This is not a readable .tflite file (11 bytes)"));
         assert!(l.settings.is_err());
     }
 }

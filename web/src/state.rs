@@ -204,13 +204,20 @@ impl Reducible for State {
                 s.loading = Some(name);
                 s.load_error = None;
             }
-            Action::Load { name, bytes, sidecar } => {
+            Action::Load {
+                name,
+                bytes,
+                sidecar,
+            } => {
                 let loaded = Loaded::analyse(s.next_id, &name, bytes, sidecar);
                 s.next_id += 1;
                 s.model = Some(Rc::new(loaded));
                 s.loading = None;
                 s.load_error = None;
-                s.live = Rc::new(LiveView { seq: s.live.seq + 1, ..LiveView::default() });
+                s.live = Rc::new(LiveView {
+                    seq: s.live.seq + 1,
+                    ..LiveView::default()
+                });
             }
             Action::LoadFailed(e) => {
                 s.loading = None;
@@ -219,7 +226,10 @@ impl Reducible for State {
             Action::Live(status) => {
                 let mut live = (*s.live).clone();
                 if status == LiveStatus::Starting {
-                    live = LiveView { seq: live.seq, ..LiveView::default() };
+                    live = LiveView {
+                        seq: live.seq,
+                        ..LiveView::default()
+                    };
                 }
                 live.status = status;
                 live.seq += 1;

@@ -19,13 +19,14 @@ use mote_web::state::LiveView;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlButtonElement};
-use yew::prelude::*;
 use yew::platform::time::sleep;
+use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// A committed single-op model (the golden suite's): one CONV_2D, int8.
-const CONV: &[u8] = include_bytes!("../../engine/tests/golden/ops/conv_3x3_same_s1_relu/model.tflite");
+const CONV: &[u8] =
+    include_bytes!("../../engine/tests/golden/ops/conv_3x3_same_s1_relu/model.tflite");
 
 /// Mounts `C` in a fresh `<div>` and lets it render.
 async fn mount<C>(props: C::Properties) -> Element
@@ -41,7 +42,11 @@ where
 }
 
 fn text(root: &Element, selector: &str) -> String {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).text_content().unwrap_or_default()
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .text_content()
+        .unwrap_or_default()
 }
 
 fn conv() -> Rc<Loaded> {
@@ -61,10 +66,16 @@ async fn model_panel_names_the_model_and_its_arena() {
     })
     .await;
     assert_eq!(text(&root, "[data-testid=model-name]"), "conv.tflite");
-    assert_eq!(text(&root, "[data-testid=arena-peak-bytes]"), arena.to_string());
+    assert_eq!(
+        text(&root, "[data-testid=arena-peak-bytes]"),
+        arena.to_string()
+    );
     // It plans, but it is no audio model: the panel says so.
     assert!(text(&root, ".warn").contains("audio pipeline cannot feed this model"));
-    assert!(root.query_selector("[data-testid=model-input]").unwrap().is_some());
+    assert!(root
+        .query_selector("[data-testid=model-input]")
+        .unwrap()
+        .is_some());
 }
 
 #[wasm_bindgen_test]
@@ -78,26 +89,43 @@ async fn unreadable_model_is_explained() {
         on_files: Callback::noop(),
     })
     .await;
-    assert!(text(&root, "[data-testid=model-error]").starts_with("This is not a readable .tflite file (4 bytes)"));
+    assert!(text(&root, "[data-testid=model-error]")
+        .starts_with("This is not a readable .tflite file (4 bytes)"));
 }
 
 #[wasm_bindgen_test]
 async fn fit_verdict_compares_with_the_board() {
-    let root = mount::<FitVerdict>(FitVerdictProps { model: conv(), board: "nucleo-l432kc".into() }).await;
+    let root = mount::<FitVerdict>(FitVerdictProps {
+        model: conv(),
+        board: "nucleo-l432kc".into(),
+    })
+    .await;
     let v = text(&root, "[data-testid=fit-verdict]");
-    assert!(v.starts_with("✔ Fits NUCLEO-L432KC (STM32L432KC): RAM "), "{v}");
+    assert!(
+        v.starts_with("✔ Fits NUCLEO-L432KC (STM32L432KC): RAM "),
+        "{v}"
+    );
     assert_eq!(root.query_selector_all(".membar").unwrap().length(), 2);
 }
 
 #[wasm_bindgen_test]
 async fn arena_timeline_draws_each_tensor_and_names_it_on_hover() {
     let m = conv();
-    let planned = m.report.as_ref().unwrap().tensors.iter().filter(|t| t.kind == "arena" && t.bytes > 0).count();
+    let planned = m
+        .report
+        .as_ref()
+        .unwrap()
+        .tensors
+        .iter()
+        .filter(|t| t.kind == "arena" && t.bytes > 0)
+        .count();
     let root = mount::<ArenaTimeline>(ArenaTimelineProps { model: m.clone() }).await;
     let bars = root.query_selector_all("rect.tensor").unwrap();
     assert_eq!(bars.length() as usize, planned);
     let first: Element = bars.get(0).unwrap().dyn_into().unwrap();
-    first.dispatch_event(&web_sys::MouseEvent::new("mouseenter").unwrap()).unwrap();
+    first
+        .dispatch_event(&web_sys::MouseEvent::new("mouseenter").unwrap())
+        .unwrap();
     sleep(Duration::from_millis(30)).await;
     let card = text(&root, "[data-testid=tensor-hover]");
     assert!(card.contains("bytes at offset"), "{card}");
@@ -105,24 +133,57 @@ async fn arena_timeline_draws_each_tensor_and_names_it_on_hover() {
 
 #[wasm_bindgen_test]
 async fn export_needs_an_audio_model() {
-    let root = mount::<ExportButton>(ExportButtonProps { model: None, board: "b-l475e-iot01a".into() }).await;
-    let b: HtmlButtonElement = root.query_selector("[data-testid=export-button]").unwrap().unwrap().dyn_into().unwrap();
+    let root = mount::<ExportButton>(ExportButtonProps {
+        model: None,
+        board: "b-l475e-iot01a".into(),
+    })
+    .await;
+    let b: HtmlButtonElement = root
+        .query_selector("[data-testid=export-button]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     assert!(b.disabled());
     assert_eq!(b.title(), "load a model first");
-    let root = mount::<ExportButton>(ExportButtonProps { model: Some(conv()), board: "b-l475e-iot01a".into() }).await;
-    let b: HtmlButtonElement = root.query_selector("[data-testid=export-button]").unwrap().unwrap().dyn_into().unwrap();
+    let root = mount::<ExportButton>(ExportButtonProps {
+        model: Some(conv()),
+        board: "b-l475e-iot01a".into(),
+    })
+    .await;
+    let b: HtmlButtonElement = root
+        .query_selector("[data-testid=export-button]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     assert!(b.disabled());
-    assert!(b.title().starts_with("the audio pipeline cannot feed this model"), "{}", b.title());
+    assert!(
+        b.title()
+            .starts_with("the audio pipeline cannot feed this model"),
+        "{}",
+        b.title()
+    );
 }
 
 #[wasm_bindgen_test]
 async fn detections_list_their_labels() {
     let live = LiveView {
-        detections: VecDeque::from(vec![Detection { t: 1.25, label: "yes".into(), score: 0.91 }]),
+        detections: VecDeque::from(vec![Detection {
+            t: 1.25,
+            label: "yes".into(),
+            score: 0.91,
+        }]),
         ..LiveView::default()
     };
-    let root = mount::<Detections>(DetectionsProps { live: Rc::new(live) }).await;
-    assert_eq!(text(&root, "[data-testid=detections] li"), "yes at 1.25 s, score 0.91");
+    let root = mount::<Detections>(DetectionsProps {
+        live: Rc::new(live),
+    })
+    .await;
+    assert_eq!(
+        text(&root, "[data-testid=detections] li"),
+        "yes at 1.25 s, score 0.91"
+    );
 }
 
 /// A mono 16-bit WAV of `secs` of a 1 kHz tone at half scale.
@@ -141,7 +202,8 @@ fn tone_wav(rate: u32, secs: f32) -> Vec<u8> {
     v.extend_from_slice(b"data");
     le32(&mut v, 2 * n);
     for i in 0..n {
-        let s = (16384.0 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / rate as f32).sin()) as i16;
+        let s =
+            (16384.0 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / rate as f32).sin()) as i16;
         v.extend_from_slice(&s.to_le_bytes());
     }
     v
@@ -153,7 +215,10 @@ async fn a_played_file_reaches_rust_through_the_worklet() {
     let ended = Rc::new(RefCell::new(false));
     let (g, e) = (got.clone(), ended.clone());
     let capture = audio::start(
-        Source::File { name: "tone.wav".into(), bytes: tone_wav(48_000, 0.5) },
+        Source::File {
+            name: "tone.wav".into(),
+            bytes: tone_wav(48_000, 0.5),
+        },
         move |chunk| g.borrow_mut().extend(chunk),
         move |ev| {
             if ev == Event::Ended {
@@ -174,8 +239,13 @@ async fn a_played_file_reaches_rust_through_the_worklet() {
     let rate = capture.rate();
     let samples = got.borrow();
     // Half a second, decoded to the context's rate, in 50 ms chunks (the last one may wait).
-    assert!(samples.len() as f64 >= 0.4 * rate, "{} samples at {rate} Hz", samples.len());
-    let rms = (samples.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / samples.len() as f64).sqrt();
+    assert!(
+        samples.len() as f64 >= 0.4 * rate,
+        "{} samples at {rate} Hz",
+        samples.len()
+    );
+    let rms =
+        (samples.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / samples.len() as f64).sqrt();
     assert!(rms > 0.25 && rms < 0.45, "rms {rms}");
 }
 
@@ -183,7 +253,12 @@ async fn a_played_file_reaches_rust_through_the_worklet() {
 async fn the_fake_microphone_delivers_chunks() {
     let got = Rc::new(RefCell::new(0usize));
     let g = got.clone();
-    let capture = audio::start(Source::Mic, move |chunk| *g.borrow_mut() += chunk.len(), |_| ()).await;
+    let capture = audio::start(
+        Source::Mic,
+        move |chunk| *g.borrow_mut() += chunk.len(),
+        |_| (),
+    )
+    .await;
     let capture = capture.expect("microphone opens with the fake device");
     for _ in 0..40 {
         if *got.borrow() > 0 {
@@ -191,7 +266,11 @@ async fn the_fake_microphone_delivers_chunks() {
         }
         sleep(Duration::from_millis(50)).await;
     }
-    assert!(*got.borrow() > 0, "no audio from the microphone at {} Hz", capture.rate());
+    assert!(
+        *got.borrow() > 0,
+        "no audio from the microphone at {} Hz",
+        capture.rate()
+    );
     // Chunks are 50 ms at the context rate.
     assert_eq!(*got.borrow() % (capture.rate() / 20.0).round() as usize, 0);
 }

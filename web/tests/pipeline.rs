@@ -17,7 +17,9 @@ fn repo() -> PathBuf {
 }
 
 fn ci() -> bool {
-    std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false" && v != "0")
+        .unwrap_or(false)
 }
 
 /// `path` if it exists; otherwise skip (None) or, under CI, fail.
@@ -32,7 +34,10 @@ fn need(path: PathBuf, what: &str) -> Option<PathBuf> {
 
 fn default_model(id: &str) -> Option<(Vec<u8>, String)> {
     let dir = repo().join("models/pip/pymicro_wakeword/models");
-    let m = need(dir.join(format!("{id}.tflite")), "default model (run scripts/fetch-models.sh)")?;
+    let m = need(
+        dir.join(format!("{id}.tflite")),
+        "default model (run scripts/fetch-models.sh)",
+    )?;
     let json = std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap();
     Some((std::fs::read(m).unwrap(), json))
 }
@@ -41,13 +46,18 @@ fn reference(name: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("MOTE_REFERENCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/reference"));
-    need(dir.join("tflm").join(name), "TFLM reference data (set MOTE_REFERENCE)")
+    need(
+        dir.join("tflm").join(name),
+        "TFLM reference data (set MOTE_REFERENCE)",
+    )
 }
 
 fn wav(path: &PathBuf) -> Vec<f32> {
     let mut r = hound::WavReader::open(path).unwrap();
     assert_eq!((r.spec().channels, r.spec().sample_rate), (1, 16000));
-    r.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect()
+    r.samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect()
 }
 
 /// Linear-interpolation upsampling from 16 kHz, to fake a 44.1/48 kHz device.
@@ -72,7 +82,10 @@ fn run(model: &[u8], settings: Settings, audio: &[f32], rate: u32) -> (Vec<Detec
         for c in audio.chunks(rate as usize / 20) {
             chunks.push(p.push(c, &|| 0.0)?);
         }
-        Ok((chunks.iter().flat_map(|c| c.detections.clone()).collect(), chunks))
+        Ok((
+            chunks.iter().flat_map(|c| c.detections.clone()).collect(),
+            chunks,
+        ))
     })
     .unwrap()
 }
@@ -99,38 +112,69 @@ fn each_default_model_detects_its_espeak_phrase_once() {
         ("alexa", "Alexa", true),
         ("hey_mycroft", "Hey Mycroft", true),
     ] {
-        let Some((model, sidecar)) = default_model(id) else { return };
+        let Some((model, sidecar)) = default_model(id) else {
+            return;
+        };
         let spec = spec_of(&model, Some(&sidecar));
         assert_eq!(spec.labels, vec![label.to_string()]);
         let plot = PlotSpec::new(&spec);
         assert_eq!(plot.fires, [true]);
         assert!((0.5..1.0).contains(&plot.threshold), "{}", plot.threshold);
-        let audio = padded(wav(&repo().join(format!("engine/tests/fixtures/audio/{id}.wav"))));
+        let audio = padded(wav(
+            &repo().join(format!("engine/tests/fixtures/audio/{id}.wav"))
+        ));
         let (dets, chunks) = run(&model, spec, &audio, 16000);
-        let scores: Vec<f32> = chunks.iter().flat_map(|c| c.invocations.iter().map(|i| i.scores[0])).collect();
+        let scores: Vec<f32> = chunks
+            .iter()
+            .flat_map(|c| c.invocations.iter().map(|i| i.scores[0]))
+            .collect();
         let best = scores.iter().cloned().fold(0.0, f32::max);
-        assert_eq!(dets.len(), usize::from(fires), "{id}: detections {dets:?}, best score {best}");
+        assert_eq!(
+            dets.len(),
+            usize::from(fires),
+            "{id}: detections {dets:?}, best score {best}"
+        );
         assert!(dets.iter().all(|d| d.label == label));
         // 3 frames of 10 ms per invocation.
         let audio_s = audio.len() as f64 / 16000.0;
-        assert!((scores.len() as f64 - audio_s / 0.03).abs() < 3.0, "{id}: {} invocations", scores.len());
+        assert!(
+            (scores.len() as f64 - audio_s / 0.03).abs() < 3.0,
+            "{id}: {} invocations",
+            scores.len()
+        );
     }
 }
 
 #[test]
 fn okay_nabu_detects_through_44k_and_48k_resampling() {
-    let Some((model, sidecar)) = default_model("okay_nabu") else { return };
-    let audio = padded(wav(&repo().join("engine/tests/fixtures/audio/okay_nabu.wav")));
+    let Some((model, sidecar)) = default_model("okay_nabu") else {
+        return;
+    };
+    let audio = padded(wav(
+        &repo().join("engine/tests/fixtures/audio/okay_nabu.wav")
+    ));
     for rate in [44_100, 48_000] {
-        let (dets, _) = run(&model, spec_of(&model, Some(&sidecar)), &upsample(&audio, f64::from(rate)), rate);
+        let (dets, _) = run(
+            &model,
+            spec_of(&model, Some(&sidecar)),
+            &upsample(&audio, f64::from(rate)),
+            rate,
+        );
         assert_eq!(dets.len(), 1, "{rate} Hz: {dets:?}");
     }
 }
 
 #[test]
 fn silence_and_other_speech_do_not_fire() {
-    let Some((model, sidecar)) = default_model("okay_nabu") else { return };
-    let (dets, chunks) = run(&model, spec_of(&model, Some(&sidecar)), &vec![0.0; 5 * 16000], 16000);
+    let Some((model, sidecar)) = default_model("okay_nabu") else {
+        return;
+    };
+    let (dets, chunks) = run(
+        &model,
+        spec_of(&model, Some(&sidecar)),
+        &vec![0.0; 5 * 16000],
+        16000,
+    );
     assert!(dets.is_empty(), "{dets:?}");
     assert_eq!(chunks.iter().map(|c| c.frames.len()).sum::<usize>(), 498); // (80000 − 480) / 160 + 1
     let weather = wav(&repo().join("engine/tests/fixtures/audio/speech_weather.wav"));
@@ -155,7 +199,10 @@ fn micro_speech_hears_yes_in_a_looped_recording() {
     let yes = wav(&w);
     let audio: Vec<f32> = (0..4).flat_map(|_| yes.iter().copied()).collect();
     let (dets, chunks) = run(&model, spec, &audio, 16000);
-    let best_yes = chunks.iter().flat_map(|c| c.invocations.iter().map(|i| i.scores[2])).fold(0.0, f32::max);
+    let best_yes = chunks
+        .iter()
+        .flat_map(|c| c.invocations.iter().map(|i| i.scores[2]))
+        .fold(0.0, f32::max);
     assert!(!dets.is_empty(), "no detection; best yes score {best_yes}");
     assert!(dets.iter().all(|d| d.label == "yes"), "{dets:?}");
 }

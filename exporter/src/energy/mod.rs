@@ -21,10 +21,10 @@ pub mod summary;
 use serde::Serialize;
 
 use crate::report::ModelReport;
-pub use summary::{markdown, summary, Summary, FIRMWARE_MHZ};
 pub use power::{
     estimate_energy, Battery, ChipPower, ClockPower, EnergyEstimate, BATTERIES, CHIPS,
 };
+pub use summary::{markdown, summary, Summary, FIRMWARE_MHZ};
 
 /// Instruction cost of one operator kind: `fixed + per_mac*MACs + per_tap*taps +
 /// per_elem*elements` (taps: output elements x filter height x width, CONV_2D only; elements:

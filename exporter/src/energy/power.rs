@@ -57,7 +57,12 @@ pub struct ChipPower {
 
 /// `ClockPower` in one line: MHz, voltage range, run mA, sleep mA.
 const fn clk(mhz: u32, range: u8, run_ma: f64, sleep_ma: f64) -> ClockPower {
-    ClockPower { mhz, range, run_ma, sleep_ma }
+    ClockPower {
+        mhz,
+        range,
+        run_ma,
+        sleep_ma,
+    }
 }
 
 /// Currents of the STM32L475/L476 die (same core, flash and regulator: DS10969 and DS10198

@@ -17,7 +17,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mote_testgen::{case, fill_input, run, write_model, OpKind, ARENA_BYTES, MODEL_BYTES, SWEEP_CASES, TFLM_EVERY};
+use mote_testgen::{
+    case, fill_input, run, write_model, OpKind, ARENA_BYTES, MODEL_BYTES, SWEEP_CASES, TFLM_EVERY,
+};
 
 fn main() -> ExitCode {
     match cli() {
@@ -114,7 +116,8 @@ fn check(file: &str, count: u32, model: &mut [u8], arena: &mut [u8]) -> Result<E
         }
     }
     // Per operator: (cases compared, mismatches).
-    let mut tally: BTreeMap<&str, (u32, u32)> = OpKind::ALL.iter().map(|k| (k.name(), (0, 0))).collect();
+    let mut tally: BTreeMap<&str, (u32, u32)> =
+        OpKind::ALL.iter().map(|k| (k.name(), (0, 0))).collect();
     let mut bad = 0u32;
     for i in 0..count {
         let c = case(i);
@@ -139,7 +142,11 @@ fn check(file: &str, count: u32, model: &mut [u8], arena: &mut [u8]) -> Result<E
         }
     }
     println!("total {count} {bad}");
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Per operator: cases, mean and max MACs, mean output bytes, cases whose output is one value.
@@ -153,10 +160,16 @@ fn stats(count: u32, model: &mut [u8], arena: &mut [u8]) {
             macs += c.macs() as u64;
             max_macs = max_macs.max(c.macs() as u64);
             out += c.output_len() as u64;
-            let Some(len) = write_model(&c, model) else { continue };
-            let Ok(m) = Model::parse(&model[..len]) else { continue };
+            let Some(len) = write_model(&c, model) else {
+                continue;
+            };
+            let Ok(m) = Model::parse(&model[..len]) else {
+                continue;
+            };
             let mut state = [0u8; 0];
-            let Ok(mut it) = Interpreter::new(&m, arena, &mut state) else { continue };
+            let Ok(mut it) = Interpreter::new(&m, arena, &mut state) else {
+                continue;
+            };
             for which in 0..k.inputs() {
                 if let Ok(b) = it.input_mut(which) {
                     fill_input(&c, which, b);

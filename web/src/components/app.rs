@@ -12,9 +12,9 @@ use yew::prelude::*;
 use crate::audio::{describe, Source};
 use crate::components::{
     arena_timeline::ArenaTimeline, board_picker::BoardPicker, detections::Detections,
-    energy_panel::EnergyPanel, explain::Explain,
-    export_button::ExportButton, fit_verdict::FitVerdict, header::Header, layer_table::LayerTable,
-    live_panel::LivePanel, model_panel::ModelPanel, score_plot::ScorePlot, spectrogram::Spectrogram,
+    energy_panel::EnergyPanel, explain::Explain, export_button::ExportButton,
+    fit_verdict::FitVerdict, header::Header, layer_table::LayerTable, live_panel::LivePanel,
+    model_panel::ModelPanel, score_plot::ScorePlot, spectrogram::Spectrogram,
 };
 use crate::live::{self, LiveHandle};
 use crate::pipeline::PlotSpec;
@@ -26,18 +26,26 @@ pub const FIRST_MODEL: &str = "okay_nabu";
 /// Fetches a same-origin URL's bytes.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("{url}: {}", describe(&e)))?;
-    let resp: Response = resp.dyn_into().map_err(|_| format!("{url}: not a response"))?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {}", describe(&e)))?;
+    let resp: Response = resp
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
     if !resp.ok() {
         return Err(format!("{url}: HTTP {}", resp.status()));
     }
-    let buf = JsFuture::from(resp.array_buffer().map_err(|e| describe(&e))?).await.map_err(|e| describe(&e))?;
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| describe(&e))?)
+        .await
+        .map_err(|e| describe(&e))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
 /// Reads a picked file's bytes.
 pub async fn read_file(f: &File) -> Result<Vec<u8>, String> {
-    let buf = JsFuture::from(f.array_buffer()).await.map_err(|e| format!("{}: {}", f.name(), describe(&e)))?;
+    let buf = JsFuture::from(f.array_buffer())
+        .await
+        .map_err(|e| format!("{}: {}", f.name(), describe(&e)))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
@@ -63,7 +71,8 @@ async fn load_files(files: Vec<File>, dispatch: Callback<Action>) {
     let is = |f: &File, ext: &str| f.name().to_ascii_lowercase().ends_with(ext);
     let Some(model) = files.iter().find(|f| is(f, ".tflite")) else {
         dispatch.emit(Action::LoadFailed(
-            "Select a .tflite model file (its .json sidecar can be selected together with it).".into(),
+            "Select a .tflite model file (its .json sidecar can be selected together with it)."
+                .into(),
         ));
         return;
     };
@@ -75,16 +84,28 @@ async fn load_files(files: Vec<File>, dispatch: Callback<Action>) {
     let sidecar = match files.iter().find(|f| is(f, ".json")) {
         Some(j) => match read_file(j).await {
             Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-            Err(e) => return dispatch.emit(Action::LoadFailed(format!("Cannot read the sidecar: {e}"))),
+            Err(e) => {
+                return dispatch.emit(Action::LoadFailed(format!("Cannot read the sidecar: {e}")))
+            }
         },
         None => None,
     };
-    dispatch.emit(Action::Load { name: model.name(), bytes, sidecar });
+    dispatch.emit(Action::Load {
+        name: model.name(),
+        bytes,
+        sidecar,
+    });
 }
 
 /// Starts a live session (stopping any running one).
-fn start_live(state: &UseReducerHandle<State>, handle: &Rc<RefCell<Option<LiveHandle>>>, source: Source) {
-    let Some(model) = state.model.clone() else { return };
+fn start_live(
+    state: &UseReducerHandle<State>,
+    handle: &Rc<RefCell<Option<LiveHandle>>>,
+    source: Source,
+) {
+    let Some(model) = state.model.clone() else {
+        return;
+    };
     handle.borrow_mut().take();
     let dispatch = {
         let d = state.dispatcher();
@@ -112,13 +133,18 @@ pub fn app() -> Html {
 
     {
         let dispatch = dispatch.clone();
-        use_effect_with((), move |_| spawn_local(load_default(FIRST_MODEL.into(), dispatch)));
+        use_effect_with((), move |_| {
+            spawn_local(load_default(FIRST_MODEL.into(), dispatch))
+        });
     }
     // A new model, a finished file or an error ends the session.
     {
         let handle = handle.clone();
         let model_id = state.model.as_ref().map(|m| m.id);
-        let over = matches!(state.live.status, LiveStatus::Finished | LiveStatus::Error(_) | LiveStatus::Idle);
+        let over = matches!(
+            state.live.status,
+            LiveStatus::Finished | LiveStatus::Error(_) | LiveStatus::Idle
+        );
         use_effect_with((model_id, over), move |(_, over)| {
             if *over {
                 handle.borrow_mut().take();
@@ -147,7 +173,14 @@ pub fn app() -> Html {
             let (state, handle) = (state.clone(), handle.clone());
             spawn_local(async move {
                 match read_file(&f).await {
-                    Ok(bytes) => start_live(&state, &handle, Source::File { name: f.name(), bytes }),
+                    Ok(bytes) => start_live(
+                        &state,
+                        &handle,
+                        Source::File {
+                            name: f.name(),
+                            bytes,
+                        },
+                    ),
                     Err(e) => state.dispatch(Action::Live(LiveStatus::Error(e))),
                 }
             })
@@ -167,7 +200,9 @@ pub fn app() -> Html {
         None => Some("no model is loaded".to_string()),
         Some(m) => m.settings.as_ref().err().cloned(),
     };
-    let settings = model.as_ref().and_then(|m| m.settings.as_ref().ok().cloned());
+    let settings = model
+        .as_ref()
+        .and_then(|m| m.settings.as_ref().ok().cloned());
     let has_report = model.as_ref().is_some_and(|m| m.report.is_ok());
 
     html! {

@@ -26,7 +26,9 @@ const BOTTOM: f64 = 22.0;
 fn planned(r: &ModelReport) -> Vec<&TensorReport> {
     r.tensors
         .iter()
-        .filter(|t| t.kind == "arena" && t.offset.is_some() && t.first_step.is_some() && t.bytes > 0)
+        .filter(|t| {
+            t.kind == "arena" && t.offset.is_some() && t.first_step.is_some() && t.bytes > 0
+        })
         .collect()
 }
 
@@ -39,7 +41,9 @@ fn colour(i: usize) -> String {
 #[function_component(ArenaTimeline)]
 pub fn arena_timeline(props: &ArenaTimelineProps) -> Html {
     let hover = use_state(|| None::<usize>);
-    let Ok(r) = &props.model.report else { return html! {} };
+    let Ok(r) = &props.model.report else {
+        return html! {};
+    };
     let tensors = planned(r);
     let steps = (r.ops.len().max(1)) as f64;
     let top = tensors
@@ -100,7 +104,10 @@ pub fn arena_timeline(props: &ArenaTimelineProps) -> Html {
         .filter(|t| matches!((t.first_step, t.last_step), (Some(a), Some(b)) if u32::from(a) <= r.peak_step && r.peak_step <= u32::from(b)))
         .map(|t| u64::from(t.bytes))
         .sum();
-    let peak_op = r.ops.get(r.peak_step as usize).map_or(String::new(), |o| o.op.clone());
+    let peak_op = r
+        .ops
+        .get(r.peak_step as usize)
+        .map_or(String::new(), |o| o.op.clone());
     html! {
         <div class="timeline">
             <svg viewBox={format!("0 0 {W} {H}")} class="arena" role="img" aria-label="arena timeline">

@@ -32,7 +32,12 @@ pub fn energy_panel(props: &EnergyPanelProps) -> Html {
     let Some(chip) = ChipPower::for_board(&props.board) else {
         return html! { <p class="note" data-testid="energy-na">{ "Energy: no current figures for this chip (different core: the Cortex-M4 instruction counts do not carry over)." }</p> };
     };
-    let Some(s) = energy::summary(report, Schedule::from_settings(settings), &props.board, props.mhz) else {
+    let Some(s) = energy::summary(
+        report,
+        Schedule::from_settings(settings),
+        &props.board,
+        props.mhz,
+    ) else {
         return html! {};
     };
     let on_clock = props.on_clock.clone();
@@ -56,12 +61,24 @@ pub fn energy_panel(props: &EnergyPanelProps) -> Html {
     };
     let w = &s.workload;
     let body = match &s.chosen {
-        None => html! { <p data-testid="energy-na">{ format!("{} offers no {} MHz setting: pick a clock.", chip.chip, props.mhz) }</p> },
+        None => {
+            html! { <p data-testid="energy-na">{ format!("{} offers no {} MHz setting: pick a clock.", chip.chip, props.mhz) }</p> }
+        }
         Some(e) => {
             let verdict = match energy::summary::realtime_word(e) {
-                "yes" => format!("keeps up with real time: {:.0} % headroom", e.headroom * 100.0),
-                "tight" => format!("keeps up, but only {:.0} % headroom: wait states could make it fall behind", e.headroom * 100.0),
-                _ => format!("cannot keep up with real time: needs {:.0} % of a {} MHz core", e.duty * 100.0, e.mhz),
+                "yes" => format!(
+                    "keeps up with real time: {:.0} % headroom",
+                    e.headroom * 100.0
+                ),
+                "tight" => format!(
+                    "keeps up, but only {:.0} % headroom: wait states could make it fall behind",
+                    e.headroom * 100.0
+                ),
+                _ => format!(
+                    "cannot keep up with real time: needs {:.0} % of a {} MHz core",
+                    e.duty * 100.0,
+                    e.mhz
+                ),
             };
             html! {
                 <>

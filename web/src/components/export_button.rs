@@ -32,13 +32,19 @@ enum Outcome {
 
 /// Offers `bytes` as a download named `name` (a same-origin blob: URL).
 pub fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let parts = Array::of1(&Uint8Array::from(bytes));
     let opts = BlobPropertyBag::new();
     opts.set_type("application/zip");
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(|_| "cannot make the file")?;
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|_| "cannot make the file")?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|_| "cannot make the file URL")?;
-    let a: HtmlAnchorElement = doc.create_element("a").map_err(|_| "no anchor")?.unchecked_into();
+    let a: HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|_| "no anchor")?
+        .unchecked_into();
     a.set_href(&url);
     a.set_download(name);
     a.click();
@@ -60,7 +66,11 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
         Ok(e) => {
             let name = format!("{}.zip", e.dir);
             match download(&name, &e.zip) {
-                Ok(()) => Outcome::Done(format!("{name}: {} files, {} bytes", e.files.len(), e.zip.len())),
+                Ok(()) => Outcome::Done(format!(
+                    "{name}: {} files, {} bytes",
+                    e.files.len(),
+                    e.zip.len()
+                )),
                 Err(err) => Outcome::Failed(err),
             }
         }
@@ -84,7 +94,10 @@ pub fn export_button(props: &ExportButtonProps) -> Html {
         Some(m) => match (&m.report, &m.settings) {
             (Err(_), _) => Some("the model cannot run".into()),
             (_, Err(e)) => Some(format!("the audio pipeline cannot feed this model: {e}")),
-            _ if !c.export => Some(format!("no firmware export for the {} yet: pick an STM32L4 board", c.board.name)),
+            _ if !c.export => Some(format!(
+                "no firmware export for the {} yet: pick an STM32L4 board",
+                c.board.name
+            )),
             _ => None,
         },
     };

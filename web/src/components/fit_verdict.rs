@@ -24,17 +24,28 @@ fn part(i: &Item) -> Part {
     Part {
         label: i.what.clone(),
         bytes: i.bytes,
-        source: if i.exact { "exact: from the model and the planner" } else { "estimate: measured on built firmware, rounded up" },
+        source: if i.exact {
+            "exact: from the model and the planner"
+        } else {
+            "estimate: measured on built firmware, rounded up"
+        },
     }
 }
 
 /// The flash parts, with the model split into its weights and the rest of the file.
 fn flash_parts(fit: &Fit, model: &Loaded) -> Vec<Part> {
-    let weights: u32 = model.report.as_ref().map_or(0, |r| layer_weights(r).iter().map(|w| w.bytes).sum());
+    let weights: u32 = model
+        .report
+        .as_ref()
+        .map_or(0, |r| layer_weights(r).iter().map(|w| w.bytes).sum());
     let mut out = vec![];
     for i in &fit.flash {
         if i.what == "model" && weights > 0 && weights <= i.bytes {
-            out.push(Part { label: "model weights".into(), bytes: weights, source: "exact: constant tensors of the model" });
+            out.push(Part {
+                label: "model weights".into(),
+                bytes: weights,
+                source: "exact: constant tensors of the model",
+            });
             out.push(Part {
                 label: "model graph".into(),
                 bytes: i.bytes - weights,
@@ -50,19 +61,37 @@ fn flash_parts(fit: &Fit, model: &Loaded) -> Vec<Part> {
 /// Verdict line plus RAM and flash bars against the board.
 #[function_component(FitVerdict)]
 pub fn fit_verdict(props: &FitVerdictProps) -> Html {
-    let Ok(report) = &props.model.report else { return html! {} };
+    let Ok(report) = &props.model.report else {
+        return html! {};
+    };
     let c = choice(&props.board);
     let b = c.board;
     let fit = estimate(&b, report, props.model.settings.as_ref().ok());
-    let ram = Usage { used: fit.ram_total(), available: fit.ram_limit };
-    let flash = Usage { used: fit.flash_total(), available: fit.flash_limit };
+    let ram = Usage {
+        used: fit.ram_total(),
+        available: fit.ram_limit,
+    };
+    let flash = Usage {
+        used: fit.flash_total(),
+        available: fit.flash_limit,
+    };
     let margin = |u: Usage| {
         let m = u.margin();
-        if m >= 0 { format!("{} free", fmt_bytes(m)) } else { format!("short by {}", fmt_bytes(-m)) }
+        if m >= 0 {
+            format!("{} free", fmt_bytes(m))
+        } else {
+            format!("short by {}", fmt_bytes(-m))
+        }
     };
     let fits = ram.fits() && flash.fits();
     let verdict = if fits {
-        format!("Fits {} ({}): RAM {}, flash {}", b.name, b.chip, margin(ram), margin(flash))
+        format!(
+            "Fits {} ({}): RAM {}, flash {}",
+            b.name,
+            b.chip,
+            margin(ram),
+            margin(flash)
+        )
     } else {
         let mut why = vec![];
         if !ram.fits() {

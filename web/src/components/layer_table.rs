@@ -27,7 +27,11 @@ pub fn layer_weights(report: &ModelReport) -> Vec<LayerWeights> {
         let mut bytes = 0u32;
         for &t in &op.inputs {
             let Ok(t) = usize::try_from(t) else { continue };
-            let Some(tensor) = report.tensors.iter().find(|x| x.subgraph == op.subgraph && x.index == t) else {
+            let Some(tensor) = report
+                .tensors
+                .iter()
+                .find(|x| x.subgraph == op.subgraph && x.index == t)
+            else {
                 continue;
             };
             if tensor.kind == "constant" && seen.insert((op.subgraph, t)) {
@@ -35,7 +39,10 @@ pub fn layer_weights(report: &ModelReport) -> Vec<LayerWeights> {
             }
         }
         if bytes > 0 {
-            out.push(LayerWeights { step: op.step, bytes });
+            out.push(LayerWeights {
+                step: op.step,
+                bytes,
+            });
         }
     }
     out
@@ -53,7 +60,9 @@ pub struct LayerTableProps {
 /// The per-operator table with totals.
 #[function_component(LayerTable)]
 pub fn layer_table(props: &LayerTableProps) -> Html {
-    let Ok(r) = &props.model.report else { return html! {} };
+    let Ok(r) = &props.model.report else {
+        return html! {};
+    };
     let weights = layer_weights(r);
     let shape_of = |sg: usize, t: i32| {
         r.tensors

@@ -27,7 +27,10 @@ pub struct LivePanelProps {
 #[function_component(LivePanel)]
 pub fn live_panel(props: &LivePanelProps) -> Html {
     let live = &props.live;
-    let running = matches!(live.status, LiveStatus::Running(_) | LiveStatus::Paused | LiveStatus::Starting);
+    let running = matches!(
+        live.status,
+        LiveStatus::Running(_) | LiveStatus::Paused | LiveStatus::Starting
+    );
     let disabled = props.blocked.is_some() || running;
     let on_mic = props.on_mic.reform(|_: MouseEvent| ());
     let on_stop = props.on_stop.reform(|_: MouseEvent| ());
@@ -43,7 +46,9 @@ pub fn live_panel(props: &LivePanelProps) -> Html {
         })
     };
     let status = match &live.status {
-        LiveStatus::Idle => "Press “Start microphone” and say the wake word, or play a WAV file.".to_string(),
+        LiveStatus::Idle => {
+            "Press “Start microphone” and say the wake word, or play a WAV file.".to_string()
+        }
         LiveStatus::Starting => "Starting…".into(),
         LiveStatus::Running(what) => format!("Listening: {what}"),
         LiveStatus::Paused => "Paused while the tab is hidden (no audio is captured).".into(),

@@ -51,7 +51,9 @@ pub struct MemoryBarsProps {
 }
 
 /// Colours of consecutive parts.
-const COLOURS: &[&str] = &["#3b82f6", "#f59e0b", "#10b981", "#a855f7", "#ef4444", "#64748b"];
+const COLOURS: &[&str] = &[
+    "#3b82f6", "#f59e0b", "#10b981", "#a855f7", "#ef4444", "#64748b",
+];
 
 /// The stacked bar with a legend; the scale is the larger of capacity and use.
 #[function_component(MemoryBars)]
@@ -71,7 +73,12 @@ pub fn memory_bars(props: &MemoryBarsProps) -> Html {
             fmt_bytes(m)
         )
     } else {
-        format!("{} of {}: {} too much", fmt_bytes(i64::from(used)), fmt_bytes(i64::from(available)), fmt_bytes(-m))
+        format!(
+            "{} of {}: {} too much",
+            fmt_bytes(i64::from(used)),
+            fmt_bytes(i64::from(available)),
+            fmt_bytes(-m)
+        )
     };
     html! {
         <div class={classes!("membar", over.then_some("over"))}>

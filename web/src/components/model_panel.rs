@@ -62,7 +62,11 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
             on_files.emit(files(e.data_transfer().and_then(|d| d.files())));
         })
     };
-    let current = props.model.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    let current = props
+        .model
+        .as_ref()
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
     html! {
         <div class="model-panel">
             <div class="defaults">

@@ -18,7 +18,9 @@ pub struct ScorePlotProps {
     pub spec: PlotSpec,
 }
 
-const COLOURS: &[&str] = &["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+const COLOURS: &[&str] = &[
+    "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2",
+];
 
 /// Draws on a 2D canvas whenever new scores arrive.
 #[function_component(ScorePlot)]
@@ -72,7 +74,9 @@ fn draw(c: &HtmlCanvasElement, live: &LiveView, labels: &[String], fires: &[bool
     ctx.line_to(w, y(f64::from(cutoff)));
     ctx.stroke();
     let _ = ctx.set_line_dash(&js_sys::Array::new());
-    let Some(t_end) = live.history.back().map(|i| i.t) else { return };
+    let Some(t_end) = live.history.back().map(|i| i.t) else {
+        return;
+    };
     let x = |t: f64| w - (t_end - t) / HISTORY_S * w;
     for (k, _) in labels.iter().enumerate() {
         let faint = !fires.get(k).copied().unwrap_or(true);

@@ -37,7 +37,13 @@ pub fn spectrogram(props: &SpectrogramProps) -> Html {
 
 /// A dark-blue → yellow ramp for 0..255.
 pub fn ramp(v: u8) -> [u8; 3] {
-    const STOPS: [[f32; 3]; 5] = [[13.0, 8.0, 135.0], [126.0, 3.0, 168.0], [204.0, 71.0, 120.0], [248.0, 149.0, 64.0], [240.0, 249.0, 33.0]];
+    const STOPS: [[f32; 3]; 5] = [
+        [13.0, 8.0, 135.0],
+        [126.0, 3.0, 168.0],
+        [204.0, 71.0, 120.0],
+        [248.0, 149.0, 64.0],
+        [240.0, 249.0, 33.0],
+    ];
     let t = f32::from(v) / 255.0 * 4.0;
     let i = (t.floor() as usize).min(3);
     let f = t - i as f32;
@@ -69,7 +75,9 @@ fn draw(c: &HtmlCanvasElement, live: &LiveView) {
             }
         }
     }
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&px), w as u32, CHANNELS as u32) {
+    if let Ok(img) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&px), w as u32, CHANNELS as u32)
+    {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
 }

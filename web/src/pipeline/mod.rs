@@ -71,13 +71,19 @@ impl PlotSpec {
     /// From the exporter's settings for a model.
     pub fn new(settings: &Settings) -> PlotSpec {
         let threshold = match settings.config().detector.mode {
-            Mode::WakeWord { min_sum, sliding_window, .. } => {
-                f32::from(min_sum) / f32::from(sliding_window.max(1)) / 256.0
-            }
+            Mode::WakeWord {
+                min_sum,
+                sliding_window,
+                ..
+            } => f32::from(min_sum) / f32::from(sliding_window.max(1)) / 256.0,
             Mode::Commands { threshold, .. } => f32::from(threshold) / 256.0,
         };
         PlotSpec {
-            fires: settings.labels.iter().map(|l| is_keyword_label(l)).collect(),
+            fires: settings
+                .labels
+                .iter()
+                .map(|l| is_keyword_label(l))
+                .collect(),
             labels: settings.labels.clone(),
             threshold: threshold.min(1.0),
         }
@@ -123,7 +129,10 @@ impl<'m, 'a> Pipeline<'m, 'a> {
     /// Feeds audio (floats in −1..1 at the input rate). `now` is a millisecond clock.
     pub fn push(&mut self, samples: &[f32], now: &dyn Fn() -> f64) -> Result<Chunk, Error> {
         let start = now();
-        let mut chunk = Chunk { audio_ms: samples.len() as f64 * 1000.0 / self.input_rate, ..Chunk::default() };
+        let mut chunk = Chunk {
+            audio_ms: samples.len() as f64 * 1000.0 / self.input_rate,
+            ..Chunk::default()
+        };
         self.pcm_in.clear();
         self.pcm_in.extend(samples.iter().map(|&x| f32_to_i16(x)));
         self.pcm.clear();
@@ -145,11 +154,17 @@ impl<'m, 'a> Pipeline<'m, 'a> {
         self.inner.push(&self.pcm, |out| match out {
             Output::Invocation { t_ms, scores, .. } => invocations.push(Invocation {
                 t: f64::from(t_ms) / 1000.0,
-                scores: scores.iter().map(|&b| f32::from(output.score(b)) / 256.0).collect(),
+                scores: scores
+                    .iter()
+                    .map(|&b| f32::from(output.score(b)) / 256.0)
+                    .collect(),
             }),
             Output::Detection { label, t_ms, score } => detections.push(Detection {
                 t: f64::from(t_ms) / 1000.0,
-                label: labels.get(usize::from(label)).cloned().unwrap_or_else(|| format!("class{label}")),
+                label: labels
+                    .get(usize::from(label))
+                    .cloned()
+                    .unwrap_or_else(|| format!("class{label}")),
                 score: f32::from(score) / 256.0,
             }),
         })?;
@@ -176,6 +191,8 @@ pub fn with_pipeline<T>(
     let model = Model::parse(model_bytes)?;
     let (mut arena, mut state) = buffers(&model)?;
     let mut mem = Box::new(PipelineMemory::EMPTY);
-    let mut p = Pipeline::new(&model, &mut arena, &mut state, &mut mem, settings, input_rate)?;
+    let mut p = Pipeline::new(
+        &model, &mut arena, &mut state, &mut mem, settings, input_rate,
+    )?;
     f(&mut p)
 }
