@@ -574,7 +574,11 @@ impl Operands<'_> {
     #[inline]
     fn root(&self, i: usize) -> Option<usize> {
         let w = *self.ids.get(i / 2)? as u32;
-        let id = if i % 2 == 0 { w & 0xFFFF } else { w >> 16 } as u16;
+        let id = if i.is_multiple_of(2) {
+            w & 0xFFFF
+        } else {
+            w >> 16
+        } as u16;
         (id != NO_OPERAND).then_some(id as usize)
     }
 }

@@ -350,9 +350,9 @@ pub fn write_json_line(w: &mut impl Write, out: &Output<'_>, labels: &[&str]) ->
             w.write_str("{\"event\":\"detection\",\"label\":")?;
             write_label(w, labels, label)?;
             let milli = (u32::from(score) * 1000 + 128) / 256;
-            write!(
+            writeln!(
                 w,
-                ",\"t_ms\":{t_ms},\"score\":{}.{:03}}}\n",
+                ",\"t_ms\":{t_ms},\"score\":{}.{:03}}}",
                 milli / 1000,
                 milli % 1000
             )

@@ -1068,6 +1068,7 @@ mod hostile {
     }
 
     /// [`model`] with constant data for some tensors.
+    #[allow(clippy::type_complexity)]
     pub fn model_with_data(
         codes: &[i32],
         tensors: &[(i8, &[i32], bool, Option<&[u8]>)],

@@ -426,7 +426,7 @@ impl<'m> Subgraph<'m> {
         let dtype = DType::from_schema(t.u8(slot::T_TYPE, 0)?);
         if elements
             .checked_mul(dtype.size())
-            .map_or(true, |b| b > u32::MAX as usize)
+            .is_none_or(|b| b > u32::MAX as usize)
         {
             return Err(Error::BadTensor {
                 tensor: idx,

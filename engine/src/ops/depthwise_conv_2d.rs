@@ -293,7 +293,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     }
     // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
     let lanes = mult == 1;
-    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult % 4 == 0) {
+    let packed_c = if dsp::offset_ok(in_off) && (lanes || mult.is_multiple_of(4)) {
         out_c - out_c % 4
     } else {
         0

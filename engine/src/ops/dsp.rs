@@ -715,7 +715,7 @@ pub(crate) mod wide {
         let k = rows * row_len / 4;
         let last = |start: usize| start.checked_add((rows.max(1) - 1) * row_step + row_len);
         let fits = |start: usize| last(start).is_some_and(|end| end <= img.len());
-        if row_len % 4 != 0 || rows == 0 || !fits(a) || !fits(b) || out.len() < 4 * k {
+        if !row_len.is_multiple_of(4) || rows == 0 || !fits(a) || !fits(b) || out.len() < 4 * k {
             return 0;
         }
         let off2 = pack_offset(x_offset);

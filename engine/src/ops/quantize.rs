@@ -339,7 +339,6 @@ crate::ops::stored::no_uninit!(Params {
 });
 
 /// Test support: run a unary op's `prepare` on hand-made int/float tensors.
-
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::super::{PrepareCtx, WordAlloc};

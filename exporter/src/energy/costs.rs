@@ -22,29 +22,29 @@ pub const OP_COSTS: &[OpCost] = &[
         per_tap: 0.0000,
         per_elem: 1.0597,
     },
-    // 23 measured operators; largest error of the fit 13.7 %
+    // 23 measured operators; largest error of the fit 11.0 %
     OpCost {
         op: "CONV_2D",
-        fixed: 0.0,
-        per_mac: 0.9829,
-        per_tap: 16.6653,
-        per_elem: 95.2689,
+        fixed: 769.5,
+        per_mac: 0.9842,
+        per_tap: 18.2408,
+        per_elem: 78.4013,
     },
-    // 21 measured operators; largest error of the fit 37.9 %
+    // 21 measured operators; largest error of the fit 21.6 %
     OpCost {
         op: "DEPTHWISE_CONV_2D",
         fixed: 0.0,
-        per_mac: 4.0915,
+        per_mac: 2.1948,
         per_tap: 0.0000,
-        per_elem: 150.1090,
+        per_elem: 128.0976,
     },
-    // 3 measured operators; largest error of the fit 9.0 %
+    // 3 measured operators; largest error of the fit 8.6 %
     OpCost {
         op: "DEPTHWISE_CONV_2D/multiplier",
-        fixed: 12413.3,
+        fixed: 12273.2,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 244.1581,
+        per_elem: 244.1919,
     },
     // 6 measured operators; largest error of the fit 34.6 %
     OpCost {
@@ -110,15 +110,15 @@ pub const INVOKE_OVERHEAD_PER_OP: f64 = 265.4;
 /// Front end + feature window + detector, per audio frame (replay firmware: whole pipeline
 /// minus the measured invocations), by front-end preset.
 pub const FRAME_COSTS: &[FrameCost] = &[
-    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 6168792 instructions in all
+    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 6168749 instructions in all
     FrameCost {
         frontend: "micro_speech",
-        per_frame: 104984.4,
+        per_frame: 104983.5,
     },
-    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 34180837 instructions in all
+    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 33582131 instructions in all
     FrameCost {
         frontend: "micro_wakeword",
-        per_frame: 108470.2,
+        per_frame: 108390.9,
     },
 ];
 
@@ -127,26 +127,26 @@ pub const MEASURED: &[Measured] = &[
     Measured {
         model: "alexa",
         macs: 23968,
-        invoke: 125691,
+        invoke: 117456,
     },
     Measured {
         model: "hey_jarvis",
         macs: 21630,
-        invoke: 120899,
+        invoke: 113206,
     },
     Measured {
         model: "hey_mycroft",
         macs: 24608,
-        invoke: 131074,
+        invoke: 122839,
     },
     Measured {
         model: "micro_speech",
         macs: 336000,
-        invoke: 1024555,
+        invoke: 1024556,
     },
     Measured {
         model: "okay_nabu",
         macs: 36480,
-        invoke: 184751,
+        invoke: 176053,
     },
 ];

@@ -289,6 +289,7 @@ mod tests {
                 "{c:?}"
             );
         }
-        assert!(costs::INVOKE_OVERHEAD_PER_OP > 0.0);
+        let overhead = costs::INVOKE_OVERHEAD_PER_OP;
+        assert!(overhead > 0.0, "{overhead}");
     }
 }
