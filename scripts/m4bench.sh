@@ -8,7 +8,7 @@
 # Environment:
 #   MOTE_OPT_LEVEL   release opt-level to build with (s, z, 2, 3; default: Cargo.toml's, 3)
 #   MOTE_BENCH_RUNS  invocations (default 3; the last is the steady state)
-#   MOTE_FEATURES    extra cargo features of the firmware (e.g. "interpreter")
+#   MOTE_FEATURES    extra cargo features of the firmware (e.g. "semihosting")
 #   MOTE_OPS         operators to link, e.g. CONV_2D,FULLY_CONNECTED (engine/build.rs; default all)
 #   MOTE_NO_DSP=1    portable kernels instead of the SXTB16/SMLAD ones (engine/build.rs)
 #   M4COUNT_PLUGIN   path of libregioncount.so (default: target/m4count/libregioncount.so,

@@ -16,7 +16,7 @@
 //! that the interpreter keeps in the arena anyway.
 
 use crate::error::Error;
-use crate::model::{BuiltinOp, Model};
+use crate::model::Model;
 
 /// Alignment of tensor buffers in the arena, in bytes.
 pub const TENSOR_ALIGN: u32 = 4;
@@ -89,7 +89,7 @@ impl Loc {
             _ => Place::Unused,
         }
     }
-    /// Set the place; offsets must be below 2^28 (checked by callers through `encode`).
+    /// Set the place; an offset of 2^28 or more is `LimitExceeded` (it shares a word with the kind).
     pub(crate) fn set(&mut self, p: Place) -> Result<(), Error> {
         let (k, off) = match p {
             Place::Unused => (0, 0),
@@ -355,7 +355,3 @@ pub struct TensorPlacement {
     pub last_step: Option<u16>,
 }
 
-/// The builtin code name for reports (`RESHAPE`, ...).
-pub fn op_name(op: BuiltinOp) -> &'static str {
-    op.name()
-}

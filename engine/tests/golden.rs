@@ -219,6 +219,13 @@ fn check(suite: &str) {
     for f in &o.failures {
         println!("  FAIL {f}");
     }
+    // Zero cases compared is a failure, not a pass (a moved or empty golden directory); only
+    // skips for missing third-party data outside CI are tolerated.
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    assert!(
+        o.cases > 0 || (o.skipped > 0 && !ci),
+        "golden {suite}: no case was compared"
+    );
     assert!(
         o.failures.is_empty(),
         "{} golden case(s) differ from TFLM:\n{}",

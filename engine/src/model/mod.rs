@@ -265,10 +265,6 @@ impl Quant<'_> {
     }
 }
 
-/// Checks an operator's optional-tensor index: -1 means absent.
-pub fn optional_index(i: i32) -> Option<usize> {
-    usize::try_from(i).ok()
-}
 
 /// Internal helper shared by the reader: `IndexOutOfRange` for `index` in a list of `len`.
 pub(crate) fn out_of_range(what: &'static str, index: i32, len: usize) -> Error {

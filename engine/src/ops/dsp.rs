@@ -17,9 +17,6 @@
 //! and compare it with the portable code and with a naive reference, so both paths are checked
 //! on every `cargo test`; the firmware's golden run in QEMU checks the real instructions.
 
-/// Whether the packed (SIMD) paths are the ones in use.
-pub const PACKED: bool = cfg!(mote_dsp);
-
 /// Offsets for which `x + offset` (x an int8) fits an int16 lane: the packed paths need it.
 /// Valid int8 zero points give offsets in `-127..=128`; anything else takes the portable path.
 #[inline(always)]
