@@ -354,4 +354,3 @@ pub struct TensorPlacement {
     /// Last step alive.
     pub last_step: Option<u16>,
 }
-

@@ -265,7 +265,6 @@ impl Quant<'_> {
     }
 }
 
-
 /// Internal helper shared by the reader: `IndexOutOfRange` for `index` in a list of `len`.
 pub(crate) fn out_of_range(what: &'static str, index: i32, len: usize) -> Error {
     Error::IndexOutOfRange {
