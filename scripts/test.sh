@@ -32,7 +32,7 @@ cargo fmt --all --check
 for d in firmware-template testgen/firmware; do (cd "$d" && cargo fmt --check); done
 cargo clippy -q --workspace --all-targets -- -D warnings
 
-step "undefined behaviour: the engine's unit tests under Miri (portable and emulated-DSP kernels)"
+step "undefined behaviour: the engine's unit tests that reach unsafe code, under Miri"
 bash scripts/miri.sh 2>&1 | tee -a "$log"
 
 step "fuzz smoke run: reader and interpreter, libFuzzer + AddressSanitizer, 20 s per target"
