@@ -1,0 +1,183 @@
+//! Unit tests of the shared helpers.
+
+use super::*;
+
+#[test]
+fn activation_ranges() {
+    // Output scale 0.05, zp -10: relu → 0 quantizes to -10; relu6 → 6/0.05 = 120 → 110.
+    assert_eq!(
+        activation_range_quantized(Activation::None, DType::I8, 0.05, -10),
+        Some((-128, 127))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::Relu, DType::I8, 0.05, -10),
+        Some((-10, 127))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::Relu6, DType::I8, 0.05, -10),
+        Some((-10, 110))
+    );
+    // -1/0.05 = -20 → -30; 1/0.05 = 20 → 10.
+    assert_eq!(
+        activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.05, -10),
+        Some((-30, 10))
+    );
+    // Relu6 beyond the type range clamps to qmax; round half away from zero: 6/4 = 1.5 → 2.
+    assert_eq!(
+        activation_range_quantized(Activation::Relu6, DType::I8, 0.01, 0),
+        Some((0, 127))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::Relu6, DType::I8, 4.0, 0),
+        Some((0, 2))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.8, 0),
+        Some((-1, 1))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::Relu, DType::U8, 0.1, 3),
+        Some((3, 255))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::None, DType::I16, 0.1, 0),
+        Some((-32768, 32767))
+    );
+    assert_eq!(
+        activation_range_quantized(Activation::None, DType::F32, 0.1, 0),
+        None
+    );
+    // Zero scale: 0/0 is NaN → TFLM's Quantize fails.
+    assert_eq!(
+        activation_range_quantized(Activation::Relu, DType::I8, 0.0, 0),
+        None
+    );
+    assert_eq!(Activation::from_schema(4), None);
+    assert_eq!(Activation::from_schema(3), Some(Activation::Relu6));
+}
+
+#[test]
+fn out_size_and_padding() {
+    // SAME: ceil(in / stride).
+    assert_eq!(compute_out_size(Padding::Same, 5, 3, 2, 1), 3);
+    assert_eq!(compute_out_size(Padding::Same, 4, 3, 2, 1), 2);
+    // VALID: (in - eff + stride) / stride, eff = (f - 1) * d + 1.
+    assert_eq!(compute_out_size(Padding::Valid, 5, 3, 2, 1), 2);
+    assert_eq!(compute_out_size(Padding::Valid, 7, 3, 1, 2), 3);
+    assert_eq!(compute_out_size(Padding::Valid, 2, 3, 1, 1), 0);
+    assert_eq!(compute_out_size(Padding::Same, 5, 3, 0, 1), 0);
+    // SAME 4 → 2 with 3x3 stride 2: total = (2-1)*2 + 3 - 4 = 1 → pad 0, offset 1.
+    assert_eq!(compute_padding_with_offset(2, 1, 4, 3, 2), (0, 1));
+    // SAME 5 → 5 with 3x3 dilation 2: eff 5, total 4 → pad 2.
+    assert_eq!(compute_padding_with_offset(1, 2, 5, 3, 5), (2, 0));
+    // VALID never pads.
+    assert_eq!(compute_padding_with_offset(2, 1, 5, 3, 2), (0, 0));
+}
+
+#[test]
+fn taps_clip_to_the_image() {
+    let w = Window2D {
+        batches: 1,
+        in_h: 5,
+        in_w: 5,
+        out_h: 5,
+        out_w: 5,
+        filter_h: 3,
+        filter_w: 3,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 2,
+        dilation_w: 1,
+        pad_h: 2,
+        pad_w: 1,
+    };
+    // Vertical, dilation 2, pad 2: out 0 → rows -2, 0, 2 → taps 1..3.
+    assert_eq!(w.taps(0, true), (-2, 1, 3));
+    assert_eq!(w.taps(1, true), (-1, 1, 3)); // rows -1, 1, 3
+    assert_eq!(w.taps(2, true), (0, 0, 3)); // rows 0, 2, 4
+    assert_eq!(w.taps(3, true), (1, 0, 2)); // rows 1, 3, (5)
+    assert_eq!(w.taps(4, true), (2, 0, 2)); // rows 2, 4, (6)
+                                            // Horizontal, pad 1.
+    assert_eq!(w.taps(0, false), (-1, 1, 3));
+    assert_eq!(w.taps(4, false), (3, 0, 2));
+}
+
+#[test]
+fn channel_quant_lookup() {
+    let q = ChannelQuant {
+        span: Span::default(),
+        multiplier: 7,
+        shift: -3,
+    };
+    assert_eq!(q.get(&[], 5), (7, -3));
+    assert_eq!(q.get(&[1, 2, 3, 4], 1), (3, 4));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+    #[test]
+    fn fast_requantize_matches_tflm_arithmetic(
+        acc in proptest::prelude::any::<i32>(),
+        m in proptest::prelude::prop_oneof![
+            proptest::prelude::any::<i32>(),
+            (1i32 << 30)..=i32::MAX,
+            proptest::prelude::Just(i32::MIN),
+        ],
+        shift in -31i32..=31,
+        small in -70000i32..70000,
+    ) {
+        use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+        for a in [acc, small, i32::MIN, i32::MAX, 0, -1] {
+            // Left shifts of large accumulators wrap in both (TFLM multiplies by 1 << s).
+            proptest::prop_assert_eq!(multiply_by_quantized_multiplier_fast(a, m, shift), reference(a, m, shift), "acc {} m {} shift {}", a, m, shift);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+    #[test]
+    fn output_channel_matches_requantize(
+        acc in proptest::prelude::any::<i32>(),
+        bias in proptest::prelude::any::<i32>(),
+        m in proptest::prelude::prop_oneof![proptest::prelude::any::<i32>(), (1i32 << 30)..=i32::MAX, proptest::prelude::Just(i32::MIN)],
+        shift in -31i32..=31,
+        zp in -128i32..=127,
+        lo in -128i32..=127,
+        span in 0i32..=255,
+        per_channel in proptest::prelude::any::<bool>(),
+    ) {
+        use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+        let hi = (lo + span).min(127);
+        let b = bias.to_le_bytes();
+        let words = [0, 0, m, shift];
+        let q = ChannelQuant { span: Span::default(), multiplier: m, shift };
+        let bias_bytes = [0, 0, 0, 0, b[0], b[1], b[2], b[3]];
+        let stage = if per_channel {
+            OutputStage::new(&bias_bytes, &words, ChannelQuant::default(), zp, lo, hi)
+        } else {
+            OutputStage::new(&bias_bytes, &[], q, zp, lo, hi)
+        };
+        for a in [acc, acc >> 16, 0, -1, i32::MIN, i32::MAX] {
+            let want = reference(a.wrapping_add(bias), m, shift).wrapping_add(zp).max(lo).min(hi) as i8 as u8;
+            proptest::prop_assert_eq!(stage.apply(1, a), want, "acc {} bias {} m {} shift {}", a, bias, m, shift);
+        }
+    }
+}
+
+#[test]
+fn dot_and_requantize() {
+    // x = [-128, 127], f = [-128, 127], offset 128: (-128)*0 + 127*255 = 32385.
+    assert_eq!(dot_i8(&[0x80, 0x7f], &[0x80, 0x7f], 128), 32385);
+    let (m, s) = quantize_multiplier(0.5);
+    // Multiplier 0.5 has shift 0, so only SaturatingRoundingDoublingHighMul rounds: its
+    // ties go up (2.5 → 3, -2.5 → -2). Then + zp, clamp.
+    assert_eq!(requantize_i8(5, m, s, 0, -128, 127) as i8, 3);
+    assert_eq!(requantize_i8(-5, m, s, 0, -128, 127) as i8, -2);
+    assert_eq!(requantize_i8(-5, m, s, -1, -2, 127) as i8, -2);
+    // Multiplier 0.25 (shift -1): RoundingDivideByPOT ties go away from zero: -1.5 → -2.
+    let (m, s) = quantize_multiplier(0.25);
+    assert_eq!(requantize_i8(-6, m, s, 0, -128, 127) as i8, -2);
+    assert_eq!(requantize_i8(6, m, s, 0, -128, 127) as i8, 2);
+    assert_eq!(requantize_i8(1000, m, s, 0, -128, 127) as i8, 127);
+}
