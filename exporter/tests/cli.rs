@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::pip_model;
+
 fn mote() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mote"))
 }
@@ -12,24 +15,6 @@ fn golden(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../engine/tests/golden")
         .join(rel)
-}
-
-fn pip_model(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTE_PIP_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/pip"));
-    let p = dir.join("pymicro_wakeword/models").join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("missing {} (run scripts/fetch-models.sh)", p.display());
-    }
-    eprintln!(
-        "SKIP: missing {} (run scripts/fetch-models.sh)",
-        p.display()
-    );
-    None
 }
 
 #[test]
@@ -75,23 +60,7 @@ fn infer_reproduces_streaming_goldens() {
     let Some(model) = pip_model("okay_nabu.tflite") else {
         return;
     };
-    let dir = golden("real/okay_nabu");
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out.bin");
-    let st = mote()
-        .arg("infer")
-        .arg(&model)
-        .arg("--input")
-        .arg(dir.join("input0.bin"))
-        .arg("--output")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert_eq!(
-        std::fs::read(&out).unwrap(),
-        std::fs::read(dir.join("output0.bin")).unwrap()
-    );
+    infer_equals_golden(&model, &golden("real/okay_nabu"));
 }
 
 #[test]
@@ -251,14 +220,18 @@ fn detect_rejects_unsupported_audio_and_models() {
 /// outputs over the golden inputs.
 #[test]
 fn infer_accepts_person_detect_qdim3_biases() {
-    let dir = golden("models/mobilenet_025_qdim3");
     let model = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../engine/tests/fixtures/models/mobilenet_025_qdim3.tflite");
+    infer_equals_golden(&model, &golden("models/mobilenet_025_qdim3"));
+}
+
+/// `mote infer MODEL` on the golden's `input0.bin` writes exactly its `output0.bin` (TFLM's).
+fn infer_equals_golden(model: &Path, dir: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out.bin");
     let run = mote()
         .arg("infer")
-        .arg(&model)
+        .arg(model)
         .arg("--input")
         .arg(dir.join("input0.bin"))
         .arg("--output")

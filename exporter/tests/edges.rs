@@ -8,6 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::pip_model;
+
 fn mote() -> Command {
     match std::env::var_os("MOTE_BIN") {
         Some(bin) => Command::new(bin),
@@ -25,24 +28,6 @@ fn edge_model(name: &str) -> PathBuf {
 
 fn audio(name: &str) -> PathBuf {
     repo("engine/tests/fixtures/audio").join(name)
-}
-
-fn pip_model(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTE_PIP_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo("models/pip"));
-    let p = dir.join("pymicro_wakeword/models").join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("missing {} (run scripts/fetch-models.sh)", p.display());
-    }
-    eprintln!(
-        "SKIP: missing {} (run scripts/fetch-models.sh)",
-        p.display()
-    );
-    None
 }
 
 fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
