@@ -21,7 +21,7 @@ if ! declare -F ok >/dev/null; then
   failed=0
   ok() { passed=$((passed + 1)); printf '[device-models] ok: %s\n' "$*"; }
   bad() { failed=$((failed + 1)); printf '[device-models] FAILED: %s\n' "$*" >&2; }
-  fw_target="${FW_TARGET_DIR:-$dm_root/target/firmware}"
+  fw_target="$(realpath -m "${FW_TARGET_DIR:-$dm_root/target/firmware}")"
   plugin="${M4COUNT_PLUGIN:-$dm_root/target/m4count/libregioncount.so}"
   (cd "$dm_root" && cargo build -q -p mote-exporter)
   mote="${CARGO_TARGET_DIR:-$dm_root/target}/debug/mote"

@@ -21,7 +21,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ref="${MOTE_REFERENCE:-$root/../shared/reference}"
 pip="${MOTE_PIP_MODELS:-$root/models/pip}/pymicro_wakeword/models"
-fw_target="${FW_TARGET_DIR:-$root/target/firmware}"
+fw_target="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")"
 plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
 host_target="${CARGO_TARGET_DIR:-$root/target}"
 say() { printf '[firmware-test] %s\n' "$*"; }

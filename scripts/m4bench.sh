@@ -30,7 +30,8 @@ arena=${2:-16K}
 state=${3:-4K}
 input=${4:-}
 plugin=${M4COUNT_PLUGIN:-$repo/target/m4count/libregioncount.so}
-target_dir=${FW_TARGET_DIR:-$fw/target}
+# Absolute: cargo runs inside the firmware dir, the ELF is read from here.
+target_dir=$(realpath -m "${FW_TARGET_DIR:-$fw/target}")
 runs=${MOTE_BENCH_RUNS:-3}
 
 [ -f "$model" ] || { echo "m4bench: no such model: $1" >&2; exit 2; }

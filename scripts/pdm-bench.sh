@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
 # The template builds' target dir: the PAC and other dependencies are already built there.
-tdir="${FW_TARGET_DIR:-$root/target/firmware}/template"
+tdir="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")/template"
 [ -f "$plugin" ] || { echo "pdm-bench: no m4count plugin at $plugin (scripts/setup-qemu.sh)" >&2; exit 2; }
 (cd "$root/firmware-template" && MOTE_MODE=pdm CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked)
 elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"

@@ -8,7 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # The template builds' target dir: the PAC and other dependencies are already built there.
-tdir="${FW_TARGET_DIR:-$root/target/firmware}/template"
+tdir="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")/template"
 (cd "$root/firmware-template" && MOTE_MODE=pdm CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked)
 elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"
 tmp="$(mktemp -d)"

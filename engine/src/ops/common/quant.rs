@@ -235,6 +235,9 @@ pub struct OutputStage<'a> {
     out_offset: i32,
     act_min: i32,
     act_max: i32,
+    /// Every channel's multiplier is `>= 0` and its shift in `-31..=-2`, so [`right_shift_stage`]
+    /// applies (decided once per eval, not per output).
+    right_only: bool,
 }
 
 impl<'a> OutputStage<'a> {
@@ -247,6 +250,14 @@ impl<'a> OutputStage<'a> {
         act_min: i32,
         act_max: i32,
     ) -> Self {
+        let fits = |m: i32, s: i32| m >= 0 && (-31..=-2).contains(&s);
+        let right_only = if words.is_empty() {
+            fits(quant.multiplier, quant.shift)
+        } else {
+            words
+                .chunks_exact(2)
+                .all(|w| matches!(*w, [m, s] if fits(m, s)))
+        };
         OutputStage {
             bias,
             words,
@@ -254,12 +265,22 @@ impl<'a> OutputStage<'a> {
             out_offset,
             act_min,
             act_max,
+            right_only,
         }
     }
 
     /// Output byte of channel `c` for accumulator `acc` (bias added here, as TFLM does).
     #[inline(always)]
     pub fn apply(&self, c: usize, acc: i32) -> u8 {
+        if self.right_only {
+            let bias = self
+                .bias
+                .get(4 * c..)
+                .map_or(0, |b| crate::ops::dsp::word(b) as i32);
+            let (m, s) = self.quant.get(self.words, c);
+            let (off, lo, hi) = (self.out_offset, self.act_min, self.act_max);
+            return right_shift_stage(acc.wrapping_add(bias), m, s, off, lo, hi);
+        }
         self.channel(c).apply(acc)
     }
 
@@ -276,7 +297,35 @@ impl<'a> OutputStage<'a> {
             OutputChannel::new(0, m, s, self.out_offset, self.act_min, self.act_max).apply(a)
         };
         let bias = self.bias.get(4 * c0..4 * (c0 + n));
-        match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
+        let words = self.words.get(2 * c0..2 * (c0 + n));
+        let (off, lo, hi) = (self.out_offset, self.act_min, self.act_max);
+        match (bias, words, self.right_only) {
+            // Per-channel multipliers, a bias, right shifts only: the hot loop of every conv.
+            (Some(b), Some(w), true) => {
+                for (((&a, o), b), w) in acc
+                    .iter()
+                    .zip(out.iter_mut())
+                    .zip(b.chunks_exact(4))
+                    .zip(w.chunks_exact(2))
+                {
+                    if let [m, s] = *w {
+                        let a = a.wrapping_add(crate::ops::dsp::word(b) as i32);
+                        *o = right_shift_stage(a, m, s, off, lo, hi);
+                    }
+                }
+                return;
+            }
+            (Some(b), None, true) if self.words.is_empty() => {
+                let (m, s) = (self.quant.multiplier, self.quant.shift);
+                for ((&a, o), b) in acc.iter().zip(out.iter_mut()).zip(b.chunks_exact(4)) {
+                    let a = a.wrapping_add(crate::ops::dsp::word(b) as i32);
+                    *o = right_shift_stage(a, m, s, off, lo, hi);
+                }
+                return;
+            }
+            _ => {}
+        }
+        match (bias, words) {
             // The common case (per-channel multipliers and a bias) without any per-channel test.
             (Some(b), Some(w)) => {
                 for (((&a, o), b), w) in acc
@@ -330,7 +379,19 @@ impl<'a> OutputStage<'a> {
             .zip(acc_b)
             .zip(out_a.iter_mut().zip(out_b.iter_mut()));
         let bias = self.bias.get(4 * c0..4 * (c0 + n));
+        let (off, lo, hi) = (self.out_offset, self.act_min, self.act_max);
         match (bias, self.words.get(2 * c0..2 * (c0 + n))) {
+            (Some(b), Some(w)) if self.right_only => {
+                for ((((&a, &q), (oa, ob)), b), w) in
+                    pairs.zip(b.chunks_exact(4)).zip(w.chunks_exact(2))
+                {
+                    if let [m, s] = *w {
+                        let b = crate::ops::dsp::word(b) as i32;
+                        *oa = right_shift_stage(a.wrapping_add(b), m, s, off, lo, hi);
+                        *ob = right_shift_stage(q.wrapping_add(b), m, s, off, lo, hi);
+                    }
+                }
+            }
             (Some(b), Some(w)) => {
                 for ((((&a, &q), (oa, ob)), b), w) in
                     pairs.zip(b.chunks_exact(4)).zip(w.chunks_exact(2))
@@ -426,6 +487,42 @@ impl OutputChannel {
         let v = v.wrapping_add(self.out_offset);
         v.max(self.act_min).min(self.act_max) as i8 as u8
     }
+}
+
+/// TFLM's int8 output stage (`MultiplyByQuantizedMultiplier`, zero point, clamp) for a
+/// multiplier `m >= 0` and a shift `s` in `-31..=-2` (a right shift `e = -s >= 2`), in one
+/// 64-bit multiply-accumulate (SMLAL on the M4) and one shift of its high word.
+///
+/// TFLM computes `high = floor((a·m + 2^30) / 2^31)` (no saturation: `m >= 0`), then rounds
+/// `high / 2^e` half away from zero: `floor((high + 2^(e-1) - [high < 0]) / 2^e)`. Since
+/// `floor((floor(y) + k) / n) = floor((y + k) / n)` for integers `k`, `n > 0`, both roundings
+/// fold into `floor((a·m + 2^30 - [high < 0]·2^31 + 2^(30+e)) / 2^(31+e))`: the high word of
+/// `a·m + 2^30 - [high < 0]·2^31` (one SMLAL), rounded by `2^(e-1)` with `e >= 2`. `high < 0`
+/// iff `a < 0`, except at `a·m = -2^30` where `high = 0` and both choices give 0.
+#[inline(always)]
+pub fn right_shift_stage(
+    a: i32,
+    m: i32,
+    s: i32,
+    out_offset: i32,
+    act_min: i32,
+    act_max: i32,
+) -> u8 {
+    let v = right_shift_requantize(a, m, s);
+    v.wrapping_add(out_offset).max(act_min).min(act_max) as i8 as u8
+}
+
+/// `MultiplyByQuantizedMultiplier(a, m, s)` for `m >= 0`, `s` in `-31..=-2` (see
+/// [`right_shift_stage`]).
+#[inline(always)]
+pub fn right_shift_requantize(a: i32, m: i32, s: i32) -> i32 {
+    let sign = a >> 31; // -1 or 0
+    let init_lo = 0x4000_0000u32 | ((sign as u32) << 31);
+    let init = ((sign as i64) << 32) | init_lo as i64;
+    let high = (init.wrapping_add(a as i64 * m as i64) >> 32) as i32;
+    // floor((high + 2^(e-2)) / 2^(e-1)) = floor((floor(high / 2^(e-2)) + 1) / 2).
+    let t = high >> ((s.wrapping_neg().wrapping_sub(2)) as u32 & 31);
+    (t + 1) >> 1
 }
 
 /// [`multiply_by_quantized_multiplier_fast`] out of line, for multipliers the output stage's

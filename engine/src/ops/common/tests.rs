@@ -165,6 +165,83 @@ proptest::proptest! {
     }
 }
 
+/// Rounding ties of both TFLM roundings, swept: multiplier 0.5 makes `high = floor((a+1)/2)`,
+/// so every `e` sees exact halves for positive and negative `a`; other multipliers and large
+/// accumulators around multiples of `2^e` cover the carries.
+#[test]
+fn right_shift_requantize_ties() {
+    use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+    for m in [
+        0,
+        1,
+        1 << 30,
+        (1 << 30) + 1,
+        0x5555_5555,
+        0x7fff_fffe,
+        i32::MAX,
+    ] {
+        for e in 2..=31 {
+            let s = -(e as i32);
+            let mut check = |a: i32| {
+                assert_eq!(
+                    right_shift_requantize(a, m, s),
+                    reference(a, m, s),
+                    "a {a} m {m} s {s}"
+                );
+            };
+            (-3000..3000).for_each(&mut check);
+            for k in [1i64, 3, 1000, 123_457] {
+                let base = (k << e).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+                for d in -4..=4 {
+                    check(base.saturating_add(d));
+                    check(base.saturating_neg().saturating_add(d));
+                }
+            }
+            [i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]
+                .into_iter()
+                .for_each(&mut check);
+        }
+    }
+}
+
+proptest::proptest! {
+    /// The folded single-multiply output stage equals TFLM's two roundings for every
+    /// accumulator, multiplier >= 0 and right shift 2..=31, through `OutputStage::store`.
+    #[test]
+    fn right_shift_stage_matches_requantize(
+        acc in proptest::prelude::any::<i32>(),
+        bias in proptest::prelude::any::<i32>(),
+        m in proptest::prelude::prop_oneof![0i32..=i32::MAX, (1i32 << 30)..=i32::MAX, proptest::prelude::Just(0), proptest::prelude::Just(1 << 30), proptest::prelude::Just(i32::MAX)],
+        shift in -31i32..=-2,
+        zp in -128i32..=127,
+        lo in -128i32..=127,
+        span in 0i32..=255,
+    ) {
+        use crate::fixedpoint::multiply_by_quantized_multiplier as reference;
+        let hi = (lo + span).min(127);
+        let want = |a: i32| reference(a.wrapping_add(bias), m, shift).wrapping_add(zp).max(lo).min(hi) as i8 as u8;
+        let accs = [acc, acc >> 8, acc >> 16, acc >> 24, 0, -1, 1, i32::MIN, i32::MAX, -(1 << 30) / m.max(1)];
+        let bias_bytes: std::vec::Vec<u8> = accs.iter().flat_map(|_| bias.to_le_bytes()).collect();
+        let words: std::vec::Vec<i32> = accs.iter().flat_map(|_| [m, shift]).collect();
+        let q = ChannelQuant { span: Span::default(), multiplier: m, shift };
+        let expect: std::vec::Vec<u8> = accs.iter().map(|&a| want(a)).collect();
+        for stage in [
+            OutputStage::new(&bias_bytes, &words, ChannelQuant::default(), zp, lo, hi),
+            OutputStage::new(&bias_bytes, &[], q, zp, lo, hi),
+        ] {
+            let mut out = [0u8; 10];
+            stage.store(0, &accs, &mut out);
+            proptest::prop_assert_eq!(&out[..], &expect[..], "bias {} m {} shift {}", bias, m, shift);
+            let (mut a, mut b) = ([0u8; 10], [0u8; 10]);
+            stage.store_pair(0, &accs, &accs, &mut a, &mut b);
+            proptest::prop_assert_eq!(&a[..], &expect[..]);
+            proptest::prop_assert_eq!(&b[..], &expect[..]);
+            let one: std::vec::Vec<u8> = accs.iter().enumerate().map(|(c, &x)| stage.apply(c, x)).collect();
+            proptest::prop_assert_eq!(&one[..], &expect[..]);
+        }
+    }
+}
+
 #[test]
 fn dot_and_requantize() {
     // x = [-128, 127], f = [-128, 127], offset 128: (-128)*0 + 127*255 = 32385.
