@@ -458,6 +458,10 @@ fn gathered(
     let (pa, pb) = buf.split_at_mut(PATCH);
     let (pa, pb) = (&mut pa[..f_chan], &mut pb[..f_chan]);
     let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
+    // Accumulators of up to GROUP channels per pixel, requantized together (the output stage's
+    // set-up is paid per group). Every slot is written before it is read.
+    const GROUP: usize = 32;
+    let (mut acc_a, mut acc_b) = ([0i32; GROUP], [0i32; GROUP]);
     let mut out_px = output.chunks_exact_mut(out_c);
     for img in input
         .chunks_exact(in_h * in_w * in_c)
@@ -525,9 +529,6 @@ fn gathered(
                 };
                 let mut fils = filter.chunks_exact(2 * f_chan);
                 let mut c = 0;
-                // Accumulators of up to GROUP channels per pixel, requantized together.
-                const GROUP: usize = 16;
-                let (mut acc_a, mut acc_b) = ([0i32; GROUP], [0i32; GROUP]);
                 for f in &mut fils {
                     let (f0, f1) = f.split_at(f_chan);
                     #[cfg(mote_dsp)]

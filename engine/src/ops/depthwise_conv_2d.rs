@@ -170,35 +170,16 @@ struct Taps {
     n_out: usize,
 }
 
-/// Accumulate four output channels `c..c + 4` over every tap of `t`, four lanes at a time
-/// (see [`dsp::mac4_run`]). `xc` is the input channel offset: `c` when each output channel
-/// reads its own input channel (`lanes`), else the one input channel all four share.
+/// Accumulate four output channels `c..c + 4` that share input channel `xc` (a depth
+/// multiplier that is a multiple of 4) over every tap of `t` (see [`dsp::mac4_run_scalar`]);
+/// channels that read their own input channel take [`dsp::mac4_grid`] instead.
 #[inline(always)]
-fn block4(
-    img: &[u8],
-    filter: &[u8],
-    t: &Taps,
-    c: usize,
-    xc: usize,
-    lanes: bool,
-    in_off: i32,
-) -> [i32; 4] {
+fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, in_off: i32) -> [i32; 4] {
     let mut acc = [0i32; 4];
-    if lanes {
-        let xs = img.get(t.x0 + xc..).unwrap_or(&[]);
-        let fs = filter.get(t.f0 + c..).unwrap_or(&[]);
-        let (x_steps, f_steps, n) = ((t.x_in, t.x_out), (t.f_in, t.f_out), (t.n_in, t.n_out));
-        dsp::mac4_grid(&mut acc, xs, x_steps, fs, f_steps, n, in_off);
-        return acc;
-    }
     for o in 0..t.n_out {
         let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
         let fs = filter.get(t.f0 + o * t.f_out + c..).unwrap_or(&[]);
-        if lanes {
-            dsp::mac4_run(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
-        } else {
-            dsp::mac4_run_scalar(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
-        }
+        dsp::mac4_run_scalar(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
     }
     acc
 }
@@ -300,6 +281,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     };
 
     let mut out_px = output.chunks_exact_mut(out_c);
+    let mut acc_blocks = [0i32; CHUNK];
     for img in input.chunks_exact(in_img).take(batches) {
         for oy in 0..out_h {
             let (y0, ty0, ty1) = w.taps(oy, true);
@@ -346,10 +328,26 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                     } else {
                         base
                     };
-                    for (b, o4) in out[..packed_c].chunks_exact_mut(4).enumerate() {
-                        let c = 4 * b;
-                        let xc = if lanes { c } else { c / mult };
-                        stage.store(c, &block4(img, filter, &t, c, xc, lanes, in_off), o4);
+                    // Accumulators for up to CHUNK channels, then one output-stage call for
+                    // them all (its set-up is paid per call, not per block of four).
+                    let mut c = 0;
+                    while c < packed_c {
+                        let n = (packed_c - c).min(CHUNK);
+                        let acc = &mut acc_blocks[..n];
+                        acc.fill(0);
+                        if lanes {
+                            let xs = img.get(t.x0 + c..).unwrap_or(&[]);
+                            let fs = filter.get(t.f0 + c..).unwrap_or(&[]);
+                            let (xst, fst) = ((t.x_in, t.x_out), (t.f_in, t.f_out));
+                            dsp::mac4_grid(acc, xs, xst, fs, fst, (t.n_in, t.n_out), in_off);
+                        } else {
+                            for (b, a4) in acc.chunks_exact_mut(4).enumerate() {
+                                let cc = c + 4 * b;
+                                a4.copy_from_slice(&block4(img, filter, &t, cc, cc / mult, in_off));
+                            }
+                        }
+                        stage.store(c, acc, &mut out[c..c + n]);
+                        c += n;
                     }
                 }
                 let mut c0 = packed_c;

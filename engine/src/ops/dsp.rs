@@ -133,12 +133,13 @@ pub fn mac4_run(
 }
 
 /// [`mac4_run`] over a grid of `n_out` runs of `n_in` taps: run `o` starts `o * x_out`
-/// bytes into `x` and `o * f_out` into `f` (a depthwise window's rows). One bounds check for
-/// the whole grid, and the accumulators stay in registers across every tap.
+/// bytes into `x` and `o * f_out` into `f` (a depthwise window's rows), for every block of
+/// four channels: `acc[4b..4b + 4]` reads `x` and `f` from byte `4b` on. One bounds check for
+/// the whole grid and all blocks; the accumulators stay in registers across every tap.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 pub fn mac4_grid(
-    acc: &mut [i32; 4],
+    acc: &mut [i32],
     x: &[u8],
     (x_in, x_out): (usize, usize),
     f: &[u8],
@@ -146,92 +147,103 @@ pub fn mac4_grid(
     (n_in, n_out): (usize, usize),
     x_offset: i32,
 ) {
-    if n_in == 0 || n_out == 0 {
+    let blocks = acc.len() / 4;
+    if n_in == 0 || n_out == 0 || blocks == 0 {
         return;
     }
     let fits = |len: usize, s_in: usize, s_out: usize| {
         (n_out - 1)
             .checked_mul(s_out)
             .zip((n_in - 1).checked_mul(s_in))
-            .and_then(|(a, b)| a.checked_add(b)?.checked_add(4))
+            .and_then(|(a, b)| a.checked_add(b)?.checked_add(4 * blocks))
             .is_some_and(|end| end <= len)
     };
+    let acc4 = acc
+        .chunks_exact_mut(4)
+        .filter_map(|a| <&mut [i32; 4]>::try_from(a).ok());
     if !offset_ok(x_offset) || !fits(x.len(), x_in, x_out) || !fits(f.len(), f_in, f_out) {
-        for o in 0..n_out {
-            let xs = x.get(o.wrapping_mul(x_out)..).unwrap_or(&[]);
-            let fs = f.get(o.wrapping_mul(f_out)..).unwrap_or(&[]);
-            mac4_run_checked(acc, xs, x_in, fs, f_in, n_in, x_offset, true);
+        for (b, a4) in acc4.enumerate() {
+            for o in 0..n_out {
+                let xs = x
+                    .get(o.wrapping_mul(x_out).wrapping_add(4 * b)..)
+                    .unwrap_or(&[]);
+                let fs = f
+                    .get(o.wrapping_mul(f_out).wrapping_add(4 * b)..)
+                    .unwrap_or(&[]);
+                mac4_run_checked(a4, xs, x_in, fs, f_in, n_in, x_offset, true);
+            }
         }
         return;
     }
     let off2 = pack_offset(x_offset);
-    #[cfg(mote_dsp_asm)]
-    {
-        let [mut a0, mut a1, mut a2, mut a3] = *acc;
-        for o in 0..n_out {
-            // SAFETY: `fits` proved that every tap (k < n_in) of run o < n_out lies inside
-            // `x` and `f` (4 bytes at o*s_out + k*s_in); the loop reads exactly those with
-            // unaligned LDRs (allowed on ARMv7-M). r6/r7 (reserved by LLVM) are pushed before
-            // use and popped after; every other register used is listed. SMLAxy may set APSR.Q,
-            // which nothing reads.
-            unsafe {
-                core::arch::asm!(
-                    "push {{r6, r7}}",
-                    "2:",
-                    "ldr r6, [r0]",
-                    "add r0, r0, r2",
-                    "ldr r8, [r1]",
-                    "add r1, r1, r3",
-                    "sxtab16 r7, r5, r6",
-                    "sxtab16 r6, r5, r6, ror #8",
-                    "sxtb16 r9, r8",
-                    "sxtb16 r8, r8, ror #8",
-                    "smlabb r10, r7, r9, r10",
-                    "smlabb r11, r6, r8, r11",
-                    "smlatt r12, r7, r9, r12",
-                    "smlatt lr, r6, r8, lr",
-                    "subs r4, r4, #1",
-                    "bne 2b",
-                    "pop {{r6, r7}}",
-                    inout("r0") x.as_ptr().add(o * x_out) => _,
-                    inout("r1") f.as_ptr().add(o * f_out) => _,
-                    in("r2") x_in,
-                    in("r3") f_in,
-                    inout("r4") n_in => _,
-                    in("r5") off2,
-                    out("r8") _,
-                    out("r9") _,
-                    inout("r10") a0,
-                    inout("r11") a1,
-                    inout("r12") a2,
-                    inout("lr") a3,
-                    options(readonly),
-                );
+    for (b, a4) in acc4.enumerate() {
+        #[cfg(mote_dsp_asm)]
+        {
+            let [mut a0, mut a1, mut a2, mut a3] = *a4;
+            for o in 0..n_out {
+                // SAFETY: `fits` proved that every tap (k < n_in) of run o < n_out of block
+                // b < blocks lies inside `x` and `f` (4 bytes at 4b + o*s_out + k*s_in); the
+                // loop reads exactly those with unaligned LDRs (allowed on ARMv7-M). r6/r7
+                // (reserved by LLVM) are pushed before use and popped after; every other
+                // register used is listed. SMLAxy may set APSR.Q, which nothing reads.
+                unsafe {
+                    core::arch::asm!(
+                        "push {{r6, r7}}",
+                        "2:",
+                        "ldr r6, [r0]",
+                        "add r0, r0, r2",
+                        "ldr r8, [r1]",
+                        "add r1, r1, r3",
+                        "sxtab16 r7, r5, r6",
+                        "sxtab16 r6, r5, r6, ror #8",
+                        "sxtb16 r9, r8",
+                        "sxtb16 r8, r8, ror #8",
+                        "smlabb r10, r7, r9, r10",
+                        "smlabb r11, r6, r8, r11",
+                        "smlatt r12, r7, r9, r12",
+                        "smlatt lr, r6, r8, lr",
+                        "subs r4, r4, #1",
+                        "bne 2b",
+                        "pop {{r6, r7}}",
+                        inout("r0") x.as_ptr().add(4 * b + o * x_out) => _,
+                        inout("r1") f.as_ptr().add(4 * b + o * f_out) => _,
+                        in("r2") x_in,
+                        in("r3") f_in,
+                        inout("r4") n_in => _,
+                        in("r5") off2,
+                        out("r8") _,
+                        out("r9") _,
+                        inout("r10") a0,
+                        inout("r11") a1,
+                        inout("r12") a2,
+                        inout("lr") a3,
+                        options(readonly),
+                    );
+                }
             }
+            *a4 = [a0, a1, a2, a3];
         }
-        *acc = [a0, a1, a2, a3];
-    }
-    #[cfg(not(mote_dsp_asm))]
-    let mut a = *acc;
-    #[cfg(not(mote_dsp_asm))]
-    for o in 0..n_out {
-        for k in 0..n_in {
-            let (xi, fi) = (o * x_out + k * x_in, o * f_out + k * f_in);
-            // SAFETY: `fits` proved (n_out-1)*s_out + (n_in-1)*s_in + 4 <= len for both
-            // slices (no overflow), and o < n_out, k < n_in, so the 4 bytes at xi / fi are
-            // inside them; read_unaligned has no alignment requirement (one LDR on ARMv7-M).
-            let (xv, fv) = unsafe {
-                (
-                    x.as_ptr().add(xi).cast::<u32>().read_unaligned(),
-                    f.as_ptr().add(fi).cast::<u32>().read_unaligned(),
-                )
-            };
-            mac4(&mut a, u32::from_le(xv), u32::from_le(fv), off2);
+        #[cfg(not(mote_dsp_asm))]
+        {
+            let mut a = *a4;
+            for o in 0..n_out {
+                for k in 0..n_in {
+                    let (xi, fi) = (4 * b + o * x_out + k * x_in, 4 * b + o * f_out + k * f_in);
+                    // SAFETY: `fits` proved 4*blocks + (n_out-1)*s_out + (n_in-1)*s_in <= len
+                    // for both slices (no overflow), and b < blocks, o < n_out, k < n_in, so
+                    // the 4 bytes at xi / fi are inside them; read_unaligned has no alignment
+                    // requirement (one LDR on ARMv7-M).
+                    let (xv, fv) = unsafe {
+                        (
+                            x.as_ptr().add(xi).cast::<u32>().read_unaligned(),
+                            f.as_ptr().add(fi).cast::<u32>().read_unaligned(),
+                        )
+                    };
+                    mac4(&mut a, u32::from_le(xv), u32::from_le(fv), off2);
+                }
+            }
+            *a4 = a;
         }
-    }
-    #[cfg(not(mote_dsp_asm))]
-    {
-        *acc = a;
     }
 }
 
@@ -1000,13 +1012,13 @@ mod tests {
         /// The depthwise window kernel (rows of taps) against a naive loop, including slices
         /// too short for the grid (the checked fallback).
         #[test]
-        fn grids_match_naive(n_in in 0usize..5, n_out in 0usize..5, x_in in 4usize..9, f_in in 4usize..9, x_out in 4usize..40, f_out in 4usize..40, off in prop_oneof![offsets(), Just(40_000)], seed in any::<u64>(), short in 0usize..3) {
-            let end = |s_in: usize, s_out: usize| (n_out.max(1) - 1) * s_out + (n_in.max(1) - 1) * s_in + 4;
+        fn grids_match_naive(n_in in 0usize..5, n_out in 0usize..5, x_in in 4usize..9, f_in in 4usize..9, x_out in 4usize..40, f_out in 4usize..40, off in prop_oneof![offsets(), Just(40_000)], seed in any::<u64>(), short in 0usize..3, blocks in 1usize..4) {
+            let end = |s_in: usize, s_out: usize| (n_out.max(1) - 1) * s_out + (n_in.max(1) - 1) * s_in + 4 * blocks;
             let x: Vec<u8> = (0..end(x_in, x_out)).map(|i| (seed >> (i % 57)) as u8 ^ (i as u8).wrapping_mul(29)).collect();
             let f: Vec<u8> = (0..end(f_in, f_out)).map(|i| (seed >> (i % 61)) as u8 ^ (i as u8).wrapping_mul(83)).collect();
             let f = &f[..f.len().saturating_sub(short)];
-            let init = [7, -2, i32::MIN, i32::MAX];
-            let mut want = init;
+            let init: Vec<i32> = (0..4 * blocks).map(|i| [7, -2, i32::MIN, i32::MAX][i % 4]).collect();
+            let mut want = init.clone();
             for o in 0..n_out {
                 for k in 0..n_in {
                     for (i, w) in want.iter_mut().enumerate() {
