@@ -6,7 +6,7 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
+use super::common::{eval_binary, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{
@@ -199,16 +199,7 @@ pub(crate) fn add_sub_elem(p: &Params, x: i8, y: i8) -> i8 {
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let (a, b) = (ctx.input(0), ctx.input(1));
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
-    let err = Error::InvalidGraph {
-        what: "ADD/SUB buffer size",
-        index: 0,
-    };
-    broadcast_bytes(&p.bc, a, b, out, err, |x, y| {
+    eval_binary(&p.bc, ctx, "ADD/SUB buffer size", |x, y| {
         add_sub_elem(p, x as i8, y as i8) as u8
     })
 }
@@ -243,11 +234,7 @@ mod tests {
         o: (&[i32], f32, i64),
         act: u8,
     ) -> Result<Params, Error> {
-        let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
-        let outs = [qt(DType::I8, o.0, o.1, o.2)];
-        with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| {
-            prepare_with(ctx, act, false)
-        })
+        binary(BuiltinOp::ADD, a, b, o, |ctx| prepare_with(ctx, act, false))
     }
 
     #[test]

@@ -1,12 +1,9 @@
 //! AVERAGE_POOL_2D, int8: TFLM `reference_integer_ops::AveragePool` — the mean over the part of
 //! each window inside the input (padding cells are not counted), rounded half away from zero.
 
-use super::common::{check_len, prepare_pool, PoolParams};
+use super::common::{pool_2d, prepare_pool, PoolParams};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-
-/// Channels summed together per output pixel (accumulators live on the stack).
-const CHUNK: usize = 64;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
@@ -32,56 +29,11 @@ fn rounded_mean(sum: i32, count: i32) -> i32 {
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let p = &p.0;
-    let w = &p.win;
-    let (in_h, in_w, ch) = (w.in_h as usize, w.in_w as usize, p.channels as usize);
-    let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
-    let batches = w.batches as usize;
-    let input = ctx.input(0);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
-    let in_img = in_h * in_w * ch;
-    check_len(input, batches * in_img)?;
-    check_len(output, batches * out_h * out_w * ch)?;
-    if ch == 0 {
-        return Ok(());
-    }
-    let mut out_px = output.chunks_exact_mut(ch);
-    for img in input.chunks_exact(in_img).take(batches) {
-        for oy in 0..out_h {
-            let (y0, ty0, ty1) = w.taps(oy, true);
-            for ox in 0..out_w {
-                let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else {
-                    return Ok(());
-                };
-                // Prepare proved every window overlaps the input, so count >= 1.
-                let count = ((ty1 - ty0) * (tx1 - tx0)).max(1) as i32;
-                let mut c0 = 0;
-                while c0 < ch {
-                    let n = CHUNK.min(ch - c0);
-                    let mut acc_buf = [0i32; CHUNK];
-                    let acc = &mut acc_buf[..n];
-                    for ty in ty0..ty1 {
-                        let iy = (y0 + ty as i32) as usize;
-                        for tx in tx0..tx1 {
-                            let ix = (x0 + tx as i32) as usize;
-                            let s = (iy * in_w + ix) * ch + c0;
-                            for (a, &v) in acc.iter_mut().zip(&img[s..s + n]) {
-                                *a += v as i8 as i32;
-                            }
-                        }
-                    }
-                    for (o, &a) in out[c0..c0 + n].iter_mut().zip(acc.iter()) {
-                        *o = rounded_mean(a, count).max(p.act_min).min(p.act_max) as i8 as u8;
-                    }
-                    c0 += n;
-                }
-            }
-        }
-    }
-    Ok(())
+    let (lo, hi) = (p.act_min, p.act_max);
+    let step = |a: i32, v: i8| a + v as i32;
+    pool_2d(p, ctx, 0i32, step, |a, n| {
+        rounded_mean(a, n).max(lo).min(hi) as i8 as u8
+    })
 }
 
 crate::ops::stored::no_uninit!(Params(PoolParams));

@@ -5,11 +5,11 @@
 //! `batches` comes from the output shape, so `keep_num_dims` only changes the output's shape,
 //! which the model already records.
 
+use super::common::weighted_int8_operands;
 use super::common::{
     check_bias, check_len, check_symmetric_filter, conv_channel_quant, dot_i8, fused_activation,
-    le_i32, output_activation_range, requantize_i8, Activation, ChannelQuant,
+    output_activation_range, Activation, ChannelQuant, OutputStage,
 };
-use super::common::{weighted_int8_operands, WeightedOperands};
 use super::dsp::dot2;
 use super::{EvalCtx, PrepareCtx, Span};
 use crate::error::Error;
@@ -73,24 +73,12 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
-    if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
-        return Err(Error::InvalidGraph {
-            what: "FULLY_CONNECTED takes 2 or 3 inputs and 1 output",
-            index: ctx.inputs.len() as i32,
-        });
-    }
+    let ops = weighted_int8_operands(ctx, "FULLY_CONNECTED takes 2 or 3 inputs and 1 output")?;
     if opts.weights_format != 0 {
         return Err(ctx.bad_option("weights_format (only DEFAULT is supported)"));
     }
-    let WeightedOperands {
-        input,
-        filter,
-        output,
-        in_scale,
-        in_zp,
-        out_scale,
-        out_zp,
-    } = weighted_int8_operands(ctx)?;
+    let (input, filter, output) = (ops.input, ops.filter, ops.output);
+    let (in_scale, out_scale) = (ops.in_scale, ops.out_scale);
 
     // Weights [units, accum_depth]; output [..., units]; input flattened to [batches, accum_depth].
     let fidx = ctx.input_index(1);
@@ -149,8 +137,8 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         accum_depth: u(accum)?,
         units: u(units)?,
         has_bias,
-        input_offset: -in_zp,
-        output_offset: out_zp,
+        input_offset: -ops.in_zp,
+        output_offset: ops.out_zp,
         act_min,
         act_max,
         quant,
@@ -174,45 +162,39 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     if p.has_bias {
         check_len(bias, 4 * units)?;
     }
-    if accum == 0 {
-        // Nothing to accumulate: every output is the requantized bias.
-        for row in output.chunks_exact_mut(units.max(1)) {
-            for (c, o) in row.iter_mut().enumerate() {
-                let acc = if p.has_bias { le_i32(bias, c) } else { 0 };
-                let (m, s) = p.quant.get(words, c);
-                *o = requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max);
-            }
-        }
-        return Ok(());
-    }
-    let finish = |c: usize, acc: i32| {
-        let acc = if p.has_bias {
-            acc.wrapping_add(le_i32(bias, c))
-        } else {
-            acc
-        };
-        let (m, s) = p.quant.get(words, c);
-        requantize_i8(acc, m, s, p.output_offset, p.act_min, p.act_max)
-    };
-    for (x, row) in input
-        .chunks_exact(accum)
-        .zip(output.chunks_exact_mut(units))
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    // Accumulators of up to GROUP units, requantized together (TFLM: bias added, then
+    // `MultiplyByQuantizedMultiplier`, zero point, clamp; the same stage as CONV_2D's).
+    const GROUP: usize = 32;
+    let mut acc = [0i32; GROUP];
+    for (b, row) in output
+        .chunks_exact_mut(units.max(1))
+        .enumerate()
+        .take(batches)
     {
-        // Two units per pass share each load of the input row.
-        let mut outs = row.chunks_exact_mut(2);
-        let mut rows = filter.chunks_exact(2 * accum);
-        let mut c = 0;
-        for (o, w) in (&mut outs).zip(&mut rows) {
-            let (w0, w1) = w.split_at(accum);
-            let [a0, a1] = dot2(x, w0, w1, p.input_offset);
-            if let [o0, o1] = o {
-                *o0 = finish(c, a0);
-                *o1 = finish(c + 1, a1);
+        // With accum == 0 there is nothing to accumulate: every output is the requantized bias.
+        let x = input.get(b * accum..(b + 1) * accum).unwrap_or(&[]);
+        let mut c0 = 0;
+        while c0 < units {
+            let n = GROUP.min(units - c0);
+            let group = &mut acc[..n];
+            let rows = filter.get(c0 * accum..(c0 + n) * accum).unwrap_or(&[]);
+            if accum == 0 {
+                group.fill(0);
+            } else {
+                // Two units per pass share each load of the input row.
+                let mut pairs = group.chunks_exact_mut(2);
+                let mut ws = rows.chunks_exact(2 * accum);
+                for (a, w) in (&mut pairs).zip(&mut ws) {
+                    let (w0, w1) = w.split_at(accum);
+                    a.copy_from_slice(&dot2(x, w0, w1, p.input_offset));
+                }
+                if let [a] = pairs.into_remainder() {
+                    *a = dot_i8(x, ws.remainder(), p.input_offset);
+                }
             }
-            c += 2;
-        }
-        if let [o] = outs.into_remainder() {
-            *o = finish(c, dot_i8(x, rows.remainder(), p.input_offset));
+            stage.store(c0, group, &mut row[c0..c0 + n]);
+            c0 += n;
         }
     }
     Ok(())

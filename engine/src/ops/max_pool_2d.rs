@@ -1,12 +1,9 @@
 //! MAX_POOL_2D, int8: TFLM `reference_integer_ops::MaxPool` — the maximum over the part of
 //! each window inside the input, then the fused activation clamp.
 
-use super::common::{check_len, prepare_pool, PoolParams};
+use super::common::{pool_2d, prepare_pool, PoolParams};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-
-/// Channels reduced together per output pixel (running maxima live on the stack).
-const CHUNK: usize = 64;
 
 /// Prepared parameters.
 #[derive(Clone, Copy, Debug)]
@@ -20,59 +17,12 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let p = &p.0;
-    let w = &p.win;
-    let (in_h, in_w, ch) = (w.in_h as usize, w.in_w as usize, p.channels as usize);
-    let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
-    let batches = w.batches as usize;
-    let input = ctx.input(0);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
-    let in_img = in_h * in_w * ch;
-    check_len(input, batches * in_img)?;
-    check_len(output, batches * out_h * out_w * ch)?;
-    if ch == 0 {
-        return Ok(());
-    }
     // The clamp bounds lie within int8 for an int8 output (activation_range_quantized).
     let (lo, hi) = (
         p.act_min.clamp(-128, 127) as i8,
         p.act_max.clamp(-128, 127) as i8,
     );
-    let mut out_px = output.chunks_exact_mut(ch);
-    for img in input.chunks_exact(in_img).take(batches) {
-        for oy in 0..out_h {
-            let (y0, ty0, ty1) = w.taps(oy, true);
-            for ox in 0..out_w {
-                let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else {
-                    return Ok(());
-                };
-                let mut c0 = 0;
-                while c0 < ch {
-                    let n = CHUNK.min(ch - c0);
-                    let mut max_buf = [i8::MIN; CHUNK];
-                    let mx = &mut max_buf[..n];
-                    for ty in ty0..ty1 {
-                        let iy = (y0 + ty as i32) as usize;
-                        for tx in tx0..tx1 {
-                            let ix = (x0 + tx as i32) as usize;
-                            let s = (iy * in_w + ix) * ch + c0;
-                            for (m, &v) in mx.iter_mut().zip(&img[s..s + n]) {
-                                *m = (*m).max(v as i8);
-                            }
-                        }
-                    }
-                    for (o, &m) in out[c0..c0 + n].iter_mut().zip(mx.iter()) {
-                        *o = m.max(lo).min(hi) as u8;
-                    }
-                    c0 += n;
-                }
-            }
-        }
-    }
-    Ok(())
+    pool_2d(p, ctx, i8::MIN, i8::max, |m, _| m.max(lo).min(hi) as u8)
 }
 
 crate::ops::stored::no_uninit!(Params(PoolParams));

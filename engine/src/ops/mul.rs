@@ -6,7 +6,7 @@
 //! added and the activation range applied.
 
 use super::add::activation_range;
-use super::common::{broadcast_bytes, per_tensor_quantized, Broadcast};
+use super::common::{eval_binary, per_tensor_quantized, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -97,16 +97,7 @@ fn mul_elem(p: &Params, x: i8, y: i8) -> i8 {
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let (a, b) = (ctx.input(0), ctx.input(1));
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
-    let err = Error::InvalidGraph {
-        what: "MUL buffer size",
-        index: 0,
-    };
-    broadcast_bytes(&p.bc, a, b, out, err, |x, y| {
+    eval_binary(&p.bc, ctx, "MUL buffer size", |x, y| {
         mul_elem(p, x as i8, y as i8) as u8
     })
 }
@@ -134,9 +125,7 @@ mod tests {
         o: (&[i32], f32, i64),
         act: u8,
     ) -> Result<Params, Error> {
-        let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
-        let outs = [qt(DType::I8, o.0, o.1, o.2)];
-        with_ctx(BuiltinOp::MUL, &ins, &outs, |ctx| prepare_with(ctx, act))
+        binary(BuiltinOp::MUL, a, b, o, |ctx| prepare_with(ctx, act))
     }
 
     #[test]

@@ -341,9 +341,9 @@ crate::ops::stored::no_uninit!(Params {
 /// Test support: run a unary op's `prepare` on hand-made int/float tensors.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use super::super::{PrepareCtx, WordAlloc};
+    use super::super::PrepareCtx;
     use crate::error::Error;
-    use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
+    use crate::model::{BuiltinOp, DType, F32s, I64s, Quant, Shape, Tensor};
 
     /// Quantization bytes for one scale and zero point (leaked: tests only).
     pub fn quant(scale: f32, zero_point: i64) -> Quant<'static> {
@@ -377,18 +377,7 @@ pub(crate) mod test_support {
         output: Tensor<'static>,
         f: fn(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
     ) -> Result<P, Error> {
-        let inputs = [Some((0, input))];
-        let outputs = [(1, output)];
-        let mut words = WordAlloc::measure();
-        let mut ctx = PrepareCtx {
-            op,
-            version: 1,
-            options: Options::default(),
-            inputs: &inputs,
-            outputs: &outputs,
-            words: &mut words,
-        };
-        f(&mut ctx)
+        crate::ops::common::elem_test::with_ctx(op, &[input], &[output], |c| f(c))
     }
 }
 

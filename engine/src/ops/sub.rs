@@ -35,11 +35,7 @@ mod tests {
         o: (&[i32], f32, i64),
         act: u8,
     ) -> Result<Params, Error> {
-        let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
-        let outs = [qt(DType::I8, o.0, o.1, o.2)];
-        with_ctx(BuiltinOp::SUB, &ins, &outs, |ctx| {
-            prepare_with(ctx, act, true)
-        })
+        binary(BuiltinOp::SUB, a, b, o, |ctx| prepare_with(ctx, act, true))
     }
 
     #[test]

@@ -266,3 +266,19 @@ pub fn broadcast_bytes(
         Ok(())
     })
 }
+
+/// The eval of a two-input element-wise op (ADD, SUB, MUL, ...): `out[i] = f(a[j], b[k])`
+/// over the prepared broadcast; `what` names the op in the size error.
+pub fn eval_binary(
+    bc: &Broadcast,
+    ctx: &mut super::super::EvalCtx<'_, '_>,
+    what: &'static str,
+    f: impl Fn(u8, u8) -> u8,
+) -> Result<(), Error> {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
+    broadcast_bytes(bc, a, b, out, Error::InvalidGraph { what, index: 0 }, f)
+}

@@ -76,6 +76,20 @@ pub fn with_ctx<R>(
     f(&mut ctx)
 }
 
+/// Prepare a two-input int8 op from `(dims, scale, zero point)` triples with `f` (usually its
+/// `prepare_with`).
+pub fn binary<P>(
+    op: BuiltinOp,
+    a: (&[i32], f32, i64),
+    b: (&[i32], f32, i64),
+    o: (&[i32], f32, i64),
+    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> Result<P, crate::error::Error>,
+) -> Result<P, crate::error::Error> {
+    let ins = [qt(DType::I8, a.0, a.1, a.2), qt(DType::I8, b.0, b.1, b.2)];
+    let outs = [qt(DType::I8, o.0, o.1, o.2)];
+    with_ctx(op, &ins, &outs, f)
+}
+
 /// Run an op's `eval` on raw input bytes; returns each output's bytes (pre-filled with 0xA5).
 pub fn run<P>(
     p: &P,

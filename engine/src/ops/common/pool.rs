@@ -97,3 +97,70 @@ pub fn prepare_pool_with(
         act_max,
     })
 }
+
+/// Channels reduced together per output pixel (the running values live on the stack).
+const POOL_CHUNK: usize = 64;
+
+/// The traversal both pools share (TFLM's `AveragePool` / `MaxPool` loops): for each output
+/// pixel and channel, fold `step` over the window's taps that lie inside the input, starting
+/// from `init`, then `finish(value, taps)` gives the output byte. Padding taps are skipped, not
+/// read as zero.
+pub fn pool_2d<T: Copy>(
+    p: &PoolParams,
+    ctx: &mut super::super::EvalCtx<'_, '_>,
+    init: T,
+    step: impl Fn(T, i8) -> T,
+    finish: impl Fn(T, i32) -> u8,
+) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, ch) = (w.in_h as usize, w.in_w as usize, p.channels as usize);
+    let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
+    let batches = w.batches as usize;
+    let input = ctx.input(0);
+    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
+        what: "missing operator output",
+        index: 0,
+    })?;
+    let in_img = in_h * in_w * ch;
+    check_len(input, batches * in_img)?;
+    check_len(output, batches * out_h * out_w * ch)?;
+    if ch == 0 {
+        return Ok(());
+    }
+    let mut out_px = output.chunks_exact_mut(ch);
+    let mut buf = [init; POOL_CHUNK];
+    for img in input.chunks_exact(in_img).take(batches) {
+        for oy in 0..out_h {
+            let (y0, ty0, ty1) = w.taps(oy, true);
+            for ox in 0..out_w {
+                let (x0, tx0, tx1) = w.taps(ox, false);
+                let Some(out) = out_px.next() else {
+                    return Ok(());
+                };
+                // Prepare proved every window overlaps the input, so taps >= 1.
+                let taps = ((ty1 - ty0) * (tx1 - tx0)).max(1) as i32;
+                let mut c0 = 0;
+                while c0 < ch {
+                    let n = POOL_CHUNK.min(ch - c0);
+                    let vals = &mut buf[..n];
+                    vals.fill(init);
+                    for ty in ty0..ty1 {
+                        let iy = (y0 + ty as i32) as usize;
+                        for tx in tx0..tx1 {
+                            let ix = (x0 + tx as i32) as usize;
+                            let s = (iy * in_w + ix) * ch + c0;
+                            for (v, &x) in vals.iter_mut().zip(&img[s..s + n]) {
+                                *v = step(*v, x as i8);
+                            }
+                        }
+                    }
+                    for (o, &v) in out[c0..c0 + n].iter_mut().zip(vals.iter()) {
+                        *o = finish(v, taps);
+                    }
+                    c0 += n;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -28,7 +28,14 @@ pub struct WeightedOperands<'m> {
 /// Checks and reads [`WeightedOperands`] (types first, then quantization, as each op did).
 pub fn weighted_int8_operands<'m>(
     ctx: &PrepareCtx<'_, 'm, '_>,
+    arity_error: &'static str,
 ) -> Result<WeightedOperands<'m>, Error> {
+    if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
+        return Err(Error::InvalidGraph {
+            what: arity_error,
+            index: ctx.inputs.len() as i32,
+        });
+    }
     let input = ctx.input(0)?;
     let filter = ctx.input(1)?;
     let output = ctx.output(0)?;
@@ -61,6 +68,30 @@ pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
         return None;
     }
     Some((t.quant.scale(), t.quant.zero_point()))
+}
+
+/// A channel count (or other dimension) as the `u16` the conv kernels' parameters store.
+pub fn channels_u16(v: usize) -> Result<u16, Error> {
+    u16::try_from(v).map_err(|_| Error::LimitExceeded {
+        what: "channels",
+        limit: u16::MAX as u32,
+    })
+}
+
+/// What CONV_2D and DEPTHWISE_CONV_2D prepare alike once their shapes are known: whether the
+/// optional bias (input 2, `out_c` int32) is there, the per-channel multipliers of the filter
+/// (input 1, channels along `axis`) and the output's activation range.
+pub fn conv_output_quant(
+    ctx: &mut PrepareCtx<'_, '_, '_>,
+    ops: &WeightedOperands<'_>,
+    out_c: usize,
+    axis: usize,
+    activation: Activation,
+) -> Result<(bool, ChannelQuant, i32, i32), Error> {
+    let has_bias = check_bias(ctx, 2, out_c)?;
+    let quant = conv_channel_quant(ctx, ops.in_scale, 1, ops.out_scale, out_c, axis)?;
+    let (act_min, act_max) = output_activation_range(ctx, activation, 0)?;
+    Ok((has_bias, quant, act_min, act_max))
 }
 
 /// Output multipliers of a conv-like operator: one `(multiplier, shift)` per output channel,

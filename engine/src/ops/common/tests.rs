@@ -181,7 +181,7 @@ fn right_shift_requantize_ties() {
         i32::MAX,
     ] {
         for e in 2..=31 {
-            let s = -(e as i32);
+            let s = -e;
             let mut check = |a: i32| {
                 assert_eq!(
                     right_shift_requantize(a, m, s),

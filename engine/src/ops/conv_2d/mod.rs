@@ -2,11 +2,11 @@
 //! `ConvPrepare` / `PopulateConvolutionQuantizationParams` (per-channel or broadcast per-tensor
 //! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
+use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
 use super::common::{
-    check_bias, check_len, conv_channel_quant, dot_i8, fused_activation, output_activation_range,
-    padding_option, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
+    check_len, dot_i8, fused_activation, padding_option, Activation, ChannelQuant, OutputStage,
+    Window2D, WindowOptions,
 };
-use super::common::{weighted_int8_operands, WeightedOperands};
 use super::{dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
 
@@ -110,21 +110,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
-    if ctx.inputs.len() < 2 || ctx.inputs.len() > 3 || ctx.outputs.len() != 1 {
-        return Err(Error::InvalidGraph {
-            what: "CONV_2D takes 2 or 3 inputs and 1 output",
-            index: ctx.inputs.len() as i32,
-        });
-    }
-    let WeightedOperands {
-        input,
-        filter,
-        output,
-        in_scale,
-        in_zp,
-        out_scale,
-        out_zp,
-    } = weighted_int8_operands(ctx)?;
+    let ops = weighted_int8_operands(ctx, "CONV_2D takes 2 or 3 inputs and 1 output")?;
+    let (input, filter, output) = (ops.input, ops.filter, ops.output);
 
     // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
     let fidx = ctx.input_index(1);
@@ -152,16 +139,9 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         return Err(ctx.shape_mismatch(ctx.output_index(0)));
     }
     let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
-    let u = |v: usize| {
-        u16::try_from(v).map_err(|_| Error::LimitExceeded {
-            what: "channels",
-            limit: u16::MAX as u32,
-        })
-    };
-
-    let has_bias = check_bias(ctx, 2, out_c)?;
-    let quant = conv_channel_quant(ctx, in_scale, 1, out_scale, out_c, 0)?;
-    let (act_min, act_max) = output_activation_range(ctx, opts.activation, 0)?;
+    let u = channels_u16;
+    let (has_bias, quant, act_min, act_max) =
+        conv_output_quant(ctx, &ops, out_c, 0, opts.activation)?;
     Ok(Params {
         _pad: Default::default(),
         win,
@@ -170,8 +150,8 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         out_c: u(out_c)?,
         groups: u(groups)?,
         has_bias,
-        input_offset: -in_zp,
-        output_offset: out_zp,
+        input_offset: -ops.in_zp,
+        output_offset: ops.out_zp,
         act_min,
         act_max,
         quant,
