@@ -4,8 +4,7 @@
 
 use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
 use super::common::{
-    check_len, fused_activation, padding_option, Activation, ChannelQuant, OutputStage, Window2D,
-    WindowOptions,
+    check_len, fused_activation, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
 use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
@@ -62,16 +61,9 @@ pub struct Options {
 /// Read `DepthwiseConv2DOptions`: padding(0), stride_w(1), stride_h(2), depth_multiplier(3),
 /// fused_activation_function(4), dilation_w_factor(5, default 1), dilation_h_factor(6, default 1).
 pub fn read_options(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Options, Error> {
-    let o = &ctx.options;
     Ok(Options {
-        window: WindowOptions {
-            padding: padding_option(ctx, 0)?,
-            stride_w: o.i32(1, 0)?,
-            stride_h: o.i32(2, 0)?,
-            dilation_w: o.i32(5, 1)?,
-            dilation_h: o.i32(6, 1)?,
-        },
-        depth_multiplier: o.i32(3, 0)?,
+        window: WindowOptions::read(ctx, 5, 6)?,
+        depth_multiplier: ctx.options.i32(3, 0)?,
         activation: fused_activation(ctx, 4)?,
     })
 }

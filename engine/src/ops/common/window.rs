@@ -111,6 +111,25 @@ pub struct WindowOptions {
     pub dilation_w: i32,
 }
 
+impl WindowOptions {
+    /// Read the window fields the conv schemas share: padding (slot 0), stride_w (1),
+    /// stride_h (2), and the dilation factors (default 1) at slots `dilation_w` / `dilation_h`.
+    pub fn read(
+        ctx: &PrepareCtx<'_, '_, '_>,
+        dilation_w: usize,
+        dilation_h: usize,
+    ) -> Result<WindowOptions, Error> {
+        let o = &ctx.options;
+        Ok(WindowOptions {
+            padding: padding_option(ctx, 0)?,
+            stride_w: o.i32(1, 0)?,
+            stride_h: o.i32(2, 0)?,
+            dilation_w: o.i32(dilation_w, 1)?,
+            dilation_h: o.i32(dilation_h, 1)?,
+        })
+    }
+}
+
 impl Window2D {
     /// Geometry for input `[batches, in_h, in_w, _]`, filter `filter_h x filter_w` and the
     /// model's output `[batches, out_h, out_w, _]`, with TFLM `ComputePaddingHeightWidth`.

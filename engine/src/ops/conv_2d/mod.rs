@@ -4,8 +4,8 @@
 
 use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
 use super::common::{
-    check_len, dot_i8, fused_activation, padding_option, Activation, ChannelQuant, OutputStage,
-    Window2D, WindowOptions,
+    check_len, dot_i8, fused_activation, Activation, ChannelQuant, OutputStage, Window2D,
+    WindowOptions,
 };
 use super::{dsp, EvalCtx, PrepareCtx};
 use crate::error::Error;
@@ -89,15 +89,8 @@ pub struct Options {
 /// Read `Conv2DOptions`: padding(0), stride_w(1), stride_h(2), fused_activation_function(3),
 /// dilation_w_factor(4, default 1), dilation_h_factor(5, default 1).
 pub fn read_options(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Options, Error> {
-    let o = &ctx.options;
     Ok(Options {
-        window: WindowOptions {
-            padding: padding_option(ctx, 0)?,
-            stride_w: o.i32(1, 0)?,
-            stride_h: o.i32(2, 0)?,
-            dilation_w: o.i32(4, 1)?,
-            dilation_h: o.i32(5, 1)?,
-        },
+        window: WindowOptions::read(ctx, 4, 5)?,
         activation: fused_activation(ctx, 3)?,
     })
 }
