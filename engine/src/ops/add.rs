@@ -6,13 +6,12 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{eval_binary, per_tensor_quantized, Broadcast};
+use super::common::{binary_int8_operands, eval_binary, BinaryOperands, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{
     quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
-use crate::model::DType;
 
 /// Prepared parameters (shared with SUB).
 #[repr(C)]
@@ -121,27 +120,7 @@ pub(crate) fn prepare_with(
     activation: u8,
     subtract: bool,
 ) -> Result<Params, Error> {
-    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
-    if a.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if b.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(1));
-    }
-    if out.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
-    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape)
-        .ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
-    for (t, idx) in [
-        (&a, ctx.input_index(0)),
-        (&b, ctx.input_index(1)),
-        (&out, ctx.output_index(0)),
-    ] {
-        if !per_tensor_quantized(t) {
-            return Err(ctx.bad_quant(idx));
-        }
-    }
+    let BinaryOperands { a, b, out, bc } = binary_int8_operands(ctx)?;
     let (s1, s2, so) = (a.quant.scale(), b.quant.scale(), out.quant.scale());
     let left_shift = 20;
     // In double, for SUB as for ADD: some TFLM sources compute SUB's in float, but the oracle
@@ -226,7 +205,7 @@ crate::ops::stored::no_uninit!(Params {
 mod tests {
     use super::super::common::elem_test::*;
     use super::*;
-    use crate::model::BuiltinOp;
+    use crate::model::{BuiltinOp, DType};
 
     fn add(
         a: (&[i32], f32, i64),

@@ -6,11 +6,10 @@
 //! added and the activation range applied.
 
 use super::add::activation_range;
-use super::common::{eval_binary, per_tensor_quantized, Broadcast};
+use super::common::{binary_int8_operands, eval_binary, BinaryOperands, Broadcast};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
-use crate::model::DType;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -45,27 +44,7 @@ pub(crate) fn prepare_with(
     ctx: &mut PrepareCtx<'_, '_, '_>,
     activation: u8,
 ) -> Result<Params, Error> {
-    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
-    if a.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if b.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(1));
-    }
-    if out.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
-    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape)
-        .ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
-    for (t, idx) in [
-        (&a, ctx.input_index(0)),
-        (&b, ctx.input_index(1)),
-        (&out, ctx.output_index(0)),
-    ] {
-        if !per_tensor_quantized(t) {
-            return Err(ctx.bad_quant(idx));
-        }
-    }
+    let BinaryOperands { a, b, out, bc } = binary_int8_operands(ctx)?;
     let so = out.quant.scale();
     let real = a.quant.scale() as f64 * b.quant.scale() as f64 / so as f64;
     let (mult, shift) = quantize_multiplier(real);

@@ -282,3 +282,43 @@ pub fn eval_binary(
     })?;
     broadcast_bytes(bc, a, b, out, Error::InvalidGraph { what, index: 0 }, f)
 }
+
+/// The two inputs and the output of an int8 binary element-wise op (ADD, SUB, MUL), validated
+/// as TFLM's prepares do: all int8, each quantized per tensor, shapes broadcastable to the
+/// output (rank <= 6).
+pub struct BinaryOperands<'m> {
+    /// First input.
+    pub a: crate::model::Tensor<'m>,
+    /// Second input.
+    pub b: crate::model::Tensor<'m>,
+    /// Output.
+    pub out: crate::model::Tensor<'m>,
+    /// How the inputs broadcast to the output.
+    pub bc: Broadcast,
+}
+
+/// Validate the operands of an int8 binary element-wise op (see [`BinaryOperands`]).
+pub fn binary_int8_operands<'m>(ctx: &PrepareCtx<'_, 'm, '_>) -> Result<BinaryOperands<'m>, Error> {
+    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output(0)?);
+    if a.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(0));
+    }
+    if b.dtype != DType::I8 {
+        return Err(ctx.bad_input_type(1));
+    }
+    if out.dtype != DType::I8 {
+        return Err(ctx.bad_output_type(0));
+    }
+    let bc = Broadcast::new(&a.shape, &b.shape, &out.shape)
+        .ok_or(ctx.shape_mismatch(ctx.output_index(0)))?;
+    for (t, idx) in [
+        (&a, ctx.input_index(0)),
+        (&b, ctx.input_index(1)),
+        (&out, ctx.output_index(0)),
+    ] {
+        if !per_tensor_quantized(t) {
+            return Err(ctx.bad_quant(idx));
+        }
+    }
+    Ok(BinaryOperands { a, b, out, bc })
+}
