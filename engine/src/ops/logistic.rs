@@ -5,13 +5,12 @@
 //! TFLM requires the output zero point to be -128 and assumes (without checking) an output scale
 //! of 1/256; so does this engine. TFLM micro has no uint8 LOGISTIC; int16 is not implemented.
 
-use super::quantize::{check_unary, map_elems, output0, I8};
+use super::quantize::{map_elems, output0, same_type_unary, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{
     calculate_input_radius, logistic, multiply_by_quantized_multiplier, rounding_divide_by_pot,
 };
-use crate::model::DType;
 
 /// Integer bits of the rescaled input (TFLM `kInputIntegerBits`, shared with TANH).
 pub(crate) const INPUT_INTEGER_BITS: i32 = 4;
@@ -60,15 +59,7 @@ pub(crate) fn q4_input_params(ctx: &PrepareCtx<'_, '_, '_>) -> Result<Params, Er
 
 /// Validate and precompute (TFLM `LogisticPrepare` / `CalculateArithmeticOpDataLogistic`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    check_unary(ctx)?;
-    let input = ctx.input(0)?;
-    let output = ctx.output(0)?;
-    if input.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if output.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
+    let (_, output, _) = same_type_unary(ctx, false)?;
     if output.quant.zero_point() != -128 {
         return Err(ctx.bad_quant(ctx.output_index(0)));
     }
@@ -113,6 +104,7 @@ crate::ops::stored::no_uninit!(Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DType;
 
     fn params(scale: f32, zp: i32) -> Params {
         let (q, shift) = libm::frexp(scale as f64 * (1u64 << 27) as f64);

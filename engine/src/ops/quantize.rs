@@ -131,6 +131,26 @@ pub(crate) fn output0<'o, 'b>(ctx: &'o mut EvalCtx<'_, 'b>) -> Result<&'o mut [u
     }
 }
 
+/// [`check_unary`], then the input and output of an op whose output has the input's type:
+/// int8, or int16 too when `allow_i16`. Returns them and whether they are int16.
+pub(crate) fn same_type_unary<'m>(
+    ctx: &PrepareCtx<'_, 'm, '_>,
+    allow_i16: bool,
+) -> Result<(crate::model::Tensor<'m>, crate::model::Tensor<'m>, bool), Error> {
+    check_unary(ctx)?;
+    let input = ctx.input(0)?;
+    let output = ctx.output(0)?;
+    let int16 = match input.dtype {
+        DType::I8 => false,
+        DType::I16 if allow_i16 => true,
+        _ => return Err(ctx.bad_input_type(0)),
+    };
+    if output.dtype != input.dtype {
+        return Err(ctx.bad_output_type(0));
+    }
+    Ok((input, output, int16))
+}
+
 /// Checks shared by the one-input, one-output elementwise kernels of this family: operand
 /// counts and equal element counts (TFLM's `MatchingFlatSize`). Returns the element count.
 pub(crate) fn check_unary(ctx: &PrepareCtx<'_, '_, '_>) -> Result<u32, Error> {

@@ -4,11 +4,10 @@
 //!
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
-use super::quantize::{check_unary, map_elems, output0, I16, I8};
+use super::quantize::{map_elems, output0, same_type_unary, I16, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
-use crate::model::DType;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -34,17 +33,12 @@ pub struct Params {
 
 /// Validate and precompute (TFLM `ReluPrepare` / `CalculateReluOpData`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    check_unary(ctx)?;
-    let input = ctx.input(0)?;
-    let output = ctx.output(0)?;
-    let (int16, type_min, type_max) = match input.dtype {
-        DType::I8 => (false, i8::MIN as i32, i8::MAX as i32),
-        DType::I16 => (true, i16::MIN as i32, i16::MAX as i32),
-        _ => return Err(ctx.bad_input_type(0)),
+    let (input, output, int16) = same_type_unary(ctx, true)?;
+    let (type_min, type_max) = if int16 {
+        (i16::MIN as i32, i16::MAX as i32)
+    } else {
+        (i8::MIN as i32, i8::MAX as i32)
     };
-    if output.dtype != input.dtype {
-        return Err(ctx.bad_output_type(0));
-    }
     if !input.quant.is_quantized() {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
@@ -113,6 +107,7 @@ crate::ops::stored::no_uninit!(Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DType;
 
     fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {
         let bytes: std::vec::Vec<u8> = input.iter().map(|&v| v as u8).collect();

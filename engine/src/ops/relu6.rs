@@ -4,10 +4,9 @@
 //!
 //! TFLM micro has no uint8 RELU6; neither does this engine.
 
-use super::quantize::{check_unary, map_elems, output0, I16, I8};
+use super::quantize::{map_elems, output0, same_type_unary, I16, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::model::DType;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -32,17 +31,12 @@ fn float_to_quantized(value: f32, scale: f32, zero_point: i32, lo: i32, hi: i32)
 
 /// Validate and precompute (TFLM `Relu6Prepare`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    check_unary(ctx)?;
-    let input = ctx.input(0)?;
-    let output = ctx.output(0)?;
-    let (int16, lo, hi) = match input.dtype {
-        DType::I8 => (false, i8::MIN as i32, i8::MAX as i32),
-        DType::I16 => (true, i16::MIN as i32, i16::MAX as i32),
-        _ => return Err(ctx.bad_input_type(0)),
+    let (input, _, int16) = same_type_unary(ctx, true)?;
+    let (lo, hi) = if int16 {
+        (i16::MIN as i32, i16::MAX as i32)
+    } else {
+        (i8::MIN as i32, i8::MAX as i32)
     };
-    if output.dtype != input.dtype {
-        return Err(ctx.bad_output_type(0));
-    }
     if !input.quant.is_quantized() {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
@@ -95,6 +89,7 @@ crate::ops::stored::no_uninit!(Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DType;
 
     #[test]
     fn float_to_quantized_table() {

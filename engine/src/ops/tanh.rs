@@ -4,26 +4,17 @@
 //! quantization parameters are ignored, as in TFLM). int16 is not implemented.
 
 use super::logistic::{q4_input_params, INPUT_INTEGER_BITS};
-use super::quantize::{check_unary, map_elems, output0, I8};
+use super::quantize::{map_elems, output0, same_type_unary, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, rounding_divide_by_pot, tanh};
-use crate::model::DType;
 
 /// Prepared parameters (same layout as LOGISTIC's).
 pub type Params = super::logistic::Params;
 
 /// Validate and precompute (TFLM `TanhPrepare` / `CalculateArithmeticOpData`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    check_unary(ctx)?;
-    let input = ctx.input(0)?;
-    let output = ctx.output(0)?;
-    if input.dtype != DType::I8 {
-        return Err(ctx.bad_input_type(0));
-    }
-    if output.dtype != DType::I8 {
-        return Err(ctx.bad_output_type(0));
-    }
+    same_type_unary(ctx, false)?;
     q4_input_params(ctx)
 }
 
