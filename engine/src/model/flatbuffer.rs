@@ -296,21 +296,6 @@ impl<'m> Vector<'m> {
         }
         Table::follow(self.buf, self.elem_pos(i), what)
     }
-    /// Element `i` of a vector of strings.
-    pub fn string(&self, i: usize, what: &'static str) -> Result<&'m str, Error> {
-        if i >= self.len() {
-            return Err(Error::IndexOutOfRange {
-                what,
-                index: i as i32,
-                len: clamp32(self.len()),
-            });
-        }
-        let v = Vector::follow(self.buf, self.elem_pos(i), 1, what)?;
-        core::str::from_utf8(v.bytes).map_err(|_| Error::Malformed {
-            what,
-            offset: clamp32(v.pos),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! Operator, Buffer); this file the small value types the rest of the engine uses.
 
 mod builtin;
-pub mod flatbuffer;
+pub(crate) mod flatbuffer;
 mod reader;
 
 pub use builtin::BuiltinOp;
