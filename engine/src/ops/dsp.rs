@@ -918,7 +918,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 32 } else { 512 }))]
 
         #[test]
         fn dot_paths_agree(x in proptest::collection::vec(any::<u8>(), 0..300), seed in any::<u64>(), off in offsets(), cut in 0usize..4) {
@@ -979,7 +979,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 32 } else { 256 }))]
         #[test]
         fn runs_match_naive(n in 0usize..12, xs in 1usize..9, fs in 4usize..12, off in prop_oneof![offsets(), Just(40_000)], seed in any::<u64>(), lanes in any::<bool>(), short in 0usize..3) {
             let xlen = (n.max(1) - 1) * xs + 4;
@@ -1008,7 +1008,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 32 } else { 256 }))]
         /// The depthwise window kernel (rows of taps) against a naive loop, including slices
         /// too short for the grid (the checked fallback).
         #[test]
@@ -1035,7 +1035,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 32 } else { 256 }))]
         #[test]
         fn widened_kernels_match_naive(len in 0usize..90, off in offsets(), seed in any::<u64>()) {
             let gen = |salt: u8| -> Vec<u8> { (0..len).map(|i| (seed >> (i % 59)) as u8 ^ (i as u8).wrapping_mul(salt)).collect() };
