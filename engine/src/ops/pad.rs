@@ -128,10 +128,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         p.fill.get(..w).ok_or(err)?
     };
     let input = ctx.input(0);
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
+    let out = crate::ops::quantize::output0(ctx)?;
     for chunk in out.chunks_exact_mut(w) {
         chunk.copy_from_slice(fill);
     }

@@ -276,10 +276,7 @@ pub fn eval_binary(
     f: impl Fn(u8, u8) -> u8,
 ) -> Result<(), Error> {
     let (a, b) = (ctx.input(0), ctx.input(1));
-    let out = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
+    let out = crate::ops::quantize::output0(ctx)?;
     broadcast_bytes(bc, a, b, out, Error::InvalidGraph { what, index: 0 }, f)
 }
 

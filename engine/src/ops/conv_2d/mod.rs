@@ -181,10 +181,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let filter = ctx.input(1);
     let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
     let words = ctx.words(p.quant.span);
-    let output = ctx.outputs.get_mut(0).ok_or(Error::InvalidGraph {
-        what: "missing operator output",
-        index: 0,
-    })?;
+    let output = crate::ops::quantize::output0(ctx)?;
 
     let in_img = in_h * in_w * in_c;
     let f_chan = fh * fw * fic;
