@@ -65,6 +65,9 @@ pub struct Layout {
     pub model_slot: u32,
     /// Offset of the replay slot (test only): the model slot must end before it.
     pub replay_slot: u32,
+    /// RAM bytes the runtime reserves for the model's tensor arena and variable state
+    /// together (a static buffer; the rest of RAM is the pipeline, microphone and stack).
+    pub model_memory: u32,
 }
 
 impl Layout {
@@ -97,6 +100,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 1024 * KB,
         model_slot: 256 * KB,
         replay_slot: 768 * KB,
+        model_memory: 56 * KB,
     },
     Layout {
         id: "nucleo-l476rg",
@@ -105,6 +109,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 1024 * KB,
         model_slot: 256 * KB,
         replay_slot: 768 * KB,
+        model_memory: 56 * KB,
     },
     Layout {
         id: "nucleo-l432kc",
@@ -113,6 +118,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 256 * KB,
         model_slot: 160 * KB,
         replay_slot: 224 * KB,
+        model_memory: 24 * KB,
     },
 ];
 

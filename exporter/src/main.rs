@@ -19,6 +19,7 @@ mod listen;
 mod export_cmd;
 
 mod bench;
+mod bin_cmd;
 mod files;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro

@@ -12,6 +12,8 @@
 //!   markers for an instruction counter (`scripts/m4bench.sh`).
 //! - `pdm` ([`pdmbench`]): the microphone decimators on a fixed PDM stream: output checksums
 //!   for the host to compare, and the interrupt's cost per 2 ms block (`scripts/pdm-bench.sh`).
+//! - `runtime` ([`runtime`]): mic mode with the model and settings read from the flash model
+//!   slot at boot instead of built in (the prebuilt firmware behind `mote export --bin`).
 //!
 //! Any error prints `{"event":"error","message":...}` and exits with status 1 (replay, bench)
 //! or blinks the LED (mic).
@@ -23,18 +25,20 @@ mod uart;
 
 #[cfg(mote_mode = "bench")]
 mod bench;
-#[cfg(mote_mode = "mic")]
+#[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
 mod board;
-#[cfg(mote_mode = "mic")]
+#[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
 mod live;
-#[cfg(mote_mode = "mic")]
+#[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
 mod mic;
-#[cfg(any(mote_mode = "mic", mote_mode = "pdm"))]
+#[cfg(any(mote_mode = "mic", mote_mode = "pdm", mote_mode = "runtime"))]
 mod pdm_block;
 #[cfg(mote_mode = "pdm")]
 mod pdmbench;
 #[cfg(mote_mode = "replay")]
 mod replay;
+#[cfg(mote_mode = "runtime")]
+mod runtime;
 #[cfg(any(mote_mode = "replay", mote_mode = "bench"))]
 mod stack;
 
@@ -56,10 +60,13 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 // Mic mode must run without a debugger, where a semihosting call would stop the core: there
 // (and without the `semihosting` feature) `panic` below reports over the UART and halts.
-#[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
+#[cfg(all(
+    feature = "semihosting",
+    not(any(mote_mode = "mic", mote_mode = "runtime"))
+))]
 use panic_semihosting as _;
 
-#[cfg(not(mote_mode = "mic"))]
+#[cfg(not(any(mote_mode = "mic", mote_mode = "runtime")))]
 use log::JsonStr;
 // Links the chip's interrupt vector table (cortex-m-rt's `device` feature needs it) in every
 // mode, also where no other PAC item is used.
@@ -164,7 +171,9 @@ pub fn pipeline(
 fn main() -> ! {
     #[cfg(mote_mode = "mic")]
     live::main();
-    #[cfg(not(mote_mode = "mic"))]
+    #[cfg(mote_mode = "runtime")]
+    runtime::main();
+    #[cfg(not(any(mote_mode = "mic", mote_mode = "runtime")))]
     {
         uart::init(uart::RESET_PCLK_HZ);
         #[cfg(mote_mode = "bench")]
@@ -202,7 +211,7 @@ pub fn exit(ok: bool) -> ! {
 /// A panic on a board without a debugger: one JSON error line over the UART, as the
 /// HardFault handler prints, then the core halts (interrupts off, waiting forever) instead of
 /// hanging silently.
-#[cfg(any(not(feature = "semihosting"), mote_mode = "mic"))]
+#[cfg(any(not(feature = "semihosting"), mote_mode = "mic", mote_mode = "runtime"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the prebuilt runtime firmware (firmware-template in `runtime` mode: interpreter, every
+# operator, microphone; model read from the flash slot) for each board, as raw images:
+#   $CARGO_TARGET_DIR/runtimes/<board>.bin   (default target/runtimes/)
+# `mote export --bin` and the playground's ".bin" download put a model slot after them
+# (scripts/serve.sh copies them into the page's static files). Built from source, never
+# downloaded. Needs the thumbv7em-none-eabihf target, flip-link and arm-none-eabi-objcopy
+# (scripts/setup.sh). Boards: RUNTIME_BOARDS="b-l475e-iot01a nucleo-l476rg nucleo-l432kc".
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+host_target="${CARGO_TARGET_DIR:-$root/target}"
+out="$host_target/runtimes"
+fw_target="${FW_TARGET_DIR:-$host_target/firmware}/runtime"
+mkdir -p "$out"
+if ! command -v flip-link >/dev/null; then cargo install -q flip-link --locked; fi
+for board in ${RUNTIME_BOARDS:-b-l475e-iot01a nucleo-l476rg nucleo-l432kc}; do
+  (cd firmware-template && MOTE_MODE=runtime CARGO_TARGET_DIR="$fw_target" \
+    cargo build -q --release --locked --no-default-features --features "board-$board")
+  elf="$fw_target/thumbv7em-none-eabihf/release/mote-firmware"
+  arm-none-eabi-objcopy -O binary "$elf" "$out/$board.bin.tmp"
+  mv "$out/$board.bin.tmp" "$out/$board.bin"
+  read -r text data bss _ < <(arm-none-eabi-size "$elf" | awk 'NR == 2')
+  echo "runtime $board: $(stat -c %s "$out/$board.bin") B image (flash $((text + data)) B, static RAM $((data + bss)) B) -> $out/$board.bin"
+done
