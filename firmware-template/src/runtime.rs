@@ -78,6 +78,8 @@ struct Failure {
     code: BlinkCode,
     fail: Fail,
     slot: Option<SlotError>,
+    /// Too big: the arena and state bytes the model needs.
+    need: Option<(u32, u32)>,
 }
 
 impl Failure {
@@ -91,6 +93,7 @@ impl Failure {
             code,
             fail: Fail::Msg(""),
             slot: Some(e),
+            need: None,
         }
     }
 
@@ -99,6 +102,7 @@ impl Failure {
             code: BlinkCode::Model,
             fail: Fail::Engine(e),
             slot: None,
+            need: None,
         }
     }
 }
@@ -135,13 +139,17 @@ pub fn main() -> ! {
         Ok(never) => match never {},
         Err(f) => f,
     };
-    match f.slot {
-        Some(e) => say!(
+    match (f.slot, f.need) {
+        (Some(e), _) => say!(
             "{{\"event\":\"error\",\"code\":{},\"message\":\"{}\"}}",
             f.code as u8,
             JsonStr(&e)
         ),
-        None => say!(
+        (None, Some((arena, state))) => say!(
+            "{{\"event\":\"error\",\"code\":{},\"message\":\"the model needs {arena} B of arena + {state} B of state, this runtime has {MODEL_MEMORY} B for them: use a smaller model or the project export (.zip)\"}}",
+            f.code as u8
+        ),
+        (None, None) => say!(
             "{{\"event\":\"error\",\"code\":{},\"message\":\"{}\"}}",
             f.code as u8,
             JsonStr(&f.fail)
@@ -175,6 +183,7 @@ fn run(
         code: BlinkCode::BadSlot,
         fail: Fail::Msg("no slot layout for this board"),
         slot: None,
+        need: None,
     })?;
     let s = slot::read_model_slot(region(l, l.model_slot, l.model_slot_max()), l.code)
         .map_err(Failure::slot)?;
@@ -189,23 +198,18 @@ fn run(
                 "the slot's front-end preset differs from the model's (export the .bin again)",
             ),
             slot: None,
+            need: None,
         });
     }
     // The planner's exact sizes, each rounded to 16 bytes (the state starts aligned).
     let arena_bytes = (settings.arena_bytes as usize).div_ceil(16) * 16;
     let state_bytes = (settings.state_bytes as usize).div_ceil(16) * 16;
     if arena_bytes + state_bytes > MODEL_MEMORY {
-        say!(
-            "{{\"event\":\"error_detail\",\"arena\":{},\"state\":{},\"model_memory\":{MODEL_MEMORY}}}",
-            settings.arena_bytes,
-            settings.state_bytes
-        );
         return Err(Failure {
             code: BlinkCode::TooBig,
-            fail: Fail::Msg(
-                "the model's arena + state do not fit this runtime's RAM (see error_detail)",
-            ),
+            fail: Fail::Msg("the model's arena + state do not fit this runtime's RAM"),
             slot: None,
+            need: Some((settings.arena_bytes, settings.state_bytes)),
         });
     }
     let pipeline = build_pipeline(&model, &cfg, arena_bytes, state_bytes)?;
@@ -229,6 +233,7 @@ fn run(
                 code: BlinkCode::Model,
                 fail: e,
                 slot: None,
+                need: None,
             }),
         }
     } else {
@@ -242,6 +247,7 @@ fn run(
             code: BlinkCode::Model,
             fail,
             slot: None,
+            need: None,
         })
     }
 }
@@ -258,6 +264,7 @@ fn build_pipeline(
         code: BlinkCode::Model,
         fail: Fail::Msg(what),
         slot: None,
+        need: None,
     };
     let memory = cortex_m::singleton!(: Aligned<[u8; MODEL_MEMORY]> = Aligned([0; MODEL_MEMORY]))
         .ok_or(taken("model memory already taken"))?;
