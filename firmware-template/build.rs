@@ -238,7 +238,7 @@ fn run() -> Result<(), String> {
 /// runtime's share. RAM stays the 96 KB QEMU maps (no SRAM2 alias), so the same image runs there.
 fn runtime_layout(layout: &str, board: &str) -> Result<String, String> {
     let (flash, runtime) = match board {
-        "nucleo-l432kc" => ("256K", "160K"),
+        "nucleo-l432kc" => ("256K", "176K"),
         _ => ("1024K", "256K"),
     };
     let line = format!("FLASH : ORIGIN = 0x08000000, LENGTH = {flash}");

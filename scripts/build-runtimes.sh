@@ -10,13 +10,17 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 host_target="${CARGO_TARGET_DIR:-$root/target}"
-out="$host_target/runtimes"
+out="${MOTE_RUNTIME_DIR:-$host_target/runtimes}"
 fw_target="${FW_TARGET_DIR:-$host_target/firmware}/runtime"
 mkdir -p "$out"
 if ! command -v flip-link >/dev/null; then cargo install -q flip-link --locked; fi
 for board in ${RUNTIME_BOARDS:-b-l475e-iot01a nucleo-l476rg nucleo-l432kc}; do
+  # NUCLEO-L432KC (256 KB flash): the engine for size, as `mote export` builds it there
+  # (Board::optimize_size), so the runtime leaves room for the model slot.
+  engine_opt=3
+  [ "$board" = nucleo-l432kc ] && engine_opt=\"z\"
   (cd firmware-template && MOTE_MODE=runtime CARGO_TARGET_DIR="$fw_target" \
-    cargo build -q --release --locked --no-default-features --features "board-$board")
+    cargo build -q --release --locked --config "profile.release.package.mote-engine.opt-level=$engine_opt" --no-default-features --features "board-$board")
   elf="$fw_target/thumbv7em-none-eabihf/release/mote-firmware"
   arm-none-eabi-objcopy -O binary "$elf" "$out/$board.bin.tmp"
   mv "$out/$board.bin.tmp" "$out/$board.bin"
