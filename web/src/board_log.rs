@@ -100,7 +100,9 @@ pub fn parse_line(line: &str) -> BoardLine {
             code: u(&v, "code"),
             message: s(&v, "message"),
         },
-        None if v.get("scores").is_some() => BoardLine::Scores { t_ms: u(&v, "t_ms") },
+        None if v.get("scores").is_some() => BoardLine::Scores {
+            t_ms: u(&v, "t_ms"),
+        },
         _ => BoardLine::Other(line.to_string()),
     }
 }
@@ -212,7 +214,12 @@ mod tests {
             .collect();
         assert_eq!(starts.len(), 3, "three runs with a valid slot");
         match starts[1] {
-            BoardLine::Start { board, model_bytes, arena, state } => {
+            BoardLine::Start {
+                board,
+                model_bytes,
+                arena,
+                state,
+            } => {
                 assert_eq!(board, "b-l475e-iot01a");
                 assert_eq!((*model_bytes, *arena, *state), (18800, 6380, 0));
             }
@@ -251,14 +258,24 @@ mod tests {
     fn live_lines_and_noise() {
         // The mic firmware's `cycles` line (live.rs; QEMU has no microphone to record it from).
         assert_eq!(
-            parse_line(r#"{"event":"cycles","per_invocation":812345,"invocations":200,"overruns":0}"#),
-            BoardLine::Cycles { per_invocation: 812_345, invocations: 200 }
+            parse_line(
+                r#"{"event":"cycles","per_invocation":812345,"invocations":200,"overruns":0}"#
+            ),
+            BoardLine::Cycles {
+                per_invocation: 812_345,
+                invocations: 200
+            }
         );
         assert_eq!(
             parse_line(r#"{"event":"mic_level","samples":0,"status":"no_data"}"#),
-            BoardLine::MicLevel { status: "no_data".into() }
+            BoardLine::MicLevel {
+                status: "no_data".into()
+            }
         );
-        assert!(matches!(parse_line("\u{fffd}\u{fffd}t_ms\":9"), BoardLine::Garbled(_)));
+        assert!(matches!(
+            parse_line("\u{fffd}\u{fffd}t_ms\":9"),
+            BoardLine::Garbled(_)
+        ));
         let mut sp = LineSplitter::default();
         assert!(sp.push(&"x".repeat(LineSplitter::MAX + 1)).is_empty());
         assert_eq!(sp.push("{}\r\n"), vec!["{}".to_string()]);

@@ -286,6 +286,8 @@ pub fn app() -> Html {
                         </Explain>
                     }
                     <ExportButton model={model.clone()} board={state.board.clone()} />
+                    <crate::components::bin_export::BinExport model={model.clone()} board={state.board.clone()} />
+                    <crate::components::board_serial::BoardSerial />
                     <Explain show={workshop}>
                         { "Export builds, here in the browser, the same zip as `mote export`: the firmware template and \
                            the engine's sources, this model, and a generated config.rs with the exact arena and state \
