@@ -534,7 +534,7 @@ pub fn read_model_slot(region: &[u8], board_code: u8) -> Result<ModelSlot<'_>, S
     settings.n_labels = n_labels as u8;
     let offset = u32_at(s, 24) as usize;
     let len = u32_at(s, 28) as usize;
-    if offset % MODEL_ALIGN != 0 || offset < HEADER_LEN + at {
+    if !offset.is_multiple_of(MODEL_ALIGN) || offset < HEADER_LEN + at {
         return Err(bad(
             "model offset overlaps the settings or is not 16-byte aligned",
         ));
