@@ -77,7 +77,7 @@ if [ -f "$rt_bin" ]; then
   # No replay slot: the start line, then it keeps running (waiting for audio).
   rt_model="$pip/okay_nabu.tflite"
   if "$mote" export --bin "$rt_model" --board b-l475e-iot01a -o "$rt_dir/plain.bin" 2>/dev/null; then
-    s=$(rt_qemu "$rt_dir/plain.bin" "$rt_dir/plain.uart" 3)
+    s=$(rt_qemu "$rt_dir/plain.bin" "$rt_dir/plain.uart" 5)
     if [ "$s" = 124 ] && grep -q '^{"event":"start","runtime":true,"board":"b-l475e-iot01a","model_bytes":[0-9]*,.*"arena":[0-9]*,.*"audio":"mic"}$' "$rt_dir/plain.uart" \
         && [ "$(wc -l <"$rt_dir/plain.uart")" -eq 1 ]; then
       ok "runtime without a replay slot: start line ($(head -c 120 "$rt_dir/plain.uart")...), then waits"
@@ -107,7 +107,7 @@ PY
     for c in "empty 1 empty model slot" "flip 2 slot CRC mismatch" "truncated 2 slot CRC mismatch" \
              "board 3 slot made for nucleo-l476rg" "big 5 the model needs 200000 B of arena"; do
       read -r name code msg <<<"$c"
-      s=$(rt_qemu "$rt_dir/$name.bin" "$rt_dir/$name.uart" 3)
+      s=$(rt_qemu "$rt_dir/$name.bin" "$rt_dir/$name.uart" 5)
       if [ "$s" = 124 ] && grep -q "^{\"event\":\"error\",\"code\":$code,\"message\":\"$msg" "$rt_dir/$name.uart" \
           && [ "$(grep -c '"event":"error"' "$rt_dir/$name.uart")" -eq 1 ] && ! grep -q "fault" "$rt_dir/$name.uart"; then
         ok "runtime, $name slot: $(grep '"event":"error"' "$rt_dir/$name.uart" | head -c 110)..., blink code $code, no fault"
