@@ -5,8 +5,6 @@
 //! `mote detect --json`). Tested against lines recorded from the runtime in QEMU
 //! (`web/tests/fixtures/board-log.jsonl`, made by `MOTE_RECORD_BOARD_LOG=... scripts/runtime-test.sh`).
 
-use serde_json::Value;
-
 /// One parsed log line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BoardLine {
@@ -60,49 +58,97 @@ pub enum BoardLine {
     Garbled(String),
 }
 
-fn u(v: &Value, k: &str) -> u64 {
-    v.get(k).and_then(Value::as_u64).unwrap_or(0)
+/// The value of the top-level field `key` in a one-line JSON object of the firmware's: a
+/// string's contents (JSON escapes decoded) or a number's text. Written by hand, not with
+/// `serde_json::Value` (about 20 KB of wasm, against the page's 500 KB budget): the firmware
+/// writes flat objects whose only nested value is the `scores` array, and escapes `"` in
+/// strings, so a key is a `"key":` preceded by `{` or `,`.
+fn field(line: &str, key: &str) -> Option<String> {
+    let pat = format!("\"{key}\":");
+    let mut from = 0;
+    let at = loop {
+        let i = from + line.get(from..)?.find(&pat)?;
+        if matches!(line.as_bytes().get(i.wrapping_sub(1)), Some(b'{' | b',')) {
+            break i + pat.len();
+        }
+        from = i + 1;
+    };
+    let rest = line.get(at..)?;
+    if let Some(body) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    c => out.push(c),
+                },
+                c => out.push(c),
+            }
+        }
+        None
+    } else {
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        Some(rest.get(..end)?.trim().to_string())
+    }
 }
 
-fn s(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+fn u(line: &str, k: &str) -> u64 {
+    field(line, k).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// A non-negative decimal like `0.996` in thousandths (more digits are cut), without the
+/// float parser (core's `f64::from_str` adds about 14 KB of gzipped wasm).
+fn milli(x: &str) -> u64 {
+    let (int, frac) = x.split_once('.').unwrap_or((x, ""));
+    let mut m = int.parse::<u64>().unwrap_or(0).saturating_mul(1000);
+    for (d, scale) in frac.bytes().take(3).zip([100, 10, 1]) {
+        m += u64::from(d.wrapping_sub(b'0').min(9)) * scale;
+    }
+    m
+}
+
+fn s(line: &str, k: &str) -> String {
+    field(line, k).unwrap_or_default()
 }
 
 /// Parses one line (without its newline).
 pub fn parse_line(line: &str) -> BoardLine {
     let line = line.trim();
-    let Ok(v) = serde_json::from_str::<Value>(line) else {
-        return BoardLine::Garbled(line.to_string());
-    };
-    if !v.is_object() {
+    if !(line.starts_with('{') && line.ends_with('}')) || line.contains('\u{fffd}') {
         return BoardLine::Garbled(line.to_string());
     }
-    match v.get("event").and_then(Value::as_str) {
+    let v = line;
+    match field(v, "event").as_deref() {
         Some("start") => BoardLine::Start {
-            board: s(&v, "board"),
-            model_bytes: u(&v, "model_bytes"),
-            arena: u(&v, "arena"),
-            state: u(&v, "state"),
+            board: s(v, "board"),
+            model_bytes: u(v, "model_bytes"),
+            arena: u(v, "arena"),
+            state: u(v, "state"),
         },
         Some("detection") => BoardLine::Detection {
-            label: s(&v, "label"),
-            t_ms: u(&v, "t_ms"),
-            score: v.get("score").and_then(Value::as_f64).unwrap_or(0.0),
+            label: s(v, "label"),
+            t_ms: u(v, "t_ms"),
+            score: field(v, "score").map_or(0.0, |x| milli(&x) as f64 / 1000.0),
         },
         Some("cycles") => BoardLine::Cycles {
-            per_invocation: u(&v, "per_invocation"),
-            invocations: u(&v, "invocations"),
+            per_invocation: u(v, "per_invocation"),
+            invocations: u(v, "invocations"),
         },
         Some("mic_level") => BoardLine::MicLevel {
-            status: s(&v, "status"),
+            status: s(v, "status"),
         },
         Some("error") => BoardLine::Error {
-            code: u(&v, "code"),
-            message: s(&v, "message"),
+            code: u(v, "code"),
+            message: s(v, "message"),
         },
-        None if v.get("scores").is_some() => BoardLine::Scores {
-            t_ms: u(&v, "t_ms"),
-        },
+        None if field(v, "scores").is_some() => BoardLine::Scores { t_ms: u(v, "t_ms") },
         _ => BoardLine::Other(line.to_string()),
     }
 }
