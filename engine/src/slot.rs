@@ -100,7 +100,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 1024 * KB,
         model_slot: 256 * KB,
         replay_slot: 768 * KB,
-        model_memory: 56 * KB,
+        model_memory: 48 * KB,
     },
     Layout {
         id: "nucleo-l476rg",
@@ -109,7 +109,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 1024 * KB,
         model_slot: 256 * KB,
         replay_slot: 768 * KB,
-        model_memory: 56 * KB,
+        model_memory: 48 * KB,
     },
     Layout {
         id: "nucleo-l432kc",
@@ -118,7 +118,7 @@ pub const LAYOUTS: [Layout; 3] = [
         flash_bytes: 256 * KB,
         model_slot: 176 * KB,
         replay_slot: 256 * KB,
-        model_memory: 24 * KB,
+        model_memory: 20 * KB,
     },
 ];
 

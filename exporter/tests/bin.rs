@@ -94,7 +94,7 @@ fn too_big_for_the_runtime_says_by_how_much() {
     let model = std::fs::read(&model_path).unwrap();
     let b = mote_exporter::export::board::find("nucleo-l432kc").unwrap();
     let f = bin::fit(&model, None, b).unwrap();
-    // okay_nabu fits the L432KC runtime's 80 KB slot and 24 KB of model memory.
+    // okay_nabu fits the L432KC runtime's 80 KB slot and 20 KB of model memory.
     assert!(f.fits(), "{:?}", f.overflows());
     // A runtime image larger than its share of flash is refused with numbers.
     let mut runtime = fake_runtime("nucleo-l432kc");
