@@ -11,7 +11,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 host_target="${CARGO_TARGET_DIR:-$root/target}"
 out="${MOTE_RUNTIME_DIR:-$host_target/runtimes}"
-fw_target="${FW_TARGET_DIR:-$host_target/firmware}/runtime"
+# The template's target dir: scripts/firmware-test.sh builds the template for each board there
+# with the same features and profile first, so a runtime build only recompiles the firmware crate.
+fw_target="${FW_TARGET_DIR:-$host_target/firmware}/template"
 mkdir -p "$out"
 if ! command -v flip-link >/dev/null; then cargo install -q flip-link --locked; fi
 for board in ${RUNTIME_BOARDS:-b-l475e-iot01a nucleo-l476rg nucleo-l432kc}; do
