@@ -7,8 +7,8 @@
 #  - no replay slot: the start line (board, model, arena), then it waits (QEMU does not model the
 #    FLASH interface's wait-state register, so the switch to 64 MHz before the microphone starts
 #    never completes there: the core polls; no error, no fault);
-#  - no slot, a flipped bit, a truncated file, another board's code, an arena too big: one
-#    JSON error line with its blink code, no fault.
+#  - no slot, a flipped bit, a truncated file, another board's code, an arena too big for the
+#    runtime, an arena smaller than the model needs: one JSON error line with its blink code, no fault.
 # One runtime build (scripts/build-runtimes.sh, b-l475e-iot01a), several images.
 # Sourced by scripts/firmware-test.sh (uses ok/bad/skip_or_fail, $mote, $ref, $pip, $tmp);
 # standalone: bash scripts/runtime-test.sh.
@@ -101,11 +101,16 @@ struct.pack_into("<I", big, slot + 32 + 16, 200_000)
 n = struct.unpack_from("<I", big, slot + 12)[0]
 struct.pack_into("<I", big, slot + 16, zlib.crc32(big[slot + 32 : slot + 32 + n]))
 save("big", big)
+small = bytearray(b)  # an arena smaller than the planner needs: the engine refuses the model
+struct.pack_into("<I", small, slot + 32 + 16, 64)
+struct.pack_into("<I", small, slot + 16, zlib.crc32(small[slot + 32 : slot + 32 + n]))
+save("small", small)
 save("empty", open(runtime, "rb").read())
 PY
     # case FILE CODE MESSAGE-PATTERN
     for c in "empty 1 empty model slot" "flip 2 slot CRC mismatch" "truncated 2 slot CRC mismatch" \
-             "board 3 slot made for nucleo-l476rg" "big 5 the model needs 200000 B of arena"; do
+             "board 3 slot made for nucleo-l476rg" "big 5 the model needs 200000 B of arena" \
+             "small 4 "; do
       read -r name code msg <<<"$c"
       s=$(rt_qemu "$rt_dir/$name.bin" "$rt_dir/$name.uart" 5)
       if [ "$s" = 124 ] && grep -q "^{\"event\":\"error\",\"code\":$code,\"message\":\"$msg" "$rt_dir/$name.uart" \
