@@ -93,6 +93,9 @@ enum Cmd {
     /// and deterministic (same inputs, same bytes). Without --replay the firmware listens to
     /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
     /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
+    ///
+    /// With --bin: one .bin for the board's ST-LINK USB drive instead (the prebuilt runtime,
+    /// scripts/build-runtimes.sh, plus this model in its flash slot): no toolchain to flash it.
     Export(export_cmd::ExportArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///

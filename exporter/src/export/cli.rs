@@ -28,7 +28,7 @@ pub struct ExportArgs {
     /// resampler converts to 16 kHz); the firmware prints JSON lines and exits.
     #[arg(long, value_name = "WAV")]
     replay: Option<PathBuf>,
-    /// Where to write the zip.
+    /// Where to write the zip (with --bin: the .bin).
     #[arg(short, long, value_name = "ZIP")]
     output: PathBuf,
     /// Export even if the firmware is estimated not to fit the board.
