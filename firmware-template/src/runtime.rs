@@ -290,6 +290,7 @@ fn replay_run(
     labels: &[&str],
     pcm: &[u8],
 ) -> Result<(), Fail> {
+    let floor = crate::stack::paint_stack();
     let mut text: Buf<2048> = Buf::new();
     let (mut invocations, mut detections) = (0u32, 0u32);
     let mut samples = [0i16; CHUNK];
@@ -312,8 +313,11 @@ fn replay_run(
         }
         log::write_all(text.bytes());
     }
+    // Stack depth (from the stack's start) at its deepest during the replay loop: the
+    // pipeline's push, as the microphone loop runs it (interrupt frames not included).
+    let used = crate::stack::stack_used(floor, crate::stack::stack_top());
     say!(
-        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections}}}",
+        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections},\"stack_bytes\":{used}}}",
         pcm.len() / 2
     );
     Ok(())
