@@ -7,7 +7,7 @@
 //!
 //! | variable           | meaning                                                  | default |
 //! |--------------------|----------------------------------------------------------|---------|
-//! | `MOTE_MODE`        | `mic`, `replay`, `bench` or `pdm` (decimator check/cost)  | `MODE` in `mote/config.rs` |
+//! | `MOTE_MODE`        | `mic`, `replay`, `bench`, `pdm` (decimator check/cost) or `runtime` (model from the flash slot, `src/runtime.rs`) | `MODE` in `mote/config.rs` |
 //! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `mote/model.tflite` |
 //! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `ARENA_BYTES` in `mote/config.rs` |
 //! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `STATE_BYTES` in `mote/config.rs` |
@@ -22,7 +22,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
-const MODES: [&str; 4] = ["mic", "replay", "bench", "pdm"];
+const MODES: [&str; 5] = ["mic", "replay", "bench", "pdm", "runtime"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -91,13 +91,16 @@ fn run() -> Result<(), String> {
             1,
         );
     }
+    if mode == "runtime" {
+        layout = runtime_layout(&layout, &board)?;
+    }
     fs::write(out.join("memory.x"), &layout).map_err(|e| e.to_string())?;
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo::rustc-check-cfg=cfg(mote_board, values(\"b-l475e-iot01a\", \"nucleo-l476rg\", \"nucleo-l432kc\"))");
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
     println!(
-        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))"
+        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\"))"
     );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
@@ -228,6 +231,27 @@ fn run() -> Result<(), String> {
     }
     fs::write(out.join("build_config.rs"), cfg).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Runtime mode: the image must end where the model slot starts (`mote_engine::slot::LAYOUTS`,
+/// whose numbers these repeat: build.rs cannot use the engine), so FLASH is cut to the
+/// runtime's share. RAM stays the 96 KB QEMU maps (no SRAM2 alias), so the same image runs there.
+fn runtime_layout(layout: &str, board: &str) -> Result<String, String> {
+    let (flash, runtime) = match board {
+        "nucleo-l432kc" => ("256K", "176K"),
+        _ => ("1024K", "256K"),
+    };
+    let line = format!("FLASH : ORIGIN = 0x08000000, LENGTH = {flash}");
+    if !layout.contains(&line) {
+        return Err(format!("memory/{board}.x: expected the line `{line}`"));
+    }
+    Ok(layout.replacen(
+        &line,
+        &format!(
+            "FLASH : ORIGIN = 0x08000000, LENGTH = {runtime} /* runtime; model slot after it */"
+        ),
+        1,
+    ))
 }
 
 /// The single enabled `board-*` feature (checked against `MOTE_BOARD` if that is set).

@@ -162,6 +162,9 @@ replay_case() {
 [ "${FW_ONLY:-}" = "sweep" ] || replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
   "$root/engine/tests/fixtures/audio/okay_nabu.wav"
 
+# ---- 3b. the prebuilt runtime + `mote export --bin` images (scripts/runtime-test.sh)
+[ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/runtime-test.sh"
+
 # ---- 4. whole models (DS-CNN, MobileNet 0.25 + its qdim3 copy, str-ww) on the M4 == TFLM goldens;
 #         a model too big for the RAM refused by build.rs (uses ok/bad, $mote, $fw_target, $plugin)
 [ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/device-models.sh"

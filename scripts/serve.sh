@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/setup-web.sh
+# The ".bin" download's runtimes, one per board, built from source (about 3 minutes the first time).
+MOTE_RUNTIME_DIR="$root/target/runtimes" bash scripts/build-runtimes.sh
 source scripts/web-env.sh
 port="${PORT:-8080}"
 mode=(--release); [ -n "${MOTE_WEB_DEBUG:-}" ] && mode=()

@@ -25,6 +25,9 @@ step "wasm-bindgen tests in headless Chromium"
   cargo test -p mote-web --target wasm32-unknown-unknown --test browser
 )
 
+step "the B-L475E-IOT01A runtime the page serves (the e2e compares its .bin with the CLI's)"
+MOTE_RUNTIME_DIR="$root/target/runtimes" RUNTIME_BOARDS=b-l475e-iot01a bash scripts/build-runtimes.sh
+
 step "release build (trunk)"
 (
   source scripts/web-env.sh

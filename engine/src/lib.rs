@@ -12,6 +12,7 @@
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
 //! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
 //! - [`pipeline`]: samples → features → model → detector, and the JSON Lines all targets print.
+//! - [`slot`]: the model slot the prebuilt runtime firmware reads from flash (header, CRC-32, settings).
 //!
 //! Nothing here allocates: the caller owns every byte and the planner says how many.
 #![no_std]
@@ -32,6 +33,7 @@ pub mod pdm;
 pub mod pipeline;
 pub mod plan;
 pub mod resample;
+pub mod slot;
 
 pub use error::Error;
 pub use interpreter::Interpreter;

@@ -19,6 +19,7 @@ mod listen;
 mod export_cmd;
 
 mod bench;
+mod bin_cmd;
 mod files;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
@@ -92,6 +93,9 @@ enum Cmd {
     /// and deterministic (same inputs, same bytes). Without --replay the firmware listens to
     /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
     /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
+    ///
+    /// With --bin: one .bin for the board's ST-LINK USB drive instead (the prebuilt runtime,
+    /// scripts/build-runtimes.sh, plus this model in its flash slot): no toolchain to flash it.
     Export(export_cmd::ExportArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///

@@ -13,8 +13,10 @@ use mote_engine::pdm::LevelMeter;
 use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::board::{self, pac, Led};
-use crate::log::{self, Buf, JsonStr};
-use crate::{build, config, mic, say, uart, Fail};
+use crate::log::{self, Buf};
+#[cfg(mote_mode = "mic")]
+use crate::{build, config, log::JsonStr, uart};
+use crate::{mic, say, Fail};
 
 /// Invocations per `cycles` line.
 const REPORT_EVERY: u32 = 100;
@@ -29,6 +31,7 @@ const NO_DATA_S: u32 = 2;
 const SILENT_RMS: u32 = 2;
 
 /// Runs mic mode; on an error, reports it and blinks the LED.
+#[cfg(mote_mode = "mic")] // the runtime has its own start
 pub fn main() -> ! {
     let Some(dp) = pac::Peripherals::take() else {
         crate::exit(false)
@@ -53,6 +56,7 @@ pub fn main() -> ! {
     }
 }
 
+#[cfg(mote_mode = "mic")]
 fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fail> {
     let pipeline = crate::pipeline()?;
     say!(
@@ -64,7 +68,17 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
         build::STATE_BYTES,
         config::LABELS.len()
     );
+    listen(dp, led, pipeline, config::LABELS)
+}
 
+/// Starts the microphone and runs `pipeline` on it forever: LED and detection lines (with
+/// `labels`), the `mic_level` line, `cycles` lines. Shared with the runtime (`crate::runtime`).
+pub fn listen(
+    dp: pac::Peripherals,
+    led: &Led,
+    pipeline: &mut mote_engine::pipeline::Pipeline<'_, '_, '_>,
+    labels: &[&str],
+) -> Result<core::convert::Infallible, Fail> {
     #[cfg(any(mote_board = "b-l475e-iot01a", mote_board = "nucleo-l476rg"))]
     mic::start(&dp.RCC, dp.DFSDM, dp.DMA1)?;
     #[cfg(mote_board = "nucleo-l432kc")]
@@ -108,7 +122,7 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
             Output::Invocation { .. } => invoked = true,
             Output::Detection { .. } => {
                 detected = true;
-                let _ = write_json_line(&mut text, &out, config::LABELS);
+                let _ = write_json_line(&mut text, &out, labels);
             }
         })?;
         let dt = DWT::cycle_count().wrapping_sub(t0);

@@ -214,6 +214,44 @@ test('Export downloads the firmware zip, byte-identical to `mote export`', async
   });
 });
 
+test('USB drive .bin: byte-identical to `mote export --bin`; the board log panel', async (t) => {
+  const model = path.join(repo, 'models/pip/pymicro_wakeword/models/okay_nabu.tflite');
+  await withPage(null, async ({ page, origin }) => {
+    assert.match(await page.getByTestId('bin-fit').textContent(),
+      /^Runtime B-L475E-IOT01A: model slot \d+ of \d+ B flash, arena \+ state \d+ of \d+ B RAM\.$/);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-bin').click()]);
+    assert.equal(dl.suggestedFilename(), 'mote-b-l475e-iot01a.bin');
+    const bin = path.join(artifacts, dl.suggestedFilename());
+    await dl.saveAs(bin);
+    const status = page.getByTestId('export-bin-status');
+    assert.match(await status.textContent(), /Downloaded mote-b-l475e-iot01a\.bin \(\d+ bytes, made in \d+ ms\)\. .* on the DIS_L4IOT drive/);
+    const ms = parseFloat(await status.getAttribute('data-ms'));
+    bench({ bin_bytes: fs.statSync(bin).size, bin_build_ms: ms });
+    assert.ok(ms < 1000, `.bin took ${ms} ms to make`);
+    const cli = moteCli();
+    if (!cli) {
+      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
+    } else {
+      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-bin-'), 'cli.bin');
+      execFileSync(cli, ['export', '--bin', model, '--board', 'b-l475e-iot01a', '-o', out],
+        { stdio: 'pipe', env: { ...process.env, MOTE_RUNTIME_DIR: path.join(repo, 'target/runtimes') } });
+      assert.equal(sha256(bin), sha256(out), `browser .bin differs from ${cli} export --bin`);
+    }
+    // Chromium has Web Serial: the connect button (choosing a port needs a person).
+    assert.equal(await page.evaluate(() => 'serial' in navigator), true);
+    assert.equal(await page.getByTestId('serial-connect').isEnabled(), true);
+    await screenshot(page, 'export-bin');
+    // Without Web Serial: said plainly, with the terminal command.
+    const p2 = await page.context().newPage();
+    await p2.addInitScript(() => { delete Navigator.prototype.serial; });
+    await p2.goto(origin + '/');
+    await p2.getByTestId('model-name').waitFor({ timeout: 60_000 });
+    assert.match(await p2.getByTestId('serial-unsupported').textContent(), /no Web Serial/);
+    assert.match(await p2.getByTestId('serial-command').textContent(), /picocom -b 115200 \/dev\/ttyACM0/);
+    await p2.close();
+  });
+});
+
 test('latency and battery life follow the board and the clock', async () => {
   await withPage(null, async ({ page }) => {
     // okay_nabu on the B-L475E-IOT01A at the exported firmware's 64 MHz.

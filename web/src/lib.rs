@@ -10,6 +10,7 @@
 //! - UI: [`state`] (one reducer) and [`components`] (one function component per file).
 
 pub mod audio;
+pub mod board_log;
 pub mod boards;
 pub mod components;
 pub mod live;

@@ -28,7 +28,7 @@ pub struct ExportArgs {
     /// resampler converts to 16 kHz); the firmware prints JSON lines and exits.
     #[arg(long, value_name = "WAV")]
     replay: Option<PathBuf>,
-    /// Where to write the zip.
+    /// Where to write the zip (with --bin: the .bin).
     #[arg(short, long, value_name = "ZIP")]
     output: PathBuf,
     /// Export even if the firmware is estimated not to fit the board.
@@ -37,6 +37,15 @@ pub struct ExportArgs {
     /// Print the export summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Write a .bin for the board's ST-LINK USB drive instead of a project: the prebuilt
+    /// runtime firmware followed by the model slot (no toolchain needed to flash it; drop the
+    /// file on the drive). With --replay the WAV goes in a test-only replay slot (QEMU).
+    #[arg(long)]
+    bin: bool,
+    /// The runtime image for --bin. Default: $MOTE_RUNTIME_DIR/<board>.bin, else
+    /// runtimes/<board>.bin in the cargo target directory (scripts/build-runtimes.sh).
+    #[arg(long, value_name = "BIN", requires = "bin")]
+    runtime: Option<PathBuf>,
 }
 
 /// Runs `mote export`.
@@ -48,6 +57,17 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             a.board,
             board::ids()
         );
+    }
+    if a.bin {
+        return crate::bin_cmd::run(&crate::bin_cmd::BinArgs {
+            model: &a.model,
+            sidecar: a.json_sidecar.as_deref(),
+            board: &a.board,
+            runtime: a.runtime.as_deref(),
+            replay: a.replay.as_deref(),
+            output: &a.output,
+            json: a.json,
+        });
     }
     let model = files::read_model(&a.model)?;
     let sidecar_path = a.json_sidecar.clone().or_else(|| {

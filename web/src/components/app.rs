@@ -227,6 +227,7 @@ pub fn app() -> Html {
                         <ScorePlot live={state.live.clone()} spec={PlotSpec::new(&settings)} />
                         <Spectrogram live={state.live.clone()} />
                         <Detections live={state.live.clone()} />
+                        <crate::components::board_serial::BoardSerial />
                         <Explain show={workshop}>
                             { format!("Audio is resampled to 16 kHz and cut into 30 ms windows every {} ms; each window \
                                becomes 40 log-mel energies in fixed point (TFLM's micro-frontend: FFT, mel filterbank, \
@@ -286,6 +287,7 @@ pub fn app() -> Html {
                         </Explain>
                     }
                     <ExportButton model={model.clone()} board={state.board.clone()} />
+                    <crate::components::bin_export::BinExport model={model.clone()} board={state.board.clone()} />
                     <Explain show={workshop}>
                         { "Export builds, here in the browser, the same zip as `mote export`: the firmware template and \
                            the engine's sources, this model, and a generated config.rs with the exact arena and state \

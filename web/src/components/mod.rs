@@ -2,7 +2,9 @@
 
 pub mod app;
 pub mod arena_timeline;
+pub mod bin_export;
 pub mod board_picker;
+pub mod board_serial;
 pub mod detections;
 pub mod energy_panel;
 pub mod explain;
