@@ -12,6 +12,8 @@
 //!   markers for an instruction counter (`scripts/m4bench.sh`).
 //! - `pdm` ([`pdmbench`]): the microphone decimators on a fixed PDM stream: output checksums
 //!   for the host to compare, and the interrupt's cost per 2 ms block (`scripts/pdm-bench.sh`).
+//! - `fe` ([`febench`]): each audio-pipeline stage around the model (front end stage by stage,
+//!   feature window, detector, logging) between the markers (`scripts/frontend-bench.sh`).
 //!
 //! Any error prints `{"event":"error","message":...}` and exits with status 1 (replay, bench)
 //! or blinks the LED (mic).
@@ -25,6 +27,8 @@ mod uart;
 mod bench;
 #[cfg(mote_mode = "mic")]
 mod board;
+#[cfg(mote_mode = "fe")]
+mod febench;
 #[cfg(mote_mode = "mic")]
 mod live;
 #[cfg(mote_mode = "mic")]
@@ -173,6 +177,8 @@ fn main() -> ! {
         let r = replay::run();
         #[cfg(mote_mode = "pdm")]
         let r = pdmbench::run();
+        #[cfg(mote_mode = "fe")]
+        let r = febench::run();
         let ok = match r {
             Ok(()) => true,
             Err(e) => {

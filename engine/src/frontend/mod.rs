@@ -155,6 +155,27 @@ impl FrontendConfig {
     }
 }
 
+/// The stages of one frame, in order, as [`Frontend::frame_staged`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Hann window, max |x| and the FFT input shift.
+    Window,
+    /// The real FFT.
+    Fft,
+    /// |X|² of the filterbank's bins.
+    Energy,
+    /// Mel filterbank sums and their square roots.
+    Filterbank,
+    /// Noise estimate update and spectral subtraction.
+    NoiseReduction,
+    /// PCAN gain control (nothing when it is off).
+    Pcan,
+    /// Natural log.
+    Log,
+    /// Mapping to the model's int8 input.
+    Int8,
+}
+
 /// One computed feature frame, handed to [`Frontend::push`]'s callback.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame<'a> {
@@ -191,7 +212,11 @@ pub struct Frontend {
     // ---- per-frame scratch
     fft_input: [i16; MAX_FFT],
     spectrum: [Cpx; MAX_BINS],
+    /// |X|² per FFT bin (only the filterbank's bins are written).
+    energy: [u32; MAX_BINS],
     accumulators: [u64; MAX_CHANNELS + 2],
+    /// Per channel: the filterbank's square root, then after noise reduction and PCAN.
+    signal: [u32; MAX_CHANNELS],
     features: [u16; MAX_CHANNELS],
     int8: [i8; MAX_CHANNELS],
 }
@@ -228,7 +253,9 @@ impl Frontend {
         noise_estimate: [0; MAX_CHANNELS],
         fft_input: [0; MAX_FFT],
         spectrum: [Cpx { r: 0, i: 0 }; MAX_BINS],
+        energy: [0; MAX_BINS],
         accumulators: [0; MAX_CHANNELS + 2],
+        signal: [0; MAX_CHANNELS],
         features: [0; MAX_CHANNELS],
         int8: [0; MAX_CHANNELS],
     };
@@ -386,7 +413,7 @@ impl Frontend {
             self.filled += take;
             rest = tail;
             if self.filled == self.window_len {
-                self.compute_frame();
+                self.compute_frame(&mut |_| {});
                 let n = self.num_channels;
                 on_frame(Frame {
                     features: &self.features[..n],
@@ -401,12 +428,67 @@ impl Frontend {
         frames
     }
 
-    /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`.
-    fn compute_frame(&mut self) {
+    /// Computes one frame from a full window of samples (`input.len()` must be the window
+    /// length, else nothing is computed and `None` returned), calling `mark` after each
+    /// [`Stage`]: for measuring the stages' cost one by one (the firmware's `fe` mode puts
+    /// instruction-counter markers there). The streaming state (noise estimate) advances as
+    /// in [`Frontend::push`]; the window being filled by `push` is left alone.
+    pub fn frame_staged(
+        &mut self,
+        input: &[i16],
+        mut mark: impl FnMut(Stage),
+    ) -> Option<Frame<'_>> {
+        let dst = self.input.get_mut(..self.window_len)?;
+        if input.len() != dst.len() {
+            return None;
+        }
+        let saved = self.input;
+        if let Some(dst) = self.input.get_mut(..self.window_len) {
+            dst.copy_from_slice(input);
+        }
+        self.compute_frame(&mut mark);
+        self.input = saved;
         let n = self.num_channels;
-        let flavor = self.config.flavor;
+        Some(Frame {
+            features: &self.features[..n],
+            int8: &self.int8[..n],
+        })
+    }
 
-        // Window (Q12) and the largest |x| for the FFT input shift.
+    /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`;
+    /// `mark` is called after each stage.
+    #[inline(always)]
+    fn compute_frame(&mut self, mark: &mut impl FnMut(Stage)) {
+        let shift = self.window_stage();
+        mark(Stage::Window);
+        self.fft.forward(
+            &self.fft_input[..self.fft_size],
+            &mut self.spectrum[..=self.fft_size / 2],
+        );
+        mark(Stage::Fft);
+        self.energy_stage();
+        mark(Stage::Energy);
+        self.filterbank_stage(shift);
+        mark(Stage::Filterbank);
+        self.noise_reduction_stage();
+        mark(Stage::NoiseReduction);
+        if self.config.pcan.is_some() {
+            self.pcan_stage();
+        }
+        mark(Stage::Pcan);
+        self.log_stage();
+        mark(Stage::Log);
+        let n = self.num_channels;
+        self.config
+            .int8
+            .map_frame(&self.features[..n], &mut self.int8[..n]);
+        mark(Stage::Int8);
+    }
+
+    /// Window (Q12) into `fft_input`, scaled up by the returned shift, zero padded to the FFT
+    /// size.
+    fn window_stage(&mut self) -> u32 {
+        let flavor = self.config.flavor;
         let mut max_abs: i16 = 0;
         let windowed = self
             .fft_input
@@ -455,44 +537,62 @@ impl Frontend {
         {
             *v = 0;
         }
+        shift
+    }
 
-        self.fft.forward(
-            &self.fft_input[..self.fft_size],
-            &mut self.spectrum[..=self.fft_size / 2],
-        );
+    /// |X|² of the filterbank's bins into `energy`: the int32 sum of squares stored as uint32
+    /// (wraps only for two −32768 parts).
+    fn energy_stage(&mut self) {
+        let (start, end) = (self.filterbank.start, self.filterbank.end);
+        let bins = self
+            .energy
+            .iter_mut()
+            .zip(&self.spectrum)
+            .take(end)
+            .skip(start);
+        for (e, c) in bins {
+            let (r, i) = (i32::from(c.r), i32::from(c.i));
+            *e = ((r * r) as u32).wrapping_add((i * i) as u32);
+        }
+    }
 
-        // Energy and filterbank accumulation in one pass over the band's bins.
+    /// Mel filterbank (Q12 weights, u64 sums), square root, undo the FFT input shift
+    /// (FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
+    /// `signal`.
+    fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
         self.accumulators = [0; MAX_CHANNELS + 2];
         let bins = self
-            .spectrum
+            .energy
             .iter()
             .zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
-        for (c, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
-            // int32 sum of squares stored as uint32 (wraps only for two −32768 parts).
-            let (r, i) = (i32::from(c.r), i32::from(c.i));
-            let energy = u64::from(((r * r) as u32).wrapping_add((i * i) as u32));
+        for (&e, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
+            let energy = u64::from(e);
             let seg = usize::from(seg);
             if let Some(acc) = self.accumulators.get_mut(seg..seg + 2) {
                 acc[0] = acc[0].wrapping_add(u64::from(w) * energy);
                 acc[1] = acc[1].wrapping_add(u64::from(u) * energy);
             }
         }
+        let n = self.num_channels;
+        for (s, &acc) in self
+            .signal
+            .iter_mut()
+            .zip(self.accumulators.iter().skip(1))
+            .take(n)
+        {
+            *s = stages::sqrt64(acc) >> shift;
+        }
+    }
 
+    /// NoiseReductionApply / FilterbankSpectralSubtraction (clamping off): updates the noise
+    /// estimate, `signal` becomes the reduced signal.
+    fn noise_reduction_stage(&mut self) {
         let smoothing_bits = self.config.smoothing_bits;
-        let log_shift = self.config.log_scale_shift;
-        let pcan = self.config.pcan.is_some();
-        let channels = self.features.iter_mut().zip(
-            self.accumulators
-                .iter()
-                .skip(1)
-                .zip(&mut self.noise_estimate),
-        );
-        for (ch, (out, (&acc, estimate))) in channels.take(n).enumerate() {
-            // FilterbankSqrt / FilterBankSquareRoot: sqrt, then undo the FFT input shift.
-            let signal = stages::sqrt64(acc) >> shift;
-
-            // NoiseReductionApply / FilterbankSpectralSubtraction (clamping off).
+        let n = self.num_channels;
+        let channels = self.signal.iter_mut().zip(&mut self.noise_estimate).take(n);
+        for (ch, (value, estimate)) in channels.enumerate() {
+            let signal = *value;
             let smoothing = if ch % 2 == 0 {
                 self.even_smoothing
             } else {
@@ -507,21 +607,31 @@ impl Frontend {
             let floor = ((u64::from(signal) * u64::from(self.min_signal_remaining))
                 >> NOISE_REDUCTION_BITS) as u32;
             let subtracted = (scaled_up - new_estimate.min(scaled_up)) >> smoothing_bits;
-            let mut value = subtracted.max(floor);
+            *value = subtracted.max(floor);
+        }
+    }
 
-            // PcanGainControlApply / ApplyPcanAutoGainControlFixed.
-            if pcan {
-                // The int16 gain converts to uint32 (sign-extending, as in C).
-                let gain =
-                    stages::wide_dynamic_function(new_estimate, &self.pcan_lut) as i32 as u32;
-                let snr = ((u64::from(value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
-                value = stages::pcan_shrink(snr);
-            }
+    /// PcanGainControlApply / ApplyPcanAutoGainControlFixed, on `signal`.
+    fn pcan_stage(&mut self) {
+        let n = self.num_channels;
+        let channels = self.signal.iter_mut().zip(&self.noise_estimate).take(n);
+        for (value, &estimate) in channels {
+            // The int16 gain converts to uint32 (sign-extending, as in C).
+            let gain = stages::wide_dynamic_function(estimate, &self.pcan_lut) as i32 as u32;
+            let snr = ((u64::from(*value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
+            *value = stages::pcan_shrink(snr);
+        }
+    }
 
-            // LogScaleApply / FilterbankLog.
+    /// LogScaleApply / FilterbankLog: `signal` into `features`.
+    fn log_stage(&mut self) {
+        let flavor = self.config.flavor;
+        let log_shift = self.config.log_scale_shift;
+        let n = self.num_channels;
+        let c = self.correction_bits;
+        for (out, &value) in self.features.iter_mut().zip(&self.signal).take(n) {
             *out = match log_shift {
                 Some(scale_shift) => {
-                    let c = self.correction_bits;
                     let scaled = if c < 0 {
                         value >> -c
                     } else {
@@ -542,8 +652,5 @@ impl Frontend {
                 None => value.min(u32::from(u16::MAX)) as u16,
             };
         }
-        self.config
-            .int8
-            .map_frame(&self.features[..n], &mut self.int8[..n]);
     }
 }
