@@ -37,7 +37,7 @@ pub mod tables;
 
 use crate::Error;
 use fft::{Cpx, RealFft};
-pub use quantize::Int8Mapping;
+pub use quantize::{Int8Mapping, Int8Thresholds};
 use tables::{Filterbank, PCAN_LUT_SIZE};
 
 /// Largest FFT (and so window) in samples.
@@ -203,6 +203,8 @@ pub struct Frontend {
     min_signal_remaining: u32,
     pcan_lut: [i16; PCAN_LUT_SIZE],
     pcan_snr_shift: u32,
+    /// `config.int8` as a table (no division per feature).
+    int8_table: Int8Thresholds,
     // ---- streaming state
     /// Samples of the window being filled (`WindowState::input`).
     input: [i16; MAX_FFT],
@@ -248,6 +250,7 @@ impl Frontend {
         min_signal_remaining: 0,
         pcan_lut: [0; PCAN_LUT_SIZE],
         pcan_snr_shift: 0,
+        int8_table: Int8Thresholds::EMPTY,
         input: [0; MAX_FFT],
         filled: 0,
         noise_estimate: [0; MAX_CHANNELS],
@@ -372,6 +375,7 @@ impl Frontend {
         self.odd_smoothing = q14(config.odd_smoothing);
         self.min_signal_remaining = q14(config.min_signal_remaining);
         self.pcan_snr_shift = pcan_snr_shift;
+        self.int8_table = config.int8.thresholds();
         self.reset();
         Ok(())
     }
@@ -457,8 +461,12 @@ impl Frontend {
 
     /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`;
     /// `mark` is called after each stage.
-    #[inline(always)]
-    fn compute_frame(&mut self, mark: &mut impl FnMut(Stage)) {
+    ///
+    /// Not generic and never inlined: the stages are compiled in this crate, at its
+    /// opt-level (the firmware builds the engine at 3 and its own code, where generic callers
+    /// such as [`Frontend::push`] are instantiated, at "z").
+    #[inline(never)]
+    fn compute_frame(&mut self, mark: &mut dyn FnMut(Stage)) {
         let shift = self.window_stage();
         mark(Stage::Window);
         self.fft.forward(
@@ -479,8 +487,7 @@ impl Frontend {
         self.log_stage();
         mark(Stage::Log);
         let n = self.num_channels;
-        self.config
-            .int8
+        self.int8_table
             .map_frame(&self.features[..n], &mut self.int8[..n]);
         mark(Stage::Int8);
     }
@@ -488,54 +495,56 @@ impl Frontend {
     /// Window (Q12) into `fft_input`, scaled up by the returned shift, zero padded to the FFT
     /// size.
     fn window_stage(&mut self) -> u32 {
-        let flavor = self.config.flavor;
-        let mut max_abs: i16 = 0;
-        let windowed = self
-            .fft_input
-            .iter_mut()
-            .zip(self.input.iter().zip(&self.window))
-            .take(self.window_len);
-        for (out, (&x, &w)) in windowed {
-            let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
-            let v = match flavor {
-                // (int16_t) of the shifted product.
-                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => raw as i16,
-                // ApplyWindow saturates.
-                Flavor::SignalLibrary => raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16,
-            };
-            *out = v;
-            match flavor {
-                // WindowProcessSamples: |v| in int16, so −32768 stays −32768 and never wins.
-                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
-                    let a = if v < 0 { v.wrapping_neg() } else { v };
-                    if a > max_abs {
-                        max_abs = a;
-                    }
+        let len = self.window_len;
+        let (Some(out), Some(input), Some(window)) = (
+            self.fft_input.get_mut(..len),
+            self.input.get(..len),
+            self.window.get(..len),
+        ) else {
+            return 0;
+        };
+        let samples = out.iter_mut().zip(input.iter().zip(window));
+        // The largest |x| (as TFLM tracks it) decides the FFT input shift.
+        let max_abs = match self.config.flavor {
+            Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
+                // (int16_t) of the shifted product; WindowProcessSamples takes |v| in int16,
+                // so −32768 stays −32768 and never wins.
+                let mut max_abs: i16 = 0;
+                for (o, (&x, &w)) in samples {
+                    let v = ((i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS) as i16;
+                    *o = v;
+                    max_abs = max_abs.max(v.wrapping_abs());
                 }
-                // MaxAbs16: `-value > max` in int, then stored as int16, so −32768 becomes
-                // the max as −32768 (and later values compare against that).
-                Flavor::SignalLibrary => {
+                max_abs
+            }
+            Flavor::SignalLibrary => {
+                // ApplyWindow saturates. MaxAbs16: `-value > max` in int, then stored as
+                // int16, so −32768 becomes the max as −32768 (and later values compare
+                // against that).
+                let mut max_abs: i16 = 0;
+                for (o, (&x, &w)) in samples {
+                    let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
+                    let v = raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+                    *o = v;
                     if v > max_abs {
                         max_abs = v;
                     } else if -i32::from(v) > i32::from(max_abs) {
                         max_abs = v.wrapping_neg();
                     }
                 }
+                max_abs
             }
-        }
+        };
         // 15 − MostSignificantBit32(max) (the C library), clamped at 0 by the signal library;
         // a negative int16 max converts to a uint32 with bit 31 set (msb 32).
         let shift = (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32;
-        for v in self.fft_input.iter_mut().take(self.window_len) {
-            *v = (*v as u16).wrapping_shl(shift) as i16;
+        if shift > 0 {
+            for v in out.iter_mut() {
+                *v = (*v as u16).wrapping_shl(shift) as i16;
+            }
         }
-        for v in self
-            .fft_input
-            .iter_mut()
-            .take(self.fft_size)
-            .skip(self.window_len)
-        {
-            *v = 0;
+        if let Some(pad) = self.fft_input.get_mut(len..self.fft_size) {
+            pad.fill(0);
         }
         shift
     }
