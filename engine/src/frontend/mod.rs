@@ -31,12 +31,16 @@
 //! practice).
 
 pub mod fft;
+#[cfg(test)]
+mod fft_reference;
+mod fft_tables;
+mod packed;
 pub mod quantize;
 pub mod stages;
 pub mod tables;
 
 use crate::Error;
-use fft::{Cpx, RealFft};
+use fft::RealFft;
 pub use quantize::{Int8Mapping, Int8Thresholds};
 use tables::{Filterbank, PCAN_LUT_SIZE};
 
@@ -213,7 +217,8 @@ pub struct Frontend {
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
     fft_input: [i16; MAX_FFT],
-    spectrum: [Cpx; MAX_BINS],
+    /// The FFT's bins, packed `re | im << 16` (also its work buffer).
+    spectrum: [u32; MAX_BINS],
     /// |X|² per FFT bin (only the filterbank's bins are written).
     energy: [u32; MAX_BINS],
     accumulators: [u64; MAX_CHANNELS + 2],
@@ -255,7 +260,7 @@ impl Frontend {
         filled: 0,
         noise_estimate: [0; MAX_CHANNELS],
         fft_input: [0; MAX_FFT],
-        spectrum: [Cpx { r: 0, i: 0 }; MAX_BINS],
+        spectrum: [0; MAX_BINS],
         energy: [0; MAX_BINS],
         accumulators: [0; MAX_CHANNELS + 2],
         signal: [0; MAX_CHANNELS],
@@ -559,9 +564,8 @@ impl Frontend {
             .zip(&self.spectrum)
             .take(end)
             .skip(start);
-        for (e, c) in bins {
-            let (r, i) = (i32::from(c.r), i32::from(c.i));
-            *e = ((r * r) as u32).wrapping_add((i * i) as u32);
+        for (e, &c) in bins {
+            *e = packed::norm(c);
         }
     }
 
