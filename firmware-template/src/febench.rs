@@ -5,9 +5,9 @@
 //! Every measured region sits between `cost_start` and `cost_stop`; the `fe_layout` line
 //! printed first names the regions in the order they run, so the host script can label the
 //! plugin's counts:
-//! - per frame ([`FRAMES`] frames per preset; the last is the steady state): the eight front-end
-//!   stages of `Frontend::frame_staged` one by one, then the whole front end in one region,
-//!   then the feature window's `push`;
+//! - per pair of frames ([`PAIRS`] per preset; the last is the steady state): the eight
+//!   front-end stages of `Frontend::push_staged` one by one, the feature window's `push`, then
+//!   the next frame's whole `Frontend::push` in one region and the window's `push` again;
 //! - once per preset, after the frames: copying the feature window into the model's input, the
 //!   detector's `push` (after [`DETECTOR_WARMUP`] pushes), formatting one invocation's JSON
 //!   line and sending it.
@@ -22,12 +22,12 @@ use mote_engine::pipeline::{write_json_line, Output};
 use crate::log::{self, Buf};
 use crate::{cost_start, cost_stop, say, Fail};
 
-/// Frames measured per preset.
-pub const FRAMES: usize = 6;
+/// Pairs of frames measured per preset (one staged, one whole).
+pub const PAIRS: usize = 3;
 /// Detector pushes before the measured one.
 const DETECTOR_WARMUP: u32 = 8;
 /// Samples of synthetic audio: enough for every frame of both presets.
-const AUDIO: usize = 480 + FRAMES * 320;
+const AUDIO: usize = 480 + 2 * PAIRS * 320;
 
 /// The stage names, in `Stage` order (8 regions per frame).
 const STAGES: [&str; 8] = [
@@ -49,14 +49,14 @@ pub fn run() -> Result<(), Fail> {
         use core::fmt::Write as _;
         let _ = write!(
             names,
-            "{{\"event\":\"fe_layout\",\"frames\":{FRAMES},\"per_frame\":["
+            "{{\"event\":\"fe_layout\",\"frames\":{PAIRS},\"per_frame\":["
         );
         for s in STAGES {
             let _ = write!(names, "\"{s}\",");
         }
         let _ = write!(
             names,
-            "\"frontend\",\"window_push\"],\"per_preset\":[\"window_copy\",\"detector\",\"log_format\",\"log_write\"],\"presets\":[\"micro_speech\",\"micro_wakeword\"]}}\n"
+            "\"window_push\",\"frontend\",\"window_push\"],\"per_preset\":[\"window_copy\",\"detector\",\"log_format\",\"log_write\"],\"presets\":[\"micro_speech\",\"micro_wakeword\"]}}\n"
         );
     }
     log::write_all(names.bytes());
@@ -89,33 +89,48 @@ pub fn run() -> Result<(), Fail> {
         };
         detector.init(det)?;
         let (len, step) = (preset.window_samples(), preset.step_samples());
-        for f in 0..FRAMES {
-            let samples = audio
-                .get(f * step..f * step + len)
-                .ok_or(Fail::Msg("audio too short"))?;
-            cost_start();
-            // A region per stage; the last one ends after `Stage::Int8`.
-            let frame = fe.frame_staged(core::hint::black_box(samples), |s: Stage| {
-                cost_stop();
-                if s != Stage::Int8 {
-                    cost_start();
-                }
-            });
-            let frame = frame.ok_or(Fail::Msg("frame_staged: wrong window length"))?;
-            checksum = fold(checksum, frame.features, frame.int8);
+        // The first window minus one step, then one step (one frame) per measured push.
+        fe.push(audio.get(..len - step).unwrap_or(&[]), |_| {});
+        for pair in 0..PAIRS {
             let mut int8 = [0i8; 40];
-            for (d, &s) in int8.iter_mut().zip(frame.int8) {
-                *d = s;
+            // Even frame: a region per stage (the first also takes the samples in; the last
+            // ends after `Stage::Int8`). Odd frame: the whole `push` in one region.
+            for half in 0..2 {
+                let at = len - step + (2 * pair + half) * step;
+                let samples = audio
+                    .get(at..at + step)
+                    .ok_or(Fail::Msg("audio too short"))?;
+                let mut on_frame = |frame: mote_engine::frontend::Frame<'_>| {
+                    checksum = fold(checksum, frame.features, frame.int8);
+                    for (d, &s) in int8.iter_mut().zip(frame.int8) {
+                        *d = s;
+                    }
+                };
+                cost_start();
+                let frames = if half == 0 {
+                    fe.push_staged(
+                        core::hint::black_box(samples),
+                        |s: Stage| {
+                            cost_stop();
+                            if s != Stage::Int8 {
+                                cost_start();
+                            }
+                        },
+                        &mut on_frame,
+                    )
+                } else {
+                    let n = fe.push(core::hint::black_box(samples), &mut on_frame);
+                    cost_stop();
+                    n
+                };
+                if frames != 1 {
+                    return Err(Fail::Msg("a step did not give one frame"));
+                }
+                cost_start();
+                let due = window.push(core::hint::black_box(&int8));
+                cost_stop();
+                due?;
             }
-            cost_start();
-            let frame = fe.frame_staged(core::hint::black_box(samples), |_| {});
-            cost_stop();
-            let frame = frame.ok_or(Fail::Msg("frame_staged: wrong window length"))?;
-            checksum = fold(checksum, frame.features, frame.int8);
-            cost_start();
-            let due = window.push(core::hint::black_box(&int8));
-            cost_stop();
-            due?;
         }
         let dst = input
             .get_mut(..window.window_bytes())

@@ -96,24 +96,33 @@ impl RealFft {
         self.stages.get(..self.num_stages).unwrap_or(&[])
     }
 
-    /// Real FFT of `input` (`2·ncfft` samples) into `out` (`ncfft + 1` bins, packed
-    /// `re | im << 16`), like `kiss_fftr`. Shorter slices are a caller bug and leave the
-    /// output unwritten rather than panicking.
-    pub fn forward(&self, input: &[i16], out: &mut [u32]) {
+    /// Real FFT of `input << shift` (each sample shifted left in 16 bits, wrapping, as the
+    /// front ends scale the window up), zero padded to `2·ncfft` samples, into `out`
+    /// (`ncfft + 1` bins, packed `re | im << 16`), like `kiss_fftr`. A longer input is
+    /// truncated; a shorter `out` is a caller bug and leaves it unwritten (no panic).
+    pub fn forward(&self, input: &[i16], shift: u32, out: &mut [u32]) {
         let n = self.ncfft;
-        let (Some(input), Some(out)) = (input.get(..2 * n), out.get_mut(..=n)) else {
+        let Some(out) = out.get_mut(..=n) else {
             return;
         };
+        let input = input.get(..2 * n).unwrap_or(input);
         let Some((&(last_p, _), upper)) = self.stages_used().split_last() else {
             return;
         };
         let last_p = usize::from(last_p);
-        let sample = |j: usize| -> u32 {
-            match input.get(2 * j..2 * j + 2) {
-                Some(&[r, i]) => pack(r, i),
-                _ => 0,
-            }
-        };
+        // The input as complex values (even samples real, odd imaginary).
+        let mut complex = [0u32; MAX_CFFT];
+        let pairs = input.chunks_exact(2);
+        let odd = pairs.remainder().first().copied();
+        let mut filled = 0;
+        for (c, pair) in complex.iter_mut().zip(pairs) {
+            *c = shl_lanes(pack(pair[0], pair[1]), shift);
+            filled += 1;
+        }
+        if let (Some(r), Some(c)) = (odd, complex.get_mut(filled)) {
+            *c = shl_lanes(pack(r, 0), shift);
+        }
+        let sample = |j: usize| -> u32 { complex.get(j).copied().unwrap_or(0) };
 
         // Leaf stage (m = 1): butterflies straight from the input, stride n / p.
         let fstride = n / last_p;
@@ -157,6 +166,12 @@ impl RealFft {
 
         split(out, n, self.tw_shift);
     }
+}
+
+/// Both lanes shifted left by `shift` (< 16), each wrapping in 16 bits.
+#[inline(always)]
+fn shl_lanes(x: u32, shift: u32) -> u32 {
+    ((x & 0xFFFF) << shift & 0xFFFF) | (x & 0xFFFF_0000) << shift
 }
 
 /// One `kf_bfly4` (forward) on four values, twiddles `w` for inputs 1..=3.
@@ -278,7 +293,7 @@ mod tests {
         let mut fft = RealFft::EMPTY;
         fft.plan(size);
         let mut got = [0u32; 257];
-        fft.forward(input, &mut got[..=size / 2]);
+        fft.forward(input, 0, &mut got[..=size / 2]);
         for k in 0..=size / 2 {
             assert_eq!(
                 (packed::re(got[k]), packed::im(got[k])),
@@ -327,6 +342,38 @@ mod tests {
                 check(size, &input);
             }
             size *= 2;
+        }
+    }
+
+    /// A window shorter than the FFT, shifted while read: the same as shifting and zero
+    /// padding first (the front end's `(int16_t)(x << shift)`).
+    #[test]
+    fn shift_and_zero_padding() {
+        let mut seed = 7u32;
+        for (len, shift) in [(480, 0), (480, 3), (479, 15), (400, 7), (512, 1)] {
+            let input: std::vec::Vec<i16> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 16) as i16 >> 4
+                })
+                .collect();
+            let mut padded = std::vec![0i16; 512];
+            for (p, &x) in padded.iter_mut().zip(&input) {
+                *p = (x as u16).wrapping_shl(shift) as i16;
+            }
+            let mut reference = fft_reference::RealFft::new(512);
+            let mut want = [Cpx::default(); 257];
+            reference.forward(&padded, &mut want);
+            let mut fft = RealFft::EMPTY;
+            fft.plan(512);
+            let mut got = [0u32; 257];
+            fft.forward(&input, shift, &mut got);
+            for k in 0..=256 {
+                assert_eq!(
+                    (packed::re(got[k]), packed::im(got[k])),
+                    (want[k].r, want[k].i)
+                );
+            }
         }
     }
 

@@ -159,7 +159,7 @@ impl FrontendConfig {
     }
 }
 
-/// The stages of one frame, in order, as [`Frontend::frame_staged`] reports them.
+/// The stages of one frame, in order, as [`Frontend::push_staged`] reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     /// Hann window, max |x| and the FFT input shift.
@@ -410,7 +410,19 @@ impl Frontend {
     /// Feeds samples of any length; calls `on_frame` once per completed step (the first frame
     /// needs a full window) and returns the number of frames produced. Chunking does not
     /// change the output: the same audio in any split gives the same frames.
-    pub fn push(&mut self, samples: &[i16], mut on_frame: impl FnMut(Frame<'_>)) -> usize {
+    pub fn push(&mut self, samples: &[i16], on_frame: impl FnMut(Frame<'_>)) -> usize {
+        self.push_staged(samples, |_| {}, on_frame)
+    }
+
+    /// [`Frontend::push`], calling `mark` after each [`Stage`] of every frame: for measuring
+    /// the stages' cost one by one (the firmware's `fe` mode puts instruction-counter markers
+    /// there). The output is the same as `push`'s.
+    pub fn push_staged(
+        &mut self,
+        samples: &[i16],
+        mut mark: impl FnMut(Stage),
+        mut on_frame: impl FnMut(Frame<'_>),
+    ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
         while !rest.is_empty() {
@@ -422,7 +434,7 @@ impl Frontend {
             self.filled += take;
             rest = tail;
             if self.filled == self.window_len {
-                self.compute_frame(&mut |_| {});
+                self.compute_frame(&mut mark);
                 let n = self.num_channels;
                 on_frame(Frame {
                     features: &self.features[..n],
@@ -437,33 +449,6 @@ impl Frontend {
         frames
     }
 
-    /// Computes one frame from a full window of samples (`input.len()` must be the window
-    /// length, else nothing is computed and `None` returned), calling `mark` after each
-    /// [`Stage`]: for measuring the stages' cost one by one (the firmware's `fe` mode puts
-    /// instruction-counter markers there). The streaming state (noise estimate) advances as
-    /// in [`Frontend::push`]; the window being filled by `push` is left alone.
-    pub fn frame_staged(
-        &mut self,
-        input: &[i16],
-        mut mark: impl FnMut(Stage),
-    ) -> Option<Frame<'_>> {
-        let dst = self.input.get_mut(..self.window_len)?;
-        if input.len() != dst.len() {
-            return None;
-        }
-        let saved = self.input;
-        if let Some(dst) = self.input.get_mut(..self.window_len) {
-            dst.copy_from_slice(input);
-        }
-        self.compute_frame(&mut mark);
-        self.input = saved;
-        let n = self.num_channels;
-        Some(Frame {
-            features: &self.features[..n],
-            int8: &self.int8[..n],
-        })
-    }
-
     /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`;
     /// `mark` is called after each stage.
     ///
@@ -475,7 +460,8 @@ impl Frontend {
         let shift = self.window_stage();
         mark(Stage::Window);
         self.fft.forward(
-            &self.fft_input[..self.fft_size],
+            &self.fft_input[..self.window_len],
+            shift,
             &mut self.spectrum[..=self.fft_size / 2],
         );
         mark(Stage::Fft);
@@ -497,8 +483,8 @@ impl Frontend {
         mark(Stage::Int8);
     }
 
-    /// Window (Q12) into `fft_input`, scaled up by the returned shift, zero padded to the FFT
-    /// size.
+    /// Window (Q12) into `fft_input[..window_len]`; returns the left shift that scales it up
+    /// to the full int16 range (applied by the FFT).
     fn window_stage(&mut self) -> u32 {
         let len = self.window_len;
         let (Some(out), Some(input), Some(window)) = (
@@ -541,30 +527,22 @@ impl Frontend {
             }
         };
         // 15 − MostSignificantBit32(max) (the C library), clamped at 0 by the signal library;
-        // a negative int16 max converts to a uint32 with bit 31 set (msb 32).
-        let shift = (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32;
-        if shift > 0 {
-            for v in out.iter_mut() {
-                *v = (*v as u16).wrapping_shl(shift) as i16;
-            }
-        }
-        if let Some(pad) = self.fft_input.get_mut(len..self.fft_size) {
-            pad.fill(0);
-        }
-        shift
+        // a negative int16 max converts to a uint32 with bit 31 set (msb 32). The FFT applies
+        // it while reading its input, and zero pads.
+        (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
     }
 
     /// |X|² of the filterbank's bins into `energy`: the int32 sum of squares stored as uint32
     /// (wraps only for two −32768 parts).
     fn energy_stage(&mut self) {
         let (start, end) = (self.filterbank.start, self.filterbank.end);
-        let bins = self
-            .energy
-            .iter_mut()
-            .zip(&self.spectrum)
-            .take(end)
-            .skip(start);
-        for (e, &c) in bins {
+        let (Some(energy), Some(bins)) = (
+            self.energy.get_mut(start..end),
+            self.spectrum.get(start..end),
+        ) else {
+            return;
+        };
+        for (e, &c) in energy.iter_mut().zip(bins) {
             *e = packed::norm(c);
         }
     }
@@ -574,12 +552,20 @@ impl Frontend {
     /// `signal`.
     fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
+        let r = fb.start..fb.end;
         self.accumulators = [0; MAX_CHANNELS + 2];
-        let bins = self
-            .energy
+        let (Some(energy), Some(seg), Some(weight), Some(unweight)) = (
+            self.energy.get(r.clone()),
+            fb.seg.get(r.clone()),
+            fb.weight.get(r.clone()),
+            fb.unweight.get(r),
+        ) else {
+            return;
+        };
+        let bins = energy
             .iter()
-            .zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
-        for (&e, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
+            .zip(seg.iter().zip(weight.iter().zip(unweight)));
+        for (&e, (&seg, (&w, &u))) in bins {
             let energy = u64::from(e);
             let seg = usize::from(seg);
             if let Some(acc) = self.accumulators.get_mut(seg..seg + 2) {
@@ -588,13 +574,12 @@ impl Frontend {
             }
         }
         let n = self.num_channels;
-        for (s, &acc) in self
-            .signal
-            .iter_mut()
-            .zip(self.accumulators.iter().skip(1))
-            .take(n)
-        {
-            *s = stages::sqrt64(acc) >> shift;
+        let (Some(signal), Some(acc)) = (self.signal.get_mut(..n), self.accumulators.get(1..=n))
+        else {
+            return;
+        };
+        for (s, &acc) in signal.iter_mut().zip(acc) {
+            *s = stages::sqrt64_fast(acc) >> shift;
         }
     }
 
@@ -603,8 +588,12 @@ impl Frontend {
     fn noise_reduction_stage(&mut self) {
         let smoothing_bits = self.config.smoothing_bits;
         let n = self.num_channels;
-        let channels = self.signal.iter_mut().zip(&mut self.noise_estimate).take(n);
-        for (ch, (value, estimate)) in channels.enumerate() {
+        let (Some(signal), Some(estimates)) =
+            (self.signal.get_mut(..n), self.noise_estimate.get_mut(..n))
+        else {
+            return;
+        };
+        for (ch, (value, estimate)) in signal.iter_mut().zip(estimates).enumerate() {
             let signal = *value;
             let smoothing = if ch % 2 == 0 {
                 self.even_smoothing
@@ -627,8 +616,12 @@ impl Frontend {
     /// PcanGainControlApply / ApplyPcanAutoGainControlFixed, on `signal`.
     fn pcan_stage(&mut self) {
         let n = self.num_channels;
-        let channels = self.signal.iter_mut().zip(&self.noise_estimate).take(n);
-        for (value, &estimate) in channels {
+        let (Some(signal), Some(estimates)) =
+            (self.signal.get_mut(..n), self.noise_estimate.get(..n))
+        else {
+            return;
+        };
+        for (value, &estimate) in signal.iter_mut().zip(estimates) {
             // The int16 gain converts to uint32 (sign-extending, as in C).
             let gain = stages::wide_dynamic_function(estimate, &self.pcan_lut) as i32 as u32;
             let snr = ((u64::from(*value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
@@ -642,7 +635,11 @@ impl Frontend {
         let log_shift = self.config.log_scale_shift;
         let n = self.num_channels;
         let c = self.correction_bits;
-        for (out, &value) in self.features.iter_mut().zip(&self.signal).take(n) {
+        let (Some(features), Some(signal)) = (self.features.get_mut(..n), self.signal.get(..n))
+        else {
+            return;
+        };
+        for (out, &value) in features.iter_mut().zip(signal) {
             *out = match log_shift {
                 Some(scale_shift) => {
                     let scaled = if c < 0 {

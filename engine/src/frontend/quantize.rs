@@ -106,6 +106,11 @@ pub struct Int8Thresholds {
     /// Sorted thresholds; only the first `len` are reachable by a u16 feature.
     bounds: [u16; 255],
     len: u8,
+    /// First reachable threshold and the mean spacing of the thresholds in Q8: the
+    /// thresholds are nearly evenly spaced (both mappings are linear before rounding), so
+    /// `(f − first) / spacing` lands within a step or two of the answer.
+    first: u16,
+    spacing_q8: u32,
 }
 
 impl Int8Thresholds {
@@ -113,14 +118,29 @@ impl Int8Thresholds {
     pub const EMPTY: Int8Thresholds = Int8Thresholds {
         bounds: [0; 255],
         len: 0,
+        first: 0,
+        spacing_q8: 1,
     };
 
     /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
     #[inline]
     pub fn map(&self, feature: u16) -> i8 {
-        // partition_point: thresholds ≤ feature (≤ 255, so the sum fits an i8 after −128).
+        // The count of thresholds ≤ feature (≤ 255, so it fits an i8 after −128): guess it
+        // from the mean spacing, then step to the exact boundary.
         let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
-        (reachable.partition_point(|&t| t <= feature) as i32 - 128) as i8
+        let above = u32::from(feature.saturating_sub(self.first));
+        let mut j = if feature < self.first {
+            0
+        } else {
+            (((above << 8) / self.spacing_q8) as usize + 1).min(reachable.len())
+        };
+        while reachable.get(j).is_some_and(|&t| t <= feature) {
+            j += 1;
+        }
+        while j > 0 && reachable.get(j - 1).is_some_and(|&t| t > feature) {
+            j -= 1;
+        }
+        (j as i32 - 128) as i8
     }
 
     /// Maps a frame of features; `out` is filled up to the shorter of the two lengths.
@@ -146,6 +166,12 @@ impl Int8Mapping {
             len += 1;
         }
         t.len = len;
+        let reachable = t.bounds.get(..usize::from(len)).unwrap_or(&[]);
+        if let (Some(&first), Some(&last)) = (reachable.first(), reachable.last()) {
+            t.first = first;
+            let gaps = u32::from(len.max(2) - 1);
+            t.spacing_q8 = ((u32::from(last - first) << 8) / gaps).max(1);
+        }
         t
     }
 
