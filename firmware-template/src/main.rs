@@ -193,6 +193,7 @@ fn main() -> ! {
 /// Ends the program: semihosting exit (QEMU quits with status 0/1; probe-rs stops), else (and
 /// always in mic mode) a sleep loop.
 pub fn exit(ok: bool) -> ! {
+    uart::flush();
     #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
     cortex_m_semihosting::debug::exit(if ok {
         cortex_m_semihosting::debug::EXIT_SUCCESS
@@ -216,6 +217,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         "{{\"event\":\"error\",\"message\":\"panic: {}\"}}",
         log::JsonStr(info)
     );
+    uart::flush(); // interrupts are off: send what the ring holds from here
     loop {
         cortex_m::asm::wfi();
     }
