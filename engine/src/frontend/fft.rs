@@ -215,7 +215,9 @@ fn stage4(block: &mut [u32], m: usize, step: usize) {
     let (q0, rest) = block.split_at_mut(m);
     let (q1, rest) = rest.split_at_mut(m);
     let (q2, q3) = rest.split_at_mut(m);
-    let quarters = q0.iter_mut().zip(q1.iter_mut().zip(q2.iter_mut().zip(q3.iter_mut())));
+    let quarters = q0
+        .iter_mut()
+        .zip(q1.iter_mut().zip(q2.iter_mut().zip(q3.iter_mut())));
     let mut t = 0;
     for (a, (b, (c, d))) in quarters {
         // SAFETY: t = k·step for k < m, so t, 2t, 3t ≤ 3·(m − 1)·step < TWIDDLES.len()
@@ -253,34 +255,51 @@ fn stage2(block: &mut [u32], m: usize, step: usize) {
 /// the real FFT's bins. Pair k reads `out[k]` and `out[n − k]` and writes the same two slots.
 #[inline(never)]
 fn split(out: &mut [u32], n: usize, tw_shift: u32) {
-    let (Some(&t0), true) = (out.first(), out.len() > n) else {
+    let Some(out) = out.get_mut(..=n) else {
         return;
     };
+    if n < 2 {
+        return;
+    }
     // DC and Nyquist from the sums of the even (re) and odd (im) samples.
-    let tdc = packed::fixdiv(t0, DIV2);
+    let tdc = packed::fixdiv(out[0], DIV2);
     let (r, i) = (packed::re(tdc), packed::im(tdc));
     out[0] = pack(r.wrapping_add(i), 0);
     out[n] = pack(r.wrapping_sub(i), 0);
-    for k in 1..=n / 2 {
-        let (a, b) = (out[k], out[n - k]);
-        let fpk = packed::fixdiv(a, DIV2);
-        // The conjugate's imaginary part negated in int16 (−(−32768) wraps), then divided.
-        let conj = pack(packed::re(b), packed::im(b).wrapping_neg());
-        let fpnk = packed::fixdiv(conj, DIV2);
-        let f1k = packed::add(fpk, fpnk);
-        let f2k = packed::sub(fpk, fpnk);
-        let w = SUPER_TWIDDLES
-            .get((k << tw_shift) - 1)
-            .copied()
-            .unwrap_or(0);
-        let tw = packed::mul(f2k, w);
-        // HALF_OF on the int sums; at k == n/2 the second store overwrites the first, as in C.
-        out[k] = packed::half_add(f1k, tw);
-        // (f1k.r − tw.r, tw.i − f1k.i) / 2: lanes picked so one halving subtract does both.
-        let lhs = (f1k & 0xFFFF) | (tw & 0xFFFF_0000);
-        let rhs = (tw & 0xFFFF) | (f1k & 0xFFFF_0000);
-        out[n - k] = packed::half_sub(lhs, rhs);
+    let half = n / 2;
+    // head = slots 0..=n/2, tail = slots n/2+1..=n: pair k < n/2 is head[k] and
+    // tail[n/2 − 1 − k], i.e. head forwards against tail (without the Nyquist slot) backwards.
+    let (head, tail) = out.split_at_mut(half + 1);
+    let supers = SUPER_TWIDDLES.get((1 << tw_shift) - 1..).unwrap_or(&[]);
+    let supers = supers.iter().step_by(1 << tw_shift);
+    let lows = head.get_mut(1..half).unwrap_or(&mut []);
+    let highs = tail.get_mut(..half - 1).unwrap_or(&mut []);
+    for ((lo, hi), &w) in lows.iter_mut().zip(highs.iter_mut().rev()).zip(supers) {
+        [*lo, *hi] = split_pair(*lo, *hi, w);
     }
+    // k = n/2 pairs the middle bin with itself; the second store wins, as in C.
+    let w_mid = SUPER_TWIDDLES.get((half << tw_shift) - 1);
+    if let (Some(mid), Some(&w)) = (head.get_mut(half), w_mid) {
+        *mid = split_pair(*mid, *mid, w)[1];
+    }
+}
+
+/// One pair of the split step: bins k and n − k from complex outputs `a` = Z[k], `b` = Z[n−k]
+/// and split twiddle `w`.
+#[inline(always)]
+fn split_pair(a: u32, b: u32, w: u32) -> [u32; 2] {
+    let fpk = packed::fixdiv(a, DIV2);
+    // The conjugate's imaginary part negated in int16 (−(−32768) wraps), then divided.
+    let conj = pack(packed::re(b), packed::im(b).wrapping_neg());
+    let fpnk = packed::fixdiv(conj, DIV2);
+    let f1k = packed::add(fpk, fpnk);
+    let f2k = packed::sub(fpk, fpnk);
+    let tw = packed::mul(f2k, w);
+    // HALF_OF on the int sums. (f1k.r − tw.r, tw.i − f1k.i) / 2: lanes picked so that one
+    // halving subtract does both.
+    let lhs = (f1k & 0xFFFF) | (tw & 0xFFFF_0000);
+    let rhs = (tw & 0xFFFF) | (f1k & 0xFFFF_0000);
+    [packed::half_add(f1k, tw), packed::half_sub(lhs, rhs)]
 }
 
 #[cfg(test)]
