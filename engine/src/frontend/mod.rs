@@ -159,6 +159,16 @@ impl FrontendConfig {
     }
 }
 
+/// Adds a run's weighted and unweighted sums to segments `seg` and `seg + 1`.
+#[inline(always)]
+fn add_run(acc: &mut [u64; MAX_CHANNELS + 2], seg: u8, w: u64, u: u64) {
+    let seg = usize::from(seg);
+    if let Some(pair) = acc.get_mut(seg..seg + 2) {
+        pair[0] = pair[0].wrapping_add(w);
+        pair[1] = pair[1].wrapping_add(u);
+    }
+}
+
 /// The stages of one frame, in order, as [`Frontend::push_staged`] reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -562,17 +572,22 @@ impl Frontend {
         ) else {
             return;
         };
+        // Bins come segment by segment: sum a run of equal segments in registers and add it to
+        // the two accumulators when the segment changes (u64 sums wrap exactly, so grouping
+        // the additions differently cannot change them).
         let bins = energy
             .iter()
             .zip(seg.iter().zip(weight.iter().zip(unweight)));
+        let (mut run_seg, mut run_w, mut run_u) = (seg.first().copied().unwrap_or(0), 0u64, 0u64);
         for (&e, (&seg, (&w, &u))) in bins {
-            let energy = u64::from(e);
-            let seg = usize::from(seg);
-            if let Some(acc) = self.accumulators.get_mut(seg..seg + 2) {
-                acc[0] = acc[0].wrapping_add(u64::from(w) * energy);
-                acc[1] = acc[1].wrapping_add(u64::from(u) * energy);
+            if seg != run_seg {
+                add_run(&mut self.accumulators, run_seg, run_w, run_u);
+                (run_seg, run_w, run_u) = (seg, 0, 0);
             }
+            run_w = run_w.wrapping_add(u64::from(w) * u64::from(e));
+            run_u = run_u.wrapping_add(u64::from(u) * u64::from(e));
         }
+        add_run(&mut self.accumulators, run_seg, run_w, run_u);
         let n = self.num_channels;
         let (Some(signal), Some(acc)) = (self.signal.get_mut(..n), self.accumulators.get(1..=n))
         else {
