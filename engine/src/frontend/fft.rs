@@ -96,33 +96,21 @@ impl RealFft {
         self.stages.get(..self.num_stages).unwrap_or(&[])
     }
 
-    /// Real FFT of `input << shift` (each sample shifted left in 16 bits, wrapping, as the
-    /// front ends scale the window up), zero padded to `2·ncfft` samples, into `out`
-    /// (`ncfft + 1` bins, packed `re | im << 16`), like `kiss_fftr`. A longer input is
-    /// truncated; a shorter `out` is a caller bug and leaves it unwritten (no panic).
-    pub fn forward(&self, input: &[i16], shift: u32, out: &mut [u32]) {
+    /// Real FFT of `input << shift` (samples as complex pairs, even sample re, odd im; each
+    /// shifted left in 16 bits, wrapping, as the front ends scale the window up), zero padded
+    /// to `ncfft` pairs, into `out` (`ncfft + 1` bins, packed `re | im << 16`), like
+    /// `kiss_fftr`. A longer input is truncated; a shorter `out` is a caller bug and leaves it
+    /// unwritten (no panic).
+    pub fn forward(&self, input: &[u32], shift: u32, out: &mut [u32]) {
         let n = self.ncfft;
         let Some(out) = out.get_mut(..=n) else {
             return;
         };
-        let input = input.get(..2 * n).unwrap_or(input);
         let Some((&(last_p, _), upper)) = self.stages_used().split_last() else {
             return;
         };
         let last_p = usize::from(last_p);
-        // The input as complex values (even samples real, odd imaginary).
-        let mut complex = [0u32; MAX_CFFT];
-        let pairs = input.chunks_exact(2);
-        let odd = pairs.remainder().first().copied();
-        let mut filled = 0;
-        for (c, pair) in complex.iter_mut().zip(pairs) {
-            *c = shl_lanes(pack(pair[0], pair[1]), shift);
-            filled += 1;
-        }
-        if let (Some(r), Some(c)) = (odd, complex.get_mut(filled)) {
-            *c = shl_lanes(pack(r, 0), shift);
-        }
-        let sample = |j: usize| -> u32 { complex.get(j).copied().unwrap_or(0) };
+        let sample = |j: usize| -> u32 { input.get(j).map_or(0, |&c| shl_lanes(c, shift)) };
 
         // Leaf stage (m = 1): butterflies straight from the input, stride n / p.
         let fstride = n / last_p;
@@ -321,6 +309,14 @@ mod tests {
         }
     }
 
+    /// Samples as the FFT's complex input pairs.
+    fn pairs(input: &[i16]) -> std::vec::Vec<u32> {
+        input
+            .chunks(2)
+            .map(|p| pack(p[0], p.get(1).copied().unwrap_or(0)))
+            .collect()
+    }
+
     fn check(size: usize, input: &[i16]) {
         let mut reference = fft_reference::RealFft::new(size);
         let mut want = [Cpx::default(); 257];
@@ -328,7 +324,7 @@ mod tests {
         let mut fft = RealFft::EMPTY;
         fft.plan(size);
         let mut got = [0u32; 257];
-        fft.forward(input, 0, &mut got[..=size / 2]);
+        fft.forward(&pairs(input), 0, &mut got[..=size / 2]);
         for k in 0..=size / 2 {
             assert_eq!(
                 (packed::re(got[k]), packed::im(got[k])),
@@ -402,7 +398,7 @@ mod tests {
             let mut fft = RealFft::EMPTY;
             fft.plan(512);
             let mut got = [0u32; 257];
-            fft.forward(&input, shift, &mut got);
+            fft.forward(&pairs(&input), shift, &mut got);
             for k in 0..=256 {
                 assert_eq!(
                     (packed::re(got[k]), packed::im(got[k])),

@@ -226,7 +226,8 @@ pub struct Frontend {
     /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
-    fft_input: [i16; MAX_FFT],
+    /// The windowed samples as the FFT's complex input (even sample re, odd im).
+    fft_input: [u32; MAX_FFT / 2],
     /// The FFT's bins, packed `re | im << 16` (also its work buffer).
     spectrum: [u32; MAX_BINS],
     /// |X|² per FFT bin (only the filterbank's bins are written).
@@ -269,7 +270,7 @@ impl Frontend {
         input: [0; MAX_FFT],
         filled: 0,
         noise_estimate: [0; MAX_CHANNELS],
-        fft_input: [0; MAX_FFT],
+        fft_input: [0; MAX_FFT / 2],
         spectrum: [0; MAX_BINS],
         energy: [0; MAX_BINS],
         accumulators: [0; MAX_CHANNELS + 2],
@@ -470,7 +471,7 @@ impl Frontend {
         let shift = self.window_stage();
         mark(Stage::Window);
         self.fft.forward(
-            &self.fft_input[..self.window_len],
+            &self.fft_input[..self.window_len.div_ceil(2)],
             shift,
             &mut self.spectrum[..=self.fft_size / 2],
         );
@@ -493,48 +494,69 @@ impl Frontend {
         mark(Stage::Int8);
     }
 
-    /// Window (Q12) into `fft_input[..window_len]`; returns the left shift that scales it up
+    /// Window (Q12) into `fft_input` (sample pairs); returns the left shift that scales it up
     /// to the full int16 range (applied by the FFT).
     fn window_stage(&mut self) -> u32 {
         let len = self.window_len;
         let (Some(out), Some(input), Some(window)) = (
-            self.fft_input.get_mut(..len),
+            self.fft_input.get_mut(..len.div_ceil(2)),
             self.input.get(..len),
             self.window.get(..len),
         ) else {
             return 0;
         };
-        let samples = out.iter_mut().zip(input.iter().zip(window));
-        // The largest |x| (as TFLM tracks it) decides the FFT input shift.
-        let max_abs = match self.config.flavor {
-            Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
-                // (int16_t) of the shifted product; WindowProcessSamples takes |v| in int16,
-                // so −32768 stays −32768 and never wins.
-                let mut max_abs: i16 = 0;
-                for (o, (&x, &w)) in samples {
-                    let v = ((i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS) as i16;
-                    *o = v;
-                    max_abs = max_abs.max(v.wrapping_abs());
-                }
-                max_abs
+        let signal_library = self.config.flavor == Flavor::SignalLibrary;
+        // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
+        let apply = |x: i16, w: i16| -> i16 {
+            let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
+            if signal_library {
+                raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+            } else {
+                raw as i16
             }
-            Flavor::SignalLibrary => {
-                // ApplyWindow saturates. MaxAbs16: `-value > max` in int, then stored as
-                // int16, so −32768 becomes the max as −32768 (and later values compare
-                // against that).
-                let mut max_abs: i16 = 0;
-                for (o, (&x, &w)) in samples {
-                    let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
-                    let v = raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
-                    *o = v;
+        };
+        // Two samples per step, stored as one FFT input value (even re, odd im); the largest
+        // and smallest value give max |x| (as TFLM tracks it) unless −32768 occurs.
+        let (mut hi, mut lo) = (0i16, 0i16);
+        let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
+        for (o, (x, w)) in out.iter_mut().zip(pairs) {
+            let (v0, v1) = (apply(x[0], w[0]), apply(x[1], w[1]));
+            *o = packed::pack(v0, v1);
+            hi = hi.max(v0).max(v1);
+            lo = lo.min(v0).min(v1);
+        }
+        if len % 2 == 1 {
+            if let (Some(o), Some(&x), Some(&w)) = (out.last_mut(), input.last(), window.last()) {
+                let v = apply(x, w);
+                *o = packed::pack(v, 0);
+                hi = hi.max(v);
+                lo = lo.min(v);
+            }
+        }
+        let max_abs = if lo > i16::MIN {
+            hi.max(-lo)
+        } else {
+            // −32768 occurred: replay TFLM's running max exactly, in sample order.
+            let values = out
+                .iter()
+                .flat_map(|&c| [packed::re(c), packed::im(c)])
+                .take(len);
+            let mut max_abs: i16 = 0;
+            for v in values {
+                if signal_library {
+                    // MaxAbs16: `-value > max` in int, then stored as int16, so −32768 becomes
+                    // the max as −32768 (and later values compare against that).
                     if v > max_abs {
                         max_abs = v;
                     } else if -i32::from(v) > i32::from(max_abs) {
                         max_abs = v.wrapping_neg();
                     }
+                } else {
+                    // WindowProcessSamples: |v| in int16, so −32768 stays −32768, never wins.
+                    max_abs = max_abs.max(v.wrapping_abs());
                 }
-                max_abs
             }
+            max_abs
         };
         // 15 − MostSignificantBit32(max) (the C library), clamped at 0 by the signal library;
         // a negative int16 max converts to a uint32 with bit 31 set (msb 32). The FFT applies
@@ -676,6 +698,69 @@ impl Frontend {
                 }
                 None => value.min(u32::from(u16::MAX)) as u16,
             };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TFLM's running max |x| over the windowed samples, sample by sample (the C library's
+    /// `WindowProcessSamples` and the signal library's `MaxAbs16`), and the shift from it.
+    fn reference_shift(flavor: Flavor, values: &[i16]) -> u32 {
+        let mut max_abs: i16 = 0;
+        for &v in values {
+            match flavor {
+                Flavor::SignalLibrary => {
+                    if v > max_abs {
+                        max_abs = v;
+                    } else if -i32::from(v) > i32::from(max_abs) {
+                        max_abs = v.wrapping_neg();
+                    }
+                }
+                _ => {
+                    let a = if v < 0 { v.wrapping_neg() } else { v };
+                    if a > max_abs {
+                        max_abs = a;
+                    }
+                }
+            }
+        }
+        (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
+    }
+
+    /// The paired window stage gives TFLM's shift, also when a windowed value is −32768
+    /// (full-scale negative input at the window's 1.0 coefficient) anywhere in the frame.
+    #[test]
+    fn window_shift_matches_running_max() {
+        for config in [
+            FrontendConfig::micro_wakeword(),
+            FrontendConfig::micro_speech(),
+        ] {
+            let mut fe = Frontend::new(&config).unwrap();
+            let len = fe.window_len;
+            let peak = fe.window.iter().position(|&w| w == 4096).unwrap();
+            let cases: [&dyn Fn(usize) -> i16; 5] = [
+                &|_| i16::MIN,
+                &|i| if i == peak { i16::MIN } else { 100 },
+                &|i| if i == peak { i16::MIN } else { -20_000 },
+                &|i| if i < peak { 3 } else { i16::MIN },
+                &|i| ((i * 7919) % 65536) as u16 as i16,
+            ];
+            for case in cases {
+                for (i, x) in fe.input.iter_mut().take(len).enumerate() {
+                    *x = case(i);
+                }
+                let shift = fe.window_stage();
+                let values: std::vec::Vec<i16> = fe
+                    .fft_input
+                    .iter()
+                    .flat_map(|&c| [packed::re(c), packed::im(c)])
+                    .take(len)
+                    .collect();
+                assert_eq!(shift, reference_shift(config.flavor, &values));
+            }
         }
     }
 }
