@@ -236,7 +236,7 @@ mod tests {
     /// square ± 1 up to 2^16 and pseudo-random inputs of every magnitude.
     #[test]
     fn fast_sqrt_matches_bitwise() {
-        let mut check = |n: u64| assert_eq!(sqrt64_fast(n), sqrt64(n), "n = {n}");
+        let check = |n: u64| assert_eq!(sqrt64_fast(n), sqrt64(n), "n = {n}");
         for n in 0..100_000u64 {
             check(n);
         }
