@@ -7,7 +7,7 @@
 //!
 //! | variable           | meaning                                                  | default |
 //! |--------------------|----------------------------------------------------------|---------|
-//! | `MOTE_MODE`        | `mic`, `replay`, `bench`, `pdm` (decimator check/cost) or `runtime` (model from the flash slot, `src/runtime.rs`) | `MODE` in `mote/config.rs` |
+//! | `MOTE_MODE`        | `mic`, `replay`, `bench`, `pdm` (decimator check/cost) `runtime` (model from the flash slot, `src/runtime.rs`) or `fe` (front-end stage costs) | `MODE` in `mote/config.rs` |
 //! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `mote/model.tflite` |
 //! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `ARENA_BYTES` in `mote/config.rs` |
 //! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `STATE_BYTES` in `mote/config.rs` |
@@ -22,7 +22,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
-const MODES: [&str; 5] = ["mic", "replay", "bench", "pdm", "runtime"];
+const MODES: [&str; 6] = ["mic", "replay", "bench", "pdm", "runtime", "fe"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -100,7 +100,7 @@ fn run() -> Result<(), String> {
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
     println!(
-        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\"))"
+        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\", \"fe\"))"
     );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 

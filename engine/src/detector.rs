@@ -61,8 +61,9 @@ fn wrong_size(expected: usize, got: usize) -> Error {
 /// The schedule depends only on the number of frames pushed, never on wall-clock time.
 #[derive(Clone, Debug)]
 pub struct FeatureWindow {
-    /// `window` slots of `frame_len` features; slots not yet written hold 0.
-    frames: [i8; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
+    /// `window` slots of `frame_len` features (int8 values stored as their bytes, the model
+    /// input's representation); slots not yet written hold 0.
+    frames: [u8; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
     frame_len: usize,
     window: usize,
     stride: usize,
@@ -159,7 +160,9 @@ impl FeatureWindow {
         }
         let start = self.next * self.frame_len;
         if let Some(slot) = self.frames.get_mut(start..start + self.frame_len) {
-            slot.copy_from_slice(frame);
+            for (d, &s) in slot.iter_mut().zip(frame) {
+                *d = s as u8;
+            }
         }
         self.next += 1;
         if self.next == self.window {
@@ -190,8 +193,11 @@ impl FeatureWindow {
         let split = self.next * self.frame_len;
         let ring = self.frames.get(..total).unwrap_or(&[]);
         let (newer, older) = ring.split_at(split.min(ring.len()));
-        for (d, &s) in dst.iter_mut().zip(older.iter().chain(newer)) {
-            *d = s as u8;
+        // Oldest first: two block copies (the ring's halves), no per-byte work.
+        let (d_old, d_new) = dst.split_at_mut(older.len());
+        d_old.copy_from_slice(older);
+        if let Some(d_new) = d_new.get_mut(..newer.len()) {
+            d_new.copy_from_slice(newer);
         }
         Ok(())
     }

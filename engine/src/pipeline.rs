@@ -332,14 +332,16 @@ pub fn write_json_line(w: &mut impl Write, out: &Output<'_>, labels: &[&str]) ->
             top,
             output,
         } => {
-            write!(w, "{{\"t_ms\":{t_ms},\"scores\":[")?;
+            w.write_str("{\"t_ms\":")?;
+            write_digits(w, t_ms, false)?;
+            w.write_str(",\"scores\":[")?;
             for (i, &v) in scores.iter().enumerate() {
                 if i > 0 {
                     w.write_char(',')?;
                 }
                 match output {
-                    OutputType::Int8 => write!(w, "{}", v as i8)?,
-                    OutputType::Uint8 => write!(w, "{v}")?,
+                    OutputType::Int8 => write_int(w, i32::from(v as i8))?,
+                    OutputType::Uint8 => write_digits(w, u32::from(v), false)?,
                 }
             }
             w.write_str("],\"label\":")?;
@@ -350,14 +352,48 @@ pub fn write_json_line(w: &mut impl Write, out: &Output<'_>, labels: &[&str]) ->
             w.write_str("{\"event\":\"detection\",\"label\":")?;
             write_label(w, labels, label)?;
             let milli = (u32::from(score) * 1000 + 128) / 256;
-            writeln!(
-                w,
-                ",\"t_ms\":{t_ms},\"score\":{}.{:03}}}",
-                milli / 1000,
-                milli % 1000
-            )
+            w.write_str(",\"t_ms\":")?;
+            write_digits(w, t_ms, false)?;
+            w.write_str(",\"score\":")?;
+            write_digits(w, milli / 1000, false)?;
+            // Three decimals, zero padded (`{:03}`).
+            let frac = milli % 1000;
+            let digits = [
+                b'.',
+                b'0' + (frac / 100) as u8,
+                b'0' + (frac / 10 % 10) as u8,
+                b'0' + (frac % 10) as u8,
+                b'}',
+                b'\n',
+            ];
+            w.write_str(core::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
         }
     }
+}
+
+/// A decimal integer, as `{}` prints it, without the formatting machinery (one `write_str`;
+/// this runs once per invocation on the device).
+fn write_int(w: &mut impl Write, v: i32) -> fmt::Result {
+    write_digits(w, v.unsigned_abs(), v < 0)
+}
+
+/// `n`, with a minus sign first when `negative` (32-bit division only: cheap on the M4).
+fn write_digits(w: &mut impl Write, mut n: u32, negative: bool) -> fmt::Result {
+    let mut buf = [0u8; 11];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    w.write_str(core::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
 }
 
 fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {
@@ -382,6 +418,31 @@ fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {
 mod tests {
     use super::*;
     use std::string::String;
+
+    #[test]
+    fn write_int_is_display() {
+        for v in [
+            0i32,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            127,
+            -128,
+            255,
+            99_999,
+            i32::MIN,
+            i32::MAX,
+        ] {
+            let mut s = String::new();
+            write_int(&mut s, v).unwrap();
+            assert_eq!(s, std::format!("{v}"));
+        }
+        let mut s = String::new();
+        write_digits(&mut s, u32::MAX, false).unwrap();
+        assert_eq!(s, std::format!("{}", u32::MAX));
+    }
 
     #[test]
     fn json_lines_format() {

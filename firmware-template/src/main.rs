@@ -14,6 +14,8 @@
 //!   for the host to compare, and the interrupt's cost per 2 ms block (`scripts/pdm-bench.sh`).
 //! - `runtime` ([`runtime`]): mic mode with the model and settings read from the flash model
 //!   slot at boot instead of built in (the prebuilt firmware behind `mote export --bin`).
+//! - `fe` ([`febench`]): each audio-pipeline stage around the model (front end stage by stage,
+//!   feature window, detector, logging) between the markers (`scripts/frontend-bench.sh`).
 //!
 //! Any error prints `{"event":"error","message":...}` and exits with status 1 (replay, bench)
 //! or blinks the LED (mic).
@@ -27,6 +29,8 @@ mod uart;
 mod bench;
 #[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
 mod board;
+#[cfg(mote_mode = "fe")]
+mod febench;
 #[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
 mod live;
 #[cfg(any(mote_mode = "mic", mote_mode = "runtime"))]
@@ -182,6 +186,8 @@ fn main() -> ! {
         let r = replay::run();
         #[cfg(mote_mode = "pdm")]
         let r = pdmbench::run();
+        #[cfg(mote_mode = "fe")]
+        let r = febench::run();
         let ok = match r {
             Ok(()) => true,
             Err(e) => {
@@ -196,6 +202,7 @@ fn main() -> ! {
 /// Ends the program: semihosting exit (QEMU quits with status 0/1; probe-rs stops), else (and
 /// always in mic mode) a sleep loop.
 pub fn exit(ok: bool) -> ! {
+    uart::flush();
     #[cfg(all(feature = "semihosting", not(mote_mode = "mic")))]
     cortex_m_semihosting::debug::exit(if ok {
         cortex_m_semihosting::debug::EXIT_SUCCESS
@@ -219,6 +226,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         "{{\"event\":\"error\",\"message\":\"panic: {}\"}}",
         log::JsonStr(info)
     );
+    uart::flush(); // interrupts are off: send what the ring holds from here
     loop {
         cortex_m::asm::wfi();
     }

@@ -1,6 +1,11 @@
 //! Transmit-only log UART, driven at register level (no HAL): the board's ST-LINK virtual COM
 //! port at 115200 8N1 from the 4 MHz reset clock (MSI).
 //!
+//! Buffered: [`write_bytes`] copies into a ring and returns; the USART's TXE interrupt sends
+//! the bytes while the core computes (at 115200 baud a 60-byte JSON line is ~5 ms, which a
+//! blocking write would spend spinning). Only a full ring makes a writer wait; [`flush`]
+//! waits for the ring to drain (before exiting, or printing a fault).
+//!
 //! QEMU's STM32L4 USART faults on byte-wide writes to TDR, so every register access here is a
 //! 32-bit word. Register offsets are from RM0351 (STM32L47x/L48x) and RM0394 (STM32L43x).
 
@@ -25,7 +30,9 @@ const USART_ISR: usize = 0x1C;
 const USART_TDR: usize = 0x28;
 const CR1_UE: u32 = 1 << 0;
 const CR1_TE: u32 = 1 << 3;
+const CR1_TXEIE: u32 = 1 << 7;
 const ISR_TXE: u32 = 1 << 7;
+const ISR_TC: u32 = 1 << 6;
 
 /// Kernel clock of the USART after reset: MSI at 4 MHz (replay and bench keep it; mic mode
 /// raises the clock first and passes its frequency to [`init`]).
@@ -101,17 +108,116 @@ pub fn init(pclk_hz: u32) {
     write(w.usart + USART_CR1, CR1_TE | CR1_UE);
 }
 
-/// Sends bytes, waiting for TDR to empty before each (bounded, so a wedged UART cannot hang
-/// the firmware: the byte is then dropped).
+#[cfg(mote_board = "nucleo-l432kc")]
+use stm32l4::stm32l4x2 as pac;
+/// The board's PAC (for the USART's interrupt number and handler).
+#[cfg(mote_board = "b-l475e-iot01a")]
+use stm32l4::stm32l4x5 as pac;
+#[cfg(mote_board = "nucleo-l476rg")]
+use stm32l4::stm32l4x6 as pac;
+
+use core::cell::RefCell;
+use cortex_m::interrupt::{free, Mutex};
+use pac::interrupt;
+
+/// Bytes the transmit ring holds (several JSON lines).
+const RING: usize = 1024;
+
+/// Bytes waiting for the TXE interrupt: `len` of them from `head` (wrapping).
+struct Ring {
+    buf: [u8; RING],
+    head: usize,
+    len: usize,
+}
+
+static TX: Mutex<RefCell<Ring>> = Mutex::new(RefCell::new(Ring {
+    buf: [0; RING],
+    head: 0,
+    len: 0,
+}));
+
+#[cfg(mote_board = "b-l475e-iot01a")]
+const IRQ: pac::Interrupt = pac::Interrupt::USART1;
+#[cfg(any(mote_board = "nucleo-l476rg", mote_board = "nucleo-l432kc"))]
+const IRQ: pac::Interrupt = pac::Interrupt::USART2;
+
+/// Sends the next queued byte, or turns the TXE interrupt off when none is left.
+fn on_txe() {
+    let usart = WIRING.usart;
+    free(|cs| {
+        let mut ring = TX.borrow(cs).borrow_mut();
+        if ring.len > 0 && read(usart + USART_ISR) & ISR_TXE != 0 {
+            let b = ring.buf.get(ring.head).copied().unwrap_or(0);
+            ring.head = (ring.head + 1) % RING;
+            ring.len -= 1;
+            write(usart + USART_TDR, u32::from(b));
+        }
+        if ring.len == 0 {
+            modify(usart + USART_CR1, CR1_TXEIE, 0);
+        }
+    });
+}
+
+#[cfg(mote_board = "b-l475e-iot01a")]
+#[interrupt]
+fn USART1() {
+    on_txe();
+}
+
+#[cfg(any(mote_board = "nucleo-l476rg", mote_board = "nucleo-l432kc"))]
+#[interrupt]
+fn USART2() {
+    on_txe();
+}
+
+/// Queues bytes for the TXE interrupt and returns; waits only while the ring is full
+/// (bounded, so a wedged UART cannot hang the firmware: the rest is then dropped).
 pub fn write_bytes(bytes: &[u8]) {
     let usart = WIRING.usart;
-    for &b in bytes {
-        // At 115200 baud one character takes ~350 cycles at 4 MHz (~5600 at 64 MHz); 1M polls
-        // is far beyond that.
-        let mut spins = 0u32;
-        while read(usart + USART_ISR) & ISR_TXE == 0 && spins < 1_000_000 {
+    // SAFETY: the handler only touches the ring (inside critical sections) and the USART.
+    unsafe { cortex_m::peripheral::NVIC::unmask(IRQ) };
+    let mut rest = bytes;
+    let mut spins = 0u32;
+    while !rest.is_empty() && spins < 10_000_000 {
+        let taken = free(|cs| {
+            let mut ring = TX.borrow(cs).borrow_mut();
+            let mut n = 0;
+            for &b in rest {
+                if ring.len == RING {
+                    break;
+                }
+                let at = (ring.head + ring.len) % RING;
+                if let Some(slot) = ring.buf.get_mut(at) {
+                    *slot = b;
+                }
+                ring.len += 1;
+                n += 1;
+            }
+            if ring.len > 0 {
+                modify(usart + USART_CR1, 0, CR1_TXEIE);
+            }
+            n
+        });
+        rest = rest.get(taken..).unwrap_or(&[]);
+        if taken == 0 {
+            // Full: send a byte from here too (also where the interrupt cannot run, e.g. in
+            // the fault handler).
+            on_txe();
             spins += 1;
         }
-        write(usart + USART_TDR, u32::from(b));
+    }
+}
+
+/// Waits until every queued byte has left the USART (bounded).
+pub fn flush() {
+    let usart = WIRING.usart;
+    let mut spins = 0u32;
+    while spins < 10_000_000 {
+        on_txe(); // progress even where the interrupt cannot run
+        let empty = free(|cs| TX.borrow(cs).borrow().len == 0);
+        if empty && read(usart + USART_ISR) & ISR_TC != 0 {
+            break;
+        }
+        spins += 1;
     }
 }

@@ -6,361 +6,417 @@
 //! radix first (`C_FIXDIV`, a Q15 multiply by `32767 / radix`), so the output is the DFT scaled
 //! by 1/N (rounded at every stage). Sums are computed in `int` and stored back into `int16_t`,
 //! i.e. they wrap; Q15 products are computed in `int32_t` (wrapping) and rounded half up.
+//!
+//! Same arithmetic, faster form: KISS FFT's recursive decimation in time (`kf_work`) becomes
+//! a loop over its stages from the leaves up (the butterflies of one stage are independent, so
+//! their order does not matter); complex values are packed in a `u32` ([`packed`]: the DSP
+//! extension's dual 16-bit instructions on the M4); the twiddles are flash constants
+//! ([`fft_tables`](super::fft_tables)) read with a stride for sizes below 512; the split step
+//! runs in place in the output. `tests::matches_kiss_fft_port` compares every size with the
+//! scalar port of the C code (`fft_reference`) on random and extreme input.
 
-use super::MAX_FFT;
+use super::fft_tables::{SUPER_TWIDDLES, TWIDDLES};
+use super::packed::{self, pack};
 
-/// KISS FFT's `SAMP_MAX` for 16-bit fixed point.
-const SAMP_MAX: i32 = 32767;
-/// Complex points of the largest inner FFT.
-const MAX_CFFT: usize = MAX_FFT / 2;
+/// Complex points of the largest inner FFT (the flash tables' size).
+const MAX_CFFT: usize = 256;
 /// Most radix stages a power-of-two complex FFT up to `MAX_CFFT` points needs (4·4·4·4 = 256).
 const MAX_STAGES: usize = 8;
+/// Most leaf butterflies (`MAX_CFFT / 4` radix-4 ones, or 128 / 2 radix-2 ones).
+const MAX_LEAVES: usize = 64;
+/// `C_FIXDIV` multipliers: `SAMP_MAX / radix`.
+const DIV2: u32 = 32767 / 2;
+const DIV4: u32 = 32767 / 4;
 
-/// One complex Q15 value (`kiss_fft_cpx` with `kiss_fft_scalar = int16_t`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cpx {
-    /// Real part.
-    pub r: i16,
-    /// Imaginary part.
-    pub i: i16,
-}
-
-/// KISS FFT `sround(x)`: round a Q30 product back to Q15 (half up), truncated to 16 bits.
-#[inline(always)]
-fn sround(x: i32) -> i16 {
-    (x.wrapping_add(1 << 14) >> 15) as i16
-}
-
-/// KISS FFT `C_FIXDIV(c, div)`: both parts times `SAMP_MAX / div` in Q15.
-#[inline(always)]
-fn fixdiv(c: Cpx, div: i32) -> Cpx {
-    let k = SAMP_MAX / div;
-    Cpx {
-        r: sround(i32::from(c.r) * k),
-        i: sround(i32::from(c.i) * k),
-    }
-}
-
-/// KISS FFT `C_MUL(m, a, b)` in Q15; the int32 sum of products wraps like the C code on
-/// two's-complement targets.
-#[inline(always)]
-fn cmul(a: Cpx, b: Cpx) -> Cpx {
-    let (ar, ai, br, bi) = (
-        i32::from(a.r),
-        i32::from(a.i),
-        i32::from(b.r),
-        i32::from(b.i),
-    );
-    Cpx {
-        r: sround((ar * br).wrapping_sub(ai * bi)),
-        i: sround((ar * bi).wrapping_add(ai * br)),
-    }
-}
-
-#[inline(always)]
-fn cadd(a: Cpx, b: Cpx) -> Cpx {
-    Cpx {
-        r: a.r.wrapping_add(b.r),
-        i: a.i.wrapping_add(b.i),
-    }
-}
-
-#[inline(always)]
-fn csub(a: Cpx, b: Cpx) -> Cpx {
-    Cpx {
-        r: a.r.wrapping_sub(b.r),
-        i: a.i.wrapping_sub(b.i),
-    }
-}
-
-/// KISS FFT `kf_cexp` for fixed point: `floor(0.5 + 32767 * cos/sin(phase))`, in double as the C
-/// code does. `libm` is within 1 ulp of glibc; `tests::twiddles_are_far_from_rounding_ties`
-/// shows no twiddle of any supported size is within 1e-9 of a rounding tie, so 1-ulp
-/// differences in `cos`/`sin` cannot change a table entry.
-fn cexp(phase: f64) -> Cpx {
-    Cpx {
-        r: libm::floor(0.5 + f64::from(SAMP_MAX) * libm::cos(phase)) as i16,
-        i: libm::floor(0.5 + f64::from(SAMP_MAX) * libm::sin(phase)) as i16,
-    }
-}
-
-/// KISS FFT's constant for pi (`kiss_fft_alloc` and `kiss_fftr_alloc`); equal to `f64` pi.
-const PI: f64 = core::f64::consts::PI;
-
-/// Twiddle `i` of an `n`-point forward complex FFT (`kiss_fft_alloc`: phase = -2·pi·i / n).
-fn twiddle(i: usize, n: usize) -> Cpx {
-    cexp(-2.0 * PI * i as f64 / n as f64)
-}
-
-/// Split-step twiddle `i` of a real FFT whose complex FFT has `ncfft` points
-/// (`kiss_fftr_alloc`: phase = -pi · ((i + 1) / ncfft + 0.5)).
-fn super_twiddle(i: usize, ncfft: usize) -> Cpx {
-    cexp(-PI * ((i + 1) as f64 / ncfft as f64 + 0.5))
-}
-
-/// A planned real FFT of a power-of-two length up to [`MAX_FFT`].
+/// A planned real FFT of a power-of-two length in `4..=512`.
 #[derive(Clone)]
 pub struct RealFft {
     /// Points of the inner complex FFT (half the real length).
     ncfft: usize,
+    /// log2(`MAX_CFFT / ncfft`): the stride into the flash tables.
+    tw_shift: u32,
     /// `(radix, remaining length)` per stage, as `kf_factor` produces them.
-    stages: [(u16, u16); MAX_STAGES],
+    stages: [(u8, u16); MAX_STAGES],
     num_stages: usize,
-    twiddles: [Cpx; MAX_CFFT],
-    super_twiddles: [Cpx; MAX_CFFT / 2],
-    /// Output of the inner complex FFT (`kiss_fftr_state::tmpbuf`).
-    tmp: [Cpx; MAX_CFFT],
+    /// Input complex index of each leaf butterfly's first input (`kf_work`'s `f` when it
+    /// reaches `m == 1`), in output order.
+    leaves: [u8; MAX_LEAVES],
 }
 
 impl RealFft {
-    /// Plans a real FFT of `fft_size` points; `fft_size` must be a power of two in
-    /// `4..=MAX_FFT` (the caller checks).
-    pub fn new(fft_size: usize) -> Self {
-        let mut fft = RealFft::EMPTY;
-        fft.plan(fft_size);
-        fft
-    }
-
-    /// An unplanned FFT (all zero), for building in place with [`RealFft::plan`].
+    /// An unplanned FFT, for building in place with [`RealFft::plan`].
     pub const EMPTY: RealFft = RealFft {
         ncfft: 0,
+        tw_shift: 0,
         stages: [(0, 0); MAX_STAGES],
         num_stages: 0,
-        twiddles: [Cpx { r: 0, i: 0 }; MAX_CFFT],
-        super_twiddles: [Cpx { r: 0, i: 0 }; MAX_CFFT / 2],
-        tmp: [Cpx { r: 0, i: 0 }; MAX_CFFT],
+        leaves: [0; MAX_LEAVES],
     };
 
-    /// Plan in place (no large temporaries): as [`RealFft::new`].
+    /// Plans a real FFT of `fft_size` points; `fft_size` must be a power of two in
+    /// `4..=512` (the caller checks).
     pub fn plan(&mut self, fft_size: usize) {
-        let ncfft = fft_size / 2;
-        let fft = self;
-        fft.ncfft = ncfft;
-        fft.stages = [(0, 0); MAX_STAGES];
-        fft.num_stages = 0;
-        for (i, t) in fft.twiddles.iter_mut().take(ncfft).enumerate() {
-            *t = twiddle(i, ncfft);
-        }
-        for (i, t) in fft.super_twiddles.iter_mut().take(ncfft / 2).enumerate() {
-            *t = super_twiddle(i, ncfft);
-        }
+        let ncfft = (fft_size / 2).clamp(2, MAX_CFFT);
+        self.ncfft = ncfft;
+        self.tw_shift = (MAX_CFFT / ncfft).trailing_zeros();
+        self.stages = [(0, 0); MAX_STAGES];
+        self.num_stages = 0;
         // kf_factor for a power of two: radix 4 while it divides, then one radix 2.
         let mut n = ncfft;
-        while n > 1 && fft.num_stages < MAX_STAGES {
+        while n > 1 && self.num_stages < MAX_STAGES {
             let p = if n & 3 == 0 { 4 } else { 2 };
             n /= p;
-            if let Some(s) = fft.stages.get_mut(fft.num_stages) {
-                *s = (p as u16, n as u16);
+            if let Some(s) = self.stages.get_mut(self.num_stages) {
+                *s = (p as u8, n as u16);
             }
-            fft.num_stages += 1;
+            self.num_stages += 1;
+        }
+        // Leaf starts: output block b of the last stage sits at b·p_last; kf_work reaches it
+        // through chunk q_l of every stage l above, each adding q_l · (product of the radices
+        // above l) to the input index.
+        let last_p = self.stages_used().last().map_or(2, |s| usize::from(s.0));
+        let above = self.num_stages.saturating_sub(1);
+        for b in 0..ncfft / last_p {
+            let (mut rest, mut start, mut fstride, mut block) = (b, 0, 1, ncfft / last_p);
+            for &(p, _) in self.stages.get(..above).unwrap_or(&[]) {
+                let p = usize::from(p);
+                block /= p; // leaf blocks per chunk of this stage
+                let q = rest / block;
+                rest %= block;
+                start += q * fstride;
+                fstride *= p;
+            }
+            if let Some(l) = self.leaves.get_mut(b) {
+                *l = start as u8;
+            }
         }
     }
 
-    /// Real FFT of `input` (`2 * ncfft` samples) into `output` (`ncfft + 1` bins), like
-    /// `kiss_fftr`. Both lengths are fixed at construction; shorter slices are a caller bug
-    /// and leave the output partly unwritten rather than panicking.
-    pub fn forward(&mut self, input: &[i16], output: &mut [Cpx]) {
-        let n = self.ncfft;
-        let (Some(tmp), Some(input)) = (self.tmp.get_mut(..n), input.get(..2 * n)) else {
-            return;
-        };
-        let stages = self.stages.get(..self.num_stages).unwrap_or(&[]);
-        let twiddles = self.twiddles.get(..n).unwrap_or(&[]);
-        work(tmp, input, 0, 1, stages, twiddles);
+    fn stages_used(&self) -> &[(u8, u16)] {
+        self.stages.get(..self.num_stages).unwrap_or(&[])
+    }
 
-        let (Some(&t0), Some(out)) = (self.tmp.first(), output.get_mut(..=n)) else {
+    /// Real FFT of `input << shift` (samples as complex pairs, even sample re, odd im; each
+    /// shifted left in 16 bits, wrapping, as the front ends scale the window up), zero padded
+    /// to `ncfft` pairs, into `out` (`ncfft + 1` bins, packed `re | im << 16`), like
+    /// `kiss_fftr`. A longer input is truncated; a shorter `out` is a caller bug and leaves it
+    /// unwritten (no panic).
+    pub fn forward(&self, input: &[u32], shift: u32, out: &mut [u32]) {
+        let n = self.ncfft;
+        let Some(out) = out.get_mut(..=n) else {
             return;
         };
-        // DC and Nyquist from the sums of the even (re) and odd (im) samples.
-        let tdc = fixdiv(t0, 2);
-        out[0] = Cpx {
-            r: tdc.r.wrapping_add(tdc.i),
-            i: 0,
+        let Some((&(last_p, _), upper)) = self.stages_used().split_last() else {
+            return;
         };
-        out[n] = Cpx {
-            r: tdc.r.wrapping_sub(tdc.i),
-            i: 0,
-        };
-        for k in 1..=n / 2 {
-            let fpk = fixdiv(self.tmp[k], 2);
-            let mirror = self.tmp[n - k];
-            let fpnk = fixdiv(
-                Cpx {
-                    r: mirror.r,
-                    i: mirror.i.wrapping_neg(),
-                },
-                2,
-            );
-            let f1k = cadd(fpk, fpnk);
-            let f2k = csub(fpk, fpnk);
-            let tw = cmul(f2k, self.super_twiddles[k - 1]);
-            // HALF_OF on the int sums; at k == n/2 the second pair overwrites the first, as in C.
-            out[k] = Cpx {
-                r: ((i32::from(f1k.r) + i32::from(tw.r)) >> 1) as i16,
-                i: ((i32::from(f1k.i) + i32::from(tw.i)) >> 1) as i16,
-            };
-            out[n - k] = Cpx {
-                r: ((i32::from(f1k.r) - i32::from(tw.r)) >> 1) as i16,
-                i: ((i32::from(tw.i) - i32::from(f1k.i)) >> 1) as i16,
-            };
+        let last_p = usize::from(last_p);
+        let sample = |j: usize| -> u32 { input.get(j).map_or(0, |&c| shl_lanes(c, shift)) };
+
+        // Leaf stage (m = 1): butterflies straight from the input, stride n / p.
+        let fstride = n / last_p;
+        let w0 = TWIDDLES[0];
+        let blocks = out.chunks_exact_mut(last_p).zip(self.leaves.iter());
+        if last_p == 4 {
+            for (o, &start) in blocks {
+                let s = usize::from(start);
+                let y = bfly4(
+                    [
+                        sample(s),
+                        sample(s + fstride),
+                        sample(s + 2 * fstride),
+                        sample(s + 3 * fstride),
+                    ],
+                    [w0, w0, w0],
+                );
+                o.copy_from_slice(&y);
+            }
+        } else {
+            for (o, &start) in blocks {
+                let s = usize::from(start);
+                let y = bfly2([sample(s), sample(s + fstride)], w0);
+                o.copy_from_slice(&y);
+            }
         }
+
+        // The other stages, bottom up: blocks of p·m values, twiddle stride n / (p·m).
+        for &(p, m) in upper.iter().rev() {
+            let (p, m) = (usize::from(p), usize::from(m));
+            let step = (n / (p * m)) << self.tw_shift;
+            let cfft = out.get_mut(..n).unwrap_or(&mut []);
+            for block in cfft.chunks_exact_mut(p * m) {
+                if p == 4 {
+                    stage4(block, m, step);
+                } else {
+                    stage2(block, m, step);
+                }
+            }
+        }
+
+        split(out, n, self.tw_shift);
     }
 }
 
-/// `kf_work`: decimation in time. `out` receives the `p·m`-point DFT of the complex values
-/// `input[start + q·fstride]` (a complex value is two consecutive `i16`, re then im).
-/// Indices stay in bounds by construction: `stages` multiply out to `out.len()` and
-/// `fstride · out.len()` equals the inner FFT length.
-fn work(
-    out: &mut [Cpx],
-    input: &[i16],
-    start: usize,
-    fstride: usize,
-    stages: &[(u16, u16)],
-    tw: &[Cpx],
-) {
-    let Some((&(p, m), rest)) = stages.split_first() else {
+/// Both lanes shifted left by `shift` (< 16), each wrapping in 16 bits.
+#[inline(always)]
+fn shl_lanes(x: u32, shift: u32) -> u32 {
+    ((x & 0xFFFF) << shift & 0xFFFF) | (x & 0xFFFF_0000) << shift
+}
+
+/// One `kf_bfly4` (forward) on four values, twiddles `w` for inputs 1..=3.
+#[inline(always)]
+fn bfly4(x: [u32; 4], w: [u32; 3]) -> [u32; 4] {
+    let f0 = packed::fixdiv(x[0], DIV4);
+    let f1 = packed::fixdiv(x[1], DIV4);
+    let f2 = packed::fixdiv(x[2], DIV4);
+    let f3 = packed::fixdiv(x[3], DIV4);
+    let s0 = packed::mul(f1, w[0]);
+    let s1 = packed::mul(f2, w[1]);
+    let s2 = packed::mul(f3, w[2]);
+    let s5 = packed::sub(f0, s1);
+    let f0 = packed::add(f0, s1);
+    let s3 = packed::add(s0, s2);
+    let s4 = packed::sub(s0, s2);
+    [
+        packed::add(f0, s3),
+        packed::add_rot(s5, s4),
+        packed::sub(f0, s3),
+        packed::sub_rot(s5, s4),
+    ]
+}
+
+/// One `kf_bfly2` (forward).
+#[inline(always)]
+fn bfly2(x: [u32; 2], w: u32) -> [u32; 2] {
+    let a = packed::fixdiv(x[0], DIV2);
+    let b = packed::fixdiv(x[1], DIV2);
+    let t = packed::mul(b, w);
+    [packed::add(a, t), packed::sub(a, t)]
+}
+
+/// `kf_bfly4` over a block of `4·m` values; twiddle k·j of the stage is `TWIDDLES[k·j·step]`.
+#[inline(never)]
+fn stage4(block: &mut [u32], m: usize, step: usize) {
+    // Every twiddle index below is at most 3·(m − 1)·step: checked once here.
+    if m == 0 || block.len() < 4 * m || 3 * (m - 1) * step >= TWIDDLES.len() {
+        return;
+    }
+    let (q0, rest) = block.split_at_mut(m);
+    let (q1, rest) = rest.split_at_mut(m);
+    let (q2, q3) = rest.split_at_mut(m);
+    let quarters = q0
+        .iter_mut()
+        .zip(q1.iter_mut().zip(q2.iter_mut().zip(q3.iter_mut())));
+    let mut t = 0;
+    for (a, (b, (c, d))) in quarters {
+        // SAFETY: t = k·step for k < m, so t, 2t, 3t ≤ 3·(m − 1)·step < TWIDDLES.len()
+        // (checked above). Unchecked: this loop is the FFT's hot path (measured: the bounds
+        // checks and iterator state cost ~30 % of it on the M4).
+        let w = unsafe {
+            [
+                *TWIDDLES.get_unchecked(t),
+                *TWIDDLES.get_unchecked(2 * t),
+                *TWIDDLES.get_unchecked(3 * t),
+            ]
+        };
+        [*a, *b, *c, *d] = bfly4([*a, *b, *c, *d], w);
+        t += step;
+    }
+}
+
+/// `kf_bfly2` over a block of `2·m` values.
+#[inline(never)]
+fn stage2(block: &mut [u32], m: usize, step: usize) {
+    if m == 0 || block.len() < 2 * m || (m - 1) * step >= TWIDDLES.len() {
+        return;
+    }
+    let (q0, q1) = block.split_at_mut(m);
+    let mut t = 0;
+    for (a, b) in q0.iter_mut().zip(q1.iter_mut()) {
+        // SAFETY: t = k·step ≤ (m − 1)·step < TWIDDLES.len() (checked above).
+        let w = unsafe { *TWIDDLES.get_unchecked(t) };
+        [*a, *b] = bfly2([*a, *b], w);
+        t += step;
+    }
+}
+
+/// `kiss_fftr`'s split step, in place: `out[..n]` holds the complex FFT, `out[..=n]` receives
+/// the real FFT's bins. Pair k reads `out[k]` and `out[n − k]` and writes the same two slots.
+#[inline(never)]
+fn split(out: &mut [u32], n: usize, tw_shift: u32) {
+    let Some(out) = out.get_mut(..=n) else {
         return;
     };
-    let (p, m) = (usize::from(p), usize::from(m));
-    if m == 1 {
-        for (q, o) in out.iter_mut().take(p).enumerate() {
-            let idx = 2 * (start + q * fstride);
-            *o = Cpx {
-                r: input[idx],
-                i: input[idx + 1],
-            };
-        }
-    } else {
-        for (q, chunk) in out.chunks_exact_mut(m).take(p).enumerate() {
-            work(chunk, input, start + q * fstride, fstride * p, rest, tw);
-        }
+    if n < 2 {
+        return;
     }
-    match p {
-        4 => bfly4(out, fstride, m, tw),
-        _ => bfly2(out, fstride, m, tw),
+    // DC and Nyquist from the sums of the even (re) and odd (im) samples.
+    let tdc = packed::fixdiv(out[0], DIV2);
+    let (r, i) = (packed::re(tdc), packed::im(tdc));
+    out[0] = pack(r.wrapping_add(i), 0);
+    out[n] = pack(r.wrapping_sub(i), 0);
+    let half = n / 2;
+    // head = slots 0..=n/2, tail = slots n/2+1..=n: pair k < n/2 is head[k] and
+    // tail[n/2 − 1 − k], i.e. head forwards against tail (without the Nyquist slot) backwards.
+    let (head, tail) = out.split_at_mut(half + 1);
+    let supers = SUPER_TWIDDLES.get((1 << tw_shift) - 1..).unwrap_or(&[]);
+    let supers = supers.iter().step_by(1 << tw_shift);
+    let lows = head.get_mut(1..half).unwrap_or(&mut []);
+    let highs = tail.get_mut(..half - 1).unwrap_or(&mut []);
+    for ((lo, hi), &w) in lows.iter_mut().zip(highs.iter_mut().rev()).zip(supers) {
+        [*lo, *hi] = split_pair(*lo, *hi, w);
     }
-}
-
-/// `kf_bfly2` (forward).
-fn bfly2(out: &mut [Cpx], fstride: usize, m: usize, tw: &[Cpx]) {
-    for k in 0..m {
-        let a = fixdiv(out[k], 2);
-        let b = fixdiv(out[k + m], 2);
-        let t = cmul(b, tw[k * fstride]);
-        out[k + m] = csub(a, t);
-        out[k] = cadd(a, t);
+    // k = n/2 pairs the middle bin with itself; the second store wins, as in C.
+    let w_mid = SUPER_TWIDDLES.get((half << tw_shift) - 1);
+    if let (Some(mid), Some(&w)) = (head.get_mut(half), w_mid) {
+        *mid = split_pair(*mid, *mid, w)[1];
     }
 }
 
-/// `kf_bfly4` (forward).
-fn bfly4(out: &mut [Cpx], fstride: usize, m: usize, tw: &[Cpx]) {
-    for k in 0..m {
-        let f0 = fixdiv(out[k], 4);
-        let f1 = fixdiv(out[k + m], 4);
-        let f2 = fixdiv(out[k + 2 * m], 4);
-        let f3 = fixdiv(out[k + 3 * m], 4);
-        let s0 = cmul(f1, tw[k * fstride]);
-        let s1 = cmul(f2, tw[2 * k * fstride]);
-        let s2 = cmul(f3, tw[3 * k * fstride]);
-        let s5 = csub(f0, s1);
-        let f0 = cadd(f0, s1);
-        let s3 = cadd(s0, s2);
-        let s4 = csub(s0, s2);
-        out[k + 2 * m] = csub(f0, s3);
-        out[k] = cadd(f0, s3);
-        out[k + m] = Cpx {
-            r: s5.r.wrapping_add(s4.i),
-            i: s5.i.wrapping_sub(s4.r),
-        };
-        out[k + 3 * m] = Cpx {
-            r: s5.r.wrapping_sub(s4.i),
-            i: s5.i.wrapping_add(s4.r),
-        };
-    }
+/// One pair of the split step: bins k and n − k from complex outputs `a` = Z[k], `b` = Z[n−k]
+/// and split twiddle `w`.
+#[inline(always)]
+fn split_pair(a: u32, b: u32, w: u32) -> [u32; 2] {
+    let fpk = packed::fixdiv(a, DIV2);
+    // The conjugate's imaginary part negated in int16 (−(−32768) wraps), then divided.
+    let conj = pack(packed::re(b), packed::im(b).wrapping_neg());
+    let fpnk = packed::fixdiv(conj, DIV2);
+    let f1k = packed::add(fpk, fpnk);
+    let f2k = packed::sub(fpk, fpnk);
+    let tw = packed::mul(f2k, w);
+    // HALF_OF on the int sums. (f1k.r − tw.r, tw.i − f1k.i) / 2: lanes picked so that one
+    // halving subtract does both.
+    let lhs = (f1k & 0xFFFF) | (tw & 0xFFFF_0000);
+    let rhs = (tw & 0xFFFF) | (f1k & 0xFFFF_0000);
+    [packed::half_add(f1k, tw), packed::half_sub(lhs, rhs)]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::fft_reference::{self, Cpx};
     use super::*;
 
-    /// Distance of `0.5 + 32767·x` from the nearest integer boundary that `floor` could cross.
-    fn tie_margin(x: f64) -> f64 {
-        let v = 0.5 + 32767.0 * x;
-        let frac = v - libm::floor(v);
-        frac.min(1.0 - frac)
-    }
-
+    /// The flash tables are KISS FFT's: recomputed here with the C code's formulas (libm).
     #[test]
-    fn twiddles_are_far_from_rounding_ties() {
-        // Every twiddle of every supported inner FFT size (2..=256 points) sits at least 1e-9
-        // away from a floor() boundary, while libm's and glibc's cos/sin differ by at most
-        // an ulp (~1e-16 relative): the tables cannot depend on which libm computed them.
-        let mut worst = 1.0f64;
-        let mut n = 2;
-        while n <= MAX_CFFT {
-            for i in 0..n {
-                let ph = -2.0 * PI * i as f64 / n as f64;
-                worst = worst
-                    .min(tie_margin(libm::cos(ph)))
-                    .min(tie_margin(libm::sin(ph)));
-            }
-            for i in 0..n / 2 {
-                let ph = -PI * ((i + 1) as f64 / n as f64 + 0.5);
-                worst = worst
-                    .min(tie_margin(libm::cos(ph)))
-                    .min(tie_margin(libm::sin(ph)));
-            }
-            n *= 2;
+    fn flash_tables_match_kiss() {
+        let reference = fft_reference::RealFft::new(512);
+        for (i, &t) in TWIDDLES.iter().enumerate() {
+            let c = reference.twiddle(i);
+            assert_eq!(t, pack(c.r, c.i), "twiddle {i}");
         }
-        assert!(worst > 1e-9, "worst margin {worst}");
-    }
-
-    #[test]
-    fn known_twiddles() {
-        // kiss_fft_alloc(4): 1, -i, -1, i in Q15.
-        assert_eq!(twiddle(0, 4), Cpx { r: 32767, i: 0 });
-        assert_eq!(twiddle(1, 4), Cpx { r: 0, i: -32767 });
-        assert_eq!(twiddle(2, 4), Cpx { r: -32767, i: 0 });
-        // floor(0.5 + 32767·cos(-pi/4)) = floor(23170.0) = 23170 (23169.77 + 0.5).
-        assert_eq!(
-            twiddle(1, 8),
-            Cpx {
-                r: 23170,
-                i: -23170
-            }
-        );
-    }
-
-    #[test]
-    fn impulse_and_dc() {
-        // A unit impulse of 32767 at t=0 gives a flat spectrum of 32767/512 per bin after the
-        // 1/N scaling; a constant gives all energy in bin 0.
-        let mut fft = RealFft::new(512);
-        let mut input = [0i16; 512];
-        let mut out = [Cpx::default(); 257];
-        input[0] = 32767;
-        fft.forward(&input, &mut out);
-        for c in &out {
-            assert!((i32::from(c.r) - 64).abs() <= 1 && c.i.abs() <= 1, "{c:?}");
+        for (i, &t) in SUPER_TWIDDLES.iter().enumerate() {
+            let c = reference.super_twiddle(i);
+            assert_eq!(t, pack(c.r, c.i), "super twiddle {i}");
         }
-        let input = [16384i16; 512];
-        fft.forward(&input, &mut out);
-        assert!((i32::from(out[0].r) - 16384).abs() <= 8, "{:?}", out[0]);
-        assert!(out[1..].iter().all(|c| c.r.abs() <= 2 && c.i.abs() <= 2));
+    }
+
+    /// Samples as the FFT's complex input pairs.
+    fn pairs(input: &[i16]) -> std::vec::Vec<u32> {
+        input
+            .chunks(2)
+            .map(|p| pack(p[0], p.get(1).copied().unwrap_or(0)))
+            .collect()
+    }
+
+    fn check(size: usize, input: &[i16]) {
+        let mut reference = fft_reference::RealFft::new(size);
+        let mut want = [Cpx::default(); 257];
+        reference.forward(input, &mut want[..=size / 2]);
+        let mut fft = RealFft::EMPTY;
+        fft.plan(size);
+        let mut got = [0u32; 257];
+        fft.forward(&pairs(input), 0, &mut got[..=size / 2]);
+        for k in 0..=size / 2 {
+            assert_eq!(
+                (packed::re(got[k]), packed::im(got[k])),
+                (want[k].r, want[k].i),
+                "size {size} bin {k}"
+            );
+        }
+    }
+
+    /// Property test: the packed FFT equals the scalar port of KISS FFT for every supported
+    /// size, on random input at several levels, full-scale extremes and impulses.
+    #[test]
+    fn matches_kiss_fft_port() {
+        let mut seed = 0x2545_f491u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let mut size = 4;
+        while size <= 512 {
+            for round in 0..60 {
+                let shift = round % 16; // amplitude from full scale down to ±1
+                let input: std::vec::Vec<i16> = (0..size)
+                    .map(|_| match round {
+                        0 => i16::MIN,
+                        1 => i16::MAX,
+                        2 => {
+                            if next() & 1 == 0 {
+                                i16::MIN
+                            } else {
+                                i16::MAX
+                            }
+                        }
+                        _ => (next() as i16) >> shift,
+                    })
+                    .collect();
+                check(size, &input);
+            }
+            for pos in [0, 1, size / 2, size - 1] {
+                let mut input = std::vec![0i16; size];
+                input[pos] = i16::MIN;
+                check(size, &input);
+                input[pos] = i16::MAX;
+                check(size, &input);
+            }
+            size *= 2;
+        }
+    }
+
+    /// A window shorter than the FFT, shifted while read: the same as shifting and zero
+    /// padding first (the front end's `(int16_t)(x << shift)`).
+    #[test]
+    fn shift_and_zero_padding() {
+        let mut seed = 7u32;
+        for (len, shift) in [(480, 0), (480, 3), (479, 15), (400, 7), (512, 1)] {
+            let input: std::vec::Vec<i16> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 16) as i16 >> 4
+                })
+                .collect();
+            let mut padded = std::vec![0i16; 512];
+            for (p, &x) in padded.iter_mut().zip(&input) {
+                *p = (x as u16).wrapping_shl(shift) as i16;
+            }
+            let mut reference = fft_reference::RealFft::new(512);
+            let mut want = [Cpx::default(); 257];
+            reference.forward(&padded, &mut want);
+            let mut fft = RealFft::EMPTY;
+            fft.plan(512);
+            let mut got = [0u32; 257];
+            fft.forward(&pairs(&input), shift, &mut got);
+            for k in 0..=256 {
+                assert_eq!(
+                    (packed::re(got[k]), packed::im(got[k])),
+                    (want[k].r, want[k].i)
+                );
+            }
+        }
     }
 
     #[test]
-    fn stages() {
-        let f = RealFft::new(512);
-        assert_eq!(
-            &f.stages[..f.num_stages],
-            &[(4, 64), (4, 16), (4, 4), (4, 1)]
-        );
-        let f = RealFft::new(256);
-        assert_eq!(
-            &f.stages[..f.num_stages],
-            &[(4, 32), (4, 8), (4, 2), (2, 1)]
-        );
+    fn leaves_are_digit_reversed() {
+        let mut f = RealFft::EMPTY;
+        f.plan(512);
+        // 256 = 4·4·4·4: leaf b = (q0, q1, q2) in base 4 starts at q0 + 4·q1 + 16·q2.
+        assert_eq!(&f.leaves[..6], &[0, 16, 32, 48, 4, 20]);
+        f.plan(256);
+        // 128 = 4·4·4·2: leaf b = (q0, q1, q2) starts at q0 + 4·q1 + 16·q2, stride 64.
+        assert_eq!(&f.leaves[..6], &[0, 16, 32, 48, 4, 20]);
+        assert_eq!(f.tw_shift, 1);
     }
 }

@@ -31,13 +31,17 @@
 //! practice).
 
 pub mod fft;
+#[cfg(test)]
+mod fft_reference;
+mod fft_tables;
+mod packed;
 pub mod quantize;
 pub mod stages;
 pub mod tables;
 
 use crate::Error;
-use fft::{Cpx, RealFft};
-pub use quantize::Int8Mapping;
+use fft::RealFft;
+pub use quantize::{Int8Mapping, Int8Thresholds};
 use tables::{Filterbank, PCAN_LUT_SIZE};
 
 /// Largest FFT (and so window) in samples.
@@ -155,6 +159,37 @@ impl FrontendConfig {
     }
 }
 
+/// Adds a run's weighted and unweighted sums to segments `seg` and `seg + 1`.
+#[inline(always)]
+fn add_run(acc: &mut [u64; MAX_CHANNELS + 2], seg: u8, w: u64, u: u64) {
+    let seg = usize::from(seg);
+    if let Some(pair) = acc.get_mut(seg..seg + 2) {
+        pair[0] = pair[0].wrapping_add(w);
+        pair[1] = pair[1].wrapping_add(u);
+    }
+}
+
+/// The stages of one frame, in order, as [`Frontend::push_staged`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Hann window, max |x| and the FFT input shift.
+    Window,
+    /// The real FFT.
+    Fft,
+    /// |X|² of the filterbank's bins.
+    Energy,
+    /// Mel filterbank sums and their square roots.
+    Filterbank,
+    /// Noise estimate update and spectral subtraction.
+    NoiseReduction,
+    /// PCAN gain control (nothing when it is off).
+    Pcan,
+    /// Natural log.
+    Log,
+    /// Mapping to the model's int8 input.
+    Int8,
+}
+
 /// One computed feature frame, handed to [`Frontend::push`]'s callback.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame<'a> {
@@ -182,6 +217,8 @@ pub struct Frontend {
     min_signal_remaining: u32,
     pcan_lut: [i16; PCAN_LUT_SIZE],
     pcan_snr_shift: u32,
+    /// `config.int8` as a table (no division per feature).
+    int8_table: Int8Thresholds,
     // ---- streaming state
     /// Samples of the window being filled (`WindowState::input`).
     input: [i16; MAX_FFT],
@@ -189,9 +226,15 @@ pub struct Frontend {
     /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
-    fft_input: [i16; MAX_FFT],
-    spectrum: [Cpx; MAX_BINS],
+    /// The windowed samples as the FFT's complex input (even sample re, odd im).
+    fft_input: [u32; MAX_FFT / 2],
+    /// The FFT's bins, packed `re | im << 16` (also its work buffer).
+    spectrum: [u32; MAX_BINS],
+    /// |X|² per FFT bin (only the filterbank's bins are written).
+    energy: [u32; MAX_BINS],
     accumulators: [u64; MAX_CHANNELS + 2],
+    /// Per channel: the filterbank's square root, then after noise reduction and PCAN.
+    signal: [u32; MAX_CHANNELS],
     features: [u16; MAX_CHANNELS],
     int8: [i8; MAX_CHANNELS],
 }
@@ -223,12 +266,15 @@ impl Frontend {
         min_signal_remaining: 0,
         pcan_lut: [0; PCAN_LUT_SIZE],
         pcan_snr_shift: 0,
+        int8_table: Int8Thresholds::EMPTY,
         input: [0; MAX_FFT],
         filled: 0,
         noise_estimate: [0; MAX_CHANNELS],
-        fft_input: [0; MAX_FFT],
-        spectrum: [Cpx { r: 0, i: 0 }; MAX_BINS],
+        fft_input: [0; MAX_FFT / 2],
+        spectrum: [0; MAX_BINS],
+        energy: [0; MAX_BINS],
         accumulators: [0; MAX_CHANNELS + 2],
+        signal: [0; MAX_CHANNELS],
         features: [0; MAX_CHANNELS],
         int8: [0; MAX_CHANNELS],
     };
@@ -345,6 +391,7 @@ impl Frontend {
         self.odd_smoothing = q14(config.odd_smoothing);
         self.min_signal_remaining = q14(config.min_signal_remaining);
         self.pcan_snr_shift = pcan_snr_shift;
+        self.int8_table = config.int8.thresholds();
         self.reset();
         Ok(())
     }
@@ -374,7 +421,19 @@ impl Frontend {
     /// Feeds samples of any length; calls `on_frame` once per completed step (the first frame
     /// needs a full window) and returns the number of frames produced. Chunking does not
     /// change the output: the same audio in any split gives the same frames.
-    pub fn push(&mut self, samples: &[i16], mut on_frame: impl FnMut(Frame<'_>)) -> usize {
+    pub fn push(&mut self, samples: &[i16], on_frame: impl FnMut(Frame<'_>)) -> usize {
+        self.push_staged(samples, |_| {}, on_frame)
+    }
+
+    /// [`Frontend::push`], calling `mark` after each [`Stage`] of every frame: for measuring
+    /// the stages' cost one by one (the firmware's `fe` mode puts instruction-counter markers
+    /// there). The output is the same as `push`'s.
+    pub fn push_staged(
+        &mut self,
+        samples: &[i16],
+        mut mark: impl FnMut(Stage),
+        mut on_frame: impl FnMut(Frame<'_>),
+    ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
         while !rest.is_empty() {
@@ -386,7 +445,7 @@ impl Frontend {
             self.filled += take;
             rest = tail;
             if self.filled == self.window_len {
-                self.compute_frame();
+                self.compute_frame(&mut mark);
                 let n = self.num_channels;
                 on_frame(Frame {
                     features: &self.features[..n],
@@ -401,98 +460,178 @@ impl Frontend {
         frames
     }
 
-    /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`.
-    fn compute_frame(&mut self) {
+    /// Runs the pipeline on the full window in `self.input`, writing `features` and `int8`;
+    /// `mark` is called after each stage.
+    ///
+    /// Not generic and never inlined: the stages are compiled in this crate, at its
+    /// opt-level (the firmware builds the engine at 3 and its own code, where generic callers
+    /// such as [`Frontend::push`] are instantiated, at "z").
+    #[inline(never)]
+    fn compute_frame(&mut self, mark: &mut dyn FnMut(Stage)) {
+        let shift = self.window_stage();
+        mark(Stage::Window);
+        self.fft.forward(
+            &self.fft_input[..self.window_len.div_ceil(2)],
+            shift,
+            &mut self.spectrum[..=self.fft_size / 2],
+        );
+        mark(Stage::Fft);
+        self.energy_stage();
+        mark(Stage::Energy);
+        self.filterbank_stage(shift);
+        mark(Stage::Filterbank);
+        self.noise_reduction_stage();
+        mark(Stage::NoiseReduction);
+        if self.config.pcan.is_some() {
+            self.pcan_stage();
+        }
+        mark(Stage::Pcan);
+        self.log_stage();
+        mark(Stage::Log);
         let n = self.num_channels;
-        let flavor = self.config.flavor;
+        self.int8_table
+            .map_frame(&self.features[..n], &mut self.int8[..n]);
+        mark(Stage::Int8);
+    }
 
-        // Window (Q12) and the largest |x| for the FFT input shift.
-        let mut max_abs: i16 = 0;
-        let windowed = self
-            .fft_input
-            .iter_mut()
-            .zip(self.input.iter().zip(&self.window))
-            .take(self.window_len);
-        for (out, (&x, &w)) in windowed {
+    /// Window (Q12) into `fft_input` (sample pairs); returns the left shift that scales it up
+    /// to the full int16 range (applied by the FFT).
+    fn window_stage(&mut self) -> u32 {
+        let len = self.window_len;
+        let (Some(out), Some(input), Some(window)) = (
+            self.fft_input.get_mut(..len.div_ceil(2)),
+            self.input.get(..len),
+            self.window.get(..len),
+        ) else {
+            return 0;
+        };
+        let signal_library = self.config.flavor == Flavor::SignalLibrary;
+        // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
+        let apply = |x: i16, w: i16| -> i16 {
             let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
-            let v = match flavor {
-                // (int16_t) of the shifted product.
-                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => raw as i16,
-                // ApplyWindow saturates.
-                Flavor::SignalLibrary => raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16,
-            };
-            *out = v;
-            match flavor {
-                // WindowProcessSamples: |v| in int16, so −32768 stays −32768 and never wins.
-                Flavor::MicroFrontendF32 | Flavor::MicroFrontendF64 => {
-                    let a = if v < 0 { v.wrapping_neg() } else { v };
-                    if a > max_abs {
-                        max_abs = a;
-                    }
-                }
-                // MaxAbs16: `-value > max` in int, then stored as int16, so −32768 becomes
-                // the max as −32768 (and later values compare against that).
-                Flavor::SignalLibrary => {
+            if signal_library {
+                raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+            } else {
+                raw as i16
+            }
+        };
+        // Two samples per step, stored as one FFT input value (even re, odd im); the largest
+        // and smallest value give max |x| (as TFLM tracks it) unless −32768 occurs.
+        let (mut hi, mut lo) = (0i16, 0i16);
+        let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
+        for (o, (x, w)) in out.iter_mut().zip(pairs) {
+            let (v0, v1) = (apply(x[0], w[0]), apply(x[1], w[1]));
+            *o = packed::pack(v0, v1);
+            hi = hi.max(v0).max(v1);
+            lo = lo.min(v0).min(v1);
+        }
+        if len % 2 == 1 {
+            if let (Some(o), Some(&x), Some(&w)) = (out.last_mut(), input.last(), window.last()) {
+                let v = apply(x, w);
+                *o = packed::pack(v, 0);
+                hi = hi.max(v);
+                lo = lo.min(v);
+            }
+        }
+        let max_abs = if lo > i16::MIN {
+            hi.max(-lo)
+        } else {
+            // −32768 occurred: replay TFLM's running max exactly, in sample order.
+            let values = out
+                .iter()
+                .flat_map(|&c| [packed::re(c), packed::im(c)])
+                .take(len);
+            let mut max_abs: i16 = 0;
+            for v in values {
+                if signal_library {
+                    // MaxAbs16: `-value > max` in int, then stored as int16, so −32768 becomes
+                    // the max as −32768 (and later values compare against that).
                     if v > max_abs {
                         max_abs = v;
                     } else if -i32::from(v) > i32::from(max_abs) {
                         max_abs = v.wrapping_neg();
                     }
+                } else {
+                    // WindowProcessSamples: |v| in int16, so −32768 stays −32768, never wins.
+                    max_abs = max_abs.max(v.wrapping_abs());
                 }
             }
-        }
+            max_abs
+        };
         // 15 − MostSignificantBit32(max) (the C library), clamped at 0 by the signal library;
-        // a negative int16 max converts to a uint32 with bit 31 set (msb 32).
-        let shift = (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32;
-        for v in self.fft_input.iter_mut().take(self.window_len) {
-            *v = (*v as u16).wrapping_shl(shift) as i16;
-        }
-        for v in self
-            .fft_input
-            .iter_mut()
-            .take(self.fft_size)
-            .skip(self.window_len)
-        {
-            *v = 0;
-        }
+        // a negative int16 max converts to a uint32 with bit 31 set (msb 32). The FFT applies
+        // it while reading its input, and zero pads.
+        (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
+    }
 
-        self.fft.forward(
-            &self.fft_input[..self.fft_size],
-            &mut self.spectrum[..=self.fft_size / 2],
-        );
+    /// |X|² of the filterbank's bins into `energy`: the int32 sum of squares stored as uint32
+    /// (wraps only for two −32768 parts).
+    fn energy_stage(&mut self) {
+        let (start, end) = (self.filterbank.start, self.filterbank.end);
+        let (Some(energy), Some(bins)) = (
+            self.energy.get_mut(start..end),
+            self.spectrum.get(start..end),
+        ) else {
+            return;
+        };
+        for (e, &c) in energy.iter_mut().zip(bins) {
+            *e = packed::norm(c);
+        }
+    }
 
-        // Energy and filterbank accumulation in one pass over the band's bins.
+    /// Mel filterbank (Q12 weights, u64 sums), square root, undo the FFT input shift
+    /// (FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
+    /// `signal`.
+    fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
+        let r = fb.start..fb.end;
         self.accumulators = [0; MAX_CHANNELS + 2];
-        let bins = self
-            .spectrum
+        let (Some(energy), Some(seg), Some(weight), Some(unweight)) = (
+            self.energy.get(r.clone()),
+            fb.seg.get(r.clone()),
+            fb.weight.get(r.clone()),
+            fb.unweight.get(r),
+        ) else {
+            return;
+        };
+        // Bins come segment by segment: sum a run of equal segments in registers and add it to
+        // the two accumulators when the segment changes (u64 sums wrap exactly, so grouping
+        // the additions differently cannot change them).
+        let bins = energy
             .iter()
-            .zip(fb.seg.iter().zip(fb.weight.iter().zip(&fb.unweight)));
-        for (c, (&seg, (&w, &u))) in bins.take(fb.end).skip(fb.start) {
-            // int32 sum of squares stored as uint32 (wraps only for two −32768 parts).
-            let (r, i) = (i32::from(c.r), i32::from(c.i));
-            let energy = u64::from(((r * r) as u32).wrapping_add((i * i) as u32));
-            let seg = usize::from(seg);
-            if let Some(acc) = self.accumulators.get_mut(seg..seg + 2) {
-                acc[0] = acc[0].wrapping_add(u64::from(w) * energy);
-                acc[1] = acc[1].wrapping_add(u64::from(u) * energy);
+            .zip(seg.iter().zip(weight.iter().zip(unweight)));
+        let (mut run_seg, mut run_w, mut run_u) = (seg.first().copied().unwrap_or(0), 0u64, 0u64);
+        for (&e, (&seg, (&w, &u))) in bins {
+            if seg != run_seg {
+                add_run(&mut self.accumulators, run_seg, run_w, run_u);
+                (run_seg, run_w, run_u) = (seg, 0, 0);
             }
+            run_w = run_w.wrapping_add(u64::from(w) * u64::from(e));
+            run_u = run_u.wrapping_add(u64::from(u) * u64::from(e));
         }
+        add_run(&mut self.accumulators, run_seg, run_w, run_u);
+        let n = self.num_channels;
+        let (Some(signal), Some(acc)) = (self.signal.get_mut(..n), self.accumulators.get(1..=n))
+        else {
+            return;
+        };
+        for (s, &acc) in signal.iter_mut().zip(acc) {
+            *s = stages::sqrt64_fast(acc) >> shift;
+        }
+    }
 
+    /// NoiseReductionApply / FilterbankSpectralSubtraction (clamping off): updates the noise
+    /// estimate, `signal` becomes the reduced signal.
+    fn noise_reduction_stage(&mut self) {
         let smoothing_bits = self.config.smoothing_bits;
-        let log_shift = self.config.log_scale_shift;
-        let pcan = self.config.pcan.is_some();
-        let channels = self.features.iter_mut().zip(
-            self.accumulators
-                .iter()
-                .skip(1)
-                .zip(&mut self.noise_estimate),
-        );
-        for (ch, (out, (&acc, estimate))) in channels.take(n).enumerate() {
-            // FilterbankSqrt / FilterBankSquareRoot: sqrt, then undo the FFT input shift.
-            let signal = stages::sqrt64(acc) >> shift;
-
-            // NoiseReductionApply / FilterbankSpectralSubtraction (clamping off).
+        let n = self.num_channels;
+        let (Some(signal), Some(estimates)) =
+            (self.signal.get_mut(..n), self.noise_estimate.get_mut(..n))
+        else {
+            return;
+        };
+        for (ch, (value, estimate)) in signal.iter_mut().zip(estimates).enumerate() {
+            let signal = *value;
             let smoothing = if ch % 2 == 0 {
                 self.even_smoothing
             } else {
@@ -507,21 +646,39 @@ impl Frontend {
             let floor = ((u64::from(signal) * u64::from(self.min_signal_remaining))
                 >> NOISE_REDUCTION_BITS) as u32;
             let subtracted = (scaled_up - new_estimate.min(scaled_up)) >> smoothing_bits;
-            let mut value = subtracted.max(floor);
+            *value = subtracted.max(floor);
+        }
+    }
 
-            // PcanGainControlApply / ApplyPcanAutoGainControlFixed.
-            if pcan {
-                // The int16 gain converts to uint32 (sign-extending, as in C).
-                let gain =
-                    stages::wide_dynamic_function(new_estimate, &self.pcan_lut) as i32 as u32;
-                let snr = ((u64::from(value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
-                value = stages::pcan_shrink(snr);
-            }
+    /// PcanGainControlApply / ApplyPcanAutoGainControlFixed, on `signal`.
+    fn pcan_stage(&mut self) {
+        let n = self.num_channels;
+        let (Some(signal), Some(estimates)) =
+            (self.signal.get_mut(..n), self.noise_estimate.get(..n))
+        else {
+            return;
+        };
+        for (value, &estimate) in signal.iter_mut().zip(estimates) {
+            // The int16 gain converts to uint32 (sign-extending, as in C).
+            let gain = stages::wide_dynamic_function(estimate, &self.pcan_lut) as i32 as u32;
+            let snr = ((u64::from(*value) * u64::from(gain)) >> self.pcan_snr_shift) as u32;
+            *value = stages::pcan_shrink(snr);
+        }
+    }
 
-            // LogScaleApply / FilterbankLog.
+    /// LogScaleApply / FilterbankLog: `signal` into `features`.
+    fn log_stage(&mut self) {
+        let flavor = self.config.flavor;
+        let log_shift = self.config.log_scale_shift;
+        let n = self.num_channels;
+        let c = self.correction_bits;
+        let (Some(features), Some(signal)) = (self.features.get_mut(..n), self.signal.get(..n))
+        else {
+            return;
+        };
+        for (out, &value) in features.iter_mut().zip(signal) {
             *out = match log_shift {
                 Some(scale_shift) => {
-                    let c = self.correction_bits;
                     let scaled = if c < 0 {
                         value >> -c
                     } else {
@@ -542,8 +699,68 @@ impl Frontend {
                 None => value.min(u32::from(u16::MAX)) as u16,
             };
         }
-        self.config
-            .int8
-            .map_frame(&self.features[..n], &mut self.int8[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TFLM's running max |x| over the windowed samples, sample by sample (the C library's
+    /// `WindowProcessSamples` and the signal library's `MaxAbs16`), and the shift from it.
+    fn reference_shift(flavor: Flavor, values: &[i16]) -> u32 {
+        let mut max_abs: i16 = 0;
+        for &v in values {
+            match flavor {
+                Flavor::SignalLibrary => {
+                    if v > max_abs {
+                        max_abs = v;
+                    } else if -i32::from(v) > i32::from(max_abs) {
+                        max_abs = v.wrapping_neg();
+                    }
+                }
+                _ => {
+                    let a = if v < 0 { v.wrapping_neg() } else { v };
+                    if a > max_abs {
+                        max_abs = a;
+                    }
+                }
+            }
+        }
+        (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
+    }
+
+    /// The paired window stage gives TFLM's shift, also when a windowed value is −32768
+    /// (full-scale negative input at the window's 1.0 coefficient) anywhere in the frame.
+    #[test]
+    fn window_shift_matches_running_max() {
+        for config in [
+            FrontendConfig::micro_wakeword(),
+            FrontendConfig::micro_speech(),
+        ] {
+            let mut fe = Frontend::new(&config).unwrap();
+            let len = fe.window_len;
+            let peak = fe.window.iter().position(|&w| w == 4096).unwrap();
+            let cases: [&dyn Fn(usize) -> i16; 5] = [
+                &|_| i16::MIN,
+                &|i| if i == peak { i16::MIN } else { 100 },
+                &|i| if i == peak { i16::MIN } else { -20_000 },
+                &|i| if i < peak { 3 } else { i16::MIN },
+                &|i| ((i * 7919) % 65536) as u16 as i16,
+            ];
+            for case in cases {
+                for (i, x) in fe.input.iter_mut().take(len).enumerate() {
+                    *x = case(i);
+                }
+                let shift = fe.window_stage();
+                let values: std::vec::Vec<i16> = fe
+                    .fft_input
+                    .iter()
+                    .flat_map(|&c| [packed::re(c), packed::im(c)])
+                    .take(len)
+                    .collect();
+                assert_eq!(shift, reference_shift(config.flavor, &values));
+            }
+        }
     }
 }

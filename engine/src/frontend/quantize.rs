@@ -96,6 +96,121 @@ impl Int8Mapping {
     }
 }
 
+/// An [`Int8Mapping`] as a table: for each output value `v` in −127..=127, the smallest
+/// feature that maps to `v` or more. Both mappings are non-decreasing in the feature, so
+/// `map(f) = −128 + #{thresholds ≤ f}`: a binary search instead of a division (the
+/// microWakeWord mapping's is a 128-bit one, ~500 instructions per feature on a Cortex-M4).
+/// Built once per configuration ([`Int8Mapping::thresholds`]: 255 divisions).
+#[derive(Clone, Copy, Debug)]
+pub struct Int8Thresholds {
+    /// Sorted thresholds; only the first `len` are reachable by a u16 feature.
+    bounds: [u16; 255],
+    len: u8,
+    /// First reachable threshold and the mean spacing of the thresholds in Q8: the
+    /// thresholds are nearly evenly spaced (both mappings are linear before rounding), so
+    /// `(f − first) / spacing` lands within a step or two of the answer.
+    first: u16,
+    spacing_q8: u32,
+}
+
+impl Int8Thresholds {
+    /// No thresholds: every feature maps to −128.
+    pub const EMPTY: Int8Thresholds = Int8Thresholds {
+        bounds: [0; 255],
+        len: 0,
+        first: 0,
+        spacing_q8: 1,
+    };
+
+    /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
+    #[inline]
+    pub fn map(&self, feature: u16) -> i8 {
+        // The count of thresholds ≤ feature (≤ 255, so it fits an i8 after −128): guess it
+        // from the mean spacing, then step to the exact boundary.
+        let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
+        let above = u32::from(feature.saturating_sub(self.first));
+        let mut j = if feature < self.first {
+            0
+        } else {
+            (((above << 8) / self.spacing_q8) as usize + 1).min(reachable.len())
+        };
+        while reachable.get(j).is_some_and(|&t| t <= feature) {
+            j += 1;
+        }
+        while j > 0 && reachable.get(j - 1).is_some_and(|&t| t > feature) {
+            j -= 1;
+        }
+        (j as i32 - 128) as i8
+    }
+
+    /// Maps a frame of features; `out` is filled up to the shorter of the two lengths.
+    pub fn map_frame(&self, features: &[u16], out: &mut [i8]) {
+        for (o, &f) in out.iter_mut().zip(features) {
+            *o = self.map(f);
+        }
+    }
+}
+
+impl Int8Mapping {
+    /// The table form of this mapping (see [`Int8Thresholds`]). Only for valid mappings
+    /// ([`Int8Mapping::is_valid`]); an invalid one gives a table mapping everything to −128.
+    pub fn thresholds(&self) -> Int8Thresholds {
+        let mut t = Int8Thresholds::EMPTY;
+        let mut len = 0u8;
+        for (j, slot) in t.bounds.iter_mut().enumerate() {
+            let v = j as i32 - 127; // output value −127..=127
+            let Some(f) = self.threshold(v) else {
+                break;
+            };
+            *slot = f;
+            len += 1;
+        }
+        t.len = len;
+        let reachable = t.bounds.get(..usize::from(len)).unwrap_or(&[]);
+        if let (Some(&first), Some(&last)) = (reachable.first(), reachable.last()) {
+            t.first = first;
+            let gaps = u32::from(len.max(2) - 1);
+            t.spacing_q8 = ((u32::from(last - first) << 8) / gaps).max(1);
+        }
+        t
+    }
+
+    /// Smallest feature `f` with `map(f) >= v` (`v` in −127..=127), `None` if no u16 does.
+    fn threshold(&self, v: i32) -> Option<u16> {
+        let f: u128 = match *self {
+            // (f·256 + 333) / 666 − 128 >= v  ⟺  f·256 + 333 >= 666·(v + 128).
+            Int8Mapping::MicroSpeech => {
+                let need = 666 * (v + 128) - 333;
+                if need <= 0 {
+                    0
+                } else {
+                    (need as u128).div_ceil(256)
+                }
+            }
+            // round_half_even(f·N/D + zp) >= v  ⟺  2fN > (2w − 1)·D with w = v − zp, or
+            // equality (an exact tie at v − 0.5) when v is even (the tie goes to v).
+            Int8Mapping::MicroWakeWord {
+                input_scale,
+                zero_point,
+            } => {
+                let (n, d) = scale_parts(input_scale)?;
+                let t = 2 * (i64::from(v) - i64::from(zero_point)) - 1;
+                if t < 0 {
+                    0
+                } else {
+                    let (t, m) = (t as u128 * d, 2 * n);
+                    if v % 2 == 0 {
+                        t.div_ceil(m)
+                    } else {
+                        t / m + 1
+                    }
+                }
+            }
+        };
+        u16::try_from(f).ok()
+    }
+}
+
 /// For `scale = M · 2^E`: `(5 · 2^max(0, −(E+7)), M · 2^max(0, E+7))`, so that
 /// `f · 0.0390625 / scale = f · num_mul / den`. `None` outside the supported range.
 fn scale_parts(scale: f32) -> Option<(u128, u128)> {
@@ -154,6 +269,36 @@ mod tests {
         };
         assert_eq!(odd_zp.map(1), -126); // -126.5 -> -126
         assert_eq!(odd_zp.map(3), -126); // -125.5 -> -126
+    }
+
+    /// The table gives the formula's value for every u16 feature, for both mappings, the
+    /// shipped scale and scales with exact ties (even and odd zero points).
+    #[test]
+    fn thresholds_equal_the_formula_for_every_input() {
+        let mut mappings = std::vec![Int8Mapping::MicroSpeech, Int8Mapping::MICRO_WAKEWORD];
+        for (scale, zp) in [
+            (0.078125, -128),
+            (0.078125, -127),
+            (0.0390625, 0),
+            (0.5, 3),
+            (0.00390625, -1),
+            (0.101_960_786, 5),
+            (0.017, -100),
+            (1.0e-6, -128),
+            (3.0e8, 127),
+        ] {
+            mappings.push(Int8Mapping::MicroWakeWord {
+                input_scale: scale,
+                zero_point: zp,
+            });
+        }
+        for m in mappings {
+            assert!(m.is_valid(), "{m:?}");
+            let t = m.thresholds();
+            for f in 0..=u16::MAX {
+                assert_eq!(t.map(f), m.map(f), "{m:?} f={f}");
+            }
+        }
     }
 
     #[test]

@@ -110,15 +110,15 @@ pub const INVOKE_OVERHEAD_PER_OP: f64 = 265.4;
 /// Front end + feature window + detector, per audio frame (replay firmware: whole pipeline
 /// minus the measured invocations), by front-end preset.
 pub const FRAME_COSTS: &[FrameCost] = &[
-    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 6168749 instructions in all
+    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 3682958 instructions in all
     FrameCost {
         frontend: "micro_speech",
-        per_frame: 104983.5,
+        per_frame: 54253.1,
     },
-    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 33582131 instructions in all
+    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 22121547 instructions in all
     FrameCost {
         frontend: "micro_wakeword",
-        per_frame: 108390.9,
+        per_frame: 51373.1,
     },
 ];
 

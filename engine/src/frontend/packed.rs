@@ -1,0 +1,262 @@
+//! Packed Q15 complex arithmetic for the FFT: one complex value per `u32`, real part in the
+//! low half, imaginary part in the high half (`kiss_fft_cpx` of two `int16_t`, little-endian).
+//!
+//! On Cortex-M4/M7 (`cfg(mote_dsp_asm)`, set by the engine's build script for `thumbv7em`) the
+//! operations are the DSP extension's instructions; everywhere else (the host, wasm, and the
+//! host tests) a plain-Rust emulation computes the same bits. Every operation is chosen so the
+//! instruction's arithmetic is exactly KISS FFT's C arithmetic:
+//! - `SADD16` / `SSUB16` / `SASX` / `SSAX` add or subtract lanes modulo 2^16, as KISS FFT's
+//!   `int` sums stored back into `int16_t` do;
+//! - `SMLSD` / `SMLADX` / `SMLABB` / `SMLATB` form exact 16×16 products and add them and the
+//!   rounding constant modulo 2^32 (they only set the Q flag on overflow, the result wraps),
+//!   as `sround`'s `int32_t` sums do;
+//! - `SHADD16` / `SHSUB16` keep the 17-bit lane sum and shift it right arithmetically: the
+//!   split step's `HALF_OF((int)a + b)`.
+//!
+//! `fft::tests` compare the packed FFT with the scalar KISS FFT port on random input, and the
+//! firmware's replay in QEMU checks the instructions themselves against the host's output.
+
+/// KISS FFT's rounding constant for Q15 products (`1 << (FRACBITS − 1)`).
+const ROUND: i32 = 1 << 14;
+
+/// Packs a complex value.
+#[inline(always)]
+pub const fn pack(re: i16, im: i16) -> u32 {
+    re as u16 as u32 | (im as u16 as u32) << 16
+}
+
+/// Real part.
+#[inline(always)]
+pub const fn re(x: u32) -> i16 {
+    x as u16 as i16
+}
+
+/// Imaginary part.
+#[inline(always)]
+pub const fn im(x: u32) -> i16 {
+    (x >> 16) as u16 as i16
+}
+
+/// Lanes of two 32-bit values whose high halves are the Q15 results of `>> 15`.
+#[inline(always)]
+fn pack_q15(lo: i32, hi: i32) -> u32 {
+    ((lo >> 15) as u32 & 0xFFFF) | ((hi as u32) << 1 & 0xFFFF_0000)
+}
+
+#[cfg(mote_dsp_asm)]
+mod isa {
+    use core::arch::asm;
+
+    macro_rules! op2 {
+        ($name:ident, $insn:literal) => {
+            #[inline(always)]
+            pub fn $name(a: u32, b: u32) -> u32 {
+                let d: u32;
+                // SAFETY: a register-only DSP instruction; no memory, stack or flags used.
+                unsafe {
+                    asm!(concat!($insn, " {d}, {a}, {b}"), d = lateout(reg) d, a = in(reg) a,
+                         b = in(reg) b, options(pure, nomem, nostack, preserves_flags));
+                }
+                d
+            }
+        };
+    }
+    macro_rules! op3 {
+        ($name:ident, $insn:literal) => {
+            #[inline(always)]
+            pub fn $name(a: u32, b: u32, acc: i32) -> i32 {
+                let d: i32;
+                // SAFETY: a register-only DSP instruction; it may set the sticky Q flag, which
+                // nothing reads.
+                unsafe {
+                    asm!(concat!($insn, " {d}, {a}, {b}, {c}"), d = lateout(reg) d,
+                         a = in(reg) a, b = in(reg) b, c = in(reg) acc,
+                         options(pure, nomem, nostack));
+                }
+                d
+            }
+        };
+    }
+    op2!(sadd16, "sadd16");
+    op2!(ssub16, "ssub16");
+    op2!(sasx, "sasx");
+    op2!(ssax, "ssax");
+    op2!(shadd16, "shadd16");
+    op2!(shsub16, "shsub16");
+    op3!(smlsd, "smlsd");
+    op3!(smladx, "smladx");
+    op3!(smlabb, "smlabb");
+    op3!(smlatb, "smlatb");
+    op3!(smlad, "smlad");
+}
+
+#[cfg(not(mote_dsp_asm))]
+mod isa {
+    //! The instructions' arithmetic in plain Rust (ARM ARM pseudocode), bit for bit.
+    use super::{im, pack, re};
+
+    fn lanes(a: u32) -> (i32, i32) {
+        (i32::from(re(a)), i32::from(im(a)))
+    }
+    pub fn sadd16(a: u32, b: u32) -> u32 {
+        pack(re(a).wrapping_add(re(b)), im(a).wrapping_add(im(b)))
+    }
+    pub fn ssub16(a: u32, b: u32) -> u32 {
+        pack(re(a).wrapping_sub(re(b)), im(a).wrapping_sub(im(b)))
+    }
+    /// Low = a.lo − b.hi, high = a.hi + b.lo.
+    pub fn sasx(a: u32, b: u32) -> u32 {
+        pack(re(a).wrapping_sub(im(b)), im(a).wrapping_add(re(b)))
+    }
+    /// Low = a.lo + b.hi, high = a.hi − b.lo.
+    pub fn ssax(a: u32, b: u32) -> u32 {
+        pack(re(a).wrapping_add(im(b)), im(a).wrapping_sub(re(b)))
+    }
+    pub fn shadd16(a: u32, b: u32) -> u32 {
+        let ((ar, ai), (br, bi)) = (lanes(a), lanes(b));
+        pack(((ar + br) >> 1) as i16, ((ai + bi) >> 1) as i16)
+    }
+    pub fn shsub16(a: u32, b: u32) -> u32 {
+        let ((ar, ai), (br, bi)) = (lanes(a), lanes(b));
+        pack(((ar - br) >> 1) as i16, ((ai - bi) >> 1) as i16)
+    }
+    /// a.lo·b.lo − a.hi·b.hi + acc (the difference of two 16×16 products always fits).
+    pub fn smlsd(a: u32, b: u32, acc: i32) -> i32 {
+        let ((ar, ai), (br, bi)) = (lanes(a), lanes(b));
+        (ar * br - ai * bi).wrapping_add(acc)
+    }
+    /// a.lo·b.hi + a.hi·b.lo + acc, modulo 2^32.
+    pub fn smladx(a: u32, b: u32, acc: i32) -> i32 {
+        let ((ar, ai), (br, bi)) = (lanes(a), lanes(b));
+        (ar * bi).wrapping_add(ai * br).wrapping_add(acc)
+    }
+    /// a.lo·b.lo + a.hi·b.hi + acc, modulo 2^32.
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        let ((ar, ai), (br, bi)) = (lanes(a), lanes(b));
+        (ar * br).wrapping_add(ai * bi).wrapping_add(acc)
+    }
+    pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        (lanes(a).0 * lanes(b).0).wrapping_add(acc)
+    }
+    pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
+        (lanes(a).1 * lanes(b).0).wrapping_add(acc)
+    }
+}
+
+/// `C_ADD`: lane sums modulo 2^16.
+#[inline(always)]
+pub fn add(a: u32, b: u32) -> u32 {
+    isa::sadd16(a, b)
+}
+
+/// `C_SUB`: lane differences modulo 2^16.
+#[inline(always)]
+pub fn sub(a: u32, b: u32) -> u32 {
+    isa::ssub16(a, b)
+}
+
+/// `(a.r + b.i, a.i − b.r)`: `kf_bfly4`'s forward `Fout[m]`.
+#[inline(always)]
+pub fn add_rot(a: u32, b: u32) -> u32 {
+    isa::ssax(a, b)
+}
+
+/// `(a.r − b.i, a.i + b.r)`: `kf_bfly4`'s forward `Fout[m3]`.
+#[inline(always)]
+pub fn sub_rot(a: u32, b: u32) -> u32 {
+    isa::sasx(a, b)
+}
+
+/// `((a.r + b.r) >> 1, (a.i + b.i) >> 1)` on the exact sums (`HALF_OF`).
+#[inline(always)]
+pub fn half_add(a: u32, b: u32) -> u32 {
+    isa::shadd16(a, b)
+}
+
+/// `((a.r − b.r) >> 1, (a.i − b.i) >> 1)` on the exact differences.
+#[inline(always)]
+pub fn half_sub(a: u32, b: u32) -> u32 {
+    isa::shsub16(a, b)
+}
+
+/// `C_MUL` in Q15: `(sround(ar·br − ai·bi), sround(ar·bi + ai·br))`.
+#[inline(always)]
+pub fn mul(a: u32, b: u32) -> u32 {
+    pack_q15(isa::smlsd(a, b, ROUND), isa::smladx(a, b, ROUND))
+}
+
+/// `C_FIXDIV(c, div)`: both lanes times `k = 32767 / div` in Q15 (`k` < 2^15).
+#[inline(always)]
+pub fn fixdiv(c: u32, k: u32) -> u32 {
+    pack_q15(isa::smlabb(c, k, ROUND), isa::smlatb(c, k, ROUND))
+}
+
+/// `c.r² + c.i²` modulo 2^32 (the int32 sum of squares of `filterbank.c`, as uint32).
+#[inline(always)]
+pub fn norm(c: u32) -> u32 {
+    isa::smlad(c, c, 0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operations against scalar KISS FFT arithmetic on edge and pseudo-random lanes.
+    #[test]
+    fn ops_match_scalar_arithmetic() {
+        let edge = [
+            0i16, 1, -1, 2, -2, 16383, -16384, 32767, -32768, 12345, -23456,
+        ];
+        let mut vals: std::vec::Vec<i16> = edge.to_vec();
+        let mut seed = 1u32;
+        for _ in 0..40 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            vals.push((seed >> 16) as i16);
+        }
+        let sround = |x: i32| (x.wrapping_add(1 << 14) >> 15) as i16;
+        for &ar in &vals {
+            for &ai in &vals {
+                let a = pack(ar, ai);
+                let (r, i) = (i32::from(ar), i32::from(ai));
+                for k in [16383u32, 8191] {
+                    let want = pack(sround(r * k as i32), sround(i * k as i32));
+                    assert_eq!(fixdiv(a, k), want);
+                }
+                assert_eq!(norm(a), ((r * r) as u32).wrapping_add((i * i) as u32));
+                for &br in edge.iter().chain(&vals[..12]) {
+                    let b = pack(br, ai ^ br);
+                    let (s, t) = (i32::from(br), i32::from(ai ^ br));
+                    let m = pack(
+                        sround((r * s).wrapping_sub(i * t)),
+                        sround((r * t).wrapping_add(i * s)),
+                    );
+                    assert_eq!(mul(a, b), m);
+                    assert_eq!(
+                        add(a, b),
+                        pack(ar.wrapping_add(br), ai.wrapping_add(ai ^ br))
+                    );
+                    assert_eq!(
+                        add_rot(a, b),
+                        pack(ar.wrapping_add(ai ^ br), ai.wrapping_sub(br))
+                    );
+                    assert_eq!(
+                        sub_rot(a, b),
+                        pack(ar.wrapping_sub(ai ^ br), ai.wrapping_add(br))
+                    );
+                    assert_eq!(
+                        half_sub(a, b),
+                        pack(((r - s) >> 1) as i16, ((i - t) >> 1) as i16)
+                    );
+                    assert_eq!(
+                        half_add(a, b),
+                        pack(((r + s) >> 1) as i16, ((i + t) >> 1) as i16)
+                    );
+                    assert_eq!(
+                        sub(a, b),
+                        pack(ar.wrapping_sub(br), ai.wrapping_sub(ai ^ br))
+                    );
+                }
+            }
+        }
+    }
+}
