@@ -163,16 +163,14 @@ fn python() -> Option<PathBuf> {
         .args(["-c", "import tflite_micro"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if ok {
-        Some(py)
-    } else if missing(&format!(
-        "a Python with tflite_micro ({}; set MOTE_PYTHON)",
-        py.display()
-    )) {
-        None
-    } else {
-        None
+    if !ok {
+        missing(&format!(
+            "a Python with tflite_micro ({}; set MOTE_PYTHON)",
+            py.display()
+        ));
+        return None;
     }
+    Some(py)
 }
 
 /// Trains with `mote train`; returns the model path and the summary record.
@@ -186,6 +184,59 @@ fn train(dir: &Path, out: &Path, epochs: u32, seed: u32) -> serde_json::Value {
     ]));
     let last = text.lines().last().expect("summary");
     serde_json::from_str(last).expect("json")
+}
+
+/// TFLM's Python interpreter and `mote infer` give the same output bytes for `model` on
+/// the int8 features of `wavs` (the first 49 frames of each).
+fn tflm_matches_engine(py: &Path, model: &Path, wavs: &[PathBuf], dir: &Path) {
+    let mut input = Vec::new();
+    for (i, w) in wavs.iter().enumerate() {
+        let f = dir.join(format!("features{i}.bin"));
+        run(mote()
+            .arg("features")
+            .arg(w)
+            .args(["--preset", "micro-speech", "--format", "int8", "--output"])
+            .arg(&f));
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            bytes.len() >= 1960,
+            "{}: {} feature bytes",
+            w.display(),
+            bytes.len()
+        );
+        input.extend_from_slice(&bytes[..1960]);
+    }
+    let (inp, ours, theirs) = (
+        dir.join("in.bin"),
+        dir.join("mote.bin"),
+        dir.join("tflm.bin"),
+    );
+    std::fs::write(&inp, &input).unwrap();
+    run(mote()
+        .arg("infer")
+        .arg(model)
+        .arg("--input")
+        .arg(&inp)
+        .arg("--output")
+        .arg(&ours));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/oracle/tflm_infer.py");
+    run(Command::new(py)
+        .arg(script)
+        .arg(model)
+        .arg(&inp)
+        .arg(&theirs));
+    let (a, b) = (
+        std::fs::read(&ours).unwrap(),
+        std::fs::read(&theirs).unwrap(),
+    );
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "{}: mote infer and TFLM differ", model.display());
+    eprintln!(
+        "TFLM = mote infer on {} ({} invocations, {} output bytes)",
+        model.display(),
+        wavs.len(),
+        a.len()
+    );
 }
 
 #[test]
@@ -243,6 +294,7 @@ fn train_yes_no_up_on_espeak_and_generalize() {
         vec![("clean", 0, 0), ("noise 10 dB", 0, 0), ("-18 dB", 0, 0)];
     let mut k = 0u64;
     let mut wrong = Vec::new();
+    let mut some_eval = Vec::new();
     for w in WORDS {
         for v in TEST_VOICES {
             for (speed, pitch) in [(145, 40), (175, 60)] {
@@ -268,6 +320,9 @@ fn train_yes_no_up_on_espeak_and_generalize() {
                 for (i, samples) in [clip, noisy, quiet].iter().enumerate() {
                     let f = eval.join(format!("{k}_{i}.wav"));
                     write_wav(&f, rate, samples);
+                    if k % 4 == 1 {
+                        some_eval.push(f.clone());
+                    }
                     let got = detect(&model, &f);
                     results[i].2 += 1;
                     if got == w {
@@ -302,6 +357,24 @@ fn train_yes_no_up_on_espeak_and_generalize() {
         let got = detect(&model, &p);
         eprintln!("real {w}_1000ms.wav: {got}");
         real.push((w, got));
+    }
+    // TFLM runs the trained files with identical outputs: this model, and a second one
+    // (two words, another seed, 3 epochs: other weights, scales and output count).
+    if let Some(py) = python() {
+        tflm_matches_engine(&py, &model, &some_eval, tmp.path());
+        let small = tmp.path().join("small");
+        std::fs::create_dir_all(&small).unwrap();
+        for d in ["yes", "no", "_background_"] {
+            run(Command::new("cp")
+                .arg("-r")
+                .arg(data.join(d))
+                .arg(small.join(d))
+                .arg("-T"));
+        }
+        let model2 = tmp.path().join("small.tflite");
+        let s2 = train(&small, &model2, 3, 7);
+        assert_eq!(s2["labels"], serde_json::json!(["background", "no", "yes"]));
+        tflm_matches_engine(&py, &model2, &some_eval, tmp.path());
     }
     for (name, ok, n) in &results {
         assert!(

@@ -75,6 +75,12 @@ pub struct Augment {
     pub noise_prob: f32,
     /// Background-class level change, dB.
     pub background_db: (f32, f32),
+    /// Frequency warp of the word's features (vocal-tract length), factor range.
+    pub warp: (f32, f32),
+    /// Probability of synthetic room reverberation.
+    pub reverb_prob: f32,
+    /// Probability of breath noise (white noise following the word's envelope).
+    pub breath_prob: f32,
 }
 
 impl Default for Augment {
@@ -82,9 +88,12 @@ impl Default for Augment {
         Augment {
             speed: (0.88, 1.12),
             peak_db: (-36.0, -1.0),
-            snr_db: (0.0, 25.0),
-            noise_prob: 0.8,
+            snr_db: (-3.0, 30.0),
+            noise_prob: 0.85,
             background_db: (-30.0, 6.0),
+            warp: (0.7, 1.1),
+            reverb_prob: 0.5,
+            breath_prob: 0.0,
         }
     }
 }
@@ -108,10 +117,16 @@ pub fn word_window(clip: &[i16], bg: &[Vec<i16>], a: &Augment, r: &mut Rng) -> V
         .collect();
     // Spectral tilt: y[n] = x[n] + c·x[n−1] (c < 0 brightens, c > 0 darkens), half the time.
     if r.unit() < 0.5 {
-        let c = r.range(-0.8, 0.5);
+        let c = r.range(-0.95, 0.7);
         for i in (1..w.len()).rev() {
             w[i] += c * w[i - 1];
         }
+    }
+    if r.unit() < a.breath_prob {
+        breath(&mut w, r.range(0.05, 0.6), r);
+    }
+    if r.unit() < a.reverb_prob {
+        reverb(&mut w, r);
     }
     if w.len() > WINDOW {
         let cut = r.below(w.len() - WINDOW + 1);
@@ -135,7 +150,74 @@ pub fn word_window(clip: &[i16], bg: &[Vec<i16>], a: &Augment, r: &mut Rng) -> V
             out.iter_mut().zip(&noise).for_each(|(o, n)| *o += k * n);
         }
     }
+    dither(&mut out, r);
     out
+}
+
+/// Breathiness: white noise shaped by the word's envelope (5 ms smoothing), at `amount` of it.
+/// Synthetic voices have little energy above 4 kHz where real voices have aspiration; without
+/// this, high-band activity alone would mark the fricative words.
+fn breath(w: &mut [f32], amount: f32, r: &mut Rng) {
+    let mut env = 0.0f32;
+    for x in w.iter_mut() {
+        env += (x.abs() - env) * 0.0125;
+        *x += amount * env * 1.732 * (2.0 * r.unit() - 1.0);
+    }
+}
+
+/// A synthetic room: 24 echoes within 20–300 ms, exponentially decaying (RT60 0.15–0.6 s).
+fn reverb(w: &mut Vec<f32>, r: &mut Rng) {
+    let rt60 = r.range(0.15, 0.6);
+    let dry = w.clone();
+    let tail = 4800;
+    w.resize(dry.len() + tail, 0.0);
+    for _ in 0..24 {
+        let d = 320 + r.below(tail - 320);
+        // 60 dB down after rt60 seconds.
+        let g = libm::powf(10.0, -3.0 * (d as f32 / 16000.0) / rt60) * r.range(-0.7, 0.7);
+        for (i, &x) in dry.iter().enumerate() {
+            w[i + d] += g * x;
+        }
+    }
+}
+
+/// Low-level white noise (−80 to −55 dBFS RMS): no real recording is digital silence.
+fn dither(w: &mut [f32], r: &mut Rng) {
+    let level = db(r.range(-80.0, -55.0)) * 1.732;
+    w.iter_mut()
+        .for_each(|x| *x += level * (2.0 * r.unit() - 1.0));
+}
+
+/// Frequency warp of 49×40 features: channel c takes the value at c·alpha (linear
+/// interpolation, last channel held), roughly a vocal-tract-length change on the mel axis.
+pub fn warp(f: &mut [i8], alpha: f32) {
+    let w = crate::net::IN_W;
+    for row in f.chunks_mut(w) {
+        let src: Vec<f32> = row.iter().map(|&v| f32::from(v)).collect();
+        for (c, o) in row.iter_mut().enumerate() {
+            let pos = (c as f32 * alpha).min((w - 1) as f32);
+            let k = pos as usize;
+            let t = pos - k as f32;
+            let v = src[k] + (src[(k + 1).min(w - 1)] - src[k]) * t;
+            *o = libm::roundf(v).clamp(-128.0, 127.0) as i8;
+        }
+    }
+}
+
+/// SpecAugment-style masks: one band of up to 5 channels and one stretch of up to 5 frames set
+/// to the quietest value of the example.
+pub fn mask(f: &mut [i8], r: &mut Rng) {
+    let w = crate::net::IN_W;
+    let floor = f.iter().copied().min().unwrap_or(-128);
+    let (c0, cn) = (r.below(w), r.below(6));
+    let (t0, tn) = (r.below(crate::net::IN_H), r.below(6));
+    for (t, row) in f.chunks_mut(w).enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            if (c >= c0 && c < c0 + cn) || (t >= t0 && t < t0 + tn) {
+                *v = floor;
+            }
+        }
+    }
 }
 
 /// One augmented 1 s window of background.
@@ -143,6 +225,7 @@ pub fn background_example(bg: &[Vec<i16>], a: &Augment, r: &mut Rng) -> Vec<f32>
     let mut w = background_window(bg, r);
     let g = db(r.range(a.background_db.0, a.background_db.1));
     w.iter_mut().for_each(|x| *x *= g);
+    dither(&mut w, r);
     w
 }
 

@@ -177,7 +177,9 @@ fn examples(
         for clip in list {
             for _ in 0..per_clip {
                 let x = data::word_window(clip, bg, a, r);
-                out.push((fe.of(&data::to_i16(&x)), w + 1));
+                let mut f = fe.of(&data::to_i16(&x));
+                data::warp(&mut f, r.range(a.warp.0, a.warp.1));
+                out.push((f, w + 1));
                 words += 1;
             }
         }

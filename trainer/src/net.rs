@@ -4,10 +4,11 @@
 //! Layers (NHWC, as TFLite lays them out; H = 49 time frames, W = 40 mel channels):
 //!
 //! ```text
-//! input [49, 40, 1] ─ CONV_2D 10×4 /2 SAME, C1 filters, ReLU ─▶ [25, 20, C1]
-//!   ─ DEPTHWISE_CONV_2D 3×3 /1 SAME, ReLU ─▶ [25, 20, C1]
-//!   ─ CONV_2D 1×1, C2 filters, ReLU ─▶ [25, 20, C2]
-//!   ─ AVERAGE_POOL_2D 25×20 ─▶ [1, 1, C2] ─ FULLY_CONNECTED ─▶ [K] ─ SOFTMAX
+//! input [49, 40, 1] ─ CONV_2D 10×4 /2 ─▶ [25, 20, 16]
+//!   ─ DEPTHWISE_CONV_2D 3×3 /2 ─▶ [13, 10, 16] ─ CONV_2D 1×1 ─▶ [13, 10, 48]
+//!   ─ DEPTHWISE_CONV_2D 3×3 /1 ─▶ [13, 10, 48] ─ CONV_2D 1×1 ─▶ [13, 10, 48]
+//!   ─ AVERAGE_POOL_2D 13×10 ─▶ [1, 1, 48] ─ FULLY_CONNECTED ─▶ [K] ─ SOFTMAX
+//! (SAME padding and ReLU on every convolution; the table is [`LAYERS`].)
 //! ```
 //!
 //! The float input is the int8 feature dequantized, `(q + 128) · INPUT_SCALE`, times
@@ -24,15 +25,32 @@ pub const IN_W: usize = 40;
 pub const INPUT_SCALE: f32 = 0.101_715_68;
 /// Training-time input scaling (keeps first-layer activations near unit size).
 pub const INPUT_NORM: f32 = 0.125;
-/// First convolution's filters.
-pub const C1: usize = 16;
-/// Pointwise convolution's filters.
-pub const C2: usize = 32;
+/// The convolution stack: (kind, geometry), each followed by ReLU.
+pub const LAYERS: [(Kind, Geom); 5] = [
+    (Kind::Conv, Geom::same(IN_H, IN_W, 1, 16, 10, 4, 2)),
+    (Kind::Depthwise, Geom::same(25, 20, 16, 16, 3, 3, 2)),
+    (Kind::Conv, Geom::same(13, 10, 16, 48, 1, 1, 1)),
+    (Kind::Depthwise, Geom::same(13, 10, 48, 48, 3, 3, 1)),
+    (Kind::Conv, Geom::same(13, 10, 48, 48, 1, 1, 1)),
+];
+/// Channels into the pool / dense layer.
+pub const FEAT: usize = LAYERS[LAYERS.len() - 1].1.oc;
+/// Positions averaged by the pool.
+pub const POOL_N: usize = LAYERS[LAYERS.len() - 1].1.oh * LAYERS[LAYERS.len() - 1].1.ow;
+
+/// A convolution layer's kind.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// CONV_2D (weights HWIO while training).
+    Conv,
+    /// DEPTHWISE_CONV_2D, multiplier 1 (weights `[kh, kw, c]`).
+    Depthwise,
+}
 
 /// One convolution's geometry (SAME padding as TFLite computes it).
 #[derive(Clone, Copy, Debug)]
 pub struct Geom {
-    /// Input height, width, channels.
+    /// Input height.
     pub ih: usize,
     /// Input width.
     pub iw: usize,
@@ -99,35 +117,23 @@ impl Geom {
     pub const fn out_len(&self) -> usize {
         self.oh * self.ow * self.oc
     }
+    /// Weight count for `kind`.
+    pub const fn weights(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Conv => self.kh * self.kw * self.ic * self.oc,
+            Kind::Depthwise => self.kh * self.kw * self.oc,
+        }
+    }
 }
 
-/// Layer 1: CONV_2D 10×4 stride 2.
-pub const G1: Geom = Geom::same(IN_H, IN_W, 1, C1, 10, 4, 2);
-/// Layer 2: DEPTHWISE_CONV_2D 3×3 stride 1 (ic = oc = C1).
-pub const G2: Geom = Geom::same(G1.oh, G1.ow, C1, C1, 3, 3, 1);
-/// Layer 3: CONV_2D 1×1.
-pub const G3: Geom = Geom::same(G2.oh, G2.ow, C1, C2, 1, 1, 1);
-/// Positions averaged by the pool.
-pub const POOL_N: usize = G3.oh * G3.ow;
-
-/// All trainable tensors. Convolutions are HWIO (`[kh, kw, in, out]`, fast to train;
-/// [`Params::conv_ohwi`] gives TFLite's `[out, kh, kw, in]`), depthwise `[kh, kw, c]` and fully
-/// connected `[out, in]` as in TFLite.
+/// All trainable tensors: per convolution layer (weights, bias), then the dense layer.
+/// Convolutions are HWIO (`[kh, kw, in, out]`, fast to train; [`Params::conv_ohwi`] gives
+/// TFLite's `[out, kh, kw, in]`), depthwise `[kh, kw, c]` and dense `[out, in]` as in TFLite.
 #[derive(Clone, Debug)]
 pub struct Params {
-    /// Conv 1 weights and bias.
-    pub w1: Vec<f32>,
-    /// Conv 1 bias.
-    pub b1: Vec<f32>,
-    /// Depthwise weights.
-    pub wd: Vec<f32>,
-    /// Depthwise bias.
-    pub bd: Vec<f32>,
-    /// Pointwise weights.
-    pub w3: Vec<f32>,
-    /// Pointwise bias.
-    pub b3: Vec<f32>,
-    /// Dense weights.
+    /// (weights, bias) of each entry of [`LAYERS`].
+    pub conv: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Dense weights `[classes, FEAT]`.
     pub wf: Vec<f32>,
     /// Dense bias.
     pub bf: Vec<f32>,
@@ -137,13 +143,11 @@ impl Params {
     /// Zeros for `classes` outputs.
     pub fn zeros(classes: usize) -> Params {
         Params {
-            w1: vec![0.0; C1 * G1.kh * G1.kw],
-            b1: vec![0.0; C1],
-            wd: vec![0.0; G2.kh * G2.kw * C1],
-            bd: vec![0.0; C1],
-            w3: vec![0.0; C2 * C1],
-            b3: vec![0.0; C2],
-            wf: vec![0.0; classes * C2],
+            conv: LAYERS
+                .iter()
+                .map(|(k, g)| (vec![0.0; g.weights(*k)], vec![0.0; g.oc]))
+                .collect(),
+            wf: vec![0.0; classes * FEAT],
             bf: vec![0.0; classes],
         }
     }
@@ -155,10 +159,11 @@ impl Params {
             let sd = libm::sqrtf(2.0 / fan_in as f32);
             v.iter_mut().for_each(|x| *x = r.normal() * sd);
         };
-        he(&mut p.w1, G1.kh * G1.kw, rng);
-        he(&mut p.wd, G2.kh * G2.kw, rng);
-        he(&mut p.w3, C1, rng);
-        he(&mut p.wf, C2, rng);
+        for ((k, g), (w, _)) in LAYERS.iter().zip(&mut p.conv) {
+            let fan_in = g.kh * g.kw * if *k == Kind::Conv { g.ic } else { 1 };
+            he(w, fan_in, rng);
+        }
+        he(&mut p.wf, FEAT, rng);
         p
     }
 
@@ -175,17 +180,15 @@ impl Params {
         self.bf.len()
     }
 
-    fn tensors_mut(&mut self) -> [&mut Vec<f32>; 8] {
-        [
-            &mut self.w1,
-            &mut self.b1,
-            &mut self.wd,
-            &mut self.bd,
-            &mut self.w3,
-            &mut self.b3,
-            &mut self.wf,
-            &mut self.bf,
-        ]
+    fn tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let mut v: Vec<&mut Vec<f32>> = Vec::new();
+        for (w, b) in &mut self.conv {
+            v.push(w);
+            v.push(b);
+        }
+        v.push(&mut self.wf);
+        v.push(&mut self.bf);
+        v
     }
 
     fn fill(&mut self, v: f32) {
@@ -200,12 +203,8 @@ impl Params {
 pub struct Acts {
     /// Normalized input.
     pub x: Vec<f32>,
-    /// After conv 1 + ReLU.
-    pub a1: Vec<f32>,
-    /// After depthwise + ReLU.
-    pub a2: Vec<f32>,
-    /// After pointwise + ReLU.
-    pub a3: Vec<f32>,
+    /// Each convolution layer's output after ReLU.
+    pub a: Vec<Vec<f32>>,
     /// After the average pool.
     pub pool: Vec<f32>,
     /// Dense outputs (softmax inputs).
@@ -217,10 +216,8 @@ impl Acts {
     pub fn new(classes: usize) -> Acts {
         Acts {
             x: vec![0.0; IN_H * IN_W],
-            a1: vec![0.0; G1.out_len()],
-            a2: vec![0.0; G2.out_len()],
-            a3: vec![0.0; G3.out_len()],
-            pool: vec![0.0; C2],
+            a: LAYERS.iter().map(|(_, g)| vec![0.0; g.out_len()]).collect(),
+            pool: vec![0.0; FEAT],
             logits: vec![0.0; classes],
         }
     }
@@ -360,22 +357,26 @@ pub fn forward(p: &Params, features: &[i8], a: &mut Acts) {
     for (x, &q) in a.x.iter_mut().zip(features) {
         *x = (f32::from(q) + 128.0) * INPUT_SCALE * INPUT_NORM;
     }
-    conv_fwd(&G1, &a.x, &p.w1, &p.b1, &mut a.a1);
-    relu(&mut a.a1);
-    dw_fwd(&G2, &a.a1, &p.wd, &p.bd, &mut a.a2);
-    relu(&mut a.a2);
-    conv_fwd(&G3, &a.a2, &p.w3, &p.b3, &mut a.a3);
-    relu(&mut a.a3);
+    for (i, ((k, g), (w, b))) in LAYERS.iter().zip(&p.conv).enumerate() {
+        let (before, rest) = a.a.split_at_mut(i);
+        let input = if i == 0 { &a.x[..] } else { &before[i - 1][..] };
+        let out = &mut rest[0];
+        match k {
+            Kind::Conv => conv_fwd(g, input, w, b, out),
+            Kind::Depthwise => dw_fwd(g, input, w, b, out),
+        }
+        relu(out);
+    }
+    let last = &a.a[LAYERS.len() - 1];
     a.pool.iter_mut().for_each(|v| *v = 0.0);
     for pos in 0..POOL_N {
-        for (s, &v) in a.pool.iter_mut().zip(&a.a3[pos * C2..][..C2]) {
+        for (s, &v) in a.pool.iter_mut().zip(&last[pos * FEAT..][..FEAT]) {
             *s += v;
         }
     }
     a.pool.iter_mut().for_each(|v| *v /= POOL_N as f32);
-    let k = p.classes();
-    for o in 0..k {
-        let w = &p.wf[o * C2..][..C2];
+    for o in 0..p.classes() {
+        let w = &p.wf[o * FEAT..][..FEAT];
         a.logits[o] = p.bf[o] + w.iter().zip(&a.pool).map(|(a, b)| a * b).sum::<f32>();
     }
 }
@@ -385,9 +386,7 @@ pub fn forward(p: &Params, features: &[i8], a: &mut Acts) {
 pub struct Grads {
     /// Parameter gradients (accumulated over a batch).
     pub p: Params,
-    d1: Vec<f32>,
-    d2: Vec<f32>,
-    d3: Vec<f32>,
+    d: Vec<Vec<f32>>,
 }
 
 impl Grads {
@@ -395,9 +394,7 @@ impl Grads {
     pub fn new(classes: usize) -> Grads {
         Grads {
             p: Params::zeros(classes),
-            d1: vec![0.0; G1.out_len()],
-            d2: vec![0.0; G2.out_len()],
-            d3: vec![0.0; G3.out_len()],
+            d: LAYERS.iter().map(|(_, g)| vec![0.0; g.out_len()]).collect(),
         }
     }
 }
@@ -410,54 +407,63 @@ pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
     let loss = -libm::logf(prob[label].max(1e-12));
     let mut dl = prob;
     dl[label] -= 1.0;
-    let mut dpool = [0.0f32; C2];
+    let mut dpool = [0.0f32; FEAT];
     for o in 0..k {
         g.p.bf[o] += dl[o];
-        let w = &p.wf[o * C2..][..C2];
-        let gw = &mut g.p.wf[o * C2..][..C2];
-        for c in 0..C2 {
+        let w = &p.wf[o * FEAT..][..FEAT];
+        let gw = &mut g.p.wf[o * FEAT..][..FEAT];
+        for c in 0..FEAT {
             gw[c] += dl[o] * a.pool[c];
             dpool[c] += dl[o] * w[c];
         }
     }
+    let n = LAYERS.len();
     let inv = 1.0 / POOL_N as f32;
     for pos in 0..POOL_N {
-        for c in 0..C2 {
-            let i = pos * C2 + c;
-            g.d3[i] = if a.a3[i] > 0.0 { dpool[c] * inv } else { 0.0 };
+        for c in 0..FEAT {
+            let i = pos * FEAT + c;
+            g.d[n - 1][i] = if a.a[n - 1][i] > 0.0 {
+                dpool[c] * inv
+            } else {
+                0.0
+            };
         }
     }
-    g.d2.iter_mut().for_each(|v| *v = 0.0);
-    conv_bwd(
-        &G3,
-        &a.a2,
-        &p.w3,
-        &g.d3,
-        &mut g.p.w3,
-        &mut g.p.b3,
-        Some(&mut g.d2),
-    );
-    for (d, &v) in g.d2.iter_mut().zip(&a.a2) {
-        if v <= 0.0 {
-            *d = 0.0;
+    for i in (0..n).rev() {
+        let (kind, geom) = &LAYERS[i];
+        let (w, _) = &p.conv[i];
+        let (gw, gb) = &mut g.p.conv[i];
+        let (dprev, dcur) = g.d.split_at_mut(i);
+        let dy = &dcur[0];
+        let input = if i == 0 { &a.x[..] } else { &a.a[i - 1][..] };
+        let mut dx = dprev.last_mut();
+        if let Some(dx) = dx.as_deref_mut() {
+            dx.iter_mut().for_each(|v| *v = 0.0);
+        }
+        match kind {
+            Kind::Conv => conv_bwd(
+                geom,
+                input,
+                w,
+                dy,
+                gw,
+                gb,
+                dx.as_deref_mut().map(|v| &mut v[..]),
+            ),
+            Kind::Depthwise => {
+                if let Some(dx) = dx.as_deref_mut() {
+                    dw_bwd(geom, input, w, dy, gw, gb, dx);
+                }
+            }
+        }
+        if let Some(dx) = dx {
+            for (d, &v) in dx.iter_mut().zip(&a.a[i - 1]) {
+                if v <= 0.0 {
+                    *d = 0.0;
+                }
+            }
         }
     }
-    g.d1.iter_mut().for_each(|v| *v = 0.0);
-    dw_bwd(
-        &G2,
-        &a.a1,
-        &p.wd,
-        &g.d2,
-        &mut g.p.wd,
-        &mut g.p.bd,
-        &mut g.d1,
-    );
-    for (d, &v) in g.d1.iter_mut().zip(&a.a1) {
-        if v <= 0.0 {
-            *d = 0.0;
-        }
-    }
-    conv_bwd(&G1, &a.x, &p.w1, &g.d1, &mut g.p.w1, &mut g.p.b1, None);
     loss
 }
 
@@ -513,9 +519,27 @@ mod tests {
 
     #[test]
     fn geometry_matches_tflite_same_padding() {
-        assert_eq!((G1.oh, G1.ow, G1.pt, G1.pl), (25, 20, 4, 1));
-        assert_eq!((G2.oh, G2.ow, G2.pt, G2.pl), (25, 20, 1, 1));
-        assert_eq!((G3.oh, G3.ow, G3.pt, G3.pl), (25, 20, 0, 0));
+        let g: Vec<_> = LAYERS
+            .iter()
+            .map(|(_, g)| (g.oh, g.ow, g.pt, g.pl))
+            .collect();
+        assert_eq!(
+            g,
+            [
+                (25, 20, 4, 1),
+                (13, 10, 1, 0),
+                (13, 10, 0, 0),
+                (13, 10, 1, 1),
+                (13, 10, 0, 0)
+            ]
+        );
+        // Each layer reads what the previous one writes.
+        for w in LAYERS.windows(2) {
+            assert_eq!(
+                (w[0].1.oh, w[0].1.ow, w[0].1.oc),
+                (w[1].1.ih, w[1].1.iw, w[1].1.ic)
+            );
+        }
     }
 
     /// The analytic gradient of one weight per layer equals a finite difference.
@@ -537,11 +561,20 @@ mod tests {
             softmax(&a.logits, &mut pr);
             -(pr[1] as f64).ln()
         };
-        let idx = [(0usize, 5usize), (2, 7), (4, 11), (6, 9), (1, 3)];
+        let idx = [
+            (0usize, 5usize),
+            (2, 7),
+            (4, 11),
+            (6, 9),
+            (8, 20),
+            (10, 9),
+            (1, 3),
+            (7, 2),
+        ];
         for (t, i) in idx {
             let mut q = p.clone();
             let h = 1e-2f32;
-            q.tensors_mut()[t][i] += h;
+            q.tensors_mut()[t][i] += h; // tensors: w0 b0 w1 b1 … wf bf
             let up = loss(&q);
             q.tensors_mut()[t][i] -= 2.0 * h;
             let down = loss(&q);

@@ -5,7 +5,7 @@
 //! AVERAGE_POOL_2D keeps its input's quantization (TFLM requires it); SOFTMAX outputs
 //! scale 1/256, zero point −128 (TFLM requires it).
 
-use crate::net::{self, Acts, Params, INPUT_NORM, INPUT_SCALE};
+use crate::net::{self, Acts, Kind, Params, INPUT_NORM, INPUT_SCALE};
 
 /// A tensor's (scale, zero point).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,26 +32,37 @@ pub struct Layer {
 /// The whole int8 model.
 #[derive(Clone, Debug)]
 pub struct QModel {
-    /// Conv 1, depthwise, pointwise, dense.
-    pub layers: [Layer; 4],
-    /// Activations: input, a1, a2, a3 (= pool), logits.
-    pub acts: [Q; 5],
+    /// Each convolution of [`net::LAYERS`], then the dense layer.
+    pub layers: Vec<Layer>,
+    /// Activations: the input, each convolution's output (the last one is also the pool's),
+    /// the logits.
+    pub acts: Vec<Q>,
     /// Output classes.
     pub classes: usize,
 }
 
 /// Largest values seen in calibration.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Ranges {
-    max: [f32; 3],
+    max: Vec<f32>,
     lo: f32,
     hi: f32,
+}
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges {
+            max: vec![0.0; net::LAYERS.len()],
+            lo: 0.0,
+            hi: 0.0,
+        }
+    }
 }
 
 impl Ranges {
     /// Widen with one forward pass.
     pub fn observe(&mut self, a: &Acts) {
-        for (m, v) in self.max.iter_mut().zip([&a.a1, &a.a2, &a.a3]) {
+        for (m, v) in self.max.iter_mut().zip(&a.a) {
             *m = v.iter().copied().fold(*m, f32::max);
         }
         for &l in &a.logits {
@@ -91,8 +102,7 @@ fn layer(w: &[f32], b: &[f32], channels: usize, axis_outer: bool, in_scale: f32)
         .enumerate()
         .map(|(i, &v)| libm::roundf(v / w_scales[ch(i)]).clamp(-127.0, 127.0) as i8)
         .collect();
-    let n_b = b.len();
-    let b_scales: Vec<f32> = (0..n_b)
+    let b_scales: Vec<f32> = (0..b.len())
         .map(|o| in_scale * w_scales[if channels == 1 { 0 } else { o }])
         .collect();
     let bq = b
@@ -112,28 +122,33 @@ fn layer(w: &[f32], b: &[f32], channels: usize, axis_outer: bool, in_scale: f32)
 
 /// Quantize trained parameters with calibrated ranges.
 pub fn quantize(p: &Params, r: &Ranges) -> QModel {
-    let input = Q {
+    let mut acts = vec![Q {
         scale: INPUT_SCALE,
         zero: -128,
-    };
-    let (q1, q2, q3) = (relu_q(r.max[0]), relu_q(r.max[1]), relu_q(r.max[2]));
-    let logits = range_q(r.lo, r.hi);
-    // The float net sees x · INPUT_NORM: fold the factor into conv 1's weights.
-    let w1: Vec<f32> = Params::conv_ohwi(&p.w1, net::C1)
-        .iter()
-        .map(|w| w * INPUT_NORM)
-        .collect();
-    let w3 = Params::conv_ohwi(&p.w3, net::C2);
-    let classes = p.classes();
+    }];
+    acts.extend(r.max.iter().map(|&m| relu_q(m)));
+    let mut layers = Vec::new();
+    for (i, ((kind, g), (w, b))) in net::LAYERS.iter().zip(&p.conv).enumerate() {
+        let in_scale = acts[i].scale;
+        layers.push(match kind {
+            Kind::Conv => {
+                let mut w = Params::conv_ohwi(w, g.oc);
+                if i == 0 {
+                    // The float net sees x · INPUT_NORM: fold the factor into the weights.
+                    w.iter_mut().for_each(|v| *v *= INPUT_NORM);
+                }
+                layer(&w, b, g.oc, true, in_scale)
+            }
+            Kind::Depthwise => layer(w, b, g.oc, false, in_scale),
+        });
+    }
+    let pool_scale = acts[acts.len() - 1].scale;
+    layers.push(layer(&p.wf, &p.bf, 1, true, pool_scale));
+    acts.push(range_q(r.lo, r.hi));
     QModel {
-        layers: [
-            layer(&w1, &p.b1, net::C1, true, input.scale),
-            layer(&p.wd, &p.bd, net::C1, false, q1.scale),
-            layer(&w3, &p.b3, net::C2, true, q2.scale),
-            layer(&p.wf, &p.bf, 1, true, q3.scale),
-        ],
-        acts: [input, q1, q2, q3, logits],
-        classes,
+        layers,
+        acts,
+        classes: p.classes(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 
-use crate::net::{C1, C2, G1, G2, G3, IN_H, IN_W};
+use crate::net::{Kind, FEAT, IN_H, IN_W, LAYERS};
 use crate::quant::{Layer, QModel, Q};
 
 type Table = WIPOffset<flatbuffers::TableFinishedWIPOffset>;
@@ -88,41 +88,61 @@ fn table(b: &mut FlatBufferBuilder<'_>, f: impl FnOnce(&mut FlatBufferBuilder<'_
     b.end_table(start)
 }
 
-/// The model's bytes. Tensors: 0 input, then per layer weights, bias, output; outputs: the
-/// softmax probabilities (int8, scale 1/256, zero point −128).
+/// The model's bytes. Tensors: 0 input, then per layer weights, bias, output; then the pool,
+/// dense weights, bias, logits and the softmax probabilities (the model output: int8, scale
+/// 1/256, zero point −128).
 pub fn write(m: &QModel) -> Vec<u8> {
     let k = m.classes as i32;
-    let [l1, ld, l3, lf] = &m.layers;
-    let [qin, q1, q2, q3, ql] = m.acts;
-    let (h1, w1) = (G1.oh as i32, G1.ow as i32);
-    let mut tensors = vec![act("input", vec![1, IN_H as i32, IN_W as i32, 1], qin)];
+    let mut tensors = vec![act(
+        "input",
+        vec![1, IN_H as i32, IN_W as i32, 1],
+        m.acts[0],
+    )];
+    // (opcode index, inputs, output, options kind, stride) per operator.
+    let mut ops_spec: Vec<(u32, [i32; 3], usize, i32, u8)> = Vec::new();
+    let mut prev = 0i32;
+    for (i, (kind, g)) in LAYERS.iter().enumerate() {
+        let l = &m.layers[i];
+        let base = tensors.len() as i32;
+        let buffer = 1 + 2 * i as u32;
+        let (shape, axis, code, opt) = match kind {
+            Kind::Conv => (
+                vec![g.oc as i32, g.kh as i32, g.kw as i32, g.ic as i32],
+                0,
+                0,
+                OPT_CONV,
+            ),
+            Kind::Depthwise => (
+                vec![1, g.kh as i32, g.kw as i32, g.oc as i32],
+                3,
+                1,
+                OPT_DEPTHWISE,
+            ),
+        };
+        tensors.extend(weights("weights", shape, l, buffer, axis));
+        tensors.push(act(
+            "activation",
+            vec![1, g.oh as i32, g.ow as i32, g.oc as i32],
+            m.acts[i + 1],
+        ));
+        ops_spec.push((code, [prev, base, base + 1], 3, g.s as i32, opt));
+        prev = base + 2;
+    }
+    let q_last = m.acts[LAYERS.len()];
+    let pool = tensors.len() as i32;
+    tensors.push(act("pool", vec![1, 1, 1, FEAT as i32], q_last));
+    ops_spec.push((2, [prev, 0, 0], 1, 1, OPT_POOL));
+    let dense = tensors.len() as i32;
+    let dense_buffer = 1 + 2 * LAYERS.len() as u32;
     tensors.extend(weights(
-        "conv1/weights",
-        vec![C1 as i32, G1.kh as i32, G1.kw as i32, 1],
-        l1,
-        1,
+        "dense/weights",
+        vec![k, FEAT as i32],
+        &m.layers[LAYERS.len()],
+        dense_buffer,
         0,
     ));
-    tensors.push(act("conv1", vec![1, h1, w1, C1 as i32], q1));
-    tensors.extend(weights(
-        "depthwise/weights",
-        vec![1, G2.kh as i32, G2.kw as i32, C1 as i32],
-        ld,
-        3,
-        3,
-    ));
-    tensors.push(act("depthwise", vec![1, h1, w1, C1 as i32], q2));
-    tensors.extend(weights(
-        "pointwise/weights",
-        vec![C2 as i32, 1, 1, C1 as i32],
-        l3,
-        5,
-        0,
-    ));
-    tensors.push(act("pointwise", vec![1, h1, w1, C2 as i32], q3));
-    tensors.push(act("pool", vec![1, 1, 1, C2 as i32], q3));
-    tensors.extend(weights("dense/weights", vec![k, C2 as i32], lf, 7, 0));
-    tensors.push(act("logits", vec![1, k], ql));
+    tensors.push(act("logits", vec![1, k], m.acts[LAYERS.len() + 1]));
+    ops_spec.push((3, [pool, dense, dense + 1], 3, 1, OPT_FC));
     tensors.push(act(
         "probabilities",
         vec![1, k],
@@ -131,11 +151,13 @@ pub fn write(m: &QModel) -> Vec<u8> {
             zero: -128,
         },
     ));
+    ops_spec.push((4, [dense + 2, 0, 0], 1, 1, OPT_SOFTMAX));
+    let output = tensors.len() as i32 - 1;
 
     let mut b = FlatBufferBuilder::with_capacity(16 * 1024);
     // Buffers: 0 the empty sentinel, then (weights, bias) per layer.
     let mut buffers = vec![table(&mut b, |_| {})];
-    for l in [l1, ld, l3, lf] {
+    for l in &m.layers {
         let w: Vec<u8> = l.w.iter().map(|&v| v as u8).collect();
         let bias: Vec<u8> = l.b.iter().flat_map(|v| v.to_le_bytes()).collect();
         for data in [w, bias] {
@@ -187,71 +209,65 @@ pub fn write(m: &QModel) -> Vec<u8> {
     })
     .collect();
 
-    // Conv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 activation, 4/5 dilation w/h.
-    let conv_opts = |b: &mut FlatBufferBuilder<'_>, s: i32| {
-        table(b, |b| {
-            b.push_slot_always(slot(0), SAME);
-            b.push_slot_always(slot(1), s);
-            b.push_slot_always(slot(2), s);
-            b.push_slot_always(slot(3), RELU);
-            b.push_slot_always(slot(4), 1i32);
-            b.push_slot_always(slot(5), 1i32);
-        })
-    };
-    let o1 = conv_opts(&mut b, G1.s as i32);
-    // DepthwiseConv2DOptions: 0 padding, 1/2 strides, 3 depth_multiplier, 4 activation, 5/6 dilation.
-    let od = table(&mut b, |b| {
-        b.push_slot_always(slot(0), SAME);
-        b.push_slot_always(slot(1), G2.s as i32);
-        b.push_slot_always(slot(2), G2.s as i32);
-        b.push_slot_always(slot(3), 1i32);
-        b.push_slot_always(slot(4), RELU);
-        b.push_slot_always(slot(5), 1i32);
-        b.push_slot_always(slot(6), 1i32);
-    });
-    let o3 = conv_opts(&mut b, G3.s as i32);
-    // Pool2DOptions: 0 padding, 1/2 strides, 3 filter_width, 4 filter_height, 5 activation.
-    let op = table(&mut b, |b| {
-        b.push_slot_always(slot(0), VALID);
-        b.push_slot_always(slot(1), 1i32);
-        b.push_slot_always(slot(2), 1i32);
-        b.push_slot_always(slot(3), G3.ow as i32);
-        b.push_slot_always(slot(4), G3.oh as i32);
-        b.push_slot_always(slot(5), 0i8);
-    });
-    // FullyConnectedOptions: 0 activation (NONE).
-    let of = table(&mut b, |b| b.push_slot_always(slot(0), 0i8));
-    // SoftmaxOptions: 0 beta.
-    let os = table(&mut b, |b| b.push_slot_always(slot(0), 1.0f32));
-
     // Operator: 0 opcode_index, 1 inputs, 2 outputs, 3 builtin_options_type, 4 builtin_options.
-    let ops_spec: [(u32, &[i32], i32, u8, Table); 6] = [
-        (0, &[0, 1, 2], 3, OPT_CONV, o1),
-        (1, &[3, 4, 5], 6, OPT_DEPTHWISE, od),
-        (0, &[6, 7, 8], 9, OPT_CONV, o3),
-        (2, &[9], 10, OPT_POOL, op),
-        (3, &[10, 11, 12], 13, OPT_FC, of),
-        (4, &[13], 14, OPT_SOFTMAX, os),
-    ];
-    let ops: Vec<Table> = ops_spec
-        .iter()
-        .map(|&(code, ins, out, ty, opts)| {
-            let i = b.create_vector(ins);
-            let o = b.create_vector(&[out]);
-            table(&mut b, |b| {
-                b.push_slot_always(slot(0), code);
-                b.push_slot_always(slot(1), i);
-                b.push_slot_always(slot(2), o);
-                b.push_slot_always(slot(3), ty);
-                b.push_slot_always(slot(4), opts);
-            })
-        })
-        .collect();
+    let mut ops: Vec<Table> = Vec::new();
+    for (n, &(code, ins, n_in, stride, opt)) in ops_spec.iter().enumerate() {
+        let options = match opt {
+            // Conv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 activation, 4/5 dilation w/h.
+            OPT_CONV => table(&mut b, |b| {
+                b.push_slot_always(slot(0), SAME);
+                b.push_slot_always(slot(1), stride);
+                b.push_slot_always(slot(2), stride);
+                b.push_slot_always(slot(3), RELU);
+                b.push_slot_always(slot(4), 1i32);
+                b.push_slot_always(slot(5), 1i32);
+            }),
+            // DepthwiseConv2DOptions: 0 padding, 1/2 strides, 3 depth_multiplier,
+            // 4 activation, 5/6 dilation.
+            OPT_DEPTHWISE => table(&mut b, |b| {
+                b.push_slot_always(slot(0), SAME);
+                b.push_slot_always(slot(1), stride);
+                b.push_slot_always(slot(2), stride);
+                b.push_slot_always(slot(3), 1i32);
+                b.push_slot_always(slot(4), RELU);
+                b.push_slot_always(slot(5), 1i32);
+                b.push_slot_always(slot(6), 1i32);
+            }),
+            // Pool2DOptions: 0 padding, 1/2 strides, 3 filter_width, 4 filter_height,
+            // 5 activation. The filter covers the whole map (a global average).
+            OPT_POOL => {
+                let g = LAYERS[LAYERS.len() - 1].1;
+                table(&mut b, |b| {
+                    b.push_slot_always(slot(0), VALID);
+                    b.push_slot_always(slot(1), 1i32);
+                    b.push_slot_always(slot(2), 1i32);
+                    b.push_slot_always(slot(3), g.ow as i32);
+                    b.push_slot_always(slot(4), g.oh as i32);
+                    b.push_slot_always(slot(5), 0i8);
+                })
+            }
+            // FullyConnectedOptions: 0 activation (NONE).
+            OPT_FC => table(&mut b, |b| b.push_slot_always(slot(0), 0i8)),
+            // SoftmaxOptions: 0 beta.
+            _ => table(&mut b, |b| b.push_slot_always(slot(0), 1.0f32)),
+        };
+        let i = b.create_vector(&ins[..n_in]);
+        // Each operator writes the next one's first input; the last writes the model output.
+        let out = ops_spec.get(n + 1).map_or(output, |next| next.1[0]);
+        let o = b.create_vector(&[out]);
+        ops.push(table(&mut b, |b| {
+            b.push_slot_always(slot(0), code);
+            b.push_slot_always(slot(1), i);
+            b.push_slot_always(slot(2), o);
+            b.push_slot_always(slot(3), opt);
+            b.push_slot_always(slot(4), options);
+        }));
+    }
 
     // SubGraph: 0 tensors, 1 inputs, 2 outputs, 3 operators, 4 name.
     let tv = b.create_vector(&tensor_tables);
     let iv = b.create_vector(&[0i32]);
-    let ov = b.create_vector(&[14i32]);
+    let ov = b.create_vector(&[output]);
     let opv = b.create_vector(&ops);
     let name = b.create_string("main");
     let sg = table(&mut b, |b| {
