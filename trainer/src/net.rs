@@ -7,7 +7,7 @@
 //! input [49, 40, 1] ─ CONV_2D 10×4 /2 ─▶ [25, 20, 16]
 //!   ─ DEPTHWISE_CONV_2D 3×3 /2 ─▶ [13, 10, 16] ─ CONV_2D 1×1 ─▶ [13, 10, 48]
 //!   ─ DEPTHWISE_CONV_2D 3×3 /1 ─▶ [13, 10, 48] ─ CONV_2D 1×1 ─▶ [13, 10, 48]
-//!   ─ AVERAGE_POOL_2D 13×10 ─▶ [1, 1, 48] ─ FULLY_CONNECTED ─▶ [K] ─ SOFTMAX
+//!   ─ AVERAGE_POOL_2D 1×10 ─▶ [13, 1, 48] ─ FULLY_CONNECTED ─▶ [K] ─ SOFTMAX
 //! (SAME padding and ReLU on every convolution; the table is [`LAYERS`].)
 //! ```
 //!
@@ -33,10 +33,16 @@ pub const LAYERS: [(Kind, Geom); 5] = [
     (Kind::Depthwise, Geom::same(13, 10, 48, 48, 3, 3, 1)),
     (Kind::Conv, Geom::same(13, 10, 48, 48, 1, 1, 1)),
 ];
-/// Channels into the pool / dense layer.
-pub const FEAT: usize = LAYERS[LAYERS.len() - 1].1.oc;
-/// Positions averaged by the pool.
-pub const POOL_N: usize = LAYERS[LAYERS.len() - 1].1.oh * LAYERS[LAYERS.len() - 1].1.ow;
+const LAST: Geom = LAYERS[LAYERS.len() - 1].1;
+/// Channels out of the last convolution.
+pub const FEAT: usize = LAST.oc;
+/// Time steps kept by the pool (it averages over frequency only, so the dense layer sees the
+/// order of sounds: "no" and "yes" share vowels, the fricative's place tells them apart).
+pub const POOL_T: usize = LAST.oh;
+/// Frequency positions averaged by the pool.
+pub const POOL_N: usize = LAST.ow;
+/// Inputs of the dense layer.
+pub const DENSE_IN: usize = POOL_T * FEAT;
 
 /// A convolution layer's kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,7 +153,7 @@ impl Params {
                 .iter()
                 .map(|(k, g)| (vec![0.0; g.weights(*k)], vec![0.0; g.oc]))
                 .collect(),
-            wf: vec![0.0; classes * FEAT],
+            wf: vec![0.0; classes * DENSE_IN],
             bf: vec![0.0; classes],
         }
     }
@@ -163,7 +169,7 @@ impl Params {
             let fan_in = g.kh * g.kw * if *k == Kind::Conv { g.ic } else { 1 };
             he(w, fan_in, rng);
         }
-        he(&mut p.wf, FEAT, rng);
+        he(&mut p.wf, DENSE_IN, rng);
         p
     }
 
@@ -217,7 +223,7 @@ impl Acts {
         Acts {
             x: vec![0.0; IN_H * IN_W],
             a: LAYERS.iter().map(|(_, g)| vec![0.0; g.out_len()]).collect(),
-            pool: vec![0.0; FEAT],
+            pool: vec![0.0; DENSE_IN],
             logits: vec![0.0; classes],
         }
     }
@@ -369,14 +375,15 @@ pub fn forward(p: &Params, features: &[i8], a: &mut Acts) {
     }
     let last = &a.a[LAYERS.len() - 1];
     a.pool.iter_mut().for_each(|v| *v = 0.0);
-    for pos in 0..POOL_N {
-        for (s, &v) in a.pool.iter_mut().zip(&last[pos * FEAT..][..FEAT]) {
+    for (pos, chunk) in last.chunks(FEAT).enumerate() {
+        let t = pos / POOL_N;
+        for (s, &v) in a.pool[t * FEAT..][..FEAT].iter_mut().zip(chunk) {
             *s += v;
         }
     }
     a.pool.iter_mut().for_each(|v| *v /= POOL_N as f32);
     for o in 0..p.classes() {
-        let w = &p.wf[o * FEAT..][..FEAT];
+        let w = &p.wf[o * DENSE_IN..][..DENSE_IN];
         a.logits[o] = p.bf[o] + w.iter().zip(&a.pool).map(|(a, b)| a * b).sum::<f32>();
     }
 }
@@ -407,26 +414,24 @@ pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
     let loss = -libm::logf(prob[label].max(1e-12));
     let mut dl = prob;
     dl[label] -= 1.0;
-    let mut dpool = [0.0f32; FEAT];
+    let mut dpool = [0.0f32; DENSE_IN];
     for o in 0..k {
         g.p.bf[o] += dl[o];
-        let w = &p.wf[o * FEAT..][..FEAT];
-        let gw = &mut g.p.wf[o * FEAT..][..FEAT];
-        for c in 0..FEAT {
+        let w = &p.wf[o * DENSE_IN..][..DENSE_IN];
+        let gw = &mut g.p.wf[o * DENSE_IN..][..DENSE_IN];
+        for c in 0..DENSE_IN {
             gw[c] += dl[o] * a.pool[c];
             dpool[c] += dl[o] * w[c];
         }
     }
     let n = LAYERS.len();
     let inv = 1.0 / POOL_N as f32;
-    for pos in 0..POOL_N {
+    for pos in 0..POOL_T * POOL_N {
+        let t = pos / POOL_N;
         for c in 0..FEAT {
             let i = pos * FEAT + c;
-            g.d[n - 1][i] = if a.a[n - 1][i] > 0.0 {
-                dpool[c] * inv
-            } else {
-                0.0
-            };
+            let live = a.a[n - 1][i] > 0.0;
+            g.d[n - 1][i] = if live { dpool[t * FEAT + c] * inv } else { 0.0 };
         }
     }
     for i in (0..n).rev() {
@@ -545,7 +550,7 @@ mod tests {
     /// The analytic gradient of one weight per layer equals a finite difference.
     #[test]
     fn gradients_match_finite_differences() {
-        let mut r = Rng::new(3);
+        let mut r = Rng::new(4);
         let p = Params::init(3, &mut r);
         let feats: Vec<i8> = (0..IN_H * IN_W)
             .map(|_| (r.below(200) as i32 - 100) as i8)
@@ -582,7 +587,7 @@ mod tests {
             let mut gp = g.p.clone();
             let ana = gp.tensors_mut()[t][i] as f64;
             assert!(
-                (num - ana).abs() < 1e-2 + 0.05 * ana.abs(),
+                (num - ana).abs() < 2e-3 + 0.05 * ana.abs(),
                 "tensor {t}[{i}]: {num} vs {ana}"
             );
         }

@@ -4,7 +4,7 @@
 
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 
-use crate::net::{Kind, FEAT, IN_H, IN_W, LAYERS};
+use crate::net::{Kind, DENSE_IN, FEAT, IN_H, IN_W, LAYERS, POOL_T};
 use crate::quant::{Layer, QModel, Q};
 
 type Table = WIPOffset<flatbuffers::TableFinishedWIPOffset>;
@@ -130,13 +130,13 @@ pub fn write(m: &QModel) -> Vec<u8> {
     }
     let q_last = m.acts[LAYERS.len()];
     let pool = tensors.len() as i32;
-    tensors.push(act("pool", vec![1, 1, 1, FEAT as i32], q_last));
+    tensors.push(act("pool", vec![1, POOL_T as i32, 1, FEAT as i32], q_last));
     ops_spec.push((2, [prev, 0, 0], 1, 1, OPT_POOL));
     let dense = tensors.len() as i32;
     let dense_buffer = 1 + 2 * LAYERS.len() as u32;
     tensors.extend(weights(
         "dense/weights",
-        vec![k, FEAT as i32],
+        vec![k, DENSE_IN as i32],
         &m.layers[LAYERS.len()],
         dense_buffer,
         0,
@@ -234,7 +234,7 @@ pub fn write(m: &QModel) -> Vec<u8> {
                 b.push_slot_always(slot(6), 1i32);
             }),
             // Pool2DOptions: 0 padding, 1/2 strides, 3 filter_width, 4 filter_height,
-            // 5 activation. The filter covers the whole map (a global average).
+            // 5 activation. The filter spans the frequency axis (an average per time step).
             OPT_POOL => {
                 let g = LAYERS[LAYERS.len() - 1].1;
                 table(&mut b, |b| {
@@ -242,7 +242,7 @@ pub fn write(m: &QModel) -> Vec<u8> {
                     b.push_slot_always(slot(1), 1i32);
                     b.push_slot_always(slot(2), 1i32);
                     b.push_slot_always(slot(3), g.ow as i32);
-                    b.push_slot_always(slot(4), g.oh as i32);
+                    b.push_slot_always(slot(4), 1i32);
                     b.push_slot_always(slot(5), 0i8);
                 })
             }
