@@ -375,3 +375,85 @@ pub fn train(
         params: p,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two "words" (a low and a high tone burst) and noise: tiny, but every stage runs.
+    fn corpus() -> Corpus {
+        let tone = |hz: f32, n: usize| -> Vec<i16> {
+            (0..n)
+                .map(|i| {
+                    let t = i as f32 / 16000.0;
+                    (8000.0 * libm::sinf(2.0 * core::f32::consts::PI * hz * t)) as i16
+                })
+                .collect()
+        };
+        let mut r = Rng::new(9);
+        let noise: Vec<i16> = (0..40_000).map(|_| (r.normal() * 300.0) as i16).collect();
+        Corpus {
+            words: vec![
+                (
+                    "low".into(),
+                    (0..5)
+                        .map(|k| tone(400.0 + 20.0 * k as f32, 5000))
+                        .collect(),
+                ),
+                (
+                    "high".into(),
+                    (0..5)
+                        .map(|k| tone(3000.0 + 50.0 * k as f32, 5000))
+                        .collect(),
+                ),
+            ],
+            background: vec![noise],
+        }
+    }
+
+    fn quick() -> Options {
+        Options {
+            epochs: 2,
+            per_clip: 1,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn same_seed_same_bytes_and_the_engine_runs_them() {
+        let c = corpus();
+        let mut epochs = 0;
+        let a = train(&c, &quick(), |_| epochs += 1).unwrap();
+        let b = train(&c, &quick(), |_| {}).unwrap();
+        assert_eq!(epochs, 2);
+        assert_eq!(a.tflite, b.tflite);
+        assert_eq!(a.labels, ["background", "low", "high"]);
+        let other = train(&c, &Options { seed: 2, ..quick() }, |_| {}).unwrap();
+        assert_ne!(a.tflite, other.tflite);
+        // The file parses and runs: three int8 probabilities.
+        let mut run = Int8Runner::new(&a.tflite).unwrap();
+        assert_eq!(run.run(&[0i8; data::FEATURES]).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn bad_corpora_are_typed_errors() {
+        let mut c = corpus();
+        c.background.clear();
+        assert_eq!(
+            train(&c, &quick(), |_| {}).unwrap_err(),
+            TrainError::NoBackground
+        );
+        let mut c = corpus();
+        c.words[1].1.clear();
+        assert_eq!(
+            train(&c, &quick(), |_| {}).unwrap_err(),
+            TrainError::EmptyWord(1)
+        );
+        let mut c = corpus();
+        c.words.truncate(1);
+        assert_eq!(
+            train(&c, &quick(), |_| {}).unwrap_err(),
+            TrainError::WordCount(1)
+        );
+    }
+}

@@ -415,13 +415,13 @@ pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
     let mut dl = prob;
     dl[label] -= 1.0;
     let mut dpool = [0.0f32; DENSE_IN];
-    for o in 0..k {
-        g.p.bf[o] += dl[o];
+    for (o, &d) in dl.iter().enumerate() {
+        g.p.bf[o] += d;
         let w = &p.wf[o * DENSE_IN..][..DENSE_IN];
         let gw = &mut g.p.wf[o * DENSE_IN..][..DENSE_IN];
         for c in 0..DENSE_IN {
-            gw[c] += dl[o] * a.pool[c];
-            dpool[c] += dl[o] * w[c];
+            gw[c] += d * a.pool[c];
+            dpool[c] += d * w[c];
         }
     }
     let n = LAYERS.len();

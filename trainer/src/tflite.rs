@@ -203,7 +203,7 @@ pub fn write(m: &QModel) -> Vec<u8> {
     .map(|&(code, version)| {
         table(&mut b, |b| {
             b.push_slot_always(slot(0), code as i8);
-            b.push_slot_always(slot(2), version as i32);
+            b.push_slot_always(slot(2), version);
             b.push_slot_always(slot(3), code);
         })
     })
