@@ -220,6 +220,33 @@ pub fn mask(f: &mut [i8], r: &mut Rng) {
     }
 }
 
+/// High-band fill: in the frames where the low band is loud (the voiced part of the word),
+/// raise the channels from a random cut-off upwards to a level tied to that loudness. Synthetic
+/// voices have little energy there where recorded ones do (aspiration, microphone); without
+/// this, high-band activity alone marks the fricative word ("yes").
+pub fn high_band_fill(f: &mut [i8], r: &mut Rng) {
+    let w = crate::net::IN_W;
+    let low = w / 2;
+    let means: Vec<i32> = f
+        .chunks(w)
+        .map(|row| row[..low].iter().map(|&v| i32::from(v)).sum::<i32>() / low as i32)
+        .collect();
+    let mut sorted = means.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    let cut = 20 + r.below(14);
+    let drop = r.range(0.0, 70.0) as i32;
+    for (row, &m) in f.chunks_mut(w).zip(&means) {
+        if m <= median + 20 {
+            continue;
+        }
+        for v in &mut row[cut..] {
+            let level = (m - drop + r.below(21) as i32 - 10).clamp(-128, 127);
+            *v = (*v).max(level as i8);
+        }
+    }
+}
+
 /// One augmented 1 s window of background.
 pub fn background_example(bg: &[Vec<i16>], a: &Augment, r: &mut Rng) -> Vec<f32> {
     let mut w = background_window(bg, r);

@@ -179,6 +179,9 @@ fn examples(
                 let x = data::word_window(clip, bg, a, r);
                 let mut f = fe.of(&data::to_i16(&x));
                 data::warp(&mut f, r.range(a.warp.0, a.warp.1));
+                if r.unit() < 0.5 {
+                    data::high_band_fill(&mut f, r);
+                }
                 out.push((f, w + 1));
                 words += 1;
             }
