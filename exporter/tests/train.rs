@@ -148,8 +148,7 @@ fn detect(model: &Path, wav: &Path) -> String {
     let out = run(mote().arg("detect").arg(model).arg(wav).arg("--json"));
     let last = out
         .lines()
-        .filter(|l| l.starts_with("{\"t_ms\""))
-        .last()
+        .rfind(|l| l.starts_with("{\"t_ms\""))
         .unwrap_or_else(|| panic!("no invocation for {}", wav.display()));
     let v: serde_json::Value = serde_json::from_str(last).expect("json");
     v["label"].as_str().expect("label").to_string()
@@ -397,4 +396,41 @@ fn train_yes_no_up_on_espeak_and_generalize() {
             eprintln!("KNOWN GAP: the real recording {w}_1000ms.wav is classified {got:?}");
         }
     }
+}
+
+/// Folders `mote train` cannot use are refused with a sentence naming what is missing.
+#[test]
+fn train_refuses_unusable_folders() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let tone: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.2).sin() * 0.3).collect();
+    for w in ["a", "b"] {
+        std::fs::create_dir_all(d.join(w)).unwrap();
+        write_wav(&d.join(w).join("1.wav"), 16000, &tone);
+    }
+    let err = |args: &[&str]| {
+        let out = mote()
+            .arg("train")
+            .arg(d)
+            .args(args)
+            .output()
+            .expect("spawn");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let o = d.join("m.tflite");
+    let o = o.to_str().unwrap();
+    assert!(
+        err(&["-o", o]).contains("_background_"),
+        "no background folder"
+    );
+    std::fs::create_dir_all(d.join("_background_")).unwrap();
+    write_wav(
+        &d.join("_background_/n.wav"),
+        16000,
+        &noise(0, 1, 32000, 16000, 0.05),
+    );
+    std::fs::remove_dir_all(d.join("b")).unwrap();
+    assert!(err(&["-o", o]).contains("need at least 2"), "one word");
+    assert!(!d.join("m.tflite").exists());
 }
