@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every firmware check, end to end:
 #  1. the template (default model, microphone mode) builds for all three boards;
-#  2. for micro_speech + yes_1000ms.wav and okay_nabu + the project's "okay nabu" WAV:
+#  2. for micro_speech + yes_1000ms.wav, okay_nabu + the project's "okay nabu" WAV and a model
+#     made by `mote train` (scripts/train-fw-case.sh) + yes_1000ms.wav:
 #     `mote export --replay` -> unzip in a temp dir -> `cargo build --release --locked` -> run in
 #     QEMU (b-l475e-iot01a) -> its JSON Lines (USART1 and semihosting) must equal
 #     `mote detect --json` on the same WAV, byte for byte;
@@ -75,7 +76,9 @@ if [ "${FW_ONLY:-}" = "sweep" ]; then :; elif FW_TARGET_DIR="$fw_target" MOTE_FE
 rows=()
 # case NAME MODEL SIDECAR WAV
 replay_case() {
-  local name=$1 model=$2 sidecar=$3 wav=$4
+  # Optional 5th argument "insns-note": print the instruction estimate vs the count as a note
+  # instead of a check (models whose operator shapes the fitted cost table does not cover).
+  local name=$1 model=$2 sidecar=$3 wav=$4 insns_check=${5:-check}
   for f in "$model" "$sidecar" "$wav"; do
     if [ ! -f "$f" ]; then skip_or_fail "$name: missing $f"; return 0; fi
   done
@@ -151,7 +154,9 @@ replay_case() {
       local est_insns
       est_insns=$("$mote" inspect --json --board b-l475e-iot01a "$model" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["energy"]["invoke"]["instructions"])')
-      if [ "$model_insns" -gt 0 ] && python3 -c "import sys; sys.exit(abs($est_insns - $model_insns) * 10 > $model_insns)"; then
+      if [ "$insns_check" = "insns-note" ]; then
+        say "note: $name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (not checked)"
+      elif [ "$model_insns" -gt 0 ] && python3 -c "import sys; sys.exit(abs($est_insns - $model_insns) * 10 > $model_insns)"; then
         ok "$name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (within 10 %)"
       else
         bad "$name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (more than 10 % apart)"
@@ -165,6 +170,8 @@ replay_case() {
   "$ref/tflm/micro_speech_quantized.json" "$ref/tflm/yes_1000ms.wav"
 [ "${FW_ONLY:-}" = "sweep" ] || replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
   "$root/engine/tests/fixtures/audio/okay_nabu.wav"
+# A model trained by `mote train` (scripts/train-fw-case.sh).
+[ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/train-fw-case.sh"
 
 # ---- 3b. the prebuilt runtime + `mote export --bin` images (scripts/runtime-test.sh)
 [ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/runtime-test.sh"

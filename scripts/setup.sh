@@ -13,8 +13,10 @@ for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
   grep -qx "$t" <<<"$have_targets" || { say "rustup target add $t"; rustup target add "$t"; }
 done
 
-# Debian packages: ALSA headers (cpal, for `mote listen`), pkg-config.
+# Debian packages: ALSA headers (cpal, for `mote listen`), pkg-config, espeak-ng (speech for
+# the `mote train` end-to-end test).
 need=()
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ ${#need[@]} -gt 0 ]; then

@@ -21,7 +21,7 @@ cargo build -q -p mote-engine --target thumbv7em-none-eabihf
 cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-default-features
 
 step "unit, golden, property and end-to-end tests (engine, CLI, exporter, kernel sweep)"
-cargo test -p mote-engine -p mote-exporter -p mote-testgen 2>&1 | tee -a "$log"
+cargo test -p mote-engine -p mote-exporter -p mote-testgen -p mote-trainer 2>&1 | tee -a "$log"
 
 step "the Cortex-M4 (DSP) kernel strategies on the host: emulated SXTB16/SMLAD, same tests and goldens"
 MOTE_DSP_EMULATE=1 cargo test -p mote-engine --lib --test golden 2>&1 | tee -a "$log"

@@ -21,6 +21,7 @@ mod export_cmd;
 mod bench;
 mod bin_cmd;
 mod files;
+mod train;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
@@ -144,6 +145,11 @@ enum Cmd {
         #[command(flatten)]
         settings: DetectSettings,
     },
+    /// Train your own keyword model from WAV clips: DIR/<word>/*.wav, DIR/_background_/*.wav.
+    ///
+    /// Writes an int8 .tflite (micro_speech features, small DS-CNN) and its sidecar (labels,
+    /// background first); then `mote detect MODEL clip.wav` classifies and `mote export` ships it.
+    Train(train::TrainArgs),
     /// Time the model's invocation on this machine (median of N after a warm-up).
     ///
     /// Inputs are a fixed pattern (byte i = (7*i + 3) mod 256, as the firmware's bench mode),
@@ -221,6 +227,7 @@ fn run(cli: Cli) -> Result<()> {
             invocations,
         } => infer(&model, &input, &output, invocations),
         Cmd::Export(args) => export_cmd::run(&args),
+        Cmd::Train(args) => train::run(&args),
         Cmd::Features {
             wav,
             preset,
