@@ -29,4 +29,16 @@ bash scripts/setup-qemu.sh
 # The firmware links with flip-link (stack overflow faults instead of corrupting the arena).
 command -v flip-link >/dev/null || { say "cargo install flip-link"; cargo install -q --locked flip-link; }
 bash scripts/fetch-models.sh
+
+# TFLM's own interpreter (PyPI tflite-micro, pinned in scripts/oracle/requirements.txt) for the
+# tests that run model files Mote writes (exporter/tests/train.rs): a small venv under target/.
+# MOTE_PYTHON (test.sh exports it) points at it unless set to another Python with tflite_micro.
+tflm_venv="$root/target/venv-tflm"
+if ! "$tflm_venv/bin/python" -c "import tflite_micro" >/dev/null 2>&1; then
+  say "python venv with tflite-micro at $tflm_venv"
+  python3 -m venv "$tflm_venv"
+  pins=$(grep -E '^(tflite-micro|numpy|flatbuffers|pyyaml)==' scripts/oracle/requirements.txt)
+  # shellcheck disable=SC2086
+  "$tflm_venv/bin/pip" install -q $pins
+fi
 say "done"

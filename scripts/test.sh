@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export MOTE_REFERENCE="${MOTE_REFERENCE:-$root/../shared/reference}"
+# TFLM's Python interpreter (venv made by scripts/setup.sh) runs the model files Mote writes.
+export MOTE_PYTHON="${MOTE_PYTHON:-$root/target/venv-tflm/bin/python}"
 mkdir -p target
 log=target/test-all.log
 : > "$log"
