@@ -18,6 +18,8 @@
 use crate::error::Error;
 use crate::model::Model;
 
+pub mod liveness;
+
 /// Alignment of tensor buffers in the arena, in bytes.
 pub const TENSOR_ALIGN: u32 = 4;
 /// The deepest CALL_ONCE nesting supported.
