@@ -5,6 +5,7 @@
 
 use core::fmt::{self, Write};
 
+use crate::aot::Net;
 use crate::detector::{
     defaults_for_input_shape, Detector, DetectorConfig, FeatureWindow, OutputType, Preset,
     PresetKind,
@@ -173,12 +174,14 @@ impl Default for PipelineMemory {
     }
 }
 
-/// Front end, model and detector, streaming.
-pub struct Pipeline<'p, 'm, 'a> {
+/// Front end, model and detector, streaming. The model is the interpreter, or any other
+/// [`Net`] (a model compiled ahead of time: [`Pipeline::with_net`]).
+pub struct Pipeline<'p, 'm, 'a, N: Net = Interpreter<'m, 'a>> {
     config: PipelineConfig,
     mem: &'p mut PipelineMemory,
-    interp: Interpreter<'m, 'a>,
+    interp: N,
     frames: u32,
+    _m: core::marker::PhantomData<(&'m (), &'a ())>,
 }
 
 impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
@@ -192,6 +195,23 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         config: &PipelineConfig,
     ) -> Result<Self, Error> {
         let interp = Interpreter::new(model, arena, state)?;
+        Self::with_net(interp, mem, config)
+    }
+
+    /// The interpreter (memory report, tensors).
+    pub fn interpreter(&self) -> &Interpreter<'m, 'a> {
+        &self.interp
+    }
+}
+
+impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
+    /// A pipeline over a ready model `net` (its input 0 takes one feature window); configures
+    /// the front end, window and detector in `mem`, in place.
+    pub fn with_net(
+        mut net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+    ) -> Result<Self, Error> {
         let p = &config.preset;
         mem.window.init(
             usize::from(p.frame_len),
@@ -199,7 +219,7 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
             usize::from(p.stride_frames),
         )?;
         let want = mem.window.window_bytes();
-        let have = interp.input_tensor(0)?.bytes();
+        let have = net.input_mut(0)?.len();
         if want != have {
             return Err(Error::WrongBufferSize {
                 tensor: 0,
@@ -212,19 +232,15 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         Ok(Pipeline {
             config: *config,
             mem,
-            interp,
+            interp: net,
             frames: 0,
+            _m: core::marker::PhantomData,
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
-    }
-
-    /// The interpreter (memory report, tensors).
-    pub fn interpreter(&self) -> &Interpreter<'m, 'a> {
-        &self.interp
     }
 
     /// Back to the state after `new`: front end, window, model state, detector.

@@ -17,7 +17,10 @@ mod arena;
 mod graph;
 mod operands;
 mod prepare;
+mod prepared;
 mod vars;
+
+pub use prepared::{Operand, PreparedOp};
 
 use arena::carve;
 use graph::{call_once_target, subgraph};
