@@ -15,6 +15,7 @@
 //! order), so the same inputs give the same bytes, natively and in wasm32 (the playground's
 //! Export button calls [`export`] too).
 
+pub mod aot;
 pub mod board;
 pub mod config;
 pub mod fit;
