@@ -49,6 +49,7 @@ fn run() -> Result<(), String> {
         "MOTE_BENCH_RUNS",
         "MOTE_BENCH_PER_OP",
         "MOTE_MODE",
+        "MOTE_AOT_DIR",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -100,6 +101,8 @@ fn run() -> Result<(), String> {
         "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))"
     );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
+
+    aot_source(&mote)?;
 
     let model = match env::var_os("MOTE_MODEL") {
         Some(p) => PathBuf::from(p),
@@ -333,4 +336,29 @@ fn size_var(name: &str) -> Result<Option<u64>, String> {
 fn path_str(p: &Path) -> Result<&str, String> {
     p.to_str()
         .ok_or_else(|| format!("{}: path is not UTF-8", p.display()))
+}
+
+/// With the `aot` feature: the model compiled ahead of time by `mote export` (`mote/aot/`, or
+/// `MOTE_AOT_DIR`: `model.rs` + `weights.bin`), passed to `src/main.rs` as `MOTE_AOT_RS`.
+fn aot_source(mote: &Path) -> Result<(), String> {
+    if env::var_os("CARGO_FEATURE_AOT").is_none() {
+        return Ok(());
+    }
+    let dir = env::var_os("MOTE_AOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| mote.join("aot"));
+    let rs = fs::canonicalize(dir.join("model.rs")).map_err(|e| {
+        format!(
+            "{}: {e} (the `aot` feature needs the model compiled by `mote export`; build \
+             without it to use the interpreter)",
+            dir.join("model.rs").display()
+        )
+    })?;
+    println!("cargo:rerun-if-changed={}", rs.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("weights.bin").display()
+    );
+    println!("cargo:rustc-env=MOTE_AOT_RS={}", rs.display());
+    Ok(())
 }

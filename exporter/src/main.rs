@@ -14,6 +14,8 @@ use crate::files::AtomicOut;
 #[cfg(feature = "listen")]
 mod listen;
 
+#[path = "export/aot_cli.rs"]
+mod compile_cmd;
 /// `mote export` (kept beside the library's export module; the binary alone needs clap).
 #[path = "export/cli.rs"]
 mod export_cmd;
@@ -93,6 +95,10 @@ enum Cmd {
     /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
     /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
     Export(export_cmd::ExportArgs),
+    /// Compile a model ahead of time into Rust source (`model.rs` + `weights.bin`), as
+    /// `mote export` does for its firmware: the firmware's `aot` feature builds it
+    /// (`MOTE_AOT_DIR=DIR`), with no interpreter on the chip.
+    Compile(compile_cmd::CompileArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///
     /// The WAV is converted to 16 kHz mono first (any 8–192 kHz WAV, 16-bit PCM or float).
@@ -217,6 +223,7 @@ fn run(cli: Cli) -> Result<()> {
             invocations,
         } => infer(&model, &input, &output, invocations),
         Cmd::Export(args) => export_cmd::run(&args),
+        Cmd::Compile(args) => compile_cmd::run(&args),
         Cmd::Features {
             wav,
             preset,

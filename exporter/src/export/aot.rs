@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mote_engine::interpreter::{InterpreterOptions, Operand};
+use mote_engine::model::DType;
 use mote_engine::ops::literal::{kernel_literal, Lit};
 use mote_engine::ops::Kernel;
 use mote_engine::plan::Place;
@@ -130,6 +131,7 @@ impl<'b> Gen<'b> {
             what: "subgraph",
             index: 0,
         })?;
+        let model_io = model_io(&model)?;
         let inputs = io(&mut sg0.inputs().iter())?;
         let outputs = io(&mut sg0.outputs().iter())?;
         let weights_len = self.weights.len().next_multiple_of(WEIGHT_ALIGN);
@@ -147,10 +149,15 @@ impl<'b> Gen<'b> {
              use mote_engine::ops;\n\
              use mote_engine::Error;\n\
              \n\
+             /// Arena bytes `invoke` needs (the planned tensor region).\n\
+             pub const ARENA_BYTES: usize = {arena};\n\
+             /// Resource-variable state bytes.\n\
+             pub const STATE_BYTES: usize = {state};\n\
+             \n\
              /// The model: sizes, input/output offsets, `invoke`.\n\
              pub static MODEL: CompiledModel = CompiledModel {{\n    \
-                 arena_bytes: {arena},\n    \
-                 state_bytes: {state},\n    \
+                 arena_bytes: ARENA_BYTES,\n    \
+                 state_bytes: STATE_BYTES,\n    \
                  inputs: &[{inputs}],\n    \
                  outputs: &[{outputs}],\n    \
                  invoke: subgraph_0,\n    \
@@ -173,6 +180,7 @@ impl<'b> Gen<'b> {
             arena = mem.tensor_bytes,
             state = mem.state_bytes,
         );
+        src.push_str(&model_io);
         src.push_str(&self.statics);
         src.push_str(&body);
         Ok(Generated {
@@ -281,4 +289,46 @@ impl<'b> Gen<'b> {
         );
         Ok(())
     }
+}
+
+/// `pub const IO`: what the pipeline reads from the model (input 0, output 0), so the firmware
+/// derives its configuration without the flatbuffer (`PipelineConfig::for_io`). Empty for a
+/// model without inputs or outputs (not an audio model; `IO` is then not needed).
+fn model_io(model: &Model<'_>) -> Result<String, Error> {
+    let Some(sg) = model.subgraph(0) else {
+        return Ok(String::new());
+    };
+    let (Some(i), Some(o)) = (sg.inputs().get(0), sg.outputs().get(0)) else {
+        return Ok(String::new());
+    };
+    let bad = |index| Error::InvalidGraph {
+        what: "tensor",
+        index,
+    };
+    let input = sg.tensor(i as usize).ok_or(bad(i))?;
+    let output = sg.tensor(o as usize).ok_or(bad(o))?;
+    let out_type = match output.dtype {
+        DType::U8 => "Some(OutputType::Uint8)",
+        DType::I8 => "Some(OutputType::Int8)",
+        _ => "None",
+    };
+    Ok(format!(
+        "\n/// The model's input 0 and output 0, for `PipelineConfig::for_io`.\n\
+         pub const IO: mote_engine::pipeline::ModelIo<'static> = mote_engine::pipeline::ModelIo {{\n    \
+             input_index: {i},\n    \
+             input_dims: &{:?},\n    \
+             input_int8: {},\n    \
+             input_scale: f32::from_bits({:#010x}),\n    \
+             input_zero_point: {},\n    \
+             output_index: {o},\n    \
+             output: {out_type},\n    \
+             output_elements: {},\n\
+         }};\n\
+         use mote_engine::detector::OutputType;\n",
+        input.shape.dims(),
+        input.dtype == DType::I8,
+        input.quant.scale().to_bits(),
+        input.quant.zero_point(),
+        output.shape.elements().unwrap_or(0),
+    ))
 }
