@@ -332,3 +332,31 @@ fn model_io(model: &Model<'_>) -> Result<String, Error> {
         output.shape.elements().unwrap_or(0),
     ))
 }
+
+/// Put the generated code in an exported project: `mote/aot/model.rs` and
+/// `mote/aot/weights.bin`, and the firmware's `aot` feature on by default.
+pub fn add_to_project(files: &mut Vec<super::project::File>, g: &Generated) {
+    for f in files.iter_mut().filter(|f| f.path == "Cargo.toml") {
+        let text = String::from_utf8_lossy(&f.data).into_owned();
+        // The default-features line `project::firmware_manifest` wrote: `default = [...]`.
+        let out: Vec<String> = text
+            .lines()
+            .map(|l| match l.strip_prefix("default = [").and_then(|r| r.strip_suffix(']')) {
+                Some(list) => format!("default = [{list}, \"aot\"]"),
+                None => l.to_string(),
+            })
+            .collect();
+        f.data = (out.join("\n") + "\n").into_bytes();
+    }
+    for (path, data) in [
+        ("mote/aot/model.rs", g.model_rs.as_bytes().to_vec()),
+        ("mote/aot/weights.bin", g.weights.clone()),
+    ] {
+        files.push(super::project::File {
+            path: path.into(),
+            data,
+            mode: 0o644,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+}
