@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Flash per component of a firmware ELF, from its symbols (arm-none-eabi-nm): kernels, front
-# end, detector, drivers, formatting, runtime, model (weights, parameters, generated code).
+# end, detector, drivers, formatting, float math, runtime, firmware glue, model (weights,
+# parameters, generated code).
 # Usage: scripts/size-table.sh ELF [ELF...]   (several ELFs: one column each, e.g. before/after)
 # RAM (data + bss) by symbol is listed the same way under "RAM". Symbols the linker did not size
 # (alignment, veneers) make the difference between the sum and `arm-none-eabi-size`'s figure.
@@ -20,6 +21,8 @@ classify() {
       if (n ~ /mote_engine::(detector|pipeline)/) return "detector"
       if (n ~ /core::fmt|flt2dec|dec2flt|fmt::num|core::num::|Display|Debug|mote_firmware::log/) return "formatting"
       if (n ~ /mote_firmware::(mic|board|uart|live|pdm_block)|stm32l4|cortex_m[^_]|DMA|USART|__INTERRUPTS|__EXCEPTIONS|HardFault/) return "drivers"
+      if (n ~ /libm::|compiler_builtins::float|__aeabi_[dfi]|__(add|sub|mul|div)[sd]f3/) return "float math"
+      if (n ~ /mote_firmware::(pipeline|live|replay|bench|main|buffers)/) return "app (firmware glue)"
       if (n ~ /cortex_m_rt|compiler_builtins|__aeabi|mem(cpy|set|move|cmp)|panic|Reset|__pre_init|DefaultHandler|__RESET_VECTOR|semihosting/) return "runtime"
       return "other"
     }
@@ -39,7 +42,7 @@ table() {
   done
   printf '| %s (B) |' "$kind"; for elf in "$@"; do printf ' %s |' "$(basename "$(dirname "$(dirname "$(dirname "$elf")")")")/$(basename "$elf")"; done; echo
   printf '|---|'; for _ in "$@"; do printf -- '---:|'; done; echo
-  for c in kernels interpreter "front end" detector drivers formatting runtime model other; do
+  for c in kernels interpreter "front end" detector drivers formatting "float math" runtime "app (firmware glue)" model other; do
     printf '| %s |' "$c"
     for f in "${files[@]}"; do printf ' %s |' "$(awk -F'\t' -v c="$c" '$1 == c { print $2 }' "$f" | head -1)"; done
     echo
