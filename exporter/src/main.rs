@@ -388,7 +388,6 @@ fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> 
         "    persistent     {:>9} B   = kernels {} + tensor table {} + words {} (+ alignment)",
         m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes
     );
-    println!("    scratch        {:>9} B", m.scratch_bytes);
     println!(
         "  state            {:>9} B   resource variables (streaming state)",
         m.state_bytes

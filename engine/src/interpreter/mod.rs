@@ -182,7 +182,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             tensor_table_bytes: (bases.tensors * size_of::<Loc>()) as u32,
             word_bytes: (words_used * 4) as u32,
             tensor_bytes,
-            scratch_bytes: 0,
             state_bytes: state_needed,
             weights_bytes: model.weights_bytes() as u32,
             steps: steps as u32,
