@@ -341,9 +341,14 @@ pub fn add_to_project(files: &mut Vec<super::project::File>, g: &Generated) {
         // The default-features line `project::firmware_manifest` wrote: `default = [...]`.
         let out: Vec<String> = text
             .lines()
-            .map(|l| match l.strip_prefix("default = [").and_then(|r| r.strip_suffix(']')) {
-                Some(list) => format!("default = [{list}, \"aot\"]"),
-                None => l.to_string(),
+            .map(|l| {
+                match l
+                    .strip_prefix("default = [")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
+                    Some(list) => format!("default = [{list}, \"aot\"]"),
+                    None => l.to_string(),
+                }
             })
             .collect();
         f.data = (out.join("\n") + "\n").into_bytes();
