@@ -79,6 +79,9 @@ fn interpreter_lines(index: usize, bytes: &[u8]) -> String {
         Ok(())
     })
     .unwrap();
+    // The generated `IO` gives the pipeline the configuration the flatbuffer gives.
+    let cfg = mote_engine::pipeline::PipelineConfig::for_model(&model, None).ok();
+    let _ = writeln!(text, "cfg {index} {cfg:?}");
     text
 }
 
@@ -111,7 +114,10 @@ fn aot_code_equals_interpreter() {
             main,
             "#[allow(dead_code, unused)]\nmod m{i} {{\n    include!(\"m{i}/model.rs\");\n}}"
         );
-        let _ = writeln!(calls, "    run({i}, &m{i}::MODEL);");
+        let _ = writeln!(
+            calls,
+            "    run({i}, &m{i}::MODEL);\n    config({i}, &m{i}::IO);"
+        );
         expected.push_str(&interpreter_lines(i, bytes));
     }
     main.push_str(LCG);
@@ -134,7 +140,11 @@ fn aot_code_equals_interpreter() {
                  }}\n        \
              }}\n        \
              println!();\n    \
-         }}\n}}\n\nfn main() {{\n{calls}}}\n"
+         }}\n}}\n\n\
+         fn config(index: u32, io: &mote_engine::pipeline::ModelIo<'static>) {{\n    \
+             let cfg = mote_engine::pipeline::PipelineConfig::for_io(io, None).ok();\n    \
+             println!(\"cfg {{index}} {{cfg:?}}\");\n\
+         }}\n\nfn main() {{\n{calls}}}\n"
     );
     std::fs::write(src.join("main.rs"), main).unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -152,7 +162,7 @@ fn aot_code_equals_interpreter() {
     );
     let got = String::from_utf8(out.stdout).unwrap();
     for (i, (g, e)) in got.lines().zip(expected.lines()).enumerate() {
-        let name = &models[i / INVOCATIONS as usize].0;
+        let name = &models[i / (INVOCATIONS as usize + 1)].0;
         assert_eq!(g, e, "{name}: AOT output differs from the interpreter");
     }
     assert_eq!(got.lines().count(), expected.lines().count());
