@@ -101,6 +101,8 @@ fn aot_code_equals_interpreter() {
         ),
     )
     .unwrap();
+    // The workspace's lock file: the same dependency versions as every other build (offline).
+    std::fs::copy(engine.join("../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let mut main = String::from("use mote_engine::aot::{Compiled, Net};\n\n");
     let mut expected = String::new();
     let mut calls = String::new();
