@@ -103,7 +103,7 @@ impl<'b> Gen<'b> {
         for s in 0..model.subgraph_count() {
             let _ = writeln!(
                 body,
-                "\n#[allow(unused_variables)]\nfn subgraph_{s}(arena: &mut [u8], state: &mut [u8], once: &mut u32) -> Result<(), Error> {{"
+                "\n#[allow(unused_variables)]\nfn subgraph_{s}(arena: &mut [u8; ARENA_BYTES], state: &mut [u8], once: &mut u32) -> Result<(), Error> {{"
             );
             for k in 0..interp.operator_count(s) {
                 self.op(interp, &model, s, k, &mut body, &mut resets)?;
@@ -160,9 +160,20 @@ impl<'b> Gen<'b> {
                  state_bytes: STATE_BYTES,\n    \
                  inputs: &[{inputs}],\n    \
                  outputs: &[{outputs}],\n    \
-                 invoke: subgraph_0,\n    \
+                 invoke,\n    \
                  reset,\n\
              }};\n\
+             \n\
+             /// Runs the model: the arena as an array of its planned length, so the operand checks in\n\
+             /// `run` fold away at compile time.\n\
+             fn invoke(arena: &mut [u8], state: &mut [u8], once: &mut u32) -> Result<(), Error> {{\n    \
+                 let available = arena.len() as u32;\n    \
+                 let arena: &mut [u8; ARENA_BYTES] = arena\n        \
+                     .get_mut(..ARENA_BYTES)\n        \
+                     .and_then(|a| a.try_into().ok())\n        \
+                     .ok_or(Error::ArenaTooSmall {{ needed: ARENA_BYTES as u32, available }})?;\n    \
+                 subgraph_0(arena, state, once)\n\
+             }}\n\
              \n\
              /// Constant tensors, each at a {WEIGHT_ALIGN}-byte-aligned offset.\n\
              static WEIGHTS: Aligned<[u8; {weights_len}]> = Aligned(*include_bytes!(\"weights.bin\"));\n\
@@ -283,7 +294,7 @@ impl<'b> Gen<'b> {
         }
         let _ = writeln!(
             body,
-            "    // {s}.{k} {name}\n    run(arena, state, &[{}], &[{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))?;",
+            "    // {s}.{k} {name}\n    run(arena, state, [{}], [{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))?;",
             ins.join(", "),
             outs.join(", ")
         );
