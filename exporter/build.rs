@@ -66,7 +66,7 @@ fn run() -> Result<(), String> {
     for (_, path) in files.iter().filter(|(rel, _)| !rel.starts_with("engine/")) {
         println!("cargo:rerun-if-changed={}", path.display());
     }
-    for dir in ["", "src", "memory", ".cargo"] {
+    for dir in ["", "src", ".cargo"] {
         println!("cargo:rerun-if-changed={}", fw.join(dir).display());
     }
     println!("cargo:rerun-if-changed=build.rs");

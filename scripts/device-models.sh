@@ -40,8 +40,10 @@ dm_baseline() {
   esac
 }
 
+# dm_case NAME [aot]: with `aot`, the model compiled ahead of time (`mote compile`, the
+# firmware's `aot` feature) instead of interpreted; same goldens.
 dm_case() {
-  local name=$1
+  local name=$1 mode=${2:-interpreter}
   local model="$dm_root/engine/tests/fixtures/models/$name.tflite"
   local gold="$dm_root/engine/tests/golden/models/$name"
   if [ ! -f "$model" ] || [ ! -f "$gold/golden.json" ]; then
@@ -50,9 +52,17 @@ dm_case() {
   local info ops arena state macs
   info=$("$mote" inspect --json "$model" | "$dm_py" -c 'import json,sys; d=json.load(sys.stdin); print(",".join(sorted({o["op"] for o in d["ops"]})), d["arena_bytes"], d["state_bytes"], d["macs"])')
   read -r ops arena state macs <<<"$info"
-  local log="$dm_tmp/$name.log"
+  local log="$dm_tmp/$name-$mode.log" aot_env=()
+  if [ "$mode" = aot ]; then
+    if ! "$mote" compile "$model" -o "$dm_tmp/$name-aot" 2>"$log"; then
+      cat "$log" >&2; bad "$name: mote compile"; return 0
+    fi
+    aot_env=(MOTE_FEATURES=aot MOTE_AOT_DIR="$dm_tmp/$name-aot")
+    name="$name (AOT)"
+  fi
   # Arena with 64 bytes of slack for the start alignment (as scripts/bench.sh); state >= 4.
-  if ! MOTE_BENCH_RUNS=4 MOTE_OPS="$ops" FW_TARGET_DIR="$fw_target/models" M4COUNT_PLUGIN="$plugin" \
+  if ! env "${aot_env[@]}" MOTE_BENCH_RUNS=4 MOTE_OPS="$ops" FW_TARGET_DIR="$fw_target/models" \
+      M4COUNT_PLUGIN="$plugin" \
       "$dm_root/scripts/m4bench.sh" "$model" "$((arena + 64))" "$((state > 4 ? state : 4))" \
       "$gold/input0.bin" >"$log" 2>&1; then
     cat "$log" >&2; bad "$name: bench firmware failed in QEMU"; return 0
@@ -81,7 +91,8 @@ EOF
   insns=$(awk -F': ' '/instructions per invoke/ { print $2 }' "$log")
   stack=$(sed -n 's/.*"stack_bytes":\([0-9]*\).*/\1/p' "$log")
   read -r flash ram <<<"$(awk '/^flash:/ { print $2, $6 }' "$log")"
-  base=$(dm_baseline "$name")
+  base=$(dm_baseline "${name% (AOT)}")
+  [ "$mode" = aot ] && name="${name% (AOT)}-aot"
   dm_rows+=("$name $macs ${insns:-0} $base $arena ${stack:-0} $flash $ram")
 }
 
@@ -108,7 +119,11 @@ dm_names=("$@")
 if [ "$dm_standalone" -eq 0 ] || [ ${#dm_names[@]} -eq 0 ]; then
   dm_names=(ds_cnn mobilenet_025 mobilenet_025_qdim3 str_ww)
 fi
-for n in "${dm_names[@]}"; do dm_case "$n"; done
+# AOT: every model but the qdim3 copy (same kernels and prepare as mobilenet_025; saves a build).
+for n in "${dm_names[@]}"; do
+  dm_case "$n"
+  [ "$n" = mobilenet_025_qdim3 ] || dm_case "$n" aot
+done
 dm_too_big
 
 if [ ${#dm_rows[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@
 #  1. the template (default model, microphone mode) builds for all three boards;
 #  2. for micro_speech + yes_1000ms.wav, okay_nabu + the project's "okay nabu" WAV and a model
 #     made by `mote train` (scripts/train-fw-case.sh) + yes_1000ms.wav:
+#     (compiled ahead of time, the export default; the first two again with `--interpreter`)
 #     `mote export --replay` -> unzip in a temp dir -> `cargo build --release --locked` -> run in
 #     QEMU (b-l475e-iot01a) -> its JSON Lines (USART1 and semihosting) must equal
 #     `mote detect --json` on the same WAV, byte for byte;
@@ -74,11 +75,20 @@ if [ "${FW_ONLY:-}" = "sweep" ]; then :; elif FW_TARGET_DIR="$fw_target" MOTE_FE
 
 # ---- 2/3. export, build, run in QEMU, compare, measure
 rows=()
-# case NAME MODEL SIDECAR WAV
+# case NAME MODEL SIDECAR WAV [EXPORT-FLAG]: the export's default (the model compiled ahead of
+# time), or with `--interpreter` the interpreter firmware (replay comparison only).
 replay_case() {
-  # Optional 5th argument "insns-note": print the instruction estimate vs the count as a note
-  # instead of a check (models whose operator shapes the fitted cost table does not cover).
-  local name=$1 model=$2 sidecar=$3 wav=$4 insns_check=${5:-check}
+  # Optional further arguments: "insns-note" prints the instruction estimate vs the count as a
+  # note instead of a check (models whose operator shapes the fitted cost table does not cover);
+  # "--interpreter" exports with the interpreter on the chip instead of compiling ahead of time.
+  local name=$1 model=$2 sidecar=$3 wav=$4 insns_check=check flag=""
+  local a
+  for a in "${@:5}"; do
+    case "$a" in
+      insns-note) insns_check=insns-note ;;
+      --interpreter) flag=--interpreter ;;
+    esac
+  done
   for f in "$model" "$sidecar" "$wav"; do
     if [ ! -f "$f" ]; then skip_or_fail "$name: missing $f"; return 0; fi
   done
@@ -86,7 +96,7 @@ replay_case() {
   mkdir -p "$dir"
   say "$name: export, build, run in QEMU"
   if ! "$mote" export "$model" --json-sidecar "$sidecar" --board b-l475e-iot01a --replay "$wav" \
-        -o "$dir/fw.zip" 2>"$dir/export.log"; then
+        -o "$dir/fw.zip" $flag 2>"$dir/export.log"; then
     cat "$dir/export.log" >&2; bad "$name: export"; return 0
   fi
   # -DD: extracted files get the current time, so cargo never mistakes them for old sources.
@@ -118,6 +128,7 @@ replay_case() {
     diff "$dir/detect.txt" "$dir/uart.txt" | head -20 >&2 || true
     bad "$name: firmware output differs from mote detect --json"
   fi
+  [ -z "$flag" ] || return 0
 
   # Measurements: whole firmware from the ELF; stack peak as the firmware painted it.
   local flash ram stack invocations
@@ -170,6 +181,13 @@ replay_case() {
   "$ref/tflm/micro_speech_quantized.json" "$ref/tflm/yes_1000ms.wav"
 [ "${FW_ONLY:-}" = "sweep" ] || replay_case okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
   "$root/engine/tests/fixtures/audio/okay_nabu.wav"
+# The same two with the interpreter on the chip (`mote export --interpreter`).
+[ "${FW_ONLY:-}" = "sweep" ] || replay_case micro_speech-interpreter \
+  "$ref/tflm/micro_speech_quantized.tflite" "$ref/tflm/micro_speech_quantized.json" \
+  "$ref/tflm/yes_1000ms.wav" --interpreter
+[ "${FW_ONLY:-}" = "sweep" ] || replay_case okay_nabu-interpreter "$pip/okay_nabu.tflite" \
+  "$pip/okay_nabu.json" "$root/engine/tests/fixtures/audio/okay_nabu.wav" --interpreter
+
 # A model trained by `mote train` (scripts/train-fw-case.sh).
 [ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/train-fw-case.sh"
 

@@ -7,6 +7,7 @@
 //! - [`ops`]: one file per TFLite builtin; `prepare` validates and precomputes, `eval` computes.
 //! - [`plan`]: tensor lifetimes and arena offsets, and the byte-for-byte memory report.
 //! - [`interpreter`]: runs a planned model in a caller-provided arena and state buffer.
+//! - [`aot`]: runs a model compiled ahead of time (generated Rust calling the kernels directly).
 //! - [`pdm`]: PDM microphone bits (2 MHz) → 16 kHz PCM: CIC3/DFSDM model + FIR, register values.
 //! - [`resample`]: 44.1/48 kHz (and other rates) → 16 kHz, polyphase FIR, integer arithmetic.
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
@@ -22,6 +23,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod aot;
 pub mod detector;
 pub mod error;
 pub mod fixedpoint;

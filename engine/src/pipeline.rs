@@ -5,6 +5,7 @@
 
 use core::fmt::{self, Write};
 
+use crate::aot::Net;
 use crate::detector::{
     defaults_for_input_shape, Detector, DetectorConfig, FeatureWindow, OutputType, Preset,
     PresetKind,
@@ -26,6 +27,27 @@ pub struct Sidecar<'s> {
     pub feature_step_size: Option<u16>,
     /// `labels`, one per output class (multi-class models).
     pub labels: Option<&'s [&'s str]>,
+}
+
+/// What [`PipelineConfig`] reads from a model: its input 0 and output 0.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelIo<'a> {
+    /// Input tensor index (for errors).
+    pub input_index: i32,
+    /// Input shape.
+    pub input_dims: &'a [i32],
+    /// True if the input is int8 (the only type the front end feeds).
+    pub input_int8: bool,
+    /// Input scale.
+    pub input_scale: f32,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output tensor index (for errors).
+    pub output_index: i32,
+    /// Output type, if uint8 or int8 (others are refused).
+    pub output: Option<OutputType>,
+    /// Output elements.
+    pub output_elements: usize,
 }
 
 /// Everything the pipeline needs to know, derived once from the model (and sidecar).
@@ -64,9 +86,31 @@ impl PipelineConfig {
             what: "output tensor",
             index: out_idx,
         })?;
-        let mut preset = defaults_for_input_shape(input.shape.dims())
+        let io = ModelIo {
+            input_index: in_idx,
+            input_dims: input.shape.dims(),
+            input_int8: input.dtype == DType::I8,
+            input_scale: input.quant.scale(),
+            input_zero_point: input.quant.zero_point(),
+            output_index: out_idx,
+            output: match output.dtype {
+                DType::U8 => Some(OutputType::Uint8),
+                DType::I8 => Some(OutputType::Int8),
+                _ => None,
+            },
+            output_elements: output.shape.elements().unwrap_or(0),
+        };
+        Self::for_io(&io, sidecar)
+    }
+
+    /// [`PipelineConfig::for_model`] from the model's input/output description alone (a model
+    /// compiled ahead of time carries it as a constant; no flatbuffer is read).
+    pub fn for_io(io: &ModelIo<'_>, sidecar: Option<&Sidecar<'_>>) -> Result<Self, Error> {
+        let in_idx = io.input_index;
+        let out_idx = io.output_index;
+        let mut preset = defaults_for_input_shape(io.input_dims)
             .ok_or(Error::NotAnAudioModel { tensor: in_idx })?;
-        if input.dtype != DType::I8 {
+        if !io.input_int8 {
             return Err(Error::NotAnAudioModel { tensor: in_idx });
         }
         let mut frontend = match preset.kind {
@@ -74,8 +118,8 @@ impl PipelineConfig {
             PresetKind::MicroWakeWord => {
                 let mut c = FrontendConfig::micro_wakeword();
                 c.int8 = Int8Mapping::MicroWakeWord {
-                    input_scale: input.quant.scale(),
-                    zero_point: input.quant.zero_point(),
+                    input_scale: io.input_scale,
+                    zero_point: io.input_zero_point,
                 };
                 c
             }
@@ -97,13 +141,11 @@ impl PipelineConfig {
             }
             _ => preset.detector_config(),
         };
-        detector = detector.with_output(match output.dtype {
-            DType::U8 => OutputType::Uint8,
-            DType::I8 => OutputType::Int8,
-            _ => return Err(Error::NotAnAudioModel { tensor: out_idx }),
-        });
-        let n = output.shape.elements().unwrap_or(0);
-        detector.check_output_len(n)?;
+        detector = detector.with_output(
+            io.output
+                .ok_or(Error::NotAnAudioModel { tensor: out_idx })?,
+        );
+        detector.check_output_len(io.output_elements)?;
         Ok(PipelineConfig {
             frontend,
             preset,
@@ -173,12 +215,14 @@ impl Default for PipelineMemory {
     }
 }
 
-/// Front end, model and detector, streaming.
-pub struct Pipeline<'p, 'm, 'a> {
+/// Front end, model and detector, streaming. The model is the interpreter, or any other
+/// [`Net`] (a model compiled ahead of time: [`Pipeline::with_net`]).
+pub struct Pipeline<'p, 'm, 'a, N: Net = Interpreter<'m, 'a>> {
     config: PipelineConfig,
     mem: &'p mut PipelineMemory,
-    interp: Interpreter<'m, 'a>,
+    interp: N,
     frames: u32,
+    _m: core::marker::PhantomData<(&'m (), &'a ())>,
 }
 
 impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
@@ -192,6 +236,23 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         config: &PipelineConfig,
     ) -> Result<Self, Error> {
         let interp = Interpreter::new(model, arena, state)?;
+        Self::with_net(interp, mem, config)
+    }
+
+    /// The interpreter (memory report, tensors).
+    pub fn interpreter(&self) -> &Interpreter<'m, 'a> {
+        &self.interp
+    }
+}
+
+impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
+    /// A pipeline over a ready model `net` (its input 0 takes one feature window); configures
+    /// the front end, window and detector in `mem`, in place.
+    pub fn with_net(
+        mut net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+    ) -> Result<Self, Error> {
         let p = &config.preset;
         mem.window.init(
             usize::from(p.frame_len),
@@ -199,7 +260,7 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
             usize::from(p.stride_frames),
         )?;
         let want = mem.window.window_bytes();
-        let have = interp.input_tensor(0)?.bytes();
+        let have = net.input_mut(0)?.len();
         if want != have {
             return Err(Error::WrongBufferSize {
                 tensor: 0,
@@ -212,19 +273,15 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         Ok(Pipeline {
             config: *config,
             mem,
-            interp,
+            interp: net,
             frames: 0,
+            _m: core::marker::PhantomData,
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
-    }
-
-    /// The interpreter (memory report, tensors).
-    pub fn interpreter(&self) -> &Interpreter<'m, 'a> {
-        &self.interp
     }
 
     /// Back to the state after `new`: front end, window, model state, detector.

@@ -14,6 +14,8 @@ use crate::files::AtomicOut;
 #[cfg(feature = "listen")]
 mod listen;
 
+#[path = "export/aot_cli.rs"]
+mod compile_cmd;
 /// `mote export` (kept beside the library's export module; the binary alone needs clap).
 #[path = "export/cli.rs"]
 mod export_cmd;
@@ -98,6 +100,10 @@ enum Cmd {
     /// With --bin: one .bin for the board's ST-LINK USB drive instead (the prebuilt runtime,
     /// scripts/build-runtimes.sh, plus this model in its flash slot): no toolchain to flash it.
     Export(export_cmd::ExportArgs),
+    /// Compile a model ahead of time into Rust source (`model.rs` + `weights.bin`), as
+    /// `mote export` does for its firmware: the firmware's `aot` feature builds it
+    /// (`MOTE_AOT_DIR=DIR`), with no interpreter on the chip.
+    Compile(compile_cmd::CompileArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
     ///
     /// The WAV is converted to 16 kHz mono first (any 8–192 kHz WAV, 16-bit PCM or float).
@@ -228,6 +234,7 @@ fn run(cli: Cli) -> Result<()> {
         } => infer(&model, &input, &output, invocations),
         Cmd::Export(args) => export_cmd::run(&args),
         Cmd::Train(args) => train::run(&args),
+        Cmd::Compile(args) => compile_cmd::run(&args),
         Cmd::Features {
             wav,
             preset,
@@ -392,7 +399,6 @@ fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> 
         "    persistent     {:>9} B   = kernels {} + tensor table {} + words {} (+ alignment)",
         m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes
     );
-    println!("    scratch        {:>9} B", m.scratch_bytes);
     println!(
         "  state            {:>9} B   resource variables (streaming state)",
         m.state_bytes

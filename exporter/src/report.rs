@@ -26,8 +26,6 @@ pub struct OpReport {
     pub outputs: Vec<i32>,
     /// Multiply-accumulates per invoke.
     pub macs: u64,
-    /// Per-operator scratch bytes.
-    pub scratch_bytes: u32,
 }
 
 /// One tensor.
@@ -141,7 +139,6 @@ fn build(model: &Model<'_>, interp: &mut Interpreter<'_, '_>) -> ModelReport {
             inputs: op.map_or(vec![], |o| o.inputs.iter().collect()),
             outputs: op.map_or(vec![], |o| o.outputs.iter().collect()),
             macs: interp.op_macs(st.subgraph, st.op),
-            scratch_bytes: 0,
         });
         Ok(())
     });

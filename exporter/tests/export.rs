@@ -28,6 +28,7 @@ fn request<'a>(model: &'a [u8], board: &'a str) -> Request<'a> {
         board,
         replay: None,
         force: false,
+        interpreter: false,
     }
 }
 
@@ -107,9 +108,12 @@ fn zip_is_deterministic_and_self_contained() {
         "{manifest}"
     );
     assert!(
-        manifest.contains(r#"default = ["board-nucleo-l476rg", "semihosting"]"#),
+        manifest.contains(r#"default = ["board-nucleo-l476rg", "semihosting", "aot"]"#),
         "{manifest}"
     );
+    // Compiled ahead of time by default: the generated model is in the project.
+    assert!(String::from_utf8_lossy(get("mote/aot/model.rs")).contains("pub static MODEL"));
+    assert!(!get("mote/aot/weights.bin").is_empty());
     assert!(!manifest.contains(".."), "{manifest}");
     let engine = String::from_utf8(get("engine/Cargo.toml").to_vec()).unwrap();
     assert!(

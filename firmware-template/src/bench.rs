@@ -9,6 +9,7 @@
 //! operator instead, each region followed by an `{"event":"op",...}` line naming it
 //! (`scripts/op-costs.sh`).
 
+use mote_engine::aot::Net;
 use mote_engine::model::{DType, Model};
 
 use crate::log::{self, JsonStr};
@@ -32,7 +33,11 @@ pub fn run() -> Result<(), Fail> {
         build::STATE_BYTES,
     );
     let (arena, state) = crate::buffers()?;
+    #[cfg(not(feature = "aot"))]
     let mut interp = mote_engine::Interpreter::new(&model, arena, state)?;
+    // The same model compiled ahead of time (the flatbuffer above only names the output type).
+    #[cfg(feature = "aot")]
+    let mut interp = mote_engine::aot::Compiled::new(&crate::aot_model::MODEL, arena, state)?;
 
     let n = interp.input_mut(0)?.len();
     let per_run = build::INPUT.filter(|b| n > 0 && b.len() > n && b.len() % n == 0);
@@ -66,6 +71,13 @@ pub fn run() -> Result<(), Fail> {
     if per_run.is_none() {
         print_output(&model, &interp, build::BENCH_RUNS as usize - 1)?;
     }
+    #[cfg(feature = "aot")]
+    if build::BENCH_PER_OP {
+        return Err(Fail::Msg(
+            "per-operator bench needs the interpreter (build without `aot`)",
+        ));
+    }
+    #[cfg(not(feature = "aot"))]
     if build::BENCH_PER_OP {
         // Same input as the last run, so the kernels take the same paths.
         write_input(
@@ -115,11 +127,7 @@ fn write_input(input: &mut [u8], per_run: Option<&[u8]>, run: usize) {
 }
 
 /// One `{"event":"output",...}` line with output 0 of run `run` (int8 printed signed).
-fn print_output(
-    model: &Model<'_>,
-    interp: &mote_engine::Interpreter<'_, '_>,
-    run: usize,
-) -> Result<(), Fail> {
+fn print_output(model: &Model<'_>, interp: &impl Net, run: usize) -> Result<(), Fail> {
     let dtype = model
         .subgraph(0)
         .and_then(|sg| sg.outputs().get(0))

@@ -6,13 +6,12 @@ use std::fs;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_default());
-    let memory = manifest.join("../../firmware-template/memory/b-l475e-iot01a.x");
-    println!("cargo:rerun-if-changed={}", memory.display());
     println!("cargo:rerun-if-changed=build.rs");
-    if let Err(e) = fs::copy(&memory, out.join("memory.x")) {
-        eprintln!("error: {}: {e}", memory.display());
+    // The template's B-L475E-IOT01A layout in QEMU (firmware-template/build.rs `layout`).
+    let memory = "MEMORY\n{\n  FLASH : ORIGIN = 0x08000000, LENGTH = 1024K\n  RAM   : ORIGIN = 0x20000000, LENGTH = 96K\n}\n";
+    if let Err(e) = fs::write(out.join("memory.x"), memory) {
+        eprintln!("error: memory.x: {e}");
         std::process::exit(1);
     }
     println!("cargo:rustc-link-search={}", out.display());

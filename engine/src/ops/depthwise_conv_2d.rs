@@ -16,23 +16,28 @@ const CHUNK: usize = 64;
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
-    win: Window2D,
+    /// Input, output and filter geometry.
+    pub win: Window2D,
     /// Input channels.
-    in_c: u16,
+    pub in_c: u16,
     /// Output channels (`in_c * depth_multiplier`).
-    out_c: u16,
+    pub out_c: u16,
     /// Output channels per input channel.
-    depth_multiplier: u16,
-    has_bias: bool,
+    pub depth_multiplier: u16,
+    /// True if the bias input is present.
+    pub has_bias: bool,
     /// Explicit padding (every stored byte initialised: see `ops::stored`).
     pub _pad: [u8; 3],
     /// `-input_zero_point`.
-    input_offset: i32,
+    pub input_offset: i32,
     /// `output_zero_point`.
-    output_offset: i32,
-    act_min: i32,
-    act_max: i32,
-    quant: ChannelQuant,
+    pub output_offset: i32,
+    /// Activation clamp, quantized.
+    pub act_min: i32,
+    /// See `act_min`.
+    pub act_max: i32,
+    /// Output multipliers and shifts (per channel in the words, or per tensor).
+    pub quant: ChannelQuant,
 }
 
 impl Params {

@@ -20,21 +20,25 @@ use crate::fixedpoint::quantize_multiplier;
 #[derive(Clone, Copy, Debug)]
 pub struct Params {
     /// Rows of the flattened input (= output elements / units).
-    batches: u32,
+    pub batches: u32,
     /// Input values per row (the weights' inner dimension).
-    accum_depth: u32,
+    pub accum_depth: u32,
     /// Output values per row (the weights' outer dimension).
-    units: u32,
-    has_bias: bool,
+    pub units: u32,
+    /// True if the bias input is present.
+    pub has_bias: bool,
     /// Explicit padding (every stored byte initialised: see `ops::stored`).
     pub _pad: [u8; 3],
     /// `-input_zero_point`.
-    input_offset: i32,
+    pub input_offset: i32,
     /// `output_zero_point`.
-    output_offset: i32,
-    act_min: i32,
-    act_max: i32,
-    quant: ChannelQuant,
+    pub output_offset: i32,
+    /// Activation clamp, quantized.
+    pub act_min: i32,
+    /// See `act_min`.
+    pub act_max: i32,
+    /// Output multipliers and shifts (per channel in the words, or per tensor).
+    pub quant: ChannelQuant,
 }
 
 impl Params {

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod dsp;
+pub mod literal;
 pub mod stored;
 
 pub mod add;

@@ -1,10 +1,10 @@
 //! The boards `mote export` targets: memory the firmware may use (as the template's
-//! `memory/<board>.x` declares it), the probe-rs chip name, and how audio gets in.
+//! `layout` in the firmware's build.rs declares it), the probe-rs chip name, and how audio gets in.
 
 /// One supported board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Board {
-    /// Id used on the command line, in Cargo features (`board-<id>`) and `memory/<id>.x`.
+    /// Id used on the command line, in Cargo features (`board-<id>`) and the firmware build.rs `layout`.
     pub id: &'static str,
     /// Display name.
     pub name: &'static str,

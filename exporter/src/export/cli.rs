@@ -46,6 +46,11 @@ pub struct ExportArgs {
     /// runtimes/<board>.bin in the cargo target directory (scripts/build-runtimes.sh).
     #[arg(long, value_name = "BIN", requires = "bin")]
     runtime: Option<PathBuf>,
+    /// Interpret the model on the chip (flatbuffer, planner and kernel dispatch in the
+    /// firmware) instead of compiling it ahead of time into Rust (the default: smaller and
+    /// faster, same results).
+    #[arg(long)]
+    interpreter: bool,
 }
 
 /// Runs `mote export`.
@@ -100,6 +105,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         board: &a.board,
         replay: replay.as_deref(),
         force: a.force,
+        interpreter: a.interpreter,
     };
     let mut progress = |s: Step| eprintln!("export: {s}...");
     let result = export::export(&req, &mut progress).map_err(|e| match &e {

@@ -15,6 +15,7 @@
 //! order), so the same inputs give the same bytes, natively and in wasm32 (the playground's
 //! Export button calls [`export`] too).
 
+pub mod aot;
 pub mod bin;
 pub mod board;
 pub mod config;
@@ -48,6 +49,9 @@ pub struct Request<'a> {
     pub replay: Option<&'a [u8]>,
     /// Export even if the estimate says the firmware does not fit the board.
     pub force: bool,
+    /// Interpret `mote/model.tflite` on the chip instead of compiling the model ahead of time
+    /// (`mote/aot/`, the default).
+    pub interpreter: bool,
 }
 
 /// A long step of [`export`], reported before it starts.
@@ -205,7 +209,7 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         replay: replay.as_ref(),
         fit: &fit,
     });
-    let files = project::files(&project::Inputs {
+    let mut files = project::files(&project::Inputs {
         name: &name,
         board,
         model: req.model,
@@ -216,6 +220,9 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         fit: &fit,
         config_rs: &config_rs,
     });
+    if !req.interpreter {
+        aot::add_to_project(&mut files, &aot::generate(req.model)?);
+    }
     progress(Step::Compress { files: files.len() });
     let dir = format!("{name}-{}", board.id);
     let paths: Vec<String> = files.iter().map(|f| format!("{dir}/{}", f.path)).collect();

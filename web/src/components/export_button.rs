@@ -61,6 +61,7 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
         board,
         replay: None,
         force,
+        interpreter: false,
     };
     match export::export(&req, &mut |_| {}) {
         Ok(e) => {

@@ -18,6 +18,8 @@
 use crate::error::Error;
 use crate::model::Model;
 
+pub mod liveness;
+
 /// Alignment of tensor buffers in the arena, in bytes.
 pub const TENSOR_ALIGN: u32 = 4;
 /// The deepest CALL_ONCE nesting supported.
@@ -326,8 +328,6 @@ pub struct MemoryReport {
     pub word_bytes: u32,
     /// Peak of the planned tensor region (activations).
     pub tensor_bytes: u32,
-    /// Per-operator scratch (included in `tensor_bytes`; none of the current kernels needs any).
-    pub scratch_bytes: u32,
     /// Resource-variable state (separate buffer, persists across invokes).
     pub state_bytes: u32,
     /// Constant data in the model (weights, biases, shape vectors).

@@ -1,0 +1,254 @@
+//! Preparing one operator: its kernel (through `ops::prepare`) and, in the measuring pass, the
+//! liveness of its tensors (recorded through `plan`); and the disjointness proof `invoke`
+//! relies on.
+
+use super::graph::{call_once_target, opcode_of, subgraph, var_name};
+use super::vars::Vars;
+use crate::error::Error;
+use crate::model::{BuiltinOp, DType, Model, Quant, Shape, Tensor};
+use crate::ops::{self, Kernel, KernelSlot, PrepareCtx, WordAlloc, MAX_INPUTS, MAX_OUTPUTS};
+use crate::plan::{self, liveness, Bases, Loc, Place};
+
+/// Prepare one operator. With `locs` (the first pass), also record where its tensors live and
+/// that they are alive at `st.step`.
+pub(super) fn prepare_op<'m>(
+    model: &Model<'m>,
+    bases: &Bases,
+    vars: &Vars,
+    st: plan::Step,
+    mut locs: Option<&mut [Loc]>,
+    words: &mut WordAlloc<'_>,
+) -> Result<Kernel, Error> {
+    let sg = subgraph(model, st.subgraph)?;
+    let (op_code, version) = opcode_of(model, &sg, st.op)?;
+    let op = sg.operator(st.op).ok_or(Error::InvalidGraph {
+        what: "operator",
+        index: st.op as i32,
+    })?;
+    let t_base = bases.tensor[st.subgraph] as usize;
+    if op.inputs.len() > MAX_INPUTS {
+        return Err(Error::LimitExceeded {
+            what: "operator inputs",
+            limit: MAX_INPUTS as u32,
+        });
+    }
+    if op.outputs.len() > MAX_OUTPUTS {
+        return Err(Error::LimitExceeded {
+            what: "operator outputs",
+            limit: MAX_OUTPUTS as u32,
+        });
+    }
+    let tensor = |t: i32| {
+        sg.tensor(t as usize).ok_or(Error::InvalidGraph {
+            what: "tensor",
+            index: t,
+        })
+    };
+    let mut inputs: [Option<(i32, Tensor<'m>)>; MAX_INPUTS] = [None; MAX_INPUTS];
+    for (slot, t) in inputs.iter_mut().zip(op.inputs.iter()) {
+        if t >= 0 {
+            *slot = Some((t, tensor(t)?));
+        }
+    }
+    let none = Tensor {
+        name: "",
+        dtype: DType::Other(255),
+        shape: Shape::default(),
+        quant: Quant::default(),
+        data: None,
+        buffer: 0,
+        is_variable: false,
+    };
+    let mut outputs: [(i32, Tensor<'m>); MAX_OUTPUTS] = [(-1, none); MAX_OUTPUTS];
+    for (slot, t) in outputs.iter_mut().zip(op.outputs.iter()) {
+        *slot = (t, tensor(t)?);
+    }
+    let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
+
+    // Inputs: constants are placed in the model; anything else must already be written (or be
+    // a model input), and stays alive through this step.
+    if let Some(locs) = locs.as_deref_mut() {
+        for &(t, tensor) in inputs[..n_in].iter().flatten() {
+            let g = t_base + t as usize;
+            if let Some(data) = tensor.data {
+                let off = data.as_ptr() as usize - model.bytes().as_ptr() as usize;
+                liveness::constant(locs, g, off as u32, data.len() as u32)?;
+            } else if tensor.dtype != DType::Resource {
+                liveness::read(locs, g, t, st.step)?;
+            }
+        }
+    }
+
+    let kernel = match op_code {
+        BuiltinOp::RESHAPE | BuiltinOp::SQUEEZE | BuiltinOp::EXPAND_DIMS => {
+            let (src_t, src) = inputs[0].ok_or(Error::InvalidGraph {
+                what: "RESHAPE without input",
+                index: st.op as i32,
+            })?;
+            let (dst_t, dst) = outputs[0];
+            if n_out != 1 || src.bytes() != dst.bytes() || src.dtype != dst.dtype {
+                return Err(Error::ShapeMismatch {
+                    op: op_code,
+                    tensor: dst_t,
+                });
+            }
+            if let Some(locs) = locs {
+                let (g_dst, g_src) = (t_base + dst_t as usize, t_base + src_t as usize);
+                liveness::alias(locs, g_dst, dst_t, g_src, dst.bytes() as u32, st.step)?;
+            }
+            return Ok(Kernel::Alias);
+        }
+        BuiltinOp::CALL_ONCE => {
+            let target = call_once_target(model, st.subgraph, st.op)?.unwrap_or(0);
+            Kernel::CallOnce {
+                subgraph: target as u32,
+            }
+        }
+        BuiltinOp::VAR_HANDLE => {
+            if n_out != 1 {
+                return Err(Error::InvalidGraph {
+                    what: "VAR_HANDLE without exactly one output",
+                    index: st.op as i32,
+                });
+            }
+            let id = vars.id(model, var_name(&sg, st.op)?)?;
+            if let Some(locs) = locs {
+                locs[t_base + outputs[0].0 as usize].set(Place::Resource(id as u32))?;
+            }
+            return Ok(Kernel::VarHandle);
+        }
+        BuiltinOp::READ_VARIABLE | BuiltinOp::ASSIGN_VARIABLE => {
+            let (r, _) = inputs[0].ok_or(Error::InvalidGraph {
+                what: "variable op without resource",
+                index: st.op as i32,
+            })?;
+            let id = vars.resource_of(model, &sg, r)?;
+            let (offset, len, default) =
+                vars.slot
+                    .get(id)
+                    .copied()
+                    .flatten()
+                    .ok_or(Error::InvalidGraph {
+                        what: "variable read but never assigned",
+                        index: r,
+                    })?;
+            if op_code == BuiltinOp::READ_VARIABLE {
+                if n_out != 1 || outputs[0].1.bytes() as u32 != len {
+                    return Err(Error::ShapeMismatch {
+                        op: op_code,
+                        tensor: outputs[0].0,
+                    });
+                }
+                Kernel::ReadVariable(ops::read_variable::Params { offset, len })
+            } else {
+                let (v, value) = inputs
+                    .get(1)
+                    .copied()
+                    .flatten()
+                    .ok_or(Error::InvalidGraph {
+                        what: "ASSIGN_VARIABLE value",
+                        index: st.op as i32,
+                    })?;
+                if value.bytes() as u32 != len {
+                    return Err(Error::ShapeMismatch {
+                        op: op_code,
+                        tensor: v,
+                    });
+                }
+                Kernel::AssignVariable(ops::assign_variable::Params {
+                    offset,
+                    len,
+                    default,
+                })
+            }
+        }
+        _ => {
+            let mut ctx = PrepareCtx {
+                op: op_code,
+                version,
+                options: op.options,
+                inputs: &inputs[..n_in],
+                outputs: &outputs[..n_out],
+                words,
+            };
+            ops::prepare(&mut ctx)?
+        }
+    };
+
+    // Outputs are written at this step (ASSIGN_VARIABLE has none).
+    if let Some(locs) = locs {
+        for &(t, tensor) in outputs[..n_out].iter() {
+            if op_code == BuiltinOp::ASSIGN_VARIABLE {
+                break;
+            }
+            let g = t_base + t as usize;
+            if tensor.data.is_some() {
+                return Err(Error::InvalidGraph {
+                    what: "operator writes a constant tensor",
+                    index: t,
+                });
+            }
+            if tensor.dtype == DType::Resource {
+                continue;
+            }
+            liveness::write(locs, g, t, tensor.bytes() as u32, st.step)?;
+        }
+    }
+    Ok(kernel)
+}
+
+/// Prove, once, the property `invoke`'s unsafe views rely on: every operator's outputs are
+/// in-bounds arena ranges that overlap neither each other nor any of its inputs.
+pub(super) fn check_disjoint(
+    model: &Model<'_>,
+    bases: &Bases,
+    locs: &[Loc],
+    kernels: &[KernelSlot],
+) -> Result<(), Error> {
+    for s in 0..bases.count {
+        let sg = subgraph(model, s)?;
+        let t_base = bases.tensor[s] as usize;
+        for k in 0..sg.operator_count() {
+            if matches!(
+                kernels.get(bases.op[s] as usize + k).map(|k| k.kernel()),
+                Some(Kernel::Alias | Kernel::VarHandle | Kernel::CallOnce { .. }) | None
+            ) {
+                continue;
+            }
+            let op = sg.operator(k).ok_or(Error::InvalidGraph {
+                what: "operator",
+                index: k as i32,
+            })?;
+            let range = |t: i32| -> Option<(u32, u32)> {
+                let l = locs.get(plan::root(locs, t_base + t as usize))?;
+                match l.place() {
+                    Place::Arena(o) => Some((o, o + l.len)),
+                    _ => None,
+                }
+            };
+            for (i, o) in op.outputs.iter().enumerate() {
+                let Some((a0, a1)) = range(o) else { continue };
+                let clash = op
+                    .inputs
+                    .iter()
+                    .filter(|&t| t >= 0)
+                    .filter_map(range)
+                    .any(|(b0, b1)| a0 < b1 && b0 < a1 && a1 > a0)
+                    || op
+                        .outputs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .filter_map(|(_, t)| range(t))
+                        .any(|(b0, b1)| a0 < b1 && b0 < a1 && a1 > a0);
+                if clash {
+                    return Err(Error::InvalidGraph {
+                        what: "operator output overlaps another operand",
+                        index: o,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
