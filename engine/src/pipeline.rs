@@ -11,6 +11,7 @@ use crate::detector::{
 };
 use crate::error::Error;
 use crate::frontend::{FrontendConfig, Int8Mapping, MAX_CHANNELS};
+use crate::mfcc::{Mfcc, MfccConfig};
 use crate::model::{DType, Model};
 use crate::{frontend::Frontend, Interpreter};
 
@@ -26,6 +27,9 @@ pub struct Sidecar<'s> {
     pub feature_step_size: Option<u16>,
     /// `labels`, one per output class (multi-class models).
     pub labels: Option<&'s [&'s str]>,
+    /// `feature_type: "mfcc"` and its settings (the input quantization fields are ignored:
+    /// the model's own are used). `None`: the front end the input shape implies.
+    pub mfcc: Option<MfccConfig>,
 }
 
 /// Everything the pipeline needs to know, derived once from the model (and sidecar).
@@ -37,12 +41,16 @@ pub struct PipelineConfig {
     pub preset: Preset,
     /// Smoothing and thresholds.
     pub detector: DetectorConfig,
+    /// MFCC front end instead of the log-mel one (then `frontend` only carries the window and
+    /// step, for timing).
+    pub mfcc: Option<MfccConfig>,
 }
 
 impl PipelineConfig {
     /// Derive the configuration from the model's input/output tensors and, when given, its
     /// sidecar. Without a sidecar the model's input shape picks the preset (49×40 →
-    /// micro_speech, `[1, N, 40]` → microWakeWord).
+    /// micro_speech, `[1, N, 40]` → microWakeWord, 49×10 → MLPerf Tiny KWS MFCCs); a sidecar
+    /// naming `feature_type: "mfcc"` makes any int8 input of whole frames an MFCC model.
     pub fn for_model(model: &Model<'_>, sidecar: Option<&Sidecar<'_>>) -> Result<Self, Error> {
         let sg = model.subgraph(0).ok_or(Error::InvalidGraph {
             what: "subgraph",
@@ -64,11 +72,32 @@ impl PipelineConfig {
             what: "output tensor",
             index: out_idx,
         })?;
-        let mut preset = defaults_for_input_shape(input.shape.dims())
-            .ok_or(Error::NotAnAudioModel { tensor: in_idx })?;
+        let side_mfcc = sidecar.and_then(|s| s.mfcc);
+        let mut preset = match side_mfcc {
+            Some(m) => {
+                let coefficients = usize::from(m.coefficients.max(1));
+                let elements = input.shape.elements().unwrap_or(0);
+                let frames = elements / coefficients;
+                if elements % coefficients != 0 || !(1..=64).contains(&frames) {
+                    return Err(Error::NotAnAudioModel { tensor: in_idx });
+                }
+                let step = m.step_ms.clamp(1, u32::from(u16::MAX)) as u16;
+                Preset::mfcc(frames as u8, m.coefficients, step)
+            }
+            None => defaults_for_input_shape(input.shape.dims())
+                .ok_or(Error::NotAnAudioModel { tensor: in_idx })?,
+        };
         if input.dtype != DType::I8 {
             return Err(Error::NotAnAudioModel { tensor: in_idx });
         }
+        let mut mfcc = match preset.kind {
+            PresetKind::Mfcc => Some(
+                side_mfcc
+                    .unwrap_or(MfccConfig::MLPERF)
+                    .with_input(input.quant.scale(), input.quant.zero_point()),
+            ),
+            _ => None,
+        };
         let mut frontend = match preset.kind {
             PresetKind::MicroSpeech => FrontendConfig::micro_speech(),
             PresetKind::MicroWakeWord => {
@@ -79,10 +108,20 @@ impl PipelineConfig {
                 };
                 c
             }
+            PresetKind::Mfcc => FrontendConfig::micro_speech(),
         };
         if let Some(step) = sidecar.and_then(|s| s.feature_step_size) {
             frontend.step_ms = u32::from(step);
             preset.frame_step_ms = step;
+            if let Some(m) = &mut mfcc {
+                m.step_ms = u32::from(step);
+            }
+        }
+        if let Some(m) = &mfcc {
+            m.validate()?;
+            frontend.window_ms = m.window_ms;
+            frontend.step_ms = m.step_ms;
+            frontend.sample_rate_hz = m.sample_rate_hz;
         }
         let mut detector = match sidecar {
             Some(s) if s.probability_cutoff.is_some() || s.labels.is_some() => {
@@ -90,7 +129,7 @@ impl PipelineConfig {
                     s.probability_cutoff.unwrap_or(0.9),
                     s.sliding_window_size.unwrap_or(5),
                     s.labels.or(match preset.kind {
-                        PresetKind::MicroSpeech => Some(preset.labels()),
+                        PresetKind::MicroSpeech | PresetKind::Mfcc => Some(preset.labels()),
                         PresetKind::MicroWakeWord => None,
                     }),
                 )?
@@ -108,6 +147,7 @@ impl PipelineConfig {
             frontend,
             preset,
             detector,
+            mfcc,
         })
     }
 
@@ -148,7 +188,7 @@ pub enum Output<'x> {
 /// (a `static` initialised with [`PipelineMemory::EMPTY`] on a microcontroller), so nothing this
 /// large is ever built on, or moved through, the stack.
 pub struct PipelineMemory {
-    frontend: Frontend,
+    frontend: FrontEnd,
     window: FeatureWindow,
     detector: Detector,
 }
@@ -156,7 +196,7 @@ pub struct PipelineMemory {
 impl PipelineMemory {
     /// Unconfigured memory; [`Pipeline::new`] configures it in place.
     pub const EMPTY: PipelineMemory = PipelineMemory {
-        frontend: Frontend::EMPTY,
+        frontend: FrontEnd::LogMel(Frontend::EMPTY),
         window: FeatureWindow::EMPTY,
         detector: Detector::EMPTY,
     };
@@ -164,6 +204,57 @@ impl PipelineMemory {
     /// Bytes of this memory (for the RAM report).
     pub const fn bytes() -> usize {
         core::mem::size_of::<PipelineMemory>()
+    }
+}
+
+/// The front end a pipeline runs: one at a time, so they share the memory.
+#[allow(clippy::large_enum_variant)] // both are ~10 KB; the enum lives in caller-owned memory
+enum FrontEnd {
+    /// TFLM micro-frontend log-mel features.
+    LogMel(Frontend),
+    /// MFCCs (`f32`).
+    Mfcc(Mfcc),
+}
+
+impl FrontEnd {
+    /// Configure in place (switching kind first when needed).
+    fn init(&mut self, config: &PipelineConfig) -> Result<(), Error> {
+        match config.mfcc {
+            Some(m) => {
+                m.validate()?;
+                if !matches!(self, FrontEnd::Mfcc(_)) {
+                    *self = FrontEnd::Mfcc(Mfcc::EMPTY);
+                }
+                match self {
+                    FrontEnd::Mfcc(f) => f.init(&m),
+                    FrontEnd::LogMel(_) => Ok(()),
+                }
+            }
+            None => {
+                if !matches!(self, FrontEnd::LogMel(_)) {
+                    *self = FrontEnd::LogMel(Frontend::EMPTY);
+                }
+                match self {
+                    FrontEnd::LogMel(f) => f.init(&config.frontend),
+                    FrontEnd::Mfcc(_) => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            FrontEnd::LogMel(f) => f.reset(),
+            FrontEnd::Mfcc(f) => f.reset(),
+        }
+    }
+
+    /// Feed samples; `on` sees each frame's int8 features.
+    fn push(&mut self, samples: &[i16], mut on: impl FnMut(&[i8])) {
+        match self {
+            FrontEnd::LogMel(f) => f.push(samples, |frame| on(frame.int8)),
+            FrontEnd::Mfcc(f) => f.push(samples, |frame| on(frame.int8)),
+        };
     }
 }
 
@@ -207,7 +298,7 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
                 got: want as u32,
             });
         }
-        mem.frontend.init(&config.frontend)?;
+        mem.frontend.init(config)?;
         mem.detector.init(config.detector)?;
         Ok(Pipeline {
             config: *config,
@@ -253,15 +344,15 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         } = &mut *self.mem;
         let interp = &mut self.interp;
         let output = self.config.detector.output;
-        frontend.push(samples, |frame| {
+        frontend.push(samples, |int8| {
             if result.is_err() {
                 return;
             }
             let k = u64::from(*frames);
             *frames = frames.wrapping_add(1);
             let mut buf = [0i8; MAX_CHANNELS];
-            let n = frame.int8.len().min(MAX_CHANNELS);
-            buf[..n].copy_from_slice(&frame.int8[..n]);
+            let n = int8.len().min(MAX_CHANNELS);
+            buf[..n].copy_from_slice(&int8[..n]);
             let due = match window.push(&buf[..n]) {
                 Ok(d) => d,
                 Err(e) => {

@@ -20,6 +20,7 @@ mod export_cmd;
 
 mod bench;
 mod files;
+mod mfcc_features;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
 /// does on a Cortex-M4, and see what they cost.
@@ -93,17 +94,24 @@ enum Cmd {
     /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
     /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
     Export(export_cmd::ExportArgs),
-    /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
+    /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point;
+    /// or MLPerf Tiny KWS's MFCCs in f32).
     ///
     /// The WAV is converted to 16 kHz mono first (any 8–192 kHz WAV, 16-bit PCM or float).
     /// Output: one frame after another, 40 values each: little-endian uint16 log-mel features
     /// (`--format uint16`), or the int8 values the preset's model family is fed (`--format int8`).
+    /// `--preset mfcc`: 10 MFCCs per 20 ms frame as little-endian f32 (`--format float32`), or
+    /// int8 with `--model`'s input scale and zero point (`--format int8 --model kws.tflite`).
     Features {
         /// The audio file.
         wav: PathBuf,
-        /// Front-end preset: micro-speech (30 ms window, 20 ms step) or micro-wakeword (10 ms step).
+        /// Front-end preset: micro-speech (30 ms window, 20 ms step), micro-wakeword (10 ms
+        /// step) or mfcc (MLPerf Tiny KWS: 30/20 ms, 40 mel bins 20–4000 Hz, 10 MFCCs).
         #[arg(long, value_enum)]
         preset: Preset,
+        /// MFCC int8 output: quantize with this model's input scale and zero point.
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// Where to write the features.
         #[arg(long)]
         output: PathBuf,
@@ -183,12 +191,14 @@ struct DetectSettings {
 enum Preset {
     MicroSpeech,
     MicroWakeword,
+    Mfcc,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FeatureFormat {
     Uint16,
     Int8,
+    Float32,
 }
 
 fn main() {
@@ -219,9 +229,17 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Export(args) => export_cmd::run(&args),
         Cmd::Features {
             wav,
+            preset: Preset::Mfcc,
+            model,
+            output,
+            format,
+        } => mfcc_features::run(&wav, model.as_deref(), &output, format),
+        Cmd::Features {
+            wav,
             preset,
             output,
             format,
+            model: _,
         } => features(&wav, preset, &output, format),
         Cmd::Detect {
             model,
@@ -423,7 +441,11 @@ fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) ->
     let cfg = match preset {
         Preset::MicroSpeech => FrontendConfig::micro_speech(),
         Preset::MicroWakeword => FrontendConfig::micro_wakeword(),
+        Preset::Mfcc => anyhow::bail!("--preset mfcc is handled by mfcc_features"),
     };
+    if matches!(format, FeatureFormat::Float32) {
+        anyhow::bail!("--format float32 is for --preset mfcc; log-mel features are uint16 or int8");
+    }
     let mut fe = Frontend::new(&cfg).map_err(anyhow::Error::msg)?;
     let mut out = AtomicOut::create(output)?;
     let (mut frames, mut bytes, mut samples) = (0usize, 0u64, 0u64);
@@ -442,6 +464,7 @@ fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) ->
                 .iter()
                 .for_each(|v| frame_bytes.extend_from_slice(&v.to_le_bytes())),
             FeatureFormat::Int8 => frame_bytes.extend(f.int8.iter().map(|&v| v as u8)),
+            FeatureFormat::Float32 => {}
         });
         out.write_all(&frame_bytes)
             .with_context(|| format!("cannot write {}", output.display()))?;
