@@ -245,3 +245,14 @@ fn mlperf_shaped_models_default_to_mfcc_settings_and_labels() {
     );
     assert_eq!(u64::from(got[0].1), want);
 }
+
+#[test]
+fn mfcc_memory_fits_in_the_log_mel_front_end_s_place() {
+    // The pipeline holds one front end at a time: MFCC support must not grow its RAM.
+    assert!(
+        Mfcc::ram_bytes() <= mote_engine::frontend::Frontend::ram_bytes(),
+        "Mfcc {} B > Frontend {} B",
+        Mfcc::ram_bytes(),
+        mote_engine::frontend::Frontend::ram_bytes()
+    );
+}

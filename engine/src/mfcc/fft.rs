@@ -30,27 +30,41 @@ impl Cpx {
 pub struct Fft {
     /// Real transform length N (a power of two, 4..=[`MAX_FFT`]).
     n: usize,
-    /// `exp(−2πi·k/N)` for `k < N/2`, computed in f64 and rounded once.
-    tw: [Cpx; MAX_FFT / 2],
+    /// `cos(2π·j/N)` for `j ≤ N/4`, computed in f64 and rounded once; the twiddles
+    /// `exp(−2πi·k/N)` are read from this quarter wave.
+    cos: [f32; MAX_FFT / 4 + 1],
 }
 
 impl Fft {
     /// No size planned.
     pub const EMPTY: Fft = Fft {
         n: 0,
-        tw: [Cpx::ZERO; MAX_FFT / 2],
+        cos: [0.0; MAX_FFT / 4 + 1],
     };
 
     /// Build the twiddles for an `n`-point real transform (`n` a power of two ≤ [`MAX_FFT`];
     /// the caller has checked it).
     pub fn plan(&mut self, n: usize) {
         self.n = n.min(MAX_FFT);
-        for (k, t) in self.tw.iter_mut().enumerate() {
-            let a = -core::f64::consts::TAU * k as f64 / self.n as f64;
-            *t = Cpx {
-                r: libm::cos(a) as f32,
-                i: libm::sin(a) as f32,
-            };
+        for (j, c) in self.cos.iter_mut().enumerate() {
+            *c = libm::cos(core::f64::consts::TAU * j as f64 / self.n as f64) as f32;
+        }
+    }
+
+    /// `exp(−2πi·k/N)` for `k < N/2`.
+    fn tw(&self, k: usize) -> Cpx {
+        let q = self.n / 4;
+        let c = |j: usize| self.cos.get(j).copied().unwrap_or(0.0);
+        if k <= q {
+            Cpx {
+                r: c(k),
+                i: -c(q - k),
+            }
+        } else {
+            Cpx {
+                r: -c(2 * q - k),
+                i: -c(k - q),
+            }
         }
     }
 
@@ -84,7 +98,7 @@ impl Fft {
                 r: (a.i + b.i) * 0.5,
                 i: -(a.r - b.r) * 0.5,
             };
-            let wo = self.tw[k].mul(o);
+            let wo = self.tw(k).mul(o);
             buf[k] = Cpx {
                 r: e.r + wo.r,
                 i: e.i + wo.i,
@@ -97,7 +111,7 @@ impl Fft {
     }
 
     /// In-place radix-2 decimation-in-time FFT of `buf.len()` = N/2 points (twiddles
-    /// `exp(−2πi·k/(N/2))` = `tw[2k]`).
+    /// `exp(−2πi·k/(N/2))` = `tw(2k)`).
     fn complex_forward(&self, buf: &mut [Cpx]) {
         let m = buf.len();
         let bits = m.trailing_zeros();
@@ -109,10 +123,10 @@ impl Fft {
         }
         let mut len = 2;
         while len <= m {
-            let stride = self.n / len; // tw index step: exp(−2πi·k/len) = tw[k·N/len]
+            let stride = self.n / len; // exp(−2πi·k/len) = tw(k·N/len)
             for start in (0..m).step_by(len) {
                 for k in 0..len / 2 {
-                    let w = self.tw[k * stride];
+                    let w = self.tw(k * stride);
                     let (p, q) = (start + k, start + k + len / 2);
                     let t = w.mul(buf[q]);
                     let u = buf[p];

@@ -25,8 +25,8 @@ pub const MAX_FFT: usize = 512;
 pub const MAX_MEL: usize = 64;
 /// Bins of the largest FFT (`MAX_FFT / 2 + 1`).
 const MAX_BINS: usize = MAX_FFT / 2 + 1;
-/// Mel weights kept: each FFT bin lies on the slopes of at most two triangles.
-const MAX_WEIGHTS: usize = 2 * MAX_BINS;
+/// `Mfcc::w_ch` of a bin outside every triangle.
+const NO_CHANNEL: u8 = u8::MAX;
 
 /// MFCC settings (names follow the sidecar's `mfcc` fields).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -142,13 +142,13 @@ pub struct Mfcc {
     window_len: usize,
     step: usize,
     fft_size: usize,
-    window: [f32; MAX_FFT],
+    /// Periodic Hann window, first half (`w[N − i] = w[i]`).
+    window: [f32; MAX_FFT / 2 + 1],
     fft: Fft,
-    /// Mel weights sorted by FFT bin: (bin, mel bin, weight), `weights` of them.
-    w_bin: [u16; MAX_WEIGHTS],
-    w_mel: [u8; MAX_WEIGHTS],
-    w_val: [f32; MAX_WEIGHTS],
-    weights: usize,
+    /// Mel weights per FFT bin: a bin lies on at most two (adjacent) triangles, `w_ch[k]` and
+    /// `w_ch[k] + 1`, with weights `w_val[2k]` and `w_val[2k + 1]` ([`NO_CHANNEL`]: none).
+    w_ch: [u8; MAX_BINS],
+    w_val: [f32; 2 * MAX_BINS],
     /// `cos(pi·j / (2·bins)) · 2 / sqrt(2·bins)` for `j` in `0..4·bins`: DCT-II basis values,
     /// indexed by `k·(2n+1) mod 4·bins`.
     dct: [f32; 4 * MAX_MEL],
@@ -169,12 +169,10 @@ impl Mfcc {
         window_len: 0,
         step: 1,
         fft_size: 0,
-        window: [0.0; MAX_FFT],
+        window: [0.0; MAX_FFT / 2 + 1],
         fft: Fft::EMPTY,
-        w_bin: [0; MAX_WEIGHTS],
-        w_mel: [0; MAX_WEIGHTS],
-        w_val: [0.0; MAX_WEIGHTS],
-        weights: 0,
+        w_ch: [NO_CHANNEL; MAX_BINS],
+        w_val: [0.0; 2 * MAX_BINS],
         dct: [0.0; 4 * MAX_MEL],
         input: [0; MAX_FFT],
         filled: 0,
@@ -196,7 +194,7 @@ impl Mfcc {
         // tf.signal.hann_window(periodic=True): 0.5 − 0.5·cos(float(2π)·i / N), all float32.
         let two_pi = core::f64::consts::TAU as f32;
         for (i, w) in self.window.iter_mut().enumerate() {
-            *w = if i < window_len {
+            *w = if i <= window_len / 2 {
                 0.5 - 0.5 * libm::cosf(two_pi * i as f32 / window_len as f32)
             } else {
                 0.0
@@ -239,7 +237,8 @@ impl Mfcc {
             }
         };
         let bin_step = nyquist / (bins - 1) as f32;
-        let mut count = 0;
+        self.w_ch = [NO_CHANNEL; MAX_BINS];
+        self.w_val = [0.0; 2 * MAX_BINS];
         for k in 1..bins {
             let m = mel(if k == bins - 1 {
                 nyquist
@@ -251,15 +250,22 @@ impl Mfcc {
                 let lower = (m - l) / (ce - l);
                 let upper = (u - m) / (u - ce);
                 let w = lower.min(upper);
-                if w > 0.0 && count < MAX_WEIGHTS {
-                    self.w_bin[count] = k as u16;
-                    self.w_mel[count] = ch as u8;
-                    self.w_val[count] = w;
-                    count += 1;
+                if w > 0.0 {
+                    // Triangles overlap only their neighbours: the first channel with a weight
+                    // takes slot 0, the next one slot 1.
+                    let slot = match self.w_ch[k] {
+                        NO_CHANNEL => {
+                            self.w_ch[k] = ch as u8;
+                            0
+                        }
+                        _ => 1,
+                    };
+                    if let Some(v) = self.w_val.get_mut(2 * k + slot) {
+                        *v = w;
+                    }
                 }
             }
         }
-        self.weights = count;
     }
 
     /// The configuration in use.
@@ -317,8 +323,9 @@ impl Mfcc {
         // Window the samples (scaled to [-1, 1) exactly: /32768 is a power of two) into the
         // even/odd packing of the half-size complex FFT.
         for (j, c) in self.buf.iter_mut().take(half).enumerate() {
-            let x = |i: usize| match (self.input.get(i), self.window.get(i)) {
-                (Some(&s), Some(&w)) if i < self.window_len => (s as f32 / 32768.0) * w,
+            let n = self.window_len;
+            let x = |i: usize| match (self.input.get(i), self.window.get(i.min(n - i.min(n)))) {
+                (Some(&s), Some(&w)) if i < n => (s as f32 / 32768.0) * w,
                 _ => 0.0,
             };
             *c = Cpx {
@@ -333,17 +340,17 @@ impl Mfcc {
         }
         let n = usize::from(self.config.mel_bins);
         self.mel = [0.0; MAX_MEL];
-        let weights = self
-            .w_bin
+        let bins = self
+            .buf
             .iter()
-            .zip(self.w_mel.iter().zip(&self.w_val))
-            .take(self.weights);
-        for (&k, (&m, &w)) in weights {
-            if let (Some(acc), Some(x)) = (
-                self.mel.get_mut(usize::from(m)),
-                self.buf.get(usize::from(k)),
-            ) {
-                *acc += x.r * w;
+            .zip(self.w_ch.iter().zip(self.w_val.chunks_exact(2)));
+        for (x, (&ch, w)) in bins.take(half + 1) {
+            let ch = usize::from(ch);
+            if let (Some(a), Some(b)) = (self.mel.get_mut(ch), w.first()) {
+                *a += x.r * *b;
+            }
+            if let (Some(a), Some(b)) = (self.mel.get_mut(ch + 1), w.get(1)) {
+                *a += x.r * *b;
             }
         }
         for v in self.mel.iter_mut().take(n) {
