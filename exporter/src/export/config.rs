@@ -252,10 +252,14 @@ pub fn render(i: &Inputs<'_>) -> String {
     );
     let _ = writeln!(w, "/// Multiply-accumulates per invocation.");
     let _ = writeln!(w, "pub const MACS: u64 = {};", i.report.macs);
+    let preset_doc = match c.mfcc {
+        Some(_) => "MFCC front end `mote_engine::mfcc` (MLPerf Tiny KWS)".to_string(),
+        None => format!("Front-end preset `FrontendConfig::{}()`", s.frontend),
+    };
     let _ = writeln!(
         w,
-        "/// Front-end preset `FrontendConfig::{}()`, {} ms step; int8 input: {int8}.",
-        s.frontend, c.frontend.step_ms
+        "/// {preset_doc}, {} ms step; int8 input: {int8}.",
+        c.frontend.step_ms
     );
     let _ = writeln!(w, "pub const FRONTEND: &str = {:?};", s.frontend);
     let _ = writeln!(
