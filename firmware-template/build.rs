@@ -22,7 +22,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
-const MODES: [&str; 4] = ["mic", "replay", "bench", "pdm"];
+const MODES: [&str; 5] = ["mic", "replay", "bench", "pdm", "infer"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -97,7 +97,7 @@ fn run() -> Result<(), String> {
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
     println!(
-        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\"))"
+        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"infer\"))"
     );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
@@ -119,7 +119,7 @@ fn run() -> Result<(), String> {
         Some(n) => n,
         None => const_int(&config, "STATE_BYTES")?,
     };
-    if mode == "bench" {
+    if mode == "bench" || mode == "infer" {
         // Refused here rather than found as a HardFault at run time: flip-link puts the stack
         // below the statics, so a stack that does not fit faults on its first overflowing push.
         let ram = ram_bytes(&layout).ok_or_else(|| {
@@ -131,7 +131,7 @@ fn run() -> Result<(), String> {
         let need = arena + state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES;
         if need > ram {
             return Err(format!(
-                "bench firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
+                "{mode} firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
                  {BENCH_STATIC_BYTES} B + stack reserve {BENCH_STACK_BYTES} B = {need} B > {ram} B \
                  on {board}; the arena can be at most {} B (lower MOTE_ARENA_BYTES / \
                  MOTE_STATE_BYTES, or use a smaller model)",
@@ -148,6 +148,12 @@ fn run() -> Result<(), String> {
         Some(p) => {
             let p = fs::canonicalize(&p)
                 .map_err(|e| format!("MOTE_INPUT={}: {e}", Path::new(&p).display()))?;
+            println!("cargo:rerun-if-changed={}", p.display());
+            Some(p)
+        }
+        // Infer mode (`mote export` of a model that is not a keyword model): its baked input.
+        None if mode == "infer" && mote.join("input.bin").is_file() => {
+            let p = mote.join("input.bin");
             println!("cargo:rerun-if-changed={}", p.display());
             Some(p)
         }

@@ -6,6 +6,8 @@
 #     `mote export --replay` -> unzip in a temp dir -> `cargo build --release --locked` -> run in
 #     QEMU (b-l475e-iot01a) -> its JSON Lines (USART1 and semihosting) must equal
 #     `mote detect --json` on the same WAV, byte for byte;
+#     and a model that is not a keyword model (MobileNet 0.25) exported in infer mode with a
+#     baked-in input: its output lines must equal `mote infer --json`;
 #  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
 #     instructions per invocation (m4count plugin) are printed as a table, and checked against
 #     the exporter's estimates (flash/RAM; instructions per invoke within 10 %);
@@ -183,6 +185,40 @@ PY
   NO_INSN_ESTIMATE="the op-cost table overestimates DS-CNN" replay_case mfcc_ds_cnn \
   "$root/engine/tests/fixtures/models/ds_cnn_mfcc.tflite" \
   "$root/engine/tests/fixtures/models/ds_cnn_mfcc.json" "$tmp/mfcc_words.wav"; }
+
+# Any model exports: MobileNet 0.25 (person_detect's shape, not a keyword model) -> an infer-mode
+# project with an input baked in (`mote export --input`); QEMU must print exactly what
+# `mote infer --json` prints for the same input.
+infer_case() {
+  local name=mobilenet_infer model="$root/engine/tests/fixtures/models/mobilenet_025.tflite"
+  local dir="$tmp/$name"
+  mkdir -p "$dir"
+  say "$name: export (infer mode), build, run in QEMU"
+  python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 37 >> 3) & 255 for i in range(9216)))' >"$dir/input.bin"
+  if ! "$mote" export "$model" --board b-l475e-iot01a --input "$dir/input.bin" -o "$dir/fw.zip" 2>"$dir/export.log"; then
+    cat "$dir/export.log" >&2; bad "$name: export"; return 0
+  fi
+  (cd "$dir" && unzip -q -DD fw.zip)
+  local proj tdir="$fw_target/zips" status=0
+  proj="$(find "$dir" -mindepth 1 -maxdepth 1 -type d)"
+  if ! (cd "$proj" && CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked); then
+    bad "$name: cargo build --release of the unzipped project"; return 0
+  fi
+  timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
+    -serial "file:$dir/uart.txt" -semihosting-config enable=on,target=native \
+    -kernel "$tdir/thumbv7em-none-eabihf/release/mote-firmware" >"$dir/semihosting.txt" 2>"$dir/stderr.txt" || status=$?
+  "$mote" infer "$model" --input "$dir/input.bin" --json >"$dir/infer.txt"
+  if [ "$status" -ne 0 ]; then
+    cat "$dir/uart.txt" "$dir/stderr.txt" >&2; bad "$name: firmware exited with $status"; return 0
+  fi
+  if [ -s "$dir/infer.txt" ] && cmp -s "$dir/infer.txt" "$dir/uart.txt" && cmp -s "$dir/infer.txt" "$dir/semihosting.txt"; then
+    ok "$name: QEMU's output lines (USART1 and semihosting) = mote infer --json ($(head -c 80 "$dir/infer.txt" | tr -d '\n'))"
+  else
+    diff "$dir/infer.txt" "$dir/uart.txt" | head -5 >&2 || true
+    bad "$name: firmware output differs from mote infer --json"
+  fi
+}
+[ "${FW_ONLY:-}" = "sweep" ] || infer_case
 
 # ---- 4. whole models (DS-CNN, MobileNet 0.25 + its qdim3 copy, str-ww) on the M4 == TFLM goldens;
 #         a model too big for the RAM refused by build.rs (uses ok/bad, $mote, $fw_target, $plugin)

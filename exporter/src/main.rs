@@ -79,12 +79,16 @@ enum Cmd {
         /// Raw input tensors (N invocations back to back).
         #[arg(long)]
         input: PathBuf,
-        /// Where to write the raw output tensors.
-        #[arg(long)]
-        output: PathBuf,
+        /// Where to write the raw output tensors (optional with --json).
+        #[arg(long, required_unless_present = "json")]
+        output: Option<PathBuf>,
         /// Number of invocations, at least 1 (default: as many as the input holds).
         #[arg(long)]
         invocations: Option<usize>,
+        /// Print every output of every invocation as a JSON line on stdout,
+        /// {"output":0,"dtype":"int8","values":[…]}: what an exported firmware prints.
+        #[arg(long)]
+        json: bool,
     },
     /// Export a firmware project (zip) for an STM32L4 board: it builds with
     /// `cargo build --release` and flashes with `cargo run --release`.
@@ -225,7 +229,8 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             invocations,
-        } => infer(&model, &input, &output, invocations),
+            json,
+        } => infer(&model, &input, output.as_deref(), invocations, json),
         Cmd::Export(args) => export_cmd::run(&args),
         Cmd::Features {
             wav,
@@ -416,7 +421,13 @@ fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> 
     Ok(())
 }
 
-fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usize>) -> Result<()> {
+fn infer(
+    model_path: &Path,
+    input: &Path,
+    output: Option<&Path>,
+    invocations: Option<usize>,
+    json: bool,
+) -> Result<()> {
     let bytes = read_model(model_path)?;
     let model = Model::parse(&bytes)
         .map_err(anyhow::Error::msg)
@@ -424,14 +435,28 @@ fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usi
     let data = files::read_capped(input, files::RAW_INPUT_CAP, "input")?;
     // Claimed before the work (an unwritable path fails now); renamed into place only once
     // every byte is written.
-    let mut out = AtomicOut::create(output)?;
-    report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
-        Ok(io::run_raw(interp, &data, invocations, &mut out))
+    let mut out = output.map(AtomicOut::create).transpose()?;
+    let mut raw = Vec::new();
+    let text = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
+        let sink: &mut dyn std::io::Write = match out.as_mut() {
+            Some(o) if !json => o,
+            _ => &mut raw,
+        };
+        Ok(io::run_raw(interp, &data, invocations, sink).map(|_| io::json_lines(interp, &raw)))
     })
     .map_err(anyhow::Error::msg)
     .with_context(|| format!("{}", model_path.display()))?
     .with_context(|| format!("{}", input.display()))?;
-    out.commit()
+    if json {
+        print!("{text}");
+        if let Some(o) = out.as_mut() {
+            std::io::Write::write_all(o, &raw)?;
+        }
+    }
+    match out {
+        Some(o) => o.commit(),
+        None => Ok(()),
+    }
 }
 
 fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) -> Result<()> {

@@ -37,6 +37,11 @@ pub struct ExportArgs {
     /// Print the export summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// For a model that is not a keyword model: raw bytes of one invocation's inputs (as
+    /// `mote infer --input` reads them), baked into flash; the firmware runs the model on them
+    /// and prints the outputs. Default: zeros.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
 }
 
 /// Runs `mote export`.
@@ -63,6 +68,10 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         Some(p) => Some(files::read_capped(p, files::REPLAY_CAP, "replay WAV")?),
         None => None,
     };
+    let input = match &a.input {
+        Some(p) => Some(files::read_capped(p, files::RAW_INPUT_CAP, "input")?),
+        None => None,
+    };
     let name = a
         .model
         .file_stem()
@@ -80,6 +89,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         board: &a.board,
         replay: replay.as_deref(),
         force: a.force,
+        input: input.as_deref(),
     };
     let mut progress = |s: Step| eprintln!("export: {s}...");
     let result = export::export(&req, &mut progress).map_err(|e| match &e {
@@ -99,6 +109,10 @@ pub fn run(a: &ExportArgs) -> Result<()> {
                 sidecar_path.as_deref().unwrap_or(Path::new("")).display()
             )
         }
+        export::ExportError::Input(_) => anyhow::anyhow!(
+            "{}: {e}",
+            a.input.as_deref().unwrap_or(Path::new("")).display()
+        ),
         export::ExportError::Model(m) => anyhow::anyhow!(
             "{}: the model cannot run on mote-engine: {}",
             a.model.display(),
