@@ -256,3 +256,29 @@ fn mfcc_memory_fits_in_the_log_mel_front_end_s_place() {
         mote_engine::frontend::Frontend::ram_bytes()
     );
 }
+
+/// FNV-1a over the f32 bits and int8 values of the MFCCs of `fixtures/audio/mfcc/yes.wav`
+/// (samples after its 44-byte header) with the trained model's input quantization. The same
+/// constant is checked in wasm (`web/tests/browser.rs`) and the firmware's replay in QEMU
+/// reproduces `mote detect`'s scores, so host, wasm and Cortex-M4 compute the same bits.
+pub const YES_MFCC_FNV: u64 = 0xb960_7c72_4a4c_5b9a;
+
+#[test]
+fn features_hash_is_the_same_on_every_target() {
+    let wav = read(&root().join("fixtures/audio/mfcc/yes.wav"));
+    let samples: Vec<i16> = wav[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let (f, q) = mfcc_frames(&MfccConfig::MLPERF.with_input(0.559_943_3, 93), &samples);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let bytes = f
+        .iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .chain(q.iter().map(|&v| v as u8));
+    for b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    println!("{} frames, hash {h:#018x}", f.len() / 10);
+    assert_eq!(h, YES_MFCC_FNV);
+}
