@@ -97,6 +97,8 @@ enum Cmd {
     /// and deterministic (same inputs, same bytes). Without --replay the firmware listens to
     /// the board's microphone; with it, it runs the pipeline over the WAV from flash, prints
     /// the same JSON lines as `mote detect --json`, and exits (B-L475E-IOT01A runs in QEMU).
+    /// A model that is not a keyword model gets an infer-mode project: it runs the model on
+    /// --input (else zeros) from flash and prints what `mote infer --json` prints.
     Export(export_cmd::ExportArgs),
     /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point;
     /// or MLPerf Tiny KWS's MFCCs in f32).
@@ -126,7 +128,8 @@ enum Cmd {
     /// Run front end + model + detector over a WAV file and report detections.
     ///
     /// Settings come from the model's sidecar (MODEL with .json, or --sidecar), else from the
-    /// model's shapes (49x40 input = micro_speech, [1,N,40] = microWakeWord); flags override.
+    /// model's shapes (49x40 input = micro_speech, [1,N,40] = microWakeWord, 49x10 =
+    /// MLPerf Tiny KWS MFCCs); flags override.
     /// With --json: JSON Lines, one record per invocation
     /// {"t_ms":…,"scores":[raw outputs],"label":…} and one per detection
     /// {"event":"detection","label":…,"t_ms":…,"score":…} — byte for byte what the firmware prints.

@@ -124,9 +124,11 @@ impl Fft {
         let mut len = 2;
         while len <= m {
             let stride = self.n / len; // exp(−2πi·k/len) = tw(k·N/len)
-            for start in (0..m).step_by(len) {
-                for k in 0..len / 2 {
-                    let w = self.tw(k * stride);
+            // Twiddle-outer order: each twiddle is read once per stage (the butterflies are
+            // independent, so the order does not change any result).
+            for k in 0..len / 2 {
+                let w = self.tw(k * stride);
+                for start in (0..m).step_by(len) {
                     let (p, q) = (start + k, start + k + len / 2);
                     let t = w.mul(buf[q]);
                     let u = buf[p];
