@@ -185,6 +185,21 @@ PY
   NO_INSN_ESTIMATE="the op-cost table overestimates DS-CNN" replay_case mfcc_ds_cnn \
   "$root/engine/tests/fixtures/models/ds_cnn_mfcc.tflite" \
   "$root/engine/tests/fixtures/models/ds_cnn_mfcc.json" "$tmp/mfcc_words.wav"; }
+# ... and the MFCCs themselves: the firmware's FNV-1a 64 of every f32 feature = the host's.
+[ "${FW_ONLY:-}" = "sweep" ] || {
+  "$mote" features "$tmp/mfcc_words.wav" --preset mfcc --format float32 --output "$tmp/mfcc_words.f32" 2>/dev/null
+  host_fnv=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+print(f"{h:016x}")' "$tmp/mfcc_words.f32")
+  dev_fnv=$(sed -n 's/.*"features_fnv":"\([0-9a-f]*\)".*/\1/p' "$tmp/mfcc_ds_cnn/stderr.txt" 2>/dev/null || true)
+  if [ -n "$dev_fnv" ] && [ "$dev_fnv" = "$host_fnv" ]; then
+    ok "mfcc_ds_cnn: the M4's f32 MFCCs = mote features --preset mfcc, byte for byte (FNV-1a 64 $dev_fnv over $(($(wc -c <"$tmp/mfcc_words.f32") / 4)) values)"
+  else
+    bad "mfcc_ds_cnn: the M4's MFCCs differ from the host's (FNV $dev_fnv vs $host_fnv)"
+  fi
+}
 
 # Any model exports: MobileNet 0.25 (person_detect's shape, not a keyword model) -> an infer-mode
 # project with an input baked in (`mote export --input`); QEMU must print exactly what

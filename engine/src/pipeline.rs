@@ -249,12 +249,32 @@ impl FrontEnd {
         }
     }
 
-    /// Feed samples; `on` sees each frame's int8 features.
-    fn push(&mut self, samples: &[i16], mut on: impl FnMut(&[i8])) {
+    /// Feed samples; `on` sees each frame's int8 features; `fnv` hashes each frame's values.
+    fn push(&mut self, samples: &[i16], fnv: &mut u64, mut on: impl FnMut(&[i8])) {
         match self {
-            FrontEnd::LogMel(f) => f.push(samples, |frame| on(frame.int8)),
-            FrontEnd::Mfcc(f) => f.push(samples, |frame| on(frame.int8)),
+            FrontEnd::LogMel(f) => f.push(samples, |frame| {
+                frame
+                    .features
+                    .iter()
+                    .for_each(|v| fnv_bytes(fnv, &v.to_le_bytes()));
+                on(frame.int8)
+            }),
+            FrontEnd::Mfcc(f) => f.push(samples, |frame| {
+                frame
+                    .features
+                    .iter()
+                    .for_each(|v| fnv_bytes(fnv, &v.to_bits().to_le_bytes()));
+                on(frame.int8)
+            }),
         };
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_bytes(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h = (*h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
     }
 }
 
@@ -270,6 +290,8 @@ pub struct Pipeline<'p, 'm, 'a> {
     mem: &'p mut PipelineMemory,
     interp: Interpreter<'m, 'a>,
     frames: u32,
+    /// FNV-1a 64 of every feature value so far ([`Pipeline::features_fnv`]).
+    features_fnv: u64,
 }
 
 impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
@@ -305,12 +327,20 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
             mem,
             interp,
             frames: 0,
+            features_fnv: FNV_OFFSET,
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// FNV-1a 64 over every feature value computed since `new`/`reset`, in the bytes
+    /// `mote features` writes (log-mel: u16 LE; MFCC: f32 LE): the firmware prints it after a
+    /// replay so the device's features can be compared with the host's byte for byte.
+    pub fn features_fnv(&self) -> u64 {
+        self.features_fnv
     }
 
     /// The interpreter (memory report, tensors).
@@ -325,6 +355,7 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         self.interp.reset_state();
         self.mem.detector.reset();
         self.frames = 0;
+        self.features_fnv = FNV_OFFSET;
     }
 
     /// Feed 16 kHz samples (any chunking gives the same outputs); `on` sees each invocation
@@ -344,7 +375,7 @@ impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
         } = &mut *self.mem;
         let interp = &mut self.interp;
         let output = self.config.detector.output;
-        frontend.push(samples, |int8| {
+        frontend.push(samples, &mut self.features_fnv, |int8| {
             if result.is_err() {
                 return;
             }

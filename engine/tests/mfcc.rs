@@ -229,6 +229,13 @@ fn mlperf_shaped_models_default_to_mfcc_settings_and_labels() {
     })
     .unwrap();
     assert_eq!(got.len(), 1);
+    // The pipeline's feature hash covers exactly the f32 MFCC bytes `mote features` writes.
+    let (f, _) = mfcc_frames(&c.mfcc.unwrap(), &audio);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in f.iter().flat_map(|v| v.to_bits().to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    assert_eq!(p.features_fnv(), h);
     let want = g["variants"]
         .as_array()
         .unwrap()

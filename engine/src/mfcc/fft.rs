@@ -124,8 +124,8 @@ impl Fft {
         let mut len = 2;
         while len <= m {
             let stride = self.n / len; // exp(−2πi·k/len) = tw(k·N/len)
-            // Twiddle-outer order: each twiddle is read once per stage (the butterflies are
-            // independent, so the order does not change any result).
+                                       // Twiddle-outer order: each twiddle is read once per stage (the butterflies are
+                                       // independent, so the order does not change any result).
             for k in 0..len / 2 {
                 let w = self.tw(k * stride);
                 for start in (0..m).step_by(len) {
