@@ -410,6 +410,34 @@ mod tests {
     }
 
     #[test]
+    fn extreme_audio_stays_finite_and_saturates() {
+        let mut m = Box::new(Mfcc::EMPTY);
+        // Unconfigured: consumes nothing, makes no frame, does not panic.
+        assert_eq!(m.push(&[1, 2, 3], |_| {}), 0);
+        m.init(&MfccConfig::MLPERF.with_input(0.01, -128)).unwrap();
+        let loud: std::vec::Vec<i16> = (0..4000)
+            .map(|i| if (i / 3) % 2 == 0 { i16::MIN } else { i16::MAX })
+            .collect();
+        let mut n = 0;
+        m.push(&loud, |f| {
+            n += 1;
+            assert!(f.features.iter().all(|v| v.is_finite()), "{:?}", f.features);
+            assert!(f.int8.iter().any(|&q| q == 127 || q == -128));
+        });
+        assert_eq!(n, 12); // (4000 − 480) / 320 + 1
+                           // Smallest settings: a 4-sample window, one mel bin, one coefficient.
+        let mut c = MfccConfig::MLPERF;
+        (c.window_ms, c.step_ms, c.mel_bins, c.coefficients) = (1, 1, 1, 1);
+        c.sample_rate_hz = 4000;
+        c.upper_edge_hz = 2000.0;
+        m.init(&c).unwrap();
+        assert_eq!(
+            m.push(&[i16::MIN; 40], |f| assert!(f.features[0].is_finite())),
+            10
+        );
+    }
+
+    #[test]
     fn bad_settings_name_the_setting() {
         let mut m = Box::new(Mfcc::EMPTY);
         let mut c = MfccConfig::MLPERF;
