@@ -21,7 +21,8 @@ Writes
 The agreement set is built from the committed clips with integer operations only (offset,
 arithmetic-shift gain, a 32-bit LCG noise), so `engine/tests/mfcc.rs` rebuilds the same samples.
 Needs espeak-ng. Deterministic seeds; takes about two minutes on two cores.
-Usage: python gen_mfcc.py
+Usage: python gen_mfcc.py; python gen_mfcc.py --real [REFERENCE_DIR] (TFLM's four recordings,
+read from the reference directory, for the committed model: decisions_real.json).
 """
 
 import json
@@ -263,5 +264,46 @@ def main():
           f"{len(vs)} variants: {correct / len(vs):.3f}")
 
 
+REAL = ["yes_1000ms.wav", "no_1000ms.wav", "silence_1000ms.wav", "noise_1000ms.wav"]
+
+
+def real(refdir):
+    """TFLM decisions on TF features of TFLM's four 1 s recordings (third-party: read from the
+    reference directory, never copied) at four gains, with and without noise, for the committed
+    model: engine/tests/golden/mfcc/decisions_real.json (numbers only)."""
+    with open(MODEL, "rb") as f:
+        tfl = f.read()
+    it = runtime.Interpreter.from_bytes(tfl, arena_size=200_000)
+    d = it.get_input_details(0)
+    scale = float(d["quantization_parameters"]["scales"][0])
+    zp = int(d["quantization_parameters"]["zero_points"][0])
+    clips = []
+    for name in REAL:
+        with wave.open(os.path.join(refdir, "tflm", name)) as w:
+            clips.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32))
+    vs = [(ci, 0, g, n * (ci * 16 + g + 2), 6) for ci in range(len(clips)) for g in (-1, 0, 1, 3)
+          for n in (0, 1)]
+    fv = features([render(clips, v) for v in vs])
+    records = []
+    for v, f in zip(vs, fv):
+        it.reset()
+        it.set_input(quantize(f, scale, zp).reshape(1, 49, 10, 1), 0)
+        it.invoke()
+        out = it.get_output(0).reshape(-1)
+        records.append({"clip": v[0], "offset": v[1], "gain_shift": v[2], "noise_seed": v[3],
+                        "noise_shift": v[4], "top": int(np.argmax(out)),
+                        "scores": [int(x) for x in out]})
+        print(REAL[v[0]], v[2:4], LABELS[int(np.argmax(out))])
+    golden = {"note": "written by scripts/oracle/gen_mfcc.py --real: TF features -> TFLM",
+              "clips": REAL, "reference": "tflm/", "input_scale": scale,
+              "input_zero_point": zp, "variants": records}
+    with open(os.path.join(GOLDEN, "decisions_real.json"), "w") as f:
+        json.dump(golden, f, indent=0)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--real":
+        real(sys.argv[2] if len(sys.argv) > 2 else "/work/shared/reference")
+    else:
+        main()
