@@ -1,12 +1,16 @@
 //! Embeds the sources a firmware zip carries: the engine (`../engine/src`, its manifest) and the
 //! firmware template (`../firmware-template`, without `target/` and without the generated
 //! `mote/` directory, which every export writes anew). Writes `$OUT_DIR/embedded.rs`: a sorted
-//! table of (path inside the zip, bytes), so the zip does not depend on directory order.
+//! table of (path inside the zip, bytes), so the zip does not depend on directory order. Engine
+//! sources go in without their trailing in-file unit tests ([`strip_tests`]).
 
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+#[path = "strip_tests.rs"]
+mod strip;
 
 fn main() {
     if let Err(msg) = run() {
@@ -49,6 +53,17 @@ fn run() -> Result<(), String> {
     let _ = writeln!(src, "/// (path inside the project, bytes), sorted by path.");
     let _ = writeln!(src, "pub static FILES: &[(&str, &[u8])] = &[");
     for (rel, path) in &files {
+        let stripped = out.join("stripped").join(rel);
+        let path = match strip_tests(rel, path)? {
+            Some(text) => {
+                if let Some(dir) = stripped.parent() {
+                    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                }
+                fs::write(&stripped, text).map_err(|e| format!("{}: {e}", stripped.display()))?;
+                &stripped
+            }
+            None => path,
+        };
         let p = path
             .to_str()
             .ok_or_else(|| format!("{}: not UTF-8", path.display()))?;
@@ -71,6 +86,19 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-changed=build.rs");
     Ok(())
+}
+
+/// An engine source without its trailing in-file unit tests (`#[cfg(test)]\nmod tests {` to
+/// the end of the file, when every line after it is indented but the closing `}`), or `None`
+/// to embed the file as it is. The zip's engine manifest has no dev-dependencies, so those
+/// tests could not build there; leaving them out keeps the wasm page (which embeds these
+/// sources for its Export button) about 30 KB gzipped smaller.
+fn strip_tests(rel: &str, path: &Path) -> Result<Option<String>, String> {
+    if !(rel.starts_with("engine/src/") && rel.ends_with(".rs")) {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(strip::without_tests(&text))
 }
 
 /// Adds every regular file under `dir` (recursively) as `prefix/relative path`, if `keep` accepts

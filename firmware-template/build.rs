@@ -83,7 +83,7 @@ impl Layout {
     }
 }
 
-const MODES: [&str; 6] = ["mic", "replay", "bench", "pdm", "runtime", "fe"];
+const MODES: [&str; 7] = ["mic", "replay", "bench", "pdm", "runtime", "fe", "infer"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -157,7 +157,7 @@ fn run() -> Result<(), String> {
     println!("cargo:rustc-cfg=mote_board=\"{board}\"");
 
     println!(
-        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\", \"fe\"))"
+        "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\", \"fe\", \"infer\"))"
     );
     println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
 
@@ -181,14 +181,14 @@ fn run() -> Result<(), String> {
         Some(n) => n,
         None => const_int(&config, "STATE_BYTES")?,
     };
-    if mode == "bench" {
+    if mode == "bench" || mode == "infer" {
         // Refused here rather than found as a HardFault at run time: flip-link puts the stack
         // below the statics, so a stack that does not fit faults on its first overflowing push.
         let ram = u64::from(ram_k) * 1024;
         let need = arena + state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES;
         if need > ram {
             return Err(format!(
-                "bench firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
+                "{mode} firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
                  {BENCH_STATIC_BYTES} B + stack reserve {BENCH_STACK_BYTES} B = {need} B > {ram} B \
                  on {board}; the arena can be at most {} B (lower MOTE_ARENA_BYTES / \
                  MOTE_STATE_BYTES, or use a smaller model)",
@@ -205,6 +205,12 @@ fn run() -> Result<(), String> {
         Some(p) => {
             let p = fs::canonicalize(&p)
                 .map_err(|e| format!("MOTE_INPUT={}: {e}", Path::new(&p).display()))?;
+            println!("cargo:rerun-if-changed={}", p.display());
+            Some(p)
+        }
+        // Infer mode (`mote export` of a model that is not a keyword model): its baked input.
+        None if mode == "infer" && mote.join("input.bin").is_file() => {
+            let p = mote.join("input.bin");
             println!("cargo:rerun-if-changed={}", p.display());
             Some(p)
         }

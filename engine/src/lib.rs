@@ -11,6 +11,8 @@
 //! - [`pdm`]: PDM microphone bits (2 MHz) → 16 kHz PCM: CIC3/DFSDM model + FIR, register values.
 //! - [`resample`]: 44.1/48 kHz (and other rates) → 16 kHz, polyphase FIR, integer arithmetic.
 //! - [`frontend`]: 16 kHz audio → TFLM micro-frontend features (fixed point).
+//! - [`mfcc`]: 16 kHz audio → MFCCs in `f32` (MLPerf Tiny KWS / `tf.signal`), no FMA.
+//! - [`outputs`]: raw model outputs as JSON Lines (`mote infer --json`, firmware infer mode).
 //! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
 //! - [`pipeline`]: samples → features → model → detector, and the JSON Lines all targets print.
 //! - [`slot`]: the model slot the prebuilt runtime firmware reads from flash (header, CRC-32, settings).
@@ -29,8 +31,10 @@ pub mod error;
 pub mod fixedpoint;
 pub mod frontend;
 pub mod interpreter;
+pub mod mfcc;
 pub mod model;
 pub mod ops;
+pub mod outputs;
 pub mod pdm;
 pub mod pipeline;
 pub mod plan;

@@ -12,6 +12,7 @@ use crate::detector::{
 };
 use crate::error::Error;
 use crate::frontend::{FrontendConfig, Int8Mapping, MAX_CHANNELS};
+use crate::mfcc::{Mfcc, MfccConfig};
 use crate::model::{DType, Model};
 use crate::{frontend::Frontend, Interpreter};
 
@@ -27,6 +28,9 @@ pub struct Sidecar<'s> {
     pub feature_step_size: Option<u16>,
     /// `labels`, one per output class (multi-class models).
     pub labels: Option<&'s [&'s str]>,
+    /// `feature_type: "mfcc"` and its settings (the input quantization fields are ignored:
+    /// the model's own are used). `None`: the front end the input shape implies.
+    pub mfcc: Option<MfccConfig>,
 }
 
 /// What [`PipelineConfig`] reads from a model: its input 0 and output 0.
@@ -59,12 +63,16 @@ pub struct PipelineConfig {
     pub preset: Preset,
     /// Smoothing and thresholds.
     pub detector: DetectorConfig,
+    /// MFCC front end instead of the log-mel one (then `frontend` only carries the window and
+    /// step, for timing).
+    pub mfcc: Option<MfccConfig>,
 }
 
 impl PipelineConfig {
     /// Derive the configuration from the model's input/output tensors and, when given, its
     /// sidecar. Without a sidecar the model's input shape picks the preset (49×40 →
-    /// micro_speech, `[1, N, 40]` → microWakeWord).
+    /// micro_speech, `[1, N, 40]` → microWakeWord, 49×10 → MLPerf Tiny KWS MFCCs); a sidecar
+    /// naming `feature_type: "mfcc"` makes any int8 input of whole frames an MFCC model.
     pub fn for_model(model: &Model<'_>, sidecar: Option<&Sidecar<'_>>) -> Result<Self, Error> {
         let sg = model.subgraph(0).ok_or(Error::InvalidGraph {
             what: "subgraph",
@@ -108,11 +116,36 @@ impl PipelineConfig {
     pub fn for_io(io: &ModelIo<'_>, sidecar: Option<&Sidecar<'_>>) -> Result<Self, Error> {
         let in_idx = io.input_index;
         let out_idx = io.output_index;
-        let mut preset = defaults_for_input_shape(io.input_dims)
-            .ok_or(Error::NotAnAudioModel { tensor: in_idx })?;
+        let side_mfcc = sidecar.and_then(|s| s.mfcc);
+        let mut preset = match side_mfcc {
+            Some(m) => {
+                let coefficients = usize::from(m.coefficients.max(1));
+                let elements = io
+                    .input_dims
+                    .iter()
+                    .try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?))
+                    .unwrap_or(0);
+                let frames = elements / coefficients;
+                if elements % coefficients != 0 || !(1..=64).contains(&frames) {
+                    return Err(Error::NotAnAudioModel { tensor: in_idx });
+                }
+                let step = m.step_ms.clamp(1, u32::from(u16::MAX)) as u16;
+                Preset::mfcc(frames as u8, m.coefficients, step)
+            }
+            None => defaults_for_input_shape(io.input_dims)
+                .ok_or(Error::NotAnAudioModel { tensor: in_idx })?,
+        };
         if !io.input_int8 {
             return Err(Error::NotAnAudioModel { tensor: in_idx });
         }
+        let mut mfcc = match preset.kind {
+            PresetKind::Mfcc => Some(
+                side_mfcc
+                    .unwrap_or(MfccConfig::MLPERF)
+                    .with_input(io.input_scale, io.input_zero_point),
+            ),
+            _ => None,
+        };
         let mut frontend = match preset.kind {
             PresetKind::MicroSpeech => FrontendConfig::micro_speech(),
             PresetKind::MicroWakeWord => {
@@ -123,10 +156,20 @@ impl PipelineConfig {
                 };
                 c
             }
+            PresetKind::Mfcc => FrontendConfig::micro_speech(),
         };
         if let Some(step) = sidecar.and_then(|s| s.feature_step_size) {
             frontend.step_ms = u32::from(step);
             preset.frame_step_ms = step;
+            if let Some(m) = &mut mfcc {
+                m.step_ms = u32::from(step);
+            }
+        }
+        if let Some(m) = &mfcc {
+            m.validate()?;
+            frontend.window_ms = m.window_ms;
+            frontend.step_ms = m.step_ms;
+            frontend.sample_rate_hz = m.sample_rate_hz;
         }
         let mut detector = match sidecar {
             Some(s) if s.probability_cutoff.is_some() || s.labels.is_some() => {
@@ -134,7 +177,7 @@ impl PipelineConfig {
                     s.probability_cutoff.unwrap_or(0.9),
                     s.sliding_window_size.unwrap_or(5),
                     s.labels.or(match preset.kind {
-                        PresetKind::MicroSpeech => Some(preset.labels()),
+                        PresetKind::MicroSpeech | PresetKind::Mfcc => Some(preset.labels()),
                         PresetKind::MicroWakeWord => None,
                     }),
                 )?
@@ -150,6 +193,7 @@ impl PipelineConfig {
             frontend,
             preset,
             detector,
+            mfcc,
         })
     }
 
@@ -190,7 +234,7 @@ pub enum Output<'x> {
 /// (a `static` initialised with [`PipelineMemory::EMPTY`] on a microcontroller), so nothing this
 /// large is ever built on, or moved through, the stack.
 pub struct PipelineMemory {
-    frontend: Frontend,
+    frontend: FrontEnd,
     window: FeatureWindow,
     detector: Detector,
 }
@@ -198,7 +242,7 @@ pub struct PipelineMemory {
 impl PipelineMemory {
     /// Unconfigured memory; [`Pipeline::new`] configures it in place.
     pub const EMPTY: PipelineMemory = PipelineMemory {
-        frontend: Frontend::EMPTY,
+        frontend: FrontEnd::LogMel(Frontend::EMPTY),
         window: FeatureWindow::EMPTY,
         detector: Detector::EMPTY,
     };
@@ -206,6 +250,77 @@ impl PipelineMemory {
     /// Bytes of this memory (for the RAM report).
     pub const fn bytes() -> usize {
         core::mem::size_of::<PipelineMemory>()
+    }
+}
+
+/// The front end a pipeline runs: one at a time, so they share the memory.
+#[allow(clippy::large_enum_variant)] // both are ~10 KB; the enum lives in caller-owned memory
+enum FrontEnd {
+    /// TFLM micro-frontend log-mel features.
+    LogMel(Frontend),
+    /// MFCCs (`f32`).
+    Mfcc(Mfcc),
+}
+
+impl FrontEnd {
+    /// Configure in place (switching kind first when needed).
+    fn init(&mut self, config: &PipelineConfig) -> Result<(), Error> {
+        match config.mfcc {
+            Some(m) => {
+                m.validate()?;
+                if !matches!(self, FrontEnd::Mfcc(_)) {
+                    *self = FrontEnd::Mfcc(Mfcc::EMPTY);
+                }
+                match self {
+                    FrontEnd::Mfcc(f) => f.init(&m),
+                    FrontEnd::LogMel(_) => Ok(()),
+                }
+            }
+            None => {
+                if !matches!(self, FrontEnd::LogMel(_)) {
+                    *self = FrontEnd::LogMel(Frontend::EMPTY);
+                }
+                match self {
+                    FrontEnd::LogMel(f) => f.init(&config.frontend),
+                    FrontEnd::Mfcc(_) => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            FrontEnd::LogMel(f) => f.reset(),
+            FrontEnd::Mfcc(f) => f.reset(),
+        }
+    }
+
+    /// Feed samples; `on` sees each frame's int8 features; `fnv` hashes each frame's values.
+    fn push(&mut self, samples: &[i16], fnv: &mut u64, mut on: impl FnMut(&[i8])) {
+        match self {
+            FrontEnd::LogMel(f) => f.push(samples, |frame| {
+                frame
+                    .features
+                    .iter()
+                    .for_each(|v| fnv_bytes(fnv, &v.to_le_bytes()));
+                on(frame.int8)
+            }),
+            FrontEnd::Mfcc(f) => f.push(samples, |frame| {
+                frame
+                    .features
+                    .iter()
+                    .for_each(|v| fnv_bytes(fnv, &v.to_bits().to_le_bytes()));
+                on(frame.int8)
+            }),
+        };
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_bytes(h: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *h = (*h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
     }
 }
 
@@ -223,6 +338,8 @@ pub struct Pipeline<'p, 'm, 'a, N: Net = Interpreter<'m, 'a>> {
     interp: N,
     frames: u32,
     _m: core::marker::PhantomData<(&'m (), &'a ())>,
+    /// FNV-1a 64 of every feature value so far ([`Pipeline::features_fnv`]).
+    features_fnv: u64,
 }
 
 impl<'p, 'm, 'a> Pipeline<'p, 'm, 'a> {
@@ -268,7 +385,7 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
                 got: want as u32,
             });
         }
-        mem.frontend.init(&config.frontend)?;
+        mem.frontend.init(config)?;
         mem.detector.init(config.detector)?;
         Ok(Pipeline {
             config: *config,
@@ -276,12 +393,20 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
             interp: net,
             frames: 0,
             _m: core::marker::PhantomData,
+            features_fnv: FNV_OFFSET,
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// FNV-1a 64 over every feature value computed since `new`/`reset`, in the bytes
+    /// `mote features` writes (log-mel: u16 LE; MFCC: f32 LE): the firmware prints it after a
+    /// replay so the device's features can be compared with the host's byte for byte.
+    pub fn features_fnv(&self) -> u64 {
+        self.features_fnv
     }
 
     /// Back to the state after `new`: front end, window, model state, detector.
@@ -291,6 +416,7 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
         self.interp.reset_state();
         self.mem.detector.reset();
         self.frames = 0;
+        self.features_fnv = FNV_OFFSET;
     }
 
     /// Feed 16 kHz samples (any chunking gives the same outputs); `on` sees each invocation
@@ -310,15 +436,15 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
         } = &mut *self.mem;
         let interp = &mut self.interp;
         let output = self.config.detector.output;
-        frontend.push(samples, |frame| {
+        frontend.push(samples, &mut self.features_fnv, |int8| {
             if result.is_err() {
                 return;
             }
             let k = u64::from(*frames);
             *frames = frames.wrapping_add(1);
             let mut buf = [0i8; MAX_CHANNELS];
-            let n = frame.int8.len().min(MAX_CHANNELS);
-            buf[..n].copy_from_slice(&frame.int8[..n]);
+            let n = int8.len().min(MAX_CHANNELS);
+            buf[..n].copy_from_slice(&int8[..n]);
             let due = match window.push(&buf[..n]) {
                 Ok(d) => d,
                 Err(e) => {

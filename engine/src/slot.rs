@@ -397,6 +397,9 @@ impl<'a> Settings<'a> {
             } else {
                 None
             },
+            // The slot carries no MFCC settings: an MFCC model runs with the defaults of its
+            // input shape (MLPerf Tiny KWS); `export_bin` refuses a sidecar that sets them.
+            mfcc: None,
         })
     }
 }
@@ -406,6 +409,7 @@ pub fn preset_code(kind: PresetKind) -> u8 {
     match kind {
         PresetKind::MicroSpeech => 0,
         PresetKind::MicroWakeWord => 1,
+        PresetKind::Mfcc => 2,
     }
 }
 
@@ -413,6 +417,7 @@ fn preset_of(code: u8) -> Option<PresetKind> {
     match code {
         0 => Some(PresetKind::MicroSpeech),
         1 => Some(PresetKind::MicroWakeWord),
+        2 => Some(PresetKind::Mfcc),
         _ => None,
     }
 }

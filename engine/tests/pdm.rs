@@ -457,6 +457,7 @@ fn yes_classifies_as_yes_through_pdm() {
         sliding_window_size: Some(3),
         feature_step_size: Some(20),
         labels: Some(&labels),
+        mfcc: None,
     };
     let direct = wav(&wp);
     let via = through_pdm(&direct);
@@ -519,6 +520,7 @@ fn okay_nabu_fires_through_pdm() {
             .map(|v| v as u8),
         feature_step_size: Some(10),
         labels: None,
+        mfcc: None,
     };
     let direct =
         wav(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/okay_nabu.wav"));

@@ -108,6 +108,7 @@ fn micro_wakeword_pipeline_matches_tflm_and_fires() {
             sliding_window_size: Some(window),
             feature_step_size: Some(10),
             labels: None,
+            mfcc: None,
         };
         let audio = wav(&fixture(&format!("{name}.wav")));
         let r = run(&model, Some(&side), &audio, 333);
@@ -148,6 +149,7 @@ fn non_wake_phrase_does_not_fire() {
             sliding_window_size: Some(window),
             feature_step_size: Some(10),
             labels: None,
+            mfcc: None,
         };
         let r = run(&model, Some(&side), &audio, 4096);
         assert!(
@@ -172,6 +174,7 @@ fn micro_speech_pipeline_matches_tflm_and_classifies() {
         sliding_window_size: Some(3),
         feature_step_size: Some(20),
         labels: Some(&labels),
+        mfcc: None,
     };
     let want = golden("micro_speech", "output0.bin");
     for (k, (clip, expect)) in [

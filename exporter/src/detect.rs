@@ -5,9 +5,12 @@
 use std::fmt;
 
 use anyhow::{anyhow, Result};
-use mote_engine::detector::{defaults_for_input_shape, PresetKind, MAX_AVERAGE_WINDOW, MAX_LABELS};
+use mote_engine::detector::{
+    defaults_for_input_shape, Preset, PresetKind, MAX_AVERAGE_WINDOW, MAX_LABELS,
+};
 use mote_engine::frontend::FrontendConfig;
 use mote_engine::interpreter::InterpreterOptions;
+use mote_engine::mfcc::MfccConfig;
 use mote_engine::pipeline::{
     write_json_line, Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar,
 };
@@ -15,7 +18,7 @@ use mote_engine::Model;
 use serde::Serialize;
 
 use crate::report::buffer_sizes;
-use crate::sidecar::SidecarFile;
+use crate::sidecar::{MfccFields, SidecarFile};
 
 /// Settings a user can force from the command line (they win over the sidecar).
 #[derive(Clone, Debug, Default)]
@@ -40,6 +43,8 @@ pub struct SidecarValues {
     pub feature_step_size: Option<u16>,
     /// `labels`.
     pub labels: Option<Vec<String>>,
+    /// `feature_type: "mfcc"` with its `mfcc` fields as given (absent ones: MLPerf's).
+    pub mfcc: Option<MfccFields>,
 }
 
 /// The pipeline configuration and label names for a model.
@@ -151,6 +156,7 @@ pub fn setup(
             return Err(bad("micro.feature_step_size", st.to_string(), "1 to 30 ms"));
         }
     }
+    let mfcc = mfcc_config(sidecar)?;
     let (in_dims, in_tensor) = model
         .subgraph(0)
         .and_then(|sg| {
@@ -161,9 +167,13 @@ pub fn setup(
             ))
         })
         .unwrap_or_default();
-    let preset = defaults_for_input_shape(&in_dims).ok_or(SetupError::NotAudioModel(
-        mote_engine::Error::NotAnAudioModel { tensor: in_tensor },
-    ))?;
+    // With MFCC settings the engine derives the frame count from the input (checked there).
+    let preset = match mfcc {
+        Some(_) => Preset::MLPERF_KWS,
+        None => defaults_for_input_shape(&in_dims).ok_or(SetupError::NotAudioModel(
+            mote_engine::Error::NotAnAudioModel { tensor: in_tensor },
+        ))?,
+    };
     let outputs = output_scores(model).unwrap_or(0);
     let given = match (&ov.labels, sidecar.and_then(|s| s.labels.as_ref())) {
         (Some(l), _) => Some(("--labels", l.clone())),
@@ -191,7 +201,7 @@ pub fn setup(
     // assume the family's.
     let preset_labels = preset.labels();
     let family_outputs = match preset.kind {
-        PresetKind::MicroSpeech => preset_labels.len(),
+        PresetKind::MicroSpeech | PresetKind::Mfcc => preset_labels.len(),
         PresetKind::MicroWakeWord => 1,
     };
     let labels_owned: Option<Vec<String>> = given.map(|(_, l)| l).or_else(|| {
@@ -203,8 +213,10 @@ pub fn setup(
         sliding_window_size: window.map(|(_, w)| w),
         feature_step_size: step,
         labels: labels_owned.clone(),
+        mfcc: mfcc.as_ref().map(|(fields, _)| fields.clone()),
     };
-    let any = values.probability_cutoff.is_some()
+    let any = values.mfcc.is_some()
+        || values.probability_cutoff.is_some()
         || values.sliding_window_size.is_some()
         || values.labels.is_some()
         || values.feature_step_size.is_some();
@@ -216,6 +228,7 @@ pub fn setup(
         sliding_window_size: values.sliding_window_size,
         feature_step_size: values.feature_step_size,
         labels: label_refs.as_deref(),
+        mfcc: mfcc.as_ref().map(|(_, c)| *c),
     };
     let config = PipelineConfig::for_model(model, any.then_some(&side)).map_err(|e| match e {
         mote_engine::Error::NotAnAudioModel { .. } => SetupError::NotAudioModel(e),
@@ -244,6 +257,115 @@ pub fn setup(
         labels,
         sidecar: any.then_some(values),
     })
+}
+
+/// The sidecar's MFCC front end, if it names one: the fields as given and the engine settings
+/// (MLPerf's values for absent fields), each value range-checked and named in the error.
+fn mfcc_config(
+    sidecar: Option<&SidecarFile>,
+) -> Result<Option<(MfccFields, MfccConfig)>, SetupError> {
+    let Some(side) = sidecar else {
+        return Ok(None);
+    };
+    match side.feature_type.as_deref() {
+        Some("mfcc") => {}
+        None if side.mfcc.is_some() => {}
+        None | Some("micro_frontend") | Some("log_mel") => {
+            if side.mfcc.is_some() {
+                return Err(SetupError::BadSetting {
+                    field: "feature_type",
+                    value: format!("{:?}", side.feature_type.as_deref().unwrap_or("")),
+                    expected: "\"mfcc\" when an `mfcc` section is given",
+                });
+            }
+            return Ok(None);
+        }
+        Some(other) => {
+            return Err(SetupError::BadSetting {
+                field: "feature_type",
+                value: format!("{other:?}"),
+                expected: "\"mfcc\" or \"micro_frontend\"",
+            })
+        }
+    }
+    let f = side.mfcc.clone().unwrap_or_default();
+    let mut c = MfccConfig::MLPERF;
+    let bad = |field, v: f64, expected| SetupError::BadSetting {
+        field,
+        value: v.to_string(),
+        expected,
+    };
+    let int = |field, v: Option<f64>, lo: f64, hi: f64, expected| match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && (lo..=hi).contains(&x) => Ok(Some(x as u32)),
+        Some(x) => Err(bad(field, x, expected)),
+    };
+    if let Some(w) = int(
+        "mfcc.window_size_ms",
+        f.window_size_ms,
+        1.0,
+        32.0,
+        "1 to 32 ms (whole ms)",
+    )? {
+        c.window_ms = w;
+    }
+    if let Some(s) = int(
+        "mfcc.window_stride_ms",
+        f.window_stride_ms,
+        1.0,
+        f64::from(c.window_ms),
+        "1 ms to the window length (whole ms)",
+    )? {
+        c.step_ms = s;
+    }
+    if let Some(m) = int(
+        "mfcc.num_mel_bins",
+        f.num_mel_bins,
+        1.0,
+        64.0,
+        "1 to 64 bins",
+    )? {
+        c.mel_bins = m as u8;
+    }
+    if let Some(k) = int(
+        "mfcc.dct_coefficient_count",
+        f.dct_coefficient_count,
+        1.0,
+        f64::from(c.mel_bins),
+        "1 to num_mel_bins coefficients",
+    )? {
+        c.coefficients = k as u8;
+    }
+    let nyquist = f64::from(c.sample_rate_hz / 2);
+    if let Some(lo) = f.lower_edge_hertz {
+        if !(0.0..nyquist).contains(&lo) {
+            return Err(bad(
+                "mfcc.lower_edge_hertz",
+                lo,
+                "0 Hz to below Nyquist (8000 Hz)",
+            ));
+        }
+        c.lower_edge_hz = lo as f32;
+    }
+    if let Some(hi) = f.upper_edge_hertz {
+        if !(hi > f64::from(c.lower_edge_hz) && hi <= nyquist) {
+            return Err(bad(
+                "mfcc.upper_edge_hertz",
+                hi,
+                "above lower_edge_hertz, at most Nyquist (8000 Hz)",
+            ));
+        }
+        c.upper_edge_hz = hi as f32;
+    }
+    if c.upper_edge_hz <= c.lower_edge_hz {
+        return Err(bad(
+            "mfcc.lower_edge_hertz",
+            f64::from(c.lower_edge_hz),
+            "below upper_edge_hertz",
+        ));
+    }
+    c.validate().map_err(SetupError::Engine)?;
+    Ok(Some((f, c)))
 }
 
 /// What a run produced.

@@ -96,3 +96,30 @@ pub fn describe_inputs(interp: &Interpreter<'_, '_>) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// `raw` (whole invocations of every output, as [`run_raw`] writes them) as the JSON Lines of
+/// `mote infer --json` and the firmware's infer mode (`mote_engine::outputs`).
+pub fn json_lines(interp: &Interpreter<'_, '_>, raw: &[u8]) -> String {
+    let outs: Vec<(usize, mote_engine::model::DType)> = (0..interp.output_count())
+        .filter_map(|i| {
+            interp
+                .output(i)
+                .ok()
+                .map(|b| b.len())
+                .zip(interp.output_tensor(i).ok().map(|t| t.dtype))
+        })
+        .collect();
+    let mut text = String::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        for (i, &(n, dtype)) in outs.iter().enumerate() {
+            let (head, tail) = rest.split_at(n.min(rest.len()));
+            let _ = mote_engine::outputs::write_output_json(&mut text, i, dtype, head);
+            rest = tail;
+        }
+        if outs.iter().all(|&(n, _)| n == 0) {
+            break;
+        }
+    }
+    text
+}

@@ -23,6 +23,7 @@ mod export_cmd;
 mod bench;
 mod bin_cmd;
 mod files;
+mod mfcc_features;
 mod train;
 
 /// Mote: run keyword-spotting and other small INT8 models bit-exactly as TensorFlow Lite Micro
@@ -82,12 +83,16 @@ enum Cmd {
         /// Raw input tensors (N invocations back to back).
         #[arg(long)]
         input: PathBuf,
-        /// Where to write the raw output tensors.
-        #[arg(long)]
-        output: PathBuf,
+        /// Where to write the raw output tensors (optional with --json).
+        #[arg(long, required_unless_present = "json")]
+        output: Option<PathBuf>,
         /// Number of invocations, at least 1 (default: as many as the input holds).
         #[arg(long)]
         invocations: Option<usize>,
+        /// Print every output of every invocation as a JSON line on stdout,
+        /// {"output":0,"dtype":"int8","values":[…]}: what an exported firmware prints.
+        #[arg(long)]
+        json: bool,
     },
     /// Export a firmware project (zip) for an STM32L4 board: it builds with
     /// `cargo build --release` and flashes with `cargo run --release`.
@@ -99,22 +104,31 @@ enum Cmd {
     ///
     /// With --bin: one .bin for the board's ST-LINK USB drive instead (the prebuilt runtime,
     /// scripts/build-runtimes.sh, plus this model in its flash slot): no toolchain to flash it.
+    /// A model that is not a keyword model gets an infer-mode project: it runs the model on
+    /// --input (else zeros) from flash and prints what `mote infer --json` prints.
     Export(export_cmd::ExportArgs),
     /// Compile a model ahead of time into Rust source (`model.rs` + `weights.bin`), as
     /// `mote export` does for its firmware: the firmware's `aot` feature builds it
     /// (`MOTE_AOT_DIR=DIR`), with no interpreter on the chip.
     Compile(compile_cmd::CompileArgs),
-    /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point).
+    /// Compute audio features exactly as the device does (TFLM micro-frontend, fixed point;
+    /// or MLPerf Tiny KWS's MFCCs in f32).
     ///
     /// The WAV is converted to 16 kHz mono first (any 8–192 kHz WAV, 16-bit PCM or float).
     /// Output: one frame after another, 40 values each: little-endian uint16 log-mel features
     /// (`--format uint16`), or the int8 values the preset's model family is fed (`--format int8`).
+    /// `--preset mfcc`: 10 MFCCs per 20 ms frame as little-endian f32 (`--format float32`), or
+    /// int8 with `--model`'s input scale and zero point (`--format int8 --model kws.tflite`).
     Features {
         /// The audio file.
         wav: PathBuf,
-        /// Front-end preset: micro-speech (30 ms window, 20 ms step) or micro-wakeword (10 ms step).
+        /// Front-end preset: micro-speech (30 ms window, 20 ms step), micro-wakeword (10 ms
+        /// step) or mfcc (MLPerf Tiny KWS: 30/20 ms, 40 mel bins 20–4000 Hz, 10 MFCCs).
         #[arg(long, value_enum)]
         preset: Preset,
+        /// MFCC int8 output: quantize with this model's input scale and zero point.
+        #[arg(long)]
+        model: Option<PathBuf>,
         /// Where to write the features.
         #[arg(long)]
         output: PathBuf,
@@ -125,7 +139,8 @@ enum Cmd {
     /// Run front end + model + detector over a WAV file and report detections.
     ///
     /// Settings come from the model's sidecar (MODEL with .json, or --sidecar), else from the
-    /// model's shapes (49x40 input = micro_speech, [1,N,40] = microWakeWord); flags override.
+    /// model's shapes (49x40 input = micro_speech, [1,N,40] = microWakeWord, 49x10 =
+    /// MLPerf Tiny KWS MFCCs); flags override.
     /// With --json: JSON Lines, one record per invocation
     /// {"t_ms":…,"scores":[raw outputs],"label":…} and one per detection
     /// {"event":"detection","label":…,"t_ms":…,"score":…} — byte for byte what the firmware prints.
@@ -199,12 +214,14 @@ struct DetectSettings {
 enum Preset {
     MicroSpeech,
     MicroWakeword,
+    Mfcc,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FeatureFormat {
     Uint16,
     Int8,
+    Float32,
 }
 
 fn main() {
@@ -231,15 +248,24 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             invocations,
-        } => infer(&model, &input, &output, invocations),
+            json,
+        } => infer(&model, &input, output.as_deref(), invocations, json),
         Cmd::Export(args) => export_cmd::run(&args),
         Cmd::Train(args) => train::run(&args),
         Cmd::Compile(args) => compile_cmd::run(&args),
         Cmd::Features {
             wav,
+            preset: Preset::Mfcc,
+            model,
+            output,
+            format,
+        } => mfcc_features::run(&wav, model.as_deref(), &output, format),
+        Cmd::Features {
+            wav,
             preset,
             output,
             format,
+            model: _,
         } => features(&wav, preset, &output, format),
         Cmd::Detect {
             model,
@@ -415,7 +441,13 @@ fn inspect(path: &Path, json: bool, board: Option<&str>, clock: Option<u32>) -> 
     Ok(())
 }
 
-fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usize>) -> Result<()> {
+fn infer(
+    model_path: &Path,
+    input: &Path,
+    output: Option<&Path>,
+    invocations: Option<usize>,
+    json: bool,
+) -> Result<()> {
     let bytes = read_model(model_path)?;
     let model = Model::parse(&bytes)
         .map_err(anyhow::Error::msg)
@@ -423,14 +455,28 @@ fn infer(model_path: &Path, input: &Path, output: &Path, invocations: Option<usi
     let data = files::read_capped(input, files::RAW_INPUT_CAP, "input")?;
     // Claimed before the work (an unwritable path fails now); renamed into place only once
     // every byte is written.
-    let mut out = AtomicOut::create(output)?;
-    report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
-        Ok(io::run_raw(interp, &data, invocations, &mut out))
+    let mut out = output.map(AtomicOut::create).transpose()?;
+    let mut raw = Vec::new();
+    let text = report::with_interpreter(&model, InterpreterOptions::default(), |interp| {
+        let sink: &mut dyn std::io::Write = match out.as_mut() {
+            Some(o) if !json => o,
+            _ => &mut raw,
+        };
+        Ok(io::run_raw(interp, &data, invocations, sink).map(|_| io::json_lines(interp, &raw)))
     })
     .map_err(anyhow::Error::msg)
     .with_context(|| format!("{}", model_path.display()))?
     .with_context(|| format!("{}", input.display()))?;
-    out.commit()
+    if json {
+        print!("{text}");
+        if let Some(o) = out.as_mut() {
+            std::io::Write::write_all(o, &raw)?;
+        }
+    }
+    match out {
+        Some(o) => o.commit(),
+        None => Ok(()),
+    }
 }
 
 fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) -> Result<()> {
@@ -440,7 +486,11 @@ fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) ->
     let cfg = match preset {
         Preset::MicroSpeech => FrontendConfig::micro_speech(),
         Preset::MicroWakeword => FrontendConfig::micro_wakeword(),
+        Preset::Mfcc => anyhow::bail!("--preset mfcc is handled by mfcc_features"),
     };
+    if matches!(format, FeatureFormat::Float32) {
+        anyhow::bail!("--format float32 is for --preset mfcc; log-mel features are uint16 or int8");
+    }
     let mut fe = Frontend::new(&cfg).map_err(anyhow::Error::msg)?;
     let mut out = AtomicOut::create(output)?;
     let (mut frames, mut bytes, mut samples) = (0usize, 0u64, 0u64);
@@ -459,6 +509,7 @@ fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) ->
                 .iter()
                 .for_each(|v| frame_bytes.extend_from_slice(&v.to_le_bytes())),
             FeatureFormat::Int8 => frame_bytes.extend(f.int8.iter().map(|&v| v as u8)),
+            FeatureFormat::Float32 => {}
         });
         out.write_all(&frame_bytes)
             .with_context(|| format!("cannot write {}", output.display()))?;

@@ -21,6 +21,37 @@ pub struct SidecarFile {
     /// Detection settings.
     #[serde(default)]
     pub micro: Micro,
+    /// Front end: `"mfcc"` (MLPerf Tiny KWS's MFCCs) or `"micro_frontend"` (TFLM's log-mel,
+    /// the default); absent with an `mfcc` object means `"mfcc"`.
+    #[serde(default)]
+    pub feature_type: Option<String>,
+    /// MFCC settings (MLPerf Tiny KWS's flag names); absent fields take MLPerf's values.
+    #[serde(default)]
+    pub mfcc: Option<MfccFields>,
+}
+
+/// The `mfcc` section, as given (validated by `detect::setup`, which names the field).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfccFields {
+    /// Window length, ms (MLPerf: 30).
+    #[serde(default)]
+    pub window_size_ms: Option<f64>,
+    /// Hop, ms (MLPerf: 20).
+    #[serde(default)]
+    pub window_stride_ms: Option<f64>,
+    /// Mel bins (MLPerf: 40).
+    #[serde(default)]
+    pub num_mel_bins: Option<f64>,
+    /// Lowest mel edge, Hz (MLPerf: 20).
+    #[serde(default)]
+    pub lower_edge_hertz: Option<f64>,
+    /// Highest mel edge, Hz (MLPerf: 4000).
+    #[serde(default)]
+    pub upper_edge_hertz: Option<f64>,
+    /// Coefficients kept per frame (MLPerf: 10).
+    #[serde(default)]
+    pub dct_coefficient_count: Option<f64>,
 }
 
 /// The `micro` section.
@@ -110,5 +141,14 @@ mod tests {
         }
         let s = SidecarFile::parse("\u{feff}{\"micro\": {\"probability_cutoff\": 0.5}}").unwrap();
         assert_eq!(s.micro.probability_cutoff, Some(0.5));
+    }
+
+    #[test]
+    fn mfcc_section_rejects_unknown_fields() {
+        let s = SidecarFile::parse(r#"{"feature_type": "mfcc", "mfcc": {"num_mel_bins": 32}}"#)
+            .unwrap();
+        assert_eq!(s.mfcc.unwrap().num_mel_bins, Some(32.0));
+        let e = SidecarFile::parse(r#"{"mfcc": {"mel_bins": 32}}"#).unwrap_err();
+        assert!(e.to_string().contains("mel_bins"), "{e}");
     }
 }

@@ -12,6 +12,9 @@ fn mote() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mote"))
 }
 
+#[path = "../strip_tests.rs"]
+mod strip;
+
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
@@ -29,6 +32,7 @@ fn request<'a>(model: &'a [u8], board: &'a str) -> Request<'a> {
         replay: None,
         force: false,
         interpreter: false,
+        input: None,
     }
 }
 
@@ -83,7 +87,8 @@ fn zip_is_deterministic_and_self_contained() {
     assert!(files
         .iter()
         .all(|(n, _)| n.starts_with(&format!("{}/", a.dir))));
-    // Every engine source, byte for byte.
+    // Every engine source, byte for byte (minus a trailing in-file `mod tests`: the zip's
+    // engine has no dev-dependencies to build it).
     let src = repo("engine/src");
     let mut n = 0;
     for entry in walk(&src) {
@@ -92,11 +97,9 @@ fn zip_is_deterministic_and_self_contained() {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        assert_eq!(
-            get(&format!("engine/src/{rel}")),
-            std::fs::read(&entry).unwrap(),
-            "{rel}"
-        );
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let want = strip::without_tests(&text).unwrap_or(text);
+        assert_eq!(get(&format!("engine/src/{rel}")), want.as_bytes(), "{rel}");
         n += 1;
     }
     assert!(n > 30);
@@ -345,17 +348,33 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
         ],
         &["unsupported operator LEAKY_RELU"],
     );
-    // Not a keyword model.
+    // Not a keyword model: it exports in infer mode, but not with audio to replay, nor with
+    // an input of the wrong size.
     let conv = repo("engine/tests/golden/ops/conv_3x3_same_s1_relu/model.tflite");
+    let wav = repo("engine/tests/fixtures/audio/okay_nabu.wav");
     check(
         &[
             conv.as_os_str(),
             "--board".as_ref(),
             "b-l475e-iot01a".as_ref(),
+            "--replay".as_ref(),
+            wav.as_os_str(),
             "-o".as_ref(),
             o,
         ],
         &["does not look like a keyword model"],
+    );
+    check(
+        &[
+            conv.as_os_str(),
+            "--board".as_ref(),
+            "b-l475e-iot01a".as_ref(),
+            "--input".as_ref(),
+            wav.as_os_str(),
+            "-o".as_ref(),
+            o,
+        ],
+        &["bad --input", "but one invocation of this model takes"],
     );
     // Does not fit: 20 s of replay audio (640 KB of PCM in flash) on the L432KC's 256 KB.
     let long_dir = tempfile::tempdir().unwrap();
@@ -508,4 +527,48 @@ fn a_model_too_big_for_ram_is_refused() {
             only(tmp.path())
         );
     }
+}
+
+/// A model that is not a keyword model exports as an infer-mode project: zeros (or `--input`)
+/// baked in as `mote/input.bin`, `MODE = "infer"`, no audio settings.
+#[test]
+fn any_model_exports_in_infer_mode() {
+    let model = std::fs::read(repo("engine/tests/fixtures/models/mobilenet_025.tflite")).unwrap();
+    let input = vec![7u8; 96 * 96];
+    let e = export::export(
+        &Request {
+            input: Some(&input),
+            ..request(&model, "b-l475e-iot01a")
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let files = files_of(&e.zip);
+    let get = |name: &str| {
+        &files
+            .iter()
+            .find(|(n, _)| n.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .1
+    };
+    assert_eq!(get("mote/input.bin"), &input);
+    let config = String::from_utf8_lossy(get("mote/config.rs")).into_owned();
+    assert!(config.contains("MODE: &str = \"infer\""), "{config}");
+    assert!(config.contains("INPUT_BYTES: usize = 9216"), "{config}");
+    assert!(String::from_utf8_lossy(get("README.md")).contains("infer::Model::infer"));
+    // Without --input: zeros of the input's size; same bytes every time.
+    let z = export::export(&request(&model, "b-l475e-iot01a"), &mut |_| {}).unwrap();
+    let zf = files_of(&z.zip);
+    let zin = &zf
+        .iter()
+        .find(|(n, _)| n.ends_with("mote/input.bin"))
+        .unwrap()
+        .1;
+    assert_eq!(zin, &vec![0u8; 9216]);
+    assert_eq!(
+        export::export(&request(&model, "b-l475e-iot01a"), &mut |_| {})
+            .unwrap()
+            .zip,
+        z.zip
+    );
 }

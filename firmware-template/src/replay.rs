@@ -2,7 +2,8 @@
 //! chunks, as a microphone would deliver them. Every output is printed as the JSON Lines of
 //! `mote detect --json` (the engine's `write_json_line`, the same labels), on the log UART and
 //! semihosting stdout — nothing else goes there, so the two can be compared byte for byte. A
-//! summary goes to semihosting stderr.
+//! summary goes to semihosting stderr, with `features_fnv`: FNV-1a 64 of every feature value in
+//! `mote features`' bytes, so the device's features can be compared with the host's.
 //!
 //! Each `push` runs between `cost_start` and `cost_stop`, so an instruction counter sees the
 //! whole pipeline (front end, model, detector) per chunk; the JSON text is formatted into a
@@ -51,9 +52,10 @@ pub fn run() -> Result<(), Fail> {
     }
     let top = stack_top();
     log::note(format_args!(
-        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections},\"stack_bytes\":{}}}",
+        "{{\"event\":\"replay_done\",\"samples\":{},\"invocations\":{invocations},\"detections\":{detections},\"stack_bytes\":{},\"features_fnv\":\"{:016x}\"}}",
         build::REPLAY.len() / 2,
-        stack_used(floor, top)
+        stack_used(floor, top),
+        pipeline.features_fnv()
     ));
     Ok(())
 }

@@ -288,3 +288,42 @@ test('latency and battery life follow the board and the clock', async () => {
     assert.match(await page.getByTestId('energy-na').textContent(), /no current figures/);
   });
 });
+
+test('an MFCC keyword model (MLPerf Tiny KWS shape) runs live: "yes" shows yes', async () => {
+  const wav = padded(fixture('mfcc/yes.wav'), 0.6, 'mfcc_yes_padded.wav');
+  await withPage(wav, async ({ page }) => {
+    const models = path.join(repo, 'engine/tests/fixtures/models');
+    await page.getByTestId('model-input').setInputFiles([
+      path.join(models, 'ds_cnn_mfcc.tflite'),
+      path.join(models, 'ds_cnn_mfcc.json'),
+    ]);
+    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'ds_cnn_mfcc.tflite');
+    await page.getByTestId('mic-start').click();
+    await detections(page).filter({ hasText: 'yes' }).first().waitFor({ timeout: 30_000 });
+    const labels = await detections(page).locator('strong').allTextContents();
+    assert.ok(labels.every((l) => l === 'yes'), labels.join(','));
+    await screenshot(page, 'mfcc-yes');
+  });
+});
+
+
+
+test('a model that is not a keyword model exports in infer mode, byte-identical to `mote export`', async (t) => {
+  const model = path.join(repo, 'engine/tests/fixtures/models/mobilenet_025.tflite');
+  await withPage(null, async ({ page }) => {
+    await page.getByTestId('model-input').setInputFiles(model);
+    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'mobilenet_025.tflite');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+    assert.equal(dl.suggestedFilename(), 'mobilenet_025-b-l475e-iot01a.zip');
+    const zip = path.join(artifacts, dl.suggestedFilename());
+    await dl.saveAs(zip);
+    const cli = moteCli();
+    if (!cli) {
+      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
+    } else {
+      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-export-'), 'cli.zip');
+      execFileSync(cli, ['export', model, '--board', 'b-l475e-iot01a', '--output', out], { stdio: 'pipe' });
+      assert.equal(sha256(zip), sha256(out), `browser zip differs from ${cli} export`);
+    }
+  });
+});

@@ -157,13 +157,34 @@ async fn export_needs_an_audio_model() {
         .unwrap()
         .dyn_into()
         .unwrap();
-    assert!(b.disabled());
-    assert!(
-        b.title()
-            .starts_with("the audio pipeline cannot feed this model"),
-        "{}",
-        b.title()
-    );
+    // Not a keyword model: Export offers an infer-mode project (issue 15) instead of refusing.
+    assert!(!b.disabled(), "{}", b.title());
+}
+
+/// MFCCs in wasm are the host's bits: the same hash as `engine/tests/mfcc.rs`'s `YES_MFCC_FNV`.
+#[wasm_bindgen_test]
+fn mfcc_features_are_the_hosts_bits() {
+    use mote_engine::mfcc::{Mfcc, MfccConfig};
+    const YES_MFCC_FNV: u64 = 0xb960_7c72_4a4c_5b9a;
+    let wav = include_bytes!("../../engine/tests/fixtures/audio/mfcc/yes.wav");
+    let samples: Vec<i16> = wav[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let mut m = Box::new(Mfcc::EMPTY);
+    m.init(&MfccConfig::MLPERF.with_input(0.559_943_3, 93))
+        .unwrap();
+    let (mut f, mut q) = (Vec::new(), Vec::new());
+    m.push(&samples, |fr| {
+        f.extend_from_slice(fr.features);
+        q.extend(fr.int8.iter().map(|&v| v as u8));
+    });
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in f.iter().flat_map(|v| v.to_bits().to_le_bytes()).chain(q) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    assert_eq!(f.len(), 210);
+    assert_eq!(h, YES_MFCC_FNV, "{h:#x}");
 }
 
 #[wasm_bindgen_test]

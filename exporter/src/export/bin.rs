@@ -180,6 +180,13 @@ fn slot_settings<'a>(
     let preset: PresetKind = settings.config().preset.kind;
     let mut s = slot::Settings::new(preset, rep.arena_bytes, rep.state_bytes);
     if let Some(sc) = &settings.sidecar {
+        if sc.mfcc.is_some() {
+            // The slot format carries the preset, not MFCC parameters: the runtime would use
+            // the input shape's defaults, not the sidecar's, and differ from the page.
+            return Err(BinError::Slot(SlotError::Settings {
+                what: "the sidecar sets MFCC parameters, which the runtime's model slot cannot carry (export a project instead)",
+            }));
+        }
         s.has_sidecar = true;
         s.probability_cutoff = sc.probability_cutoff;
         s.sliding_window_size = sc.sliding_window_size;

@@ -51,6 +51,11 @@ pub struct ExportArgs {
     /// faster, same results).
     #[arg(long)]
     interpreter: bool,
+    /// For a model that is not a keyword model: raw bytes of one invocation's inputs (as
+    /// `mote infer --input` reads them), baked into flash; the firmware runs the model on them
+    /// and prints the outputs. Default: zeros.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
 }
 
 /// Runs `mote export`.
@@ -88,6 +93,10 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         Some(p) => Some(files::read_capped(p, files::REPLAY_CAP, "replay WAV")?),
         None => None,
     };
+    let input = match &a.input {
+        Some(p) => Some(files::read_capped(p, files::RAW_INPUT_CAP, "input")?),
+        None => None,
+    };
     let name = a
         .model
         .file_stem()
@@ -106,6 +115,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         replay: replay.as_deref(),
         force: a.force,
         interpreter: a.interpreter,
+        input: input.as_deref(),
     };
     let mut progress = |s: Step| eprintln!("export: {s}...");
     let result = export::export(&req, &mut progress).map_err(|e| match &e {
@@ -125,6 +135,10 @@ pub fn run(a: &ExportArgs) -> Result<()> {
                 sidecar_path.as_deref().unwrap_or(Path::new("")).display()
             )
         }
+        export::ExportError::Input(_) => anyhow::anyhow!(
+            "{}: {e}",
+            a.input.as_deref().unwrap_or(Path::new("")).display()
+        ),
         export::ExportError::Model(m) => anyhow::anyhow!(
             "{}: the model cannot run on mote-engine: {}",
             a.model.display(),

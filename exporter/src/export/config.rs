@@ -59,6 +59,7 @@ impl Settings {
             frontend: match c.preset.kind {
                 PresetKind::MicroSpeech => "micro_speech",
                 PresetKind::MicroWakeWord => "micro_wakeword",
+                PresetKind::Mfcc => "mfcc",
             },
             window_frames: c.preset.window_frames,
             stride_frames: c.preset.stride_frames,
@@ -144,6 +145,7 @@ fn preset_rs(p: &Preset) -> String {
     let kind = match p.kind {
         PresetKind::MicroSpeech => "PresetKind::MicroSpeech",
         PresetKind::MicroWakeWord => "PresetKind::MicroWakeWord",
+        PresetKind::Mfcc => "PresetKind::Mfcc",
     };
     format!(
         "Preset {{ kind: {kind}, frame_len: {}, window_frames: {}, stride_frames: {}, frame_step_ms: {} }}",
@@ -169,15 +171,27 @@ pub fn render(i: &Inputs<'_>) -> String {
     let sidecar = match &s.sidecar {
         None => "None".to_string(),
         Some(v) => format!(
-            "Some(Sidecar {{ probability_cutoff: {}, sliding_window_size: {}, feature_step_size: {}, labels: {} }})",
+            "Some(Sidecar {{ probability_cutoff: {}, sliding_window_size: {}, feature_step_size: {}, labels: {}, mfcc: {} }})",
             // `{:?}` prints the shortest text that reads back as the same f64.
             option(v.probability_cutoff, |x| format!("{x:?}")),
             option(v.sliding_window_size, |x| x.to_string()),
             option(v.feature_step_size, |x| x.to_string()),
             option(v.labels.as_deref(), str_list),
+            // The engine settings the sidecar's `mfcc` fields became (input quantization: the
+            // model's, as `for_model` uses it anyway).
+            option(v.mfcc.as_ref().and(c.mfcc), |m| format!(
+                "mote_engine::mfcc::MfccConfig {{ sample_rate_hz: {}, window_ms: {}, step_ms: {}, mel_bins: {}, lower_edge_hz: {:?}, upper_edge_hz: {:?}, coefficients: {}, input_scale: {:?}, zero_point: {} }}",
+                m.sample_rate_hz, m.window_ms, m.step_ms, m.mel_bins, m.lower_edge_hz, m.upper_edge_hz, m.coefficients, m.input_scale, m.zero_point
+            )),
         ),
     };
     let int8 = match c.frontend.int8 {
+        _ if c.mfcc.is_some() => c.mfcc.map_or_else(String::new, |m| {
+            format!(
+                "MFCCs (f32) / {:?} + {}, rounded half to even",
+                m.input_scale, m.zero_point
+            )
+        }),
         mote_engine::frontend::Int8Mapping::MicroSpeech => {
             "micro_speech's fixed mapping".to_string()
         }
@@ -238,10 +252,14 @@ pub fn render(i: &Inputs<'_>) -> String {
     );
     let _ = writeln!(w, "/// Multiply-accumulates per invocation.");
     let _ = writeln!(w, "pub const MACS: u64 = {};", i.report.macs);
+    let preset_doc = match c.mfcc {
+        Some(_) => "MFCC front end `mote_engine::mfcc` (MLPerf Tiny KWS)".to_string(),
+        None => format!("Front-end preset `FrontendConfig::{}()`", s.frontend),
+    };
     let _ = writeln!(
         w,
-        "/// Front-end preset `FrontendConfig::{}()`, {} ms step; int8 input: {int8}.",
-        s.frontend, c.frontend.step_ms
+        "/// {preset_doc}, {} ms step; int8 input: {int8}.",
+        c.frontend.step_ms
     );
     let _ = writeln!(w, "pub const FRONTEND: &str = {:?};", s.frontend);
     let _ = writeln!(

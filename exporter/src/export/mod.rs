@@ -15,6 +15,7 @@
 //! order), so the same inputs give the same bytes, natively and in wasm32 (the playground's
 //! Export button calls [`export`] too).
 
+pub mod any;
 pub mod aot;
 pub mod bin;
 pub mod board;
@@ -52,6 +53,9 @@ pub struct Request<'a> {
     /// Interpret `mote/model.tflite` on the chip instead of compiling the model ahead of time
     /// (`mote/aot/`, the default).
     pub interpreter: bool,
+    /// Infer mode (a model that is not a keyword model): raw bytes of one invocation's inputs,
+    /// baked into flash as `mote/input.bin` (`None`: zeros). Ignored for keyword models.
+    pub input: Option<&'a [u8]>,
 }
 
 /// A long step of [`export`], reported before it starts.
@@ -101,6 +105,8 @@ pub enum ExportError {
     DoesNotFit(Box<Fit>),
     /// The archive would exceed the ZIP format's 4 GiB limits.
     TooLarge,
+    /// The `--input` bytes do not fit the model's inputs.
+    Input(String),
 }
 
 impl fmt::Display for ExportError {
@@ -137,6 +143,7 @@ impl fmt::Display for ExportError {
             ExportError::TooLarge => {
                 f.write_str("the project exceeds the ZIP format's 4 GiB limit")
             }
+            ExportError::Input(m) => write!(f, "bad --input: {m}"),
         }
     }
 }
@@ -180,7 +187,16 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     progress(Step::Plan);
     let model = Model::parse(req.model)?;
     let rep = report::report(req.model)?;
-    let settings = config::Settings::for_model(&model, req.sidecar)?;
+    let settings = match config::Settings::for_model(&model, req.sidecar) {
+        Ok(s) => s,
+        // Not a keyword model: a project that runs it on a baked-in input (`any`).
+        Err(ExportError::Settings(crate::detect::SetupError::NotAudioModel(_)))
+            if req.replay.is_none() =>
+        {
+            return any::export_any(req, board, &name, &model, &rep, progress);
+        }
+        Err(e) => return Err(e),
+    };
 
     let replay = match req.replay {
         Some(wav) => {
@@ -223,6 +239,22 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     if !req.interpreter {
         aot::add_to_project(&mut files, &aot::generate(req.model)?);
     }
+    let warnings = replay.map(|r| r.warnings).unwrap_or_default();
+    let mut done = zip_project(&name, board, files, fit, rep, config_rs, progress)?;
+    done.warnings = warnings;
+    Ok(done)
+}
+
+/// Zip `files` under `<name>-<board>/`.
+fn zip_project(
+    name: &str,
+    board: &Board,
+    files: Vec<project::File>,
+    fit: Fit,
+    rep: ModelReport,
+    config_rs: String,
+    progress: &mut dyn FnMut(Step),
+) -> Result<Exported, ExportError> {
     progress(Step::Compress { files: files.len() });
     let dir = format!("{name}-{}", board.id);
     let paths: Vec<String> = files.iter().map(|f| format!("{dir}/{}", f.path)).collect();
@@ -243,7 +275,7 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         fit,
         report: rep,
         config_rs,
-        warnings: replay.map(|r| r.warnings).unwrap_or_default(),
+        warnings: Vec::new(),
     })
 }
 

@@ -62,6 +62,7 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
         replay: None,
         force,
         interpreter: false,
+        input: None,
     };
     match export::export(&req, &mut |_| {}) {
         Ok(e) => {
@@ -94,7 +95,10 @@ pub fn export_button(props: &ExportButtonProps) -> Html {
         None => Some("load a model first".to_string()),
         Some(m) => match (&m.report, &m.settings) {
             (Err(_), _) => Some("the model cannot run".into()),
-            (_, Err(e)) => Some(format!("the audio pipeline cannot feed this model: {e}")),
+            // Not a keyword model: Export makes an infer-mode project (zeros as the input).
+            (_, Err(e)) if !e.contains("does not look like a keyword model") => {
+                Some(format!("the audio pipeline cannot feed this model: {e}"))
+            }
             _ if !c.export => Some(format!(
                 "no firmware export for the {} yet: pick an STM32L4 board",
                 c.board.name
