@@ -7,101 +7,29 @@ use super::{FrameCost, Measured, OpCost};
 /// Fitted instruction cost per operator kind (kinds not listed: [`super::DEFAULT_OP_COST`]).
 pub const OP_COSTS: &[OpCost] = &[
     // 24 measured operators; largest error of the fit 1.5 %
-    OpCost {
-        op: "ASSIGN_VARIABLE",
-        fixed: 85.3,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 1.0621,
-    },
+    OpCost { op: "ASSIGN_VARIABLE", fixed: 85.3, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0621 },
     // 27 measured operators; largest error of the fit 4.4 %
-    OpCost {
-        op: "CONCATENATION",
-        fixed: 200.6,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 1.0597,
-    },
-    // 23 measured operators; largest error of the fit 11.0 %
-    OpCost {
-        op: "CONV_2D",
-        fixed: 769.5,
-        per_mac: 0.9842,
-        per_tap: 18.2408,
-        per_elem: 78.4013,
-    },
-    // 21 measured operators; largest error of the fit 21.6 %
-    OpCost {
-        op: "DEPTHWISE_CONV_2D",
-        fixed: 0.0,
-        per_mac: 2.1948,
-        per_tap: 0.0000,
-        per_elem: 128.0976,
-    },
-    // 3 measured operators; largest error of the fit 8.6 %
-    OpCost {
-        op: "DEPTHWISE_CONV_2D/multiplier",
-        fixed: 12273.2,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 244.1919,
-    },
-    // 6 measured operators; largest error of the fit 34.6 %
-    OpCost {
-        op: "FULLY_CONNECTED",
-        fixed: 479.5,
-        per_mac: 1.9939,
-        per_tap: 0.0000,
-        per_elem: 67.5269,
-    },
+    OpCost { op: "CONCATENATION", fixed: 200.6, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0597 },
+    // 23 measured operators; largest error of the fit 10.1 %
+    OpCost { op: "CONV_2D", fixed: 2442.2, per_mac: 0.9576, per_tap: 18.2132, per_elem: 48.7816 },
+    // 21 measured operators; largest error of the fit 82.2 %
+    OpCost { op: "DEPTHWISE_CONV_2D", fixed: 0.0, per_mac: 0.3278, per_tap: 0.0000, per_elem: 129.4003 },
+    // 3 measured operators; largest error of the fit 5.2 %
+    OpCost { op: "DEPTHWISE_CONV_2D/multiplier", fixed: 10328.7, per_mac: 0.0000, per_tap: 0.0000, per_elem: 220.7260 },
+    // 6 measured operators; largest error of the fit 19.0 %
+    OpCost { op: "FULLY_CONNECTED", fixed: 662.2, per_mac: 2.1168, per_tap: 0.0000, per_elem: 25.7834 },
     // 4 measured operators; largest error of the fit 79.4 %
-    OpCost {
-        op: "LOGISTIC",
-        fixed: 112.1,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 112.1250,
-    },
+    OpCost { op: "LOGISTIC", fixed: 112.1, per_mac: 0.0000, per_tap: 0.0000, per_elem: 112.1250 },
     // 4 measured operators; largest error of the fit 0.0 %
-    OpCost {
-        op: "QUANTIZE",
-        fixed: 96.5,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 96.5000,
-    },
+    OpCost { op: "QUANTIZE", fixed: 96.5, per_mac: 0.0000, per_tap: 0.0000, per_elem: 96.5000 },
     // 24 measured operators; largest error of the fit 1.5 %
-    OpCost {
-        op: "READ_VARIABLE",
-        fixed: 87.3,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 1.0621,
-    },
+    OpCost { op: "READ_VARIABLE", fixed: 87.3, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0621 },
     // 2 measured operators; largest error of the fit 0.0 %
-    OpCost {
-        op: "SOFTMAX",
-        fixed: 471.7,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 423.3333,
-    },
+    OpCost { op: "SOFTMAX", fixed: 471.7, per_mac: 0.0000, per_tap: 0.0000, per_elem: 423.3333 },
     // 3 measured operators; largest error of the fit 0.0 %
-    OpCost {
-        op: "SPLIT_V",
-        fixed: 81.0,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 2.8594,
-    },
+    OpCost { op: "SPLIT_V", fixed: 81.0, per_mac: 0.0000, per_tap: 0.0000, per_elem: 2.8594 },
     // 30 measured operators; largest error of the fit 45.6 %
-    OpCost {
-        op: "STRIDED_SLICE",
-        fixed: 352.0,
-        per_mac: 0.0000,
-        per_tap: 0.0000,
-        per_elem: 1.9661,
-    },
+    OpCost { op: "STRIDED_SLICE", fixed: 352.0, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.9661 },
 ];
 
 /// Interpreter instructions per evaluated operator outside the kernels (mean over the models).
@@ -110,43 +38,17 @@ pub const INVOKE_OVERHEAD_PER_OP: f64 = 265.4;
 /// Front end + feature window + detector, per audio frame (replay firmware: whole pipeline
 /// minus the measured invocations), by front-end preset.
 pub const FRAME_COSTS: &[FrameCost] = &[
-    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 3682958 instructions in all
-    FrameCost {
-        frontend: "micro_speech",
-        per_frame: 54253.1,
-    },
-    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 22121547 instructions in all
-    FrameCost {
-        frontend: "micro_wakeword",
-        per_frame: 51373.1,
-    },
+    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 3464894 instructions in all
+    FrameCost { frontend: "micro_speech", per_frame: 51716.3 },
+    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 20537008 instructions in all
+    FrameCost { frontend: "micro_wakeword", per_frame: 47647.5 },
 ];
 
 /// Whole steady-state invocations measured (bench firmware, fixed input pattern).
 pub const MEASURED: &[Measured] = &[
-    Measured {
-        model: "alexa",
-        macs: 23968,
-        invoke: 117456,
-    },
-    Measured {
-        model: "hey_jarvis",
-        macs: 21630,
-        invoke: 113206,
-    },
-    Measured {
-        model: "hey_mycroft",
-        macs: 24608,
-        invoke: 122839,
-    },
-    Measured {
-        model: "micro_speech",
-        macs: 336000,
-        invoke: 1024556,
-    },
-    Measured {
-        model: "okay_nabu",
-        macs: 36480,
-        invoke: 176053,
-    },
+    Measured { model: "alexa", macs: 23968, invoke: 108195 },
+    Measured { model: "hey_jarvis", macs: 21630, invoke: 104837 },
+    Measured { model: "hey_mycroft", macs: 24608, invoke: 113578 },
+    Measured { model: "micro_speech", macs: 336000, invoke: 930797 },
+    Measured { model: "okay_nabu", macs: 36480, invoke: 163580 },
 ];
