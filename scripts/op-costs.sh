@@ -88,6 +88,7 @@ pipeline okay_nabu "$pip/okay_nabu.tflite" "$pip/okay_nabu.json" \
 
 # ---- 3. fit and write the table
 python3 "$root/scripts/op-costs.py" "$out" "$runs" >"$root/exporter/src/energy/costs.rs"
+rustfmt --edition 2021 "$root/exporter/src/energy/costs.rs"
 say "wrote exporter/src/energy/costs.rs"
 # The template's report.md carries the estimate: regenerate it, then check the estimate is
 # within 10 % of every measured model.

@@ -7,29 +7,101 @@ use super::{FrameCost, Measured, OpCost};
 /// Fitted instruction cost per operator kind (kinds not listed: [`super::DEFAULT_OP_COST`]).
 pub const OP_COSTS: &[OpCost] = &[
     // 24 measured operators; largest error of the fit 1.5 %
-    OpCost { op: "ASSIGN_VARIABLE", fixed: 85.3, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0621 },
+    OpCost {
+        op: "ASSIGN_VARIABLE",
+        fixed: 85.3,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 1.0621,
+    },
     // 27 measured operators; largest error of the fit 4.4 %
-    OpCost { op: "CONCATENATION", fixed: 200.6, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0597 },
+    OpCost {
+        op: "CONCATENATION",
+        fixed: 200.6,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 1.0597,
+    },
     // 23 measured operators; largest error of the fit 10.1 %
-    OpCost { op: "CONV_2D", fixed: 2442.2, per_mac: 0.9576, per_tap: 18.2132, per_elem: 48.7816 },
+    OpCost {
+        op: "CONV_2D",
+        fixed: 2442.2,
+        per_mac: 0.9576,
+        per_tap: 18.2132,
+        per_elem: 48.7816,
+    },
     // 21 measured operators; largest error of the fit 82.2 %
-    OpCost { op: "DEPTHWISE_CONV_2D", fixed: 0.0, per_mac: 0.3278, per_tap: 0.0000, per_elem: 129.4003 },
+    OpCost {
+        op: "DEPTHWISE_CONV_2D",
+        fixed: 0.0,
+        per_mac: 0.3278,
+        per_tap: 0.0000,
+        per_elem: 129.4003,
+    },
     // 3 measured operators; largest error of the fit 5.2 %
-    OpCost { op: "DEPTHWISE_CONV_2D/multiplier", fixed: 10328.7, per_mac: 0.0000, per_tap: 0.0000, per_elem: 220.7260 },
+    OpCost {
+        op: "DEPTHWISE_CONV_2D/multiplier",
+        fixed: 10328.7,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 220.7260,
+    },
     // 6 measured operators; largest error of the fit 19.0 %
-    OpCost { op: "FULLY_CONNECTED", fixed: 662.2, per_mac: 2.1168, per_tap: 0.0000, per_elem: 25.7834 },
+    OpCost {
+        op: "FULLY_CONNECTED",
+        fixed: 662.2,
+        per_mac: 2.1168,
+        per_tap: 0.0000,
+        per_elem: 25.7834,
+    },
     // 4 measured operators; largest error of the fit 79.4 %
-    OpCost { op: "LOGISTIC", fixed: 112.1, per_mac: 0.0000, per_tap: 0.0000, per_elem: 112.1250 },
+    OpCost {
+        op: "LOGISTIC",
+        fixed: 112.1,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 112.1250,
+    },
     // 4 measured operators; largest error of the fit 0.0 %
-    OpCost { op: "QUANTIZE", fixed: 96.5, per_mac: 0.0000, per_tap: 0.0000, per_elem: 96.5000 },
+    OpCost {
+        op: "QUANTIZE",
+        fixed: 96.5,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 96.5000,
+    },
     // 24 measured operators; largest error of the fit 1.5 %
-    OpCost { op: "READ_VARIABLE", fixed: 87.3, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.0621 },
+    OpCost {
+        op: "READ_VARIABLE",
+        fixed: 87.3,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 1.0621,
+    },
     // 2 measured operators; largest error of the fit 0.0 %
-    OpCost { op: "SOFTMAX", fixed: 471.7, per_mac: 0.0000, per_tap: 0.0000, per_elem: 423.3333 },
+    OpCost {
+        op: "SOFTMAX",
+        fixed: 471.7,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 423.3333,
+    },
     // 3 measured operators; largest error of the fit 0.0 %
-    OpCost { op: "SPLIT_V", fixed: 81.0, per_mac: 0.0000, per_tap: 0.0000, per_elem: 2.8594 },
+    OpCost {
+        op: "SPLIT_V",
+        fixed: 81.0,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 2.8594,
+    },
     // 30 measured operators; largest error of the fit 45.6 %
-    OpCost { op: "STRIDED_SLICE", fixed: 352.0, per_mac: 0.0000, per_tap: 0.0000, per_elem: 1.9661 },
+    OpCost {
+        op: "STRIDED_SLICE",
+        fixed: 352.0,
+        per_mac: 0.0000,
+        per_tap: 0.0000,
+        per_elem: 1.9661,
+    },
 ];
 
 /// Interpreter instructions per evaluated operator outside the kernels (mean over the models).
@@ -39,16 +111,42 @@ pub const INVOKE_OVERHEAD_PER_OP: f64 = 265.4;
 /// minus the measured invocations), by front-end preset.
 pub const FRAME_COSTS: &[FrameCost] = &[
     // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 3464894 instructions in all
-    FrameCost { frontend: "micro_speech", per_frame: 51716.3 },
+    FrameCost {
+        frontend: "micro_speech",
+        per_frame: 51716.3,
+    },
     // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 20537008 instructions in all
-    FrameCost { frontend: "micro_wakeword", per_frame: 47647.5 },
+    FrameCost {
+        frontend: "micro_wakeword",
+        per_frame: 47647.5,
+    },
 ];
 
 /// Whole steady-state invocations measured (bench firmware, fixed input pattern).
 pub const MEASURED: &[Measured] = &[
-    Measured { model: "alexa", macs: 23968, invoke: 108195 },
-    Measured { model: "hey_jarvis", macs: 21630, invoke: 104837 },
-    Measured { model: "hey_mycroft", macs: 24608, invoke: 113578 },
-    Measured { model: "micro_speech", macs: 336000, invoke: 930797 },
-    Measured { model: "okay_nabu", macs: 36480, invoke: 163580 },
+    Measured {
+        model: "alexa",
+        macs: 23968,
+        invoke: 108195,
+    },
+    Measured {
+        model: "hey_jarvis",
+        macs: 21630,
+        invoke: 104837,
+    },
+    Measured {
+        model: "hey_mycroft",
+        macs: 24608,
+        invoke: 113578,
+    },
+    Measured {
+        model: "micro_speech",
+        macs: 336000,
+        invoke: 930797,
+    },
+    Measured {
+        model: "okay_nabu",
+        macs: 36480,
+        invoke: 163580,
+    },
 ];
