@@ -12,8 +12,6 @@ fn mote() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mote"))
 }
 
-#[path = "../strip_tests.rs"]
-mod strip;
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
@@ -87,22 +85,49 @@ fn zip_is_deterministic_and_self_contained() {
     assert!(files
         .iter()
         .all(|(n, _)| n.starts_with(&format!("{}/", a.dir))));
-    // Every engine source, byte for byte (minus a trailing in-file `mod tests`: the zip's
-    // engine has no dev-dependencies to build it).
+    // Every engine source, byte for byte, but without its unit tests (they read golden files
+    // the zip does not carry): test-only files absent, `#[cfg(test)]` modules stripped.
     let src = repo("engine/src");
-    let mut n = 0;
+    let has = |rel: &str| files.iter().any(|(n, _)| n == &format!("{}/{rel}", a.dir));
+    let (mut n, mut stripped) = (0, 0);
     for entry in walk(&src) {
         let rel = entry
             .strip_prefix(&src)
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        let text = std::fs::read_to_string(&entry).unwrap();
-        let want = strip::without_tests(&text).unwrap_or(text);
-        assert_eq!(get(&format!("engine/src/{rel}")), want.as_bytes(), "{rel}");
+        let path = format!("engine/src/{rel}");
+        let bytes = std::fs::read(&entry).unwrap();
+        if !rel.ends_with(".rs") {
+            assert_eq!(get(&path), &bytes[..], "{rel}");
+        } else if has(&path) {
+            let text = String::from_utf8(bytes).unwrap();
+            let want = export::strip::without_tests(&text);
+            assert_eq!(get(&path), want.as_bytes(), "{rel}");
+            assert!(!want.contains("mod tests"), "{rel}: a test module left");
+            stripped += usize::from(want != text);
+        } else {
+            // Left out only when its parent module declares it `#[cfg(test)]`.
+            let (dir, file) = rel.rsplit_once('/').unwrap_or(("", &rel));
+            let stem = file.trim_end_matches(".rs");
+            let parents = if dir.is_empty() {
+                vec!["lib.rs".to_string()]
+            } else {
+                vec![format!("{dir}/mod.rs"), format!("{dir}.rs")]
+            };
+            let declared = parents.iter().any(|p| {
+                std::fs::read_to_string(src.join(p)).is_ok_and(|t| {
+                    export::strip::test_file_modules(&t)
+                        .iter()
+                        .any(|m| m == stem)
+                })
+            });
+            assert!(declared, "{rel} missing");
+        }
         n += 1;
     }
-    assert!(n > 30);
+    assert!(n > 30 && stripped > 20, "{n} sources, {stripped} stripped");
+    assert!(!has("engine/src/ops/conv_2d/tests.rs"));
     assert_eq!(get("mote/model.tflite"), &model[..]);
     // No path leaves the project: manifests name only paths inside it.
     let manifest = String::from_utf8(get("Cargo.toml").to_vec()).unwrap();

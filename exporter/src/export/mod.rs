@@ -22,6 +22,7 @@ pub mod board;
 pub mod config;
 pub mod fit;
 pub mod project;
+pub mod strip;
 pub mod wav;
 pub mod zip;
 

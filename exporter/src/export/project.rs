@@ -59,9 +59,30 @@ pub struct Inputs<'a> {
     pub config_rs: &'a str,
 }
 
-/// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files.
+/// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files. Unpacked
+/// on first use (LZMA, about 0.7 MB: tens of milliseconds in the browser) and kept.
 pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
-    embedded::FILES
+    static FILES: std::sync::OnceLock<Vec<(&'static str, &'static [u8])>> =
+        std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let total: usize = embedded::NAMES.iter().map(|(_, n)| n).sum();
+        let mut all = Vec::with_capacity(total);
+        // The stream is build.rs's own output, its size in the header: reading cannot fail
+        // unless the binary is corrupt, and then an export must not silently miss files.
+        let mut r = lzma_rust2::LzmaReader::new_mem_limit(embedded::PACKED, u32::MAX, None)
+            .expect("embedded sources: a valid .lzma header");
+        std::io::Read::read_to_end(&mut r, &mut all).expect("embedded sources: a valid stream");
+        assert_eq!(all.len(), total, "embedded sources: unpacked size");
+        let all: &'static [u8] = Vec::leak(all);
+        let mut at = 0;
+        embedded::NAMES
+            .iter()
+            .map(|&(name, n)| {
+                at += n;
+                (name, &all[at - n..at])
+            })
+            .collect()
+    })
 }
 
 /// Every file of the project, sorted by path.
@@ -74,9 +95,9 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
             mode: 0o644,
         })
     };
-    for (path, bytes) in embedded::FILES {
+    for &(path, bytes) in embedded_files() {
         let text = || String::from_utf8_lossy(bytes).into_owned();
-        match *path {
+        match path {
             "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
             ".cargo/config.toml" => {
                 let ops = model_ops(i.report);
