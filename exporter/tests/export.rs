@@ -12,7 +12,6 @@ fn mote() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mote"))
 }
 
-
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
