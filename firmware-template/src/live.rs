@@ -73,10 +73,12 @@ fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fai
 
 /// Starts the microphone and runs `pipeline` on it forever: LED and detection lines (with
 /// `labels`), the `mic_level` line, `cycles` lines. Shared with the runtime (`crate::runtime`).
-pub fn listen(
+/// Generic over the model: interpreted ([`mote_engine::Interpreter`]) or compiled ahead of
+/// time (the `aot` feature's `Compiled`).
+pub fn listen<N: mote_engine::aot::Net>(
     dp: pac::Peripherals,
     led: &Led,
-    pipeline: &mut mote_engine::pipeline::Pipeline<'_, '_, '_>,
+    pipeline: &mut mote_engine::pipeline::Pipeline<'_, '_, '_, N>,
     labels: &[&str],
 ) -> Result<core::convert::Infallible, Fail> {
     #[cfg(any(mote_board = "b-l475e-iot01a", mote_board = "nucleo-l476rg"))]
