@@ -119,33 +119,9 @@ fn put32(v: &mut Vec<u8>, x: u32) {
     v.extend_from_slice(&x.to_le_bytes());
 }
 
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as ZIP requires.
-pub fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            t[i] = c;
-            i += 1;
-        }
-        t
-    };
-    let mut c = !0u32;
-    for &b in data {
-        c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
-    }
-    !c
-}
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as ZIP requires: the engine's, which
+/// the model slot's header uses too.
+pub use mote_engine::slot::crc32;
 
 /// Reads back the (name, contents) of every entry of an archive this module wrote: for tests
 /// and for the exporter's own self-check. `None` on anything it did not write.
