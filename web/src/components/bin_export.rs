@@ -6,12 +6,9 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
 use mote_exporter::export::bin::{self, BinError, BinRequest};
 use mote_exporter::export::board;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use yew::prelude::*;
 
 use crate::boards::choice;
@@ -42,28 +39,6 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Offers `bytes` as a download named `name`.
-fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let parts = Array::of1(&Uint8Array::from(bytes));
-    let opts = BlobPropertyBag::new();
-    opts.set_type("application/octet-stream");
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
-        .map_err(|_| "cannot make the file")?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(|_| "cannot make the file URL")?;
-    let a: HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(|_| "no anchor")?
-        .unchecked_into();
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = Url::revoke_object_url(&url);
-    Ok(())
-}
-
 async fn run(m: Rc<Loaded>, board: &'static str) -> Outcome {
     let runtime = match fetch_bytes(&format!("runtimes/{board}.bin")).await {
         Ok(r) => r,
@@ -83,10 +58,12 @@ async fn run(m: Rc<Loaded>, board: &'static str) -> Outcome {
     });
     let ms = now_ms() - t0;
     match r {
-        Ok(e) => match download(&e.file_name, &e.bin) {
-            Ok(()) => Outcome::Done(e.file_name, e.bin.len(), ms, e.drive),
-            Err(err) => Outcome::Failed(err),
-        },
+        Ok(e) => {
+            match super::export_button::download(&e.file_name, "application/octet-stream", &e.bin) {
+                Ok(()) => Outcome::Done(e.file_name, e.bin.len(), ms, e.drive),
+                Err(err) => Outcome::Failed(err),
+            }
+        }
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }

@@ -30,14 +30,14 @@ enum Outcome {
     Failed(String),
 }
 
-/// Offers `bytes` as a download named `name` (a same-origin blob: URL).
-pub fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
+/// Offers `bytes` (of MIME type `mime`) as a download named `name` (a same-origin blob: URL).
+pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let parts = Array::of1(&Uint8Array::from(bytes));
     let opts = BlobPropertyBag::new();
-    opts.set_type("application/zip");
+    opts.set_type(mime);
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
         .map_err(|_| "cannot make the file")?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|_| "cannot make the file URL")?;
@@ -67,7 +67,7 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
     match export::export(&req, &mut |_| {}) {
         Ok(e) => {
             let name = format!("{}.zip", e.dir);
-            match download(&name, &e.zip) {
+            match download(&name, "application/zip", &e.zip) {
                 Ok(()) => Outcome::Done(format!(
                     "{name}: {} files, {} bytes",
                     e.files.len(),
