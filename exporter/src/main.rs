@@ -481,8 +481,6 @@ fn infer(
 
 fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) -> Result<()> {
     use mote_engine::frontend::{Frontend, FrontendConfig};
-    use std::io::Write as _;
-    let mut reader = audio::open(wav)?;
     let cfg = match preset {
         Preset::MicroSpeech => FrontendConfig::micro_speech(),
         Preset::MicroWakeword => FrontendConfig::micro_wakeword(),
@@ -492,43 +490,17 @@ fn features(wav: &Path, preset: Preset, output: &Path, format: FeatureFormat) ->
         anyhow::bail!("--format float32 is for --preset mfcc; log-mel features are uint16 or int8");
     }
     let mut fe = Frontend::new(&cfg).map_err(anyhow::Error::msg)?;
-    let mut out = AtomicOut::create(output)?;
-    let (mut frames, mut bytes, mut samples) = (0usize, 0u64, 0u64);
-    let mut chunk = Vec::new();
-    let mut frame_bytes = Vec::new();
-    loop {
-        chunk.clear();
-        let more = reader
-            .read_chunk(&mut chunk)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", wav.display()))?;
-        samples += chunk.len() as u64;
-        frame_bytes.clear();
-        frames += fe.push(&chunk, |f| match format {
+    let n = fe.num_channels();
+    mfcc_features::stream(wav, output, n, "features", |chunk, bytes| {
+        fe.push(chunk, |f| match format {
             FeatureFormat::Uint16 => f
                 .features
                 .iter()
-                .for_each(|v| frame_bytes.extend_from_slice(&v.to_le_bytes())),
-            FeatureFormat::Int8 => frame_bytes.extend(f.int8.iter().map(|&v| v as u8)),
+                .for_each(|v| bytes.extend_from_slice(&v.to_le_bytes())),
+            FeatureFormat::Int8 => bytes.extend(f.int8.iter().map(|&v| v as u8)),
             FeatureFormat::Float32 => {}
-        });
-        out.write_all(&frame_bytes)
-            .with_context(|| format!("cannot write {}", output.display()))?;
-        bytes += frame_bytes.len() as u64;
-        if !more {
-            break;
-        }
-    }
-    audio::warn(wav, &reader);
-    if samples == 0 {
-        anyhow::bail!("{}: the file has no samples", wav.display());
-    }
-    out.commit()?;
-    eprintln!(
-        "{frames} frames x {} features -> {} ({bytes} bytes)",
-        fe.num_channels(),
-        output.display(),
-    );
-    Ok(())
+        })
+    })
 }
 
 fn detect_setup(model_path: &Path, model: &Model<'_>, s: &DetectSettings) -> Result<det::Setup> {

@@ -1,4 +1,4 @@
-//! `mote features --preset mfcc`: MLPerf Tiny KWS's MFCCs (engine `mfcc`), streamed from a WAV.
+//! `mote features`: the WAV-to-file loop both front ends share ([`stream`]), and `--preset mfcc` (MLPerf Tiny KWS's MFCCs, engine `mfcc`).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -34,6 +34,29 @@ pub fn run(wav: &Path, model: Option<&Path>, output: &Path, format: FeatureForma
     }
     let mut fe = Box::new(Mfcc::EMPTY);
     fe.init(&cfg).map_err(anyhow::Error::msg)?;
+    let n = fe.num_coefficients();
+    stream(wav, output, n, "MFCCs", |chunk, bytes| {
+        fe.push(chunk, |f| match format {
+            FeatureFormat::Int8 => bytes.extend(f.int8.iter().map(|&v| v as u8)),
+            _ => f
+                .features
+                .iter()
+                .for_each(|v| bytes.extend_from_slice(&v.to_le_bytes())),
+        })
+    })
+}
+
+/// The WAV-to-file loop both `mote features` front ends share: read `wav` a chunk at a time,
+/// `push(chunk, bytes)` appends that chunk's frames' bytes and returns how many frames, and the
+/// bytes go to `output` (written atomically). `per_frame` and `what` name a frame's values for
+/// the summary line on stderr.
+pub fn stream(
+    wav: &Path,
+    output: &Path,
+    per_frame: usize,
+    what: &str,
+    mut push: impl FnMut(&[i16], &mut Vec<u8>) -> usize,
+) -> Result<()> {
     let mut reader = audio::open(wav)?;
     let mut out = AtomicOut::create(output)?;
     let (mut frames, mut bytes, mut samples) = (0usize, 0u64, 0u64);
@@ -45,13 +68,7 @@ pub fn run(wav: &Path, model: Option<&Path>, output: &Path, format: FeatureForma
             .map_err(|e| anyhow::anyhow!("{}: {e}", wav.display()))?;
         samples += chunk.len() as u64;
         frame_bytes.clear();
-        frames += fe.push(&chunk, |f| match format {
-            FeatureFormat::Int8 => frame_bytes.extend(f.int8.iter().map(|&v| v as u8)),
-            _ => f
-                .features
-                .iter()
-                .for_each(|v| frame_bytes.extend_from_slice(&v.to_le_bytes())),
-        });
+        frames += push(&chunk, &mut frame_bytes);
         out.write_all(&frame_bytes)
             .with_context(|| format!("cannot write {}", output.display()))?;
         bytes += frame_bytes.len() as u64;
@@ -65,9 +82,8 @@ pub fn run(wav: &Path, model: Option<&Path>, output: &Path, format: FeatureForma
     }
     out.commit()?;
     eprintln!(
-        "{frames} frames x {} MFCCs -> {} ({bytes} bytes)",
-        fe.num_coefficients(),
-        output.display(),
+        "{frames} frames x {per_frame} {what} -> {} ({bytes} bytes)",
+        output.display()
     );
     Ok(())
 }
