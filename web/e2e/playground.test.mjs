@@ -43,6 +43,8 @@ test('the build fits the wasm budget (all wasm ≤ 500 KB gzipped)', () => {
   }
   bench({ wasm_files: wasm.length, wasm_raw_bytes: raw, wasm_gzip_bytes: gz });
   assert.ok(gz <= 500 * 1024, `wasm is ${gz} bytes gzipped`);
+  // The export zip's firmware sources are served beside the page, not in its wasm.
+  assert.equal(fs.readdirSync(dist).filter((f) => /^firmware-sources-[0-9a-f]{16}\.lzma$/.test(f)).length, 1);
 });
 
 test('first load: okay_nabu runs, memory and fit are shown, nothing leaves the origin', async () => {
