@@ -1,5 +1,6 @@
 // The Train step end to end in headless Chromium: espeak-ng clips of two words and generated
-// background noise dropped as WAVs → the trainer's own wasm module (fetched only when the step
+// background noise dropped as WAVs (then recorded from the fake microphone, and dropped as a zip
+// of folders) → the trainer's own wasm module (fetched only when the step
 // opens) trains in a Web Worker → the int8 model equals `mote train`'s bytes for the same clips
 // and seed → it becomes the page's model and detects one of the words on the fake microphone.
 // Training time in the worker goes to bench.json (train_worker_ms).
@@ -157,6 +158,14 @@ test('Train step: clips → worker → int8 model (= `mote train`) → live dete
     await page.getByTestId('mic-start').click();
     await page.locator('[data-testid=detections] li').filter({ hasText: 'yes' }).first().waitFor({ timeout: 30_000 });
     await screenshot(page, 'train-detects-yes');
+
+    // A zip of the same folders adds the same clips to the classes named by its folders.
+    const zip = path.join(dir, 'clips.zip');
+    execFileSync('python3', ['-m', 'zipfile', '-c', zip, ...['_background_', ...WORDS].map((d) => path.join(dir, d))]);
+    await page.getByTestId('train-zip').setInputFiles(zip);
+    for (const [i, n] of [[0, 5], [1, 2 * clips.no.length], [2, 2 * clips.yes.length + 1]]) {
+      await page.waitForFunction(([i, n]) => (document.querySelector(`[data-testid=train-count-${i}]`)?.textContent || '').includes(` ${n} clip(s)`), [i, n]);
+    }
     assert.deepEqual(foreign(requests, srv.origin), [], 'requests outside the page origin');
     assert.deepEqual(errors, [], 'page errors');
   } finally {

@@ -21,6 +21,8 @@ pub const WORDS: std::ops::RangeInclusive<usize> = 2..=5;
 /// The background class's label: `mote-trainer`'s output 0 (the page does not link the
 /// trainer).
 pub const BACKGROUND: &str = "background";
+/// The background folder's name in a dropped zip (`mote train`'s).
+pub const ZIP_BACKGROUND: &str = "_background_";
 /// Background the step asks for before training, seconds.
 pub const MIN_BACKGROUND_S: f64 = 20.0;
 
@@ -96,6 +98,10 @@ pub struct TrainState {
     pub classes: Vec<Class>,
     /// Clips sent to the worker and not back yet: (id, class, name).
     pub pending: Vec<(u32, usize, String)>,
+    /// Zips sent to the worker and not back yet.
+    pub zips_pending: u32,
+    /// Next id for a zip's clips (from 2^31: the component numbers the others from 1).
+    pub zip_next_id: u32,
     /// The class being recorded, and the level of the last chunk (dBFS).
     pub recording: Option<(usize, f64)>,
     /// Training runs; the last epoch's figures once one finished.
@@ -121,6 +127,10 @@ pub enum TrainAction {
     Sent(u32, usize, String),
     /// The worker's clip (or why it could not read it).
     Clip(u32, Result<ClipData, String>),
+    /// A zip went to the worker.
+    ZipSent,
+    /// A zip's clips: (folder, file name, clip), and the files that could not be read.
+    Zip(Vec<(String, String, ClipData)>, Vec<String>),
     /// Delete a clip by id.
     Delete(u32),
     /// Recording into a class (None: stopped), with the current level.
@@ -188,6 +198,43 @@ impl Reducible for TrainState {
                     }
                 }
             }
+            TrainAction::ZipSent => s.zips_pending += 1,
+            TrainAction::Zip(clips, errors) => {
+                s.zips_pending = s.zips_pending.saturating_sub(1);
+                let mut problems = errors;
+                for (folder, name, (samples, features)) in clips {
+                    let class = if folder == ZIP_BACKGROUND || folder == BACKGROUND {
+                        Some(0)
+                    } else if let Some(i) = s.classes.iter().position(|c| c.name == folder) {
+                        Some(i)
+                    } else if s.classes.len() <= *WORDS.end() {
+                        s.classes.push(Class {
+                            name: folder.clone(),
+                            clips: Vec::new(),
+                        });
+                        Some(s.classes.len() - 1)
+                    } else {
+                        None
+                    };
+                    let id = s.zip_next_id;
+                    s.zip_next_id = s.zip_next_id.wrapping_add(1);
+                    match class.and_then(|i| s.classes.get_mut(i)) {
+                        Some(c) => c.clips.push(ClipEntry {
+                            id,
+                            name,
+                            samples,
+                            features,
+                        }),
+                        None => {
+                            problems.push(format!("{folder}/{name}: at most {} words", WORDS.end()))
+                        }
+                    }
+                }
+                problems.dedup();
+                if !problems.is_empty() {
+                    s.error = Some(problems.join("; "));
+                }
+            }
             TrainAction::Delete(id) => {
                 for c in &mut s.classes {
                     c.clips.retain(|x| x.id != id);
@@ -221,6 +268,7 @@ impl TrainState {
                 name: BACKGROUND.into(),
                 clips: Vec::new(),
             }],
+            zip_next_id: 1 << 31,
             ..TrainState::default()
         }
     }
@@ -244,7 +292,7 @@ impl TrainState {
         if let Some(c) = self.classes.iter().skip(1).find(|c| c.clips.is_empty()) {
             return Some(format!("\"{}\" has no clips yet.", c.name));
         }
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || self.zips_pending > 0 {
             return Some("Clips are still being read.".into());
         }
         None
@@ -302,6 +350,28 @@ fn action(msg: &JsValue) -> Option<TrainAction> {
             };
             TrainAction::Clip(id, result)
         }
+        "zip" => match get(msg, "error").as_string() {
+            Some(e) => TrainAction::Zip(Vec::new(), vec![format!("the zip cannot be read: {e}")]),
+            None => {
+                let clips = Array::from(&get(msg, "clips"))
+                    .iter()
+                    .filter_map(|c| {
+                        let samples = get(&c, "samples").dyn_into::<Int16Array>().ok()?;
+                        let features = get(&c, "features").dyn_into::<Uint8Array>().ok()?;
+                        Some((
+                            get(&c, "folder").as_string()?,
+                            get(&c, "name").as_string()?,
+                            (Rc::new(samples.to_vec()), Rc::new(features.to_vec())),
+                        ))
+                    })
+                    .collect();
+                let errors = Array::from(&get(msg, "errors"))
+                    .iter()
+                    .filter_map(|e| e.as_string())
+                    .collect();
+                TrainAction::Zip(clips, errors)
+            }
+        },
         "epoch" => TrainAction::Epoch(Epoch {
             epoch: num(msg, "epoch") as u32,
             epochs: num(msg, "epochs") as u32,
@@ -388,6 +458,14 @@ impl TrainWorker {
             ("kind", "clip".into()),
             ("id", id.into()),
             ("wav", Uint8Array::from(bytes).into()),
+        ]))
+    }
+
+    /// Sends a zip of folders (`word/*.wav`, `_background_/*.wav`).
+    pub fn zip(&self, bytes: &[u8]) -> Result<(), String> {
+        self.post(&obj(&[
+            ("kind", "zip".into()),
+            ("zip", Uint8Array::from(bytes).into()),
         ]))
     }
 

@@ -86,6 +86,26 @@ impl Shared {
         });
     }
 
+    /// Reads a zip of folders (the worker unpacks it; folders become classes).
+    fn add_zip(&self, file: File) {
+        let me = self.clone();
+        spawn_local(async move {
+            let sent = match read_file(&file).await {
+                Ok(bytes) => {
+                    me.dispatch.emit(TrainAction::ZipSent);
+                    match me.worker.borrow().as_ref() {
+                        Some(w) => w.zip(&bytes),
+                        None => Err("the trainer is not running".into()),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                me.dispatch.emit(TrainAction::Zip(Vec::new(), vec![e]));
+            }
+        });
+    }
+
     /// Starts the microphone for class `class`.
     fn record(&self, class: usize, word: bool) {
         *self.rec.borrow_mut() = Some(Recording {
@@ -220,6 +240,17 @@ pub fn train_panel(props: &TrainPanelProps) -> Html {
             }
         })
     };
+    let on_zip = {
+        let shared = shared.clone();
+        Callback::from(move |e: Event| {
+            if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
+                for f in files(input.files()) {
+                    shared.add_zip(f);
+                }
+                input.set_value("");
+            }
+        })
+    };
     let class_view = |i: usize, c: &Class| {
         let word = i > 0;
         let recording_here = s.recording.map(|r| r.0) == Some(i);
@@ -318,6 +349,10 @@ pub fn train_panel(props: &TrainPanelProps) -> Html {
             <form class="controls" onsubmit={on_add}>
                 <input ref={word_name} data-testid="train-word-name" placeholder="a word, e.g. yes" maxlength="24" />
                 <button type="submit" data-testid="train-add-word" disabled={busy || s.classes.len() > *WORDS.end()}>{ "Add word" }</button>
+                <label class="filebtn">
+                    { "or drop a zip of folders (word/*.wav, _background_/*.wav)…" }
+                    <input type="file" accept=".zip,application/zip" data-testid="train-zip" onchange={on_zip} disabled={busy || !s.ready} />
+                </label>
             </form>
             { for s.classes.iter().enumerate().map(|(i, c)| class_view(i, c)) }
             <div class="controls">

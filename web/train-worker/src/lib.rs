@@ -61,6 +61,66 @@ impl Clips {
     }
 }
 
+/// Most a dropped zip may unpack to, bytes (a zip bomb is refused, not unpacked).
+pub const ZIP_LIMIT: u64 = 256 << 20;
+
+/// One WAV of a zip of folders: its folder (the class), its file name and bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZipWav {
+    /// The folder holding the file (`_background_` is the background).
+    pub folder: String,
+    /// The file's name.
+    pub name: String,
+    /// Its bytes.
+    pub wav: Vec<u8>,
+}
+
+/// The `.wav` files of a zip laid out as `mote train` wants a folder (`word/*.wav`,
+/// `_background_/*.wav`, possibly under one top folder), sorted by path as the CLI reads them.
+/// Files not in a folder, or not WAVs, are skipped.
+pub fn zip_wavs(bytes: &[u8]) -> Result<Vec<ZipWav>, String> {
+    use std::io::Read as _;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable zip: {e}"))?;
+    let mut out = Vec::new();
+    let mut total = 0u64;
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).map_err(|e| format!("zip entry {i}: {e}"))?;
+        let Some(path) = f.enclosed_name() else {
+            continue;
+        };
+        let is_wav = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+        let parts: Vec<String> = path
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if !f.is_file() || !is_wav || parts.len() < 2 || parts.iter().any(|p| p.starts_with('.')) {
+            continue;
+        }
+        total += f.size();
+        if total > ZIP_LIMIT {
+            return Err(format!(
+                "the zip unpacks to more than {} MiB",
+                ZIP_LIMIT >> 20
+            ));
+        }
+        let mut wav = Vec::new();
+        f.by_ref()
+            .take(ZIP_LIMIT)
+            .read_to_end(&mut wav)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push(ZipWav {
+            folder: parts[parts.len() - 2].clone(),
+            name: parts[parts.len() - 1].clone(),
+            wav,
+        });
+    }
+    out.sort_by(|a, b| (&a.folder, &a.name).cmp(&(&b.folder, &b.name)));
+    Ok(out)
+}
+
 /// `pcm` at `rate` Hz → 16 kHz i16 (the engine's polyphase resampler at the rates it has
 /// filters for, the exporter's interpolating one otherwise: what a WAV at that rate gets).
 pub fn to_16k(pcm: &[f32], rate: u32) -> Result<Vec<i16>, String> {
@@ -153,6 +213,41 @@ mod tests {
         assert!(loud[0] > 5000 && loud[loud.len() - 1] < 11_000, "{loud:?}");
         // Short recordings are kept whole.
         assert_eq!(trim_word(&s[..100]).len(), 100);
+    }
+
+    #[test]
+    fn a_zip_of_folders_gives_its_wavs_by_folder_in_name_order() {
+        use std::io::Write as _;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in [
+            ("clips/yes/b.wav", &b"B"[..]),
+            ("clips/yes/a.WAV", b"A"),
+            ("clips/_background_/n.wav", b"N"),
+            ("clips/readme.txt", b"x"),
+            ("top.wav", b"T"),
+            ("clips/.hidden/h.wav", b"H"),
+        ] {
+            w.start_file(name, stored).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+        let got = zip_wavs(buf.get_ref()).unwrap();
+        let flat: Vec<(&str, &str, &[u8])> = got
+            .iter()
+            .map(|z| (z.folder.as_str(), z.name.as_str(), z.wav.as_slice()))
+            .collect();
+        assert_eq!(
+            flat,
+            [
+                ("_background_", "n.wav", &b"N"[..]),
+                ("yes", "a.WAV", b"A"),
+                ("yes", "b.wav", b"B"),
+            ]
+        );
+        assert!(zip_wavs(b"PK not a zip").is_err());
     }
 
     #[test]

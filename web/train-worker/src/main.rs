@@ -1,16 +1,18 @@
 //! The Train step's Web Worker: messages in, messages out (plain JS objects; the page's
 //! `web/src/train.rs` is the other side). In:
 //! - `{kind: "clip", id, wav: Uint8Array}` or `{kind: "clip", id, pcm: Float32Array, rate, trim}`
+//! - `{kind: "zip", zip: Uint8Array}` (a zip of folders, as `mote train` reads a folder)
 //! - `{kind: "train", seed, epochs, model, words: [{name, clips: [Int16Array]}], background: [Int16Array]}`
 //!
 //! Out: `{kind: "ready"}` once listening; `{kind: "clip", id, samples: Int16Array, features:
-//! Uint8Array}` or `{kind: "clip", id, error}`; per epoch `{kind: "epoch", epoch, epochs, loss,
+//! Uint8Array}` or `{kind: "clip", id, error}`; `{kind: "zip", clips: [{folder, name, samples,
+//! features}], errors: [string]}` or `{kind: "zip", error}`; per epoch `{kind: "epoch", epoch, epochs, loss,
 //! train_accuracy, val_accuracy, ms}`; then `{kind: "done", tflite: Uint8Array, sidecar,
 //! float_accuracy, int8_accuracy, held_out_examples, ms}` or `{kind: "error", message}`.
 //! Training runs synchronously here: the page's thread stays free.
 
 use js_sys::{Array, Float32Array, Int16Array, Object, Reflect, Uint8Array};
-use mote_train_worker::{train, Clips};
+use mote_train_worker::{train, zip_wavs, Clips};
 use mote_trainer::Corpus;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -84,6 +86,40 @@ fn on_clip(clips: &mut Clips, msg: &JsValue) -> JsValue {
     }
 }
 
+fn on_zip(clips: &mut Clips, msg: &JsValue) -> JsValue {
+    let Ok(bytes) = get(msg, "zip").dyn_into::<Uint8Array>() else {
+        return obj(&[
+            ("kind", "zip".into()),
+            ("error", "no zip in the message".into()),
+        ]);
+    };
+    let wavs = match zip_wavs(&bytes.to_vec()) {
+        Ok(w) => w,
+        Err(e) => return obj(&[("kind", "zip".into()), ("error", e.into())]),
+    };
+    let (list, errors) = (Array::new(), Array::new());
+    for z in wavs {
+        match clips.clip_from_wav(&z.wav) {
+            Ok(c) => {
+                list.push(&obj(&[
+                    ("folder", z.folder.into()),
+                    ("name", z.name.into()),
+                    ("samples", Int16Array::from(c.samples.as_slice()).into()),
+                    ("features", Uint8Array::from(c.features.as_slice()).into()),
+                ]));
+            }
+            Err(e) => {
+                errors.push(&format!("{}/{}: {e}", z.folder, z.name).into());
+            }
+        }
+    }
+    obj(&[
+        ("kind", "zip".into()),
+        ("clips", list.into()),
+        ("errors", errors.into()),
+    ])
+}
+
 fn on_train(scope: &DedicatedWorkerGlobalScope, msg: &JsValue) -> JsValue {
     let epochs = num(msg, "epochs").unwrap_or(30.0).max(1.0) as usize;
     let seed = num(msg, "seed").unwrap_or(1.0).max(0.0) as u64;
@@ -127,6 +163,7 @@ fn main() {
         let msg = e.data();
         let reply = match (get(&msg, "kind").as_string().as_deref(), clips.as_mut()) {
             (Some("clip"), Some(c)) => on_clip(c, &msg),
+            (Some("zip"), Some(c)) => on_zip(c, &msg),
             (Some("train"), _) => on_train(&reply_to, &msg),
             _ => obj(&[
                 ("kind", "error".into()),
