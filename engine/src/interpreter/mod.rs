@@ -99,9 +99,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             });
         }
 
-        let (locs, rest) = carve(arena, bases.tensors, Loc::default(), available)?;
-        let (kernels, rest) = carve(rest, bases.ops, KernelSlot::default(), available)?;
-        let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
+        let (locs, tail) = carve(arena, bases.tensors, Loc::default(), available)?;
+        // The tables' size is checked now (the error names what they alone need); they are
+        // filled in pass 2, so until then their bytes and the rest are the planner's scratch.
+        let (_, rest) = carve(&mut *tail, bases.ops, KernelSlot::default(), available)?;
+        carve(rest, bases.ops, u32::MAX, available)?;
         let callee = |s: usize, k: usize| call_once_target(&model, s, k);
 
         // Subgraph 0's inputs are alive from the start.
@@ -125,9 +127,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let steps = plan::walk(&model, callee, |st| {
             let k = prepare_op(&model, &bases, &vars, st, Some(&mut *locs), &mut measure)?;
             operand_list(&model, &bases, st, &k, None, &mut measure)?;
-            if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
-                *slot = k.slot();
-            }
             Ok(())
         })?;
         let words_used = measure.used();
@@ -140,7 +139,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if options.preserve_all_tensors {
             plan::liveness::preserve_all(locs, end);
         }
-        let tensor_bytes = plan::place(locs)?;
+        let tensor_bytes = {
+            // One id per tensor at most; less room only makes the planner slower.
+            let pad = tail.as_ptr().align_offset(align_of::<u32>());
+            let room = (tail.len().saturating_sub(pad) / size_of::<u32>()).min(bases.tensors);
+            let scratch = carve(&mut *tail, room, 0u32, available).map_or(&mut [][..], |(s, _)| s);
+            plan::place(locs, scratch)?
+        };
+        let (kernels, rest) = carve(tail, bases.ops, KernelSlot::default(), available)?;
+        let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
 
         // Exact size: tables, words, then the tensor region (aligned).
         let words_pad = rest.as_ptr().align_offset(align_of::<i32>());
