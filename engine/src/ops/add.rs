@@ -203,7 +203,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
@@ -220,10 +220,10 @@ mod tests {
     fn same_scale_adds_exactly() {
         // All scales 0.5, zero points 0: real sums are exact, output = x + y saturated.
         let p = add((&[4], 0.5, 0), (&[4], 0.5, 0), (&[4], 0.5, 0), 0).unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i8b(&[1, -3, 100, -100]), &i8b(&[2, -4, 100, -100])],
+            &[&bytes(&[1, -3, 100, -100]), &bytes(&[2, -4, 100, -100])],
             &[4],
         )
         .unwrap();
@@ -235,7 +235,13 @@ mod tests {
         // a: scale 1, zp 10; b: scale 1, zp -5; out: scale 2, zp 3.
         // real = (x-10) + (y+5); q = round(real/2) + 3, ties away from zero.
         let p = add((&[3], 1.0, 10), (&[3], 1.0, -5), (&[3], 2.0, 3), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[11, 10, 0]), &i8b(&[-5, -4, -6])], &[3]).unwrap();
+        let out = run_prepared(
+            &p,
+            eval,
+            &[&bytes(&[11, 10, 0]), &bytes(&[-5, -4, -6])],
+            &[3],
+        )
+        .unwrap();
         // real: 1 -> 0.5 -> 1 (+3 = 4); 1 -> 4; -10 + -1 = -11 -> -5.5 -> -6 (+3 = -3).
         assert_eq!(b_i8(&out[0]), [4, 4, -3]);
     }
@@ -250,19 +256,19 @@ mod tests {
             1,
         )
         .unwrap();
-        let a = i8b(&[1, 2, 3, -10, -20, -30]);
-        let b = i8b(&[10, -2]);
-        let out = run(&p, eval, &[&a, &b], &[12]).unwrap();
+        let a = bytes(&[1, 2, 3, -10, -20, -30]);
+        let b = bytes(&[10, -2]);
+        let out = run_prepared(&p, eval, &[&a, &b], &[12]).unwrap();
         assert_eq!(b_i8(&out[0]), [11, 12, 13, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
     }
 
     #[test]
     fn scalar_broadcast_both_sides() {
         let p = add((&[], 1.0, 0), (&[2, 2], 1.0, 0), (&[2, 2], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[5]), &i8b(&[1, 2, 3, 4])], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[5]), &bytes(&[1, 2, 3, 4])], &[4]).unwrap();
         assert_eq!(b_i8(&out[0]), [6, 7, 8, 9]);
         let p = add((&[2, 2], 1.0, 0), (&[1], 1.0, 0), (&[2, 2], 1.0, 0), 3).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, 3, -9]), &i8b(&[4])], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, 3, -9]), &bytes(&[4])], &[4]).unwrap();
         // RELU6 at scale 1: clamp to [0, 6].
         assert_eq!(b_i8(&out[0]), [5, 6, 6, 0]);
     }
@@ -273,7 +279,7 @@ mod tests {
         assert!(add((&[3], 1.0, 0), (&[3], 1.0, 0), (&[2, 3], 1.0, 0), 0).is_err());
         // Leading 1s on the output are accepted, as TFLM extends every shape to the largest rank.
         let p = add((&[3], 1.0, 0), (&[1], 1.0, 0), (&[1, 3], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, 3]), &i8b(&[-1])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, 3]), &bytes(&[-1])], &[3]).unwrap();
         assert_eq!(b_i8(&out[0]), [0, 1, 2]);
         let ins = [qt(DType::U8, &[2], 1.0, 0), qt(DType::U8, &[2], 1.0, 0)];
         let outs = [qt(DType::U8, &[2], 1.0, 0)];

@@ -94,7 +94,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -111,17 +111,17 @@ mod tests {
     fn multiplies_and_rounds() {
         // scales 0.5 * 0.5 / 0.25 = 1: out = (x - 1) * (y + 2) exactly, saturated.
         let p = mul((&[4], 0.5, 1), (&[4], 0.5, -2), (&[4], 0.25, 0), 0).unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i8b(&[3, -1, 100, 1]), &i8b(&[1, -4, 100, 50])],
+            &[&bytes(&[3, -1, 100, 1]), &bytes(&[1, -4, 100, 50])],
             &[4],
         )
         .unwrap();
         assert_eq!(b_i8(&out[0]), [6, 4, 127, 0]);
         // multiplier 1/4: 6/4 = 1.5 -> 2, -6/4 = -1.5 -> -2, 2/4 = 0.5 -> 1 (ties away from zero).
         let p = mul((&[3], 0.5, 0), (&[3], 0.5, 0), (&[3], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[2, -2, 1]), &i8b(&[3, 3, 2])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[2, -2, 1]), &bytes(&[3, 3, 2])], &[3]).unwrap();
         assert_eq!(b_i8(&out[0]), [2, -2, 1]);
     }
 
@@ -129,7 +129,8 @@ mod tests {
     fn broadcast_channels_with_relu_n1_to_1() {
         // a [2,2] * b [2] (per-column), out scale 1: RELU_N1_TO_1 clamps to [-1, 1].
         let p = mul((&[2, 2], 1.0, 0), (&[2], 1.0, 0), (&[2, 2], 1.0, 0), 2).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, -3, 0]), &i8b(&[1, -1])], &[4]).unwrap();
+        let out =
+            run_prepared(&p, eval, &[&bytes(&[1, 2, -3, 0]), &bytes(&[1, -1])], &[4]).unwrap();
         assert_eq!(b_i8(&out[0]), [1, -1, -1, 0]);
     }
 
@@ -137,7 +138,7 @@ mod tests {
     fn outer_product_broadcast() {
         // a [3,1] * b [1,2] -> [3,2].
         let p = mul((&[3, 1], 1.0, 0), (&[1, 2], 1.0, 0), (&[3, 2], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, -3]), &i8b(&[5, -7])], &[6]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, -3]), &bytes(&[5, -7])], &[6]).unwrap();
         assert_eq!(b_i8(&out[0]), [5, -7, 10, -14, -15, 21]);
     }
 }

@@ -397,7 +397,7 @@ pub(crate) mod test_support {
         output: Tensor<'static>,
         f: fn(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
     ) -> Result<P, Error> {
-        crate::ops::common::elem_test::with_ctx(op, &[input], &[output], |c| f(c))
+        crate::ops::common::test_util::with_ctx(op, &[input], &[output], |c| f(c))
     }
 }
 

@@ -320,7 +320,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -368,7 +368,7 @@ mod tests {
             &[2, 2, 3],
         )
         .unwrap();
-        let out = run(&p, eval, &[&iota(42)], &[12]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(42)], &[12]).unwrap();
         assert_eq!(out[0], [3, 4, 5, 9, 10, 11, 24, 25, 26, 30, 31, 32]);
     }
 
@@ -381,7 +381,7 @@ mod tests {
             shrink: 0,
         };
         let p = ss(&[2, 3], &[0, 0], &[0, 0], &[1, -1], m, &[2, 3]).unwrap();
-        let out = run(&p, eval, &[&iota(6)], &[6]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(6)], &[6]).unwrap();
         assert_eq!(out[0], [2, 1, 0, 5, 4, 3]);
         // x[-2:, -3:-1] on [3,4] -> rows 1..3, cols 1..3.
         let m = Masks {
@@ -390,11 +390,11 @@ mod tests {
             shrink: 0,
         };
         let p = ss(&[3, 4], &[-2, -3], &[0, -1], &[1, 1], m, &[2, 2]).unwrap();
-        let out = run(&p, eval, &[&iota(12)], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(12)], &[4]).unwrap();
         assert_eq!(out[0], [5, 6, 9, 10]);
         // x[3:0:-2] on [5] -> 3, 1.
         let p = ss(&[5], &[3], &[0], &[-2], Masks::default(), &[2]).unwrap();
-        let out = run(&p, eval, &[&iota(5)], &[2]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(5)], &[2]).unwrap();
         assert_eq!(out[0], [3, 1]);
     }
 
@@ -407,9 +407,15 @@ mod tests {
             shrink: 0b10,
         };
         let p = ss(&[2, 3], &[0, 0], &[0, 1], &[1, 1], m, &[2]).unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [0, 3]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [0, 3]
+        );
         let p = ss(&[2, 3], &[0, -1], &[0, 0], &[1, 1], m, &[2]).unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [2, 5]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [2, 5]
+        );
     }
 
     #[test]
@@ -428,7 +434,10 @@ mod tests {
             &[1, 1, 1, 1, 2],
         )
         .unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [3, 5]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [3, 5]
+        );
         // Wrong output shape, zero stride, non-constant begin.
         assert!(ss(&[4], &[0], &[2], &[1], Masks::default(), &[3]).is_err());
         assert!(ss(&[4], &[0], &[2], &[0], Masks::default(), &[2]).is_err());
