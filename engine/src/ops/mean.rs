@@ -14,7 +14,7 @@
 //! TFLM accumulates with a scratch buffer while walking the input once; we sum each output's
 //! elements directly (no scratch), which gives the same int32 sums (wrapping addition commutes).
 
-use super::common::{per_tensor_quantized, read_const_i32s};
+use super::common::{per_tensor_quant, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -59,7 +59,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_output_type(0));
     }
     for (t, idx) in [(&input, ctx.input_index(0)), (&out, ctx.output_index(0))] {
-        if !per_tensor_quantized(t) {
+        if per_tensor_quant(t).is_none() {
             return Err(ctx.bad_quant(idx));
         }
     }
@@ -115,8 +115,13 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     p.count = count as u32;
     p.in_zp = input.quant.zero_point();
     p.out_zp = out.quant.zero_point();
-    let (mut mult, mut shift) =
-        quantize_multiplier(input.quant.scale() as f64 / out.quant.scale() as f64);
+    let real = input.quant.scale() as f64 / out.quant.scale() as f64;
+    // TFLM's `QuantizeMultiplier` aborts on an infinite multiplier (a zero output scale); zero
+    // and negative ones it quantizes like any other.
+    if !real.is_finite() {
+        return Err(ctx.bad_quant(ctx.output_index(0)));
+    }
+    let (mut mult, mut shift) = quantize_multiplier(real);
     if count > 0 {
         let k = (63 - count.leading_zeros() as i32).min(32).min(31 + shift);
         mult = (((mult as i64) << k) / count as i64) as i32;

@@ -13,7 +13,7 @@ pub type Params = super::add::Params;
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let act = super::add::activation_option(ctx)?;
+    let act = super::common::fused_activation(ctx, 0)?;
     super::add::prepare_with(ctx, act, true)
 }
 
@@ -26,6 +26,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
 mod tests {
     use super::super::add::prepare_with;
     use super::super::common::test_util::*;
+    use super::super::common::Activation;
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
@@ -33,9 +34,11 @@ mod tests {
         a: (&[i32], f32, i64),
         b: (&[i32], f32, i64),
         o: (&[i32], f32, i64),
-        act: u8,
+        act: i8,
     ) -> Result<Params, Error> {
-        binary(BuiltinOp::SUB, a, b, o, |ctx| prepare_with(ctx, act, true))
+        binary(BuiltinOp::SUB, a, b, o, |ctx| {
+            prepare_with(ctx, Activation::from_schema(act).unwrap(), true)
+        })
     }
 
     #[test]
@@ -71,7 +74,7 @@ mod tests {
             let ins = [qt(DType::I8, &[2], 0.25, 0), qt(DType::I8, &[2], 0.5, 0)];
             let outs = [qt(DType::I8, &[2], 1.0, 0)];
             with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| {
-                prepare_with(ctx, 0, false)
+                prepare_with(ctx, Activation::None, false)
             })
             .unwrap()
         };

@@ -62,7 +62,15 @@ pub fn weighted_int8_operands<'m>(
     })
 }
 
-/// `(scale, zero_point)` of a per-tensor quantized tensor; `None` if unquantized or per-channel.
+/// `(scale, zero_point)` of a per-tensor quantized activation: exactly one scale (the reader
+/// guarantees at most one zero point then); `None` if unquantized or per-channel. The one rule
+/// for every op's activations. TFLM's kernels read `params.scale` (the first scale) without
+/// checking the count; no TFLM kernel quantizes activations per channel, so several scales are
+/// refused here. Whether a scale's *value* is usable is each op's own TFLM rule, checked where
+/// its multiplier is made: ADD/SUB refuse multipliers outside (0, 1)
+/// (`QuantizeMultiplierSmallerThanOneExp` aborts), MUL/MEAN refuse an infinite one
+/// (`QuantizeMultiplier` aborts) and take zero or negative scales as TFLM does; the weighted
+/// ops and pools take the value as it is ([`conv_channel_quant`], the activation range).
 pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
     if t.quant.scales.len() != 1 || t.quant.zero_points.len() > 1 {
         return None;
