@@ -1298,107 +1298,45 @@ fn hostile_many_variables_finish_quickly() {
     );
 }
 
-#[test]
-fn hostile_many_live_tensors_finish_quickly() {
+/// `order[k]` is the tensor RELU operator `k` writes, from the model input (tensor 0); every
+/// written tensor is a model output, so all of them are alive at once.
+fn live_relu_outputs(name: &str, order: &[i32]) {
     use hostile::{model, Op};
-    // 3000 RELUs of the model input, every result a model output: 3000 buffers alive at once.
-    let n = 3000;
+    let n = order.len();
     let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
     tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
-    let outs: Vec<[i32; 1]> = (1..=n as i32).map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs
-        .iter()
-        .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
-        })
-        .collect();
-    let all: Vec<i32> = (1..=n as i32).collect();
-    let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "3000 live RELU outputs",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
-}
-
-#[test]
-fn hostile_live_tensors_in_reverse_order_finish_quickly() {
-    use hostile::{model, Op};
-    // As above, but operator k writes tensor n+1-k: buffers get placed in the reverse of their
-    // table order (the planner's worst case). 1700 operators fit the fuzzer's 128 KiB inputs.
-    let n = 1700;
-    let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
-    let outs: Vec<[i32; 1]> = (1..=n as i32).rev().map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs
-        .iter()
-        .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
-        })
-        .collect();
-    let all: Vec<i32> = (1..=n as i32).collect();
-    let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "1700 live RELU outputs, reverse order",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
-}
-
-/// The planner's worst order for a table scan; the offset-sorted list (in arena scratch) makes
-/// each first fit one pass.
-#[test]
-fn hostile_live_tensors_interleaved_finish_quickly() {
-    use hostile::{model, Op};
-    // Operators write tensors in an interleaved order (1, n, 2, n-1, ...), so neither scan
-    // direction follows the placement order.
-    let n = 1700i32;
-    let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat_n(
-        (INT8, &[1, 1, 1, 4][..], true),
-        n as usize,
-    ));
-    let order: Vec<i32> = (0..n)
-        .map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 })
-        .collect();
     let outs: Vec<[i32; 1]> = order.iter().map(|&t| [t]).collect();
     let ops: Vec<(Op, usize)> = outs
         .iter()
         .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
+            let op = Op {
+                code: 0,
+                inputs: &[0],
+                outputs: o,
+                var: None,
+            };
+            (op, 1)
         })
         .collect();
-    let all: Vec<i32> = (1..=n).collect();
+    let all: Vec<i32> = (1..=n as i32).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "1700 live RELU outputs, interleaved order",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
+    timed(name, &b, std::time::Duration::from_secs(60));
+}
+
+/// Thousands of buffers alive at once, placed in table order, in reverse (the first-fit scan's
+/// worst direction) and interleaved (1, n, 2, n-1, ...: neither direction). The offset-sorted
+/// list makes each first fit one pass; 1700 operators fit the fuzzer's 128 KiB inputs.
+#[test]
+fn hostile_live_tensors_finish_quickly() {
+    let forward: Vec<i32> = (1..=3000).collect();
+    live_relu_outputs("3000 live RELU outputs", &forward);
+    let n = 1700;
+    let reverse: Vec<i32> = (1..=n).rev().collect();
+    live_relu_outputs("1700 live RELU outputs, reverse order", &reverse);
+    let interleaved: Vec<i32> = (0..n)
+        .map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 })
+        .collect();
+    live_relu_outputs("1700 live RELU outputs, interleaved order", &interleaved);
 }
 
 #[test]

@@ -397,22 +397,28 @@ mod tests {
 
     use super::*;
     use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
-    use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+    use crate::model::{BuiltinOp, Tensor};
+    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, window, Input};
     use crate::ops::common::{compute_out_size, compute_padding_with_offset, Padding};
 
     fn opts(padding: Padding, stride: i32, dilation: i32, mult: i32, act: Activation) -> Options {
+        let window = window(padding, stride, dilation);
         Options {
-            window: WindowOptions {
-                padding,
-                stride_h: stride,
-                stride_w: stride,
-                dilation_h: dilation,
-                dilation_w: dilation,
-            },
+            window,
             depth_multiplier: mult,
             activation: act,
         }
+    }
+
+    /// Prepare (measure, then store) and run one DEPTHWISE_CONV_2D with `o`; output 0's bytes.
+    fn dw(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Error> {
+        run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            ins,
+            out,
+            |c| prepare_with(c, o),
+            eval,
+        )
     }
 
     #[test]
@@ -429,14 +435,7 @@ mod tests {
             Some((filter, bytes(&[1, 3, 2, -1]))),
             None,
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Valid, 1, 1, 2, Activation::None)).unwrap();
         assert_eq!(got, bytes(&[0, 4]));
         // With bias [-3, -20]: c0 = -3 → -1.5 → -1 (SRDHM tie goes up); c1 = -6 → -1.5 → -2.
         let ins = [
@@ -444,14 +443,7 @@ mod tests {
             Some((filter, bytes(&[1, 3, 2, -1]))),
             Some((bias(2), bytes32(&[-3, -20]))),
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Valid, 1, 1, 2, Activation::None)).unwrap();
         assert_eq!(got, bytes(&[-1, -2]));
     }
 
@@ -488,13 +480,7 @@ mod tests {
             let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &std::vec![0; oc], 3);
             let out = i8t(&[1, oh as i32, ow as i32, oc as i32], 1.0, out_zp);
             let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
-            let got = run(
-                BuiltinOp::DEPTHWISE_CONV_2D,
-                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
-                out,
-                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
-                eval,
-            )
+            let got = dw(&[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in], out, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None))
             .unwrap();
             let mut want = Vec::new();
             for oy in 0..oh {
@@ -644,14 +630,7 @@ mod tests {
             Some((filter, bytes(&[1, 1, 1]))),
             None,
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)).unwrap();
         // Multiplier 1: -5 → -133 → clamp -128; 30 → -98; 100 → -28 → clamp -68.
         assert_eq!(got, bytes(&[-128, -98, -68]));
     }
@@ -665,13 +644,7 @@ mod tests {
             Some((input, std::vec![0; 8])),
             Some((filter, std::vec![0; 4])),
         ];
-        let r = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::None)),
-            eval,
-        );
+        let r = dw(&ins, out, &opts(Padding::Same, 1, 1, 1, Activation::None));
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
         let mut macs = 0;
         run(
@@ -699,13 +672,7 @@ mod tests {
             Some((input, std::vec![0; 8])),
             Some((filter, std::vec![0; 4])),
         ];
-        let r = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None)),
-            eval,
-        );
+        let r = dw(&ins, out, &opts(Padding::Same, 1, 1, 2, Activation::None));
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }
 }

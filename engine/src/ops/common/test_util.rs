@@ -7,7 +7,22 @@ use std::vec::Vec;
 
 use crate::error::Error;
 use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
+use crate::ops::common::{Padding, WindowOptions};
 use crate::ops::{EvalCtx, PrepareCtx, WordAlloc};
+
+/// An operand for [`run`]: its tensor and bytes (`None`: an absent optional input).
+pub type Input = Option<(Tensor<'static>, Vec<u8>)>;
+
+/// Window options with the same stride and dilation on both axes.
+pub fn window(padding: Padding, stride: i32, dilation: i32) -> WindowOptions {
+    WindowOptions {
+        padding,
+        stride_h: stride,
+        stride_w: stride,
+        dilation_h: dilation,
+        dilation_w: dilation,
+    }
+}
 
 fn leak(v: Vec<u8>) -> &'static [u8] {
     Box::leak(v.into_boxed_slice())
@@ -171,7 +186,7 @@ pub fn run_prepared<P>(
 /// `inputs[i] = None` marks an absent optional input.
 pub fn run<P>(
     op: BuiltinOp,
-    inputs: &[Option<(Tensor<'static>, Vec<u8>)>],
+    inputs: &[Input],
     output: Tensor<'static>,
     mut prepare: impl FnMut(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
     ev: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
