@@ -229,12 +229,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
     /// Description of input `i`.
     pub fn input_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let t = self.io_tensor(false, i)?;
         let sg = subgraph(&self.model, 0)?;
-        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "input",
-            index: i as i32,
-            len: sg.inputs().len() as u32,
-        })?;
         sg.tensor(t as usize).ok_or(Error::InvalidGraph {
             what: "input tensor",
             index: t,
@@ -242,26 +238,32 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
     /// Description of output `i`.
     pub fn output_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let t = self.io_tensor(true, i)?;
         let sg = subgraph(&self.model, 0)?;
-        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "output",
-            index: i as i32,
-            len: sg.outputs().len() as u32,
-        })?;
         sg.tensor(t as usize).ok_or(Error::InvalidGraph {
             what: "output tensor",
             index: t,
         })
     }
 
+    /// Subgraph 0's input `i` (or output `i`): its tensor index.
+    fn io_tensor(&self, output: bool, i: usize) -> Result<i32, Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let (list, what) = if output {
+            (sg.outputs(), "output")
+        } else {
+            (sg.inputs(), "input")
+        };
+        list.get(i).ok_or(Error::IndexOutOfRange {
+            what,
+            index: i as i32,
+            len: list.len() as u32,
+        })
+    }
+
     /// The bytes of input `i`, to fill before [`Interpreter::invoke`].
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
-        let sg = subgraph(&self.model, 0)?;
-        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "input",
-            index: i as i32,
-            len: sg.inputs().len() as u32,
-        })?;
+        let t = self.io_tensor(false, i)?;
         match self.locs.get(t as usize).map(|l| (l.place(), l.len)) {
             Some((Place::Arena(o), n)) => self
                 .tensors
@@ -279,12 +281,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The bytes of output `i` after [`Interpreter::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
-        let sg = subgraph(&self.model, 0)?;
-        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "output",
-            index: i as i32,
-            len: sg.outputs().len() as u32,
-        })?;
+        let t = self.io_tensor(true, i)?;
         self.tensor_data(0, t as usize).ok_or(Error::InvalidGraph {
             what: "output has no data",
             index: t,

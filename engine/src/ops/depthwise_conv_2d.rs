@@ -2,7 +2,7 @@
 //! quantization set up by `DepthwiseConvPrepare` (per-channel along axis 3, or a broadcast
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
-use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
+use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
 use super::common::{
     check_len, fused_activation, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
@@ -82,7 +82,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     let ops = weighted_int8_operands(ctx, "DEPTHWISE_CONV_2D takes 2 or 3 inputs and 1 output")?;
-    let (input, filter, output) = (ops.input, ops.filter, ops.output);
+    let (input, filter) = (ops.input, ops.filter);
 
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
     let fidx = ctx.input_index(1);
@@ -108,25 +108,20 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     if mult == 0 || in_c.checked_mul(mult) != Some(out_c) {
         return Err(ctx.bad_option("depth_multiplier"));
     }
-    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
-        return Err(ctx.shape_mismatch(ctx.output_index(0)));
-    }
-    let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
+    let c = conv_prepare(ctx, &ops, &opts.window, fh, fw, out_c, 3, opts.activation)?;
     let u = channels_u16;
-    let (has_bias, quant, act_min, act_max) =
-        conv_output_quant(ctx, &ops, out_c, 3, opts.activation)?;
     Ok(Params {
         _pad: Default::default(),
-        win,
+        win: c.win,
         in_c: u(in_c)?,
         out_c: u(out_c)?,
         depth_multiplier: u(mult)?,
-        has_bias,
+        has_bias: c.has_bias,
         input_offset: -ops.in_zp,
         output_offset: ops.out_zp,
-        act_min,
-        act_max,
-        quant,
+        act_min: c.act_min,
+        act_max: c.act_max,
+        quant: c.quant,
     })
 }
 

@@ -119,6 +119,15 @@ pub(crate) fn map_elems<In: Elem, Out: Elem>(
     }
 }
 
+/// [`map_elems`] from a type to itself: int16 elements if `int16`, else int8.
+pub(crate) fn map_same_type(int16: bool, input: &[u8], output: &mut [u8], f: impl Fn(i32) -> i32) {
+    if int16 {
+        map_elems::<I16, I16>(input, output, f);
+    } else {
+        map_elems::<I8, I8>(input, output, f);
+    }
+}
+
 /// Output 0's bytes in eval (the interpreter always provides it).
 #[inline]
 pub(crate) fn output0<'o, 'b>(ctx: &'o mut EvalCtx<'_, 'b>) -> Result<&'o mut [u8], Error> {

@@ -4,7 +4,7 @@
 //!
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
-use super::quantize::{map_elems, output0, same_type_unary, I16, I8};
+use super::quantize::{map_same_type, output0, same_type_unary};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -85,11 +85,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             ));
         v.max(p.act_min).min(p.act_max)
     };
-    if p.int16 {
-        map_elems::<I16, I16>(input, output, f);
-    } else {
-        map_elems::<I8, I8>(input, output, f);
-    }
+    map_same_type(p.int16, input, output, f);
     Ok(())
 }
 
