@@ -70,6 +70,17 @@ fn clamp(v: i32, lo: i32, hi: i32) -> i32 {
     }
 }
 
+/// An index counted from the end if negative, then clamped to where a walk with `stride` can
+/// start or stop: `[0, size]` forward, `[-1, size - 1]` backward.
+fn wrap_clamp(v: i32, size: i32, stride: i32) -> i32 {
+    let v = if v < 0 { v.wrapping_add(size) } else { v };
+    if stride > 0 {
+        clamp(v, 0, size)
+    } else {
+        clamp(v, -1, size - 1)
+    }
+}
+
 /// Prepare with the masks given explicitly.
 pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result<Params, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output(0)?);
@@ -109,49 +120,26 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
     for i in 0..rank {
         let size = dims[i];
         let stride = strides[i];
+        // A masked bound is the extreme in the stride's direction: the first element for a
+        // start, past the last for a stop.
+        let (first, past) = if stride > 0 {
+            (i32::MIN, i32::MAX)
+        } else {
+            (i32::MAX, i32::MIN)
+        };
         let start = if size == 0 {
             0
         } else {
-            let mut s = if bit(m.begin, i) {
-                if stride > 0 {
-                    i32::MIN
-                } else {
-                    i32::MAX
-                }
-            } else {
-                begin[i]
-            };
-            if s < 0 {
-                s = s.wrapping_add(size);
-            }
-            if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            }
+            let b = if bit(m.begin, i) { first } else { begin[i] };
+            wrap_clamp(b, size, stride)
         };
         let stop = if size == 0 {
             0
         } else if bit(m.shrink, i) {
             start + 1
         } else {
-            let mut s = if bit(m.end, i) {
-                if stride > 0 {
-                    i32::MAX
-                } else {
-                    i32::MIN
-                }
-            } else {
-                end[i]
-            };
-            if s < 0 {
-                s = s.wrapping_add(size);
-            }
-            if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            }
+            let e = if bit(m.end, i) { past } else { end[i] };
+            wrap_clamp(e, size, stride)
         };
         let stop = if bit(m.shrink, i) { start + 1 } else { stop };
         let dim = libm::ceilf((stop - start) as f32 / stride as f32) as i32;
@@ -194,12 +182,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
                 bit(m.shrink, i),
             )
         };
-        let mut start = if b < 0 { b.wrapping_add(size) } else { b };
-        start = if stride > 0 {
-            clamp(start, 0, size)
-        } else {
-            clamp(start, -1, size - 1)
-        };
+        let mut start = wrap_clamp(b, size, stride);
         if bm {
             start = if stride > 0 { 0 } else { size - 1 };
         }
@@ -210,12 +193,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
                 start + 1
             }
         } else {
-            let mut s = if e < 0 { e.wrapping_add(size) } else { e };
-            s = if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            };
+            let mut s = wrap_clamp(e, size, stride);
             if em {
                 s = if stride > 0 { size } else { -1 };
             }
