@@ -451,14 +451,7 @@ fn yes_classifies_as_yes_through_pdm() {
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let labels = ["silence", "unknown", "yes", "no"];
-    let side = Sidecar {
-        probability_cutoff: Some(0.8),
-        sliding_window_size: Some(3),
-        feature_step_size: Some(20),
-        labels: Some(&labels),
-        mfcc: None,
-    };
+    let (side, labels) = (common::micro_speech_sidecar(), common::MICRO_SPEECH_LABELS);
     let direct = wav(&wp);
     let via = through_pdm(&direct);
     assert_eq!(via.len(), direct.len());
@@ -511,17 +504,7 @@ fn okay_nabu_fires_through_pdm() {
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let json: serde_json::Value =
-        serde_json::from_slice(&common::read(&mp.with_extension("json"))).unwrap();
-    let side = Sidecar {
-        probability_cutoff: json["micro"]["probability_cutoff"].as_f64(),
-        sliding_window_size: json["micro"]["sliding_window_size"]
-            .as_u64()
-            .map(|v| v as u8),
-        feature_step_size: Some(10),
-        labels: None,
-        mfcc: None,
-    };
+    let side = common::mww_sidecar(&mp.with_extension("json"));
     let direct =
         wav(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/okay_nabu.wav"));
     let via = through_pdm(&direct);

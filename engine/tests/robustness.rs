@@ -154,15 +154,7 @@ struct Sample {
 }
 
 /// Reference models (third-party; never committed): used when present.
-const REFERENCE: &[&str] = &[
-    "shared:tflm/hello_world_int8.tflite",
-    "shared:tflm/micro_speech_quantized.tflite",
-    "shared:tflm/audio_preprocessor_int8.tflite",
-    "pip:pymicro_wakeword/models/okay_nabu.tflite",
-    "pip:pymicro_wakeword/models/hey_jarvis.tflite",
-    "pip:pymicro_wakeword/models/alexa.tflite",
-    "pip:pymicro_wakeword/models/hey_mycroft.tflite",
-];
+const REFERENCE: &[&str] = common::REFERENCE_MODELS;
 
 fn golden_ops_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ops")
@@ -1197,6 +1189,29 @@ mod hostile {
 const RESOURCE: i8 = 13;
 const INT8: i8 = 9;
 
+/// One int8[4] variable: VAR_HANDLE (opcode 0), then `assigns` ASSIGN_VARIABLEs (opcode 2)
+/// from the model input (tensor 1) and one READ_VARIABLE (opcode 1) to the output (tensor 2).
+fn one_variable_model(assigns: usize) -> Vec<u8> {
+    use hostile::{model, Op};
+    let op = |code, inputs, outputs, var: Option<&str>| Op {
+        code,
+        inputs,
+        outputs,
+        var: var.map(Into::into),
+    };
+    let ops = [
+        (op(0, &[], &[0], Some("v")), 1),
+        (op(2, &[0, 1], &[], None), assigns),
+        (op(1, &[0], &[2], None), 1),
+    ];
+    let tensors: &[(i8, &[i32], bool)] = &[
+        (RESOURCE, &[], false),
+        (INT8, &[4], true),
+        (INT8, &[4], true),
+    ];
+    model(&[142, 143, 144], tensors, (&[1], &[2]), &ops)
+}
+
 /// Prepare (and run, if it prepares) in at most `limit`; returns the error.
 fn timed(name: &str, bytes: &[u8], limit: std::time::Duration) -> Option<Error> {
     let t = std::time::Instant::now();
@@ -1252,45 +1267,7 @@ fn hostile_many_variables_finish_quickly() {
     );
 
     // One variable, 3000 ASSIGN_VARIABLEs and 3000 READ_VARIABLEs (shared operator tables).
-    let ops = [
-        (
-            Op {
-                code: 0,
-                inputs: &[],
-                outputs: &[0],
-                var: Some("v".into()),
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 2,
-                inputs: &[0, 1],
-                outputs: &[],
-                var: None,
-            },
-            3000,
-        ),
-        (
-            Op {
-                code: 1,
-                inputs: &[0],
-                outputs: &[2],
-                var: None,
-            },
-            1,
-        ),
-    ];
-    let b = model(
-        &[142, 143, 144],
-        &[
-            (RESOURCE, &[], false),
-            (INT8, &[4], true),
-            (INT8, &[4], true),
-        ],
-        (&[1], &[2]),
-        &ops,
-    );
+    let b = one_variable_model(3000);
     timed(
         "3000 ASSIGN_VARIABLEs",
         &b,
@@ -1468,46 +1445,7 @@ fn accessors_take_any_index() {
 /// variable, assigned from the input and read to the output.
 #[test]
 fn error_state_too_small_built_model() {
-    use hostile::{model, Op};
-    let ops = [
-        (
-            Op {
-                code: 0,
-                inputs: &[],
-                outputs: &[0],
-                var: Some("v".into()),
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 2,
-                inputs: &[0, 1],
-                outputs: &[],
-                var: None,
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 1,
-                inputs: &[0],
-                outputs: &[2],
-                var: None,
-            },
-            1,
-        ),
-    ];
-    let b = model(
-        &[142, 143, 144],
-        &[
-            (RESOURCE, &[], false),
-            (INT8, &[4], true),
-            (INT8, &[4], true),
-        ],
-        (&[1], &[2]),
-        &ops,
-    );
+    let b = one_variable_model(1);
     let m = Model::parse(&b).unwrap();
     let mut arena = vec![0u8; CAP];
     let mut state = [0u8; 3];

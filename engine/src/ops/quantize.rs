@@ -119,6 +119,15 @@ pub(crate) fn map_elems<In: Elem, Out: Elem>(
     }
 }
 
+/// The value range of int16 (`int16`) or int8 elements.
+pub(crate) fn type_range(int16: bool) -> (i32, i32) {
+    if int16 {
+        (i16::MIN as i32, i16::MAX as i32)
+    } else {
+        (i8::MIN as i32, i8::MAX as i32)
+    }
+}
+
 /// [`map_elems`] from a type to itself: int16 elements if `int16`, else int8.
 pub(crate) fn map_same_type(int16: bool, input: &[u8], output: &mut [u8], f: impl Fn(i32) -> i32) {
     if int16 {
