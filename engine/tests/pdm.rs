@@ -19,7 +19,7 @@ use mote_engine::pdm::{
     BITS_PER_SAMPLE, PCM_HZ, PDM_HZ,
 };
 use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
-use mote_engine::{Error, Interpreter, Model};
+use mote_engine::Model;
 
 /// PCM value of PDM full scale (all ones): 25³ · 2.0 (the FIR's DC gain).
 const FULL_SCALE: f64 = 31_250.0;
@@ -334,17 +334,7 @@ fn through_pdm(pcm: &[i16]) -> Vec<i16> {
         .collect()
 }
 
-fn buffers(model: &Model<'_>) -> (Vec<u8>, Vec<u8>) {
-    let (mut a, mut s) = (0, 0);
-    loop {
-        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
-            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
-            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
-            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
+use common::buffers;
 
 /// Scores of every invocation and the detections (label, t_ms).
 fn run(model: &Model<'_>, side: &Sidecar<'_>, audio: &[i16]) -> (Vec<u8>, Vec<(u8, u32)>) {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use mote_engine::detector::OutputType;
 use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
-use mote_engine::{Error, Interpreter, Model};
+use mote_engine::Model;
 
 fn wav(path: &Path) -> Vec<i16> {
     let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -34,17 +34,7 @@ fn golden(name: &str, file: &str) -> Vec<u8> {
     )
 }
 
-fn buffers(model: &Model<'_>) -> (Vec<u8>, Vec<u8>) {
-    let (mut a, mut s) = (0, 0);
-    loop {
-        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
-            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
-            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
-            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
+use common::buffers;
 
 struct Run {
     scores: Vec<u8>,

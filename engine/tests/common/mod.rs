@@ -135,3 +135,17 @@ pub fn mww_sidecar(json: &std::path::Path) -> mote_engine::pipeline::Sidecar<'st
         mfcc: None,
     }
 }
+
+/// Arena and state buffers `model` fits in (16 bytes of slack on the arena for its alignment).
+pub fn buffers(model: &mote_engine::Model<'_>) -> (Vec<u8>, Vec<u8>) {
+    use mote_engine::{Error, Interpreter};
+    let (mut a, mut s) = (0, 0);
+    loop {
+        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
+            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
+            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
+            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
