@@ -19,7 +19,7 @@ use mote_engine::pdm::{
     BITS_PER_SAMPLE, PCM_HZ, PDM_HZ,
 };
 use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
-use mote_engine::{Error, Interpreter, Model};
+use mote_engine::Model;
 
 /// PCM value of PDM full scale (all ones): 25³ · 2.0 (the FIR's DC gain).
 const FULL_SCALE: f64 = 31_250.0;
@@ -334,17 +334,7 @@ fn through_pdm(pcm: &[i16]) -> Vec<i16> {
         .collect()
 }
 
-fn buffers(model: &Model<'_>) -> (Vec<u8>, Vec<u8>) {
-    let (mut a, mut s) = (0, 0);
-    loop {
-        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
-            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
-            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
-            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
+use common::buffers;
 
 /// Scores of every invocation and the detections (label, t_ms).
 fn run(model: &Model<'_>, side: &Sidecar<'_>, audio: &[i16]) -> (Vec<u8>, Vec<(u8, u32)>) {
@@ -451,14 +441,7 @@ fn yes_classifies_as_yes_through_pdm() {
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let labels = ["silence", "unknown", "yes", "no"];
-    let side = Sidecar {
-        probability_cutoff: Some(0.8),
-        sliding_window_size: Some(3),
-        feature_step_size: Some(20),
-        labels: Some(&labels),
-        mfcc: None,
-    };
+    let (side, labels) = (common::micro_speech_sidecar(), common::MICRO_SPEECH_LABELS);
     let direct = wav(&wp);
     let via = through_pdm(&direct);
     assert_eq!(via.len(), direct.len());
@@ -511,17 +494,7 @@ fn okay_nabu_fires_through_pdm() {
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let json: serde_json::Value =
-        serde_json::from_slice(&common::read(&mp.with_extension("json"))).unwrap();
-    let side = Sidecar {
-        probability_cutoff: json["micro"]["probability_cutoff"].as_f64(),
-        sliding_window_size: json["micro"]["sliding_window_size"]
-            .as_u64()
-            .map(|v| v as u8),
-        feature_step_size: Some(10),
-        labels: None,
-        mfcc: None,
-    };
+    let side = common::mww_sidecar(&mp.with_extension("json"));
     let direct =
         wav(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio/okay_nabu.wav"));
     let via = through_pdm(&direct);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use mote_engine::detector::OutputType;
 use mote_engine::pipeline::{Output, Pipeline, PipelineConfig, PipelineMemory, Sidecar};
-use mote_engine::{Error, Interpreter, Model};
+use mote_engine::Model;
 
 fn wav(path: &Path) -> Vec<i16> {
     let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -34,17 +34,7 @@ fn golden(name: &str, file: &str) -> Vec<u8> {
     )
 }
 
-fn buffers(model: &Model<'_>) -> (Vec<u8>, Vec<u8>) {
-    let (mut a, mut s) = (0, 0);
-    loop {
-        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
-            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
-            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
-            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
+use common::buffers;
 
 struct Run {
     scores: Vec<u8>,
@@ -83,12 +73,9 @@ fn pip(name: &str) -> Option<Vec<u8>> {
     .map(|p| common::read(&p))
 }
 
-fn mww_sidecar(name: &str) -> (f64, u8) {
-    let p = common::pip_models_dir().join(format!("pymicro_wakeword/models/{name}.json"));
-    let v: serde_json::Value = serde_json::from_slice(&common::read(&p)).unwrap();
-    (
-        v["micro"]["probability_cutoff"].as_f64().unwrap(),
-        v["micro"]["sliding_window_size"].as_u64().unwrap() as u8,
+fn mww_sidecar(name: &str) -> Sidecar<'static> {
+    common::mww_sidecar(
+        &common::pip_models_dir().join(format!("pymicro_wakeword/models/{name}.json")),
     )
 }
 
@@ -102,14 +89,7 @@ fn micro_wakeword_pipeline_matches_tflm_and_fires() {
     ] {
         let Some(bytes) = pip(name) else { continue };
         let model = Model::parse(&bytes).unwrap();
-        let (cutoff, window) = mww_sidecar(name);
-        let side = Sidecar {
-            probability_cutoff: Some(cutoff),
-            sliding_window_size: Some(window),
-            feature_step_size: Some(10),
-            labels: None,
-            mfcc: None,
-        };
+        let side = mww_sidecar(name);
         let audio = wav(&fixture(&format!("{name}.wav")));
         let r = run(&model, Some(&side), &audio, 333);
         // The oracle fed pymicro-features' frames of the same WAV, quantized as pymicro_wakeword does.
@@ -143,14 +123,7 @@ fn non_wake_phrase_does_not_fire() {
     for name in ["okay_nabu", "alexa", "hey_mycroft", "hey_jarvis"] {
         let Some(bytes) = pip(name) else { continue };
         let model = Model::parse(&bytes).unwrap();
-        let (cutoff, window) = mww_sidecar(name);
-        let side = Sidecar {
-            probability_cutoff: Some(cutoff),
-            sliding_window_size: Some(window),
-            feature_step_size: Some(10),
-            labels: None,
-            mfcc: None,
-        };
+        let side = mww_sidecar(name);
         let r = run(&model, Some(&side), &audio, 4096);
         assert!(
             r.detections.is_empty(),
@@ -168,14 +141,7 @@ fn micro_speech_pipeline_matches_tflm_and_classifies() {
     };
     let bytes = common::read(&mp);
     let model = Model::parse(&bytes).unwrap();
-    let labels = ["silence", "unknown", "yes", "no"];
-    let side = Sidecar {
-        probability_cutoff: Some(0.8),
-        sliding_window_size: Some(3),
-        feature_step_size: Some(20),
-        labels: Some(&labels),
-        mfcc: None,
-    };
+    let (side, labels) = (common::micro_speech_sidecar(), common::MICRO_SPEECH_LABELS);
     let want = golden("micro_speech", "output0.bin");
     for (k, (clip, expect)) in [
         ("yes", Some(2u8)),

@@ -154,15 +154,7 @@ struct Sample {
 }
 
 /// Reference models (third-party; never committed): used when present.
-const REFERENCE: &[&str] = &[
-    "shared:tflm/hello_world_int8.tflite",
-    "shared:tflm/micro_speech_quantized.tflite",
-    "shared:tflm/audio_preprocessor_int8.tflite",
-    "pip:pymicro_wakeword/models/okay_nabu.tflite",
-    "pip:pymicro_wakeword/models/hey_jarvis.tflite",
-    "pip:pymicro_wakeword/models/alexa.tflite",
-    "pip:pymicro_wakeword/models/hey_mycroft.tflite",
-];
+const REFERENCE: &[&str] = common::REFERENCE_MODELS;
 
 fn golden_ops_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ops")
@@ -1197,6 +1189,29 @@ mod hostile {
 const RESOURCE: i8 = 13;
 const INT8: i8 = 9;
 
+/// One int8[4] variable: VAR_HANDLE (opcode 0), then `assigns` ASSIGN_VARIABLEs (opcode 2)
+/// from the model input (tensor 1) and one READ_VARIABLE (opcode 1) to the output (tensor 2).
+fn one_variable_model(assigns: usize) -> Vec<u8> {
+    use hostile::{model, Op};
+    let op = |code, inputs, outputs, var: Option<&str>| Op {
+        code,
+        inputs,
+        outputs,
+        var: var.map(Into::into),
+    };
+    let ops = [
+        (op(0, &[], &[0], Some("v")), 1),
+        (op(2, &[0, 1], &[], None), assigns),
+        (op(1, &[0], &[2], None), 1),
+    ];
+    let tensors: &[(i8, &[i32], bool)] = &[
+        (RESOURCE, &[], false),
+        (INT8, &[4], true),
+        (INT8, &[4], true),
+    ];
+    model(&[142, 143, 144], tensors, (&[1], &[2]), &ops)
+}
+
 /// Prepare (and run, if it prepares) in at most `limit`; returns the error.
 fn timed(name: &str, bytes: &[u8], limit: std::time::Duration) -> Option<Error> {
     let t = std::time::Instant::now();
@@ -1252,45 +1267,7 @@ fn hostile_many_variables_finish_quickly() {
     );
 
     // One variable, 3000 ASSIGN_VARIABLEs and 3000 READ_VARIABLEs (shared operator tables).
-    let ops = [
-        (
-            Op {
-                code: 0,
-                inputs: &[],
-                outputs: &[0],
-                var: Some("v".into()),
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 2,
-                inputs: &[0, 1],
-                outputs: &[],
-                var: None,
-            },
-            3000,
-        ),
-        (
-            Op {
-                code: 1,
-                inputs: &[0],
-                outputs: &[2],
-                var: None,
-            },
-            1,
-        ),
-    ];
-    let b = model(
-        &[142, 143, 144],
-        &[
-            (RESOURCE, &[], false),
-            (INT8, &[4], true),
-            (INT8, &[4], true),
-        ],
-        (&[1], &[2]),
-        &ops,
-    );
+    let b = one_variable_model(3000);
     timed(
         "3000 ASSIGN_VARIABLEs",
         &b,
@@ -1298,110 +1275,45 @@ fn hostile_many_variables_finish_quickly() {
     );
 }
 
-#[test]
-fn hostile_many_live_tensors_finish_quickly() {
+/// `order[k]` is the tensor RELU operator `k` writes, from the model input (tensor 0); every
+/// written tensor is a model output, so all of them are alive at once.
+fn live_relu_outputs(name: &str, order: &[i32]) {
     use hostile::{model, Op};
-    // 3000 RELUs of the model input, every result a model output: 3000 buffers alive at once.
-    let n = 3000;
+    let n = order.len();
     let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
     tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
-    let outs: Vec<[i32; 1]> = (1..=n as i32).map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs
-        .iter()
-        .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
-        })
-        .collect();
-    let all: Vec<i32> = (1..=n as i32).collect();
-    let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "3000 live RELU outputs",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
-}
-
-#[test]
-fn hostile_live_tensors_in_reverse_order_finish_quickly() {
-    use hostile::{model, Op};
-    // As above, but operator k writes tensor n+1-k: buffers get placed in the reverse of their
-    // table order (the planner's worst case). 1700 operators fit the fuzzer's 128 KiB inputs.
-    let n = 1700;
-    let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat_n((INT8, &[1, 1, 1, 4][..], true), n));
-    let outs: Vec<[i32; 1]> = (1..=n as i32).rev().map(|t| [t]).collect();
-    let ops: Vec<(Op, usize)> = outs
-        .iter()
-        .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
-        })
-        .collect();
-    let all: Vec<i32> = (1..=n as i32).collect();
-    let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "1700 live RELU outputs, reverse order",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
-}
-
-/// Known limit (ignored): the planner's first-fit scan is O(placed) passes per buffer when
-/// operators write their outputs in an order neither scan direction follows; 1700 live tensors
-/// take ~8 s. Bounding it needs an offset-sorted list of placed buffers (TFLM keeps one), i.e.
-/// 4 more arena bytes per tensor: a design decision left to the planner's owner.
-#[test]
-#[ignore]
-fn hostile_live_tensors_interleaved_finish_quickly() {
-    use hostile::{model, Op};
-    // Operators write tensors in an interleaved order (1, n, 2, n-1, ...), so neither scan
-    // direction follows the placement order.
-    let n = 1700i32;
-    let mut tensors: Vec<(i8, &[i32], bool)> = vec![(INT8, &[1, 1, 1, 4], true)];
-    tensors.extend(std::iter::repeat_n(
-        (INT8, &[1, 1, 1, 4][..], true),
-        n as usize,
-    ));
-    let order: Vec<i32> = (0..n)
-        .map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 })
-        .collect();
     let outs: Vec<[i32; 1]> = order.iter().map(|&t| [t]).collect();
     let ops: Vec<(Op, usize)> = outs
         .iter()
         .map(|o| {
-            (
-                Op {
-                    code: 0,
-                    inputs: &[0],
-                    outputs: o,
-                    var: None,
-                },
-                1,
-            )
+            let op = Op {
+                code: 0,
+                inputs: &[0],
+                outputs: o,
+                var: None,
+            };
+            (op, 1)
         })
         .collect();
-    let all: Vec<i32> = (1..=n).collect();
+    let all: Vec<i32> = (1..=n as i32).collect();
     let b = model(&[19], &tensors, (&[0], &all), &ops);
-    timed(
-        "1700 live RELU outputs, interleaved order",
-        &b,
-        std::time::Duration::from_secs(60),
-    );
+    timed(name, &b, std::time::Duration::from_secs(60));
+}
+
+/// Thousands of buffers alive at once, placed in table order, in reverse (the first-fit scan's
+/// worst direction) and interleaved (1, n, 2, n-1, ...: neither direction). The offset-sorted
+/// list makes each first fit one pass; 1700 operators fit the fuzzer's 128 KiB inputs.
+#[test]
+fn hostile_live_tensors_finish_quickly() {
+    let forward: Vec<i32> = (1..=3000).collect();
+    live_relu_outputs("3000 live RELU outputs", &forward);
+    let n = 1700;
+    let reverse: Vec<i32> = (1..=n).rev().collect();
+    live_relu_outputs("1700 live RELU outputs, reverse order", &reverse);
+    let interleaved: Vec<i32> = (0..n)
+        .map(|k| if k % 2 == 0 { 1 + k / 2 } else { n - k / 2 })
+        .collect();
+    live_relu_outputs("1700 live RELU outputs, interleaved order", &interleaved);
 }
 
 #[test]
@@ -1533,46 +1445,7 @@ fn accessors_take_any_index() {
 /// variable, assigned from the input and read to the output.
 #[test]
 fn error_state_too_small_built_model() {
-    use hostile::{model, Op};
-    let ops = [
-        (
-            Op {
-                code: 0,
-                inputs: &[],
-                outputs: &[0],
-                var: Some("v".into()),
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 2,
-                inputs: &[0, 1],
-                outputs: &[],
-                var: None,
-            },
-            1,
-        ),
-        (
-            Op {
-                code: 1,
-                inputs: &[0],
-                outputs: &[2],
-                var: None,
-            },
-            1,
-        ),
-    ];
-    let b = model(
-        &[142, 143, 144],
-        &[
-            (RESOURCE, &[], false),
-            (INT8, &[4], true),
-            (INT8, &[4], true),
-        ],
-        (&[1], &[2]),
-        &ops,
-    );
+    let b = one_variable_model(1);
     let m = Model::parse(&b).unwrap();
     let mut arena = vec![0u8; CAP];
     let mut state = [0u8; 3];

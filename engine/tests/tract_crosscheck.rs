@@ -401,15 +401,7 @@ fn models() -> Vec<(String, PathBuf)> {
         })
         .collect();
     v.sort();
-    for r in [
-        "shared:tflm/hello_world_int8.tflite",
-        "shared:tflm/micro_speech_quantized.tflite",
-        "shared:tflm/audio_preprocessor_int8.tflite",
-        "pip:pymicro_wakeword/models/okay_nabu.tflite",
-        "pip:pymicro_wakeword/models/hey_jarvis.tflite",
-        "pip:pymicro_wakeword/models/alexa.tflite",
-        "pip:pymicro_wakeword/models/hey_mycroft.tflite",
-    ] {
+    for &r in common::REFERENCE_MODELS {
         if let Some(p) = common::resolve(Path::new("."), r) {
             v.push((r.to_string(), p));
         }

@@ -404,6 +404,13 @@ pub fn run(
     )
 }
 
+/// Arena, state and pipeline memory sized for `model` (the caller builds the `Pipeline` over
+/// them: it borrows all three).
+pub fn pipeline_buffers(model: &Model<'_>) -> Result<(Vec<u8>, Vec<u8>, Box<PipelineMemory>)> {
+    let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
+    Ok((vec![0u8; a], vec![0u8; s], Box::new(PipelineMemory::EMPTY)))
+}
+
 /// Run the pipeline over 16 kHz samples that `next` appends to its (emptied) buffer, until it
 /// returns `Ok(false)`; memory stays bounded by the chunk size (`keep_lines: false` also leaves
 /// [`Summary::json_lines`] empty).
@@ -414,9 +421,7 @@ pub fn run_stream(
     keep_lines: bool,
     mut on_line: impl FnMut(&str),
 ) -> Result<Summary> {
-    let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
-    let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
-    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let (mut arena, mut state, mut mem) = pipeline_buffers(model)?;
     let mut p = Pipeline::new(model, &mut arena, &mut state, &mut mem, &setup.config)
         .map_err(|e| anyhow!("{e}"))?;
     let labels: Vec<&str> = setup.labels.iter().map(String::as_str).collect();

@@ -6,12 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use mote_engine::interpreter::InterpreterOptions;
-use mote_engine::pipeline::{Output, Pipeline, PipelineMemory};
+use mote_engine::pipeline::{Output, Pipeline};
 use mote_engine::resample::f32_to_i16;
 use mote_engine::Model;
-use mote_exporter::detect::Setup;
-use mote_exporter::report::buffer_sizes;
+use mote_exporter::detect::{pipeline_buffers, Setup};
 use mote_exporter::resample::{AnyRate, MAX_RATE, MIN_RATE};
 
 /// The microphone configuration: the device's default if its rate is one [`AnyRate`] converts
@@ -112,9 +110,7 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
     };
     stream.play().context("cannot start the microphone")?;
     let mut resampler = AnyRate::new(rate).map_err(|e| anyhow!("microphone at {rate} Hz: {e}"))?;
-    let (a, s) = buffer_sizes(model, InterpreterOptions::default()).map_err(|e| anyhow!("{e}"))?;
-    let (mut arena, mut state) = (vec![0u8; a], vec![0u8; s]);
-    let mut mem = Box::new(PipelineMemory::EMPTY);
+    let (mut arena, mut state, mut mem) = pipeline_buffers(model)?;
     let mut p = Pipeline::new(model, &mut arena, &mut state, &mut mem, &setup.config)
         .map_err(|e| anyhow!("{e}"))?;
     let labels: Vec<&str> = setup.labels.iter().map(String::as_str).collect();

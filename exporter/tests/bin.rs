@@ -59,11 +59,7 @@ fn bin_layout_and_cli_bytes() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::assert_ok(&st);
     assert_eq!(std::fs::read(&out).unwrap(), e.bin);
     assert!(String::from_utf8_lossy(&st.stderr).contains("DIS_L4IOT"));
 

@@ -2,14 +2,9 @@
 //! errors a person sees for bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
-use common::pip_model;
-
-fn mote() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-}
+use common::{mote, pip_model};
 
 fn golden(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,11 +19,7 @@ fn inspect_json_has_the_documented_integers() {
         .arg(golden("ops/conv_3x3_same_s1_relu/model.tflite"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for k in ["arena_bytes", "state_bytes", "weights_bytes", "macs"] {
         assert!(v[k].is_u64(), "{k} missing or not an integer: {}", v[k]);
@@ -162,11 +153,7 @@ fn detect_json_lines_for_a_wake_word() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -238,11 +225,7 @@ fn infer_equals_golden(model: &Path, dir: &Path) {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     assert_eq!(
         std::fs::read(&out).unwrap(),
         std::fs::read(dir.join("output0.bin")).unwrap()
@@ -261,11 +244,7 @@ fn inspect_board_prints_latency_and_energy() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     assert!(
         text.contains("## Latency and energy (STM32L432KC on nucleo-l432kc)"),
         "{text}"
@@ -284,11 +263,7 @@ fn inspect_board_prints_latency_and_energy() {
         .arg(&model)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let e = &v["energy"];
     assert_eq!(e["clock_mhz"], 64);

@@ -9,18 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::pip_model;
-
-fn mote() -> Command {
-    match std::env::var_os("MOTE_BIN") {
-        Some(bin) => Command::new(bin),
-        None => Command::new(env!("CARGO_BIN_EXE_mote")),
-    }
-}
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
+use common::{mote, pip_model, repo};
 
 fn edge_model(name: &str) -> PathBuf {
     repo("exporter/tests/fixtures/edges").join(name)
@@ -405,11 +394,7 @@ fn features_stream_the_wav() {
     let peak = vm_hwm_kib(child.id());
     drop(w);
     let st = child.wait_with_output().unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::assert_ok(&st);
     assert_eq!(
         fs::metadata(&out).unwrap().len(),
         80 * (100 * u64::from(secs) - 2)

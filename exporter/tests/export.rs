@@ -3,18 +3,11 @@
 //! it, and bad input fails clearly without leaving a file behind. (Building the zips and running
 //! them in QEMU is `scripts/firmware-test.sh`.)
 
+mod common;
+use common::{mote, repo};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use mote_exporter::export::{self, zip, Request};
-
-fn mote() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-}
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
 
 fn default_model() -> Vec<u8> {
     std::fs::read(repo("firmware-template/mote/model.tflite")).unwrap()

@@ -1,16 +1,9 @@
 //! `mote detect` / `mote features --preset mfcc` on the MLPerf-shaped DS-CNN trained by
 //! `scripts/oracle/gen_mfcc.py`, and the sidecar's MFCC fields.
 
+mod common;
+use common::{mote, repo};
 use std::path::PathBuf;
-use std::process::Command;
-
-fn mote() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
-}
 
 /// Five espeak-ng words, 0.4 s of silence before each (as scripts/firmware-test.sh builds it).
 fn words_wav(dir: &std::path::Path) -> PathBuf {
@@ -54,11 +47,7 @@ fn detect_finds_the_keywords_with_and_without_the_sidecar() {
             cmd.arg("detect").arg(&bare).arg(&wav).arg("--json");
         }
         let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_ok(&out);
         let text = String::from_utf8(out.stdout).unwrap();
         let fired: Vec<&str> = text
             .lines()
@@ -123,11 +112,7 @@ fn features_preset_mfcc_writes_ten_f32_per_frame() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let samples = hound::WavReader::open(&wav).unwrap().len() as usize;
     let frames = (samples - 480) / 320 + 1;
     assert_eq!(std::fs::read(&out).unwrap().len(), frames * 10 * 4);
@@ -141,10 +126,6 @@ fn features_preset_mfcc_writes_ten_f32_per_frame() {
         .arg(repo("engine/tests/fixtures/models/ds_cnn_mfcc.tflite"))
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     assert_eq!(std::fs::read(&q).unwrap().len(), frames * 10);
 }

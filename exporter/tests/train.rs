@@ -8,6 +8,8 @@
 //! `tflite_micro` (MOTE_PYTHON, default /work/venv-oracle/bin/python). Missing: a failure under
 //! CI=true, else a SKIP line.
 
+mod common;
+use common::mote;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -43,10 +45,6 @@ fn missing(what: &str) -> bool {
     }
     eprintln!("SKIP: missing {what}");
     true
-}
-
-fn mote() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mote"))
 }
 
 fn run(cmd: &mut Command) -> String {

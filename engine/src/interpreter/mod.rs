@@ -99,9 +99,11 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             });
         }
 
-        let (locs, rest) = carve(arena, bases.tensors, Loc::default(), available)?;
-        let (kernels, rest) = carve(rest, bases.ops, KernelSlot::default(), available)?;
-        let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
+        let (locs, tail) = carve(arena, bases.tensors, Loc::default(), available)?;
+        // The tables' size is checked now (the error names what they alone need); they are
+        // filled in pass 2, so until then their bytes and the rest are the planner's scratch.
+        let (_, rest) = carve(&mut *tail, bases.ops, KernelSlot::default(), available)?;
+        carve(rest, bases.ops, u32::MAX, available)?;
         let callee = |s: usize, k: usize| call_once_target(&model, s, k);
 
         // Subgraph 0's inputs are alive from the start.
@@ -125,9 +127,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let steps = plan::walk(&model, callee, |st| {
             let k = prepare_op(&model, &bases, &vars, st, Some(&mut *locs), &mut measure)?;
             operand_list(&model, &bases, st, &k, None, &mut measure)?;
-            if let Some(slot) = kernels.get_mut(bases.op[st.subgraph] as usize + st.op) {
-                *slot = k.slot();
-            }
             Ok(())
         })?;
         let words_used = measure.used();
@@ -140,7 +139,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if options.preserve_all_tensors {
             plan::liveness::preserve_all(locs, end);
         }
-        let tensor_bytes = plan::place(locs)?;
+        let tensor_bytes = {
+            // One id per tensor at most; less room only makes the planner slower.
+            let pad = tail.as_ptr().align_offset(align_of::<u32>());
+            let room = (tail.len().saturating_sub(pad) / size_of::<u32>()).min(bases.tensors);
+            let scratch = carve(&mut *tail, room, 0u32, available).map_or(&mut [][..], |(s, _)| s);
+            plan::place(locs, scratch)?
+        };
+        let (kernels, rest) = carve(tail, bases.ops, KernelSlot::default(), available)?;
+        let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
 
         // Exact size: tables, words, then the tensor region (aligned).
         let words_pad = rest.as_ptr().align_offset(align_of::<i32>());
@@ -222,12 +229,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
     /// Description of input `i`.
     pub fn input_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let t = self.io_tensor(false, i)?;
         let sg = subgraph(&self.model, 0)?;
-        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "input",
-            index: i as i32,
-            len: sg.inputs().len() as u32,
-        })?;
         sg.tensor(t as usize).ok_or(Error::InvalidGraph {
             what: "input tensor",
             index: t,
@@ -235,26 +238,32 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
     /// Description of output `i`.
     pub fn output_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
+        let t = self.io_tensor(true, i)?;
         let sg = subgraph(&self.model, 0)?;
-        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "output",
-            index: i as i32,
-            len: sg.outputs().len() as u32,
-        })?;
         sg.tensor(t as usize).ok_or(Error::InvalidGraph {
             what: "output tensor",
             index: t,
         })
     }
 
+    /// Subgraph 0's input `i` (or output `i`): its tensor index.
+    fn io_tensor(&self, output: bool, i: usize) -> Result<i32, Error> {
+        let sg = subgraph(&self.model, 0)?;
+        let (list, what) = if output {
+            (sg.outputs(), "output")
+        } else {
+            (sg.inputs(), "input")
+        };
+        list.get(i).ok_or(Error::IndexOutOfRange {
+            what,
+            index: i as i32,
+            len: list.len() as u32,
+        })
+    }
+
     /// The bytes of input `i`, to fill before [`Interpreter::invoke`].
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8], Error> {
-        let sg = subgraph(&self.model, 0)?;
-        let t = sg.inputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "input",
-            index: i as i32,
-            len: sg.inputs().len() as u32,
-        })?;
+        let t = self.io_tensor(false, i)?;
         match self.locs.get(t as usize).map(|l| (l.place(), l.len)) {
             Some((Place::Arena(o), n)) => self
                 .tensors
@@ -272,12 +281,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// The bytes of output `i` after [`Interpreter::invoke`].
     pub fn output(&self, i: usize) -> Result<&[u8], Error> {
-        let sg = subgraph(&self.model, 0)?;
-        let t = sg.outputs().get(i).ok_or(Error::IndexOutOfRange {
-            what: "output",
-            index: i as i32,
-            len: sg.outputs().len() as u32,
-        })?;
+        let t = self.io_tensor(true, i)?;
         self.tensor_data(0, t as usize).ok_or(Error::InvalidGraph {
             what: "output has no data",
             index: t,

@@ -6,7 +6,10 @@
 //! output (`2 * max_scale / (2^20 * out_scale)`), each step with TFLM's `SmallerThanOneExp`
 //! rounding. SUB shares this machinery (see `sub.rs`).
 
-use super::common::{binary_int8_operands, eval_binary, BinaryOperands, Broadcast};
+use super::common::{
+    binary_int8_operands, eval_binary, fused_activation, output_activation_range, Activation,
+    BinaryOperands, Broadcast,
+};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{
@@ -68,56 +71,16 @@ fn mul_smaller_than_one(x: i32, mult: i32, shift: i32) -> i32 {
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, mult), -shift)
 }
 
-/// Read the fused activation option (slot 0 of Add/Sub/MulOptions): NONE, RELU, RELU_N1_TO_1
-/// or RELU6. TANH and SIGN_BIT, which TFLM's integer kernels silently leave unfused, are refused,
-/// as everywhere in this engine.
-pub(crate) fn activation_option(ctx: &PrepareCtx<'_, '_, '_>) -> Result<u8, Error> {
-    let a = ctx.options.i8(0, 0)?;
-    if !(0..=3).contains(&a) {
-        return Err(ctx.bad_option("fused activation function"));
-    }
-    Ok(a as u8)
-}
-
-/// TFLM `CalculateActivationRangeQuantized` for an int8 output: RELU, RELU6 and RELU_N1_TO_1
-/// clamp to `zero_point + round(f / scale)` (divided and rounded in `f32`, as TFLM's `Quantize`)
-/// of 0, 6, -1 and 1, intersected with [-128, 127]. `None` if a bound does not fit int32.
-///
-/// (Same semantics as ops-conv's `common::activation_range_quantized`; kept local to avoid a
-/// name clash while the branches are separate.)
-pub(crate) fn activation_range(code: u8, scale: f32, zero_point: i32) -> Option<(i32, i32)> {
-    let q = |f: f32| -> Option<i64> {
-        let t = libm::roundf(f / scale);
-        // TFLM compares with (float)INT32_MIN / (float)INT32_MAX, the latter being 2^31.
-        if !(-2_147_483_648.0f32..=2_147_483_648.0f32).contains(&t) {
-            return None;
-        }
-        Some(zero_point as i64 + t as i64)
-    };
-    let (qmin, qmax) = (i8::MIN as i64, i8::MAX as i64);
-    let (lo, hi) = match code {
-        1 => (qmin.max(q(0.0)?), qmax),
-        2 => (qmin.max(q(-1.0)?), qmax.min(q(1.0)?)),
-        3 => (qmin.max(q(0.0)?), qmax.min(q(6.0)?)),
-        _ => (qmin, qmax),
-    };
-    // A zero point far outside int8 can push a bound past the other; TFLM keeps such a range.
-    Some((
-        lo.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
-        hi.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
-    ))
-}
-
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let act = activation_option(ctx)?;
+    let act = fused_activation(ctx, 0)?;
     prepare_with(ctx, act, false)
 }
 
 /// Shared ADD/SUB prepare with the fused activation given explicitly.
 pub(crate) fn prepare_with(
     ctx: &mut PrepareCtx<'_, '_, '_>,
-    activation: u8,
+    activation: Activation,
     subtract: bool,
 ) -> Result<Params, Error> {
     let BinaryOperands { a, b, out, bc } = binary_int8_operands(ctx)?;
@@ -138,8 +101,7 @@ pub(crate) fn prepare_with(
         quantize_multiplier_smaller_than_one(r2).ok_or(ctx.bad_quant(ctx.input_index(1)))?;
     let (out_mult, out_shift) =
         quantize_multiplier_smaller_than_one(ro).ok_or(ctx.bad_quant(oi))?;
-    let (act_min, act_max) =
-        activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) = output_activation_range(ctx, activation, 0)?;
     Ok(Params {
         _pad: Default::default(),
         bc,
@@ -173,7 +135,8 @@ pub(crate) fn add_sub_elem(p: &Params, x: i8, y: i8) -> i8 {
         v1.wrapping_add(v2)
     };
     let out = mul_smaller_than_one(raw, p.out_mult, p.out_shift).wrapping_add(p.out_offset);
-    out.clamp(p.act_min, p.act_max) as i8
+    // TFLM: min(max(x, act_min), act_max), which never panics on an empty range.
+    out.max(p.act_min).min(p.act_max) as i8
 }
 
 /// Compute.
@@ -203,7 +166,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
@@ -211,19 +174,21 @@ mod tests {
         a: (&[i32], f32, i64),
         b: (&[i32], f32, i64),
         o: (&[i32], f32, i64),
-        act: u8,
+        act: i8,
     ) -> Result<Params, Error> {
-        binary(BuiltinOp::ADD, a, b, o, |ctx| prepare_with(ctx, act, false))
+        binary(BuiltinOp::ADD, a, b, o, |ctx| {
+            prepare_with(ctx, Activation::from_schema(act).unwrap(), false)
+        })
     }
 
     #[test]
     fn same_scale_adds_exactly() {
         // All scales 0.5, zero points 0: real sums are exact, output = x + y saturated.
         let p = add((&[4], 0.5, 0), (&[4], 0.5, 0), (&[4], 0.5, 0), 0).unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i8b(&[1, -3, 100, -100]), &i8b(&[2, -4, 100, -100])],
+            &[&bytes(&[1, -3, 100, -100]), &bytes(&[2, -4, 100, -100])],
             &[4],
         )
         .unwrap();
@@ -235,7 +200,13 @@ mod tests {
         // a: scale 1, zp 10; b: scale 1, zp -5; out: scale 2, zp 3.
         // real = (x-10) + (y+5); q = round(real/2) + 3, ties away from zero.
         let p = add((&[3], 1.0, 10), (&[3], 1.0, -5), (&[3], 2.0, 3), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[11, 10, 0]), &i8b(&[-5, -4, -6])], &[3]).unwrap();
+        let out = run_prepared(
+            &p,
+            eval,
+            &[&bytes(&[11, 10, 0]), &bytes(&[-5, -4, -6])],
+            &[3],
+        )
+        .unwrap();
         // real: 1 -> 0.5 -> 1 (+3 = 4); 1 -> 4; -10 + -1 = -11 -> -5.5 -> -6 (+3 = -3).
         assert_eq!(b_i8(&out[0]), [4, 4, -3]);
     }
@@ -250,19 +221,19 @@ mod tests {
             1,
         )
         .unwrap();
-        let a = i8b(&[1, 2, 3, -10, -20, -30]);
-        let b = i8b(&[10, -2]);
-        let out = run(&p, eval, &[&a, &b], &[12]).unwrap();
+        let a = bytes(&[1, 2, 3, -10, -20, -30]);
+        let b = bytes(&[10, -2]);
+        let out = run_prepared(&p, eval, &[&a, &b], &[12]).unwrap();
         assert_eq!(b_i8(&out[0]), [11, 12, 13, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
     }
 
     #[test]
     fn scalar_broadcast_both_sides() {
         let p = add((&[], 1.0, 0), (&[2, 2], 1.0, 0), (&[2, 2], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[5]), &i8b(&[1, 2, 3, 4])], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[5]), &bytes(&[1, 2, 3, 4])], &[4]).unwrap();
         assert_eq!(b_i8(&out[0]), [6, 7, 8, 9]);
         let p = add((&[2, 2], 1.0, 0), (&[1], 1.0, 0), (&[2, 2], 1.0, 0), 3).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, 3, -9]), &i8b(&[4])], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, 3, -9]), &bytes(&[4])], &[4]).unwrap();
         // RELU6 at scale 1: clamp to [0, 6].
         assert_eq!(b_i8(&out[0]), [5, 6, 6, 0]);
     }
@@ -273,14 +244,25 @@ mod tests {
         assert!(add((&[3], 1.0, 0), (&[3], 1.0, 0), (&[2, 3], 1.0, 0), 0).is_err());
         // Leading 1s on the output are accepted, as TFLM extends every shape to the largest rank.
         let p = add((&[3], 1.0, 0), (&[1], 1.0, 0), (&[1, 3], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, 3]), &i8b(&[-1])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, 3]), &bytes(&[-1])], &[3]).unwrap();
         assert_eq!(b_i8(&out[0]), [0, 1, 2]);
         let ins = [qt(DType::U8, &[2], 1.0, 0), qt(DType::U8, &[2], 1.0, 0)];
         let outs = [qt(DType::U8, &[2], 1.0, 0)];
         assert!(with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| prepare_with(
-            ctx, 0, false
+            ctx,
+            Activation::None,
+            false
         ))
         .is_err());
+    }
+
+    #[test]
+    fn scales_outside_smaller_than_one_exp_are_refused() {
+        // TFLM's QuantizeMultiplierSmallerThanOneExp aborts unless 0 < multiplier < 1: a zero
+        // or negative input scale, a zero output scale.
+        assert!(add((&[1], 0.0, 0), (&[1], 1.0, 0), (&[1], 1.0, 0), 0).is_err());
+        assert!(add((&[1], -1.0, 0), (&[1], 1.0, 0), (&[1], 1.0, 0), 0).is_err());
+        assert!(add((&[1], 1.0, 0), (&[1], 1.0, 0), (&[1], 0.0, 0), 0).is_err());
     }
 
     #[test]

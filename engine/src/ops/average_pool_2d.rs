@@ -42,17 +42,11 @@ crate::ops::stored::no_uninit!(Params(PoolParams));
 mod tests {
     use super::*;
     use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, run};
+    use crate::ops::common::test_util::{bytes, i8t, run, window};
     use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
 
     fn win(padding: Padding, stride: i32) -> WindowOptions {
-        WindowOptions {
-            padding,
-            stride_h: stride,
-            stride_w: stride,
-            dilation_h: 1,
-            dilation_w: 1,
-        }
+        window(padding, stride, 1)
     }
 
     #[test]

@@ -136,7 +136,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -154,7 +154,13 @@ mod tests {
     fn concat_last_axis_negative() {
         let q = |d: &[i32]| qt(DType::I8, d, 0.1, 3);
         let p = prep(&[q(&[2, 1]), q(&[2, 2])], q(&[2, 3]), -1).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2]), &i8b(&[10, 11, 20, 21])], &[6]).unwrap();
+        let out = run_prepared(
+            &p,
+            eval,
+            &[&bytes(&[1, 2]), &bytes(&[10, 11, 20, 21])],
+            &[6],
+        )
+        .unwrap();
         assert_eq!(b_i8(&out[0]), [1, 10, 11, 2, 20, 21]);
     }
 
@@ -170,14 +176,18 @@ mod tests {
             0,
         )
         .unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i32b(&[1, 2]), &i32b(&[3, 4, 5, 6]), &i32b(&[-7, 8])],
+            &[
+                &bytes32(&[1, 2]),
+                &bytes32(&[3, 4, 5, 6]),
+                &bytes32(&[-7, 8]),
+            ],
             &[32],
         )
         .unwrap();
-        assert_eq!(out[0], i32b(&[1, 2, 3, 4, 5, 6, -7, 8]));
+        assert_eq!(out[0], bytes32(&[1, 2, 3, 4, 5, 6, -7, 8]));
         let p = prep(
             &[t(DType::I16, &[2, 1, 2]), t(DType::I16, &[2, 2, 2])],
             t(DType::I16, &[2, 3, 2]),
@@ -192,7 +202,7 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        let out = run(&p, eval, &[&a, &b], &[24]).unwrap();
+        let out = run_prepared(&p, eval, &[&a, &b], &[24]).unwrap();
         let want: std::vec::Vec<u8> = [1i16, 2, 10, 11, 12, 13, 3, 4, 20, 21, 22, 23]
             .iter()
             .flat_map(|v| v.to_le_bytes())

@@ -2,7 +2,7 @@
 //! quantization set up by `DepthwiseConvPrepare` (per-channel along axis 3, or a broadcast
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
-use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
+use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
 use super::common::{
     check_len, fused_activation, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
@@ -82,7 +82,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     let ops = weighted_int8_operands(ctx, "DEPTHWISE_CONV_2D takes 2 or 3 inputs and 1 output")?;
-    let (input, filter, output) = (ops.input, ops.filter, ops.output);
+    let (input, filter) = (ops.input, ops.filter);
 
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
     let fidx = ctx.input_index(1);
@@ -108,25 +108,20 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     if mult == 0 || in_c.checked_mul(mult) != Some(out_c) {
         return Err(ctx.bad_option("depth_multiplier"));
     }
-    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
-        return Err(ctx.shape_mismatch(ctx.output_index(0)));
-    }
-    let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
+    let c = conv_prepare(ctx, &ops, &opts.window, fh, fw, out_c, 3, opts.activation)?;
     let u = channels_u16;
-    let (has_bias, quant, act_min, act_max) =
-        conv_output_quant(ctx, &ops, out_c, 3, opts.activation)?;
     Ok(Params {
         _pad: Default::default(),
-        win,
+        win: c.win,
         in_c: u(in_c)?,
         out_c: u(out_c)?,
         depth_multiplier: u(mult)?,
-        has_bias,
+        has_bias: c.has_bias,
         input_offset: -ops.in_zp,
         output_offset: ops.out_zp,
-        act_min,
-        act_max,
-        quant,
+        act_min: c.act_min,
+        act_max: c.act_max,
+        quant: c.quant,
     })
 }
 
@@ -397,22 +392,28 @@ mod tests {
 
     use super::*;
     use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
-    use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+    use crate::model::{BuiltinOp, Tensor};
+    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, window, Input};
     use crate::ops::common::{compute_out_size, compute_padding_with_offset, Padding};
 
     fn opts(padding: Padding, stride: i32, dilation: i32, mult: i32, act: Activation) -> Options {
+        let window = window(padding, stride, dilation);
         Options {
-            window: WindowOptions {
-                padding,
-                stride_h: stride,
-                stride_w: stride,
-                dilation_h: dilation,
-                dilation_w: dilation,
-            },
+            window,
             depth_multiplier: mult,
             activation: act,
         }
+    }
+
+    /// Prepare (measure, then store) and run one DEPTHWISE_CONV_2D with `o`; output 0's bytes.
+    fn dw(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Error> {
+        run(
+            BuiltinOp::DEPTHWISE_CONV_2D,
+            ins,
+            out,
+            |c| prepare_with(c, o),
+            eval,
+        )
     }
 
     #[test]
@@ -429,14 +430,7 @@ mod tests {
             Some((filter, bytes(&[1, 3, 2, -1]))),
             None,
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Valid, 1, 1, 2, Activation::None)).unwrap();
         assert_eq!(got, bytes(&[0, 4]));
         // With bias [-3, -20]: c0 = -3 → -1.5 → -1 (SRDHM tie goes up); c1 = -6 → -1.5 → -2.
         let ins = [
@@ -444,14 +438,7 @@ mod tests {
             Some((filter, bytes(&[1, 3, 2, -1]))),
             Some((bias(2), bytes32(&[-3, -20]))),
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Valid, 1, 1, 2, Activation::None)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Valid, 1, 1, 2, Activation::None)).unwrap();
         assert_eq!(got, bytes(&[-1, -2]));
     }
 
@@ -488,13 +475,7 @@ mod tests {
             let filter = tensor(DType::I8, &[1, fh as i32, fw as i32, oc as i32], &scales, &std::vec![0; oc], 3);
             let out = i8t(&[1, oh as i32, ow as i32, oc as i32], 1.0, out_zp);
             let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
-            let got = run(
-                BuiltinOp::DEPTHWISE_CONV_2D,
-                &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
-                out,
-                |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None)),
-                eval,
-            )
+            let got = dw(&[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in], out, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None))
             .unwrap();
             let mut want = Vec::new();
             for oy in 0..oh {
@@ -644,14 +625,7 @@ mod tests {
             Some((filter, bytes(&[1, 1, 1]))),
             None,
         ];
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)),
-            eval,
-        )
-        .unwrap();
+        let got = dw(&ins, out, &opts(Padding::Same, 1, 1, 1, Activation::Relu6)).unwrap();
         // Multiplier 1: -5 → -133 → clamp -128; 30 → -98; 100 → -28 → clamp -68.
         assert_eq!(got, bytes(&[-128, -98, -68]));
     }
@@ -665,13 +639,7 @@ mod tests {
             Some((input, std::vec![0; 8])),
             Some((filter, std::vec![0; 4])),
         ];
-        let r = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 1, Activation::None)),
-            eval,
-        );
+        let r = dw(&ins, out, &opts(Padding::Same, 1, 1, 1, Activation::None));
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
         let mut macs = 0;
         run(
@@ -699,13 +667,7 @@ mod tests {
             Some((input, std::vec![0; 8])),
             Some((filter, std::vec![0; 4])),
         ];
-        let r = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &opts(Padding::Same, 1, 1, 2, Activation::None)),
-            eval,
-        );
+        let r = dw(&ins, out, &opts(Padding::Same, 1, 1, 2, Activation::None));
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }
 }

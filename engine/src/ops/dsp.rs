@@ -385,87 +385,54 @@ pub(crate) mod isa {
     mod native {
         use core::arch::asm;
 
-        /// `SXTB16 d, x`: int8 bytes 0 and 2 of `x`, sign-extended to int16 lanes.
-        #[inline(always)]
-        pub fn sxtb16(x: u32) -> u32 {
-            let d: u32;
-            // SAFETY: register-only DSP instruction (thumbv7em); no memory, stack or flags.
-            unsafe {
-                asm!("sxtb16 {d}, {x}", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
+        /// One register-only DSP instruction as a function: `$ins {d}, <operands>`, each
+        /// operand a register, the result in `d`.
+        macro_rules! dsp_ins {
+            ($(#[$doc:meta])* $name:ident($($x:ident: $xt:ty),+) -> $t:ty = $ins:literal; $($opt:ident),+) => {
+                $(#[$doc])*
+                #[inline(always)]
+                pub fn $name($($x: $xt),+) -> $t {
+                    let d: $t;
+                    // SAFETY: register-only DSP instruction (thumbv7em): no memory or stack;
+                    // SMLAD may set APSR.Q (the sticky saturation flag), which no Rust code reads.
+                    unsafe { asm!($ins, d = lateout(reg) d, $($x = in(reg) $x),+, options($($opt),+)) };
+                    d
+                }
             };
-            d
         }
-        /// `SXTB16 d, x, ROR #8`: bytes 1 and 3 of `x` as int16 lanes.
-        #[inline(always)]
-        pub fn sxtb16_ror8(x: u32) -> u32 {
-            let d: u32;
-            // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe {
-                asm!("sxtb16 {d}, {x}, ror #8", d = lateout(reg) d, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
-            };
-            d
-        }
-        /// `SXTAB16 d, a, x`: int16 lanes of `a` plus bytes 0 and 2 of `x` (lanes wrap).
-        #[inline(always)]
-        pub fn sxtab16(a: u32, x: u32) -> u32 {
-            let d: u32;
-            // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe {
-                asm!("sxtab16 {d}, {a}, {x}", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
-            };
-            d
-        }
-        /// `SXTAB16 d, a, x, ROR #8`: int16 lanes of `a` plus bytes 1 and 3 of `x`.
-        #[inline(always)]
-        pub fn sxtab16_ror8(a: u32, x: u32) -> u32 {
-            let d: u32;
-            // SAFETY: register-only DSP instruction; no memory, stack or flags.
-            unsafe {
-                asm!("sxtab16 {d}, {a}, {x}, ror #8", d = lateout(reg) d, a = in(reg) a, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
-            };
-            d
-        }
-        /// `SMLAD d, a, b, acc`: `acc + a.lo*b.lo + a.hi*b.hi` (int16 lanes), wrapping.
-        #[inline(always)]
-        pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
-            let d: i32;
-            // SAFETY: register-only DSP instruction; it may set APSR.Q (sticky saturation
-            // flag), which no Rust code reads; no memory or stack.
-            unsafe {
-                asm!("smlad {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
-            };
-            d
-        }
-        /// `SMLABB d, a, b, acc`: `acc + a.lo * b.lo`, wrapping.
-        #[inline(always)]
-        pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
-            let d: i32;
-            // SAFETY: as for `smlad`.
-            unsafe {
-                asm!("smlabb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
-            };
-            d
-        }
-        /// `SMLATT d, a, b, acc`: `acc + a.hi * b.hi`, wrapping.
-        #[inline(always)]
-        pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
-            let d: i32;
-            // SAFETY: as for `smlad`.
-            unsafe {
-                asm!("smlatt {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
-            };
-            d
-        }
-        /// `SMLATB d, a, b, acc`: `acc + a.hi * b.lo`, wrapping.
-        #[inline(always)]
-        pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
-            let d: i32;
-            // SAFETY: as for `smlad`.
-            unsafe {
-                asm!("smlatb {d}, {a}, {b}, {c}", d = lateout(reg) d, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
-            };
-            d
-        }
+
+        dsp_ins!(
+            /// `SXTB16 d, x`: int8 bytes 0 and 2 of `x`, sign-extended to int16 lanes.
+            sxtb16(x: u32) -> u32 = "sxtb16 {d}, {x}"; pure, nomem, nostack, preserves_flags
+        );
+        dsp_ins!(
+            /// `SXTB16 d, x, ROR #8`: bytes 1 and 3 of `x` as int16 lanes.
+            sxtb16_ror8(x: u32) -> u32 = "sxtb16 {d}, {x}, ror #8"; pure, nomem, nostack, preserves_flags
+        );
+        dsp_ins!(
+            /// `SXTAB16 d, a, x`: int16 lanes of `a` plus bytes 0 and 2 of `x` (lanes wrap).
+            sxtab16(a: u32, x: u32) -> u32 = "sxtab16 {d}, {a}, {x}"; pure, nomem, nostack, preserves_flags
+        );
+        dsp_ins!(
+            /// `SXTAB16 d, a, x, ROR #8`: int16 lanes of `a` plus bytes 1 and 3 of `x`.
+            sxtab16_ror8(a: u32, x: u32) -> u32 = "sxtab16 {d}, {a}, {x}, ror #8"; pure, nomem, nostack, preserves_flags
+        );
+        dsp_ins!(
+            /// `SMLAD d, a, b, acc`: `acc + a.lo*b.lo + a.hi*b.hi` (int16 lanes), wrapping.
+            smlad(a: u32, b: u32, acc: i32) -> i32 = "smlad {d}, {a}, {b}, {acc}"; pure, nomem, nostack
+        );
+        dsp_ins!(
+            /// `SMLABB d, a, b, acc`: `acc + a.lo * b.lo`, wrapping.
+            smlabb(a: u32, b: u32, acc: i32) -> i32 = "smlabb {d}, {a}, {b}, {acc}"; pure, nomem, nostack
+        );
+        dsp_ins!(
+            /// `SMLATT d, a, b, acc`: `acc + a.hi * b.hi`, wrapping.
+            smlatt(a: u32, b: u32, acc: i32) -> i32 = "smlatt {d}, {a}, {b}, {acc}"; pure, nomem, nostack
+        );
+        dsp_ins!(
+            /// `SMLATB d, a, b, acc`: `acc + a.hi * b.lo`, wrapping.
+            smlatb(a: u32, b: u32, acc: i32) -> i32 = "smlatb {d}, {a}, {b}, {acc}"; pure, nomem, nostack
+        );
     }
     #[cfg(mote_dsp_asm)]
     pub use native::*;

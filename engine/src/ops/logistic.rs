@@ -66,22 +66,36 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     q4_input_params(ctx)
 }
 
+/// The int8 input `x` in Q4.27 (`Ok`), or the saturated output (`Err(-128)` / `Err(127)`) at
+/// or beyond the input range radius: the start of TFLM's int8 `Logistic` and `Tanh` alike.
+#[inline(always)]
+pub(crate) fn q4_input(p: &Params, x: i32) -> Result<i32, i32> {
+    let input = x.wrapping_sub(p.input_zero_point);
+    if input <= -p.input_range_radius {
+        Err(-128)
+    } else if input >= p.input_range_radius {
+        Err(127)
+    } else {
+        // Within the radius the shifted input stays below 15 * 2^27 in magnitude: no overflow.
+        Ok(multiply_by_quantized_multiplier(
+            input,
+            p.input_multiplier,
+            p.input_left_shift,
+        ))
+    }
+}
+
 /// One element (TFLM `reference_integer_ops::Logistic` for int8).
 #[inline(always)]
 fn logistic_i8(p: &Params, x: i32) -> i32 {
-    let input = x.wrapping_sub(p.input_zero_point);
-    if input <= -p.input_range_radius {
-        -128
-    } else if input >= p.input_range_radius {
-        127
-    } else {
-        // Within the radius the shifted input stays below 15 * 2^27 in magnitude: no overflow.
-        let input_in_q4 =
-            multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
-        let output_in_q0 = logistic(input_in_q4, INPUT_INTEGER_BITS);
-        // Q0.31 → Q23.8 (units of 1/256), then the output zero point -128.
-        let output_in_q23 = rounding_divide_by_pot(output_in_q0, 31 - 8);
-        (output_in_q23 - 128).clamp(-128, 127)
+    match q4_input(p, x) {
+        Err(saturated) => saturated,
+        Ok(input_in_q4) => {
+            let output_in_q0 = logistic(input_in_q4, INPUT_INTEGER_BITS);
+            // Q0.31 → Q23.8 (units of 1/256), then the output zero point -128.
+            let output_in_q23 = rounding_divide_by_pot(output_in_q0, 31 - 8);
+            (output_in_q23 - 128).clamp(-128, 127)
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 //! TFLM accumulates with a scratch buffer while walking the input once; we sum each output's
 //! elements directly (no scratch), which gives the same int32 sums (wrapping addition commutes).
 
-use super::common::{per_tensor_quantized, read_const_i32s};
+use super::common::{per_tensor_quant, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -59,7 +59,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_output_type(0));
     }
     for (t, idx) in [(&input, ctx.input_index(0)), (&out, ctx.output_index(0))] {
-        if !per_tensor_quantized(t) {
+        if per_tensor_quant(t).is_none() {
             return Err(ctx.bad_quant(idx));
         }
     }
@@ -115,8 +115,13 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     p.count = count as u32;
     p.in_zp = input.quant.zero_point();
     p.out_zp = out.quant.zero_point();
-    let (mut mult, mut shift) =
-        quantize_multiplier(input.quant.scale() as f64 / out.quant.scale() as f64);
+    let real = input.quant.scale() as f64 / out.quant.scale() as f64;
+    // TFLM's `QuantizeMultiplier` aborts on an infinite multiplier (a zero output scale); zero
+    // and negative ones it quantizes like any other.
+    if !real.is_finite() {
+        return Err(ctx.bad_quant(ctx.output_index(0)));
+    }
+    let (mut mult, mut shift) = quantize_multiplier(real);
     if count > 0 {
         let k = (63 - count.leading_zeros() as i32).min(32).min(31 + shift);
         mult = (((mult as i64) << k) / count as i64) as i32;
@@ -241,7 +246,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -264,8 +269,8 @@ mod tests {
     fn mean_over_hw_keep_dims_same_quant() {
         // [1,2,2,2] over H,W: per channel mean of 4 values; same quantization (scale 1, zp 0).
         let p = mean(&[1, 2, 2, 2], &[1, 2], &[1, 1, 1, 2], (1.0, 0), (1.0, 0)).unwrap();
-        let x = i8b(&[1, -1, 2, -2, 3, -3, 5, -4]);
-        let out = run(&p, eval, &[&x], &[2]).unwrap();
+        let x = bytes(&[1, -1, 2, -2, 3, -3, 5, -4]);
+        let out = run_prepared(&p, eval, &[&x], &[2]).unwrap();
         // ch0: 11/4 = 2.75 -> 3; ch1: -10/4 = -2.5 -> -3 (ties away from zero).
         assert_eq!(b_i8(&out[0]), [3, -3]);
     }
@@ -274,8 +279,8 @@ mod tests {
     fn negative_axis_and_zero_points() {
         // [2,3] over axis -1; in zp 10, out scale 0.5 zp -2: out = round(2 * mean(x - 10)) - 2.
         let p = mean(&[2, 3], &[-1], &[2], (1.0, 10), (0.5, -2)).unwrap();
-        let x = i8b(&[10, 11, 13, 0, 1, 2]);
-        let out = run(&p, eval, &[&x], &[2]).unwrap();
+        let x = bytes(&[10, 11, 13, 0, 1, 2]);
+        let out = run_prepared(&p, eval, &[&x], &[2]).unwrap();
         // row0: mean 4/3 -> 2.666 -> 3, -2 = 1; row1: mean -9 -> -18 - 2 = -20.
         assert_eq!(b_i8(&out[0]), [1, -20]);
     }
@@ -285,8 +290,8 @@ mod tests {
         // [2,2,3] over axes {0, 2, -1}: output [2] (the middle dim), 6 values each.
         let p = mean(&[2, 2, 3], &[0, 2, -1], &[2], (1.0, 0), (1.0, 0)).unwrap();
         assert_eq!(p.count, 6);
-        let x = i8b(&[1, 2, 3, 10, 20, 30, 4, 5, 6, -10, -20, -31]);
-        let out = run(&p, eval, &[&x], &[2]).unwrap();
+        let x = bytes(&[1, 2, 3, 10, 20, 30, 4, 5, 6, -10, -20, -31]);
+        let out = run_prepared(&p, eval, &[&x], &[2]).unwrap();
         // 21/6 = 3.5 -> 4; -1/6 -> 0.
         assert_eq!(b_i8(&out[0]), [4, 0]);
     }
@@ -294,7 +299,7 @@ mod tests {
     #[test]
     fn saturates_and_rejects_bad_axes() {
         let p = mean(&[4], &[0], &[1], (1.0, 0), (0.01, 0)).unwrap();
-        let out = run(&p, eval, &[&i8b(&[5, 5, 5, 5])], &[1]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[5, 5, 5, 5])], &[1]).unwrap();
         assert_eq!(b_i8(&out[0]), [127]);
         assert!(mean(&[4], &[1], &[1], (1.0, 0), (1.0, 0)).is_err());
         assert!(mean(&[2, 4], &[1], &[4], (1.0, 0), (1.0, 0)).is_err());

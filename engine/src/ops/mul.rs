@@ -5,8 +5,10 @@
 //! rebased inputs goes through `MultiplyByQuantizedMultiplier`, then the output zero point is
 //! added and the activation range applied.
 
-use super::add::activation_range;
-use super::common::{binary_int8_operands, eval_binary, BinaryOperands, Broadcast};
+use super::common::{
+    binary_int8_operands, eval_binary, fused_activation, output_activation_range, Activation,
+    BinaryOperands, Broadcast,
+};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -35,22 +37,25 @@ pub struct Params {
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let act = super::add::activation_option(ctx)?;
+    let act = fused_activation(ctx, 0)?;
     prepare_with(ctx, act)
 }
 
 /// Prepare with the fused activation given explicitly.
 pub(crate) fn prepare_with(
     ctx: &mut PrepareCtx<'_, '_, '_>,
-    activation: u8,
+    activation: Activation,
 ) -> Result<Params, Error> {
     let BinaryOperands { a, b, out, bc } = binary_int8_operands(ctx)?;
     let so = out.quant.scale();
     let real = a.quant.scale() as f64 * b.quant.scale() as f64 / so as f64;
+    // TFLM's `QuantizeMultiplier` aborts on an infinite multiplier (a zero output scale); zero
+    // and negative ones it quantizes like any other.
+    if !real.is_finite() {
+        return Err(ctx.bad_quant(ctx.output_index(0)));
+    }
     let (mult, shift) = quantize_multiplier(real);
-    let oi = ctx.output_index(0);
-    let (act_min, act_max) =
-        activation_range(activation, so, out.quant.zero_point()).ok_or(ctx.bad_quant(oi))?;
+    let (act_min, act_max) = output_activation_range(ctx, activation, 0)?;
     Ok(Params {
         bc,
         in1_offset: -a.quant.zero_point(),
@@ -71,7 +76,8 @@ fn mul_elem(p: &Params, x: i8, y: i8) -> i8 {
     let v = p
         .out_offset
         .wrapping_add(multiply_by_quantized_multiplier(prod, p.mult, p.shift));
-    v.clamp(p.act_min, p.act_max) as i8
+    // TFLM: min(max(x, act_min), act_max); a negative output scale gives an empty range.
+    v.max(p.act_min).min(p.act_max) as i8
 }
 
 /// Compute.
@@ -94,34 +100,36 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
-    use crate::model::BuiltinOp;
+    use crate::model::{BuiltinOp, DType};
 
     fn mul(
         a: (&[i32], f32, i64),
         b: (&[i32], f32, i64),
         o: (&[i32], f32, i64),
-        act: u8,
+        act: i8,
     ) -> Result<Params, Error> {
-        binary(BuiltinOp::MUL, a, b, o, |ctx| prepare_with(ctx, act))
+        binary(BuiltinOp::MUL, a, b, o, |ctx| {
+            prepare_with(ctx, Activation::from_schema(act).unwrap())
+        })
     }
 
     #[test]
     fn multiplies_and_rounds() {
         // scales 0.5 * 0.5 / 0.25 = 1: out = (x - 1) * (y + 2) exactly, saturated.
         let p = mul((&[4], 0.5, 1), (&[4], 0.5, -2), (&[4], 0.25, 0), 0).unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i8b(&[3, -1, 100, 1]), &i8b(&[1, -4, 100, 50])],
+            &[&bytes(&[3, -1, 100, 1]), &bytes(&[1, -4, 100, 50])],
             &[4],
         )
         .unwrap();
         assert_eq!(b_i8(&out[0]), [6, 4, 127, 0]);
         // multiplier 1/4: 6/4 = 1.5 -> 2, -6/4 = -1.5 -> -2, 2/4 = 0.5 -> 1 (ties away from zero).
         let p = mul((&[3], 0.5, 0), (&[3], 0.5, 0), (&[3], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[2, -2, 1]), &i8b(&[3, 3, 2])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[2, -2, 1]), &bytes(&[3, 3, 2])], &[3]).unwrap();
         assert_eq!(b_i8(&out[0]), [2, -2, 1]);
     }
 
@@ -129,7 +137,8 @@ mod tests {
     fn broadcast_channels_with_relu_n1_to_1() {
         // a [2,2] * b [2] (per-column), out scale 1: RELU_N1_TO_1 clamps to [-1, 1].
         let p = mul((&[2, 2], 1.0, 0), (&[2], 1.0, 0), (&[2, 2], 1.0, 0), 2).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, -3, 0]), &i8b(&[1, -1])], &[4]).unwrap();
+        let out =
+            run_prepared(&p, eval, &[&bytes(&[1, 2, -3, 0]), &bytes(&[1, -1])], &[4]).unwrap();
         assert_eq!(b_i8(&out[0]), [1, -1, -1, 0]);
     }
 
@@ -137,7 +146,31 @@ mod tests {
     fn outer_product_broadcast() {
         // a [3,1] * b [1,2] -> [3,2].
         let p = mul((&[3, 1], 1.0, 0), (&[1, 2], 1.0, 0), (&[3, 2], 1.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, -3]), &i8b(&[5, -7])], &[6]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, -3]), &bytes(&[5, -7])], &[6]).unwrap();
         assert_eq!(b_i8(&out[0]), [5, -7, 10, -14, -15, 21]);
+    }
+
+    #[test]
+    fn scale_values_follow_tflm_quantize_multiplier() {
+        // A zero input scale: multiplier 0, every output is the output zero point (TFLM runs it).
+        let p = mul((&[2], 0.0, 0), (&[2], 1.0, 0), (&[2], 1.0, 5), 0).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[3, -7]), &bytes(&[2, 9])], &[2]).unwrap();
+        assert_eq!(b_i8(&out[0]), [5, 5]);
+        // A negative one: frexp(-1) = (-0.5, 1), multiplier -2^30, shift 1: 3 * 2 -> -6.
+        let p = mul((&[1], -1.0, 0), (&[1], 1.0, 0), (&[1], 1.0, 0), 0).unwrap();
+        assert_eq!((p.mult, p.shift), (-(1 << 30), 1));
+        let out = run_prepared(&p, eval, &[&bytes(&[3]), &bytes(&[2])], &[1]).unwrap();
+        assert_eq!(b_i8(&out[0]), [-6]);
+        // A zero output scale: an infinite multiplier, where TFLM's QuantizeMultiplier aborts.
+        assert!(mul((&[1], 1.0, 0), (&[1], 1.0, 0), (&[1], 0.0, 0), 0).is_err());
+        // Several scales on an activation: refused (no TFLM kernel reads them per channel).
+        let ins = [
+            tensor(DType::I8, &[2], &[1.0, 2.0], &[0, 0], 0),
+            i8t(&[2], 1.0, 0),
+        ];
+        assert!(with_ctx(BuiltinOp::MUL, &ins, &[i8t(&[2], 1.0, 0)], |c| {
+            prepare_with(c, Activation::None)
+        })
+        .is_err());
     }
 }

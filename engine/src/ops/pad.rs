@@ -175,7 +175,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -187,7 +187,7 @@ mod tests {
         ];
         let outs = [qt(DType::I8, &[3, 4], 0.5, -3)];
         let p = with_ctx(BuiltinOp::PAD, &ins, &outs, |ctx| prepare(ctx)).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, 2, 3, 4])], &[12]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, 2, 3, 4])], &[12]).unwrap();
         assert_eq!(b_i8(&out[0]), [-3, -3, -3, -3, 1, 2, -3, -3, 3, 4, -3, -3]);
     }
 
@@ -200,7 +200,7 @@ mod tests {
         ];
         let outs = [qt(DType::I8, &[1, 2, 1, 2, 3], 1.0, 0)];
         let p = with_ctx(BuiltinOp::PADV2, &ins, &outs, |ctx| prepare(ctx)).unwrap();
-        let out = run(&p, eval, &[&i8b(&[5, 6]), &[], &i8b(&[-7])], &[12]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[5, 6]), &[], &bytes(&[-7])], &[12]).unwrap();
         assert_eq!(
             b_i8(&out[0]),
             [-7, -7, -7, -7, -7, -7, -7, 5, 6, -7, -7, -7]
@@ -212,8 +212,8 @@ mod tests {
         let ins = [t(DType::I32, &[2]), ci32(&[1, 2], &[1, 1])];
         let outs = [t(DType::I32, &[4])];
         let p = with_ctx(BuiltinOp::PAD, &ins, &outs, |ctx| prepare(ctx)).unwrap();
-        let out = run(&p, eval, &[&i32b(&[-9, 70000])], &[16]).unwrap();
-        assert_eq!(out[0], i32b(&[0, -9, 70000, 0]));
+        let out = run_prepared(&p, eval, &[&bytes32(&[-9, 70000])], &[16]).unwrap();
+        assert_eq!(out[0], bytes32(&[0, -9, 70000, 0]));
         let bad = [t(DType::I32, &[5])];
         assert!(with_ctx(BuiltinOp::PAD, &ins, &bad, |ctx| prepare(ctx)).is_err());
         let nonconst = [t(DType::I32, &[2]), t(DType::I32, &[1, 2])];

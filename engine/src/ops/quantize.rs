@@ -119,6 +119,24 @@ pub(crate) fn map_elems<In: Elem, Out: Elem>(
     }
 }
 
+/// The value range of int16 (`int16`) or int8 elements.
+pub(crate) fn type_range(int16: bool) -> (i32, i32) {
+    if int16 {
+        (i16::MIN as i32, i16::MAX as i32)
+    } else {
+        (i8::MIN as i32, i8::MAX as i32)
+    }
+}
+
+/// [`map_elems`] from a type to itself: int16 elements if `int16`, else int8.
+pub(crate) fn map_same_type(int16: bool, input: &[u8], output: &mut [u8], f: impl Fn(i32) -> i32) {
+    if int16 {
+        map_elems::<I16, I16>(input, output, f);
+    } else {
+        map_elems::<I8, I8>(input, output, f);
+    }
+}
+
 /// Output 0's bytes in eval (the interpreter always provides it).
 #[inline]
 pub(crate) fn output0<'o, 'b>(ctx: &'o mut EvalCtx<'_, 'b>) -> Result<&'o mut [u8], Error> {
@@ -397,7 +415,7 @@ pub(crate) mod test_support {
         output: Tensor<'static>,
         f: fn(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
     ) -> Result<P, Error> {
-        crate::ops::common::elem_test::with_ctx(op, &[input], &[output], |c| f(c))
+        crate::ops::common::test_util::with_ctx(op, &[input], &[output], |c| f(c))
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
-use super::quantize::{map_elems, output0, same_type_unary, I16, I8};
+use super::quantize::{map_same_type, output0, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
@@ -34,11 +34,7 @@ pub struct Params {
 /// Validate and precompute (TFLM `ReluPrepare` / `CalculateReluOpData`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let (input, output, int16) = same_type_unary(ctx, true)?;
-    let (type_min, type_max) = if int16 {
-        (i16::MIN as i32, i16::MAX as i32)
-    } else {
-        (i8::MIN as i32, i8::MAX as i32)
-    };
+    let (type_min, type_max) = type_range(int16);
     if !input.quant.is_quantized() {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
@@ -85,11 +81,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             ));
         v.max(p.act_min).min(p.act_max)
     };
-    if p.int16 {
-        map_elems::<I16, I16>(input, output, f);
-    } else {
-        map_elems::<I8, I8>(input, output, f);
-    }
+    map_same_type(p.int16, input, output, f);
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //!
 //! TFLM micro has no uint8 RELU6; neither does this engine.
 
-use super::quantize::{map_elems, output0, same_type_unary, I16, I8};
+use super::quantize::{map_same_type, output0, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 
@@ -32,11 +32,7 @@ fn float_to_quantized(value: f32, scale: f32, zero_point: i32, lo: i32, hi: i32)
 /// Validate and precompute (TFLM `Relu6Prepare`).
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     let (input, _, int16) = same_type_unary(ctx, true)?;
-    let (lo, hi) = if int16 {
-        (i16::MIN as i32, i16::MAX as i32)
-    } else {
-        (i8::MIN as i32, i8::MAX as i32)
-    };
+    let (lo, hi) = type_range(int16);
     if !input.quant.is_quantized() {
         return Err(ctx.bad_quant(ctx.input_index(0)));
     }
@@ -71,11 +67,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             x
         }
     };
-    if p.int16 {
-        map_elems::<I16, I16>(input, output, f);
-    } else {
-        map_elems::<I8, I8>(input, output, f);
-    }
+    map_same_type(p.int16, input, output, f);
     Ok(())
 }
 

@@ -85,20 +85,28 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         _ => return Err(ctx.bad_output_type(0)),
     };
     let beta = ctx.options.f32(0, 0.0)?;
-    // TFLM aborts (TFLITE_CHECK) when beta * input_scale * 2^26 is not above 1.
-    let (input_multiplier, input_left_shift) = preprocess_softmax_scaling(
-        beta as f64,
-        input.quant.scale() as f64,
-        SCALED_DIFF_INTEGER_BITS,
-    )
-    .ok_or(ctx.bad_option("beta * input scale too small for TFLM's softmax"))?;
-    // TFLM: diff_min = -1.0 * CalculateInputRadius(...), stored back into an int.
-    let diff_min = -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, input_left_shift, 31);
     let dims = input.shape.dims();
     let depth = dims.last().copied().unwrap_or(1) as u32;
     let elements = input.shape.elements().unwrap_or(0) as u32;
     let outer = elements.checked_div(depth).unwrap_or(0);
-    Ok(Params {
+    scaled(beta as f64, input.quant.scale(), depth, outer, int16_output)
+        .ok_or(ctx.bad_option("beta * input scale too small for TFLM's softmax"))
+}
+
+/// The parameters for `outer` rows of `depth` values; `None` where TFLM aborts (TFLITE_CHECK:
+/// `beta * input_scale * 2^26` not above 1).
+fn scaled(
+    beta: f64,
+    input_scale: f32,
+    depth: u32,
+    outer: u32,
+    int16_output: bool,
+) -> Option<Params> {
+    let (input_multiplier, input_left_shift) =
+        preprocess_softmax_scaling(beta, input_scale as f64, SCALED_DIFF_INTEGER_BITS)?;
+    // TFLM: diff_min = -1.0 * CalculateInputRadius(...), stored back into an int.
+    let diff_min = -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, input_left_shift, 31);
+    Some(Params {
         _pad: Default::default(),
         input_multiplier,
         input_left_shift,
@@ -212,18 +220,7 @@ mod tests {
     use super::*;
 
     fn params(beta: f64, input_scale: f32, depth: u32, outer: u32, int16_output: bool) -> Params {
-        let (input_multiplier, input_left_shift) =
-            preprocess_softmax_scaling(beta, input_scale as f64, SCALED_DIFF_INTEGER_BITS).unwrap();
-        let diff_min = -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, input_left_shift, 31);
-        Params {
-            _pad: Default::default(),
-            input_multiplier,
-            input_left_shift,
-            diff_min,
-            outer,
-            depth,
-            int16_output,
-        }
+        scaled(beta, input_scale, depth, outer, int16_output).unwrap()
     }
 
     fn run(p: &Params, input: &[i8]) -> std::vec::Vec<u8> {

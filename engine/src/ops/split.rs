@@ -148,7 +148,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -163,10 +163,10 @@ mod tests {
     #[test]
     fn split_middle_and_negative_axis() {
         let p = prep(1, &[2, 4], &[&[2, 2], &[2, 2]]).unwrap();
-        let out = run(&p, eval, &[&[], &[0, 1, 2, 3, 4, 5, 6, 7]], &[4, 4]).unwrap();
+        let out = run_prepared(&p, eval, &[&[], &[0, 1, 2, 3, 4, 5, 6, 7]], &[4, 4]).unwrap();
         assert_eq!(out, [[0, 1, 4, 5], [2, 3, 6, 7]]);
         let p = prep(-2, &[3, 2], &[&[1, 2], &[1, 2], &[1, 2]]).unwrap();
-        let out = run(&p, eval, &[&[], &[0, 1, 2, 3, 4, 5]], &[2, 2, 2]).unwrap();
+        let out = run_prepared(&p, eval, &[&[], &[0, 1, 2, 3, 4, 5]], &[2, 2, 2]).unwrap();
         assert_eq!(out, [[0, 1], [2, 3], [4, 5]]);
         assert!(prep(2, &[3, 2], &[&[3, 2]]).is_err());
         assert!(prep(0, &[3, 2], &[&[1, 2], &[1, 2]]).is_err());

@@ -81,7 +81,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
@@ -98,7 +98,8 @@ mod tests {
     #[test]
     fn uneven_split_with_remainder() {
         let p = prep(&[1, -1, 1], -1, &[2, 4], &[&[2, 1], &[2, 2], &[2, 1]]).unwrap();
-        let out = run(&p, eval, &[&[0, 1, 2, 3, 4, 5, 6, 7], &[], &[]], &[2, 4, 2]).unwrap();
+        let out =
+            run_prepared(&p, eval, &[&[0, 1, 2, 3, 4, 5, 6, 7], &[], &[]], &[2, 4, 2]).unwrap();
         assert_eq!(out[0], [0, 4]);
         assert_eq!(out[1], [1, 2, 5, 6]);
         assert_eq!(out[2], [3, 7]);
@@ -107,7 +108,7 @@ mod tests {
     #[test]
     fn first_axis_and_rejections() {
         let p = prep(&[2, 1], 0, &[3, 2], &[&[2, 2], &[1, 2]]).unwrap();
-        let out = run(&p, eval, &[&[0, 1, 2, 3, 4, 5], &[], &[]], &[4, 2]).unwrap();
+        let out = run_prepared(&p, eval, &[&[0, 1, 2, 3, 4, 5], &[], &[]], &[4, 2]).unwrap();
         assert_eq!(out, [std::vec![0, 1, 2, 3], std::vec![4, 5]]);
         assert!(prep(&[-1, -1], 0, &[3, 2], &[&[2, 2], &[1, 2]]).is_err());
         assert!(prep(&[2, 2], 0, &[3, 2], &[&[2, 2], &[1, 2]]).is_err());

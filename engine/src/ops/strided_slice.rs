@@ -70,6 +70,17 @@ fn clamp(v: i32, lo: i32, hi: i32) -> i32 {
     }
 }
 
+/// An index counted from the end if negative, then clamped to where a walk with `stride` can
+/// start or stop: `[0, size]` forward, `[-1, size - 1]` backward.
+fn wrap_clamp(v: i32, size: i32, stride: i32) -> i32 {
+    let v = if v < 0 { v.wrapping_add(size) } else { v };
+    if stride > 0 {
+        clamp(v, 0, size)
+    } else {
+        clamp(v, -1, size - 1)
+    }
+}
+
 /// Prepare with the masks given explicitly.
 pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result<Params, Error> {
     let (input, out) = (ctx.input(0)?, ctx.output(0)?);
@@ -109,49 +120,26 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
     for i in 0..rank {
         let size = dims[i];
         let stride = strides[i];
+        // A masked bound is the extreme in the stride's direction: the first element for a
+        // start, past the last for a stop.
+        let (first, past) = if stride > 0 {
+            (i32::MIN, i32::MAX)
+        } else {
+            (i32::MAX, i32::MIN)
+        };
         let start = if size == 0 {
             0
         } else {
-            let mut s = if bit(m.begin, i) {
-                if stride > 0 {
-                    i32::MIN
-                } else {
-                    i32::MAX
-                }
-            } else {
-                begin[i]
-            };
-            if s < 0 {
-                s = s.wrapping_add(size);
-            }
-            if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            }
+            let b = if bit(m.begin, i) { first } else { begin[i] };
+            wrap_clamp(b, size, stride)
         };
         let stop = if size == 0 {
             0
         } else if bit(m.shrink, i) {
             start + 1
         } else {
-            let mut s = if bit(m.end, i) {
-                if stride > 0 {
-                    i32::MAX
-                } else {
-                    i32::MIN
-                }
-            } else {
-                end[i]
-            };
-            if s < 0 {
-                s = s.wrapping_add(size);
-            }
-            if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            }
+            let e = if bit(m.end, i) { past } else { end[i] };
+            wrap_clamp(e, size, stride)
         };
         let stop = if bit(m.shrink, i) { start + 1 } else { stop };
         let dim = libm::ceilf((stop - start) as f32 / stride as f32) as i32;
@@ -194,12 +182,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
                 bit(m.shrink, i),
             )
         };
-        let mut start = if b < 0 { b.wrapping_add(size) } else { b };
-        start = if stride > 0 {
-            clamp(start, 0, size)
-        } else {
-            clamp(start, -1, size - 1)
-        };
+        let mut start = wrap_clamp(b, size, stride);
         if bm {
             start = if stride > 0 { 0 } else { size - 1 };
         }
@@ -210,12 +193,7 @@ pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result
                 start + 1
             }
         } else {
-            let mut s = if e < 0 { e.wrapping_add(size) } else { e };
-            s = if stride > 0 {
-                clamp(s, 0, size)
-            } else {
-                clamp(s, -1, size - 1)
-            };
+            let mut s = wrap_clamp(e, size, stride);
             if em {
                 s = if stride > 0 { size } else { -1 };
             }
@@ -320,7 +298,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
     use super::*;
     use crate::model::BuiltinOp;
 
@@ -368,7 +346,7 @@ mod tests {
             &[2, 2, 3],
         )
         .unwrap();
-        let out = run(&p, eval, &[&iota(42)], &[12]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(42)], &[12]).unwrap();
         assert_eq!(out[0], [3, 4, 5, 9, 10, 11, 24, 25, 26, 30, 31, 32]);
     }
 
@@ -381,7 +359,7 @@ mod tests {
             shrink: 0,
         };
         let p = ss(&[2, 3], &[0, 0], &[0, 0], &[1, -1], m, &[2, 3]).unwrap();
-        let out = run(&p, eval, &[&iota(6)], &[6]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(6)], &[6]).unwrap();
         assert_eq!(out[0], [2, 1, 0, 5, 4, 3]);
         // x[-2:, -3:-1] on [3,4] -> rows 1..3, cols 1..3.
         let m = Masks {
@@ -390,11 +368,11 @@ mod tests {
             shrink: 0,
         };
         let p = ss(&[3, 4], &[-2, -3], &[0, -1], &[1, 1], m, &[2, 2]).unwrap();
-        let out = run(&p, eval, &[&iota(12)], &[4]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(12)], &[4]).unwrap();
         assert_eq!(out[0], [5, 6, 9, 10]);
         // x[3:0:-2] on [5] -> 3, 1.
         let p = ss(&[5], &[3], &[0], &[-2], Masks::default(), &[2]).unwrap();
-        let out = run(&p, eval, &[&iota(5)], &[2]).unwrap();
+        let out = run_prepared(&p, eval, &[&iota(5)], &[2]).unwrap();
         assert_eq!(out[0], [3, 1]);
     }
 
@@ -407,9 +385,15 @@ mod tests {
             shrink: 0b10,
         };
         let p = ss(&[2, 3], &[0, 0], &[0, 1], &[1, 1], m, &[2]).unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [0, 3]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [0, 3]
+        );
         let p = ss(&[2, 3], &[0, -1], &[0, 0], &[1, 1], m, &[2]).unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [2, 5]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [2, 5]
+        );
     }
 
     #[test]
@@ -428,7 +412,10 @@ mod tests {
             &[1, 1, 1, 1, 2],
         )
         .unwrap();
-        assert_eq!(run(&p, eval, &[&iota(6)], &[2]).unwrap()[0], [3, 5]);
+        assert_eq!(
+            run_prepared(&p, eval, &[&iota(6)], &[2]).unwrap()[0],
+            [3, 5]
+        );
         // Wrong output shape, zero stride, non-constant begin.
         assert!(ss(&[4], &[0], &[2], &[1], Masks::default(), &[3]).is_err());
         assert!(ss(&[4], &[0], &[2], &[0], Masks::default(), &[2]).is_err());

@@ -13,7 +13,7 @@ pub type Params = super::add::Params;
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let act = super::add::activation_option(ctx)?;
+    let act = super::common::fused_activation(ctx, 0)?;
     super::add::prepare_with(ctx, act, true)
 }
 
@@ -25,7 +25,8 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::super::add::prepare_with;
-    use super::super::common::elem_test::*;
+    use super::super::common::test_util::*;
+    use super::super::common::Activation;
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
@@ -33,19 +34,21 @@ mod tests {
         a: (&[i32], f32, i64),
         b: (&[i32], f32, i64),
         o: (&[i32], f32, i64),
-        act: u8,
+        act: i8,
     ) -> Result<Params, Error> {
-        binary(BuiltinOp::SUB, a, b, o, |ctx| prepare_with(ctx, act, true))
+        binary(BuiltinOp::SUB, a, b, o, |ctx| {
+            prepare_with(ctx, Activation::from_schema(act).unwrap(), true)
+        })
     }
 
     #[test]
     fn subtracts_with_zero_points() {
         // a: scale 1 zp 2, b: scale 1 zp -1, out: scale 1 zp 0: real = (x-2) - (y+1).
         let p = sub((&[4], 1.0, 2), (&[4], 1.0, -1), (&[4], 1.0, 0), 0).unwrap();
-        let out = run(
+        let out = run_prepared(
             &p,
             eval,
-            &[&i8b(&[2, 10, -100, 127]), &i8b(&[-1, 0, 100, -128])],
+            &[&bytes(&[2, 10, -100, 127]), &bytes(&[-1, 0, 100, -128])],
             &[4],
         )
         .unwrap();
@@ -57,10 +60,10 @@ mod tests {
     fn order_matters_under_broadcast() {
         // a [1] - b [3] and a [3] - b [1], half-scale output rounds ties away from zero.
         let p = sub((&[1], 1.0, 0), (&[3], 1.0, 0), (&[3], 2.0, 0), 0).unwrap();
-        let out = run(&p, eval, &[&i8b(&[0]), &i8b(&[1, -1, 3])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[0]), &bytes(&[1, -1, 3])], &[3]).unwrap();
         assert_eq!(b_i8(&out[0]), [-1, 1, -2]);
         let p = sub((&[3], 1.0, 0), (&[1], 1.0, 0), (&[3], 2.0, 0), 1).unwrap();
-        let out = run(&p, eval, &[&i8b(&[1, -1, 3]), &i8b(&[0])], &[3]).unwrap();
+        let out = run_prepared(&p, eval, &[&bytes(&[1, -1, 3]), &bytes(&[0])], &[3]).unwrap();
         // 0.5 -> 1; -0.5 -> -1 then RELU -> 0; 1.5 -> 2.
         assert_eq!(b_i8(&out[0]), [1, 0, 2]);
     }
@@ -71,7 +74,7 @@ mod tests {
             let ins = [qt(DType::I8, &[2], 0.25, 0), qt(DType::I8, &[2], 0.5, 0)];
             let outs = [qt(DType::I8, &[2], 1.0, 0)];
             with_ctx(BuiltinOp::ADD, &ins, &outs, |ctx| {
-                prepare_with(ctx, 0, false)
+                prepare_with(ctx, Activation::None, false)
             })
             .unwrap()
         };

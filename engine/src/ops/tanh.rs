@@ -3,11 +3,11 @@
 //! in units of 1/128 with zero point 0 (assumed by TFLM, not checked; the output's own
 //! quantization parameters are ignored, as in TFLM). int16 is not implemented.
 
-use super::logistic::{q4_input_params, INPUT_INTEGER_BITS};
+use super::logistic::{q4_input, q4_input_params, INPUT_INTEGER_BITS};
 use super::quantize::{map_elems, output0, same_type_unary, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, rounding_divide_by_pot, tanh};
+use crate::fixedpoint::{rounding_divide_by_pot, tanh};
 
 /// Prepared parameters (same layout as LOGISTIC's).
 pub type Params = super::logistic::Params;
@@ -21,17 +21,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// One element (TFLM `reference_integer_ops::Tanh` for int8).
 #[inline(always)]
 fn tanh_i8(p: &Params, x: i32) -> i32 {
-    let input = x.wrapping_sub(p.input_zero_point);
-    if input <= -p.input_range_radius {
-        -128
-    } else if input >= p.input_range_radius {
-        127
-    } else {
-        let input_in_q4 =
-            multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
-        let output_in_q0 = tanh(input_in_q4, INPUT_INTEGER_BITS);
+    match q4_input(p, x) {
+        Err(saturated) => saturated,
         // Q0.31 → Q24.7 (units of 1/128).
-        rounding_divide_by_pot(output_in_q0, 31 - 7).clamp(-128, 127)
+        Ok(q4) => rounding_divide_by_pot(tanh(q4, INPUT_INTEGER_BITS), 31 - 7).clamp(-128, 127),
     }
 }
 

@@ -97,3 +97,55 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Reference models (third-party; never committed), for [`resolve`]: used when present.
+pub const REFERENCE_MODELS: &[&str] = &[
+    "shared:tflm/hello_world_int8.tflite",
+    "shared:tflm/micro_speech_quantized.tflite",
+    "shared:tflm/audio_preprocessor_int8.tflite",
+    "pip:pymicro_wakeword/models/okay_nabu.tflite",
+    "pip:pymicro_wakeword/models/hey_jarvis.tflite",
+    "pip:pymicro_wakeword/models/alexa.tflite",
+    "pip:pymicro_wakeword/models/hey_mycroft.tflite",
+];
+
+/// micro_speech's labels, in output order.
+pub const MICRO_SPEECH_LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
+
+/// The sidecar of TFLM's micro_speech model (its four labels, 20 ms feature steps).
+pub fn micro_speech_sidecar() -> mote_engine::pipeline::Sidecar<'static> {
+    mote_engine::pipeline::Sidecar {
+        probability_cutoff: Some(0.8),
+        sliding_window_size: Some(3),
+        feature_step_size: Some(20),
+        labels: Some(&MICRO_SPEECH_LABELS),
+        mfcc: None,
+    }
+}
+
+/// The sidecar of a pymicro_wakeword model: cutoff and window from its `micro` JSON
+/// (`json`), 10 ms feature steps, no labels.
+pub fn mww_sidecar(json: &std::path::Path) -> mote_engine::pipeline::Sidecar<'static> {
+    let v: serde_json::Value = serde_json::from_slice(&read(json)).unwrap();
+    mote_engine::pipeline::Sidecar {
+        probability_cutoff: v["micro"]["probability_cutoff"].as_f64(),
+        sliding_window_size: v["micro"]["sliding_window_size"].as_u64().map(|w| w as u8),
+        feature_step_size: Some(10),
+        labels: None,
+        mfcc: None,
+    }
+}
+
+/// Arena and state buffers `model` fits in (16 bytes of slack on the arena for its alignment).
+pub fn buffers(model: &mote_engine::Model<'_>) -> (Vec<u8>, Vec<u8>) {
+    use mote_engine::{Error, Interpreter};
+    let (mut a, mut s) = (0, 0);
+    loop {
+        match Interpreter::new(model, &mut vec![0u8; a], &mut vec![0u8; s]) {
+            Ok(_) => return (vec![0u8; a], vec![0u8; s]),
+            Err(Error::ArenaTooSmall { needed, .. }) => a = needed as usize + 16,
+            Err(Error::StateTooSmall { needed, .. }) => s = needed as usize,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

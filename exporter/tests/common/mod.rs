@@ -1,6 +1,32 @@
 //! Helpers shared by the exporter's integration tests.
+#![allow(dead_code)] // each test crate uses its own subset
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `mote` binary under test (`MOTE_BIN` overrides it, e.g. to run the edge cases against a
+/// release build).
+pub fn mote() -> Command {
+    match std::env::var_os("MOTE_BIN") {
+        Some(bin) => Command::new(bin),
+        None => Command::new(env!("CARGO_BIN_EXE_mote")),
+    }
+}
+
+/// A path relative to the repository root.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// Asserts that a finished `mote` run succeeded, showing its stderr if not.
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// A wake-word model installed from PyPI by `scripts/fetch-models.sh` (`MOTE_PIP_MODELS`
 /// overrides the directory). Missing: a failure under `CI=true`, else `None` with a SKIP line.

@@ -8,13 +8,6 @@ use super::*;
 
 // No `use` lines here (this section is appended to a shared file): paths are spelled out.
 
-/// True if `t` carries one per-tensor scale that is positive and finite (what TFLM's int8
-/// arithmetic kernels read as `params.scale`).
-pub fn per_tensor_quantized(t: &crate::model::Tensor<'_>) -> bool {
-    let s = t.quant.scale();
-    t.quant.is_quantized() && !t.quant.is_per_channel() && s.is_finite() && s > 0.0
-}
-
 /// Reads a constant int32 input tensor (axis, paddings, begin/end/strides, size_splits) at
 /// prepare time: `Some(values)` as little-endian words, `None` if the tensor has no constant
 /// data. The caller checks the dtype.
@@ -313,7 +306,7 @@ pub fn binary_int8_operands<'m>(ctx: &PrepareCtx<'_, 'm, '_>) -> Result<BinaryOp
         (&b, ctx.input_index(1)),
         (&out, ctx.output_index(0)),
     ] {
-        if !per_tensor_quantized(t) {
+        if per_tensor_quant(t).is_none() {
             return Err(ctx.bad_quant(idx));
         }
     }

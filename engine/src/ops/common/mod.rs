@@ -26,8 +26,6 @@ pub use quant::*;
 pub use window::*;
 
 #[cfg(test)]
-pub(crate) mod elem_test;
-#[cfg(test)]
 pub(crate) mod test_util;
 #[cfg(test)]
 mod tests;

@@ -62,7 +62,15 @@ pub fn weighted_int8_operands<'m>(
     })
 }
 
-/// `(scale, zero_point)` of a per-tensor quantized tensor; `None` if unquantized or per-channel.
+/// `(scale, zero_point)` of a per-tensor quantized activation: exactly one scale (the reader
+/// guarantees at most one zero point then); `None` if unquantized or per-channel. The one rule
+/// for every op's activations. TFLM's kernels read `params.scale` (the first scale) without
+/// checking the count; no TFLM kernel quantizes activations per channel, so several scales are
+/// refused here. Whether a scale's *value* is usable is each op's own TFLM rule, checked where
+/// its multiplier is made: ADD/SUB refuse multipliers outside (0, 1)
+/// (`QuantizeMultiplierSmallerThanOneExp` aborts), MUL/MEAN refuse an infinite one
+/// (`QuantizeMultiplier` aborts) and take zero or negative scales as TFLM does; the weighted
+/// ops and pools take the value as it is ([`conv_channel_quant`], the activation range).
 pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
     if t.quant.scales.len() != 1 || t.quant.zero_points.len() > 1 {
         return None;
@@ -78,20 +86,48 @@ pub fn channels_u16(v: usize) -> Result<u16, Error> {
     })
 }
 
-/// What CONV_2D and DEPTHWISE_CONV_2D prepare alike once their shapes are known: whether the
-/// optional bias (input 2, `out_c` int32) is there, the per-channel multipliers of the filter
-/// (input 1, channels along `axis`) and the output's activation range.
-pub fn conv_output_quant(
+/// What CONV_2D and DEPTHWISE_CONV_2D prepare alike once their shapes are known.
+pub struct ConvPrepared {
+    /// The window over the input.
+    pub win: Window2D,
+    /// True if the optional bias (input 2, `out_c` int32) is there.
+    pub has_bias: bool,
+    /// The filter's (input 1) output multipliers.
+    pub quant: ChannelQuant,
+    /// The output's activation range.
+    pub act_min: i32,
+    /// See `act_min`.
+    pub act_max: i32,
+}
+
+/// [`ConvPrepared`] for a filter of `fh x fw` taps and `out_c` output channels (along filter
+/// axis `axis`): the output must be rank 4 with `out_c` channels.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_prepare(
     ctx: &mut PrepareCtx<'_, '_, '_>,
     ops: &WeightedOperands<'_>,
+    window: &WindowOptions,
+    fh: usize,
+    fw: usize,
     out_c: usize,
     axis: usize,
     activation: Activation,
-) -> Result<(bool, ChannelQuant, i32, i32), Error> {
+) -> Result<ConvPrepared, Error> {
+    let output = &ops.output;
+    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
+        return Err(ctx.shape_mismatch(ctx.output_index(0)));
+    }
+    let win = Window2D::new(ctx, window, &ops.input, fh as i32, fw as i32, output)?;
     let has_bias = check_bias(ctx, 2, out_c)?;
     let quant = conv_channel_quant(ctx, ops.in_scale, 1, ops.out_scale, out_c, axis)?;
     let (act_min, act_max) = output_activation_range(ctx, activation, 0)?;
-    Ok((has_bias, quant, act_min, act_max))
+    Ok(ConvPrepared {
+        win,
+        has_bias,
+        quant,
+        act_min,
+        act_max,
+    })
 }
 
 /// Output multipliers of a conv-like operator: one `(multiplier, shift)` per output channel,

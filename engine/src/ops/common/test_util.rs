@@ -1,5 +1,5 @@
-//! Test scaffolding shared by the kernels' unit tests: build tensors and run prepare + eval
-//! (measure pass, then a real pass) the way the interpreter will.
+//! Test scaffolding shared by the kernels' unit tests: build tensors, prepare contexts, and run
+//! prepare + eval (measure pass, then a real pass) the way the interpreter will.
 
 use std::boxed::Box;
 use std::vec;
@@ -7,7 +7,22 @@ use std::vec::Vec;
 
 use crate::error::Error;
 use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
+use crate::ops::common::{Padding, WindowOptions};
 use crate::ops::{EvalCtx, PrepareCtx, WordAlloc};
+
+/// An operand for [`run`]: its tensor and bytes (`None`: an absent optional input).
+pub type Input = Option<(Tensor<'static>, Vec<u8>)>;
+
+/// Window options with the same stride and dilation on both axes.
+pub fn window(padding: Padding, stride: i32, dilation: i32) -> WindowOptions {
+    WindowOptions {
+        padding,
+        stride_h: stride,
+        stride_w: stride,
+        dilation_h: dilation,
+        dilation_w: dilation,
+    }
+}
 
 fn leak(v: Vec<u8>) -> &'static [u8] {
     Box::leak(v.into_boxed_slice())
@@ -38,14 +53,31 @@ pub fn tensor(
     }
 }
 
+/// A tensor with per-tensor quantization.
+pub fn qt(dtype: DType, dims: &[i32], scale: f32, zp: i64) -> Tensor<'static> {
+    tensor(dtype, dims, &[scale], &[zp], 0)
+}
+
 /// An int8 per-tensor tensor.
 pub fn i8t(dims: &[i32], scale: f32, zp: i64) -> Tensor<'static> {
-    tensor(DType::I8, dims, &[scale], &[zp], 0)
+    qt(DType::I8, dims, scale, zp)
+}
+
+/// An unquantized tensor.
+pub fn t(dtype: DType, dims: &[i32]) -> Tensor<'static> {
+    tensor(dtype, dims, &[], &[], 0)
 }
 
 /// An int32 bias (unquantized: the int8 kernels never read its scale).
 pub fn bias(n: i32) -> Tensor<'static> {
-    tensor(DType::I32, &[n], &[], &[], 0)
+    t(DType::I32, &[n])
+}
+
+/// A constant int32 tensor.
+pub fn ci32(dims: &[i32], vals: &[i32]) -> Tensor<'static> {
+    let mut x = t(DType::I32, dims);
+    x.data = Some(leak(bytes32(vals)));
+    x
 }
 
 /// Int8 values as raw bytes.
@@ -53,66 +85,124 @@ pub fn bytes(v: &[i8]) -> Vec<u8> {
     v.iter().map(|&x| x as u8).collect()
 }
 
+/// Raw bytes as int8 values.
+pub fn b_i8(v: &[u8]) -> Vec<i8> {
+    v.iter().map(|&x| x as i8).collect()
+}
+
 /// Int32 values as little-endian bytes.
 pub fn bytes32(v: &[i32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Call `f` with a prepare context for one operator: input tensor indices 0.. (`None`: an
+/// absent optional input), outputs 100.., per-channel words going to `words`.
+fn prepare_in<R>(
+    op: BuiltinOp,
+    ins: &[Option<Tensor<'static>>],
+    outs: &[Tensor<'static>],
+    words: &mut WordAlloc<'_>,
+    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> R,
+) -> R {
+    let inputs: Vec<Option<(i32, Tensor<'static>)>> = ins
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.map(|t| (i as i32, t)))
+        .collect();
+    let outputs: Vec<(i32, Tensor<'static>)> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((100 + i) as i32, *t))
+        .collect();
+    let mut ctx = PrepareCtx {
+        op,
+        version: 1,
+        options: Options::default(),
+        inputs: &inputs,
+        outputs: &outputs,
+        words,
+    };
+    f(&mut ctx)
+}
+
+/// Build a prepare context for one operator (measuring its words, storing none) and hand it to
+/// `f` (usually an op's `prepare_with`, so tests can pass options directly).
+pub fn with_ctx<R>(
+    op: BuiltinOp,
+    ins: &[Tensor<'static>],
+    outs: &[Tensor<'static>],
+    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> R,
+) -> R {
+    let ins: Vec<Option<Tensor<'static>>> = ins.iter().copied().map(Some).collect();
+    prepare_in(op, &ins, outs, &mut WordAlloc::measure(), f)
+}
+
+/// Prepare a two-input int8 op from `(dims, scale, zero point)` triples with `f` (usually its
+/// `prepare_with`).
+pub fn binary<P>(
+    op: BuiltinOp,
+    a: (&[i32], f32, i64),
+    b: (&[i32], f32, i64),
+    o: (&[i32], f32, i64),
+    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> Result<P, Error>,
+) -> Result<P, Error> {
+    let ins = [i8t(a.0, a.1, a.2), i8t(b.0, b.1, b.2)];
+    with_ctx(op, &ins, &[i8t(o.0, o.1, o.2)], f)
+}
+
+/// Eval prepared parameters `p` (with its stored `words`) on raw input bytes; returns each
+/// output's bytes (pre-filled with 0xA5, so unwritten bytes show).
+pub fn eval_words<P>(
+    p: &P,
+    ev: impl FnOnce(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
+    ins: &[&[u8]],
+    words: &[i32],
+    out_sizes: &[usize],
+) -> Result<Vec<Vec<u8>>, Error> {
+    let mut bufs: Vec<Vec<u8>> = out_sizes.iter().map(|&n| vec![0xA5u8; n]).collect();
+    let mut outs: Vec<&mut [u8]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+    let mut state = [0u8; 0];
+    let mut ctx = EvalCtx {
+        inputs: ins,
+        outputs: &mut outs,
+        words,
+        state: &mut state,
+    };
+    ev(p, &mut ctx)?;
+    Ok(bufs)
+}
+
+/// [`eval_words`] for parameters that store no words (prepared with [`with_ctx`]).
+pub fn run_prepared<P>(
+    p: &P,
+    ev: fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
+    ins: &[&[u8]],
+    out_sizes: &[usize],
+) -> Result<Vec<Vec<u8>>, Error> {
+    eval_words(p, ev, ins, &[], out_sizes)
 }
 
 /// Prepare (measure, then for real) and eval one operator; returns output 0's bytes.
 /// `inputs[i] = None` marks an absent optional input.
 pub fn run<P>(
     op: BuiltinOp,
-    inputs: &[Option<(Tensor<'static>, Vec<u8>)>],
+    inputs: &[Input],
     output: Tensor<'static>,
     mut prepare: impl FnMut(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
-    eval: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
+    ev: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
-    let ins: Vec<Option<(i32, Tensor<'static>)>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| t.as_ref().map(|(t, _)| (i as i32, *t)))
-        .collect();
-    let outs = [(100, output)];
+    let ins: Vec<Option<Tensor<'static>>> =
+        inputs.iter().map(|t| t.as_ref().map(|(t, _)| *t)).collect();
     let mut measure = WordAlloc::measure();
-    {
-        let mut ctx = PrepareCtx {
-            op,
-            version: 1,
-            options: Options::default(),
-            inputs: &ins,
-            outputs: &outs,
-            words: &mut measure,
-        };
-        prepare(&mut ctx)?;
-    }
+    prepare_in(op, &ins, &[output], &mut measure, |c| prepare(c))?;
     let mut buf = vec![0i32; measure.used()];
-    let mut alloc = WordAlloc::new(&mut buf);
-    let p = {
-        let mut ctx = PrepareCtx {
-            op,
-            version: 1,
-            options: Options::default(),
-            inputs: &ins,
-            outputs: &outs,
-            words: &mut alloc,
-        };
-        prepare(&mut ctx)?
-    };
+    let p = prepare_in(op, &ins, &[output], &mut WordAlloc::new(&mut buf), |c| {
+        prepare(c)
+    })?;
     let in_bytes: Vec<&[u8]> = inputs
         .iter()
         .map(|t| t.as_ref().map_or(&[][..], |(_, b)| &b[..]))
         .collect();
-    let mut out = vec![0xAAu8; output.bytes()];
-    let mut state = [0u8; 0];
-    {
-        let mut outs: [&mut [u8]; 1] = [&mut out[..]];
-        let mut ctx = EvalCtx {
-            inputs: &in_bytes,
-            outputs: &mut outs,
-            words: &buf,
-            state: &mut state,
-        };
-        eval(&p, &mut ctx)?;
-    }
-    Ok(out)
+    let mut outs = eval_words(&p, ev, &in_bytes, &buf, &[output.bytes()])?;
+    Ok(outs.pop().unwrap_or_default())
 }

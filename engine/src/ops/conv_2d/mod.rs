@@ -2,7 +2,7 @@
 //! `ConvPrepare` / `PopulateConvolutionQuantizationParams` (per-channel or broadcast per-tensor
 //! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
-use super::common::{channels_u16, conv_output_quant, weighted_int8_operands};
+use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
 use super::common::{
     check_len, dot_i8, fused_activation, Activation, ChannelQuant, OutputStage, Window2D,
     WindowOptions,
@@ -109,7 +109,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     let ops = weighted_int8_operands(ctx, "CONV_2D takes 2 or 3 inputs and 1 output")?;
-    let (input, filter, output) = (ops.input, ops.filter, ops.output);
+    let (input, filter) = (ops.input, ops.filter);
 
     // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
     let fidx = ctx.input_index(1);
@@ -133,26 +133,21 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
     if out_c == 0 || out_c % groups != 0 {
         return Err(ctx.shape_mismatch(fidx));
     }
-    if output.shape.rank() != 4 || output.shape.dim(3) != out_c {
-        return Err(ctx.shape_mismatch(ctx.output_index(0)));
-    }
-    let win = Window2D::new(ctx, &opts.window, &input, fh as i32, fw as i32, &output)?;
+    let c = conv_prepare(ctx, &ops, &opts.window, fh, fw, out_c, 0, opts.activation)?;
     let u = channels_u16;
-    let (has_bias, quant, act_min, act_max) =
-        conv_output_quant(ctx, &ops, out_c, 0, opts.activation)?;
     Ok(Params {
         _pad: Default::default(),
-        win,
+        win: c.win,
         in_c: u(in_c)?,
         filter_in_c: u(fic)?,
         out_c: u(out_c)?,
         groups: u(groups)?,
-        has_bias,
+        has_bias: c.has_bias,
         input_offset: -ops.in_zp,
         output_offset: ops.out_zp,
-        act_min,
-        act_max,
-        quant,
+        act_min: c.act_min,
+        act_max: c.act_max,
+        quant: c.quant,
     })
 }
 

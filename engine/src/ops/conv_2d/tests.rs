@@ -4,21 +4,18 @@ use crate::model::DType;
 use std::vec::Vec;
 
 use super::*;
-use crate::model::BuiltinOp;
-use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+use crate::model::{BuiltinOp, Tensor};
+use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, window, Input};
 use crate::ops::common::Padding;
 
-fn opts(padding: Padding, stride: i32, dilation: i32, act: Activation) -> Options {
-    Options {
-        window: WindowOptions {
-            padding,
-            stride_h: stride,
-            stride_w: stride,
-            dilation_h: dilation,
-            dilation_w: dilation,
-        },
-        activation: act,
-    }
+fn opts(padding: Padding, stride: i32, dilation: i32, activation: Activation) -> Options {
+    let window = window(padding, stride, dilation);
+    Options { window, activation }
+}
+
+/// Prepare (measure, then store) and run one CONV_2D with `o`; output 0's bytes.
+fn conv(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Error> {
+    run(BuiltinOp::CONV_2D, ins, out, |c| prepare_with(c, o), eval)
 }
 
 /// Straightforward transcription of the reference loop nest, for cross-checking eval on
@@ -83,16 +80,14 @@ fn one_by_one_with_bias_and_rounding() {
     let input = i8t(&[1, 1, 2, 2], 0.5, -1);
     let filter = tensor(DType::I8, &[2, 1, 1, 2], &[1.0], &[0], 0);
     let out = i8t(&[1, 1, 2, 2], 1.0, 2);
-    let got = run(
-        BuiltinOp::CONV_2D,
+    let got = conv(
         &[
             Some((input, bytes(&x))),
             Some((filter, bytes(&f))),
             Some((bias(2), bytes32(&[1, -2]))),
         ],
         out,
-        |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
-        eval,
+        &opts(Padding::Valid, 1, 1, Activation::None),
     )
     .unwrap();
     // px0: c0 = (4 + -3) + 1 = 2 → 1; c1 = 2*4 - (-3) - 2 = 9 → 4.5 → 5. +2 zp.
@@ -112,23 +107,9 @@ fn negative_ties_and_relu() {
         Some((filter, bytes(&[1, -1]))),
         None,
     ];
-    let got = run(
-        BuiltinOp::CONV_2D,
-        &ins,
-        out,
-        |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::None)),
-        eval,
-    )
-    .unwrap();
+    let got = conv(&ins, out, &opts(Padding::Valid, 1, 1, Activation::None)).unwrap();
     assert_eq!(got, bytes(&[-2, 2]));
-    let got = run(
-        BuiltinOp::CONV_2D,
-        &ins,
-        out,
-        |c| prepare_with(c, &opts(Padding::Valid, 1, 1, Activation::Relu)),
-        eval,
-    )
-    .unwrap();
+    let got = conv(&ins, out, &opts(Padding::Valid, 1, 1, Activation::Relu)).unwrap();
     assert_eq!(got, bytes(&[0, 2]));
 }
 
@@ -140,15 +121,13 @@ fn same_padding_edges_skip_instead_of_multiplying_zero_point() {
     let filter = tensor(DType::I8, &[1, 3, 3, 1], &[1.0], &[0], 0);
     let out = i8t(&[1, 2, 2, 1], 1.0, 0);
     // x - zp = 2 per pixel → 8 per window (13 if padding counted as raw 0).
-    let got = run(
-        BuiltinOp::CONV_2D,
+    let got = conv(
         &[
             Some((input, bytes(&[1, 1, 1, 1]))),
             Some((filter, bytes(&[1; 9]))),
         ],
         out,
-        |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
-        eval,
+        &opts(Padding::Same, 1, 1, Activation::None),
     );
     // Multiplier 1.0 * 1.0 / 1.0 = 1 → 8.
     assert_eq!(got.unwrap(), bytes(&[8, 8, 8, 8]));
@@ -270,12 +249,10 @@ fn odd_last_channel_after_a_direct_pair() {
         0,
     );
     let out = i8t(&[1, ih as i32, iw as i32, oc as i32], 1.0, out_zp as i64);
-    let got = run(
-        BuiltinOp::CONV_2D,
+    let got = conv(
         &[Some((input, bytes(&x))), Some((filter, bytes(&f))), None],
         out,
-        |c| prepare_with(c, &opts(Padding::Same, 1, 1, Activation::None)),
-        eval,
+        &opts(Padding::Same, 1, 1, Activation::None),
     )
     .unwrap();
     let want = naive(
@@ -326,13 +303,7 @@ proptest::proptest! {
         let filter = tensor(DType::I8, &[oc as i32, fh as i32, fw as i32, ic as i32], &scales, &std::vec![0; oc], 0);
         let out = i8t(&[1, oh as i32, ow as i32, oc as i32], 1.0, out_zp);
         let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
-        let got = run(
-            BuiltinOp::CONV_2D,
-            &[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in],
-            out,
-            |c| prepare_with(c, &opts(padding, stride as i32, dil as i32, Activation::None)),
-            eval,
-        )
+        let got = conv(&[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in], out, &opts(padding, stride as i32, dil as i32, Activation::None))
         .unwrap();
         let mut want = Vec::new();
         for oy in 0..oh {
@@ -373,52 +344,42 @@ fn rejects_bad_models() {
     let o = opts(Padding::Same, 1, 1, Activation::None);
     // Nonzero filter zero point.
     let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[3], 0);
-    let r = run(
-        BuiltinOp::CONV_2D,
+    let r = conv(
         &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
         out,
-        |c| prepare_with(c, &o),
-        eval,
+        &o,
     );
     assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     // Per-channel scale count not matching output channels.
     let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0, 2.0], &[0, 0], 0);
-    let r = run(
-        BuiltinOp::CONV_2D,
+    let r = conv(
         &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
         out,
-        |c| prepare_with(c, &o),
-        eval,
+        &o,
     );
     assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     // Output shape not what SAME padding gives.
     let filter = tensor(DType::I8, &[1, 1, 1, 1], &[1.0], &[0], 0);
     let bad_out = i8t(&[1, 2, 3, 1], 1.0, 0);
-    let r = run(
-        BuiltinOp::CONV_2D,
+    let r = conv(
         &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
         bad_out,
-        |c| prepare_with(c, &o),
-        eval,
+        &o,
     );
     assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
     // Stride 0.
-    let r = run(
-        BuiltinOp::CONV_2D,
+    let r = conv(
         &[Some((input, bytes(&[0; 9]))), Some((filter, bytes(&[1])))],
         out,
-        |c| prepare_with(c, &opts(Padding::Same, 0, 1, Activation::None)),
-        eval,
+        &opts(Padding::Same, 0, 1, Activation::None),
     );
     assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
     // Float input.
     let fin = tensor(DType::F32, &[1, 3, 3, 1], &[], &[], 0);
-    let r = run(
-        BuiltinOp::CONV_2D,
+    let r = conv(
         &[Some((fin, std::vec![0; 36])), Some((filter, bytes(&[1])))],
         out,
-        |c| prepare_with(c, &o),
-        eval,
+        &o,
     );
     assert!(matches!(r, Err(Error::UnsupportedType { .. })));
 }
