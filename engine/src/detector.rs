@@ -76,14 +76,16 @@ pub struct FeatureWindow {
 }
 
 impl FeatureWindow {
-    /// An empty one-frame window (for `static`s; [`FeatureWindow::init`] configures it in place).
+    /// An unconfigured window (for `static`s; [`FeatureWindow::init`] configures it in place):
+    /// all zero, so a `static` of it is `.bss` (see `Frontend::EMPTY`); it takes only empty
+    /// frames and is due after each.
     pub const EMPTY: FeatureWindow = FeatureWindow {
         frames: [0; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
-        frame_len: 1,
-        window: 1,
-        stride: 1,
+        frame_len: 0,
+        window: 0,
+        stride: 0,
         next: 0,
-        until_due: 1,
+        until_due: 0,
         due: false,
         pushed: 0,
     };
@@ -165,11 +167,11 @@ impl FeatureWindow {
             }
         }
         self.next += 1;
-        if self.next == self.window {
+        if self.next >= self.window {
             self.next = 0;
         }
         self.pushed = self.pushed.wrapping_add(1);
-        self.until_due -= 1;
+        self.until_due = self.until_due.saturating_sub(1);
         self.due = self.until_due == 0;
         if self.due {
             self.until_due = self.stride;
@@ -501,12 +503,14 @@ impl Detector {
     }
 
     /// A wake-word detector that never fires (for `static`s; [`Detector::init`] configures it).
+    /// All zero, so a `static` of it is `.bss` (see `Frontend::EMPTY`); its window of 0 never
+    /// fills (`wake_word` counts it as 1 and holds no rows).
     pub const EMPTY: Detector = Detector {
         config: DetectorConfig {
             mode: Mode::WakeWord {
-                min_sum: u16::MAX,
-                sliding_window: 1,
-                refractory_ms: DEFAULT_REFRACTORY_MS,
+                min_sum: 0,
+                sliding_window: 0,
+                refractory_ms: 0,
             },
             output: OutputType::Uint8,
         },
@@ -626,7 +630,9 @@ impl Detector {
         window: usize,
         refractory_ms: u32,
     ) -> Option<Event> {
-        // pymicro_wakeword reports 0.0 until `sliding_window` probabilities exist.
+        // pymicro_wakeword reports 0.0 until `sliding_window` probabilities exist. `init`
+        // makes the window at least 1; only `EMPTY` has 0, and `add_row` never counts past it.
+        let window = window.max(1);
         if self.count < window {
             return None;
         }

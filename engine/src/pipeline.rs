@@ -681,4 +681,25 @@ mod tests {
         assert_eq!(top_index(&[0x80, 0x7f, 0x00], OutputType::Uint8), 0);
         assert_eq!(top_index(&[5, 5, 5], OutputType::Uint8), 0);
     }
+
+    /// `EMPTY` is all zero (so firmware statics of it are `.bss`, not a flash image); used
+    /// before `init` it must do nothing, without panicking: no frames, no events.
+    #[test]
+    fn unconfigured_memory_is_inert() {
+        let mut mem = std::boxed::Box::new(PipelineMemory::EMPTY);
+        let mut fnv = FNV_OFFSET;
+        let mut frames = 0;
+        mem.frontend.push(&[1000; 2000], &mut fnv, |_| frames += 1);
+        assert_eq!(frames, 0);
+        for _ in 0..3 {
+            assert_eq!(mem.window.push(&[]), Ok(true));
+        }
+        assert_eq!(mem.window.window_bytes(), 0);
+        assert_eq!(mem.window.copy_window(&mut []), Ok(()));
+        for t in 0..100 {
+            assert_eq!(mem.detector.push(t * 10, &[255, 255]), None);
+        }
+        let mut mfcc = std::boxed::Box::new(Mfcc::EMPTY);
+        assert_eq!(mfcc.push(&[1000; 2000], |_| frames += 1), 0);
+    }
 }

@@ -111,6 +111,25 @@ pub struct FrontendConfig {
 }
 
 impl FrontendConfig {
+    /// All fields zero, first enum variants, no PCAN or log shift: what an unconfigured
+    /// [`Frontend::EMPTY`] holds (invalid for [`Frontend::init`]).
+    const ZERO: FrontendConfig = FrontendConfig {
+        sample_rate_hz: 0,
+        window_ms: 0,
+        step_ms: 0,
+        num_channels: 0,
+        lower_band_limit_hz: 0.0,
+        upper_band_limit_hz: 0.0,
+        smoothing_bits: 0,
+        even_smoothing: 0.0,
+        odd_smoothing: 0.0,
+        min_signal_remaining: 0.0,
+        pcan: None,
+        log_scale_shift: None,
+        flavor: Flavor::MicroFrontendF32,
+        int8: Int8Mapping::MicroSpeech,
+    };
+
     /// microWakeWord's front end: 30 ms window, 10 ms step, 40 channels 125–7500 Hz, noise
     /// reduction (10 bits, 0.025 / 0.06, 0.05), PCAN (0.95, 80, 21 bits), log shift 6; classic
     /// C micro-frontend; int8 as pymicro_wakeword maps it. Oracle: `pymicro-features` 2.0.2.
@@ -250,11 +269,14 @@ impl Frontend {
         Ok(f)
     }
 
-    /// A front end with no configuration (all zero); [`Frontend::init`] makes it usable.
+    /// A front end with no configuration; [`Frontend::init`] makes it usable. Every field is
+    /// zero (enums on their first variant, `Option`s `None`), so a `static` initialised with it
+    /// lands in `.bss` and a write of it compiles to a `memset`, not a copy of a 9 KB flash
+    /// image. [`Frontend::push`] on it produces no frames.
     pub const EMPTY: Frontend = Frontend {
-        config: FrontendConfig::micro_wakeword(),
+        config: FrontendConfig::ZERO,
         window_len: 0,
-        step: 1,
+        step: 0,
         fft_size: 0,
         correction_bits: 0,
         num_channels: 0,
@@ -436,7 +458,8 @@ impl Frontend {
     ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
-        while !rest.is_empty() {
+        // `window_len` is 0 only before `init` (EMPTY): no frames, and no endless loop.
+        while !rest.is_empty() && self.window_len > 0 {
             let take = (self.window_len - self.filled).min(rest.len());
             let (head, tail) = rest.split_at(take);
             if let Some(dst) = self.input.get_mut(self.filled..self.filled + take) {

@@ -114,12 +114,12 @@ pub struct Int8Thresholds {
 }
 
 impl Int8Thresholds {
-    /// No thresholds: every feature maps to −128.
+    /// No thresholds: every feature maps to −128. All zero (see `Frontend::EMPTY`).
     pub const EMPTY: Int8Thresholds = Int8Thresholds {
         bounds: [0; 255],
         len: 0,
         first: 0,
-        spacing_q8: 1,
+        spacing_q8: 0,
     };
 
     /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
@@ -132,7 +132,7 @@ impl Int8Thresholds {
         let mut j = if feature < self.first {
             0
         } else {
-            (((above << 8) / self.spacing_q8) as usize + 1).min(reachable.len())
+            (((above << 8) / self.spacing_q8.max(1)) as usize + 1).min(reachable.len())
         };
         while reachable.get(j).is_some_and(|&t| t <= feature) {
             j += 1;
