@@ -11,7 +11,7 @@ use crate::detector::{
     PresetKind,
 };
 use crate::error::Error;
-use crate::frontend::{FrontendConfig, Int8Mapping, MAX_CHANNELS};
+use crate::frontend::{FrontendConfig, FrontendTables, Int8Mapping, MAX_CHANNELS};
 use crate::mfcc::{Mfcc, MfccConfig};
 use crate::model::{DType, Model};
 use crate::{frontend::Frontend, Interpreter};
@@ -288,6 +288,27 @@ impl FrontEnd {
         }
     }
 
+    /// A log-mel front end from precomputed tables (see [`Pipeline::with_tables`]).
+    fn init_with_tables(
+        &mut self,
+        config: &PipelineConfig,
+        tables: &FrontendTables,
+    ) -> Result<(), Error> {
+        if config.mfcc.is_some() {
+            return Err(Error::LimitExceeded {
+                what: "precomputed front-end tables for an MFCC model (log-mel only)",
+                limit: 0,
+            });
+        }
+        if !matches!(self, FrontEnd::LogMel(_)) {
+            *self = FrontEnd::LogMel(Frontend::EMPTY);
+        }
+        match self {
+            FrontEnd::LogMel(f) => f.init_with_tables(&config.frontend, tables),
+            FrontEnd::Mfcc(_) => Ok(()),
+        }
+    }
+
     fn reset(&mut self) {
         match self {
             FrontEnd::LogMel(f) => f.reset(),
@@ -366,6 +387,31 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
     /// A pipeline over a ready model `net` (its input 0 takes one feature window); configures
     /// the front end, window and detector in `mem`, in place.
     pub fn with_net(
+        net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+    ) -> Result<Self, Error> {
+        mem.frontend.init(config)?;
+        Self::assemble(net, mem, config)
+    }
+
+    /// [`Pipeline::with_net`] for a log-mel model whose front-end start-up tables were
+    /// computed ahead of time ([`Frontend::tables`] of a front end built for
+    /// `config.frontend`): no floating-point table code runs, so a firmware built this way
+    /// links no `libm` for its front end.
+    pub fn with_tables(
+        net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+        tables: &FrontendTables,
+    ) -> Result<Self, Error> {
+        mem.frontend.init_with_tables(config, tables)?;
+        Self::assemble(net, mem, config)
+    }
+
+    /// The window and detector configured in `mem` (its front end already is), checked
+    /// against `net`'s input.
+    fn assemble(
         mut net: N,
         mem: &'p mut PipelineMemory,
         config: &PipelineConfig,
@@ -385,7 +431,6 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
                 got: want as u32,
             });
         }
-        mem.frontend.init(config)?;
         mem.detector.init(config.detector)?;
         Ok(Pipeline {
             config: *config,
