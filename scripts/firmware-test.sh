@@ -52,7 +52,8 @@ mote="$host_target/debug/mote"
 
 # Size columns of an ELF: flash = text + data, static RAM = data + bss.
 sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'; }
-const_of() { sed -n "s/^pub const $1: [^=]*= \(.*\);$/\1/p" "$2"; }
+# A field of an exported project's mote/build.json (firmware-template/build_settings.rs).
+setting_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[2]))[sys.argv[1]])' "$1" "$2"; }
 
 passed=0
 failed=0
@@ -155,8 +156,8 @@ replay_case() {
   stack=$(sed -n 's/.*"stack_bytes":\([0-9]*\).*/\1/p' "$dir/stderr.txt")
   invocations=$(sed -n 's/.*"invocations":\([0-9]*\).*/\1/p' "$dir/stderr.txt")
   local est_flash est_ram
-  est_flash=$(const_of ESTIMATED_FLASH "$proj/mote/config.rs")
-  est_ram=$(const_of ESTIMATED_RAM "$proj/mote/config.rs")
+  est_flash=$(setting_of estimated_flash "$proj/mote/build.json")
+  est_ram=$(setting_of estimated_ram "$proj/mote/build.json")
   local total_ram=$((ram + ${stack:-0}))
   if [ "$flash" -le "$est_flash" ] && [ "$total_ram" -le "$est_ram" ]; then
     ok "$name: flash $flash <= estimate $est_flash, RAM $ram + stack ${stack:-?} = $total_ram <= estimate $est_ram"

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::board::Board;
+use super::build_settings::BuildSettings;
 use super::config::Settings;
 use super::fit::Fit;
 use super::wav::Audio16k;
@@ -57,6 +58,8 @@ pub struct Inputs<'a> {
     pub fit: &'a Fit,
     /// Generated `mote/config.rs`.
     pub config_rs: &'a str,
+    /// `mote/build.json` (the same build settings as `config_rs`'s constants).
+    pub build: &'a BuildSettings,
 }
 
 /// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files. Unpacked
@@ -110,6 +113,7 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
     }
     add("mote/model.tflite", i.model.to_vec());
     add("mote/config.rs", i.config_rs.as_bytes().to_vec());
+    add("mote/build.json", build_json(i.build));
     add("mote/report.md", report_md(i).into_bytes());
     let json = serde_json::json!({
         "name": i.name,
@@ -426,4 +430,12 @@ fn readme(template: &str, i: &Inputs<'_>) -> String {
     let _ = writeln!(w);
     o.push_str(template);
     o
+}
+
+/// `mote/build.json`: pretty JSON and a final newline.
+pub fn build_json(b: &BuildSettings) -> Vec<u8> {
+    // A struct of strings and integers always serializes.
+    let mut text = serde_json::to_string_pretty(b).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
 }
