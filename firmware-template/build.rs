@@ -251,6 +251,15 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "pub const ARENA_BYTES: usize = {arena};");
     let _ = writeln!(w, "/// Bytes of persistent variable state.");
     let _ = writeln!(w, "pub const STATE_BYTES: usize = {state};");
+    let _ = writeln!(
+        w,
+        "/// Mic mode: samples of the microphone's PCM ring (mote/build.json; at least 1024)."
+    );
+    let _ = writeln!(
+        w,
+        "pub const MIC_RING_SAMPLES: usize = {};",
+        settings.mic_ring_samples.max(1024)
+    );
     let _ = writeln!(w, "/// Invocations in bench mode.");
     let _ = writeln!(w, "pub const BENCH_RUNS: u32 = {runs};");
     let _ = writeln!(

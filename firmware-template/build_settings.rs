@@ -74,11 +74,15 @@ pub struct BuildSettings {
     pub estimated_flash: u32,
     /// The exporter's estimate of its RAM bytes, stack included.
     pub estimated_ram: u32,
+    /// Mic mode: samples of the PCM ring between the microphone's DMA interrupt and the main
+    /// loop, sized to the model's invoke time (`src/mic.rs`; 0: no microphone).
+    pub mic_ring_samples: u32,
 }
 
 impl BuildSettings {
     /// The `mote/config.rs` constants these settings become (`BOARD`, `MODE`, `ARENA_BYTES`,
-    /// `STATE_BYTES`, `ESTIMATED_FLASH`, `ESTIMATED_RAM`), each with a `///` line.
+    /// `STATE_BYTES`, `ESTIMATED_FLASH`, `ESTIMATED_RAM`, `MIC_RING_SAMPLES`), each with a `///`
+    /// line.
     #[allow(dead_code)] // build.rs reads the JSON; the exporter writes the constants
     pub fn consts_rs(&self) -> String {
         format!(
@@ -93,13 +97,16 @@ impl BuildSettings {
              /// Estimated flash bytes of the whole firmware (see `mote/report.md`).\n\
              pub const ESTIMATED_FLASH: u32 = {};\n\
              /// Estimated RAM bytes (arena, state, pipeline, buffers, stack).\n\
-             pub const ESTIMATED_RAM: u32 = {};\n",
+             pub const ESTIMATED_RAM: u32 = {};\n\
+             /// Mic mode: samples of the microphone's PCM ring, sized to the invoke time.\n\
+             pub const MIC_RING_SAMPLES: u32 = {};\n",
             self.board,
             self.mode.as_str(),
             self.arena_bytes,
             self.state_bytes,
             self.estimated_flash,
-            self.estimated_ram
+            self.estimated_ram,
+            self.mic_ring_samples
         )
     }
 }

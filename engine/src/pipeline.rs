@@ -12,7 +12,9 @@ use crate::detector::{
 };
 use crate::error::Error;
 use crate::frontend::{FrontendConfig, FrontendTables, Int8Mapping, MAX_CHANNELS};
-use crate::mfcc::{Mfcc, MfccConfig};
+#[cfg(not(mote_no_mfcc))]
+use crate::mfcc::Mfcc;
+use crate::mfcc::MfccConfig;
 use crate::model::{DType, Model};
 use crate::{frontend::Frontend, Interpreter};
 
@@ -258,7 +260,8 @@ impl PipelineMemory {
 enum FrontEnd {
     /// TFLM micro-frontend log-mel features.
     LogMel(Frontend),
-    /// MFCCs (`f32`).
+    /// MFCCs (`f32`); not in a `MOTE_NO_MFCC` build.
+    #[cfg(not(mote_no_mfcc))]
     Mfcc(Mfcc),
 }
 
@@ -266,6 +269,7 @@ impl FrontEnd {
     /// Configure in place (switching kind first when needed).
     fn init(&mut self, config: &PipelineConfig) -> Result<(), Error> {
         match config.mfcc {
+            #[cfg(not(mote_no_mfcc))]
             Some(m) => {
                 m.validate()?;
                 if !matches!(self, FrontEnd::Mfcc(_)) {
@@ -276,12 +280,16 @@ impl FrontEnd {
                     FrontEnd::LogMel(_) => Ok(()),
                 }
             }
+            #[cfg(mote_no_mfcc)]
+            Some(_) => Err(NO_MFCC),
             None => {
+                #[cfg(not(mote_no_mfcc))]
                 if !matches!(self, FrontEnd::LogMel(_)) {
                     *self = FrontEnd::LogMel(Frontend::EMPTY);
                 }
                 match self {
                     FrontEnd::LogMel(f) => f.init(&config.frontend),
+                    #[cfg(not(mote_no_mfcc))]
                     FrontEnd::Mfcc(_) => Ok(()),
                 }
             }
@@ -300,11 +308,13 @@ impl FrontEnd {
                 limit: 0,
             });
         }
+        #[cfg(not(mote_no_mfcc))]
         if !matches!(self, FrontEnd::LogMel(_)) {
             *self = FrontEnd::LogMel(Frontend::EMPTY);
         }
         match self {
             FrontEnd::LogMel(f) => f.init_with_tables(&config.frontend, tables),
+            #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(_) => Ok(()),
         }
     }
@@ -312,6 +322,7 @@ impl FrontEnd {
     fn reset(&mut self) {
         match self {
             FrontEnd::LogMel(f) => f.reset(),
+            #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(f) => f.reset(),
         }
     }
@@ -326,6 +337,7 @@ impl FrontEnd {
                     .for_each(|v| fnv_bytes(fnv, &v.to_le_bytes()));
                 on(frame.int8)
             }),
+            #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(f) => f.push(samples, |frame| {
                 frame
                     .features
@@ -336,6 +348,13 @@ impl FrontEnd {
         };
     }
 }
+
+/// An MFCC configuration in a build without the MFCC front end.
+#[cfg(mote_no_mfcc)]
+const NO_MFCC: Error = Error::LimitExceeded {
+    what: "MFCC front ends in this build (MOTE_NO_MFCC)",
+    limit: 0,
+};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
@@ -621,7 +640,10 @@ fn write_digits(w: &mut impl Write, mut n: u32, negative: bool) -> fmt::Result {
         at -= 1;
         buf[at] = b'-';
     }
-    w.write_str(core::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
+    // ASCII digits: written as chars (a UTF-8 check would link `from_utf8` for nothing).
+    buf[at..]
+        .iter()
+        .try_for_each(|&b| w.write_char(char::from(b)))
 }
 
 fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {

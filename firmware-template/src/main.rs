@@ -268,14 +268,18 @@ pub fn exit(ok: bool) -> ! {
 
 /// A panic on a board without a debugger: one JSON error line over the UART, as the
 /// HardFault handler prints, then the core halts (interrupts off, waiting forever) instead of
-/// hanging silently.
+/// hanging silently. Only the location is printed: formatting the message would link the
+/// panic payloads' formatting code into every firmware (the engine does not panic by design;
+/// the location is enough to find the one that did).
 #[cfg(any(not(feature = "semihosting"), mote_mode = "mic", mote_mode = "runtime"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
     say!(
-        "{{\"event\":\"error\",\"message\":\"panic: {}\"}}",
-        log::JsonStr(info)
+        "{{\"event\":\"error\",\"message\":\"panic at {}:{}\"}}",
+        log::JsonStr(file),
+        line
     );
     uart::flush(); // interrupts are off: send what the ring holds from here
     loop {

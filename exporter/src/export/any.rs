@@ -104,6 +104,8 @@ fn build_settings(board: &Board, rep: &ModelReport, fit: &Fit) -> BuildSettings 
         state_bytes: u64::from(rep.state_bytes),
         estimated_flash: fit.flash_total(),
         estimated_ram: fit.ram_total(),
+        // No microphone in infer mode.
+        mic_ring_samples: 0,
     }
 }
 
@@ -170,7 +172,7 @@ pub fn export_any(
             ),
             ".cargo/config.toml" => add(
                 path,
-                project::cargo_config(&text(), board, &project::model_ops(rep)).into_bytes(),
+                project::cargo_config(&text(), board, &project::model_ops(rep), false).into_bytes(),
             ),
             "README.md" => add(
                 path,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::board::Board;
 use super::config::Settings;
+use crate::energy;
 use crate::report::ModelReport;
 
 /// Code and read-only data of the firmware without the model at opt-level 3 (LTO): engine
@@ -26,8 +27,22 @@ pub const PIPELINE_RAM: u32 = 17 * 1024;
 /// `stack_bytes`; micro_speech and okay_nabu alike). The pipeline's large memory is a static
 /// configured in place (`PipelineMemory`), so nothing big passes through the stack. Rounded up.
 pub const STACK_BYTES: u32 = 16 * 1024;
-/// Microphone PCM ring (8 KB), DMA buffer and decimator state (mic mode only).
-pub const MIC_RAM: u32 = 10 * 1024;
+/// Microphone DMA buffer (two 2 ms halves) and decimator state, besides the PCM ring (mic mode
+/// only; measured 1,565 B on the NUCLEO-L432KC's SPI path); rounded up.
+pub const MIC_DMA_RAM: u32 = 2 * 1024;
+
+/// Samples of the microphone's PCM ring (`MIC_RING_SAMPLES`): what arrives while the main loop
+/// is busy with one block (a front-end frame and an invocation, at the firmware clock, +30 %
+/// for flash wait states), twice, plus two 10 ms blocks; a multiple of 256 in 1024..=4096
+/// (4096, 256 ms, was the fixed size before).
+pub fn mic_ring_samples(report: &ModelReport, settings: &Settings) -> u32 {
+    let schedule = energy::Schedule::from_settings(settings);
+    let w = energy::workload(energy::estimate_invoke(report).instructions, &schedule);
+    let busy_s = (w.invoke_instructions as f64 + w.frame_instructions) * 1.3
+        / (f64::from(energy::FIRMWARE_MHZ) * 1e6);
+    let samples = 2.0 * busy_s * 16_000.0 + 2.0 * 160.0;
+    ((samples / 256.0).ceil() as u32 * 256).clamp(1024, 4096)
+}
 /// Log buffers and other statics.
 pub const BASE_RAM: u32 = 3 * 1024;
 
@@ -106,7 +121,7 @@ impl Fit {
 pub fn estimate(
     board: &Board,
     report: &ModelReport,
-    _settings: &Settings,
+    settings: &Settings,
     replay_samples: usize,
 ) -> Fit {
     let item = |what: &str, bytes: u32, exact: bool| Item {
@@ -140,7 +155,8 @@ pub fn estimate(
         item("audio pipeline", PIPELINE_RAM, false),
     ];
     if replay_samples == 0 {
-        ram.push(item("microphone buffers", MIC_RAM, false));
+        let ring = 2 * mic_ring_samples(report, settings);
+        ram.push(item("microphone buffers", ring + MIC_DMA_RAM, false));
     }
     ram.push(item(
         "stack peak (building the pipeline)",

@@ -104,7 +104,11 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
             "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
             ".cargo/config.toml" => {
                 let ops = model_ops(i.report);
-                add(path, cargo_config(&text(), i.board, &ops).into_bytes())
+                let log_mel = i.settings.config().mfcc.is_none();
+                add(
+                    path,
+                    cargo_config(&text(), i.board, &ops, log_mel).into_bytes(),
+                )
             }
             "README.md" => add(path, readme(&text(), i).into_bytes()),
             "engine/Cargo.toml" => add(path, engine_manifest(&text()).into_bytes()),
@@ -163,7 +167,7 @@ pub fn model_ops(report: &ModelReport) -> Vec<String> {
 /// `.cargo/config.toml` with the board's probe-rs chip, and `MOTE_OPS` set to the model's
 /// operators so the engine links only their kernels (`engine/build.rs`; like TFLM's op
 /// resolver). Measured on micro_speech for the NUCLEO-L432KC: see the README's size table.
-pub fn cargo_config(template: &str, board: &Board, ops: &[String]) -> String {
+pub fn cargo_config(template: &str, board: &Board, ops: &[String], log_mel: bool) -> String {
     let mut out = template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1);
     if !ops.is_empty() {
         out.push_str(&format!(
@@ -171,6 +175,12 @@ pub fn cargo_config(template: &str, board: &Board, ops: &[String]) -> String {
              # for another model, or delete this line to link every operator.\nMOTE_OPS = \"{}\"\n",
             ops.join(",")
         ));
+        if log_mel {
+            out.push_str(
+                "# The model takes log-mel features: leave the MFCC front end out (engine/build.rs).\n\
+                 MOTE_NO_MFCC = \"1\"\n",
+            );
+        }
     }
     out
 }
