@@ -172,7 +172,7 @@ pub fn export_any(
             ),
             ".cargo/config.toml" => add(
                 path,
-                project::cargo_config(&text(), board, &project::model_ops(rep), false).into_bytes(),
+                project::cargo_config(&text(), board, &project::model_ops(rep), None).into_bytes(),
             ),
             "README.md" => add(
                 path,

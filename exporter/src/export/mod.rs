@@ -211,11 +211,16 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     };
 
     progress(Step::Fit);
-    let fit = fit::estimate(
+    let fit = fit::estimate_for(
         board,
         &rep,
         &settings,
         replay.as_ref().map_or(0, |r| r.samples.len()),
+        if req.interpreter {
+            fit::Engine::Interpreter
+        } else {
+            fit::Engine::Aot
+        },
     );
     if !fit.fits() && !req.force {
         return Err(ExportError::DoesNotFit(Box::new(fit)));

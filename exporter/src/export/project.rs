@@ -10,6 +10,8 @@ use super::fit::Fit;
 use super::wav::Audio16k;
 use crate::energy;
 use crate::report::ModelReport;
+use mote_engine::detector::Mode;
+use mote_engine::pipeline::PipelineConfig;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -104,11 +106,8 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
             "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
             ".cargo/config.toml" => {
                 let ops = model_ops(i.report);
-                let log_mel = i.settings.config().mfcc.is_none();
-                add(
-                    path,
-                    cargo_config(&text(), i.board, &ops, log_mel).into_bytes(),
-                )
+                let cfg = cargo_config(&text(), i.board, &ops, Some(i.settings.config()));
+                add(path, cfg.into_bytes())
             }
             "README.md" => add(path, readme(&text(), i).into_bytes()),
             "engine/Cargo.toml" => add(path, engine_manifest(&text()).into_bytes()),
@@ -167,7 +166,12 @@ pub fn model_ops(report: &ModelReport) -> Vec<String> {
 /// `.cargo/config.toml` with the board's probe-rs chip, and `MOTE_OPS` set to the model's
 /// operators so the engine links only their kernels (`engine/build.rs`; like TFLM's op
 /// resolver). Measured on micro_speech for the NUCLEO-L432KC: see the README's size table.
-pub fn cargo_config(template: &str, board: &Board, ops: &[String], log_mel: bool) -> String {
+pub fn cargo_config(
+    template: &str,
+    board: &Board,
+    ops: &[String],
+    pipeline: Option<&PipelineConfig>,
+) -> String {
     let mut out = template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1);
     if !ops.is_empty() {
         out.push_str(&format!(
@@ -175,14 +179,39 @@ pub fn cargo_config(template: &str, board: &Board, ops: &[String], log_mel: bool
              # for another model, or delete this line to link every operator.\nMOTE_OPS = \"{}\"\n",
             ops.join(",")
         ));
-        if log_mel {
-            out.push_str(
-                "# The model takes log-mel features: leave the MFCC front end out (engine/build.rs).\n\
-                 MOTE_NO_MFCC = \"1\"\n",
-            );
+        if let Some(c) = pipeline {
+            out.push_str(&pipeline_env(c));
         }
     }
     out
+}
+
+/// The engine build settings that size the pipeline to this model (engine/build.rs): the
+/// feature window's bytes, the detector's labels and history, and no MFCC front end for a
+/// log-mel model.
+fn pipeline_env(c: &PipelineConfig) -> String {
+    let (labels, rows) = match c.detector.mode {
+        Mode::WakeWord { sliding_window, .. } => (1, sliding_window),
+        Mode::Commands {
+            labels,
+            average_window,
+            ..
+        } => (labels, average_window),
+    };
+    let window = usize::from(c.preset.frame_len) * usize::from(c.preset.window_frames);
+    let mut s = format!(
+        "# The pipeline's memory sized to this model: feature window bytes, detector labels and\n\
+         # invocations of history.\n\
+         MOTE_WINDOW_BYTES = \"{window}\"\nMOTE_DETECTOR_LABELS = \"{}\"\nMOTE_DETECTOR_ROWS = \"{}\"\n",
+        labels.max(1),
+        rows.max(1)
+    );
+    if c.mfcc.is_none() {
+        s.push_str(
+            "# The model takes log-mel features: leave the MFCC front end out.\nMOTE_NO_MFCC = \"1\"\n",
+        );
+    }
+    s
 }
 
 /// The engine manifest made standalone: workspace-inherited keys written out, no
