@@ -251,15 +251,16 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "pub const ARENA_BYTES: usize = {arena};");
     let _ = writeln!(w, "/// Bytes of persistent variable state.");
     let _ = writeln!(w, "pub const STATE_BYTES: usize = {state};");
+    // The runtime firmware's model comes from the flash slot, unknown here: the largest ring.
+    let ring = match mode {
+        Mode::Runtime => 4096,
+        _ => settings.mic_ring_samples.clamp(1024, 4096),
+    };
     let _ = writeln!(
         w,
-        "/// Mic mode: samples of the microphone's PCM ring (mote/build.json; at least 1024)."
+        "/// Mic mode: samples of the microphone's PCM ring (mote/build.json; 1024-4096)."
     );
-    let _ = writeln!(
-        w,
-        "pub const MIC_RING_SAMPLES: usize = {};",
-        settings.mic_ring_samples.max(1024)
-    );
+    let _ = writeln!(w, "pub const MIC_RING_SAMPLES: usize = {ring};");
     let _ = writeln!(w, "/// Invocations in bench mode.");
     let _ = writeln!(w, "pub const BENCH_RUNS: u32 = {runs};");
     let _ = writeln!(
