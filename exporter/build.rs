@@ -72,11 +72,25 @@ fn run() -> Result<(), String> {
     }
     let _ = writeln!(src, "];");
     let packed = pack(&blob)?;
+    // The page fetches the stream under a name that changes with its bytes (FNV-1a, 64 bits):
+    // a page never unpacks another build's sources.
+    let hash = packed.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let _ = writeln!(
+        src,
+        "/// Where a build without `embedded-sources` finds `PACKED` (served beside the page)."
+    );
+    let _ = writeln!(
+        src,
+        "pub const SOURCES_FILE: &str = \"firmware-sources-{hash:016x}.lzma\";"
+    );
     fs::write(out.join("embedded.lzma"), packed).map_err(|e| e.to_string())?;
     let _ = writeln!(
         src,
         "/// The files' bytes, concatenated in `NAMES` order: .lzma (header with the size)."
     );
+    let _ = writeln!(src, "#[allow(dead_code)]");
     let _ = writeln!(
         src,
         "pub static PACKED: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/embedded.lzma\"));"

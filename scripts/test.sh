@@ -21,6 +21,7 @@ cargo build -q -p mote-engine --target wasm32-unknown-unknown
 cargo build -q -p mote-engine --target thumbv7em-none-eabihf
 # The exporter library (reports, export zip) runs in the browser too.
 cargo check -q -p mote-exporter --lib --target wasm32-unknown-unknown --no-default-features
+cargo check -q -p mote-train-worker --target wasm32-unknown-unknown
 
 step "unit, golden, property and end-to-end tests (engine, CLI, exporter, kernel sweep)"
 cargo test -p mote-engine -p mote-exporter -p mote-testgen -p mote-trainer 2>&1 | tee -a "$log"

@@ -14,8 +14,8 @@ step() { printf '\n=== web: %s\n' "$*"; }
 bash scripts/setup-web.sh
 export MOTE_REFERENCE="${MOTE_REFERENCE:-$root/../shared/reference}"
 
-step "host tests (report/fit/pipeline with the default models and micro_speech)"
-cargo test -p mote-web
+step "host tests (report/fit/pipeline with the default models and micro_speech; the Train step's worker library)"
+cargo test -p mote-web -p mote-train-worker
 
 step "wasm-bindgen tests in headless Chromium"
 (

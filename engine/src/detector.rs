@@ -26,8 +26,8 @@
 //! `probability_cutoff`, converted once to an integer threshold with exactly-rounded IEEE
 //! operations (identical everywhere).
 //!
-//! Labels named `silence`, `_silence_`, `unknown` or `_unknown_` (any ASCII case) never produce an
-//! event.
+//! Labels named `silence`, `_silence_`, `unknown`, `_unknown_`, `background` or `_background_`
+//! (any ASCII case) never produce an event (`background` is `mote train`'s output 0).
 //!
 //! Sidecar: microWakeWord's model `.json` (`micro.probability_cutoff`,
 //! `micro.sliding_window_size`, `micro.feature_step_size`), read as-is, optionally with a
@@ -301,12 +301,19 @@ pub const DEFAULT_REFRACTORY_MS: u32 = 1000;
 /// Default command suppression time (TFLM `RecognizeCommands` default).
 pub const DEFAULT_SUPPRESSION_MS: u32 = 1500;
 
-/// Whether a label may fire: false for `silence`, `_silence_`, `unknown`, `_unknown_` (ASCII
-/// case-insensitive).
+/// Whether a label may fire: false for `silence`, `_silence_`, `unknown`, `_unknown_`,
+/// `background`, `_background_` (ASCII case-insensitive).
 pub fn is_keyword_label(label: &str) -> bool {
-    !["silence", "_silence_", "unknown", "_unknown_"]
-        .iter()
-        .any(|nk| nk.eq_ignore_ascii_case(label))
+    ![
+        "silence",
+        "_silence_",
+        "unknown",
+        "_unknown_",
+        "background",
+        "_background_",
+    ]
+    .iter()
+    .any(|nk| nk.eq_ignore_ascii_case(label))
 }
 
 /// The smallest window sum `s` of uint8 scores that `pymicro_wakeword` 2.5 reports as a
@@ -935,10 +942,12 @@ mod tests {
             "_unknown_",
             "Silence",
             "_UNKNOWN_",
+            "background",
+            "_Background_",
         ] {
             assert!(!is_keyword_label(nk), "{nk}");
         }
-        for k in ["yes", "no", "silent", "unknown2", ""] {
+        for k in ["yes", "no", "silent", "unknown2", "backgrounds", ""] {
             assert!(is_keyword_label(k), "{k}");
         }
     }

@@ -129,6 +129,44 @@ pub fn beside(model: &Path) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// What a trained model's sidecar records (`mote train` and the page's Train step write the
+/// same text for the same training).
+pub struct Trained<'a> {
+    /// Output names, background first.
+    pub labels: &'a [String],
+    /// The model's file name, if it has one.
+    pub model: Option<&'a str>,
+    /// Training seed.
+    pub seed: u64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Float top-1 on the held-out split.
+    pub float_accuracy: f32,
+    /// int8 top-1 on the same split.
+    pub int8_accuracy: f32,
+    /// Held-out examples.
+    pub held_out_examples: usize,
+}
+
+/// A trained classifier's sidecar: the labels in output order and detection settings for
+/// 1 s micro_speech-style windows (pretty-printed JSON).
+pub fn trained(t: &Trained<'_>) -> String {
+    let words: Vec<&str> = t.labels.iter().skip(1).map(String::as_str).collect();
+    let side = serde_json::json!({
+        "type": "micro",
+        "wake_word": words.join(" / "),
+        "author": "mote train",
+        "model": t.model,
+        "version": 2,
+        "labels": t.labels,
+        "micro": {"feature_step_size": 20, "probability_cutoff": 0.8, "sliding_window_size": 3},
+        "training": {"seed": t.seed, "epochs": t.epochs,
+            "float_accuracy": t.float_accuracy, "int8_accuracy": t.int8_accuracy,
+            "held_out_examples": t.held_out_examples},
+    });
+    serde_json::to_string_pretty(&side).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,21 +132,21 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     out.write_all(&trained.tflite)
         .with_context(|| format!("cannot write {}", a.output.display()))?;
     out.commit()?;
-    let words: Vec<&str> = trained.labels[1..].iter().map(String::as_str).collect();
-    let side = json!({
-        "type": "micro",
-        "wake_word": words.join(" / "),
-        "author": "mote train",
-        "model": a.output.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "version": 2,
-        "labels": trained.labels,
-        "micro": {"feature_step_size": 20, "probability_cutoff": 0.8, "sliding_window_size": 3},
-        "training": {"seed": a.seed, "epochs": a.epochs,
-            "float_accuracy": trained.float_accuracy, "int8_accuracy": trained.int8_accuracy,
-            "held_out_examples": trained.val_examples},
+    let model_name = a
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let side = mote_exporter::sidecar::trained(&mote_exporter::sidecar::Trained {
+        labels: &trained.labels,
+        model: model_name.as_deref(),
+        seed: a.seed,
+        epochs: a.epochs,
+        float_accuracy: trained.float_accuracy,
+        int8_accuracy: trained.int8_accuracy,
+        held_out_examples: trained.val_examples,
     });
     let mut s = AtomicOut::create(&sidecar)?;
-    s.write_all(serde_json::to_string_pretty(&side)?.as_bytes())
+    s.write_all(side.as_bytes())
         .with_context(|| format!("cannot write {}", sidecar.display()))?;
     s.commit()?;
     eprintln!(

@@ -18,6 +18,7 @@ pub mod loaded;
 pub mod perf;
 pub mod pipeline;
 pub mod state;
+pub mod train;
 
 /// Mounts the playground on `<body>`.
 pub fn start() {

@@ -111,6 +111,8 @@ pub enum ExportError {
     TooLarge,
     /// The `--input` bytes do not fit the model's inputs.
     Input(String),
+    /// The firmware sources are neither embedded nor provided (`project::provide_sources`).
+    NoSources,
 }
 
 impl fmt::Display for ExportError {
@@ -148,6 +150,9 @@ impl fmt::Display for ExportError {
                 f.write_str("the project exceeds the ZIP format's 4 GiB limit")
             }
             ExportError::Input(m) => write!(f, "bad --input: {m}"),
+            ExportError::NoSources => f.write_str(
+                "the firmware sources are not loaded (the page fetches them before exporting)",
+            ),
         }
     }
 }
@@ -187,6 +192,9 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     let board =
         board::find(req.board).ok_or_else(|| ExportError::UnknownBoard(req.board.into()))?;
     let name = project_name(req.name)?;
+    if !project::sources_ready() {
+        return Err(ExportError::NoSources);
+    }
 
     progress(Step::Plan);
     let model = Model::parse(req.model)?;

@@ -64,30 +64,74 @@ pub struct Inputs<'a> {
     pub build: &'a BuildSettings,
 }
 
-/// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files. Unpacked
-/// on first use (LZMA, about 0.7 MB: tens of milliseconds in the browser) and kept.
+/// The file name the page fetches the packed sources from when they are not embedded
+/// (`mote-exporter`'s example `firmware-sources` writes it; a new name for new bytes).
+pub const SOURCES_FILE: &str = embedded::SOURCES_FILE;
+
+type Files = Vec<(&'static str, &'static [u8])>;
+
+static FILES: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
+
+/// Unpacks the stream build.rs wrote (LZMA, about 0.7 MB: tens of milliseconds in the browser)
+/// into the `NAMES` table's files; kept for the process's life.
+fn unpack(packed: &[u8]) -> Result<Files, String> {
+    let total: usize = embedded::NAMES.iter().map(|(_, n)| n).sum();
+    let mut all = Vec::with_capacity(total);
+    lzma_rust2::LzmaReader::new_mem_limit(packed, u32::MAX, None)
+        .and_then(|mut r| std::io::Read::read_to_end(&mut r, &mut all))
+        .map_err(|e| format!("the firmware sources do not unpack: {e}"))?;
+    if all.len() != total {
+        return Err(format!(
+            "the firmware sources unpack to {} bytes, not the {total} this build expects",
+            all.len()
+        ));
+    }
+    let all: &'static [u8] = Vec::leak(all);
+    let mut at = 0;
+    Ok(embedded::NAMES
+        .iter()
+        .map(|&(name, n)| {
+            at += n;
+            (name, &all[at - n..at])
+        })
+        .collect())
+}
+
+/// The embedded sources: (path, bytes), sorted; `engine/...` and the template's files.
+/// Unpacked on first use and kept.
+#[cfg(feature = "embedded-sources")]
 pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
-    static FILES: std::sync::OnceLock<Vec<(&'static str, &'static [u8])>> =
-        std::sync::OnceLock::new();
-    FILES.get_or_init(|| {
-        let total: usize = embedded::NAMES.iter().map(|(_, n)| n).sum();
-        let mut all = Vec::with_capacity(total);
-        // The stream is build.rs's own output, its size in the header: reading cannot fail
-        // unless the binary is corrupt, and then an export must not silently miss files.
-        let mut r = lzma_rust2::LzmaReader::new_mem_limit(embedded::PACKED, u32::MAX, None)
-            .expect("embedded sources: a valid .lzma header");
-        std::io::Read::read_to_end(&mut r, &mut all).expect("embedded sources: a valid stream");
-        assert_eq!(all.len(), total, "embedded sources: unpacked size");
-        let all: &'static [u8] = Vec::leak(all);
-        let mut at = 0;
-        embedded::NAMES
-            .iter()
-            .map(|&(name, n)| {
-                at += n;
-                (name, &all[at - n..at])
-            })
-            .collect()
-    })
+    // The stream is build.rs's own output: unpacking cannot fail unless the binary is
+    // corrupt, and then an export must not silently miss files.
+    FILES.get_or_init(|| unpack(embedded::PACKED).expect("embedded sources: a valid stream"))
+}
+
+/// The packed sources (what [`SOURCES_FILE`] holds).
+#[cfg(feature = "embedded-sources")]
+pub fn packed_sources() -> &'static [u8] {
+    embedded::PACKED
+}
+
+/// The sources [`provide_sources`] installed; empty before (an export then fails with
+/// `ExportError::NoSources`).
+#[cfg(not(feature = "embedded-sources"))]
+pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
+    FILES.get().map_or(&[], Vec::as_slice)
+}
+
+/// Installs the packed sources fetched from [`SOURCES_FILE`] (builds without
+/// `embedded-sources`: the page); checked against the table compiled in. Once is enough.
+pub fn provide_sources(packed: &[u8]) -> Result<(), String> {
+    if FILES.get().is_none() {
+        let files = unpack(packed)?;
+        let _ = FILES.set(files);
+    }
+    Ok(())
+}
+
+/// Whether the sources are available (always, when embedded).
+pub fn sources_ready() -> bool {
+    !embedded_files().is_empty()
 }
 
 /// Every file of the project, sorted by path.

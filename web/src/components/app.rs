@@ -15,6 +15,7 @@ use crate::components::{
     energy_panel::EnergyPanel, explain::Explain, export_button::ExportButton,
     fit_verdict::FitVerdict, header::Header, layer_table::LayerTable, live_panel::LivePanel,
     model_panel::ModelPanel, score_plot::ScorePlot, spectrogram::Spectrogram,
+    train_panel::TrainPanel,
 };
 use crate::live::{self, LiveHandle};
 use crate::pipeline::PlotSpec;
@@ -163,6 +164,16 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |files: Vec<File>| spawn_local(load_files(files, dispatch.clone())))
     };
+    let on_trained = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |(bytes, sidecar): (Vec<u8>, String)| {
+            dispatch.emit(Action::Load {
+                name: "trained.tflite".into(),
+                bytes,
+                sidecar: Some(sidecar),
+            })
+        })
+    };
     let on_mic = {
         let (state, handle) = (state.clone(), handle.clone());
         Callback::from(move |_| start_live(&state, &handle, Source::Mic))
@@ -218,6 +229,18 @@ pub fn app() -> Html {
                            TensorFlow Lite Micro's reference kernels, bit for bit, so the scores on this page are the \
                            scores the microcontroller computes. The optional .json sidecar (microWakeWord's format) \
                            gives the detection threshold, the sliding-window size and the feature step." }
+                    </Explain>
+                </section>
+                <section class="panel train">
+                    <h2>{ "Train your own words" }</h2>
+                    <TrainPanel on_model={on_trained} />
+                    <Explain show={workshop}>
+                        { "The trainer is the same code as `mote train`: every clip becomes 1 s windows, shifted, \
+                           louder or quieter and mixed with your background at random levels, then the page's own \
+                           front end turns them into the 49×40 features the model reads. A small depthwise-separable \
+                           CNN learns in 32-bit floats; then every weight is rounded to int8 (per output channel) \
+                           and activations to ranges measured on your clips. Rounding can cost accuracy: the \
+                           held-out clips are scored twice, by the float network and by the int8 file the chip runs." }
                     </Explain>
                 </section>
                 <section class="panel live">

@@ -4,12 +4,14 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
-use mote_exporter::export::{self, ExportError, Request};
+use mote_exporter::export::{self, project, ExportError, Request};
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use yew::prelude::*;
 
 use crate::boards::choice;
+use crate::components::app::fetch_bytes;
 use crate::loaded::Loaded;
 
 /// Props of [`ExportButton`].
@@ -50,6 +52,18 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     a.click();
     let _ = Url::revoke_object_url(&url);
     Ok(())
+}
+
+/// Fetches the firmware sources the zip carries on the first export (they are not in the
+/// page's wasm: `project::SOURCES_FILE`, served beside it).
+async fn sources() -> Result<(), String> {
+    if project::sources_ready() {
+        return Ok(());
+    }
+    let packed = fetch_bytes(project::SOURCES_FILE)
+        .await
+        .map_err(|e| format!("cannot fetch the firmware sources: {e}"))?;
+    project::provide_sources(&packed)
 }
 
 /// Runs the export (optionally past a failed fit check) and downloads the zip.
@@ -109,9 +123,15 @@ pub fn export_button(props: &ExportButtonProps) -> Html {
     let click = |force: bool| {
         let (outcome, model, board) = (outcome.clone(), props.model.clone(), c.board.id);
         Callback::from(move |_: MouseEvent| {
-            if let Some(m) = &model {
-                outcome.set(run(m, board, force));
-            }
+            let (outcome, model) = (outcome.clone(), model.clone());
+            spawn_local(async move {
+                if let Some(m) = &model {
+                    outcome.set(match sources().await {
+                        Ok(()) => run(m, board, force),
+                        Err(e) => Outcome::Failed(e),
+                    });
+                }
+            })
         })
     };
     html! {

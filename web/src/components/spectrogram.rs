@@ -52,6 +52,12 @@ pub fn ramp(v: u8) -> [u8; 3] {
 }
 
 fn draw(c: &HtmlCanvasElement, live: &LiveView) {
+    paint(c, FRAMES_KEPT, live.frames.iter().map(|f| &f[..]));
+}
+
+/// Paints `frames` (each [`CHANNELS`] values, int8 + 128; oldest first, right-aligned) into a
+/// `w` × [`CHANNELS`] canvas.
+pub fn paint<'a>(c: &HtmlCanvasElement, w: usize, frames: impl ExactSizeIterator<Item = &'a [u8]>) {
     let Some(ctx) = c
         .get_context("2d")
         .ok()
@@ -60,13 +66,12 @@ fn draw(c: &HtmlCanvasElement, live: &LiveView) {
     else {
         return;
     };
-    let w = FRAMES_KEPT;
     let mut px = vec![0u8; w * CHANNELS * 4];
     for p in px.chunks_exact_mut(4) {
         p[3] = 255;
     }
-    let offset = w.saturating_sub(live.frames.len());
-    for (col, frame) in live.frames.iter().enumerate() {
+    let offset = w.saturating_sub(frames.len());
+    for (col, frame) in frames.enumerate() {
         for (ch, &v) in frame.iter().enumerate() {
             let row = CHANNELS - 1 - ch;
             let i = (row * w + offset + col) * 4;
