@@ -11,12 +11,32 @@
 //! - `MOTE_OPS=CONV_2D,FULLY_CONNECTED,...` (builtin names, as `mote inspect` prints them) links
 //!   only those operators' kernels: the others are rejected at prepare time as unsupported, and
 //!   their code is left out of the firmware (like TFLM's op resolver). Unset: every operator.
+//! - `MOTE_WINDOW_BYTES`, `MOTE_DETECTOR_LABELS`, `MOTE_DETECTOR_ROWS` size the pipeline's
+//!   feature window and detector history to one model (the exporter writes the model's), below
+//!   the maxima `detector.rs` allows; configurations beyond them are then `LimitExceeded`.
+//! - `MOTE_NO_MFCC=1` sets `cfg(mote_no_mfcc)`: the pipeline runs only the log-mel front end
+//!   (an MFCC configuration is an error), so a keyword model's firmware links no MFCC code.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(mote_dsp)");
     println!("cargo::rustc-check-cfg=cfg(mote_dsp_asm)");
     println!("cargo::rustc-check-cfg=cfg(mote_ops_selected)");
     println!("cargo::rustc-check-cfg=cfg(mote_op, values(any()))");
+    println!("cargo::rustc-check-cfg=cfg(mote_no_mfcc)");
+    // Storage sized to one model (src/detector.rs reads them with `env!`; empty: the maxima).
+    for var in [
+        "MOTE_WINDOW_BYTES",
+        "MOTE_DETECTOR_LABELS",
+        "MOTE_DETECTOR_ROWS",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+        let v = std::env::var(var).unwrap_or_default();
+        println!("cargo:rustc-env={var}={}", v.trim());
+    }
+    println!("cargo:rerun-if-env-changed=MOTE_NO_MFCC");
+    if std::env::var("MOTE_NO_MFCC").is_ok_and(|v| !v.is_empty() && v != "0") {
+        println!("cargo:rustc-cfg=mote_no_mfcc");
+    }
     println!("cargo:rerun-if-env-changed=MOTE_NO_DSP");
     println!("cargo:rerun-if-env-changed=MOTE_OPS");
     println!("cargo:rerun-if-env-changed=MOTE_DSP_EMULATE");

@@ -1,16 +1,17 @@
 //! Build script: writes the board's `memory.x` (from the `board-*` Cargo feature), and writes
 //! `build_config.rs` for `src/main.rs`: mode, model, arena and state sizes, replay audio.
 //!
-//! The settings come from `mote/config.rs`, which `mote export` generates (the repo's template
-//! carries one for its default model). Environment variables override them, for measurements
-//! (`scripts/m4bench.sh` uses them):
+//! The settings come from `mote/build.json` ([`build_settings::BuildSettings`], the struct
+//! `mote export` serializes; `mote/config.rs` carries the same values as constants for the
+//! firmware's code; the repo's template carries both for its default model). Environment
+//! variables override them, for measurements (`scripts/m4bench.sh` uses them):
 //!
 //! | variable           | meaning                                                  | default |
 //! |--------------------|----------------------------------------------------------|---------|
-//! | `MOTE_MODE`        | `mic`, `replay`, `bench`, `pdm` (decimator check/cost) `runtime` (model from the flash slot, `src/runtime.rs`) or `fe` (front-end stage costs) | `MODE` in `mote/config.rs` |
+//! | `MOTE_MODE`        | `mic`, `replay`, `bench`, `pdm` (decimator check/cost) `runtime` (model from the flash slot, `src/runtime.rs`) or `fe` (front-end stage costs) | `mode` in `mote/build.json` |
 //! | `MOTE_MODEL`       | path of the `.tflite` to embed                            | `mote/model.tflite` |
-//! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `ARENA_BYTES` in `mote/config.rs` |
-//! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `STATE_BYTES` in `mote/config.rs` |
+//! | `MOTE_ARENA_BYTES` | tensor arena bytes (`16384`, `16K`, `16KiB`)              | `arena_bytes` in `mote/build.json` |
+//! | `MOTE_STATE_BYTES` | variable-state bytes                                     | `state_bytes` in `mote/build.json` |
 //! | `MOTE_BOARD`       | must agree with the `board-*` feature if set              | — |
 //! | `MOTE_INPUT`       | bench: raw bytes for input tensor 0                       | a fixed pattern |
 //! | `MOTE_BENCH_RUNS`  | bench: invocations                                        | 3 |
@@ -20,6 +21,9 @@ use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+mod build_settings;
+use build_settings::{BuildSettings, Mode};
 
 const BOARDS: [&str; 3] = ["b-l475e-iot01a", "nucleo-l476rg", "nucleo-l432kc"];
 
@@ -83,7 +87,6 @@ impl Layout {
     }
 }
 
-const MODES: [&str; 7] = ["mic", "replay", "bench", "pdm", "runtime", "fe", "infer"];
 /// Bench mode: stack reserve. Measured peak (`bench_done`'s `stack_bytes`, painted stack, QEMU,
 /// opt-level 3): 9.6 KB for the DS-CNN, MobileNet v1 0.25 and str-ww shaped models
 /// (`scripts/device-models.sh`); rounded up.
@@ -116,23 +119,28 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-changed=build.rs");
     let mote = manifest.join("mote");
-    let config_path = mote.join("config.rs");
-    println!("cargo:rerun-if-changed={}", config_path.display());
-    let config = fs::read_to_string(&config_path).map_err(|e| {
-        format!(
-            "{}: {e} (generate the project with `mote export`)",
-            config_path.display()
-        )
-    })?;
+    let settings_path = mote.join("build.json");
+    println!("cargo:rerun-if-changed={}", settings_path.display());
+    let settings: BuildSettings = fs::read_to_string(&settings_path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            format!(
+                "{}: {e} (generate the project with `mote export`)",
+                settings_path.display()
+            )
+        })?;
 
     let board = board()?;
     let mode = match env::var("MOTE_MODE") {
-        Ok(m) => m,
-        Err(_) => const_str(&config, "MODE")?,
+        Ok(m) => Mode::parse(&m).ok_or_else(|| {
+            format!(
+                "MOTE_MODE={m:?}: expected one of {:?}",
+                Mode::ALL.map(Mode::as_str)
+            )
+        })?,
+        Err(_) => settings.mode,
     };
-    if !MODES.contains(&mode.as_str()) {
-        return Err(format!("mode {mode:?}: expected one of {MODES:?}"));
-    }
 
     // Board → memory.x, written whole from the typed layout (cortex-m-rt's link.x INCLUDEs it
     // from the linker search path).
@@ -140,13 +148,13 @@ fn run() -> Result<(), String> {
     // On the chip, SRAM2 is aliased right after SRAM1, so mic mode (the board, never QEMU) may
     // use both as one block; QEMU maps SRAM2 only at 0x1000_0000, so replay and bench (the
     // modes QEMU runs) keep SRAM1.
-    let ram_k = if mode == "mic" {
+    let ram_k = if mode == Mode::Mic {
         layout.ram_k + layout.sram2_alias_k
     } else {
         layout.ram_k
     };
     let mut layout = layout;
-    if mode == "runtime" {
+    if mode == Mode::Runtime {
         // The prebuilt runtime ends where the model slot begins (engine/src/slot.rs LAYOUTS).
         layout.flash_k = runtime_flash_k(&board);
     }
@@ -159,7 +167,7 @@ fn run() -> Result<(), String> {
     println!(
         "cargo::rustc-check-cfg=cfg(mote_mode, values(\"mic\", \"replay\", \"bench\", \"pdm\", \"runtime\", \"fe\", \"infer\"))"
     );
-    println!("cargo:rustc-cfg=mote_mode=\"{mode}\"");
+    println!("cargo:rustc-cfg=mote_mode=\"{}\"", mode.as_str());
 
     aot_source(&mote)?;
 
@@ -175,23 +183,24 @@ fn run() -> Result<(), String> {
 
     let arena = match size_var("MOTE_ARENA_BYTES")? {
         Some(n) => n,
-        None => const_int(&config, "ARENA_BYTES")?,
+        None => settings.arena_bytes,
     };
     let state = match size_var("MOTE_STATE_BYTES")? {
         Some(n) => n,
-        None => const_int(&config, "STATE_BYTES")?,
+        None => settings.state_bytes,
     };
-    if mode == "bench" || mode == "infer" {
+    if mode == Mode::Bench || mode == Mode::Infer {
         // Refused here rather than found as a HardFault at run time: flip-link puts the stack
         // below the statics, so a stack that does not fit faults on its first overflowing push.
         let ram = u64::from(ram_k) * 1024;
         let need = arena + state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES;
         if need > ram {
             return Err(format!(
-                "{mode} firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
+                "{} firmware does not fit in RAM: arena {arena} B + state {state} B + statics \
                  {BENCH_STATIC_BYTES} B + stack reserve {BENCH_STACK_BYTES} B = {need} B > {ram} B \
                  on {board}; the arena can be at most {} B (lower MOTE_ARENA_BYTES / \
                  MOTE_STATE_BYTES, or use a smaller model)",
+                mode.as_str(),
                 ram.saturating_sub(state + BENCH_STATIC_BYTES + BENCH_STACK_BYTES)
             ));
         }
@@ -209,7 +218,7 @@ fn run() -> Result<(), String> {
             Some(p)
         }
         // Infer mode (`mote export` of a model that is not a keyword model): its baked input.
-        None if mode == "infer" && mote.join("input.bin").is_file() => {
+        None if mode == Mode::Infer && mote.join("input.bin").is_file() => {
             let p = mote.join("input.bin");
             println!("cargo:rerun-if-changed={}", p.display());
             Some(p)
@@ -217,7 +226,7 @@ fn run() -> Result<(), String> {
         None => None,
     };
     let replay = mote.join("replay.pcm");
-    if mode == "replay" {
+    if mode == Mode::Replay {
         println!("cargo:rerun-if-changed={}", replay.display());
         if !replay.is_file() {
             return Err(format!(
@@ -232,16 +241,26 @@ fn run() -> Result<(), String> {
     let w = &mut cfg;
     let _ = writeln!(
         w,
-        "// @generated by build.rs from mote/config.rs and MOTE_* variables; do not edit."
+        "// @generated by build.rs from mote/build.json and MOTE_* variables; do not edit."
     );
     let _ = writeln!(w, "/// Board this image was linked for.");
     let _ = writeln!(w, "pub const BOARD: &str = {board:?};");
     let _ = writeln!(w, "/// Audio source / program: mic, replay or bench.");
-    let _ = writeln!(w, "pub const MODE: &str = {mode:?};");
+    let _ = writeln!(w, "pub const MODE: &str = {:?};", mode.as_str());
     let _ = writeln!(w, "/// Bytes of the tensor arena.");
     let _ = writeln!(w, "pub const ARENA_BYTES: usize = {arena};");
     let _ = writeln!(w, "/// Bytes of persistent variable state.");
     let _ = writeln!(w, "pub const STATE_BYTES: usize = {state};");
+    // The runtime firmware's model comes from the flash slot, unknown here: the largest ring.
+    let ring = match mode {
+        Mode::Runtime => 4096,
+        _ => settings.mic_ring_samples.clamp(1024, 4096),
+    };
+    let _ = writeln!(
+        w,
+        "/// Mic mode: samples of the microphone's PCM ring (mote/build.json; 1024-4096)."
+    );
+    let _ = writeln!(w, "pub const MIC_RING_SAMPLES: usize = {ring};");
     let _ = writeln!(w, "/// Invocations in bench mode.");
     let _ = writeln!(w, "pub const BENCH_RUNS: u32 = {runs};");
     let _ = writeln!(
@@ -280,7 +299,7 @@ fn run() -> Result<(), String> {
         w,
         "/// Replay mode: 16 kHz mono int16 little-endian samples."
     );
-    if mode == "replay" {
+    if mode == Mode::Replay {
         let _ = writeln!(
             w,
             "pub static REPLAY: &[u8] = include_bytes!({:?});",
@@ -336,34 +355,6 @@ fn board() -> Result<String, String> {
         }
     }
     Ok(board)
-}
-
-/// The value of `pub const NAME: ... = VALUE;` in the generated config.
-fn const_value<'a>(config: &'a str, name: &str) -> Result<&'a str, String> {
-    let prefix = format!("pub const {name}:");
-    config
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(&prefix))
-        .and_then(|rest| rest.split_once('='))
-        .map(|(_, v)| v.trim().trim_end_matches(';').trim())
-        .ok_or_else(|| {
-            format!("mote/config.rs has no `pub const {name}` (export the project again)")
-        })
-}
-
-fn const_int(config: &str, name: &str) -> Result<u64, String> {
-    let v = const_value(config, name)?;
-    v.replace('_', "")
-        .parse()
-        .map_err(|_| format!("mote/config.rs: {name} = {v} is not an integer"))
-}
-
-fn const_str(config: &str, name: &str) -> Result<String, String> {
-    let v = const_value(config, name)?;
-    v.strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .map(str::to_string)
-        .ok_or_else(|| format!("mote/config.rs: {name} = {v} is not a string"))
 }
 
 /// A byte count from the environment: decimal, optionally suffixed `K`/`KiB` (×1024).

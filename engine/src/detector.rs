@@ -46,6 +46,38 @@ pub const MAX_LABELS: usize = 32;
 /// Most invocations a [`Detector`] averages over (`sliding_window` / `average_window`).
 pub const MAX_AVERAGE_WINDOW: usize = 64;
 
+/// Bytes the feature window stores: [`MAX_FRAME_LEN`] · [`MAX_WINDOW_FRAMES`], or what the
+/// build sets with `MOTE_WINDOW_BYTES` (engine/build.rs; an exported firmware: its model's
+/// `frame_len · window`).
+pub const WINDOW_CAPACITY: usize =
+    capacity(env!("MOTE_WINDOW_BYTES"), MAX_FRAME_LEN * MAX_WINDOW_FRAMES);
+/// Labels the detector keeps history for: [`MAX_LABELS`], or `MOTE_DETECTOR_LABELS`.
+pub const LABEL_CAPACITY: usize = capacity(env!("MOTE_DETECTOR_LABELS"), MAX_LABELS);
+/// Invocations of history the detector keeps: [`MAX_AVERAGE_WINDOW`], or `MOTE_DETECTOR_ROWS`.
+pub const ROW_CAPACITY: usize = capacity(env!("MOTE_DETECTOR_ROWS"), MAX_AVERAGE_WINDOW);
+
+/// A build-time size: the decimal `text` within `1..=max`, or `max` if empty or not a number.
+const fn capacity(text: &str, max: usize) -> usize {
+    let b = text.as_bytes();
+    if b.is_empty() {
+        return max;
+    }
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || n > max {
+            return max;
+        }
+        n = n * 10 + (b[i] - b'0') as usize;
+        i += 1;
+    }
+    if n == 0 || n > max {
+        max
+    } else {
+        n
+    }
+}
+
 /// `WrongBufferSize` for buffers that are not a model tensor.
 fn wrong_size(expected: usize, got: usize) -> Error {
     Error::WrongBufferSize {
@@ -63,7 +95,7 @@ fn wrong_size(expected: usize, got: usize) -> Error {
 pub struct FeatureWindow {
     /// `window` slots of `frame_len` features (int8 values stored as their bytes, the model
     /// input's representation); slots not yet written hold 0.
-    frames: [u8; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
+    frames: [u8; WINDOW_CAPACITY],
     frame_len: usize,
     window: usize,
     stride: usize,
@@ -76,23 +108,23 @@ pub struct FeatureWindow {
 }
 
 impl FeatureWindow {
-    /// An empty one-frame window (for `static`s; [`FeatureWindow::init`] configures it in place).
+    /// An unconfigured window (for `static`s; [`FeatureWindow::init`] configures it in place):
+    /// all zero, so a `static` of it is `.bss` (see `Frontend::EMPTY`); it takes only empty
+    /// frames and is due after each.
     pub const EMPTY: FeatureWindow = FeatureWindow {
-        frames: [0; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
-        frame_len: 1,
-        window: 1,
-        stride: 1,
+        frames: [0; WINDOW_CAPACITY],
+        frame_len: 0,
+        window: 0,
+        stride: 0,
         next: 0,
-        until_due: 1,
+        until_due: 0,
         due: false,
         pushed: 0,
     };
 
     /// Reconfigure in place (no 4 KB temporary): as [`FeatureWindow::new`]; empties the window.
     pub fn init(&mut self, frame_len: usize, window: usize, stride: usize) -> Result<(), Error> {
-        if frame_len > MAX_FRAME_LEN || window > MAX_WINDOW_FRAMES {
-            return Self::new(frame_len, window, stride).map(|_| ());
-        }
+        check_window_size(frame_len, window)?;
         self.frame_len = frame_len.max(1);
         self.window = window.max(1);
         self.stride = stride.max(1);
@@ -103,21 +135,10 @@ impl FeatureWindow {
     /// A window of `window` frames of `frame_len` features, due every `stride` new frames.
     /// `LimitExceeded` beyond [`MAX_FRAME_LEN`] / [`MAX_WINDOW_FRAMES`]; zeros count as 1.
     pub fn new(frame_len: usize, window: usize, stride: usize) -> Result<Self, Error> {
-        if frame_len > MAX_FRAME_LEN {
-            return Err(Error::LimitExceeded {
-                what: "features per frame",
-                limit: MAX_FRAME_LEN as u32,
-            });
-        }
-        if window > MAX_WINDOW_FRAMES {
-            return Err(Error::LimitExceeded {
-                what: "frames in the feature window",
-                limit: MAX_WINDOW_FRAMES as u32,
-            });
-        }
+        check_window_size(frame_len, window)?;
         let window = window.max(1);
         Ok(FeatureWindow {
-            frames: [0; MAX_FRAME_LEN * MAX_WINDOW_FRAMES],
+            frames: [0; WINDOW_CAPACITY],
             frame_len: frame_len.max(1),
             window,
             stride: stride.max(1),
@@ -165,11 +186,11 @@ impl FeatureWindow {
             }
         }
         self.next += 1;
-        if self.next == self.window {
+        if self.next >= self.window {
             self.next = 0;
         }
         self.pushed = self.pushed.wrapping_add(1);
-        self.until_due -= 1;
+        self.until_due = self.until_due.saturating_sub(1);
         self.due = self.until_due == 0;
         if self.due {
             self.until_due = self.stride;
@@ -456,6 +477,29 @@ impl DetectorConfig {
     }
 }
 
+/// `frame_len` × `window` within the maxima and [`WINDOW_CAPACITY`] (zeros count as 1).
+fn check_window_size(frame_len: usize, window: usize) -> Result<(), Error> {
+    if frame_len > MAX_FRAME_LEN {
+        return Err(Error::LimitExceeded {
+            what: "features per frame",
+            limit: MAX_FRAME_LEN as u32,
+        });
+    }
+    if window > MAX_WINDOW_FRAMES {
+        return Err(Error::LimitExceeded {
+            what: "frames in the feature window",
+            limit: MAX_WINDOW_FRAMES as u32,
+        });
+    }
+    if frame_len.max(1) * window.max(1) > WINDOW_CAPACITY {
+        return Err(Error::LimitExceeded {
+            what: "feature window bytes in this build (MOTE_WINDOW_BYTES)",
+            limit: WINDOW_CAPACITY as u32,
+        });
+    }
+    Ok(())
+}
+
 fn check_window(w: u8) -> Result<u8, Error> {
     if usize::from(w) > MAX_AVERAGE_WINDOW {
         Err(Error::LimitExceeded {
@@ -484,9 +528,9 @@ pub struct Event {
 pub struct Detector {
     config: DetectorConfig,
     /// The last `window` invocations' scores (ring; only `labels` columns used).
-    rows: [[u8; MAX_LABELS]; MAX_AVERAGE_WINDOW],
+    rows: [[u8; LABEL_CAPACITY]; ROW_CAPACITY],
     /// Per-label sum over the rows held.
-    sums: [u32; MAX_LABELS],
+    sums: [u32; LABEL_CAPACITY],
     /// Next row slot, in `[0, window)`.
     head: usize,
     /// Rows held, `<= window`.
@@ -508,17 +552,19 @@ impl Detector {
     }
 
     /// A wake-word detector that never fires (for `static`s; [`Detector::init`] configures it).
+    /// All zero, so a `static` of it is `.bss` (see `Frontend::EMPTY`); its window of 0 never
+    /// fills (`wake_word` counts it as 1 and holds no rows).
     pub const EMPTY: Detector = Detector {
         config: DetectorConfig {
             mode: Mode::WakeWord {
-                min_sum: u16::MAX,
-                sliding_window: 1,
-                refractory_ms: DEFAULT_REFRACTORY_MS,
+                min_sum: 0,
+                sliding_window: 0,
+                refractory_ms: 0,
             },
             output: OutputType::Uint8,
         },
-        rows: [[0; MAX_LABELS]; MAX_AVERAGE_WINDOW],
-        sums: [0; MAX_LABELS],
+        rows: [[0; LABEL_CAPACITY]; ROW_CAPACITY],
+        sums: [0; LABEL_CAPACITY],
         head: 0,
         count: 0,
         last: None,
@@ -528,9 +574,10 @@ impl Detector {
     /// Reconfigure in place (no 2 KB temporary) and return to the initial state.
     pub fn init(&mut self, config: DetectorConfig) -> Result<(), Error> {
         let mut config = config;
-        match &mut config.mode {
+        let rows = match &mut config.mode {
             Mode::WakeWord { sliding_window, .. } => {
-                *sliding_window = check_window(*sliding_window)?
+                *sliding_window = check_window(*sliding_window)?;
+                *sliding_window
             }
             Mode::Commands {
                 labels,
@@ -538,15 +585,22 @@ impl Detector {
                 minimum_count,
                 ..
             } => {
-                if usize::from(*labels) > MAX_LABELS {
+                if usize::from(*labels) > LABEL_CAPACITY {
                     return Err(Error::LimitExceeded {
                         what: "output labels",
-                        limit: MAX_LABELS as u32,
+                        limit: LABEL_CAPACITY as u32,
                     });
                 }
                 *average_window = check_window(*average_window)?;
                 *minimum_count = (*minimum_count).max(1);
+                *average_window
             }
+        };
+        if usize::from(rows) > ROW_CAPACITY {
+            return Err(Error::LimitExceeded {
+                what: "invocations of detector history in this build (MOTE_DETECTOR_ROWS)",
+                limit: ROW_CAPACITY as u32,
+            });
         }
         self.config = config;
         self.reset();
@@ -633,7 +687,9 @@ impl Detector {
         window: usize,
         refractory_ms: u32,
     ) -> Option<Event> {
-        // pymicro_wakeword reports 0.0 until `sliding_window` probabilities exist.
+        // pymicro_wakeword reports 0.0 until `sliding_window` probabilities exist. `init`
+        // makes the window at least 1; only `EMPTY` has 0, and `add_row` never counts past it.
+        let window = window.max(1);
         if self.count < window {
             return None;
         }
@@ -858,6 +914,16 @@ pub fn defaults_for_input_shape(dims: &[i32]) -> Option<Preset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_time_capacities() {
+        assert_eq!(capacity("", 64), 64);
+        assert_eq!(capacity("1960", 4096), 1960);
+        assert_eq!(capacity("1", 64), 1);
+        for bad in ["0", "65", "12x", "-3", "99999999999999999999999"] {
+            assert_eq!(capacity(bad, 64), 64, "{bad}");
+        }
+    }
 
     #[test]
     fn output_type_scores() {

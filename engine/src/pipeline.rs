@@ -11,8 +11,10 @@ use crate::detector::{
     PresetKind,
 };
 use crate::error::Error;
-use crate::frontend::{FrontendConfig, Int8Mapping, MAX_CHANNELS};
-use crate::mfcc::{Mfcc, MfccConfig};
+use crate::frontend::{FrontendConfig, FrontendTables, Int8Mapping, MAX_CHANNELS};
+#[cfg(not(mote_no_mfcc))]
+use crate::mfcc::Mfcc;
+use crate::mfcc::MfccConfig;
 use crate::model::{DType, Model};
 use crate::{frontend::Frontend, Interpreter};
 
@@ -258,7 +260,8 @@ impl PipelineMemory {
 enum FrontEnd {
     /// TFLM micro-frontend log-mel features.
     LogMel(Frontend),
-    /// MFCCs (`f32`).
+    /// MFCCs (`f32`); not in a `MOTE_NO_MFCC` build.
+    #[cfg(not(mote_no_mfcc))]
     Mfcc(Mfcc),
 }
 
@@ -266,6 +269,7 @@ impl FrontEnd {
     /// Configure in place (switching kind first when needed).
     fn init(&mut self, config: &PipelineConfig) -> Result<(), Error> {
         match config.mfcc {
+            #[cfg(not(mote_no_mfcc))]
             Some(m) => {
                 m.validate()?;
                 if !matches!(self, FrontEnd::Mfcc(_)) {
@@ -276,21 +280,49 @@ impl FrontEnd {
                     FrontEnd::LogMel(_) => Ok(()),
                 }
             }
+            #[cfg(mote_no_mfcc)]
+            Some(_) => Err(NO_MFCC),
             None => {
+                #[cfg(not(mote_no_mfcc))]
                 if !matches!(self, FrontEnd::LogMel(_)) {
                     *self = FrontEnd::LogMel(Frontend::EMPTY);
                 }
                 match self {
                     FrontEnd::LogMel(f) => f.init(&config.frontend),
+                    #[cfg(not(mote_no_mfcc))]
                     FrontEnd::Mfcc(_) => Ok(()),
                 }
             }
         }
     }
 
+    /// A log-mel front end from precomputed tables (see [`Pipeline::with_tables`]).
+    fn init_with_tables(
+        &mut self,
+        config: &PipelineConfig,
+        tables: &FrontendTables,
+    ) -> Result<(), Error> {
+        if config.mfcc.is_some() {
+            return Err(Error::LimitExceeded {
+                what: "precomputed front-end tables for an MFCC model (log-mel only)",
+                limit: 0,
+            });
+        }
+        #[cfg(not(mote_no_mfcc))]
+        if !matches!(self, FrontEnd::LogMel(_)) {
+            *self = FrontEnd::LogMel(Frontend::EMPTY);
+        }
+        match self {
+            FrontEnd::LogMel(f) => f.init_with_tables(&config.frontend, tables),
+            #[cfg(not(mote_no_mfcc))]
+            FrontEnd::Mfcc(_) => Ok(()),
+        }
+    }
+
     fn reset(&mut self) {
         match self {
             FrontEnd::LogMel(f) => f.reset(),
+            #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(f) => f.reset(),
         }
     }
@@ -305,6 +337,7 @@ impl FrontEnd {
                     .for_each(|v| fnv_bytes(fnv, &v.to_le_bytes()));
                 on(frame.int8)
             }),
+            #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(f) => f.push(samples, |frame| {
                 frame
                     .features
@@ -315,6 +348,13 @@ impl FrontEnd {
         };
     }
 }
+
+/// An MFCC configuration in a build without the MFCC front end.
+#[cfg(mote_no_mfcc)]
+const NO_MFCC: Error = Error::LimitExceeded {
+    what: "MFCC front ends in this build (MOTE_NO_MFCC)",
+    limit: 0,
+};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
@@ -366,6 +406,31 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
     /// A pipeline over a ready model `net` (its input 0 takes one feature window); configures
     /// the front end, window and detector in `mem`, in place.
     pub fn with_net(
+        net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+    ) -> Result<Self, Error> {
+        mem.frontend.init(config)?;
+        Self::assemble(net, mem, config)
+    }
+
+    /// [`Pipeline::with_net`] for a log-mel model whose front-end start-up tables were
+    /// computed ahead of time ([`Frontend::tables`] of a front end built for
+    /// `config.frontend`): no floating-point table code runs, so a firmware built this way
+    /// links no `libm` for its front end.
+    pub fn with_tables(
+        net: N,
+        mem: &'p mut PipelineMemory,
+        config: &PipelineConfig,
+        tables: &FrontendTables,
+    ) -> Result<Self, Error> {
+        mem.frontend.init_with_tables(config, tables)?;
+        Self::assemble(net, mem, config)
+    }
+
+    /// The window and detector configured in `mem` (its front end already is), checked
+    /// against `net`'s input.
+    fn assemble(
         mut net: N,
         mem: &'p mut PipelineMemory,
         config: &PipelineConfig,
@@ -385,7 +450,6 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
                 got: want as u32,
             });
         }
-        mem.frontend.init(config)?;
         mem.detector.init(config.detector)?;
         Ok(Pipeline {
             config: *config,
@@ -576,7 +640,10 @@ fn write_digits(w: &mut impl Write, mut n: u32, negative: bool) -> fmt::Result {
         at -= 1;
         buf[at] = b'-';
     }
-    w.write_str(core::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
+    // ASCII digits: written as chars (a UTF-8 check would link `from_utf8` for nothing).
+    buf[at..]
+        .iter()
+        .try_for_each(|&b| w.write_char(char::from(b)))
 }
 
 fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {
@@ -680,5 +747,26 @@ mod tests {
         assert_eq!(top_index(&[0x80, 0x7f, 0x00], OutputType::Int8), 1);
         assert_eq!(top_index(&[0x80, 0x7f, 0x00], OutputType::Uint8), 0);
         assert_eq!(top_index(&[5, 5, 5], OutputType::Uint8), 0);
+    }
+
+    /// `EMPTY` is all zero (so firmware statics of it are `.bss`, not a flash image); used
+    /// before `init` it must do nothing, without panicking: no frames, no events.
+    #[test]
+    fn unconfigured_memory_is_inert() {
+        let mut mem = std::boxed::Box::new(PipelineMemory::EMPTY);
+        let mut fnv = FNV_OFFSET;
+        let mut frames = 0;
+        mem.frontend.push(&[1000; 2000], &mut fnv, |_| frames += 1);
+        assert_eq!(frames, 0);
+        for _ in 0..3 {
+            assert_eq!(mem.window.push(&[]), Ok(true));
+        }
+        assert_eq!(mem.window.window_bytes(), 0);
+        assert_eq!(mem.window.copy_window(&mut []), Ok(()));
+        for t in 0..100 {
+            assert_eq!(mem.detector.push(t * 10, &[255, 255]), None);
+        }
+        let mut mfcc = std::boxed::Box::new(Mfcc::EMPTY);
+        assert_eq!(mfcc.push(&[1000; 2000], |_| frames += 1), 0);
     }
 }

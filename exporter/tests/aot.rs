@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mote_engine::frontend::{Flavor, Frontend, FrontendConfig};
 use mote_engine::interpreter::InterpreterOptions;
 use mote_engine::Model;
 use mote_exporter::export::aot;
@@ -25,6 +26,44 @@ fn fill(buf: &mut [u8], seed: u32) {
 }
 
 const INVOCATIONS: u32 = 3;
+
+/// FNV-1a 64 of every feature (u16) and int8 value of a front end over a fixed second of audio
+/// (an LCG's bytes as samples); the same source runs in the generated program.
+const FRONTEND_HASH: &str = "fn frontend_hash(f: &mut mote_engine::frontend::Frontend) -> u64 {\n    let mut bytes = vec![0u8; 32_000];\n    fill(&mut bytes, 77);\n    let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]]) / 4).collect();\n    let mut h = 0xcbf2_9ce4_8422_2325u64;\n    let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);\n    f.push(&samples, |frame| {\n        frame.features.iter().for_each(|v| v.to_le_bytes().into_iter().for_each(&mut eat));\n        frame.int8.iter().for_each(|&v| eat(v as u8));\n    });\n    h\n}\n";
+
+fn frontend_hash(f: &mut Frontend) -> u64 {
+    let mut bytes = vec![0u8; 32_000];
+    fill(&mut bytes, 77);
+    let samples: Vec<i16> = bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]) / 4)
+        .collect();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut eat = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    f.push(&samples, |frame| {
+        frame
+            .features
+            .iter()
+            .for_each(|v| v.to_le_bytes().into_iter().for_each(&mut eat));
+        frame.int8.iter().for_each(|&v| eat(v as u8));
+    });
+    h
+}
+
+/// Front-end configurations, as Rust source and as values: both presets, and the
+/// double-precision C flavor.
+fn frontend_configs() -> Vec<(&'static str, FrontendConfig)> {
+    let mut f64_flavor = FrontendConfig::micro_wakeword();
+    f64_flavor.flavor = Flavor::MicroFrontendF64;
+    vec![
+        ("mote_engine::frontend::FrontendConfig::micro_speech()", FrontendConfig::micro_speech()),
+        ("mote_engine::frontend::FrontendConfig::micro_wakeword()", FrontendConfig::micro_wakeword()),
+        (
+            "{ let mut c = mote_engine::frontend::FrontendConfig::micro_wakeword(); c.flavor = mote_engine::frontend::Flavor::MicroFrontendF64; c }",
+            f64_flavor,
+        ),
+    ]
+}
 
 fn models() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -106,6 +145,7 @@ fn aot_code_equals_interpreter() {
     let mut main = String::from("use mote_engine::aot::{Compiled, Net};\n\n");
     let mut expected = String::new();
     let mut calls = String::new();
+    let mut expected_fe = String::new();
     for (i, (name, bytes)) in models.iter().enumerate() {
         let g = aot::generate(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         let m = src.join(format!("m{i}"));
@@ -122,7 +162,30 @@ fn aot_code_equals_interpreter() {
         );
         expected.push_str(&interpreter_lines(i, bytes));
     }
+    // The front ends' start-up tables as the exporter writes them (`FRONTEND_TABLES`), used by
+    // `Frontend::init_with_tables` in the generated program, must give the features that
+    // `Frontend::new` (tables computed with libm) gives.
+    for (k, (cfg_rs, cfg)) in frontend_configs().into_iter().enumerate() {
+        let mut tables = String::new();
+        Frontend::new(&cfg)
+            .unwrap()
+            .tables()
+            .write_rust(&mut tables)
+            .unwrap();
+        let _ = writeln!(
+            main,
+            "const FE{k}: mote_engine::frontend::FrontendTables = {tables};"
+        );
+        let _ = writeln!(calls, "    frontend({k}, &{cfg_rs}, &FE{k});");
+        let _ = writeln!(
+            expected_fe,
+            "fe {k} {:016x}",
+            frontend_hash(&mut Box::new(Frontend::new(&cfg).unwrap()))
+        );
+    }
+    expected.push_str(&expected_fe);
     main.push_str(LCG);
+    main.push_str(FRONTEND_HASH);
     let _ = write!(
         main,
         "\nfn run(index: u32, model: &'static mote_engine::aot::CompiledModel) {{\n    \
@@ -146,6 +209,11 @@ fn aot_code_equals_interpreter() {
          fn config(index: u32, io: &mote_engine::pipeline::ModelIo<'static>) {{\n    \
              let cfg = mote_engine::pipeline::PipelineConfig::for_io(io, None).ok();\n    \
              println!(\"cfg {{index}} {{cfg:?}}\");\n\
+         }}\n\n\
+         fn frontend(index: u32, cfg: &mote_engine::frontend::FrontendConfig, t: &mote_engine::frontend::FrontendTables) {{\n    \
+             let mut f = Box::new(mote_engine::frontend::Frontend::EMPTY);\n    \
+             f.init_with_tables(cfg, t).unwrap();\n    \
+             println!(\"fe {{index}} {{:016x}}\", frontend_hash(&mut f));\n\
          }}\n\nfn main() {{\n{calls}}}\n"
     );
     std::fs::write(src.join("main.rs"), main).unwrap();
@@ -164,7 +232,9 @@ fn aot_code_equals_interpreter() {
     );
     let got = String::from_utf8(out.stdout).unwrap();
     for (i, (g, e)) in got.lines().zip(expected.lines()).enumerate() {
-        let name = &models[i / (INVOCATIONS as usize + 1)].0;
+        let name = models
+            .get(i / (INVOCATIONS as usize + 1))
+            .map_or("front-end tables", |m| m.0.as_str());
         assert_eq!(g, e, "{name}: AOT output differs from the interpreter");
     }
     assert_eq!(got.lines().count(), expected.lines().count());

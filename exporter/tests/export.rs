@@ -7,6 +7,7 @@ mod common;
 use common::{mote, repo};
 use std::path::{Path, PathBuf};
 
+use mote_exporter::export::build_settings::{BuildSettings, Mode};
 use mote_exporter::export::{self, zip, Request};
 
 fn default_model() -> Vec<u8> {
@@ -30,14 +31,15 @@ fn files_of(zip_bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     zip::read(zip_bytes).expect("a zip the exporter can read back")
 }
 
-/// The template's `mote/config.rs` and `mote/report.md` are exactly what `mote export` writes
-/// for the default model (`MOTE_BLESS=1` rewrites them after an intended change).
+/// The template's `mote/config.rs`, `mote/build.json` and `mote/report.md` are exactly what
+/// `mote export` writes for the default model (`MOTE_BLESS=1` rewrites them after an intended
+/// change).
 #[test]
 fn template_generated_files_are_current() {
     let model = default_model();
     let out = export::export(&request(&model, "b-l475e-iot01a"), &mut |_| {}).unwrap();
     let files = files_of(&out.zip);
-    for name in ["mote/config.rs", "mote/report.md"] {
+    for name in ["mote/config.rs", "mote/build.json", "mote/report.md"] {
         let want = &files
             .iter()
             .find(|(n, _)| n == &format!("{}/{name}", out.dir))
@@ -164,6 +166,10 @@ fn zip_is_deterministic_and_self_contained() {
     ] {
         assert!(config.contains(key), "{key} in {config}");
     }
+    // build.rs reads mote/build.json; config.rs's constants are written from the same struct.
+    let build: BuildSettings = serde_json::from_slice(get("mote/build.json")).unwrap();
+    assert_eq!((build.mode, build.arena_bytes), (Mode::Mic, 580));
+    assert!(config.contains(&build.consts_rs()), "{config}");
     let report = String::from_utf8(get("mote/report.md").to_vec()).unwrap();
     assert!(report.contains("| 1 | FULLY_CONNECTED | 960 |"), "{report}");
     assert!(report.contains("## RAM") && report.contains("## Flash"));

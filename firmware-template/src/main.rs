@@ -157,15 +157,16 @@ pub fn buffers() -> Result<(&'static mut [u8], &'static mut [u8]), Fail> {
     Ok((&mut arena.0[..], &mut state.0[..]))
 }
 
-/// The pipeline configuration, derived from the model and sidecar values exactly as
-/// `mote detect` derives it, and checked against what the exporter computed.
+/// The pipeline configuration. Compiled ahead of time: the one the exporter derived on the host
+/// with `mote detect`'s code (`config::PIPELINE`; no f64 arithmetic on the chip). Interpreted:
+/// derived from the model and sidecar values exactly as `mote detect` derives it, and checked
+/// against what the exporter computed.
 #[cfg(any(mote_mode = "replay", mote_mode = "mic"))]
 pub fn pipeline_config() -> Result<mote_engine::pipeline::PipelineConfig, Fail> {
-    use mote_engine::pipeline::PipelineConfig;
     #[cfg(feature = "aot")]
-    let cfg = PipelineConfig::for_io(&aot_model::IO, config::SIDECAR.as_ref())?;
+    let cfg = config::PIPELINE;
     #[cfg(not(feature = "aot"))]
-    let cfg = PipelineConfig::for_model(
+    let cfg = mote_engine::pipeline::PipelineConfig::for_model(
         &mote_engine::Model::parse(&build::MODEL.0[..])?,
         config::SIDECAR.as_ref(),
     )?;
@@ -201,9 +202,19 @@ pub fn pipeline(
     type Built = Result<Pipeline<'static, 'static, 'static, Net>, mote_engine::Error>;
     let slot = cortex_m::singleton!(: MaybeUninit<Built> = MaybeUninit::uninit())
         .ok_or(Fail::Msg("pipeline already built"))?;
+    // Compiled ahead of time, a log-mel model's front-end tables come precomputed
+    // (`config::FRONTEND_TABLES`, a constant: the other branch, with the floating-point table
+    // code, is not linked).
+    #[cfg(feature = "aot")]
+    let built = match config::FRONTEND_TABLES {
+        Some(tables) => Pipeline::with_tables(net, mem, &cfg, tables),
+        None => Pipeline::with_net(net, mem, &cfg),
+    };
+    #[cfg(not(feature = "aot"))]
+    let built = Pipeline::with_net(net, mem, &cfg);
     // The whole `Result` goes into the static, so the compiler can build it there directly
     // (no 16 KB temporary in this frame).
-    match slot.write(Pipeline::with_net(net, mem, &cfg)) {
+    match slot.write(built) {
         Ok(p) => Ok(p),
         Err(e) => Err(Fail::Engine(*e)),
     }
@@ -257,14 +268,18 @@ pub fn exit(ok: bool) -> ! {
 
 /// A panic on a board without a debugger: one JSON error line over the UART, as the
 /// HardFault handler prints, then the core halts (interrupts off, waiting forever) instead of
-/// hanging silently.
+/// hanging silently. Only the location is printed: formatting the message would link the
+/// panic payloads' formatting code into every firmware (the engine does not panic by design;
+/// the location is enough to find the one that did).
 #[cfg(any(not(feature = "semihosting"), mote_mode = "mic", mote_mode = "runtime"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
     say!(
-        "{{\"event\":\"error\",\"message\":\"panic: {}\"}}",
-        log::JsonStr(info)
+        "{{\"event\":\"error\",\"message\":\"panic at {}:{}\"}}",
+        log::JsonStr(file),
+        line
     );
     uart::flush(); // interrupts are off: send what the ring holds from here
     loop {

@@ -33,8 +33,9 @@ use cortex_m::interrupt::Mutex;
 use crate::board::pac;
 use crate::board::pac::interrupt;
 
-/// PCM ring capacity in samples (256 ms at 16 kHz).
-const RING: usize = 4096;
+/// PCM ring capacity in samples, sized by the exporter to the model's invoke time
+/// (`mic_ring_samples` in `mote/build.json`: 1024-4096, 64-256 ms at 16 kHz).
+const RING: usize = crate::build::MIC_RING_SAMPLES;
 
 /// Decoded PCM waiting for the main loop.
 struct Ring {
@@ -62,7 +63,11 @@ pub fn overruns() -> u32 {
 /// Moves up to `out.len()` samples out of the ring; returns how many.
 pub fn read(out: &mut [i16]) -> usize {
     cortex_m::interrupt::free(|cs| {
-        let mut r = PCM.borrow(cs).borrow_mut();
+        // Critical sections on one core never overlap: the borrow cannot fail (and `try_`
+        // links no panic message).
+        let Ok(mut r) = PCM.borrow(cs).try_borrow_mut() else {
+            return 0;
+        };
         let n = out.len().min(r.len);
         let start = (r.head + RING - r.len) % RING;
         for (k, dst) in out.iter_mut().take(n).enumerate() {
@@ -76,7 +81,9 @@ pub fn read(out: &mut [i16]) -> usize {
 /// Appends samples (interrupt context), counting what does not fit.
 fn write(samples: impl Iterator<Item = i16>) {
     cortex_m::interrupt::free(|cs| {
-        let mut r = PCM.borrow(cs).borrow_mut();
+        let Ok(mut r) = PCM.borrow(cs).try_borrow_mut() else {
+            return; // cannot happen (see `read`)
+        };
         for s in samples {
             if r.len == RING {
                 OVERRUNS.fetch_add(1, Ordering::Relaxed);
@@ -273,8 +280,11 @@ mod imp {
             // DMA fills the other half for the next 2 ms.
             let words = unsafe { dma_half::<u32>(start, HALF) };
             let mut out = [0i16; BLOCK_SAMPLES];
-            let n =
-                cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
+            let n = cortex_m::interrupt::free(|cs| {
+                PATH.borrow(cs)
+                    .try_borrow_mut()
+                    .map_or(0, |mut p| p.block(words, &mut out))
+            });
             write(out.iter().take(n).copied());
         }
     }
@@ -383,8 +393,11 @@ mod imp {
             // DMA fills the other half for the next 2 ms.
             let words = unsafe { dma_half::<u8>(start, HALF) };
             let mut out = [0i16; BLOCK_SAMPLES];
-            let n =
-                cortex_m::interrupt::free(|cs| PATH.borrow(cs).borrow_mut().block(words, &mut out));
+            let n = cortex_m::interrupt::free(|cs| {
+                PATH.borrow(cs)
+                    .try_borrow_mut()
+                    .map_or(0, |mut p| p.block(words, &mut out))
+            });
             write(out.iter().take(n).copied());
         }
     }

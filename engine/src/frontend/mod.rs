@@ -42,6 +42,7 @@ pub mod tables;
 use crate::Error;
 use fft::RealFft;
 pub use quantize::{Int8Mapping, Int8Thresholds};
+pub use tables::FrontendTables;
 use tables::{Filterbank, PCAN_LUT_SIZE};
 
 /// Largest FFT (and so window) in samples.
@@ -111,6 +112,25 @@ pub struct FrontendConfig {
 }
 
 impl FrontendConfig {
+    /// All fields zero, first enum variants, no PCAN or log shift: what an unconfigured
+    /// [`Frontend::EMPTY`] holds (invalid for [`Frontend::init`]).
+    const ZERO: FrontendConfig = FrontendConfig {
+        sample_rate_hz: 0,
+        window_ms: 0,
+        step_ms: 0,
+        num_channels: 0,
+        lower_band_limit_hz: 0.0,
+        upper_band_limit_hz: 0.0,
+        smoothing_bits: 0,
+        even_smoothing: 0.0,
+        odd_smoothing: 0.0,
+        min_signal_remaining: 0.0,
+        pcan: None,
+        log_scale_shift: None,
+        flavor: Flavor::MicroFrontendF32,
+        int8: Int8Mapping::MicroSpeech,
+    };
+
     /// microWakeWord's front end: 30 ms window, 10 ms step, 40 channels 125–7500 Hz, noise
     /// reduction (10 bits, 0.025 / 0.06, 0.05), PCAN (0.95, 80, 21 bits), log shift 6; classic
     /// C micro-frontend; int8 as pymicro_wakeword maps it. Oracle: `pymicro-features` 2.0.2.
@@ -250,11 +270,14 @@ impl Frontend {
         Ok(f)
     }
 
-    /// A front end with no configuration (all zero); [`Frontend::init`] makes it usable.
+    /// A front end with no configuration; [`Frontend::init`] makes it usable. Every field is
+    /// zero (enums on their first variant, `Option`s `None`), so a `static` initialised with it
+    /// lands in `.bss` and a write of it compiles to a `memset`, not a copy of a 9 KB flash
+    /// image. [`Frontend::push`] on it produces no frames.
     pub const EMPTY: Frontend = Frontend {
-        config: FrontendConfig::micro_wakeword(),
+        config: FrontendConfig::ZERO,
         window_len: 0,
-        step: 1,
+        step: 0,
         fft_size: 0,
         correction_bits: 0,
         num_channels: 0,
@@ -280,120 +303,79 @@ impl Frontend {
     };
 
     /// Validate `config` and (re)build this front end in place, without large temporaries on
-    /// the stack; its audio state starts empty. On error `self` is left unchanged.
+    /// the stack; its audio state starts empty. On error `self` is left unchanged. Computes the
+    /// start-up tables with floating point as TFLM does ([`tables`]); a model compiled ahead of
+    /// time brings them precomputed instead ([`Frontend::init_with_tables`]).
     pub fn init(&mut self, config: &FrontendConfig) -> Result<(), Error> {
-        let window_len = config.window_samples();
-        let step = config.step_samples();
-        if window_len > MAX_FFT {
-            return Err(Error::LimitExceeded {
-                what: "frontend window samples",
-                limit: MAX_FFT as u32,
-            });
-        }
-        if window_len < 4 {
-            return Err(Error::LimitExceeded {
-                what: "frontend window samples (and at least 4)",
-                limit: MAX_FFT as u32,
-            });
-        }
-        if step == 0 || step > window_len {
-            return Err(Error::LimitExceeded {
-                what: "frontend step samples (the window, and at least 1)",
-                limit: window_len as u32,
-            });
-        }
-        if config.num_channels == 0 || config.num_channels > MAX_CHANNELS {
-            return Err(Error::LimitExceeded {
-                what: "frontend channels (and at least 1)",
-                limit: MAX_CHANNELS as u32,
-            });
-        }
-        let fft_size = window_len.next_power_of_two();
-        let correction_bits =
-            stages::msb32(fft_size as u32) as i32 - 1 - (tables::FILTERBANK_BITS / 2) as i32;
-        let nyquist = config.sample_rate_hz / 2;
-        let (lo, hi) = (config.lower_band_limit_hz, config.upper_band_limit_hz);
-        if !(lo >= 0.0 && hi > lo && hi < nyquist as f32) {
-            return Err(Error::LimitExceeded {
-                what: "Hz filterbank upper band limit (above the lower one, below Nyquist)",
-                limit: nyquist,
-            });
-        }
-        let unit = |x: f32| (0.0..=1.0).contains(&x);
-        if !(unit(config.even_smoothing)
-            && unit(config.odd_smoothing)
-            && unit(config.min_signal_remaining))
-            || config.smoothing_bits > 16
-        {
-            return Err(Error::LimitExceeded {
-                what: "noise reduction smoothing bits (coefficients within 0..1)",
-                limit: 16,
-            });
-        }
-        if config.log_scale_shift.is_some_and(|s| s > 16) {
-            return Err(Error::LimitExceeded {
-                what: "log scale shift bits",
-                limit: 16,
-            });
-        }
-        if !config.int8.is_valid() {
-            return Err(Error::LimitExceeded {
-                what: "int8 mapping zero point magnitude (scale 2^-24..2^33)",
-                limit: 128,
-            });
-        }
+        let plan = Plan::check(config)?;
         let filterbank = tables::filterbank(
             config.flavor,
             config.num_channels,
-            lo,
-            hi,
+            config.lower_band_limit_hz,
+            config.upper_band_limit_hz,
             config.sample_rate_hz,
-            fft_size / 2 + 1,
+            plan.fft_size / 2 + 1,
         )?;
-
-        let mut pcan_snr_shift = 0;
-        let mut pcan_input_bits = 0;
-        if let Some(p) = config.pcan {
-            // PcanGainControlPopulateState: snr_shift = gain_bits − correction − kPcanSnrBits,
-            // LUT input bits = smoothing_bits − correction.
-            let snr_shift = p.gain_bits as i32 - correction_bits - stages::PCAN_SNR_BITS as i32;
-            let input_bits = config.smoothing_bits as i32 - correction_bits;
-            if !(0..32).contains(&snr_shift) || !(0..32).contains(&input_bits) || p.gain_bits > 31 {
-                return Err(Error::LimitExceeded {
-                    what: "PCAN gain bits",
-                    limit: 31,
-                });
-            }
-            pcan_snr_shift = snr_shift as u32;
-            pcan_input_bits = input_bits as u32;
-        }
-
         // Validated: from here on nothing fails, so `self` is only changed on success.
         self.filterbank = filterbank;
         self.pcan_lut = match config.pcan {
-            Some(p) => tables::pcan_lut(p.strength, p.offset, p.gain_bits, pcan_input_bits),
+            Some(p) => tables::pcan_lut(p.strength, p.offset, p.gain_bits, plan.pcan_input_bits),
             None => [0; PCAN_LUT_SIZE],
         };
         self.window = [0; MAX_FFT];
-        if let Some(w) = self.window.get_mut(..window_len) {
+        if let Some(w) = self.window.get_mut(..plan.window_len) {
             tables::hann_q12(config.flavor, w);
         }
+        self.int8_table = config.int8.thresholds();
+        self.apply(config, &plan);
+        Ok(())
+    }
+
+    /// [`Frontend::init`] with the start-up tables given (what [`Frontend::tables`] read back
+    /// from a front end built with `init` for the same `config`): no floating-point table code
+    /// runs, so a firmware that only calls this links no `libm`. The caller vouches that
+    /// `tables` belong to `config` (the exporter writes both from one `init`); the validation
+    /// of `config` is the same as `init`'s.
+    pub fn init_with_tables(
+        &mut self,
+        config: &FrontendConfig,
+        tables: &FrontendTables,
+    ) -> Result<(), Error> {
+        let plan = Plan::check(config)?;
+        self.filterbank = tables.filterbank.clone();
+        self.pcan_lut = tables.pcan_lut;
+        self.window = tables.window;
+        self.int8_table = tables.int8;
+        self.apply(config, &plan);
+        Ok(())
+    }
+
+    /// The start-up tables of this front end (for [`Frontend::init_with_tables`]).
+    pub fn tables(&self) -> FrontendTables {
+        FrontendTables {
+            window: self.window,
+            filterbank: self.filterbank.clone(),
+            pcan_lut: self.pcan_lut,
+            int8: self.int8_table,
+        }
+    }
+
+    /// Everything but the tables, from a checked `plan` of `config`.
+    fn apply(&mut self, config: &FrontendConfig, plan: &Plan) {
         // NoiseReductionPopulateState: float coefficient · 2^14, truncated.
         let q14 = |x: f32| (x * (1u32 << NOISE_REDUCTION_BITS) as f32) as u32;
         self.config = *config;
-        self.window_len = window_len;
-        self.step = step;
-        self.fft_size = fft_size;
-        self.correction_bits = correction_bits;
+        self.window_len = plan.window_len;
+        self.step = plan.step;
+        self.fft_size = plan.fft_size;
+        self.correction_bits = plan.correction_bits;
         self.num_channels = config.num_channels;
-        self.fft.plan(fft_size);
+        self.fft.plan(plan.fft_size);
         self.even_smoothing = q14(config.even_smoothing);
         self.odd_smoothing = q14(config.odd_smoothing);
         self.min_signal_remaining = q14(config.min_signal_remaining);
-        self.pcan_snr_shift = pcan_snr_shift;
-        self.int8_table = config.int8.thresholds();
+        self.pcan_snr_shift = plan.pcan_snr_shift;
         self.reset();
-        Ok(())
     }
 
     /// The configuration this front end was built from.
@@ -436,7 +418,8 @@ impl Frontend {
     ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
-        while !rest.is_empty() {
+        // `window_len` is 0 only before `init` (EMPTY): no frames, and no endless loop.
+        while !rest.is_empty() && self.window_len > 0 {
             let take = (self.window_len - self.filled).min(rest.len());
             let (head, tail) = rest.split_at(take);
             if let Some(dst) = self.input.get_mut(self.filled..self.filled + take) {
@@ -702,6 +685,108 @@ impl Frontend {
     }
 }
 
+/// The sizes and shifts a valid [`FrontendConfig`] implies (checked once, no tables).
+struct Plan {
+    window_len: usize,
+    step: usize,
+    fft_size: usize,
+    correction_bits: i32,
+    pcan_snr_shift: u32,
+    pcan_input_bits: u32,
+}
+
+impl Plan {
+    /// Validates `config` as TFLM's `*PopulateState` functions do (and against the fixed
+    /// maxima).
+    fn check(config: &FrontendConfig) -> Result<Plan, Error> {
+        let window_len = config.window_samples();
+        let step = config.step_samples();
+        if window_len > MAX_FFT {
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples",
+                limit: MAX_FFT as u32,
+            });
+        }
+        if window_len < 4 {
+            return Err(Error::LimitExceeded {
+                what: "frontend window samples (and at least 4)",
+                limit: MAX_FFT as u32,
+            });
+        }
+        if step == 0 || step > window_len {
+            return Err(Error::LimitExceeded {
+                what: "frontend step samples (the window, and at least 1)",
+                limit: window_len as u32,
+            });
+        }
+        if config.num_channels == 0 || config.num_channels > MAX_CHANNELS {
+            return Err(Error::LimitExceeded {
+                what: "frontend channels (and at least 1)",
+                limit: MAX_CHANNELS as u32,
+            });
+        }
+        let fft_size = window_len.next_power_of_two();
+        let correction_bits =
+            stages::msb32(fft_size as u32) as i32 - 1 - (tables::FILTERBANK_BITS / 2) as i32;
+        let nyquist = config.sample_rate_hz / 2;
+        let (lo, hi) = (config.lower_band_limit_hz, config.upper_band_limit_hz);
+        if !(lo >= 0.0 && hi > lo && hi < nyquist as f32) {
+            return Err(Error::LimitExceeded {
+                what: "Hz filterbank upper band limit (above the lower one, below Nyquist)",
+                limit: nyquist,
+            });
+        }
+        let unit = |x: f32| (0.0..=1.0).contains(&x);
+        if !(unit(config.even_smoothing)
+            && unit(config.odd_smoothing)
+            && unit(config.min_signal_remaining))
+            || config.smoothing_bits > 16
+        {
+            return Err(Error::LimitExceeded {
+                what: "noise reduction smoothing bits (coefficients within 0..1)",
+                limit: 16,
+            });
+        }
+        if config.log_scale_shift.is_some_and(|s| s > 16) {
+            return Err(Error::LimitExceeded {
+                what: "log scale shift bits",
+                limit: 16,
+            });
+        }
+        if !config.int8.is_valid() {
+            return Err(Error::LimitExceeded {
+                what: "int8 mapping zero point magnitude (scale 2^-24..2^33)",
+                limit: 128,
+            });
+        }
+        let mut pcan_snr_shift = 0;
+        let mut pcan_input_bits = 0;
+        if let Some(p) = config.pcan {
+            // PcanGainControlPopulateState: snr_shift = gain_bits − correction − kPcanSnrBits,
+            // LUT input bits = smoothing_bits − correction.
+            let snr_shift = p.gain_bits as i32 - correction_bits - stages::PCAN_SNR_BITS as i32;
+            let input_bits = config.smoothing_bits as i32 - correction_bits;
+            if !(0..32).contains(&snr_shift) || !(0..32).contains(&input_bits) || p.gain_bits > 31 {
+                return Err(Error::LimitExceeded {
+                    what: "PCAN gain bits",
+                    limit: 31,
+                });
+            }
+            pcan_snr_shift = snr_shift as u32;
+            pcan_input_bits = input_bits as u32;
+        }
+
+        Ok(Plan {
+            window_len,
+            step,
+            fft_size,
+            correction_bits,
+            pcan_snr_shift,
+            pcan_input_bits,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,6 +846,40 @@ mod tests {
                     .collect();
                 assert_eq!(shift, reference_shift(config.flavor, &values));
             }
+        }
+    }
+
+    /// A front end built from another's tables (what a model compiled ahead of time does)
+    /// computes the same frames as one that computed them; wrong configurations fail alike.
+    #[test]
+    fn init_with_tables_equals_init() {
+        let samples: std::vec::Vec<i16> = (0..8000u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) >> 17) as i16) / 3)
+            .collect();
+        let mut f64_flavor = FrontendConfig::micro_wakeword();
+        f64_flavor.flavor = Flavor::MicroFrontendF64;
+        for cfg in [
+            FrontendConfig::micro_speech(),
+            FrontendConfig::micro_wakeword(),
+            f64_flavor,
+        ] {
+            let mut a = std::boxed::Box::new(Frontend::new(&cfg).unwrap());
+            let mut b = std::boxed::Box::new(Frontend::EMPTY);
+            b.init_with_tables(&cfg, &a.tables()).unwrap();
+            let (mut fa, mut fb) = (std::vec::Vec::new(), std::vec::Vec::new());
+            let frames = |out: &mut std::vec::Vec<(u16, i8)>, f: Frame<'_>| {
+                out.extend(f.features.iter().copied().zip(f.int8.iter().copied()))
+            };
+            a.push(&samples, |f| frames(&mut fa, f));
+            b.push(&samples, |f| frames(&mut fb, f));
+            assert!(!fa.is_empty());
+            assert_eq!(fa, fb);
+            let mut bad = cfg;
+            bad.num_channels = 0;
+            assert_eq!(
+                b.init_with_tables(&bad, &a.tables()).is_err(),
+                Frontend::new(&bad).is_err()
+            );
         }
     }
 }

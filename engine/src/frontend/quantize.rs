@@ -114,13 +114,38 @@ pub struct Int8Thresholds {
 }
 
 impl Int8Thresholds {
-    /// No thresholds: every feature maps to −128.
+    /// No thresholds: every feature maps to −128. All zero (see `Frontend::EMPTY`).
     pub const EMPTY: Int8Thresholds = Int8Thresholds {
         bounds: [0; 255],
         len: 0,
         first: 0,
-        spacing_q8: 1,
+        spacing_q8: 0,
     };
+
+    /// Writes `self` as a Rust constant expression (`Int8Thresholds::from_parts(…)`).
+    pub fn write_rust(&self, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        let Int8Thresholds {
+            bounds,
+            len,
+            first,
+            spacing_q8,
+        } = self;
+        w.write_str("mote_engine::frontend::Int8Thresholds::from_parts(")?;
+        super::tables::write_array(w, bounds)?;
+        write!(w, ", {len}, {first}, {spacing_q8})")
+    }
+
+    /// The table [`Int8Thresholds::write_rust`] wrote. Any values are safe to map with (a
+    /// wrong table gives wrong features, never a panic); the right ones come from
+    /// [`Int8Mapping::thresholds`].
+    pub const fn from_parts(bounds: [u16; 255], len: u8, first: u16, spacing_q8: u32) -> Self {
+        Int8Thresholds {
+            bounds,
+            len,
+            first,
+            spacing_q8,
+        }
+    }
 
     /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
     #[inline]
@@ -132,7 +157,7 @@ impl Int8Thresholds {
         let mut j = if feature < self.first {
             0
         } else {
-            (((above << 8) / self.spacing_q8) as usize + 1).min(reachable.len())
+            (((above << 8) / self.spacing_q8.max(1)) as usize + 1).min(reachable.len())
         };
         while reachable.get(j).is_some_and(|&t| t <= feature) {
             j += 1;

@@ -4,7 +4,9 @@
 //! uses `float`, `f64` where it uses `double`), so the integer tables come out identical.
 //! `engine/tests/frontend.rs` compares them with the tables the oracles use.
 
-use super::{Flavor, MAX_BINS, MAX_CHANNELS};
+use core::fmt::{self, Write};
+
+use super::{Flavor, Int8Thresholds, MAX_BINS, MAX_CHANNELS, MAX_FFT};
 use crate::Error;
 
 /// Fractional bits of the window coefficients (`kFrontendWindowBits`).
@@ -87,6 +89,72 @@ impl Filterbank {
         weight: [0; MAX_BINS],
         unweight: [0; MAX_BINS],
     };
+}
+
+/// One front-end configuration's start-up tables, as [`super::Frontend::tables`] reads them
+/// back: the Hann window ([`hann_q12`]), the filterbank ([`filterbank`]), the PCAN LUT
+/// ([`pcan_lut`]) and the int8 thresholds. A model compiled ahead of time carries them as a
+/// constant ([`FrontendTables::write_rust`]), so the firmware never runs (or links) the
+/// floating-point code that computes them.
+#[derive(Clone)]
+pub struct FrontendTables {
+    /// Q12 Hann window (the first `window_len` entries; the rest 0).
+    pub window: [i16; MAX_FFT],
+    /// Mel filterbank.
+    pub filterbank: Filterbank,
+    /// PCAN gain LUT (zeros without PCAN).
+    pub pcan_lut: [i16; PCAN_LUT_SIZE],
+    /// Feature → int8 thresholds.
+    pub int8: Int8Thresholds,
+}
+
+impl FrontendTables {
+    /// Writes `self` as a Rust constant expression (full paths from `mote_engine`) that
+    /// evaluates to equal tables.
+    pub fn write_rust(&self, w: &mut dyn Write) -> fmt::Result {
+        // Exhaustive: a new field does not compile until it is written.
+        let FrontendTables {
+            window,
+            filterbank:
+                Filterbank {
+                    start,
+                    end,
+                    seg,
+                    weight,
+                    unweight,
+                },
+            pcan_lut,
+            int8,
+        } = self;
+        w.write_str("mote_engine::frontend::FrontendTables {\n    window: ")?;
+        write_array(w, window)?;
+        write!(
+            w,
+            ",\n    filterbank: mote_engine::frontend::tables::Filterbank {{ start: {start}, end: {end}, seg: "
+        )?;
+        write_array(w, seg)?;
+        w.write_str(", weight: ")?;
+        write_array(w, weight)?;
+        w.write_str(", unweight: ")?;
+        write_array(w, unweight)?;
+        w.write_str(" },\n    pcan_lut: ")?;
+        write_array(w, pcan_lut)?;
+        w.write_str(",\n    int8: ")?;
+        int8.write_rust(w)?;
+        w.write_str(",\n}")
+    }
+}
+
+/// `[a, b, …]`.
+pub(super) fn write_array<T: fmt::Display>(w: &mut dyn Write, values: &[T]) -> fmt::Result {
+    w.write_char('[')?;
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            w.write_str(", ")?;
+        }
+        write!(w, "{v}")?;
+    }
+    w.write_char(']')
 }
 
 /// Error for a band that does not fit below the Nyquist frequency.

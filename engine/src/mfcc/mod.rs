@@ -52,6 +52,19 @@ pub struct MfccConfig {
 }
 
 impl MfccConfig {
+    /// All zero (invalid): what an unconfigured [`Mfcc::EMPTY`] holds.
+    const ZERO: MfccConfig = MfccConfig {
+        sample_rate_hz: 0,
+        window_ms: 0,
+        step_ms: 0,
+        mel_bins: 0,
+        lower_edge_hz: 0.0,
+        upper_edge_hz: 0.0,
+        coefficients: 0,
+        input_scale: 0.0,
+        zero_point: 0,
+    };
+
     /// MLPerf Tiny KWS: 30 ms window, 20 ms step (49 frames per second), 40 mel bins 20–4000 Hz,
     /// 10 coefficients; the input quantization is the model's (here scale 1, zero point 0).
     pub const MLPERF: MfccConfig = MfccConfig {
@@ -163,15 +176,16 @@ pub struct Mfcc {
 }
 
 impl Mfcc {
-    /// Unconfigured; [`Mfcc::init`] makes it usable.
+    /// Unconfigured; [`Mfcc::init`] makes it usable. All zero, so a `static` of it is `.bss`
+    /// and a write of it a `memset` (see `Frontend::EMPTY`); no frames until `init`.
     pub const EMPTY: Mfcc = Mfcc {
-        config: MfccConfig::MLPERF,
+        config: MfccConfig::ZERO,
         window_len: 0,
-        step: 1,
+        step: 0,
         fft_size: 0,
         window: [0.0; MAX_FFT / 2 + 1],
         fft: Fft::EMPTY,
-        w_ch: [NO_CHANNEL; MAX_BINS],
+        w_ch: [0; MAX_BINS],
         w_val: [0.0; 2 * MAX_BINS],
         dct: [0.0; 4 * MAX_MEL],
         input: [0; MAX_FFT],

@@ -66,14 +66,70 @@ impl BuiltinOp {
     /// `PADV2`
     pub const PADV2: BuiltinOp = BuiltinOp(60);
 
-    /// The schema name (`CONV_2D`), or `UNKNOWN` for a code newer than this table.
+    /// The schema name (`CONV_2D`), or `UNKNOWN` for a code newer than this table. A build
+    /// for one model's operators (`MOTE_OPS`, every exported firmware) names only those (and
+    /// the ones the interpreter resolves structurally), `UNKNOWN` for the rest: the whole
+    /// table is about 5 KB of flash, and such a firmware cannot meet the others.
     pub fn name(self) -> &'static str {
-        usize::try_from(self.0)
-            .ok()
-            .and_then(|i| NAMES.get(i))
-            .copied()
-            .unwrap_or("UNKNOWN")
+        #[cfg(mote_ops_selected)]
+        {
+            linked_name(self)
+        }
+        #[cfg(not(mote_ops_selected))]
+        {
+            usize::try_from(self.0)
+                .ok()
+                .and_then(|i| NAMES.get(i))
+                .copied()
+                .unwrap_or("UNKNOWN")
+        }
     }
+}
+
+/// [`BuiltinOp::name`] for the operators in `MOTE_OPS` (`cfg(mote_op = ...)`) and those the
+/// interpreter resolves without a kernel; `NAMES` is read only at compile time.
+#[cfg(mote_ops_selected)]
+fn linked_name(op: BuiltinOp) -> &'static str {
+    macro_rules! names {
+        ($($name:literal)*) => {$(
+            if cfg!(mote_op = $name) && op.0 == const { code_of($name) } {
+                return $name;
+            }
+        )*};
+    }
+    names!("ADD" "ASSIGN_VARIABLE" "AVERAGE_POOL_2D" "CONCATENATION" "CONV_2D"
+        "DEPTHWISE_CONV_2D" "DEQUANTIZE" "FULLY_CONNECTED" "LOGISTIC" "MAX_POOL_2D" "MEAN" "MUL"
+        "PAD" "PADV2" "QUANTIZE" "READ_VARIABLE" "RELU" "RELU6" "SOFTMAX" "SPLIT" "SPLIT_V"
+        "STRIDED_SLICE" "SUB" "TANH");
+    macro_rules! structural {
+        ($($name:literal)*) => {$(
+            if op.0 == const { code_of($name) } {
+                return $name;
+            }
+        )*};
+    }
+    structural!("RESHAPE" "SQUEEZE" "EXPAND_DIMS" "VAR_HANDLE" "CALL_ONCE");
+    "UNKNOWN"
+}
+
+/// The code of the builtin named `name` (its index in `NAMES`; -1 if none), at compile time.
+#[cfg(any(mote_ops_selected, test))]
+const fn code_of(name: &str) -> i32 {
+    let mut i = 0;
+    while i < NAMES.len() {
+        let (a, b) = (NAMES[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i as i32;
+            }
+        }
+        i += 1;
+    }
+    -1
 }
 
 impl core::fmt::Display for BuiltinOp {
@@ -294,3 +350,26 @@ const NAMES: [&str; 210] = [
     "STABLEHLO_CBRT",
     "STABLEHLO_CASE",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `code_of` (what a `MOTE_OPS` build names operators by) agrees with the table and the
+    /// constants.
+    #[test]
+    fn code_of_names() {
+        for (op, name) in [
+            (BuiltinOp::CONV_2D, "CONV_2D"),
+            (BuiltinOp::PADV2, "PADV2"),
+            (BuiltinOp::ASSIGN_VARIABLE, "ASSIGN_VARIABLE"),
+            (BuiltinOp::RESHAPE, "RESHAPE"),
+            (BuiltinOp::CALL_ONCE, "CALL_ONCE"),
+            (BuiltinOp::VAR_HANDLE, "VAR_HANDLE"),
+        ] {
+            assert_eq!(code_of(name), op.0, "{name}");
+            assert_eq!(op.name(), name);
+        }
+        assert_eq!(code_of("NOT_AN_OP"), -1);
+    }
+}

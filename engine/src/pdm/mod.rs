@@ -222,7 +222,7 @@ impl LevelMeter {
         if self.count == 0 {
             return 0;
         }
-        isqrt(self.sum_sq / u64::from(self.count))
+        isqrt(div_u64_u32(self.sum_sq, self.count))
     }
 
     /// RMS relative to full scale (32 768) in tenths of a dB, e.g. −423 for −42.3 dBFS;
@@ -231,10 +231,54 @@ impl LevelMeter {
         if self.count == 0 || self.sum_sq == 0 {
             return -990;
         }
-        let ms = self.sum_sq as f64 / f64::from(self.count);
-        let db = 10.0 * libm::log10(ms / (32768.0 * 32768.0));
-        libm::round(db * 10.0).max(-990.0) as i32
+        // 100·log10(sum_sq / count / 2^30) = 100·log10(2) · (log2 sum_sq − log2 count − 30),
+        // in integers only (no libm, no f64 on the chip): log2 in Q24, 100·log10(2) in Q24.
+        const CENTI_LOG10_2_Q24: i64 = 505_044_526;
+        let l = log2_q24(self.sum_sq) - log2_q24(u64::from(self.count)) - (30 << 24);
+        // Round half up (ties cannot occur: log10 of an integer ratio is never k + 0.05).
+        let tenths = (l * CENTI_LOG10_2_Q24 + (1 << 47)) >> 48;
+        tenths.max(-990) as i32
     }
+}
+
+/// log2(v) in Q24 for v ≥ 1 (0 for 0), within 2^-23: the integer part from the leading bit,
+/// then 24 fraction bits by repeated squaring of the mantissa (in [1, 2), Q31).
+fn log2_q24(v: u64) -> i64 {
+    if v == 0 {
+        return 0;
+    }
+    let int = 63 - v.leading_zeros();
+    // Mantissa in Q31: v / 2^int in [1, 2) (low bits dropped for v ≥ 2^32: a relative error
+    // below 2^-31).
+    let mut m = if int >= 31 {
+        v >> (int - 31)
+    } else {
+        v << (31 - int)
+    };
+    let mut frac = 0i64;
+    for bit in (0..24).rev() {
+        m = (m * m) >> 31; // m < 2^32, so m² < 2^64
+        if m >= 1 << 32 {
+            m >>= 1;
+            frac |= 1 << bit;
+        }
+    }
+    (i64::from(int) << 24) | frac
+}
+
+/// ⌊n / d⌋ for d ≥ 1, by shift and subtract: on a Cortex-M4 a u64 division is a ~1 KB library
+/// routine that a microphone firmware would link for this alone.
+fn div_u64_u32(n: u64, d: u32) -> u64 {
+    let d = u64::from(d.max(1));
+    let (mut q, mut r) = (0u64, 0u64);
+    for bit in (0..64).rev() {
+        r = (r << 1) | (n >> bit & 1);
+        if r >= d {
+            r -= d;
+            q |= 1 << bit;
+        }
+    }
+    q
 }
 
 /// ⌊√v⌋ (bitwise, no floating point).
@@ -316,6 +360,20 @@ mod tests {
     }
 
     #[test]
+    fn div_u64_u32_is_division() {
+        for (n, d) in [
+            (0u64, 1u32),
+            (7, 2),
+            (u64::MAX, 1),
+            (u64::MAX, u32::MAX),
+            (1 << 40, 16_000),
+            (123_456_789_012, 97),
+        ] {
+            assert_eq!(div_u64_u32(n, d), n / u64::from(d), "{n} / {d}");
+        }
+    }
+
+    #[test]
     fn level_meter_of_a_square_wave() {
         let mut m = LevelMeter::new();
         m.add(&[1000, -1000, 1000, -1000]);
@@ -323,6 +381,30 @@ mod tests {
         // 20·log10(1000 / 32768) = −30.31 dB.
         assert_eq!(m.dbfs_tenths(), -303);
         assert_eq!(LevelMeter::new().dbfs_tenths(), -990);
+    }
+
+    /// The integer dBFS equals `round(10·log10(mean square / 2^30)·10)` in f64 over a sweep of
+    /// levels and lengths (silence to full scale).
+    #[test]
+    fn dbfs_tenths_is_the_float_formula() {
+        for count in [1u32, 3, 160, 1000, 16_000] {
+            for k in 0..400u64 {
+                let a = (k * k * 3 + k) % 32_769;
+                let sum_sq = a * a * u64::from(count) + k * 7919;
+                let m = LevelMeter {
+                    sum_sq,
+                    count,
+                    ..LevelMeter::new()
+                };
+                let ms = sum_sq as f64 / f64::from(count);
+                let want = if sum_sq == 0 {
+                    -990
+                } else {
+                    libm::round(100.0 * libm::log10(ms / (32768.0 * 32768.0))).max(-990.0) as i32
+                };
+                assert_eq!(m.dbfs_tenths(), want, "sum_sq {sum_sq}, count {count}");
+            }
+        }
     }
 
     #[test]

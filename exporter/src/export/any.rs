@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use mote_engine::Model;
 
 use super::board::Board;
+use super::build_settings::{BuildSettings, Mode};
 use super::fit::{Fit, Item, CODE_BYTES, CODE_BYTES_SIZE};
 use super::project::{self, File};
 use super::{ExportError, Exported, Request, Step};
@@ -76,18 +77,12 @@ fn config_rs(name: &str, board: &Board, rep: &ModelReport, input: usize, fit: &F
     );
     let _ = writeln!(w, "// Export again to change the model, board or input.");
     let _ = writeln!(w);
-    let _ = writeln!(w, "/// Board this project was exported for (Cargo's `board-*` feature selects memory and pins).");
-    let _ = writeln!(w, "pub const BOARD: &str = {:?};", board.id);
-    let _ = writeln!(w, "/// Program: `infer` (the model once on `mote/input.bin`, outputs as JSON lines, then exit).");
-    let _ = writeln!(w, "pub const MODE: &str = \"infer\";");
     let _ = writeln!(
         w,
-        "/// Tensor arena bytes, exactly what the planner needs: persistent {} (kernels {}, tensor table {}, words {}) + tensors {}.",
+        "// Arena: persistent {} (kernels {}, tensor table {}, words {}) + tensors {}.",
         m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes, m.tensor_bytes
     );
-    let _ = writeln!(w, "pub const ARENA_BYTES: usize = {};", rep.arena_bytes);
-    let _ = writeln!(w, "/// Resource-variable (streaming) state bytes, exact.");
-    let _ = writeln!(w, "pub const STATE_BYTES: usize = {};", rep.state_bytes);
+    w.push_str(&build_settings(board, rep, fit).consts_rs());
     let _ = writeln!(w, "/// Bytes of `mote/model.tflite`.");
     let _ = writeln!(w, "pub const MODEL_BYTES: usize = {};", rep.model_bytes);
     let _ = writeln!(w, "/// Multiply-accumulates per invocation.");
@@ -97,14 +92,21 @@ fn config_rs(name: &str, board: &Board, rep: &ModelReport, input: usize, fit: &F
         "/// Bytes of one invocation's inputs (`mote/input.bin`, every input in order)."
     );
     let _ = writeln!(w, "pub const INPUT_BYTES: usize = {input};");
-    let _ = writeln!(w, "/// Estimated flash bytes of the whole firmware.");
-    let _ = writeln!(w, "pub const ESTIMATED_FLASH: u32 = {};", fit.flash_total());
-    let _ = writeln!(
-        w,
-        "/// Estimated RAM bytes (arena, state, stack reserve, statics)."
-    );
-    let _ = writeln!(w, "pub const ESTIMATED_RAM: u32 = {};", fit.ram_total());
     o
+}
+
+/// `mote/build.json` of an infer-mode project (the same values as `config_rs`'s constants).
+fn build_settings(board: &Board, rep: &ModelReport, fit: &Fit) -> BuildSettings {
+    BuildSettings {
+        board: board.id.to_string(),
+        mode: Mode::Infer,
+        arena_bytes: u64::from(rep.arena_bytes),
+        state_bytes: u64::from(rep.state_bytes),
+        estimated_flash: fit.flash_total(),
+        estimated_ram: fit.ram_total(),
+        // No microphone in infer mode.
+        mic_ring_samples: 0,
+    }
 }
 
 fn readme(template: &str, name: &str, board: &Board, input_given: bool) -> String {
@@ -170,7 +172,7 @@ pub fn export_any(
             ),
             ".cargo/config.toml" => add(
                 path,
-                project::cargo_config(&text(), board, &project::model_ops(rep)).into_bytes(),
+                project::cargo_config(&text(), board, &project::model_ops(rep), None).into_bytes(),
             ),
             "README.md" => add(
                 path,
@@ -178,12 +180,17 @@ pub fn export_any(
             ),
             "engine/Cargo.toml" => add(path, project::engine_manifest(&text()).into_bytes()),
             // The template's own generated files describe its default keyword model.
-            "mote/model.tflite" | "mote/config.rs" | "mote/report.md" | "mote/report.json" => {}
+            "mote/model.tflite" | "mote/config.rs" | "mote/build.json" | "mote/report.md"
+            | "mote/report.json" => {}
             _ => add(path, bytes.to_vec()),
         }
     }
     add("mote/model.tflite", req.model.to_vec());
     add("mote/config.rs", config_rs.clone().into_bytes());
+    add(
+        "mote/build.json",
+        project::build_json(&build_settings(board, rep, &fit)),
+    );
     add("mote/input.bin", input);
     let json = serde_json::json!({
         "name": name,

@@ -5,11 +5,14 @@
 use std::fmt::Write as _;
 
 use mote_engine::detector::{DetectorConfig, Mode, OutputType, Preset, PresetKind};
+use mote_engine::frontend::{Flavor, Frontend, FrontendConfig, Int8Mapping, PcanConfig};
+use mote_engine::mfcc::MfccConfig;
 use mote_engine::pipeline::PipelineConfig;
 use mote_engine::Model;
 use serde::Serialize;
 
 use super::board::Board;
+use super::build_settings::{self as build, BuildSettings};
 use super::fit::Fit;
 use super::wav::Audio16k;
 use super::ExportError;
@@ -153,6 +156,108 @@ fn preset_rs(p: &Preset) -> String {
     )
 }
 
+fn frontend_rs(f: &FrontendConfig) -> String {
+    // Exhaustive: a new field does not compile until it is written.
+    let FrontendConfig {
+        sample_rate_hz,
+        window_ms,
+        step_ms,
+        num_channels,
+        lower_band_limit_hz,
+        upper_band_limit_hz,
+        smoothing_bits,
+        even_smoothing,
+        odd_smoothing,
+        min_signal_remaining,
+        pcan,
+        log_scale_shift,
+        flavor,
+        int8,
+    } = f;
+    let fe = "mote_engine::frontend";
+    let pcan = option(pcan.as_ref(), |p| {
+        let PcanConfig {
+            strength,
+            offset,
+            gain_bits,
+        } = p;
+        format!("{fe}::PcanConfig {{ strength: {strength:?}, offset: {offset:?}, gain_bits: {gain_bits} }}")
+    });
+    let flavor = match flavor {
+        Flavor::MicroFrontendF32 => "MicroFrontendF32",
+        Flavor::MicroFrontendF64 => "MicroFrontendF64",
+        Flavor::SignalLibrary => "SignalLibrary",
+    };
+    let int8 = match int8 {
+        Int8Mapping::MicroSpeech => format!("{fe}::Int8Mapping::MicroSpeech"),
+        Int8Mapping::MicroWakeWord {
+            input_scale,
+            zero_point,
+        } => format!("{fe}::Int8Mapping::MicroWakeWord {{ input_scale: {input_scale:?}, zero_point: {zero_point} }}"),
+    };
+    format!(
+        "{fe}::FrontendConfig {{ sample_rate_hz: {sample_rate_hz}, window_ms: {window_ms}, step_ms: {step_ms}, num_channels: {num_channels}, lower_band_limit_hz: {lower_band_limit_hz:?}, upper_band_limit_hz: {upper_band_limit_hz:?}, smoothing_bits: {smoothing_bits}, even_smoothing: {even_smoothing:?}, odd_smoothing: {odd_smoothing:?}, min_signal_remaining: {min_signal_remaining:?}, pcan: {pcan}, log_scale_shift: {}, flavor: {fe}::Flavor::{flavor}, int8: {int8} }}",
+        option(*log_scale_shift, |x| x.to_string())
+    )
+}
+
+fn mfcc_rs(m: &MfccConfig) -> String {
+    let MfccConfig {
+        sample_rate_hz,
+        window_ms,
+        step_ms,
+        mel_bins,
+        lower_edge_hz,
+        upper_edge_hz,
+        coefficients,
+        input_scale,
+        zero_point,
+    } = m;
+    format!(
+        "mote_engine::mfcc::MfccConfig {{ sample_rate_hz: {sample_rate_hz}, window_ms: {window_ms}, step_ms: {step_ms}, mel_bins: {mel_bins}, lower_edge_hz: {lower_edge_hz:?}, upper_edge_hz: {upper_edge_hz:?}, coefficients: {coefficients}, input_scale: {input_scale:?}, zero_point: {zero_point} }}"
+    )
+}
+
+/// `PIPELINE` and `FRONTEND_TABLES`: what the firmware compiled ahead of time uses instead of
+/// deriving the configuration (f64 arithmetic) and computing the front end's tables (libm) at
+/// start-up. Written from the very values `mote detect` runs with.
+fn precomputed_rs(w: &mut String, c: &PipelineConfig) -> Result<(), ExportError> {
+    let PipelineConfig {
+        frontend,
+        preset,
+        detector,
+        mfcc,
+    } = c;
+    let _ = writeln!(
+        w,
+        "/// The whole pipeline configuration, as `PipelineConfig::for_model` derives it on the host\n\
+         /// (the firmware compiled ahead of time uses it as is)."
+    );
+    let _ = writeln!(
+        w,
+        "pub const PIPELINE: mote_engine::pipeline::PipelineConfig = mote_engine::pipeline::PipelineConfig {{ frontend: {}, preset: {}, detector: {}, mfcc: {} }};",
+        frontend_rs(frontend),
+        preset_rs(preset),
+        detector_rs(detector),
+        option(mfcc.as_ref(), mfcc_rs)
+    );
+    let _ = writeln!(
+        w,
+        "/// The log-mel front end's start-up tables for `PIPELINE.frontend`, computed on the host by\n\
+         /// `Frontend::init` (`None` for an MFCC model)."
+    );
+    w.push_str("pub const FRONTEND_TABLES: Option<&mote_engine::frontend::FrontendTables> = ");
+    if mfcc.is_some() {
+        w.push_str("None;\n");
+        return Ok(());
+    }
+    let fe = Frontend::new(frontend).map_err(ExportError::Model)?;
+    w.push_str("Some(&");
+    let _ = fe.tables().write_rust(w);
+    w.push_str(");\n");
+    Ok(())
+}
+
 fn option<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map_or_else(|| "None".to_string(), |x| format!("Some({})", f(x)))
 }
@@ -162,12 +267,11 @@ fn str_list(v: &[String]) -> String {
     format!("&[{}]", items.join(", "))
 }
 
-/// The text of `mote/config.rs`.
-pub fn render(i: &Inputs<'_>) -> String {
+/// The text of `mote/config.rs`; `Model` if the front end rejects the configuration.
+pub fn render(i: &Inputs<'_>) -> Result<String, ExportError> {
     let s = i.settings;
     let c = s.config();
     let m = &i.report.memory;
-    let mode = if i.replay.is_some() { "replay" } else { "mic" };
     let sidecar = match &s.sidecar {
         None => "None".to_string(),
         Some(v) => format!(
@@ -220,26 +324,12 @@ pub fn render(i: &Inputs<'_>) -> String {
     let _ = writeln!(w, "#[allow(unused_imports)]");
     let _ = writeln!(w, "use mote_engine::pipeline::Sidecar;");
     let _ = writeln!(w);
-    let _ = writeln!(w, "/// Board this project was exported for (Cargo's `board-*` feature selects memory and pins).");
-    let _ = writeln!(w, "pub const BOARD: &str = {:?};", i.board.id);
-    let _ = writeln!(w, "/// Audio source: `mic` (the board's microphone) or `replay` (`mote/replay.pcm` from flash, then exit).");
-    let _ = writeln!(w, "pub const MODE: &str = {mode:?};");
     let _ = writeln!(
         w,
-        "/// Tensor arena bytes, exactly what the planner needs: persistent {} (kernels {}, tensor table {}, words {}) + tensors {}.",
+        "// Arena: persistent {} (kernels {}, tensor table {}, words {}) + tensors {}.",
         m.persistent_bytes, m.kernel_bytes, m.tensor_table_bytes, m.word_bytes, m.tensor_bytes
     );
-    let _ = writeln!(
-        w,
-        "pub const ARENA_BYTES: usize = {};",
-        i.report.arena_bytes
-    );
-    let _ = writeln!(w, "/// Resource-variable (streaming) state bytes, exact.");
-    let _ = writeln!(
-        w,
-        "pub const STATE_BYTES: usize = {};",
-        i.report.state_bytes
-    );
+    w.push_str(&build_settings(i).consts_rs());
     let _ = writeln!(
         w,
         "/// Bytes of `mote/model.tflite` ({} of them constant data).",
@@ -300,19 +390,24 @@ pub fn render(i: &Inputs<'_>) -> String {
         "pub const REPLAY_SAMPLES: usize = {};",
         i.replay.map_or(0, |r| r.samples.len())
     );
-    let _ = writeln!(
-        w,
-        "/// Estimated flash bytes of the whole firmware (see `mote/report.md`)."
-    );
-    let _ = writeln!(
-        w,
-        "pub const ESTIMATED_FLASH: u32 = {};",
-        i.fit.flash_total()
-    );
-    let _ = writeln!(
-        w,
-        "/// Estimated RAM bytes (arena, state, pipeline, buffers, stack reserve)."
-    );
-    let _ = writeln!(w, "pub const ESTIMATED_RAM: u32 = {};", i.fit.ram_total());
-    o
+    precomputed_rs(w, c)?;
+    Ok(o)
+}
+
+/// `mote/build.json` (what build.rs reads); `mote/config.rs` carries the same values as
+/// constants ([`BuildSettings::consts_rs`]).
+pub fn build_settings(i: &Inputs<'_>) -> BuildSettings {
+    BuildSettings {
+        board: i.board.id.to_string(),
+        mode: if i.replay.is_some() {
+            build::Mode::Replay
+        } else {
+            build::Mode::Mic
+        },
+        arena_bytes: u64::from(i.report.arena_bytes),
+        state_bytes: u64::from(i.report.state_bytes),
+        estimated_flash: i.fit.flash_total(),
+        estimated_ram: i.fit.ram_total(),
+        mic_ring_samples: super::fit::mic_ring_samples(i.report, i.settings),
+    }
 }

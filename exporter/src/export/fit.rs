@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::board::Board;
 use super::config::Settings;
+use crate::energy;
 use crate::report::ModelReport;
 
 /// Code and read-only data of the firmware without the model at opt-level 3 (LTO): engine
@@ -22,12 +23,44 @@ pub const CODE_BYTES_SIZE: u32 = 144 * 1024;
 /// The pipeline object besides the arena and state (front end with its tables and FFT, feature
 /// window, detector history, interpreter), in a static: 16.4 KB on the target; rounded up.
 pub const PIPELINE_RAM: u32 = 17 * 1024;
-/// Stack peak: measured 13.2 KB in QEMU by painting the stack (replay mode reports
-/// `stack_bytes`; micro_speech and okay_nabu alike). The pipeline's large memory is a static
-/// configured in place (`PipelineMemory`), so nothing big passes through the stack. Rounded up.
+/// Stack peak, interpreted: measured 12.8 KB in QEMU by painting the stack (replay mode
+/// reports `stack_bytes`; micro_speech and okay_nabu alike). The pipeline's large memory is a
+/// static configured in place (`PipelineMemory`), so nothing big passes through the stack.
+/// Rounded up.
 pub const STACK_BYTES: u32 = 16 * 1024;
-/// Microphone PCM ring (8 KB), DMA buffer and decimator state (mic mode only).
-pub const MIC_RAM: u32 = 10 * 1024;
+/// Stack peak, compiled ahead of time (no interpreter set-up or per-operator prepare on the
+/// chip): measured the same way 5,468 B (micro_speech), 4,324 B (okay_nabu), 5,260 B (the
+/// MFCC DS-CNN); rounded up.
+pub const STACK_BYTES_AOT: u32 = 6 * 1024;
+/// Code and read-only data without the model, compiled ahead of time (only the model's
+/// kernels, no flatbuffer reader, planner or libm): measured 42-48 KB (micro_speech mic on
+/// the NUCLEO-L432KC, replay on the B-L475E-IOT01A); rounded up generously for larger models.
+pub const CODE_BYTES_AOT: u32 = 96 * 1024;
+
+/// What runs the model on the chip (the export default is [`Engine::Aot`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Compiled ahead of time (`mote/aot/`).
+    Aot,
+    /// The interpreter (`mote export --interpreter`).
+    Interpreter,
+}
+/// Microphone DMA buffer (two 2 ms halves) and decimator state, besides the PCM ring (mic mode
+/// only; measured 1,565 B on the NUCLEO-L432KC's SPI path); rounded up.
+pub const MIC_DMA_RAM: u32 = 2 * 1024;
+
+/// Samples of the microphone's PCM ring (`MIC_RING_SAMPLES`): what arrives while the main loop
+/// is busy with one block (a front-end frame and an invocation, at the firmware clock, +30 %
+/// for flash wait states), twice, plus two 10 ms blocks; a multiple of 256 in 1024..=4096
+/// (4096, 256 ms, was the fixed size before).
+pub fn mic_ring_samples(report: &ModelReport, settings: &Settings) -> u32 {
+    let schedule = energy::Schedule::from_settings(settings);
+    let w = energy::workload(energy::estimate_invoke(report).instructions, &schedule);
+    let busy_s = (w.invoke_instructions as f64 + w.frame_instructions) * 1.3
+        / (f64::from(energy::FIRMWARE_MHZ) * 1e6);
+    let samples = 2.0 * busy_s * 16_000.0 + 2.0 * 160.0;
+    ((samples / 256.0).ceil() as u32 * 256).clamp(1024, 4096)
+}
 /// Log buffers and other statics.
 pub const BASE_RAM: u32 = 3 * 1024;
 
@@ -101,13 +134,24 @@ impl Fit {
     }
 }
 
-/// The estimate for `board` running the model of `report` with `replay_samples` of replay audio
-/// (0: microphone mode).
+/// The estimate for `board` running the model of `report`, compiled ahead of time (the export
+/// default), with `replay_samples` of replay audio (0: microphone mode).
 pub fn estimate(
     board: &Board,
     report: &ModelReport,
-    _settings: &Settings,
+    settings: &Settings,
     replay_samples: usize,
+) -> Fit {
+    estimate_for(board, report, settings, replay_samples, Engine::Aot)
+}
+
+/// [`estimate`] for the given [`Engine`].
+pub fn estimate_for(
+    board: &Board,
+    report: &ModelReport,
+    settings: &Settings,
+    replay_samples: usize,
+    engine: Engine,
 ) -> Fit {
     let item = |what: &str, bytes: u32, exact: bool| Item {
         what: what.into(),
@@ -117,10 +161,10 @@ pub fn estimate(
     let mut flash = vec![
         item(
             "firmware code (engine, front end, detector, drivers)",
-            if board.optimize_size {
-                CODE_BYTES_SIZE
-            } else {
-                CODE_BYTES
+            match engine {
+                Engine::Aot => CODE_BYTES_AOT,
+                Engine::Interpreter if board.optimize_size => CODE_BYTES_SIZE,
+                Engine::Interpreter => CODE_BYTES,
             },
             false,
         ),
@@ -140,13 +184,21 @@ pub fn estimate(
         item("audio pipeline", PIPELINE_RAM, false),
     ];
     if replay_samples == 0 {
-        ram.push(item("microphone buffers", MIC_RAM, false));
+        let ring = 2 * mic_ring_samples(report, settings);
+        ram.push(item("microphone buffers", ring + MIC_DMA_RAM, false));
     }
-    ram.push(item(
-        "stack peak (building the pipeline)",
-        STACK_BYTES,
-        false,
-    ));
+    ram.push(match engine {
+        Engine::Aot => item(
+            "stack peak (measured in QEMU: 5.5 KB at most over the checked models)",
+            STACK_BYTES_AOT,
+            false,
+        ),
+        Engine::Interpreter => item(
+            "stack peak (measured in QEMU: 12.8 KB, building the pipeline)",
+            STACK_BYTES,
+            false,
+        ),
+    });
     ram.push(item("log buffers, other statics", BASE_RAM, false));
     Fit {
         board: board.id,

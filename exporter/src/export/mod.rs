@@ -19,6 +19,9 @@ pub mod any;
 pub mod aot;
 pub mod bin;
 pub mod board;
+/// `mote/build.json`'s struct, shared with the firmware template's build.rs.
+#[path = "../../../firmware-template/build_settings.rs"]
+pub mod build_settings;
 pub mod config;
 pub mod fit;
 pub mod project;
@@ -216,24 +219,31 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
     };
 
     progress(Step::Fit);
-    let fit = fit::estimate(
+    let fit = fit::estimate_for(
         board,
         &rep,
         &settings,
         replay.as_ref().map_or(0, |r| r.samples.len()),
+        if req.interpreter {
+            fit::Engine::Interpreter
+        } else {
+            fit::Engine::Aot
+        },
     );
     if !fit.fits() && !req.force {
         return Err(ExportError::DoesNotFit(Box::new(fit)));
     }
 
-    let config_rs = config::render(&config::Inputs {
+    let config_inputs = config::Inputs {
         name: &name,
         board,
         report: &rep,
         settings: &settings,
         replay: replay.as_ref(),
         fit: &fit,
-    });
+    };
+    let config_rs = config::render(&config_inputs)?;
+    let build = config::build_settings(&config_inputs);
     let mut files = project::files(&project::Inputs {
         name: &name,
         board,
@@ -244,6 +254,7 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         replay: replay.as_ref(),
         fit: &fit,
         config_rs: &config_rs,
+        build: &build,
     });
     if !req.interpreter {
         aot::add_to_project(&mut files, &aot::generate(req.model)?);

@@ -4,11 +4,14 @@
 use std::fmt::Write as _;
 
 use super::board::Board;
+use super::build_settings::BuildSettings;
 use super::config::Settings;
 use super::fit::Fit;
 use super::wav::Audio16k;
 use crate::energy;
 use crate::report::ModelReport;
+use mote_engine::detector::Mode;
+use mote_engine::pipeline::PipelineConfig;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -57,6 +60,8 @@ pub struct Inputs<'a> {
     pub fit: &'a Fit,
     /// Generated `mote/config.rs`.
     pub config_rs: &'a str,
+    /// `mote/build.json` (the same build settings as `config_rs`'s constants).
+    pub build: &'a BuildSettings,
 }
 
 /// The file name the page fetches the packed sources from when they are not embedded
@@ -145,7 +150,8 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
             "Cargo.toml" => add(path, firmware_manifest(&text(), i.board).into_bytes()),
             ".cargo/config.toml" => {
                 let ops = model_ops(i.report);
-                add(path, cargo_config(&text(), i.board, &ops).into_bytes())
+                let cfg = cargo_config(&text(), i.board, &ops, Some(i.settings.config()));
+                add(path, cfg.into_bytes())
             }
             "README.md" => add(path, readme(&text(), i).into_bytes()),
             "engine/Cargo.toml" => add(path, engine_manifest(&text()).into_bytes()),
@@ -154,6 +160,7 @@ pub fn files(i: &Inputs<'_>) -> Vec<File> {
     }
     add("mote/model.tflite", i.model.to_vec());
     add("mote/config.rs", i.config_rs.as_bytes().to_vec());
+    add("mote/build.json", build_json(i.build));
     add("mote/report.md", report_md(i).into_bytes());
     let json = serde_json::json!({
         "name": i.name,
@@ -203,7 +210,12 @@ pub fn model_ops(report: &ModelReport) -> Vec<String> {
 /// `.cargo/config.toml` with the board's probe-rs chip, and `MOTE_OPS` set to the model's
 /// operators so the engine links only their kernels (`engine/build.rs`; like TFLM's op
 /// resolver). Measured on micro_speech for the NUCLEO-L432KC: see the README's size table.
-pub fn cargo_config(template: &str, board: &Board, ops: &[String]) -> String {
+pub fn cargo_config(
+    template: &str,
+    board: &Board,
+    ops: &[String],
+    pipeline: Option<&PipelineConfig>,
+) -> String {
     let mut out = template.replacen(TEMPLATE_CHIP, &format!("--chip {}", board.probe_chip), 1);
     if !ops.is_empty() {
         out.push_str(&format!(
@@ -211,8 +223,39 @@ pub fn cargo_config(template: &str, board: &Board, ops: &[String]) -> String {
              # for another model, or delete this line to link every operator.\nMOTE_OPS = \"{}\"\n",
             ops.join(",")
         ));
+        if let Some(c) = pipeline {
+            out.push_str(&pipeline_env(c));
+        }
     }
     out
+}
+
+/// The engine build settings that size the pipeline to this model (engine/build.rs): the
+/// feature window's bytes, the detector's labels and history, and no MFCC front end for a
+/// log-mel model.
+fn pipeline_env(c: &PipelineConfig) -> String {
+    let (labels, rows) = match c.detector.mode {
+        Mode::WakeWord { sliding_window, .. } => (1, sliding_window),
+        Mode::Commands {
+            labels,
+            average_window,
+            ..
+        } => (labels, average_window),
+    };
+    let window = usize::from(c.preset.frame_len) * usize::from(c.preset.window_frames);
+    let mut s = format!(
+        "# The pipeline's memory sized to this model: feature window bytes, detector labels and\n\
+         # invocations of history.\n\
+         MOTE_WINDOW_BYTES = \"{window}\"\nMOTE_DETECTOR_LABELS = \"{}\"\nMOTE_DETECTOR_ROWS = \"{}\"\n",
+        labels.max(1),
+        rows.max(1)
+    );
+    if c.mfcc.is_none() {
+        s.push_str(
+            "# The model takes log-mel features: leave the MFCC front end out.\nMOTE_NO_MFCC = \"1\"\n",
+        );
+    }
+    s
 }
 
 /// The engine manifest made standalone: workspace-inherited keys written out, no
@@ -470,4 +513,12 @@ fn readme(template: &str, i: &Inputs<'_>) -> String {
     let _ = writeln!(w);
     o.push_str(template);
     o
+}
+
+/// `mote/build.json`: pretty JSON and a final newline.
+pub fn build_json(b: &BuildSettings) -> Vec<u8> {
+    // A struct of strings and integers always serializes.
+    let mut text = serde_json::to_string_pretty(b).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
 }
