@@ -18,12 +18,33 @@
 use super::fft_tables::{SUPER_TWIDDLES, TWIDDLES};
 use super::packed::{self, pack};
 
-/// Complex points of the largest inner FFT (the flash tables' size).
-const MAX_CFFT: usize = 256;
+/// Complex points of the largest inner FFT (the flash tables' size, and the input's).
+pub const MAX_CFFT: usize = 256;
 /// Most radix stages a power-of-two complex FFT up to `MAX_CFFT` points needs (4·4·4·4 = 256).
 const MAX_STAGES: usize = 8;
 /// Most leaf butterflies (`MAX_CFFT / 4` radix-4 ones, or 128 / 2 radix-2 ones).
 const MAX_LEAVES: usize = 64;
+/// Radix-4 twiddle triples `TWIDDLES[k·s], [2k·s], [3k·s]` (`s = 64 / m`) for `k < m`, per
+/// stage quarter length `m` = 2, 4, …, 64, the stages one after another (`m`'s start at
+/// `m − 2`). A stage's twiddle stride into the 256-point table is `64 / m` whatever the FFT's
+/// size, so one table serves all sizes, read in order (no index arithmetic in the loop).
+static STAGE_TWIDDLES: [[u32; 3]; 126] = stage_twiddles();
+
+const fn stage_twiddles() -> [[u32; 3]; 126] {
+    let mut t = [[0; 3]; 126];
+    let mut m = 2;
+    while m <= 64 {
+        let s = 64 / m;
+        let mut k = 0;
+        while k < m {
+            t[m - 2 + k] = [TWIDDLES[k * s], TWIDDLES[2 * k * s], TWIDDLES[3 * k * s]];
+            k += 1;
+        }
+        m *= 2;
+    }
+    t
+}
+
 /// `C_FIXDIV` multipliers: `SAMP_MAX / radix`.
 const DIV2: u32 = 32767 / 2;
 const DIV4: u32 = 32767 / 4;
@@ -96,12 +117,11 @@ impl RealFft {
         self.stages.get(..self.num_stages).unwrap_or(&[])
     }
 
-    /// Real FFT of `input << shift` (samples as complex pairs, even sample re, odd im; each
-    /// shifted left in 16 bits, wrapping, as the front ends scale the window up), zero padded
-    /// to `ncfft` pairs, into `out` (`ncfft + 1` bins, packed `re | im << 16`), like
-    /// `kiss_fftr`. A longer input is truncated; a shorter `out` is a caller bug and leaves it
-    /// unwritten (no panic).
-    pub fn forward(&self, input: &[u32], shift: u32, out: &mut [u32]) {
+    /// Real FFT of `input[..ncfft] << shift` (samples as complex pairs, even sample re, odd
+    /// im, zero padded by the caller; each shifted left in 16 bits, wrapping, as the front
+    /// ends scale the window up) into `out` (`ncfft + 1` bins, packed `re | im << 16`), like
+    /// `kiss_fftr`. A shorter `out` is a caller bug and leaves it unwritten (no panic).
+    pub fn forward(&self, input: &[u32; MAX_CFFT], shift: u32, out: &mut [u32]) {
         let n = self.ncfft;
         let Some(out) = out.get_mut(..=n) else {
             return;
@@ -110,7 +130,11 @@ impl RealFft {
             return;
         };
         let last_p = usize::from(last_p);
-        let sample = |j: usize| -> u32 { input.get(j).map_or(0, |&c| shl_lanes(c, shift)) };
+        // Both lanes shifted left by `shift` (< 16), each wrapping in 16 bits: the whole word
+        // shifted, then the low lane's carry out of the high lane's low bits cleared.
+        let keep = !(((1u32 << (shift & 15)) - 1) << 16);
+        // Leaf indices are below `ncfft` ≤ MAX_CFFT: the mask only drops the bounds check.
+        let sample = |j: usize| -> u32 { input[j & (MAX_CFFT - 1)] << (shift & 15) & keep };
 
         // Leaf stage (m = 1): butterflies straight from the input, stride n / p.
         let fstride = n / last_p;
@@ -145,7 +169,8 @@ impl RealFft {
             let cfft = out.get_mut(..n).unwrap_or(&mut []);
             for block in cfft.chunks_exact_mut(p * m) {
                 if p == 4 {
-                    stage4(block, m, step);
+                    let tw = STAGE_TWIDDLES.get(m.wrapping_sub(2)..m.wrapping_sub(2) + m);
+                    stage4(block, m, tw.unwrap_or(&[]));
                 } else {
                     stage2(block, m, step);
                 }
@@ -154,12 +179,6 @@ impl RealFft {
 
         split(out, n, self.tw_shift);
     }
-}
-
-/// Both lanes shifted left by `shift` (< 16), each wrapping in 16 bits.
-#[inline(always)]
-fn shl_lanes(x: u32, shift: u32) -> u32 {
-    ((x & 0xFFFF) << shift & 0xFFFF) | (x & 0xFFFF_0000) << shift
 }
 
 /// One `kf_bfly4` (forward) on four values, twiddles `w` for inputs 1..=3.
@@ -193,11 +212,11 @@ fn bfly2(x: [u32; 2], w: u32) -> [u32; 2] {
     [packed::add(a, t), packed::sub(a, t)]
 }
 
-/// `kf_bfly4` over a block of `4·m` values; twiddle k·j of the stage is `TWIDDLES[k·j·step]`.
+/// `kf_bfly4` over a block of `4·m` values; `tw[k]` holds twiddles k, 2k and 3k of the
+/// stage (empty, so nothing done, when the caller has none for this `m`).
 #[inline(never)]
-fn stage4(block: &mut [u32], m: usize, step: usize) {
-    // Every twiddle index below is at most 3·(m − 1)·step: checked once here.
-    if m == 0 || block.len() < 4 * m || 3 * (m - 1) * step >= TWIDDLES.len() {
+fn stage4(block: &mut [u32], m: usize, tw: &[[u32; 3]]) {
+    if m == 0 || block.len() < 4 * m || tw.len() < m {
         return;
     }
     let (q0, rest) = block.split_at_mut(m);
@@ -206,20 +225,8 @@ fn stage4(block: &mut [u32], m: usize, step: usize) {
     let quarters = q0
         .iter_mut()
         .zip(q1.iter_mut().zip(q2.iter_mut().zip(q3.iter_mut())));
-    let mut t = 0;
-    for (a, (b, (c, d))) in quarters {
-        // SAFETY: t = k·step for k < m, so t, 2t, 3t ≤ 3·(m − 1)·step < TWIDDLES.len()
-        // (checked above). Unchecked: this loop is the FFT's hot path (measured: the bounds
-        // checks and iterator state cost ~30 % of it on the M4).
-        let w = unsafe {
-            [
-                *TWIDDLES.get_unchecked(t),
-                *TWIDDLES.get_unchecked(2 * t),
-                *TWIDDLES.get_unchecked(3 * t),
-            ]
-        };
-        [*a, *b, *c, *d] = bfly4([*a, *b, *c, *d], w);
-        t += step;
+    for ((a, (b, (c, d))), w) in quarters.zip(tw) {
+        [*a, *b, *c, *d] = bfly4([*a, *b, *c, *d], *w);
     }
 }
 
@@ -309,12 +316,13 @@ mod tests {
         }
     }
 
-    /// Samples as the FFT's complex input pairs.
-    fn pairs(input: &[i16]) -> std::vec::Vec<u32> {
-        input
-            .chunks(2)
-            .map(|p| pack(p[0], p.get(1).copied().unwrap_or(0)))
-            .collect()
+    /// Samples as the FFT's complex input pairs, zero padded.
+    fn pairs(input: &[i16]) -> [u32; MAX_CFFT] {
+        let mut out = [0; MAX_CFFT];
+        for (o, p) in out.iter_mut().zip(input.chunks(2)) {
+            *o = pack(p[0], p.get(1).copied().unwrap_or(0));
+        }
+        out
     }
 
     fn check(size: usize, input: &[i16]) {

@@ -159,14 +159,37 @@ impl FrontendConfig {
     }
 }
 
-/// Adds a run's weighted and unweighted sums to segments `seg` and `seg + 1`.
-#[inline(always)]
-fn add_run(acc: &mut [u64; MAX_CHANNELS + 2], seg: u8, w: u64, u: u64) {
-    let seg = usize::from(seg);
-    if let Some(pair) = acc.get_mut(seg..seg + 2) {
-        pair[0] = pair[0].wrapping_add(w);
-        pair[1] = pair[1].wrapping_add(u);
+/// First bin of each segment `0..=channels` of `fb`, then `fb.end` (its bins' segments are
+/// non-decreasing: `tables::filterbank` assigns them in order).
+fn segment_starts(fb: &Filterbank, channels: usize) -> [u16; MAX_CHANNELS + 2] {
+    let mut starts = [fb.end as u16; MAX_CHANNELS + 2];
+    let segs = fb.seg.get(fb.start..fb.end).unwrap_or(&[]);
+    for (s, start) in starts.iter_mut().enumerate().take(channels + 1) {
+        // Bins before the first of segment s.
+        let before = segs.iter().take_while(|&&g| usize::from(g) < s).count();
+        *start = (fb.start + before) as u16;
     }
+    starts
+}
+
+/// Windows `input` pair by pair into `out` with `apply` (a [`packed`] window op); returns
+/// the lane-wise maximum and minimum of the values written.
+#[inline(always)]
+fn window_pairs(
+    input: &[i16],
+    window: &[i16],
+    out: &mut [u32],
+    apply: impl Fn(u32, u32) -> u32,
+) -> (u32, u32) {
+    let (mut hi, mut lo) = (0u32, 0u32);
+    let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
+    for (o, (x, w)) in out.iter_mut().zip(pairs) {
+        let v = apply(packed::pack(x[0], x[1]), packed::pack(w[0], w[1]));
+        *o = v;
+        hi = packed::max16(hi, v);
+        lo = packed::min16(lo, v);
+    }
+    (hi, lo)
 }
 
 /// The stages of one frame, in order, as [`Frontend::push_staged`] reports them.
@@ -211,6 +234,9 @@ pub struct Frontend {
     num_channels: usize,
     window: [i16; MAX_FFT],
     filterbank: Filterbank,
+    /// First bin of each filterbank segment (`0..=num_channels`), then `filterbank.end`: the
+    /// segments are consecutive runs of bins.
+    seg_start: [u16; MAX_CHANNELS + 2],
     fft: RealFft,
     even_smoothing: u32,
     odd_smoothing: u32,
@@ -226,13 +252,13 @@ pub struct Frontend {
     /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
-    /// The windowed samples as the FFT's complex input (even sample re, odd im).
-    fft_input: [u32; MAX_FFT / 2],
+    /// The windowed samples as the FFT's complex input (even sample re, odd im), zero
+    /// padded to the FFT's length.
+    fft_input: [u32; fft::MAX_CFFT],
     /// The FFT's bins, packed `re | im << 16` (also its work buffer).
     spectrum: [u32; MAX_BINS],
     /// |X|² per FFT bin (only the filterbank's bins are written).
     energy: [u32; MAX_BINS],
-    accumulators: [u64; MAX_CHANNELS + 2],
     /// Per channel: the filterbank's square root, then after noise reduction and PCAN.
     signal: [u32; MAX_CHANNELS],
     features: [u16; MAX_CHANNELS],
@@ -260,6 +286,7 @@ impl Frontend {
         num_channels: 0,
         window: [0; MAX_FFT],
         filterbank: Filterbank::EMPTY,
+        seg_start: [0; MAX_CHANNELS + 2],
         fft: RealFft::EMPTY,
         even_smoothing: 0,
         odd_smoothing: 0,
@@ -270,10 +297,9 @@ impl Frontend {
         input: [0; MAX_FFT],
         filled: 0,
         noise_estimate: [0; MAX_CHANNELS],
-        fft_input: [0; MAX_FFT / 2],
+        fft_input: [0; fft::MAX_CFFT],
         spectrum: [0; MAX_BINS],
         energy: [0; MAX_BINS],
-        accumulators: [0; MAX_CHANNELS + 2],
         signal: [0; MAX_CHANNELS],
         features: [0; MAX_CHANNELS],
         int8: [0; MAX_CHANNELS],
@@ -369,6 +395,7 @@ impl Frontend {
         }
 
         // Validated: from here on nothing fails, so `self` is only changed on success.
+        self.seg_start = segment_starts(&filterbank, config.num_channels);
         self.filterbank = filterbank;
         self.pcan_lut = match config.pcan {
             Some(p) => tables::pcan_lut(p.strength, p.offset, p.gain_bits, pcan_input_bits),
@@ -471,7 +498,7 @@ impl Frontend {
         let shift = self.window_stage();
         mark(Stage::Window);
         self.fft.forward(
-            &self.fft_input[..self.window_len.div_ceil(2)],
+            &self.fft_input,
             shift,
             &mut self.spectrum[..=self.fft_size / 2],
         );
@@ -498,6 +525,10 @@ impl Frontend {
     /// to the full int16 range (applied by the FFT).
     fn window_stage(&mut self) -> u32 {
         let len = self.window_len;
+        // The FFT reads its whole input: zero pad it (a shorter window never wrote there).
+        if let Some(pad) = self.fft_input.get_mut(len.div_ceil(2)..) {
+            pad.fill(0);
+        }
         let (Some(out), Some(input), Some(window)) = (
             self.fft_input.get_mut(..len.div_ceil(2)),
             self.input.get(..len),
@@ -506,28 +537,23 @@ impl Frontend {
             return 0;
         };
         let signal_library = self.config.flavor == Flavor::SignalLibrary;
-        // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
-        let apply = |x: i16, w: i16| -> i16 {
-            let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
-            if signal_library {
-                raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
-            } else {
-                raw as i16
-            }
-        };
         // Two samples per step, stored as one FFT input value (even re, odd im); the largest
-        // and smallest value give max |x| (as TFLM tracks it) unless −32768 occurs.
-        let (mut hi, mut lo) = (0i16, 0i16);
-        let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
-        for (o, (x, w)) in out.iter_mut().zip(pairs) {
-            let (v0, v1) = (apply(x[0], w[0]), apply(x[1], w[1]));
-            *o = packed::pack(v0, v1);
-            hi = hi.max(v0).max(v1);
-            lo = lo.min(v0).min(v1);
-        }
+        // and smallest value per lane give max |x| (as TFLM tracks it) unless −32768 occurs.
+        let (hi, lo) = if signal_library {
+            window_pairs(input, window, out, packed::window_sat)
+        } else {
+            window_pairs(input, window, out, packed::window_wrap)
+        };
+        let mut hi = packed::re(hi).max(packed::im(hi));
+        let mut lo = packed::re(lo).min(packed::im(lo));
         if len % 2 == 1 {
             if let (Some(o), Some(&x), Some(&w)) = (out.last_mut(), input.last(), window.last()) {
-                let v = apply(x, w);
+                // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
+                let v = if signal_library {
+                    packed::re(packed::window_sat(packed::pack(x, 0), packed::pack(w, 0)))
+                } else {
+                    packed::re(packed::window_wrap(packed::pack(x, 0), packed::pack(w, 0)))
+                };
                 *o = packed::pack(v, 0);
                 hi = hi.max(v);
                 lo = lo.min(v);
@@ -582,40 +608,36 @@ impl Frontend {
     /// Mel filterbank (Q12 weights, u64 sums), square root, undo the FFT input shift
     /// (FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
     /// `signal`.
+    ///
+    /// TFLM adds each bin's `weight · energy` to its segment's accumulator and
+    /// `unweight · energy` to the next one's; channel `c` is accumulator `c + 1`. Here channel
+    /// `c` sums the weighted run of segment `c + 1` and the unweighted run of segment `c`
+    /// directly (u64 sums wrap exactly, so the grouping cannot change them); segment 0's
+    /// weighted and the last segment's unweighted sums are never read, so never computed.
     fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
-        let r = fb.start..fb.end;
-        self.accumulators = [0; MAX_CHANNELS + 2];
-        let (Some(energy), Some(seg), Some(weight), Some(unweight)) = (
-            self.energy.get(r.clone()),
-            fb.seg.get(r.clone()),
-            fb.weight.get(r.clone()),
-            fb.unweight.get(r),
-        ) else {
-            return;
-        };
-        // Bins come segment by segment: sum a run of equal segments in registers and add it to
-        // the two accumulators when the segment changes (u64 sums wrap exactly, so grouping
-        // the additions differently cannot change them).
-        let bins = energy
-            .iter()
-            .zip(seg.iter().zip(weight.iter().zip(unweight)));
-        let (mut run_seg, mut run_w, mut run_u) = (seg.first().copied().unwrap_or(0), 0u64, 0u64);
-        for (&e, (&seg, (&w, &u))) in bins {
-            if seg != run_seg {
-                add_run(&mut self.accumulators, run_seg, run_w, run_u);
-                (run_seg, run_w, run_u) = (seg, 0, 0);
-            }
-            run_w = run_w.wrapping_add(u64::from(w) * u64::from(e));
-            run_u = run_u.wrapping_add(u64::from(u) * u64::from(e));
-        }
-        add_run(&mut self.accumulators, run_seg, run_w, run_u);
         let n = self.num_channels;
-        let (Some(signal), Some(acc)) = (self.signal.get_mut(..n), self.accumulators.get(1..=n))
+        let (Some(signal), Some(starts)) = (self.signal.get_mut(..n), self.seg_start.get(..n + 2))
         else {
             return;
         };
-        for (s, &acc) in signal.iter_mut().zip(acc) {
+        // Sum of `table[b] · energy[b]` over bins `lo..hi` (empty when out of range).
+        let run = |table: &[u16; MAX_BINS], lo: u16, hi: u16| -> u64 {
+            let r = usize::from(lo)..usize::from(hi);
+            let (Some(e), Some(t)) = (self.energy.get(r.clone()), table.get(r)) else {
+                return 0;
+            };
+            e.iter().zip(t).fold(0u64, |acc, (&e, &t)| {
+                acc.wrapping_add(u64::from(t) * u64::from(e))
+            })
+        };
+        for (c, s) in signal.iter_mut().enumerate() {
+            let (Some(&lo), Some(&mid), Some(&hi)) =
+                (starts.get(c), starts.get(c + 1), starts.get(c + 2))
+            else {
+                return;
+            };
+            let acc = run(&fb.unweight, lo, mid).wrapping_add(run(&fb.weight, mid, hi));
             *s = stages::sqrt64_fast(acc) >> shift;
         }
     }
