@@ -22,8 +22,6 @@ use super::packed::{self, pack};
 pub const MAX_CFFT: usize = 256;
 /// Most radix stages a power-of-two complex FFT up to `MAX_CFFT` points needs (4·4·4·4 = 256).
 const MAX_STAGES: usize = 8;
-/// Most leaf butterflies (`MAX_CFFT / 4` radix-4 ones, or 128 / 2 radix-2 ones).
-const MAX_LEAVES: usize = 64;
 /// Radix-4 twiddle triples `TWIDDLES[k·s], [2k·s], [3k·s]` (`s = 64 / m`) for `k < m`, per
 /// stage quarter length `m` = 2, 4, …, 64, the stages one after another (`m`'s start at
 /// `m − 2`). A stage's twiddle stride into the 256-point table is `64 / m` whatever the FFT's
@@ -59,9 +57,9 @@ pub struct RealFft {
     /// `(radix, remaining length)` per stage, as `kf_factor` produces them.
     stages: [(u8, u16); MAX_STAGES],
     num_stages: usize,
-    /// Input complex index of each leaf butterfly's first input (`kf_work`'s `f` when it
-    /// reaches `m == 1`), in output order.
-    leaves: [u8; MAX_LEAVES],
+    /// Where input pair `j` goes in the leaf-ordered input [`RealFft::forward`] reads: leaf
+    /// butterfly `b` (of radix `p`) takes its inputs from slots `p·b..p·(b + 1)`.
+    order: [u8; MAX_CFFT],
 }
 
 impl RealFft {
@@ -71,7 +69,7 @@ impl RealFft {
         tw_shift: 0,
         stages: [(0, 0); MAX_STAGES],
         num_stages: 0,
-        leaves: [0; MAX_LEAVES],
+        order: [0; MAX_CFFT],
     };
 
     /// Plans a real FFT of `fft_size` points; `fft_size` must be a power of two in
@@ -94,9 +92,12 @@ impl RealFft {
         }
         // Leaf starts: output block b of the last stage sits at b·p_last; kf_work reaches it
         // through chunk q_l of every stage l above, each adding q_l · (product of the radices
-        // above l) to the input index.
+        // above l) to the input index; its inputs are start + i·ncfft/p_last, i < p_last.
         let last_p = self.stages_used().last().map_or(2, |s| usize::from(s.0));
         let above = self.num_stages.saturating_sub(1);
+        for (j, o) in self.order.iter_mut().enumerate() {
+            *o = j as u8; // slots past ncfft: never read
+        }
         for b in 0..ncfft / last_p {
             let (mut rest, mut start, mut fstride, mut block) = (b, 0, 1, ncfft / last_p);
             for &(p, _) in self.stages.get(..above).unwrap_or(&[]) {
@@ -107,20 +108,28 @@ impl RealFft {
                 start += q * fstride;
                 fstride *= p;
             }
-            if let Some(l) = self.leaves.get_mut(b) {
-                *l = start as u8;
+            for i in 0..last_p {
+                if let Some(o) = self.order.get_mut(start + i * (ncfft / last_p)) {
+                    *o = (last_p * b + i) as u8;
+                }
             }
         }
+    }
+
+    /// Slot of input pair `j` (`< MAX_CFFT`) in the leaf-ordered input.
+    pub fn order(&self) -> &[u8; MAX_CFFT] {
+        &self.order
     }
 
     fn stages_used(&self) -> &[(u8, u16)] {
         self.stages.get(..self.num_stages).unwrap_or(&[])
     }
 
-    /// Real FFT of `input[..ncfft] << shift` (samples as complex pairs, even sample re, odd
-    /// im, zero padded by the caller; each shifted left in 16 bits, wrapping, as the front
-    /// ends scale the window up) into `out` (`ncfft + 1` bins, packed `re | im << 16`), like
-    /// `kiss_fftr`. A shorter `out` is a caller bug and leaves it unwritten (no panic).
+    /// Real FFT of `ncfft` input pairs `<< shift` (samples as complex pairs, even sample re,
+    /// odd im, zero padded by the caller, pair `j` at slot [`RealFft::order`]`[j]`; each
+    /// shifted left in 16 bits, wrapping, as the front ends scale the window up) into `out`
+    /// (`ncfft + 1` bins, packed `re | im << 16`), like `kiss_fftr`. A shorter `out` is a
+    /// caller bug and leaves it unwritten (no panic).
     pub fn forward(&self, input: &[u32; MAX_CFFT], shift: u32, out: &mut [u32]) {
         let n = self.ncfft;
         let Some(out) = out.get_mut(..=n) else {
@@ -133,32 +142,21 @@ impl RealFft {
         // Both lanes shifted left by `shift` (< 16), each wrapping in 16 bits: the whole word
         // shifted, then the low lane's carry out of the high lane's low bits cleared.
         let keep = !(((1u32 << (shift & 15)) - 1) << 16);
-        // Leaf indices are below `ncfft` ≤ MAX_CFFT: the mask only drops the bounds check.
-        let sample = |j: usize| -> u32 { input[j & (MAX_CFFT - 1)] << (shift & 15) & keep };
+        let sample = |x: u32| -> u32 { x << (shift & 15) & keep };
 
-        // Leaf stage (m = 1): butterflies straight from the input, stride n / p.
-        let fstride = n / last_p;
-        let w0 = TWIDDLES[0];
-        let blocks = out.chunks_exact_mut(last_p).zip(self.leaves.iter());
+        // Leaf stage (m = 1): butterflies on consecutive input slots, every twiddle
+        // TWIDDLES[0] = (32767, 0), which leaves its (divided) inputs unchanged.
+        let blocks = out.chunks_exact_mut(last_p).zip(input.chunks_exact(last_p));
         if last_p == 4 {
-            for (o, &start) in blocks {
-                let s = usize::from(start);
-                let y = bfly4(
-                    [
-                        sample(s),
-                        sample(s + fstride),
-                        sample(s + 2 * fstride),
-                        sample(s + 3 * fstride),
-                    ],
-                    [w0, w0, w0],
-                );
-                o.copy_from_slice(&y);
+            for (o, x) in blocks {
+                let f = [x[0], x[1], x[2], x[3]].map(|x| packed::fixdiv(sample(x), DIV4));
+                o.copy_from_slice(&bfly4_tail(f[0], [f[1], f[2], f[3]]));
             }
         } else {
-            for (o, &start) in blocks {
-                let s = usize::from(start);
-                let y = bfly2([sample(s), sample(s + fstride)], w0);
-                o.copy_from_slice(&y);
+            for (o, x) in blocks {
+                let a = packed::fixdiv(sample(x[0]), DIV2);
+                let b = packed::fixdiv(sample(x[1]), DIV2);
+                o.copy_from_slice(&[packed::add(a, b), packed::sub(a, b)]);
             }
         }
 
@@ -188,9 +186,23 @@ fn bfly4(x: [u32; 4], w: [u32; 3]) -> [u32; 4] {
     let f1 = packed::fixdiv(x[1], DIV4);
     let f2 = packed::fixdiv(x[2], DIV4);
     let f3 = packed::fixdiv(x[3], DIV4);
-    let s0 = packed::mul(f1, w[0]);
-    let s1 = packed::mul(f2, w[1]);
-    let s2 = packed::mul(f3, w[2]);
+    bfly4_tail(
+        f0,
+        [
+            packed::mul(f1, w[0]),
+            packed::mul(f2, w[1]),
+            packed::mul(f3, w[2]),
+        ],
+    )
+}
+
+/// The sums of `kf_bfly4` (forward): `f0` and the twiddled values `s0..=s2`.
+///
+/// A twiddle of (32767, 0) leaves a value `a` unchanged when −16384 < a ≤ 16384 (each part
+/// becomes `(a·32767 + 2^14) >> 15 = a + ((2^14 − a) >> 15)`), and every value divided by 4
+/// (or by 2) lies within ±8192 (±16383): the leaf stage skips those multiplies.
+#[inline(always)]
+fn bfly4_tail(f0: u32, [s0, s1, s2]: [u32; 3]) -> [u32; 4] {
     let s5 = packed::sub(f0, s1);
     let f0 = packed::add(f0, s1);
     let s3 = packed::add(s0, s2);
@@ -222,10 +234,15 @@ fn stage4(block: &mut [u32], m: usize, tw: &[[u32; 3]]) {
     let (q0, rest) = block.split_at_mut(m);
     let (q1, rest) = rest.split_at_mut(m);
     let (q2, q3) = rest.split_at_mut(m);
-    let quarters = q0
+    let mut quarters = q0
         .iter_mut()
         .zip(q1.iter_mut().zip(q2.iter_mut().zip(q3.iter_mut())));
-    for ((a, (b, (c, d))), w) in quarters.zip(tw) {
+    // k = 0: twiddles (32767, 0), which leave the divided values unchanged (`bfly4_tail`).
+    if let Some((a, (b, (c, d)))) = quarters.next() {
+        let f = [*a, *b, *c, *d].map(|x| packed::fixdiv(x, DIV4));
+        [*a, *b, *c, *d] = bfly4_tail(f[0], [f[1], f[2], f[3]]);
+    }
+    for ((a, (b, (c, d))), w) in quarters.zip(tw.get(1..).unwrap_or(&[])) {
         [*a, *b, *c, *d] = bfly4([*a, *b, *c, *d], *w);
     }
 }
@@ -316,11 +333,11 @@ mod tests {
         }
     }
 
-    /// Samples as the FFT's complex input pairs, zero padded.
-    fn pairs(input: &[i16]) -> [u32; MAX_CFFT] {
+    /// Samples as `fft`'s complex input pairs, zero padded, in leaf order.
+    fn pairs(fft: &RealFft, input: &[i16]) -> [u32; MAX_CFFT] {
         let mut out = [0; MAX_CFFT];
-        for (o, p) in out.iter_mut().zip(input.chunks(2)) {
-            *o = pack(p[0], p.get(1).copied().unwrap_or(0));
+        for (j, p) in input.chunks(2).enumerate() {
+            out[usize::from(fft.order()[j])] = pack(p[0], p.get(1).copied().unwrap_or(0));
         }
         out
     }
@@ -332,7 +349,7 @@ mod tests {
         let mut fft = RealFft::EMPTY;
         fft.plan(size);
         let mut got = [0u32; 257];
-        fft.forward(&pairs(input), 0, &mut got[..=size / 2]);
+        fft.forward(&pairs(&fft, input), 0, &mut got[..=size / 2]);
         for k in 0..=size / 2 {
             assert_eq!(
                 (packed::re(got[k]), packed::im(got[k])),
@@ -406,7 +423,7 @@ mod tests {
             let mut fft = RealFft::EMPTY;
             fft.plan(512);
             let mut got = [0u32; 257];
-            fft.forward(&pairs(&input), shift, &mut got);
+            fft.forward(&pairs(&fft, &input), shift, &mut got);
             for k in 0..=256 {
                 assert_eq!(
                     (packed::re(got[k]), packed::im(got[k])),
@@ -420,11 +437,21 @@ mod tests {
     fn leaves_are_digit_reversed() {
         let mut f = RealFft::EMPTY;
         f.plan(512);
-        // 256 = 4·4·4·4: leaf b = (q0, q1, q2) in base 4 starts at q0 + 4·q1 + 16·q2.
-        assert_eq!(&f.leaves[..6], &[0, 16, 32, 48, 4, 20]);
+        // 256 = 4·4·4·4: leaf b = (q0, q1, q2) in base 4 starts at q0 + 4·q1 + 16·q2 and
+        // reads stride 64; its inputs go to slots 4b..4b + 4.
+        let slots = [(0, 0), (64, 1), (192, 3), (16, 4), (32, 8), (4, 16), (20, 20), (1, 64)];
+        for (j, slot) in slots {
+            assert_eq!(f.order()[j], slot, "pair {j}");
+        }
+        let mut seen = [false; MAX_CFFT];
+        for &o in f.order() {
+            seen[usize::from(o)] = true;
+        }
+        assert!(seen.iter().all(|&s| s), "a permutation");
         f.plan(256);
         // 128 = 4·4·4·2: leaf b = (q0, q1, q2) starts at q0 + 4·q1 + 16·q2, stride 64.
-        assert_eq!(&f.leaves[..6], &[0, 16, 32, 48, 4, 20]);
+        assert_eq!(&f.order()[..4], &[0, 32, 64, 96]);
+        assert_eq!((f.order()[64], f.order()[16]), (1, 2));
         assert_eq!(f.tw_shift, 1);
     }
 }

@@ -172,20 +172,21 @@ fn segment_starts(fb: &Filterbank, channels: usize) -> [u16; MAX_CHANNELS + 2] {
     starts
 }
 
-/// Windows `input` pair by pair into `out` with `apply` (a [`packed`] window op); returns
-/// the lane-wise maximum and minimum of the values written.
+/// Windows `input` pair by pair into `out` with `apply` (a [`packed`] window op), pair `j`
+/// at slot `order[j]`; returns the lane-wise maximum and minimum of the values written.
 #[inline(always)]
 fn window_pairs(
     input: &[i16],
     window: &[i16],
-    out: &mut [u32],
+    order: &[u8; fft::MAX_CFFT],
+    out: &mut [u32; fft::MAX_CFFT],
     apply: impl Fn(u32, u32) -> u32,
 ) -> (u32, u32) {
     let (mut hi, mut lo) = (0u32, 0u32);
     let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
-    for (o, (x, w)) in out.iter_mut().zip(pairs) {
+    for (&slot, (x, w)) in order.iter().zip(pairs) {
         let v = apply(packed::pack(x[0], x[1]), packed::pack(w[0], w[1]));
-        *o = v;
+        out[usize::from(slot)] = v;
         hi = packed::max16(hi, v);
         lo = packed::min16(lo, v);
     }
@@ -253,7 +254,7 @@ pub struct Frontend {
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
     /// The windowed samples as the FFT's complex input (even sample re, odd im), zero
-    /// padded to the FFT's length.
+    /// padded to the FFT's length, in the FFT's leaf order ([`RealFft::order`]).
     fft_input: [u32; fft::MAX_CFFT],
     /// The FFT's bins, packed `re | im << 16` (also its work buffer).
     spectrum: [u32; MAX_BINS],
@@ -521,40 +522,39 @@ impl Frontend {
         mark(Stage::Int8);
     }
 
-    /// Window (Q12) into `fft_input` (sample pairs); returns the left shift that scales it up
+    /// Window (Q12) into `fft_input` (sample pairs, in the FFT's leaf order); returns the left shift that scales it up
     /// to the full int16 range (applied by the FFT).
     fn window_stage(&mut self) -> u32 {
         let len = self.window_len;
+        let order = self.fft.order();
+        let out = &mut self.fft_input;
         // The FFT reads its whole input: zero pad it (a shorter window never wrote there).
-        if let Some(pad) = self.fft_input.get_mut(len.div_ceil(2)..) {
-            pad.fill(0);
+        for &slot in order.get(len.div_ceil(2)..).unwrap_or(&[]) {
+            out[usize::from(slot)] = 0;
         }
-        let (Some(out), Some(input), Some(window)) = (
-            self.fft_input.get_mut(..len.div_ceil(2)),
-            self.input.get(..len),
-            self.window.get(..len),
-        ) else {
+        let (Some(input), Some(window)) = (self.input.get(..len), self.window.get(..len)) else {
             return 0;
         };
         let signal_library = self.config.flavor == Flavor::SignalLibrary;
         // Two samples per step, stored as one FFT input value (even re, odd im); the largest
         // and smallest value per lane give max |x| (as TFLM tracks it) unless −32768 occurs.
         let (hi, lo) = if signal_library {
-            window_pairs(input, window, out, packed::window_sat)
+            window_pairs(input, window, order, out, packed::window_sat)
         } else {
-            window_pairs(input, window, out, packed::window_wrap)
+            window_pairs(input, window, order, out, packed::window_wrap)
         };
         let mut hi = packed::re(hi).max(packed::im(hi));
         let mut lo = packed::re(lo).min(packed::im(lo));
         if len % 2 == 1 {
-            if let (Some(o), Some(&x), Some(&w)) = (out.last_mut(), input.last(), window.last()) {
+            let last = order.get(len / 2).map(|&slot| usize::from(slot));
+            if let (Some(last), Some(&x), Some(&w)) = (last, input.last(), window.last()) {
                 // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
                 let v = if signal_library {
                     packed::re(packed::window_sat(packed::pack(x, 0), packed::pack(w, 0)))
                 } else {
                     packed::re(packed::window_wrap(packed::pack(x, 0), packed::pack(w, 0)))
                 };
-                *o = packed::pack(v, 0);
+                out[last] = packed::pack(v, 0);
                 hi = hi.max(v);
                 lo = lo.min(v);
             }
@@ -563,9 +563,10 @@ impl Frontend {
             hi.max(-lo)
         } else {
             // −32768 occurred: replay TFLM's running max exactly, in sample order.
-            let values = out
+            let values = order
                 .iter()
-                .flat_map(|&c| [packed::re(c), packed::im(c)])
+                .map(|&slot| out[usize::from(slot)])
+                .flat_map(|c| [packed::re(c), packed::im(c)])
                 .take(len);
             let mut max_abs: i16 = 0;
             for v in values {
@@ -776,9 +777,11 @@ mod tests {
                 }
                 let shift = fe.window_stage();
                 let values: std::vec::Vec<i16> = fe
-                    .fft_input
+                    .fft
+                    .order()
                     .iter()
-                    .flat_map(|&c| [packed::re(c), packed::im(c)])
+                    .map(|&slot| fe.fft_input[usize::from(slot)])
+                    .flat_map(|c| [packed::re(c), packed::im(c)])
                     .take(len)
                     .collect();
                 assert_eq!(shift, reference_shift(config.flavor, &values));

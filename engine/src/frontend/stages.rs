@@ -69,34 +69,37 @@ fn sqrt_f32(x: f32) -> f32 {
     }
 }
 
-/// ⌊√num⌋ for `num < 2^48`: the single-precision root as an estimate (within a few units of
-/// the true root: input and root each round to 24 bits), then corrected exactly in
-/// integers, so the result does not depend on the estimate.
+/// `(⌊√num⌋, num − ⌊√num⌋²)` for `num < 2^48`: the single-precision root as an estimate
+/// (within one of the true root: input and root each round to 24 bits), then corrected
+/// exactly on the remainder, so the result does not depend on the estimate.
 #[inline(always)]
-fn isqrt48(num: u64) -> u64 {
+fn isqrt48(num: u64) -> (u64, u64) {
     let x = ((num >> 32) as u32) as f32 * 4_294_967_296.0 + (num as u32) as f32;
-    // `as` saturates; r ≤ 2^24 + 1, so r·r cannot overflow.
+    // `as` saturates; r ≤ 2^24 + 1, so |num − r²| < 2^50 fits an i64.
     let mut r = u64::from(sqrt_f32(x) as u32);
-    while r * r > num {
+    let mut rem = num as i64 - (r * r) as i64;
+    while rem < 0 {
+        // r² = (r − 1)² + 2(r − 1) + 1; never below 0 (at r = 0, rem = num ≥ 0).
         r -= 1;
+        rem += (2 * r + 1) as i64;
     }
-    // (r + 1)² ≤ num ⇔ num − r² ≥ 2r + 1.
-    while num - r * r > 2 * r {
+    // (r + 1)² ≤ num ⇔ rem ≥ 2r + 1.
+    while rem > (2 * r) as i64 {
+        rem -= (2 * r + 1) as i64;
         r += 1;
     }
-    r
+    (r, rem as u64)
 }
 
 /// [`sqrt32`] without its 16 bit-by-bit steps: the same result (⌊√num⌋, plus one when the
 /// remainder exceeds the root, except at 0xFFFF); `tests::fast_sqrt_matches_bitwise`.
 #[inline]
 pub fn sqrt32_fast(num: u32) -> u32 {
-    let r = isqrt48(u64::from(num)) as u32; // ≤ 0xFFFF
-    let rem = num - r * r;
+    let (r, rem) = isqrt48(u64::from(num)); // r ≤ 0xFFFF
     if rem > r && r != 0xFFFF {
-        r + 1
+        r as u32 + 1
     } else {
-        r
+        r as u32
     }
 }
 
@@ -110,15 +113,13 @@ pub fn sqrt64_fast(num: u64) -> u32 {
         return sqrt32_fast(num as u32);
     }
     if num >> 48 == 0 {
-        let r = isqrt48(num); // < 2^24: never 0xFFFF_FFFF
-        let rem = num - r * r;
+        let (r, rem) = isqrt48(num); // r < 2^24: never 0xFFFF_FFFF
         return (if rem > r { r + 1 } else { r }) as u32;
     }
     // Drop an even number of bits k so the top fits 32 bits: ⌊√num⌋ starts with ⌊√(num >> k)⌋.
     let k = (msb64(num) - 31) & !1;
     let top = (num >> k) as u32;
-    let mut r = isqrt48(u64::from(top));
-    let mut rem = u64::from(top) - r * r; // ≤ 2r < 2^33, so rem << 2 fits
+    let (mut r, mut rem) = isqrt48(u64::from(top)); // rem ≤ 2r < 2^33, so rem << 2 fits
     let mut i = k / 2;
     while i > 0 {
         i -= 1;
