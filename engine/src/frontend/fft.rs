@@ -439,7 +439,16 @@ mod tests {
         f.plan(512);
         // 256 = 4·4·4·4: leaf b = (q0, q1, q2) in base 4 starts at q0 + 4·q1 + 16·q2 and
         // reads stride 64; its inputs go to slots 4b..4b + 4.
-        let slots = [(0, 0), (64, 1), (192, 3), (16, 4), (32, 8), (4, 16), (20, 20), (1, 64)];
+        let slots = [
+            (0, 0),
+            (64, 1),
+            (192, 3),
+            (16, 4),
+            (32, 8),
+            (4, 16),
+            (20, 20),
+            (1, 64),
+        ];
         for (j, slot) in slots {
             assert_eq!(f.order()[j], slot, "pair {j}");
         }

@@ -200,9 +200,10 @@ pub enum Stage {
     Window,
     /// The real FFT.
     Fft,
-    /// |X|² of the filterbank's bins.
+    /// |X|² of the filterbank's bins: empty, the filterbank computes it bin by bin (the mark
+    /// stays so the stage table keeps its rows).
     Energy,
-    /// Mel filterbank sums and their square roots.
+    /// |X|², mel filterbank sums and their square roots.
     Filterbank,
     /// Noise estimate update and spectral subtraction.
     NoiseReduction,
@@ -258,8 +259,6 @@ pub struct Frontend {
     fft_input: [u32; fft::MAX_CFFT],
     /// The FFT's bins, packed `re | im << 16` (also its work buffer).
     spectrum: [u32; MAX_BINS],
-    /// |X|² per FFT bin (only the filterbank's bins are written).
-    energy: [u32; MAX_BINS],
     /// Per channel: the filterbank's square root, then after noise reduction and PCAN.
     signal: [u32; MAX_CHANNELS],
     features: [u16; MAX_CHANNELS],
@@ -300,7 +299,6 @@ impl Frontend {
         noise_estimate: [0; MAX_CHANNELS],
         fft_input: [0; fft::MAX_CFFT],
         spectrum: [0; MAX_BINS],
-        energy: [0; MAX_BINS],
         signal: [0; MAX_CHANNELS],
         features: [0; MAX_CHANNELS],
         int8: [0; MAX_CHANNELS],
@@ -504,7 +502,6 @@ impl Frontend {
             &mut self.spectrum[..=self.fft_size / 2],
         );
         mark(Stage::Fft);
-        self.energy_stage();
         mark(Stage::Energy);
         self.filterbank_stage(shift);
         mark(Stage::Filterbank);
@@ -591,55 +588,47 @@ impl Frontend {
         (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
     }
 
-    /// |X|² of the filterbank's bins into `energy`: the int32 sum of squares stored as uint32
-    /// (wraps only for two −32768 parts).
-    fn energy_stage(&mut self) {
-        let (start, end) = (self.filterbank.start, self.filterbank.end);
-        let (Some(energy), Some(bins)) = (
-            self.energy.get_mut(start..end),
-            self.spectrum.get(start..end),
-        ) else {
-            return;
-        };
-        for (e, &c) in energy.iter_mut().zip(bins) {
-            *e = packed::norm(c);
-        }
-    }
-
-    /// Mel filterbank (Q12 weights, u64 sums), square root, undo the FFT input shift
-    /// (FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
+    /// Mel filterbank (Q12 weights, u64 sums) of the bins' energy |X|², square root, undo
+    /// the FFT input shift (FilterbankConvertFftComplexToEnergy +
+    /// FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
     /// `signal`.
     ///
-    /// TFLM adds each bin's `weight · energy` to its segment's accumulator and
-    /// `unweight · energy` to the next one's; channel `c` is accumulator `c + 1`. Here channel
-    /// `c` sums the weighted run of segment `c + 1` and the unweighted run of segment `c`
-    /// directly (u64 sums wrap exactly, so the grouping cannot change them); segment 0's
-    /// weighted and the last segment's unweighted sums are never read, so never computed.
+    /// The energy is the int32 sum of squares stored as uint32 (it wraps only for two −32768
+    /// parts). TFLM adds each bin's `weight · energy` to its segment's accumulator and
+    /// `unweight · energy` to the next one's; channel `c` is accumulator `c + 1`. Here the
+    /// bins are read once, segment by segment: a segment's weighted sum completes the channel
+    /// before it, whose unweighted part the previous segment carried (u64 sums wrap exactly,
+    /// so the grouping cannot change them).
     fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
         let n = self.num_channels;
-        let (Some(signal), Some(starts)) = (self.signal.get_mut(..n), self.seg_start.get(..n + 2))
+        let (Some(signal), Some(starts)) = (self.signal.get_mut(..n), self.seg_start.get(1..n + 2))
         else {
             return;
         };
-        // Sum of `table[b] · energy[b]` over bins `lo..hi` (empty when out of range).
-        let run = |table: &[u16; MAX_BINS], lo: u16, hi: u16| -> u64 {
-            let r = usize::from(lo)..usize::from(hi);
-            let (Some(e), Some(t)) = (self.energy.get(r.clone()), table.get(r)) else {
-                return 0;
-            };
-            e.iter().zip(t).fold(0u64, |acc, (&e, &t)| {
-                acc.wrapping_add(u64::from(t) * u64::from(e))
-            })
-        };
-        for (c, s) in signal.iter_mut().enumerate() {
-            let (Some(&lo), Some(&mid), Some(&hi)) =
-                (starts.get(c), starts.get(c + 1), starts.get(c + 2))
-            else {
+        let mut lo = fb.start;
+        let mut carry = 0u64; // the previous segment's unweighted sum
+        for (s, &hi) in starts.iter().enumerate() {
+            let r = lo..usize::from(hi);
+            lo = usize::from(hi);
+            let (Some(bins), Some(w), Some(u)) = (
+                self.spectrum.get(r.clone()),
+                fb.weight.get(r.clone()),
+                fb.unweight.get(r),
+            ) else {
                 return;
             };
-            let acc = run(&fb.unweight, lo, mid).wrapping_add(run(&fb.weight, mid, hi));
-            *s = stages::sqrt64_fast(acc) >> shift;
+            let (mut ws, mut us) = (0u64, 0u64);
+            for (&c, (&w, &u)) in bins.iter().zip(w.iter().zip(u)) {
+                let e = u64::from(packed::norm(c));
+                ws = ws.wrapping_add(u64::from(w) * e);
+                us = us.wrapping_add(u64::from(u) * e);
+            }
+            // Segment 0's weighted sum and the last one's unweighted sum are never read.
+            if let Some(out) = s.checked_sub(1).and_then(|c| signal.get_mut(c)) {
+                *out = stages::sqrt64_fast(carry.wrapping_add(ws)) >> shift;
+            }
+            carry = us;
         }
     }
 
