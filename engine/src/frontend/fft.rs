@@ -283,16 +283,26 @@ fn split(out: &mut [u32], n: usize, tw_shift: u32) {
     // tail[n/2 − 1 − k], i.e. head forwards against tail (without the Nyquist slot) backwards.
     let (head, tail) = out.split_at_mut(half + 1);
     let supers = SUPER_TWIDDLES.get((1 << tw_shift) - 1..).unwrap_or(&[]);
-    let supers = supers.iter().step_by(1 << tw_shift);
     let lows = head.get_mut(1..half).unwrap_or(&mut []);
     let highs = tail.get_mut(..half - 1).unwrap_or(&mut []);
-    for ((lo, hi), &w) in lows.iter_mut().zip(highs.iter_mut().rev()).zip(supers) {
-        [*lo, *hi] = split_pair(*lo, *hi, w);
+    if tw_shift == 0 {
+        // The largest FFT reads every split twiddle: no stride to step.
+        split_pairs(lows, highs, supers.iter());
+    } else {
+        split_pairs(lows, highs, supers.iter().step_by(1 << tw_shift));
     }
     // k = n/2 pairs the middle bin with itself; the second store wins, as in C.
     let w_mid = SUPER_TWIDDLES.get((half << tw_shift) - 1);
     if let (Some(mid), Some(&w)) = (head.get_mut(half), w_mid) {
         *mid = split_pair(*mid, *mid, w)[1];
+    }
+}
+
+/// The split step's pairs: `lows` forwards against `highs` backwards, twiddles in order.
+#[inline(always)]
+fn split_pairs<'a>(lows: &mut [u32], highs: &mut [u32], supers: impl Iterator<Item = &'a u32>) {
+    for ((lo, hi), &w) in lows.iter_mut().zip(highs.iter_mut().rev()).zip(supers) {
+        [*lo, *hi] = split_pair(*lo, *hi, w);
     }
 }
 
