@@ -165,11 +165,11 @@ impl RealFft {
             let (p, m) = (usize::from(p), usize::from(m));
             let step = (n / (p * m)) << self.tw_shift;
             let cfft = out.get_mut(..n).unwrap_or(&mut []);
-            for block in cfft.chunks_exact_mut(p * m) {
-                if p == 4 {
-                    let tw = STAGE_TWIDDLES.get(m.wrapping_sub(2)..m.wrapping_sub(2) + m);
-                    stage4(block, m, tw.unwrap_or(&[]));
-                } else {
+            if p == 4 {
+                let tw = STAGE_TWIDDLES.get(m.wrapping_sub(2)..m.wrapping_sub(2) + m);
+                stage4(cfft, m, tw.unwrap_or(&[]));
+            } else {
+                for block in cfft.chunks_exact_mut(p * m) {
                     stage2(block, m, step);
                 }
             }
@@ -224,13 +224,22 @@ fn bfly2(x: [u32; 2], w: u32) -> [u32; 2] {
     [packed::add(a, t), packed::sub(a, t)]
 }
 
-/// `kf_bfly4` over a block of `4·m` values; `tw[k]` holds twiddles k, 2k and 3k of the
-/// stage (empty, so nothing done, when the caller has none for this `m`).
+/// `kf_bfly4` over every block of `4·m` values of `cfft` (one stage); `tw[k]` holds
+/// twiddles k, 2k and 3k of the stage (empty, so nothing done, when the caller has none for
+/// this `m`).
 #[inline(never)]
-fn stage4(block: &mut [u32], m: usize, tw: &[[u32; 3]]) {
-    if m == 0 || block.len() < 4 * m || tw.len() < m {
+fn stage4(cfft: &mut [u32], m: usize, tw: &[[u32; 3]]) {
+    if m == 0 || tw.len() < m {
         return;
     }
+    for block in cfft.chunks_exact_mut(4 * m) {
+        block4(block, m, tw);
+    }
+}
+
+/// One block of [`stage4`] (`block.len() == 4·m`, `tw.len() ≥ m`).
+#[inline(always)]
+fn block4(block: &mut [u32], m: usize, tw: &[[u32; 3]]) {
     let (q0, rest) = block.split_at_mut(m);
     let (q1, rest) = rest.split_at_mut(m);
     let (q2, q3) = rest.split_at_mut(m);
