@@ -111,7 +111,14 @@ pub struct Int8Thresholds {
     /// `(f − first) / spacing` lands within a step or two of the answer.
     first: u16,
     spacing_q8: u32,
+    /// `map(f)` for every `f < LUT` (the search's answers, tabled at build time);
+    /// `dense`: every threshold is below `LUT`, so larger features map to the top value.
+    lut: [i8; LUT],
+    dense: bool,
 }
+
+/// Features tabled by [`Int8Thresholds`]: both presets' mappings saturate below 670.
+const LUT: usize = 768;
 
 impl Int8Thresholds {
     /// No thresholds: every feature maps to −128.
@@ -120,11 +127,23 @@ impl Int8Thresholds {
         len: 0,
         first: 0,
         spacing_q8: 1,
+        lut: [-128; LUT],
+        dense: true,
     };
 
-    /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
+    /// The same value as [`Int8Mapping::map`] for the mapping this was built from: a table
+    /// lookup for the features the presets produce, else [`Self::search`].
     #[inline]
     pub fn map(&self, feature: u16) -> i8 {
+        match self.lut.get(usize::from(feature)) {
+            Some(&v) => v,
+            None if self.dense => (i32::from(self.len) - 128) as i8,
+            None => self.search(feature),
+        }
+    }
+
+    /// [`Self::map`] without the table.
+    fn search(&self, feature: u16) -> i8 {
         // The count of thresholds ≤ feature (≤ 255, so it fits an i8 after −128): guess it
         // from the mean spacing, then step to the exact boundary.
         let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
@@ -171,7 +190,13 @@ impl Int8Mapping {
             t.first = first;
             let gaps = u32::from(len.max(2) - 1);
             t.spacing_q8 = ((u32::from(last - first) << 8) / gaps).max(1);
+            t.dense = usize::from(last) < LUT;
         }
+        let mut lut = [0; LUT];
+        for (f, v) in lut.iter_mut().enumerate() {
+            *v = t.search(f as u16);
+        }
+        t.lut = lut;
         t
     }
 
