@@ -1,6 +1,6 @@
-//! Byte copies for the data-movement kernels (STRIDED_SLICE, SPLIT / SPLIT_V, CONCATENATION):
-//! their rows are short (tens of bytes in the streaming keyword models), where a call to
-//! `memcpy` costs more than the copy.
+//! Byte copies for the data-movement kernels (STRIDED_SLICE, SPLIT / SPLIT_V, CONCATENATION,
+//! READ_VARIABLE / ASSIGN_VARIABLE): their rows are short (tens of bytes in the streaming
+//! keyword models), where a call to `memcpy` costs more than the copy.
 
 /// Copies `src` into `dst` (the shorter length; the callers pass equal ones): 16 bytes at a
 /// time as fixed-size arrays (word loads and stores, inlined; the M4 allows unaligned word
