@@ -148,6 +148,9 @@ impl RealFft {
         // TWIDDLES[0] = (32767, 0), which leaves its (divided) inputs unchanged.
         let blocks = out.chunks_exact_mut(last_p).zip(input.chunks_exact(last_p));
         if last_p == 4 {
+            #[cfg(mote_dsp_asm)]
+            leaf4_m4(input, out, n / 4, shift & 15, keep);
+            #[cfg(not(mote_dsp_asm))]
             for (o, x) in blocks {
                 let f = [x[0], x[1], x[2], x[3]].map(|x| packed::fixdiv(sample(x), DIV4));
                 o.copy_from_slice(&bfly4_tail(f[0], [f[1], f[2], f[3]]));
@@ -202,6 +205,7 @@ fn bfly4(x: [u32; 4], w: [u32; 3]) -> [u32; 4] {
 /// A twiddle of (32767, 0) leaves a value `a` unchanged when −16384 < a ≤ 16384 (each part
 /// becomes `(a·32767 + 2^14) >> 15 = a + ((2^14 − a) >> 15)`), and every value divided by 4
 /// (or by 2) lies within ±8192 (±16383): the leaf stage skips those multiplies.
+#[cfg(not(mote_dsp_asm))]
 #[inline(always)]
 fn bfly4_tail(f0: u32, [s0, s1, s2]: [u32; 3]) -> [u32; 4] {
     let s5 = packed::sub(f0, s1);
@@ -235,6 +239,79 @@ fn stage4(cfft: &mut [u32], m: usize, tw: &[[u32; 3]]) {
     }
     for block in cfft.chunks_exact_mut(4 * m) {
         block4(block, m, tw);
+    }
+}
+
+/// The radix-4 leaf stage on the M4: `blocks` butterflies, butterfly `b` reading input slots
+/// `4b..4b + 4` (shifted left by `shift` < 16 and masked with `keep`, as the portable leaf's
+/// `sample`) and writing `out[4b..4b + 4]`; unit twiddles, so no multiplies
+/// ([`bfly4_tail`]). `LDM`/`STM` move the four values.
+#[cfg(mote_dsp_asm)]
+#[inline(always)]
+fn leaf4_m4(input: &[u32; MAX_CFFT], out: &mut [u32], blocks: usize, shift: u32, keep: u32) {
+    if blocks == 0 || 4 * blocks > MAX_CFFT || out.len() < 4 * blocks {
+        return;
+    }
+    // Blocks left − 1 in the top half, FIXDIV's 32767 / 4 in the bottom half.
+    let k = ((blocks as u32 - 1) << 16) | DIV4;
+    // SAFETY: reads `input[..4·blocks]` and writes `out[..4·blocks]` (both checked above;
+    // `out` is borrowed mutably and `input` shared, so they are disjoint). r8–r11 hold the
+    // four values (LDM/STM need ascending registers); the flags and the Q flag are clobbered.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldm {pin}!, {{r8, r9, r10, r11}}",
+            "lsl r8, r8, {sh}",
+            "and r8, r8, {keep}",
+            "lsl r9, r9, {sh}",
+            "and r9, r9, {keep}",
+            "lsl r10, r10, {sh}",
+            "and r10, r10, {keep}",
+            "lsl r11, r11, {sh}",
+            "and r11, r11, {keep}",
+            "smlabb {t}, r8, {k}, {r}",
+            "smlatb r8, r8, {k}, {r}",
+            "lsl r8, r8, #1",
+            "pkhtb r8, r8, {t}, asr #15",
+            "smlabb {t}, r9, {k}, {r}",
+            "smlatb r9, r9, {k}, {r}",
+            "lsl r9, r9, #1",
+            "pkhtb r9, r9, {t}, asr #15",
+            "smlabb {t}, r10, {k}, {r}",
+            "smlatb r10, r10, {k}, {r}",
+            "lsl r10, r10, #1",
+            "pkhtb r10, r10, {t}, asr #15",
+            "smlabb {t}, r11, {k}, {r}",
+            "smlatb r11, r11, {k}, {r}",
+            "lsl r11, r11, #1",
+            "pkhtb r11, r11, {t}, asr #15",
+            // s5 = f0 − f2, f0 += f2, s3 = f1 + f3, s4 = f1 − f3
+            "ssub16 {t}, r8, r10",
+            "sadd16 r8, r8, r10",
+            "sadd16 r10, r9, r11",
+            "ssub16 r11, r9, r11",
+            // f0 + s3, (s5.r + s4.i, s5.i − s4.r), f0 − s3, (s5.r − s4.i, s5.i + s4.r)
+            "ssax r9, {t}, r11",
+            "sasx r11, {t}, r11",
+            "ssub16 {t}, r8, r10",
+            "sadd16 r8, r8, r10",
+            "mov r10, {t}",
+            "stm {pout}!, {{r8, r9, r10, r11}}",
+            "subs {k}, {k}, #65536",
+            "bcs 2b",
+            pin = inout(reg) input.as_ptr() => _,
+            pout = inout(reg) out.as_mut_ptr() => _,
+            k = inout(reg) k => _,
+            sh = in(reg) shift,
+            keep = in(reg) keep,
+            r = in(reg) 1u32 << 14,
+            t = out(reg) _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            options(nostack),
+        );
     }
 }
 

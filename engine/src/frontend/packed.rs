@@ -222,12 +222,16 @@ pub fn sub(a: u32, b: u32) -> u32 {
 }
 
 /// `(a.r + b.i, a.i − b.r)`: `kf_bfly4`'s forward `Fout[m]`.
+// On the M4 the butterflies that use it are assembly (`fft::block4`, `fft::leaf4_m4`).
+#[cfg_attr(mote_dsp_asm, allow(dead_code))]
 #[inline(always)]
 pub fn add_rot(a: u32, b: u32) -> u32 {
     isa::ssax(a, b)
 }
 
 /// `(a.r − b.i, a.i + b.r)`: `kf_bfly4`'s forward `Fout[m3]`.
+// On the M4 the butterflies that use it are assembly (`fft::block4`, `fft::leaf4_m4`).
+#[cfg_attr(mote_dsp_asm, allow(dead_code))]
 #[inline(always)]
 pub fn sub_rot(a: u32, b: u32) -> u32 {
     isa::sasx(a, b)
