@@ -178,7 +178,7 @@ fn segment_starts(fb: &Filterbank, channels: usize) -> [u16; MAX_CHANNELS + 2] {
 fn window_pairs(
     input: &[i16],
     window: &[i16],
-    order: &[u8; fft::MAX_CFFT],
+    order: &[u8],
     out: &mut [u32; fft::MAX_CFFT],
     apply: impl Fn(u32, u32) -> u32,
 ) -> (u32, u32) {
@@ -251,6 +251,10 @@ pub struct Frontend {
     /// Samples of the window being filled (`WindowState::input`).
     input: [i16; MAX_FFT],
     filled: usize,
+    /// Where the window starts in `input[..window_len]`: with an even window and step the
+    /// window wraps around there (a ring: no samples move), else it is always 0 and the
+    /// overlap is moved down after each frame.
+    start: usize,
     /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
@@ -296,6 +300,7 @@ impl Frontend {
         int8_table: Int8Thresholds::EMPTY,
         input: [0; MAX_FFT],
         filled: 0,
+        start: 0,
         noise_estimate: [0; MAX_CHANNELS],
         fft_input: [0; fft::MAX_CFFT],
         spectrum: [0; MAX_BINS],
@@ -441,6 +446,7 @@ impl Frontend {
     pub fn reset(&mut self) {
         self.input = [0; MAX_FFT];
         self.filled = 0;
+        self.start = 0;
         self.noise_estimate = [0; MAX_CHANNELS];
     }
 
@@ -462,15 +468,23 @@ impl Frontend {
     ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
+        let len = self.window_len;
+        let ring = len.is_multiple_of(2) && self.step.is_multiple_of(2); // pairs never straddle the wrap
         while !rest.is_empty() {
-            let take = (self.window_len - self.filled).min(rest.len());
+            let take = (len - self.filled).min(rest.len());
             let (head, tail) = rest.split_at(take);
-            if let Some(dst) = self.input.get_mut(self.filled..self.filled + take) {
-                dst.copy_from_slice(head);
+            // Write at the window's end, wrapping around the ring (start + filled < 2·len).
+            let at = (self.start + self.filled) % len.max(1);
+            let (to_end, wrapped) = head.split_at(take.min(len - at));
+            if let Some(dst) = self.input.get_mut(at..at + to_end.len()) {
+                dst.copy_from_slice(to_end);
+            }
+            if let Some(dst) = self.input.get_mut(..wrapped.len()) {
+                dst.copy_from_slice(wrapped);
             }
             self.filled += take;
             rest = tail;
-            if self.filled == self.window_len {
+            if self.filled == len {
                 self.compute_frame(&mut mark);
                 let n = self.num_channels;
                 on_frame(Frame {
@@ -478,8 +492,12 @@ impl Frontend {
                     int8: &self.int8[..n],
                 });
                 frames += 1;
-                // Keep the overlap: shift the window down by one step.
-                self.input.copy_within(self.step..self.window_len, 0);
+                // Keep the overlap: the window moves on by one step.
+                if ring {
+                    self.start = (self.start + self.step) % len;
+                } else {
+                    self.input.copy_within(self.step..len, 0);
+                }
                 self.filled -= self.step;
             }
         }
@@ -532,14 +550,32 @@ impl Frontend {
         let (Some(input), Some(window)) = (self.input.get(..len), self.window.get(..len)) else {
             return 0;
         };
+        // The window's samples in order: input[start..], then input[..start] (start is even
+        // when not 0, so the pairs line up).
+        let start = self.start.min(len);
+        let (older, newer) = (
+            input.get(start..).unwrap_or(&[]),
+            input.get(..start).unwrap_or(&[]),
+        );
+        let (w_old, w_new) = window.split_at(older.len());
+        let (o_old, o_new) = order.split_at(older.len() / 2);
         let signal_library = self.config.flavor == Flavor::SignalLibrary;
         // Two samples per step, stored as one FFT input value (even re, odd im); the largest
         // and smallest value per lane give max |x| (as TFLM tracks it) unless −32768 occurs.
-        let (hi, lo) = if signal_library {
-            window_pairs(input, window, order, out, packed::window_sat)
+        let ((hi_old, lo_old), (hi_new, lo_new)) = if signal_library {
+            let apply = packed::window_sat;
+            (
+                window_pairs(older, w_old, o_old, out, apply),
+                window_pairs(newer, w_new, o_new, out, apply),
+            )
         } else {
-            window_pairs(input, window, order, out, packed::window_wrap)
+            let apply = packed::window_wrap;
+            (
+                window_pairs(older, w_old, o_old, out, apply),
+                window_pairs(newer, w_new, o_new, out, apply),
+            )
         };
+        let (hi, lo) = (packed::max16(hi_old, hi_new), packed::min16(lo_old, lo_new));
         let mut hi = packed::re(hi).max(packed::im(hi));
         let mut lo = packed::re(lo).min(packed::im(lo));
         if len % 2 == 1 {
@@ -740,6 +776,36 @@ mod tests {
             }
         }
         (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
+    }
+
+    /// The window ring (even window and step) and the moving window (odd: 483-sample window,
+    /// 161-sample step at 16.1 kHz) give the same frames whatever the chunking.
+    #[test]
+    fn ring_and_moving_window_stream_alike() {
+        let samples: std::vec::Vec<i16> = (0..6000u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) >> 18) as i16) >> 2)
+            .collect();
+        for rate in [16_000, 16_100] {
+            let config = FrontendConfig {
+                sample_rate_hz: rate,
+                upper_band_limit_hz: 7000.0,
+                ..FrontendConfig::micro_wakeword()
+            };
+            let frames = |chunk: usize| {
+                let mut fe = Frontend::new(&config).unwrap();
+                let mut out = std::vec::Vec::new();
+                for c in samples.chunks(chunk) {
+                    fe.push(c, |f| out.extend_from_slice(f.features));
+                }
+                out
+            };
+            let whole = frames(samples.len());
+            let windows = (6000 - config.window_samples()) / config.step_samples() + 1;
+            assert_eq!(whole.len(), 40 * windows);
+            for chunk in [1, 7, 160, 333] {
+                assert_eq!(frames(chunk), whole, "rate {rate}, chunks of {chunk}");
+            }
+        }
     }
 
     /// The paired window stage gives TFLM's shift, also when a windowed value is −32768
