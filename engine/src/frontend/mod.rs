@@ -557,8 +557,12 @@ impl Frontend {
             input.get(start..).unwrap_or(&[]),
             input.get(..start).unwrap_or(&[]),
         );
-        let (w_old, w_new) = window.split_at(older.len());
-        let (o_old, o_new) = order.split_at(older.len() / 2);
+        let (Some((w_old, w_new)), Some((o_old, o_new))) = (
+            window.split_at_checked(older.len()),
+            order.split_at_checked(older.len() / 2),
+        ) else {
+            return 0;
+        };
         let signal_library = self.config.flavor == Flavor::SignalLibrary;
         // Two samples per step, stored as one FFT input value (even re, odd im); the largest
         // and smallest value per lane give max |x| (as TFLM tracks it) unless −32768 occurs.
