@@ -55,7 +55,8 @@ for r in rows:
     for p in presets:
         v = res[p][r]
         cells += [str(v), str(round(v * rate[p][unit]))]
-    label = {'stages_sum': 'sum of the stages above', 'frontend': '**front end, one region** (per frame)',
+    label = {'energy': 'energy (per frame; computed inside the filterbank stage)',
+             'stages_sum': 'sum of the stages above', 'frontend': '**front end, one region** (per frame)',
              'window_push': 'feature window push (per frame)', 'window_copy': 'feature window copy (per invocation)',
              'detector': 'detector (per invocation)', 'log_format': 'JSON line format (per invocation)',
              'log_write': 'JSON line write (per invocation)'}.get(r, r + ' (per frame)')

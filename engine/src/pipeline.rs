@@ -331,18 +331,20 @@ impl FrontEnd {
     fn push(&mut self, samples: &[i16], fnv: &mut u64, mut on: impl FnMut(&[i8])) {
         match self {
             FrontEnd::LogMel(f) => f.push(samples, |frame| {
-                frame
-                    .features
-                    .iter()
-                    .for_each(|v| fnv_bytes(fnv, &v.to_le_bytes()));
+                let mut h = *fnv; // in registers for the frame
+                for v in frame.features {
+                    fnv_bytes(&mut h, &v.to_le_bytes());
+                }
+                *fnv = h;
                 on(frame.int8)
             }),
             #[cfg(not(mote_no_mfcc))]
             FrontEnd::Mfcc(f) => f.push(samples, |frame| {
-                frame
-                    .features
-                    .iter()
-                    .for_each(|v| fnv_bytes(fnv, &v.to_bits().to_le_bytes()));
+                let mut h = *fnv;
+                for v in frame.features {
+                    fnv_bytes(&mut h, &v.to_bits().to_le_bytes());
+                }
+                *fnv = h;
                 on(frame.int8)
             }),
         };
@@ -358,6 +360,7 @@ const NO_MFCC: Error = Error::LimitExceeded {
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
+#[inline(always)]
 fn fnv_bytes(h: &mut u64, bytes: &[u8]) {
     for &b in bytes {
         *h = (*h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);

@@ -29,10 +29,16 @@ pub fn run() -> Result<(), Fail> {
     let (mut invocations, mut detections) = (0u32, 0u32);
     let mut samples = [0i16; CHUNK];
     for bytes in build::REPLAY.chunks(2 * CHUNK) {
-        let mut n = 0;
-        for (dst, b) in samples.iter_mut().zip(bytes.chunks_exact(2)) {
-            *dst = i16::from_le_bytes([b[0], b[1]]);
-            n += 1;
+        // Two samples per step (one word read); an odd last byte is ignored.
+        let n = (bytes.len() / 2).min(CHUNK);
+        for (dst, b) in samples.chunks_exact_mut(2).zip(bytes.chunks_exact(4)) {
+            dst[0] = i16::from_le_bytes([b[0], b[1]]);
+            dst[1] = i16::from_le_bytes([b[2], b[3]]);
+        }
+        if n % 2 == 1 {
+            if let (Some(d), Some(b)) = (samples.get_mut(n - 1), bytes.get(2 * n - 2..2 * n)) {
+                *d = i16::from_le_bytes([b[0], b[1]]);
+            }
         }
         text.clear();
         cost_start();
@@ -48,7 +54,9 @@ pub fn run() -> Result<(), Fail> {
         if text.overflow {
             return Err(Fail::Msg("replay: output line buffer overflow"));
         }
-        log::write_all(text.bytes());
+        if !text.bytes().is_empty() {
+            log::write_all(text.bytes());
+        }
     }
     let top = stack_top();
     log::note(format_args!(

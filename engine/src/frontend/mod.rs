@@ -179,14 +179,38 @@ impl FrontendConfig {
     }
 }
 
-/// Adds a run's weighted and unweighted sums to segments `seg` and `seg + 1`.
-#[inline(always)]
-fn add_run(acc: &mut [u64; MAX_CHANNELS + 2], seg: u8, w: u64, u: u64) {
-    let seg = usize::from(seg);
-    if let Some(pair) = acc.get_mut(seg..seg + 2) {
-        pair[0] = pair[0].wrapping_add(w);
-        pair[1] = pair[1].wrapping_add(u);
+/// First bin of each segment `0..=channels` of `fb`, then `fb.end` (its bins' segments are
+/// non-decreasing: `tables::filterbank` assigns them in order).
+fn segment_starts(fb: &Filterbank, channels: usize) -> [u16; MAX_CHANNELS + 2] {
+    let mut starts = [fb.end as u16; MAX_CHANNELS + 2];
+    let segs = fb.seg.get(fb.start..fb.end).unwrap_or(&[]);
+    for (s, start) in starts.iter_mut().enumerate().take(channels + 1) {
+        // Bins before the first of segment s.
+        let before = segs.iter().take_while(|&&g| usize::from(g) < s).count();
+        *start = (fb.start + before) as u16;
     }
+    starts
+}
+
+/// Windows `input` pair by pair into `out` with `apply` (a [`packed`] window op), pair `j`
+/// at slot `order[j]`; returns the lane-wise maximum and minimum of the values written.
+#[inline(always)]
+fn window_pairs(
+    input: &[i16],
+    window: &[i16],
+    order: &[u8],
+    out: &mut [u32; fft::MAX_CFFT],
+    apply: impl Fn(u32, u32) -> u32,
+) -> (u32, u32) {
+    let (mut hi, mut lo) = (0u32, 0u32);
+    let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
+    for (&slot, (x, w)) in order.iter().zip(pairs) {
+        let v = apply(packed::pack(x[0], x[1]), packed::pack(w[0], w[1]));
+        out[usize::from(slot)] = v;
+        hi = packed::max16(hi, v);
+        lo = packed::min16(lo, v);
+    }
+    (hi, lo)
 }
 
 /// The stages of one frame, in order, as [`Frontend::push_staged`] reports them.
@@ -196,9 +220,10 @@ pub enum Stage {
     Window,
     /// The real FFT.
     Fft,
-    /// |X|² of the filterbank's bins.
+    /// |X|² of the filterbank's bins: empty, the filterbank computes it bin by bin (the mark
+    /// stays so the stage table keeps its rows).
     Energy,
-    /// Mel filterbank sums and their square roots.
+    /// |X|², mel filterbank sums and their square roots.
     Filterbank,
     /// Noise estimate update and spectral subtraction.
     NoiseReduction,
@@ -231,6 +256,9 @@ pub struct Frontend {
     num_channels: usize,
     window: [i16; MAX_FFT],
     filterbank: Filterbank,
+    /// First bin of each filterbank segment (`0..=num_channels`), then `filterbank.end`: the
+    /// segments are consecutive runs of bins.
+    seg_start: [u16; MAX_CHANNELS + 2],
     fft: RealFft,
     even_smoothing: u32,
     odd_smoothing: u32,
@@ -243,16 +271,18 @@ pub struct Frontend {
     /// Samples of the window being filled (`WindowState::input`).
     input: [i16; MAX_FFT],
     filled: usize,
+    /// Where the window starts in `input[..window_len]`: with an even window and step the
+    /// window wraps around there (a ring: no samples move), else it is always 0 and the
+    /// overlap is moved down after each frame.
+    start: usize,
     /// Noise estimate per channel (`NoiseReductionState::estimate`), read by PCAN.
     noise_estimate: [u32; MAX_CHANNELS],
     // ---- per-frame scratch
-    /// The windowed samples as the FFT's complex input (even sample re, odd im).
-    fft_input: [u32; MAX_FFT / 2],
+    /// The windowed samples as the FFT's complex input (even sample re, odd im), zero
+    /// padded to the FFT's length, in the FFT's leaf order ([`RealFft::order`]).
+    fft_input: [u32; fft::MAX_CFFT],
     /// The FFT's bins, packed `re | im << 16` (also its work buffer).
     spectrum: [u32; MAX_BINS],
-    /// |X|² per FFT bin (only the filterbank's bins are written).
-    energy: [u32; MAX_BINS],
-    accumulators: [u64; MAX_CHANNELS + 2],
     /// Per channel: the filterbank's square root, then after noise reduction and PCAN.
     signal: [u32; MAX_CHANNELS],
     features: [u16; MAX_CHANNELS],
@@ -283,6 +313,7 @@ impl Frontend {
         num_channels: 0,
         window: [0; MAX_FFT],
         filterbank: Filterbank::EMPTY,
+        seg_start: [0; MAX_CHANNELS + 2],
         fft: RealFft::EMPTY,
         even_smoothing: 0,
         odd_smoothing: 0,
@@ -292,11 +323,10 @@ impl Frontend {
         int8_table: Int8Thresholds::EMPTY,
         input: [0; MAX_FFT],
         filled: 0,
+        start: 0,
         noise_estimate: [0; MAX_CHANNELS],
-        fft_input: [0; MAX_FFT / 2],
+        fft_input: [0; fft::MAX_CFFT],
         spectrum: [0; MAX_BINS],
-        energy: [0; MAX_BINS],
-        accumulators: [0; MAX_CHANNELS + 2],
         signal: [0; MAX_CHANNELS],
         features: [0; MAX_CHANNELS],
         int8: [0; MAX_CHANNELS],
@@ -317,6 +347,7 @@ impl Frontend {
             plan.fft_size / 2 + 1,
         )?;
         // Validated: from here on nothing fails, so `self` is only changed on success.
+        self.seg_start = segment_starts(&filterbank, config.num_channels);
         self.filterbank = filterbank;
         self.pcan_lut = match config.pcan {
             Some(p) => tables::pcan_lut(p.strength, p.offset, p.gain_bits, plan.pcan_input_bits),
@@ -342,10 +373,11 @@ impl Frontend {
         tables: &FrontendTables,
     ) -> Result<(), Error> {
         let plan = Plan::check(config)?;
+        self.seg_start = segment_starts(&tables.filterbank, config.num_channels);
         self.filterbank = tables.filterbank.clone();
         self.pcan_lut = tables.pcan_lut;
         self.window = tables.window;
-        self.int8_table = tables.int8;
+        self.int8_table = tables.int8.tabled();
         self.apply(config, &plan);
         Ok(())
     }
@@ -397,6 +429,7 @@ impl Frontend {
     pub fn reset(&mut self) {
         self.input = [0; MAX_FFT];
         self.filled = 0;
+        self.start = 0;
         self.noise_estimate = [0; MAX_CHANNELS];
     }
 
@@ -418,16 +451,24 @@ impl Frontend {
     ) -> usize {
         let mut frames = 0;
         let mut rest = samples;
-        // `window_len` is 0 only before `init` (EMPTY): no frames, and no endless loop.
-        while !rest.is_empty() && self.window_len > 0 {
-            let take = (self.window_len - self.filled).min(rest.len());
+        let len = self.window_len;
+        let ring = len.is_multiple_of(2) && self.step.is_multiple_of(2); // pairs never straddle the wrap
+                                                                         // `window_len` is 0 only before `init` (EMPTY): no frames, and no endless loop.
+        while !rest.is_empty() && len > 0 {
+            let take = (len - self.filled).min(rest.len());
             let (head, tail) = rest.split_at(take);
-            if let Some(dst) = self.input.get_mut(self.filled..self.filled + take) {
-                dst.copy_from_slice(head);
+            // Write at the window's end, wrapping around the ring (start + filled < 2·len).
+            let at = (self.start + self.filled) % len.max(1);
+            let (to_end, wrapped) = head.split_at(take.min(len - at));
+            if let Some(dst) = self.input.get_mut(at..at + to_end.len()) {
+                dst.copy_from_slice(to_end);
+            }
+            if let Some(dst) = self.input.get_mut(..wrapped.len()) {
+                dst.copy_from_slice(wrapped);
             }
             self.filled += take;
             rest = tail;
-            if self.filled == self.window_len {
+            if self.filled == len {
                 self.compute_frame(&mut mark);
                 let n = self.num_channels;
                 on_frame(Frame {
@@ -435,8 +476,12 @@ impl Frontend {
                     int8: &self.int8[..n],
                 });
                 frames += 1;
-                // Keep the overlap: shift the window down by one step.
-                self.input.copy_within(self.step..self.window_len, 0);
+                // Keep the overlap: the window moves on by one step.
+                if ring {
+                    self.start = (self.start + self.step) % len;
+                } else {
+                    self.input.copy_within(self.step..len, 0);
+                }
                 self.filled -= self.step;
             }
         }
@@ -454,12 +499,11 @@ impl Frontend {
         let shift = self.window_stage();
         mark(Stage::Window);
         self.fft.forward(
-            &self.fft_input[..self.window_len.div_ceil(2)],
+            &self.fft_input,
             shift,
             &mut self.spectrum[..=self.fft_size / 2],
         );
         mark(Stage::Fft);
-        self.energy_stage();
         mark(Stage::Energy);
         self.filterbank_stage(shift);
         mark(Stage::Filterbank);
@@ -477,41 +521,61 @@ impl Frontend {
         mark(Stage::Int8);
     }
 
-    /// Window (Q12) into `fft_input` (sample pairs); returns the left shift that scales it up
+    /// Window (Q12) into `fft_input` (sample pairs, in the FFT's leaf order); returns the left shift that scales it up
     /// to the full int16 range (applied by the FFT).
     fn window_stage(&mut self) -> u32 {
         let len = self.window_len;
-        let (Some(out), Some(input), Some(window)) = (
-            self.fft_input.get_mut(..len.div_ceil(2)),
-            self.input.get(..len),
-            self.window.get(..len),
+        let order = self.fft.order();
+        let out = &mut self.fft_input;
+        // The FFT reads its whole input: zero pad it (a shorter window never wrote there).
+        for &slot in order.get(len.div_ceil(2)..).unwrap_or(&[]) {
+            out[usize::from(slot)] = 0;
+        }
+        let (Some(input), Some(window)) = (self.input.get(..len), self.window.get(..len)) else {
+            return 0;
+        };
+        // The window's samples in order: input[start..], then input[..start] (start is even
+        // when not 0, so the pairs line up).
+        let start = self.start.min(len);
+        let (older, newer) = (
+            input.get(start..).unwrap_or(&[]),
+            input.get(..start).unwrap_or(&[]),
+        );
+        let (Some((w_old, w_new)), Some((o_old, o_new))) = (
+            window.split_at_checked(older.len()),
+            order.split_at_checked(older.len() / 2),
         ) else {
             return 0;
         };
         let signal_library = self.config.flavor == Flavor::SignalLibrary;
-        // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
-        let apply = |x: i16, w: i16| -> i16 {
-            let raw = (i32::from(x) * i32::from(w)) >> tables::WINDOW_BITS;
-            if signal_library {
-                raw.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
-            } else {
-                raw as i16
-            }
-        };
         // Two samples per step, stored as one FFT input value (even re, odd im); the largest
-        // and smallest value give max |x| (as TFLM tracks it) unless −32768 occurs.
-        let (mut hi, mut lo) = (0i16, 0i16);
-        let pairs = input.chunks_exact(2).zip(window.chunks_exact(2));
-        for (o, (x, w)) in out.iter_mut().zip(pairs) {
-            let (v0, v1) = (apply(x[0], w[0]), apply(x[1], w[1]));
-            *o = packed::pack(v0, v1);
-            hi = hi.max(v0).max(v1);
-            lo = lo.min(v0).min(v1);
-        }
+        // and smallest value per lane give max |x| (as TFLM tracks it) unless −32768 occurs.
+        let ((hi_old, lo_old), (hi_new, lo_new)) = if signal_library {
+            let apply = packed::window_sat;
+            (
+                window_pairs(older, w_old, o_old, out, apply),
+                window_pairs(newer, w_new, o_new, out, apply),
+            )
+        } else {
+            let apply = packed::window_wrap;
+            (
+                window_pairs(older, w_old, o_old, out, apply),
+                window_pairs(newer, w_new, o_new, out, apply),
+            )
+        };
+        let (hi, lo) = (packed::max16(hi_old, hi_new), packed::min16(lo_old, lo_new));
+        let mut hi = packed::re(hi).max(packed::im(hi));
+        let mut lo = packed::re(lo).min(packed::im(lo));
         if len % 2 == 1 {
-            if let (Some(o), Some(&x), Some(&w)) = (out.last_mut(), input.last(), window.last()) {
-                let v = apply(x, w);
-                *o = packed::pack(v, 0);
+            let last = order.get(len / 2).map(|&slot| usize::from(slot));
+            if let (Some(last), Some(&x), Some(&w)) = (last, input.last(), window.last()) {
+                // (int16_t) of the shifted product (the C library); ApplyWindow saturates.
+                let v = if signal_library {
+                    packed::re(packed::window_sat(packed::pack(x, 0), packed::pack(w, 0)))
+                } else {
+                    packed::re(packed::window_wrap(packed::pack(x, 0), packed::pack(w, 0)))
+                };
+                out[last] = packed::pack(v, 0);
                 hi = hi.max(v);
                 lo = lo.min(v);
             }
@@ -520,9 +584,10 @@ impl Frontend {
             hi.max(-lo)
         } else {
             // −32768 occurred: replay TFLM's running max exactly, in sample order.
-            let values = out
+            let values = order
                 .iter()
-                .flat_map(|&c| [packed::re(c), packed::im(c)])
+                .map(|&slot| out[usize::from(slot)])
+                .flat_map(|c| [packed::re(c), packed::im(c)])
                 .take(len);
             let mut max_abs: i16 = 0;
             for v in values {
@@ -547,59 +612,47 @@ impl Frontend {
         (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
     }
 
-    /// |X|² of the filterbank's bins into `energy`: the int32 sum of squares stored as uint32
-    /// (wraps only for two −32768 parts).
-    fn energy_stage(&mut self) {
-        let (start, end) = (self.filterbank.start, self.filterbank.end);
-        let (Some(energy), Some(bins)) = (
-            self.energy.get_mut(start..end),
-            self.spectrum.get(start..end),
-        ) else {
-            return;
-        };
-        for (e, &c) in energy.iter_mut().zip(bins) {
-            *e = packed::norm(c);
-        }
-    }
-
-    /// Mel filterbank (Q12 weights, u64 sums), square root, undo the FFT input shift
-    /// (FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
+    /// Mel filterbank (Q12 weights, u64 sums) of the bins' energy |X|², square root, undo
+    /// the FFT input shift (FilterbankConvertFftComplexToEnergy +
+    /// FilterbankAccumulateChannels + FilterbankSqrt / FilterBank + FilterBankSquareRoot):
     /// `signal`.
+    ///
+    /// The energy is the int32 sum of squares stored as uint32 (it wraps only for two −32768
+    /// parts). TFLM adds each bin's `weight · energy` to its segment's accumulator and
+    /// `unweight · energy` to the next one's; channel `c` is accumulator `c + 1`. Here the
+    /// bins are read once, segment by segment: a segment's weighted sum completes the channel
+    /// before it, whose unweighted part the previous segment carried (u64 sums wrap exactly,
+    /// so the grouping cannot change them).
     fn filterbank_stage(&mut self, shift: u32) {
         let fb = &self.filterbank;
-        let r = fb.start..fb.end;
-        self.accumulators = [0; MAX_CHANNELS + 2];
-        let (Some(energy), Some(seg), Some(weight), Some(unweight)) = (
-            self.energy.get(r.clone()),
-            fb.seg.get(r.clone()),
-            fb.weight.get(r.clone()),
-            fb.unweight.get(r),
-        ) else {
-            return;
-        };
-        // Bins come segment by segment: sum a run of equal segments in registers and add it to
-        // the two accumulators when the segment changes (u64 sums wrap exactly, so grouping
-        // the additions differently cannot change them).
-        let bins = energy
-            .iter()
-            .zip(seg.iter().zip(weight.iter().zip(unweight)));
-        let (mut run_seg, mut run_w, mut run_u) = (seg.first().copied().unwrap_or(0), 0u64, 0u64);
-        for (&e, (&seg, (&w, &u))) in bins {
-            if seg != run_seg {
-                add_run(&mut self.accumulators, run_seg, run_w, run_u);
-                (run_seg, run_w, run_u) = (seg, 0, 0);
-            }
-            run_w = run_w.wrapping_add(u64::from(w) * u64::from(e));
-            run_u = run_u.wrapping_add(u64::from(u) * u64::from(e));
-        }
-        add_run(&mut self.accumulators, run_seg, run_w, run_u);
         let n = self.num_channels;
-        let (Some(signal), Some(acc)) = (self.signal.get_mut(..n), self.accumulators.get(1..=n))
+        let (Some(signal), Some(starts)) = (self.signal.get_mut(..n), self.seg_start.get(1..n + 2))
         else {
             return;
         };
-        for (s, &acc) in signal.iter_mut().zip(acc) {
-            *s = stages::sqrt64_fast(acc) >> shift;
+        let mut lo = fb.start;
+        let mut carry = 0u64; // the previous segment's unweighted sum
+        for (s, &hi) in starts.iter().enumerate() {
+            let r = lo..usize::from(hi);
+            lo = usize::from(hi);
+            let (Some(bins), Some(w), Some(u)) = (
+                self.spectrum.get(r.clone()),
+                fb.weight.get(r.clone()),
+                fb.unweight.get(r),
+            ) else {
+                return;
+            };
+            let (mut ws, mut us) = (0u64, 0u64);
+            for (&c, (&w, &u)) in bins.iter().zip(w.iter().zip(u)) {
+                let e = u64::from(packed::norm(c));
+                ws = ws.wrapping_add(u64::from(w) * e);
+                us = us.wrapping_add(u64::from(u) * e);
+            }
+            // Segment 0's weighted sum and the last one's unweighted sum are never read.
+            if let Some(out) = s.checked_sub(1).and_then(|c| signal.get_mut(c)) {
+                *out = stages::sqrt64_fast(carry.wrapping_add(ws)) >> shift;
+            }
+            carry = us;
         }
     }
 
@@ -815,6 +868,36 @@ mod tests {
         (15 - stages::msb32(i32::from(max_abs) as u32) as i32).max(0) as u32
     }
 
+    /// The window ring (even window and step) and the moving window (odd: 483-sample window,
+    /// 161-sample step at 16.1 kHz) give the same frames whatever the chunking.
+    #[test]
+    fn ring_and_moving_window_stream_alike() {
+        let samples: std::vec::Vec<i16> = (0..6000u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) >> 18) as i16) >> 2)
+            .collect();
+        for rate in [16_000, 16_100] {
+            let config = FrontendConfig {
+                sample_rate_hz: rate,
+                upper_band_limit_hz: 7000.0,
+                ..FrontendConfig::micro_wakeword()
+            };
+            let frames = |chunk: usize| {
+                let mut fe = Frontend::new(&config).unwrap();
+                let mut out = std::vec::Vec::new();
+                for c in samples.chunks(chunk) {
+                    fe.push(c, |f| out.extend_from_slice(f.features));
+                }
+                out
+            };
+            let whole = frames(samples.len());
+            let windows = (6000 - config.window_samples()) / config.step_samples() + 1;
+            assert_eq!(whole.len(), 40 * windows);
+            for chunk in [1, 7, 160, 333] {
+                assert_eq!(frames(chunk), whole, "rate {rate}, chunks of {chunk}");
+            }
+        }
+    }
+
     /// The paired window stage gives TFLM's shift, also when a windowed value is −32768
     /// (full-scale negative input at the window's 1.0 coefficient) anywhere in the frame.
     #[test]
@@ -839,9 +922,11 @@ mod tests {
                 }
                 let shift = fe.window_stage();
                 let values: std::vec::Vec<i16> = fe
-                    .fft_input
+                    .fft
+                    .order()
                     .iter()
-                    .flat_map(|&c| [packed::re(c), packed::im(c)])
+                    .map(|&slot| fe.fft_input[usize::from(slot)])
+                    .flat_map(|c| [packed::re(c), packed::im(c)])
                     .take(len)
                     .collect();
                 assert_eq!(shift, reference_shift(config.flavor, &values));

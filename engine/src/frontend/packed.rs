@@ -88,6 +88,55 @@ mod isa {
     op3!(smlabb, "smlabb");
     op3!(smlatb, "smlatb");
     op3!(smlad, "smlad");
+
+    #[inline(always)]
+    pub fn window_wrap(x: u32, w: u32) -> u32 {
+        let d: u32;
+        // SAFETY: register-only DSP instructions; no memory, stack or flags used.
+        unsafe {
+            asm!("smulbb {t}, {x}, {w}", "smultt {d}, {x}, {w}", "asr {t}, {t}, #12",
+                 "pkhbt {d}, {t}, {d}, lsl #4",
+                 x = in(reg) x, w = in(reg) w, t = out(reg) _, d = out(reg) d,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        d
+    }
+    #[inline(always)]
+    pub fn window_sat(x: u32, w: u32) -> u32 {
+        let d: u32;
+        // SAFETY: register-only DSP instructions; SSAT may set the sticky Q flag, which
+        // nothing reads.
+        unsafe {
+            asm!("smulbb {t}, {x}, {w}", "smultt {d}, {x}, {w}", "ssat {t}, #16, {t}, asr #12",
+                 "ssat {d}, #16, {d}, asr #12", "pkhbt {d}, {t}, {d}, lsl #16",
+                 x = in(reg) x, w = in(reg) w, t = out(reg) _, d = out(reg) d,
+                 options(pure, nomem, nostack));
+        }
+        d
+    }
+    /// SSUB16 sets GE per lane where a ≥ b (on the exact difference); SEL picks those lanes.
+    #[inline(always)]
+    pub fn max16(a: u32, b: u32) -> u32 {
+        let d: u32;
+        // SAFETY: register-only DSP instructions; they set and read the GE flags only.
+        unsafe {
+            asm!("ssub16 {t}, {a}, {b}", "sel {a}, {a}, {b}",
+                 a = inout(reg) a => d, b = in(reg) b, t = out(reg) _,
+                 options(pure, nomem, nostack));
+        }
+        d
+    }
+    #[inline(always)]
+    pub fn min16(a: u32, b: u32) -> u32 {
+        let d: u32;
+        // SAFETY: as `max16`.
+        unsafe {
+            asm!("ssub16 {t}, {a}, {b}", "sel {a}, {b}, {a}",
+                 a = inout(reg) a => d, b = in(reg) b, t = out(reg) _,
+                 options(pure, nomem, nostack));
+        }
+        d
+    }
 }
 
 #[cfg(not(mote_dsp_asm))]
@@ -141,6 +190,23 @@ mod isa {
     pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
         (lanes(a).1 * lanes(b).0).wrapping_add(acc)
     }
+    /// SMULBB / SMULTT, `>> 12`, low 16 bits of each (PKHBT).
+    pub fn window_wrap(x: u32, w: u32) -> u32 {
+        let ((xr, xi), (wr, wi)) = (lanes(x), lanes(w));
+        pack(((xr * wr) >> 12) as i16, ((xi * wi) >> 12) as i16)
+    }
+    /// SMULBB / SMULTT, `SSAT #16, asr #12` each.
+    pub fn window_sat(x: u32, w: u32) -> u32 {
+        let ((xr, xi), (wr, wi)) = (lanes(x), lanes(w));
+        let sat = |p: i32| (p >> 12).clamp(-32768, 32767) as i16;
+        pack(sat(xr * wr), sat(xi * wi))
+    }
+    pub fn max16(a: u32, b: u32) -> u32 {
+        pack(re(a).max(re(b)), im(a).max(im(b)))
+    }
+    pub fn min16(a: u32, b: u32) -> u32 {
+        pack(re(a).min(re(b)), im(a).min(im(b)))
+    }
 }
 
 /// `C_ADD`: lane sums modulo 2^16.
@@ -156,12 +222,16 @@ pub fn sub(a: u32, b: u32) -> u32 {
 }
 
 /// `(a.r + b.i, a.i − b.r)`: `kf_bfly4`'s forward `Fout[m]`.
+// On the M4 the butterflies that use it are assembly (`fft::block4`, `fft::leaf4_m4`).
+#[cfg_attr(mote_dsp_asm, allow(dead_code))]
 #[inline(always)]
 pub fn add_rot(a: u32, b: u32) -> u32 {
     isa::ssax(a, b)
 }
 
 /// `(a.r − b.i, a.i + b.r)`: `kf_bfly4`'s forward `Fout[m3]`.
+// On the M4 the butterflies that use it are assembly (`fft::block4`, `fft::leaf4_m4`).
+#[cfg_attr(mote_dsp_asm, allow(dead_code))]
 #[inline(always)]
 pub fn sub_rot(a: u32, b: u32) -> u32 {
     isa::sasx(a, b)
@@ -189,6 +259,31 @@ pub fn mul(a: u32, b: u32) -> u32 {
 #[inline(always)]
 pub fn fixdiv(c: u32, k: u32) -> u32 {
     pack_q15(isa::smlabb(c, k, ROUND), isa::smlatb(c, k, ROUND))
+}
+
+/// The Hann window on a pair of samples `x` with coefficients `w` (Q12): each lane
+/// `(x · w) >> 12` stored as `int16_t` (wrapping: the C micro-frontend's cast).
+#[inline(always)]
+pub fn window_wrap(x: u32, w: u32) -> u32 {
+    isa::window_wrap(x, w)
+}
+
+/// [`window_wrap`] saturating to int16 instead (the signal library's `ApplyWindow`).
+#[inline(always)]
+pub fn window_sat(x: u32, w: u32) -> u32 {
+    isa::window_sat(x, w)
+}
+
+/// Lane-wise maximum (`SSUB16` + `SEL`).
+#[inline(always)]
+pub fn max16(a: u32, b: u32) -> u32 {
+    isa::max16(a, b)
+}
+
+/// Lane-wise minimum.
+#[inline(always)]
+pub fn min16(a: u32, b: u32) -> u32 {
+    isa::min16(a, b)
 }
 
 /// `c.r² + c.i²` modulo 2^32 (the int32 sum of squares of `filterbank.c`, as uint32).
@@ -223,6 +318,15 @@ mod tests {
                     assert_eq!(fixdiv(a, k), want);
                 }
                 assert_eq!(norm(a), ((r * r) as u32).wrapping_add((i * i) as u32));
+                for w in [0i16, 1, 4095, 4096, -4096, ai] {
+                    let (x, wp) = (pack(ar, ai), pack(w, ai ^ w));
+                    let wi = i32::from(ai ^ w);
+                    let w = i32::from(w);
+                    let want_wrap = pack(((r * w) >> 12) as i16, ((i * wi) >> 12) as i16);
+                    assert_eq!(window_wrap(x, wp), want_wrap);
+                    let sat = |p: i32| (p >> 12).clamp(-32768, 32767) as i16;
+                    assert_eq!(window_sat(x, wp), pack(sat(r * w), sat(i * wi)));
+                }
                 for &br in edge.iter().chain(&vals[..12]) {
                     let b = pack(br, ai ^ br);
                     let (s, t) = (i32::from(br), i32::from(ai ^ br));
@@ -251,6 +355,8 @@ mod tests {
                         half_add(a, b),
                         pack(((r + s) >> 1) as i16, ((i + t) >> 1) as i16)
                     );
+                    assert_eq!(max16(a, b), pack(ar.max(br), ai.max(ai ^ br)));
+                    assert_eq!(min16(a, b), pack(ar.min(br), ai.min(ai ^ br)));
                     assert_eq!(
                         sub(a, b),
                         pack(ar.wrapping_sub(br), ai.wrapping_sub(ai ^ br))

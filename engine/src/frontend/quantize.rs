@@ -111,45 +111,84 @@ pub struct Int8Thresholds {
     /// `(f − first) / spacing` lands within a step or two of the answer.
     first: u16,
     spacing_q8: u32,
+    /// `map(f)` for every `f < LUT` (the search's answers, tabled at build time);
+    /// `dense`: every threshold is below `LUT`, so larger features map to the top value.
+    lut: [i8; LUT],
+    dense: bool,
 }
 
+/// Features tabled by [`Int8Thresholds`]: both presets' mappings saturate below 670.
+const LUT: usize = 768;
+
 impl Int8Thresholds {
-    /// No thresholds: every feature maps to −128. All zero (see `Frontend::EMPTY`).
+    /// No thresholds and no table; all zero (see `Frontend::EMPTY`), so it maps every
+    /// feature to 0 until [`Self::tabled`] (a front end that is not initialised makes no frames).
     pub const EMPTY: Int8Thresholds = Int8Thresholds {
         bounds: [0; 255],
         len: 0,
         first: 0,
         spacing_q8: 0,
+        lut: [0; LUT],
+        dense: false,
     };
 
-    /// Writes `self` as a Rust constant expression (`Int8Thresholds::from_parts(…)`).
+    /// Writes `self` as a Rust constant expression (`Int8Thresholds::from_parts(…)`): the
+    /// thresholds only; the feature table is rebuilt from them by [`Self::tabled`].
     pub fn write_rust(&self, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
         let Int8Thresholds {
             bounds,
             len,
             first,
             spacing_q8,
+            ..
         } = self;
         w.write_str("mote_engine::frontend::Int8Thresholds::from_parts(")?;
         super::tables::write_array(w, bounds)?;
         write!(w, ", {len}, {first}, {spacing_q8})")
     }
 
-    /// The table [`Int8Thresholds::write_rust`] wrote. Any values are safe to map with (a
-    /// wrong table gives wrong features, never a panic); the right ones come from
-    /// [`Int8Mapping::thresholds`].
+    /// The thresholds [`Int8Thresholds::write_rust`] wrote, without the feature table (call
+    /// [`Self::tabled`] before mapping). Any values are safe to map with (a wrong table gives
+    /// wrong features, never a panic); the right ones come from [`Int8Mapping::thresholds`].
     pub const fn from_parts(bounds: [u16; 255], len: u8, first: u16, spacing_q8: u32) -> Self {
         Int8Thresholds {
             bounds,
             len,
             first,
             spacing_q8,
+            lut: [0; LUT],
+            dense: false,
         }
     }
 
-    /// The same value as [`Int8Mapping::map`] for the mapping this was built from.
+    /// `self` with its feature table filled from the thresholds (768 searches: a start-up
+    /// cost, so the table needs no flash image).
+    pub fn tabled(mut self) -> Self {
+        let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
+        self.dense = reachable
+            .last()
+            .is_some_and(|&last| usize::from(last) < LUT);
+        let mut lut = [0; LUT];
+        for (f, v) in lut.iter_mut().enumerate() {
+            *v = self.search(f as u16);
+        }
+        self.lut = lut;
+        self
+    }
+
+    /// The same value as [`Int8Mapping::map`] for the mapping this was built from: a table
+    /// lookup for the features the presets produce, else [`Self::search`].
     #[inline]
     pub fn map(&self, feature: u16) -> i8 {
+        match self.lut.get(usize::from(feature)) {
+            Some(&v) => v,
+            None if self.dense => (i32::from(self.len) - 128) as i8,
+            None => self.search(feature),
+        }
+    }
+
+    /// [`Self::map`] without the table.
+    fn search(&self, feature: u16) -> i8 {
         // The count of thresholds ≤ feature (≤ 255, so it fits an i8 after −128): guess it
         // from the mean spacing, then step to the exact boundary.
         let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
@@ -197,7 +236,7 @@ impl Int8Mapping {
             let gaps = u32::from(len.max(2) - 1);
             t.spacing_q8 = ((u32::from(last - first) << 8) / gaps).max(1);
         }
-        t
+        t.tabled()
     }
 
     /// Smallest feature `f` with `map(f) >= v` (`v` in −127..=127), `None` if no u16 does.

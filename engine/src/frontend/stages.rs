@@ -41,50 +41,85 @@ pub fn sqrt32(mut num: u32) -> u32 {
     res
 }
 
-/// ⌊√num⌋ by Newton's method with 32-bit division (one `UDIV` on the M4).
-#[inline]
-fn isqrt32(num: u32) -> u32 {
-    if num == 0 {
-        return 0;
-    }
-    // 2^ceil(msb/2) ≥ √num; from above, Newton's iterates decrease monotonically to ⌊√num⌋.
-    // r + num/r < 2^17 for every iterate, so nothing overflows.
-    let mut r = 1u32 << msb32(num).div_ceil(2);
-    loop {
-        let next = (r + num / r) >> 1;
-        if next >= r {
-            return r;
+/// Single-precision square root, correctly rounded (IEEE 754): `VSQRT.F32` on the M4F, `libm`
+/// elsewhere (the same value on every target; only ever used as an estimate).
+#[inline(always)]
+fn sqrt_f32(x: f32) -> f32 {
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    {
+        let (r, _saved): (u32, u32);
+        // SAFETY: register-only FPU instructions (the hard-float target has the FPU on). `s0`
+        // is saved and restored around them: stable Rust cannot name FPU registers on this
+        // target (`sreg` needs `vfp2`, which single-precision `vfp4d16sp` does not imply).
+        unsafe {
+            core::arch::asm!(
+                "vmov {t}, s0",
+                "vmov s0, {x}",
+                "vsqrt.f32 s0, s0",
+                "vmov {r}, s0",
+                "vmov s0, {t}",
+                x = in(reg) x.to_bits(), r = lateout(reg) r, t = out(reg) _saved,
+                options(pure, nomem, nostack, preserves_flags));
         }
-        r = next;
+        f32::from_bits(r)
     }
+    #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+    {
+        libm::sqrtf(x)
+    }
+}
+
+/// `(⌊√num⌋, num − ⌊√num⌋²)` for `num < 2^48`: the single-precision root as an estimate
+/// (within one of the true root: input and root each round to 24 bits), then corrected
+/// exactly on the remainder, so the result does not depend on the estimate.
+#[inline(always)]
+fn isqrt48(num: u64) -> (u64, u64) {
+    let x = ((num >> 32) as u32) as f32 * 4_294_967_296.0 + (num as u32) as f32;
+    // `as` saturates; r ≤ 2^24 + 1, so |num − r²| < 2^50 fits an i64.
+    let mut r = u64::from(sqrt_f32(x) as u32);
+    let mut rem = num as i64 - (r * r) as i64;
+    while rem < 0 {
+        // r² = (r − 1)² + 2(r − 1) + 1; never below 0 (at r = 0, rem = num ≥ 0).
+        r -= 1;
+        rem += (2 * r + 1) as i64;
+    }
+    // (r + 1)² ≤ num ⇔ rem ≥ 2r + 1.
+    while rem > (2 * r) as i64 {
+        rem -= (2 * r + 1) as i64;
+        r += 1;
+    }
+    (r, rem as u64)
 }
 
 /// [`sqrt32`] without its 16 bit-by-bit steps: the same result (⌊√num⌋, plus one when the
 /// remainder exceeds the root, except at 0xFFFF); `tests::fast_sqrt_matches_bitwise`.
 #[inline]
 pub fn sqrt32_fast(num: u32) -> u32 {
-    let r = isqrt32(num);
-    let rem = num - r * r;
+    let (r, rem) = isqrt48(u64::from(num)); // r ≤ 0xFFFF
     if rem > r && r != 0xFFFF {
-        r + 1
+        r as u32 + 1
     } else {
-        r
+        r as u32
     }
 }
 
-/// [`sqrt64`], faster: the 32-bit path as [`sqrt32_fast`]; above 2^32 the root of the top 31
-/// or 32 bits by [`isqrt32`], then the remaining bit pairs digit by digit (at most 16 steps
-/// instead of up to 32, on the same remainder arithmetic).
+/// [`sqrt64`], faster: the 32-bit path as [`sqrt32_fast`]; below 2^48 (the front ends' sums
+/// in practice) the same estimate-and-correct root, above it the root of the top 31 or 32
+/// bits, then the remaining bit pairs digit by digit (at most 16 steps instead of up to 32,
+/// on the same remainder arithmetic).
 #[inline]
 pub fn sqrt64_fast(num: u64) -> u32 {
     if num >> 32 == 0 {
         return sqrt32_fast(num as u32);
     }
+    if num >> 48 == 0 {
+        let (r, rem) = isqrt48(num); // r < 2^24: never 0xFFFF_FFFF
+        return (if rem > r { r + 1 } else { r }) as u32;
+    }
     // Drop an even number of bits k so the top fits 32 bits: ⌊√num⌋ starts with ⌊√(num >> k)⌋.
     let k = (msb64(num) - 31) & !1;
     let top = (num >> k) as u32;
-    let mut r = u64::from(isqrt32(top));
-    let mut rem = u64::from(top) - r * r; // ≤ 2r < 2^33, so rem << 2 fits
+    let (mut r, mut rem) = isqrt48(u64::from(top)); // rem ≤ 2r < 2^33, so rem << 2 fits
     let mut i = k / 2;
     while i > 0 {
         i -= 1;

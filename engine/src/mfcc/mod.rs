@@ -162,9 +162,12 @@ pub struct Mfcc {
     /// `w_ch[k] + 1`, with weights `w_val[2k]` and `w_val[2k + 1]` ([`NO_CHANNEL`]: none).
     w_ch: [u8; MAX_BINS],
     w_val: [f32; 2 * MAX_BINS],
-    /// `cos(pi·j / (2·bins)) · 2 / sqrt(2·bins)` for `j` in `0..4·bins`: DCT-II basis values,
-    /// indexed by `k·(2n+1) mod 4·bins`.
-    dct: [f32; 4 * MAX_MEL],
+    /// `cos(pi·j / (2·bins)) · 2 / sqrt(2·bins)` for `j` in `0..=2·bins`, then the value at
+    /// `j = 3·bins`: the DCT-II basis over half a period ([`basis`] reads the other half
+    /// by `cos(2π − θ) = cos θ`; at `3·bins` the f64 cosine's tiny non-zero value differs
+    /// from its mirror's, so it is stored). Equal to the full-period table it replaced, entry
+    /// for entry, for every bin count (`tests::half_period_dct_equals_the_full_table`).
+    dct: [f32; DCT_LEN],
     // ---- streaming state
     input: [i16; MAX_FFT],
     filled: usize,
@@ -187,7 +190,7 @@ impl Mfcc {
         fft: Fft::EMPTY,
         w_ch: [0; MAX_BINS],
         w_val: [0.0; 2 * MAX_BINS],
-        dct: [0.0; 4 * MAX_MEL],
+        dct: [0.0; DCT_LEN],
         input: [0; MAX_FFT],
         filled: 0,
         buf: [Cpx::ZERO; MAX_FFT / 2 + 1],
@@ -217,15 +220,12 @@ impl Mfcc {
         self.fft.plan(fft_size);
         self.mel_weights();
         let n = usize::from(config.mel_bins);
-        // mfccs_from_log_mel_spectrograms: dct(type=2) · rsqrt(2·n); the unnormalized DCT-II is
-        // 2·Σ x_i·cos(π·k·(2i+1) / 2n). Values in f64, rounded once to f32.
-        let scale = 2.0 / libm::sqrt(2.0 * n as f64);
-        for (j, d) in self.dct.iter_mut().enumerate() {
-            *d = if j < 4 * n {
-                (libm::cos(core::f64::consts::PI * j as f64 / (2 * n) as f64) * scale) as f32
-            } else {
-                0.0
-            };
+        self.dct = [0.0; DCT_LEN];
+        for (j, d) in self.dct.iter_mut().take(2 * n + 1).enumerate() {
+            *d = dct_basis(j, n);
+        }
+        if let Some(d) = self.dct.get_mut(2 * n + 1) {
+            *d = dct_basis(3 * n, n);
         }
         self.reset();
         Ok(())
@@ -378,12 +378,34 @@ impl Mfcc {
             let mut acc = 0.0f32;
             for (i, &x) in self.mel.iter().take(n).enumerate() {
                 let j = (k * (2 * i + 1)) % period;
-                acc += x * self.dct.get(j).copied().unwrap_or(0.0);
+                acc += x * basis(&self.dct, j, n);
             }
             *f = acc;
             *q = quantize(acc, scale, zp);
         }
     }
+}
+
+/// Entries of [`Mfcc`]'s half-period DCT table (`2·MAX_MEL + 1`, plus the `3·bins` value).
+const DCT_LEN: usize = 2 * MAX_MEL + 2;
+
+/// `cos(π·j / 2n) · 2 / sqrt(2n)` in f64, rounded once to f32 (mfccs_from_log_mel_spectrograms:
+/// dct(type=2) · rsqrt(2·n); the unnormalized DCT-II is 2·Σ x_i·cos(π·k·(2i+1) / 2n)).
+fn dct_basis(j: usize, n: usize) -> f32 {
+    let scale = 2.0 / libm::sqrt(2.0 * n as f64);
+    (libm::cos(core::f64::consts::PI * j as f64 / (2 * n) as f64) * scale) as f32
+}
+
+/// The basis value at `j` in `0..4n` from [`Mfcc`]'s half-period table `dct`.
+fn basis(dct: &[f32; DCT_LEN], j: usize, n: usize) -> f32 {
+    let at = if j <= 2 * n {
+        j
+    } else if j == 3 * n {
+        2 * n + 1
+    } else {
+        4 * n - j
+    };
+    dct.get(at).copied().unwrap_or(0.0)
 }
 
 /// `clamp(round_half_even(x / scale) + zero_point, −128, 127)` in `f32` (numpy's
@@ -408,6 +430,26 @@ pub fn quantize(x: f32, scale: f32, zero_point: i32) -> i8 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn half_period_dct_equals_the_full_table() {
+        // The full-period table every earlier release computed: `dct_basis(j, n)` for j < 4n.
+        let mut m = Mfcc::EMPTY;
+        for n in 1..=MAX_MEL {
+            m.dct = [0.0; DCT_LEN];
+            for (j, d) in m.dct.iter_mut().take(2 * n + 1).enumerate() {
+                *d = dct_basis(j, n);
+            }
+            m.dct[2 * n + 1] = dct_basis(3 * n, n);
+            for j in 0..4 * n {
+                assert_eq!(
+                    basis(&m.dct, j, n).to_bits(),
+                    dct_basis(j, n).to_bits(),
+                    "n = {n}, j = {j}"
+                );
+            }
+        }
+    }
+
     use super::*;
     use std::boxed::Box;
 

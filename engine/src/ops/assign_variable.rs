@@ -33,6 +33,6 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             index: n as i32,
         });
     }
-    dst.copy_from_slice(src);
+    super::common::copy_bytes(dst, src);
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! must be 0; the fused activation must be NONE. (TFLM caps the input count at 10; we accept up
 //! to `MAX_INPUTS`, which only admits more models, with the same result.)
 
+use super::common::copy_bytes;
 use super::{EvalCtx, PrepareCtx, MAX_INPUTS};
 use crate::error::Error;
 use crate::model::DType;
@@ -119,9 +120,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         for inp in inputs {
             let slab = inp.len() / outer;
             let src = inp.get(k * slab..(k + 1) * slab).ok_or(err)?;
-            out.get_mut(dst..dst + slab)
-                .ok_or(err)?
-                .copy_from_slice(src);
+            copy_bytes(out.get_mut(dst..dst + slab).ok_or(err)?, src);
             dst += slab;
         }
     }

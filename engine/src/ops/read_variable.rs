@@ -28,7 +28,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         index: o as i32,
     })?;
     match ctx.outputs.first_mut() {
-        Some(out) if out.len() == n => out.copy_from_slice(src),
+        Some(out) if out.len() == n => super::common::copy_bytes(out, src),
         _ => {
             return Err(Error::InvalidGraph {
                 what: "READ_VARIABLE output size",

@@ -6,7 +6,7 @@
 //! never checks `num_splits` itself (it uses the output count and shapes); we also require it to
 //! equal the number of outputs, which every converter-produced model satisfies.
 
-use super::common::read_const_i32s;
+use super::common::{copy_bytes, read_const_i32s};
 use super::{EvalCtx, PrepareCtx, MAX_OUTPUTS};
 use crate::error::Error;
 use crate::model::{DType, Tensor};
@@ -125,9 +125,7 @@ pub(crate) fn split_copy(
         for o in outs.iter_mut() {
             let slab = o.len() / outer;
             let s = input.get(src..src + slab).ok_or(err)?;
-            o.get_mut(k * slab..(k + 1) * slab)
-                .ok_or(err)?
-                .copy_from_slice(s);
+            copy_bytes(o.get_mut(k * slab..(k + 1) * slab).ok_or(err)?, s);
             src += slab;
         }
     }

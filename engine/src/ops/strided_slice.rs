@@ -13,7 +13,7 @@
 //!
 //! TFLM allows rank <= 4; its reference loop handles 5, and so do we.
 
-use super::common::read_const_i32s;
+use super::common::{copy_bytes, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::DType;
@@ -265,14 +265,14 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
                     if s(4) == 1 {
                         let a = o3 as usize * w;
                         let src = input.get(a..a + row).ok_or(err)?;
-                        out.get_mut(dst..dst + row).ok_or(err)?.copy_from_slice(src);
+                        copy_bytes(out.get_mut(dst..dst + row).ok_or(err)?, src);
                         dst += row;
                     } else {
                         let mut o4 = o3;
                         for _ in 0..c(4) {
                             let a = o4 as usize * w;
                             let src = input.get(a..a + w).ok_or(err)?;
-                            out.get_mut(dst..dst + w).ok_or(err)?.copy_from_slice(src);
+                            copy_bytes(out.get_mut(dst..dst + w).ok_or(err)?, src);
                             dst += w;
                             o4 += s(4);
                         }

@@ -6,29 +6,29 @@ use super::{FrameCost, Measured, OpCost};
 
 /// Fitted instruction cost per operator kind (kinds not listed: [`super::DEFAULT_OP_COST`]).
 pub const OP_COSTS: &[OpCost] = &[
-    // 24 measured operators; largest error of the fit 1.5 %
+    // 24 measured operators; largest error of the fit 4.9 %
     OpCost {
         op: "ASSIGN_VARIABLE",
-        fixed: 85.3,
+        fixed: 65.2,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 1.0621,
+        per_elem: 0.6241,
     },
-    // 27 measured operators; largest error of the fit 4.4 %
+    // 27 measured operators; largest error of the fit 12.8 %
     OpCost {
         op: "CONCATENATION",
-        fixed: 200.6,
+        fixed: 173.0,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 1.0597,
+        per_elem: 0.6829,
     },
-    // 23 measured operators; largest error of the fit 10.1 %
+    // 23 measured operators; largest error of the fit 12.6 %
     OpCost {
         op: "CONV_2D",
-        fixed: 2442.2,
-        per_mac: 0.9576,
-        per_tap: 18.2132,
-        per_elem: 48.7816,
+        fixed: 1504.5,
+        per_mac: 0.9629,
+        per_tap: 18.6715,
+        per_elem: 50.9699,
     },
     // 21 measured operators; largest error of the fit 82.2 %
     OpCost {
@@ -70,13 +70,13 @@ pub const OP_COSTS: &[OpCost] = &[
         per_tap: 0.0000,
         per_elem: 96.5000,
     },
-    // 24 measured operators; largest error of the fit 1.5 %
+    // 24 measured operators; largest error of the fit 4.9 %
     OpCost {
         op: "READ_VARIABLE",
-        fixed: 87.3,
+        fixed: 65.8,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 1.0621,
+        per_elem: 0.6241,
     },
     // 2 measured operators; largest error of the fit 0.0 %
     OpCost {
@@ -89,18 +89,18 @@ pub const OP_COSTS: &[OpCost] = &[
     // 3 measured operators; largest error of the fit 0.0 %
     OpCost {
         op: "SPLIT_V",
-        fixed: 81.0,
+        fixed: 86.0,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 2.8594,
+        per_elem: 2.1406,
     },
-    // 30 measured operators; largest error of the fit 45.6 %
+    // 30 measured operators; largest error of the fit 35.0 %
     OpCost {
         op: "STRIDED_SLICE",
-        fixed: 352.0,
+        fixed: 313.0,
         per_mac: 0.0000,
         per_tap: 0.0000,
-        per_elem: 1.9661,
+        per_elem: 1.3044,
     },
 ];
 
@@ -110,15 +110,15 @@ pub const INVOKE_OVERHEAD_PER_OP: f64 = 265.4;
 /// Front end + feature window + detector, per audio frame (replay firmware: whole pipeline
 /// minus the measured invocations), by front-end preset.
 pub const FRAME_COSTS: &[FrameCost] = &[
-    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 3464894 instructions in all
+    // micro_speech: 16000 samples, 49 frames of 20 ms, 1 invocations, 2584428 instructions in all
     FrameCost {
         frontend: "micro_speech",
-        per_frame: 51716.3,
+        per_frame: 33747.6,
     },
-    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 20537008 instructions in all
+    // okay_nabu: 32543 samples, 201 frames of 10 ms, 67 invocations, 15909291 instructions in all
     FrameCost {
         frontend: "micro_wakeword",
-        per_frame: 47647.5,
+        per_frame: 30028.4,
     },
 ];
 
@@ -127,17 +127,17 @@ pub const MEASURED: &[Measured] = &[
     Measured {
         model: "alexa",
         macs: 23968,
-        invoke: 108195,
+        invoke: 97809,
     },
     Measured {
         model: "hey_jarvis",
         macs: 21630,
-        invoke: 104837,
+        invoke: 95846,
     },
     Measured {
         model: "hey_mycroft",
         macs: 24608,
-        invoke: 113578,
+        invoke: 101902,
     },
     Measured {
         model: "micro_speech",
@@ -147,6 +147,6 @@ pub const MEASURED: &[Measured] = &[
     Measured {
         model: "okay_nabu",
         macs: 36480,
-        invoke: 163580,
+        invoke: 147367,
     },
 ];

@@ -3,7 +3,8 @@
 
 //!
 //! One file per concern: [`activation`], [`window`], [`quant`] (checks, multipliers, the int8
-//! output stage), [`pool`], [`elem`] (broadcasting, constant inputs); everything is re-exported
+//! output stage), [`pool`], [`elem`] (broadcasting, constant inputs), [`copy`] (short byte
+//! copies for the data-movement kernels); everything is re-exported
 //! here, so kernels name `common::X`.
 
 // What the submodules share (`use super::*` in each).
@@ -14,12 +15,14 @@ use crate::fixedpoint::quantize_multiplier;
 use crate::model::{DType, Tensor};
 
 mod activation;
+mod copy;
 mod elem;
 mod pool;
 mod quant;
 mod window;
 
 pub use activation::*;
+pub use copy::*;
 pub use elem::*;
 pub use pool::*;
 pub use quant::*;

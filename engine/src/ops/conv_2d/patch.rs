@@ -15,8 +15,13 @@ pub(super) type WideBuf = [u32; WIDE];
 #[cfg(not(mote_dsp))]
 pub(super) type WideBuf = [u32; 0];
 
+/// Output channels whose accumulators [`pixel`] collects before one [`OutputStage::store`]
+/// (a multiple of 4: the call's set-up is paid once per batch, not per group of filters).
+const BATCH: usize = 32;
+
 /// All channels of one pixel from its patch: on DSP cores four filters at a time against the
-/// widened patch (if it fits `wbuf`), then two at a time on the raw bytes.
+/// widened patch (if it fits `wbuf`), then two at a time on the raw bytes; the accumulators
+/// are stored in batches of [`BATCH`] channels.
 #[inline(never)]
 pub(super) fn pixel(
     patch: &[u8],
@@ -28,43 +33,56 @@ pub(super) fn pixel(
     wbuf: &mut WideBuf,
 ) {
     let mut c = 0;
+    let mut accs = [0i32; BATCH];
     #[cfg(not(mote_dsp))]
     let _ = wbuf;
     #[cfg(mote_dsp)]
     if dsp::offset_ok(in_off) && 2 * (f_chan / 4) <= wbuf.len() {
         let k = dsp::wide::widen(patch, in_off, wbuf);
         let xt = patch.get(4 * k..).unwrap_or(&[]);
-        for (o, f) in out.chunks_exact_mut(4).zip(filter.chunks_exact(4 * f_chan)) {
-            let (r01, r23) = f.split_at(2 * f_chan);
-            let (r0, r1) = r01.split_at(f_chan);
-            let (r2, r3) = r23.split_at(f_chan);
-            let mut acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
-            if !xt.is_empty() {
-                for (a, r) in acc.iter_mut().zip([r0, r1, r2, r3]) {
-                    *a = a.wrapping_add(dsp::portable::dot(
-                        xt,
-                        r.get(4 * k..).unwrap_or(&[]),
-                        in_off,
-                    ));
+        // Whole groups of four filters (only the last batch can end with fewer; those go to
+        // the pairs below).
+        for (b, fb) in out.chunks_mut(BATCH).zip(filter.chunks(BATCH * f_chan)) {
+            let mut n = 0;
+            for (a4, f) in accs.chunks_exact_mut(4).zip(fb.chunks_exact(4 * f_chan)) {
+                let (r01, r23) = f.split_at(2 * f_chan);
+                let (r0, r1) = r01.split_at(f_chan);
+                let (r2, r3) = r23.split_at(f_chan);
+                let mut acc = dsp::wide::dot4(wbuf, k, [r0, r1, r2, r3]);
+                if !xt.is_empty() {
+                    for (a, r) in acc.iter_mut().zip([r0, r1, r2, r3]) {
+                        *a = a.wrapping_add(dsp::portable::dot(
+                            xt,
+                            r.get(4 * k..).unwrap_or(&[]),
+                            in_off,
+                        ));
+                    }
                 }
+                a4.copy_from_slice(&acc);
+                n += 4;
             }
-            stage.store(c, &acc, o);
-            c += 4;
+            stage.store(c, accs.get(..n).unwrap_or(&[]), b);
+            c += n;
         }
     }
     let (out, filter) = (
         out.get_mut(c..).unwrap_or(&mut []),
         filter.get(c * f_chan..).unwrap_or(&[]),
     );
-    let mut outs = out.chunks_exact_mut(2);
-    let mut fils = filter.chunks_exact(2 * f_chan);
-    for (o, f) in (&mut outs).zip(&mut fils) {
-        let (f0, f1) = f.split_at(f_chan);
-        stage.store(c, &dsp::dot2(patch, f0, f1, in_off), o);
-        c += 2;
-    }
-    if let [o] = outs.into_remainder() {
-        *o = stage.apply(c, dsp::dot(patch, fils.remainder(), in_off));
+    // Pairs of filters, then at most one more (only the last batch can be odd).
+    for (b, fb) in out.chunks_mut(BATCH).zip(filter.chunks(BATCH * f_chan)) {
+        let mut n = 0;
+        let mut fils = fb.chunks_exact(2 * f_chan);
+        for (a2, f) in accs.chunks_exact_mut(2).zip(&mut fils) {
+            let (f0, f1) = f.split_at(f_chan);
+            a2.copy_from_slice(&dsp::dot2(patch, f0, f1, in_off));
+            n += 2;
+        }
+        stage.store(c, accs.get(..n).unwrap_or(&[]), b);
+        c += n;
+        if let Some(o) = b.get_mut(n) {
+            *o = stage.apply(c, dsp::dot(patch, fils.remainder(), in_off));
+        }
     }
 }
 
