@@ -490,11 +490,7 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
     /// and each detection, in order.
     pub fn push(&mut self, samples: &[i16], mut on: impl FnMut(Output<'_>)) -> Result<(), Error> {
         let mut result = Ok(());
-        let (window_samples, step_samples, rate) = (
-            self.config.frontend.window_samples() as u64,
-            self.config.frontend.step_samples() as u64,
-            u64::from(self.config.frontend.sample_rate_hz.max(1)),
-        );
+        let fe_config = &self.config.frontend;
         let frames = &mut self.frames;
         let PipelineMemory {
             frontend,
@@ -522,6 +518,12 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
             if !due {
                 return;
             }
+            // Only per invocation: three 64-bit divisions (a library call on the M4).
+            let (window_samples, step_samples, rate) = (
+                fe_config.window_samples() as u64,
+                fe_config.step_samples() as u64,
+                u64::from(fe_config.sample_rate_hz.max(1)),
+            );
             let t_ms = ((k * step_samples + window_samples) * 1000 / rate) as u32;
             let step = interp
                 .input_mut(0)

@@ -120,6 +120,25 @@ impl<const N: usize> fmt::Write for Buf<N> {
             }
         }
     }
+
+    /// One ASCII character stored directly (the JSON lines' labels arrive a character at a
+    /// time through the escaper; the default would encode and `memcpy` each one).
+    fn write_char(&mut self, c: char) -> fmt::Result {
+        if !c.is_ascii() {
+            return self.write_str(c.encode_utf8(&mut [0; 4]));
+        }
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = c as u8;
+                self.len += 1;
+                Ok(())
+            }
+            None => {
+                self.overflow = true;
+                Err(fmt::Error)
+            }
+        }
+    }
 }
 
 /// Writes one formatted line (a newline is appended).

@@ -250,10 +250,23 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
         return Ok(());
     }
     let w = p.elem as usize;
-    let c = |k: usize| p.count[k] as usize;
+    let mut count = p.count.map(|n| n as usize);
     let s = |k: usize| p.step[k] as isize;
+    // A row is the innermost dimension's walk when its step is one element; each outer
+    // dimension that continues the row in the input (its step equals the row so far, or it
+    // walks once) folds into it, so a slice of whole rows is one copy, not one per row.
+    let mut run = count[4];
+    if s(4) == 1 {
+        let mut k = 4;
+        while k > 0 && (count[k - 1] == 1 || s(k - 1) == run as isize) {
+            k -= 1;
+            run *= count[k];
+            count[k] = 1;
+        }
+    }
+    let c = |k: usize| count[k];
     let mut dst = 0usize;
-    let row = c(4) * w;
+    let row = run * w;
     let mut o0 = p.base as isize;
     for _ in 0..c(0) {
         let mut o1 = o0;
@@ -327,6 +340,62 @@ mod tests {
 
     fn iota(n: usize) -> std::vec::Vec<u8> {
         (0..n as u8).collect()
+    }
+
+    #[test]
+    fn whole_row_slices_fold_into_one_copy_with_the_same_bytes() {
+        // Every [b, e) with strides 1..=3 on each axis of [2, 3, 1, 4]: eval (which folds
+        // contiguous rows into one copy) equals the walk written out index by index.
+        let dims = [2usize, 3, 1, 4];
+        let input = iota(24);
+        let mut cases = 0;
+        for mask in 0..81u32 {
+            let mut axes = [(0usize, 0usize, 1usize); 4];
+            let mut m = mask;
+            for (a, &d) in axes.iter_mut().zip(&dims) {
+                // Per axis: whole, skip the first, or step 2 (when the axis has room).
+                *a = match m % 3 {
+                    0 => (0, d, 1),
+                    1 => (d.min(1).min(d - 1), d, 1),
+                    _ => (0, d, 2),
+                };
+                m /= 3;
+            }
+            let out: std::vec::Vec<i32> = axes
+                .iter()
+                .map(|&(b, e, st)| e.saturating_sub(b).div_ceil(st) as i32)
+                .collect();
+            let mut want = std::vec::Vec::new();
+            for i in (axes[0].0..axes[0].1).step_by(axes[0].2) {
+                for j in (axes[1].0..axes[1].1).step_by(axes[1].2) {
+                    for k in (axes[2].0..axes[2].1).step_by(axes[2].2) {
+                        for l in (axes[3].0..axes[3].1).step_by(axes[3].2) {
+                            want.push(input[((i * 3 + j) + k) * 4 + l]);
+                        }
+                    }
+                }
+            }
+            if want.is_empty() {
+                continue;
+            }
+            let arg = |f: fn(&(usize, usize, usize)) -> usize| -> std::vec::Vec<i32> {
+                axes.iter().map(|a| f(a) as i32).collect()
+            };
+            let dims32: std::vec::Vec<i32> = dims.iter().map(|&d| d as i32).collect();
+            let p = ss(
+                &dims32,
+                &arg(|a| a.0),
+                &arg(|a| a.1),
+                &arg(|a| a.2),
+                Masks::default(),
+                &out,
+            )
+            .unwrap();
+            let got = run_prepared(&p, eval, &[&input], &[want.len()]).unwrap();
+            assert_eq!(got[0], want, "axes {axes:?}");
+            cases += 1;
+        }
+        assert!(cases > 40, "{cases}");
     }
 
     #[test]
