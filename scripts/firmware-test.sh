@@ -79,7 +79,7 @@ done
   mkdir -p "$d"
   if "$mote" export firmware-template/mote/model.tflite --board nucleo-l432kc -o "$d/fw.zip" \
         >"$d/export.log" 2>&1 \
-      && (cd "$d" && unzip -q fw.zip && cd ./*/ \
+      && (cd "$d" && unzip -q -DD fw.zip && cd ./*/ \
         && CARGO_TARGET_DIR="$fw_target/mic-aot" cargo build -q --release --locked); then
     read -r flash ram < <(sizes "$fw_target/mic-aot/thumbv7em-none-eabihf/release/mote-firmware")
     ok "exported microphone firmware (AOT, the export default) builds for nucleo-l432kc: flash $flash B, static RAM $ram B"
@@ -99,7 +99,7 @@ done
     skip_or_fail "micro_speech mic firmware: missing $ms.tflite"
   elif "$mote" export "$ms.tflite" --json-sidecar "$ms.json" --board nucleo-l432kc -o "$d/fw.zip" \
         >"$d/export.log" 2>&1 \
-      && (cd "$d" && unzip -q fw.zip && cd ./*/ \
+      && (cd "$d" && unzip -q -DD fw.zip && cd ./*/ \
         && CARGO_TARGET_DIR="$fw_target/mic-aot" cargo build -q --release --locked); then
     read -r flash ram < <(sizes "$fw_target/mic-aot/thumbv7em-none-eabihf/release/mote-firmware")
     if [ "$flash" -le 65536 ]; then
