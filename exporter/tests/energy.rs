@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use mote_exporter::energy::{costs, estimate_invoke};
+use mote_exporter::energy::{costs, estimate_invoke_interpreted};
 use mote_exporter::report::report;
 
 fn repo() -> PathBuf {
@@ -60,7 +60,8 @@ fn estimate_within_ten_percent_of_qemu() {
             "{}: not the model that was measured",
             m.model
         );
-        let est = estimate_invoke(&rep);
+        // Measured in the interpreter's bench firmware (scripts/op-costs.sh).
+        let est = estimate_invoke_interpreted(&rep);
         let err = (est.instructions as f64 - m.invoke as f64) / m.invoke as f64;
         eprintln!(
             "{}: estimated {} instructions, measured {} ({:+.1} %)",

@@ -99,14 +99,28 @@ pub struct LayerCost {
 pub struct InvokeEstimate {
     /// One entry per operator of the report, in its order.
     pub layers: Vec<LayerCost>,
-    /// Interpreter overhead (per evaluated operator, measured).
+    /// Interpreter dispatch between operators (per evaluated operator, measured); 0 for a
+    /// model compiled ahead of time, whose invoke calls the kernels in a straight line.
     pub overhead: u64,
     /// Layers plus overhead.
     pub instructions: u64,
 }
 
-/// Estimate a model's instructions per invoke on the Cortex-M4 (release firmware, DSP kernels).
+/// Estimate a model's instructions per invoke on the Cortex-M4 (release firmware, DSP kernels)
+/// as `mote export` builds it by default: compiled ahead of time, so the operators' costs
+/// without the interpreter's dispatch (okay_nabu: 141,584 estimated, 139,530 counted in QEMU;
+/// with the dispatch, 155,650).
 pub fn estimate_invoke(report: &ModelReport) -> InvokeEstimate {
+    estimate(report, false)
+}
+
+/// [`estimate_invoke`] for the interpreter (`mote export --interpreter`, the bench firmware the
+/// per-operator costs were measured with): the operators plus the measured dispatch overhead.
+pub fn estimate_invoke_interpreted(report: &ModelReport) -> InvokeEstimate {
+    estimate(report, true)
+}
+
+fn estimate(report: &ModelReport, interpreted: bool) -> InvokeEstimate {
     let mut layers = Vec::with_capacity(report.ops.len());
     let mut evaluated = 0u64;
     for op in &report.ops {
@@ -133,7 +147,11 @@ pub fn estimate_invoke(report: &ModelReport) -> InvokeEstimate {
             measured,
         });
     }
-    let overhead = (costs::INVOKE_OVERHEAD_PER_OP * evaluated as f64).round() as u64;
+    let overhead = if interpreted {
+        (costs::INVOKE_OVERHEAD_PER_OP * evaluated as f64).round() as u64
+    } else {
+        0
+    };
     let instructions = layers.iter().map(|l| l.instructions).sum::<u64>() + overhead;
     InvokeEstimate {
         layers,
