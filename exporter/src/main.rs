@@ -170,6 +170,9 @@ enum Cmd {
     ///
     /// Writes an int8 .tflite (micro_speech features, small DS-CNN) and its sidecar (labels,
     /// background first); then `mote detect MODEL clip.wav` classifies and `mote export` ships it.
+    /// By default training starts from Mote's built-in base network (30 words, many synthetic
+    /// voices built from real speakers): its first layers stay fixed and your clips train the
+    /// top, so a model made from a few voices also hears other people (--from-scratch: not).
     Train(train::TrainArgs),
     /// Time the model's invocation on this machine (median of N after a warm-up).
     ///

@@ -8,10 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use mote_exporter::audio;
-use mote_trainer::{Corpus, Options};
+use mote_trainer::{base, Corpus, Options, Start};
 use serde_json::json;
 
 use crate::files::AtomicOut;
+
+/// A base network file is ~18 KB; anything far larger is not one.
+const MAX_BASE_BYTES: u64 = 1 << 20;
 
 /// The background subfolder's name.
 pub const BACKGROUND_DIR: &str = "_background_";
@@ -35,6 +38,24 @@ pub struct TrainArgs {
     /// Print JSON Lines on stdout: one per epoch, then a summary.
     #[arg(long)]
     json: bool,
+    /// Train every layer from random weights instead of starting from the built-in base
+    /// network. The base (30 words, synthetic voices built from real speakers' recordings)
+    /// hears real voices far better than a network that only ever heard your clips; from
+    /// scratch is for large corpora of your own, e.g. to make a base with --save-base.
+    #[arg(long, conflicts_with = "base")]
+    from_scratch: bool,
+    /// Start from this base network (a file written by --save-base) instead of the built-in
+    /// one; its convolutions stay fixed and only the dense layer is trained.
+    #[arg(long, value_name = "FILE")]
+    base: Option<PathBuf>,
+    /// Also write the trained convolutions as a base network for later `--base FILE` runs
+    /// (scripts/make-base.sh makes the built-in one this way).
+    #[arg(long, value_name = "FILE")]
+    save_base: Option<PathBuf>,
+    /// Dropout rate on the dense layer's inputs while training, in [0, 1) (default 0.5 from a
+    /// base network, 0 with --from-scratch).
+    #[arg(long, value_name = "RATE")]
+    dropout: Option<f32>,
 }
 
 fn wavs(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -104,9 +125,30 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         .sum::<f64>()
         / 16000.0;
     eprintln!("clips: {}; background {bg_secs:.1} s", counts.join(", "));
+    let base_bytes = match &a.base {
+        Some(path) => Some(crate::files::read_capped(
+            path,
+            MAX_BASE_BYTES,
+            "base network",
+        )?),
+        None => None,
+    };
+    let start = match (&base_bytes, a.from_scratch) {
+        (Some(b), _) => Start::Base(b),
+        (None, true) => Start::Scratch,
+        (None, false) => Start::Base(base::BUILTIN),
+    };
+    let dropout = match a.dropout {
+        Some(r) if (0.0..1.0).contains(&r) => r,
+        Some(r) => bail!("--dropout {r}: give a rate from 0 up to (not including) 1"),
+        None if a.from_scratch => 0.0,
+        None => Options::default().dropout,
+    };
     let opts = Options {
         epochs: a.epochs,
         seed: a.seed,
+        start,
+        dropout,
         ..Options::default()
     };
     let start = Instant::now();
@@ -128,6 +170,12 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         }
     })?;
     let secs = start.elapsed().as_secs_f64();
+    if let Some(path) = &a.save_base {
+        let mut b = AtomicOut::create(path)?;
+        b.write_all(&base::encode(&trained.params))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        b.commit()?;
+    }
     let mut out = AtomicOut::create(&a.output)?;
     out.write_all(&trained.tflite)
         .with_context(|| format!("cannot write {}", a.output.display()))?;

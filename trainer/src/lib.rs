@@ -7,6 +7,7 @@
 //! The held-out split is scored twice: the float network, and the int8 file run by the engine's
 //! interpreter (what the device computes), so the cost of quantization is visible.
 
+pub mod base;
 pub mod data;
 pub mod net;
 pub mod quant;
@@ -33,9 +34,20 @@ pub struct Corpus {
     pub background: Vec<Vec<i16>>,
 }
 
+/// Where training starts.
+#[derive(Clone, Copy, Debug)]
+pub enum Start<'a> {
+    /// Random weights; every layer is trained (the network learns the training voices).
+    Scratch,
+    /// A base network's convolutions (a [`base`] file): the first [`base::FROZEN`] layers are
+    /// kept fixed, the last convolution and the dense layer are trained. [`base::BUILTIN`] is
+    /// the default.
+    Base(&'a [u8]),
+}
+
 /// Training settings.
 #[derive(Clone, Copy, Debug)]
-pub struct Options {
+pub struct Options<'a> {
     /// Passes over the (freshly augmented) training clips.
     pub epochs: usize,
     /// Seed: the same seed and corpus give the same model bytes.
@@ -48,9 +60,13 @@ pub struct Options {
     pub lr: f32,
     /// Augmentation ranges.
     pub augment: Augment,
+    /// From scratch or from a base network.
+    pub start: Start<'a>,
+    /// Dropout on the dense layer's inputs while training (0 = none).
+    pub dropout: f32,
 }
 
-impl Default for Options {
+impl Default for Options<'_> {
     fn default() -> Self {
         Options {
             epochs: 30,
@@ -59,6 +75,8 @@ impl Default for Options {
             batch: 16,
             lr: 3e-3,
             augment: Augment::default(),
+            start: Start::Base(base::BUILTIN),
+            dropout: 0.5,
         }
     }
 }
@@ -74,6 +92,8 @@ pub enum TrainError {
     NoBackground,
     /// The engine rejected the written model (a bug: the writer must emit what it runs).
     Engine(mote_engine::Error),
+    /// The base network file cannot be used.
+    Base(base::BaseError),
 }
 
 impl fmt::Display for TrainError {
@@ -87,6 +107,7 @@ impl fmt::Display for TrainError {
                 write!(f, "no background audio: add a few seconds of room noise")
             }
             TrainError::Engine(e) => write!(f, "the written model does not run in the engine: {e}"),
+            TrainError::Base(e) => write!(f, "base network: {e}"),
         }
     }
 }
@@ -266,7 +287,7 @@ impl<'m> Int8Runner<'m> {
 /// Train, quantize and write the model. `progress` is called after every epoch.
 pub fn train(
     c: &Corpus,
-    o: &Options,
+    o: &Options<'_>,
     mut progress: impl FnMut(&EpochReport),
 ) -> Result<Trained, TrainError> {
     let n_words = c.words.len();
@@ -310,6 +331,13 @@ pub fn train(
     };
 
     let mut p = Params::init(classes, &mut root.fork(3));
+    let frozen = match o.start {
+        Start::Scratch => 0,
+        Start::Base(bytes) => {
+            base::load(bytes, &mut p).map_err(TrainError::Base)?;
+            base::FROZEN
+        }
+    };
     let mut adam = Adam::new(classes);
     let mut g = Grads::new(classes);
     let mut a = Acts::new(classes);
@@ -331,10 +359,11 @@ pub fn train(
         let (mut loss, mut ok, mut in_batch) = (0.0f32, 0usize, 0usize);
         for (x, y) in &set {
             net::forward(&p, x, &mut a);
+            net::dropout(&p, &mut a, o.dropout, &mut aug);
             if argmax(&a.logits) == *y {
                 ok += 1;
             }
-            loss += net::backward(&p, &a, *y, &mut g);
+            loss += net::backward(&p, &a, *y, &mut g, frozen);
             in_batch += 1;
             if in_batch == o.batch.max(1) {
                 adam.step(&mut p, &mut g.p, lr, in_batch);
@@ -414,7 +443,7 @@ mod tests {
         }
     }
 
-    fn quick() -> Options {
+    fn quick() -> Options<'static> {
         Options {
             epochs: 2,
             per_clip: 1,
@@ -436,6 +465,34 @@ mod tests {
         // The file parses and runs: three int8 probabilities.
         let mut run = Int8Runner::new(&a.tflite).unwrap();
         assert_eq!(run.run(&[0i8; data::FEATURES]).unwrap().len(), 3);
+        let scratch = Options {
+            start: Start::Scratch,
+            dropout: 0.0,
+            ..quick()
+        };
+        let s1 = train(&c, &scratch, |_| {}).unwrap();
+        assert_eq!(s1.tflite, train(&c, &scratch, |_| {}).unwrap().tflite);
+        assert_ne!(s1.tflite, a.tflite);
+    }
+
+    /// From a base, the frozen convolutions stay the base's; the rest learns.
+    #[test]
+    fn transfer_keeps_the_base_and_trains_the_head() {
+        let c = corpus();
+        let t = train(&c, &quick(), |_| {}).unwrap();
+        let mut b = Params::zeros(3);
+        base::load(base::BUILTIN, &mut b).unwrap();
+        assert_eq!(t.params.conv[..base::FROZEN], b.conv[..base::FROZEN]);
+        assert_ne!(t.params.conv[base::FROZEN..], b.conv[base::FROZEN..]);
+        assert!(t.params.wf.iter().any(|&x| x != 0.0));
+        let bad = Options {
+            start: Start::Base(b"MOTEBASE"),
+            ..quick()
+        };
+        assert_eq!(
+            train(&c, &bad, |_| {}).unwrap_err(),
+            TrainError::Base(base::BaseError::NotABase)
+        );
     }
 
     #[test]

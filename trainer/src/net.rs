@@ -215,6 +215,8 @@ pub struct Acts {
     pub pool: Vec<f32>,
     /// Dense outputs (softmax inputs).
     pub logits: Vec<f32>,
+    /// Dropout's factor per pooled value (0 or 1/(1 − rate)); empty when no dropout ran.
+    pub keep: Vec<f32>,
 }
 
 impl Acts {
@@ -225,6 +227,7 @@ impl Acts {
             a: LAYERS.iter().map(|(_, g)| vec![0.0; g.out_len()]).collect(),
             pool: vec![0.0; DENSE_IN],
             logits: vec![0.0; classes],
+            keep: Vec::new(),
         }
     }
 }
@@ -360,6 +363,7 @@ pub fn softmax(logits: &[f32], out: &mut [f32]) {
 
 /// Forward pass of one example: `features` are the 49×40 int8 front-end values.
 pub fn forward(p: &Params, features: &[i8], a: &mut Acts) {
+    a.keep.clear();
     for (x, &q) in a.x.iter_mut().zip(features) {
         *x = (f32::from(q) + 128.0) * INPUT_SCALE * INPUT_NORM;
     }
@@ -382,10 +386,31 @@ pub fn forward(p: &Params, features: &[i8], a: &mut Acts) {
         }
     }
     a.pool.iter_mut().for_each(|v| *v /= POOL_N as f32);
+    dense(p, a);
+}
+
+fn dense(p: &Params, a: &mut Acts) {
     for o in 0..p.classes() {
         let w = &p.wf[o * DENSE_IN..][..DENSE_IN];
         a.logits[o] = p.bf[o] + w.iter().zip(&a.pool).map(|(a, b)| a * b).sum::<f32>();
     }
+}
+
+/// Training-time dropout on the dense layer's inputs, after [`forward`]: each pooled value is
+/// zeroed with probability `rate` (the rest scaled by 1/(1 − rate)) and the logits recomputed;
+/// [`backward`] applies the same mask. `rate` ≤ 0 does nothing.
+pub fn dropout(p: &Params, a: &mut Acts, rate: f32, r: &mut Rng) {
+    if !(rate > 0.0 && rate < 1.0) {
+        return;
+    }
+    let scale = 1.0 / (1.0 - rate);
+    a.keep.clear();
+    for v in a.pool.iter_mut() {
+        let k = if r.unit() < rate { 0.0 } else { scale };
+        *v *= k;
+        a.keep.push(k);
+    }
+    dense(p, a);
 }
 
 /// Scratch for [`backward`].
@@ -406,8 +431,10 @@ impl Grads {
     }
 }
 
-/// Cross-entropy loss of the forward pass in `a` against `label`; accumulates gradients.
-pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
+/// Cross-entropy loss of the forward pass in `a` against `label`; accumulates gradients of
+/// the dense layer and of the convolution layers from `frozen` on (the first `frozen` layers
+/// get none: a transfer from a base keeps them fixed, and the backward pass stops there).
+pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads, frozen: usize) -> f32 {
     let k = p.classes();
     let mut prob = vec![0.0; k];
     softmax(&a.logits, &mut prob);
@@ -425,6 +452,12 @@ pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
         }
     }
     let n = LAYERS.len();
+    if frozen >= n {
+        return loss;
+    }
+    for (d, &k) in dpool.iter_mut().zip(&a.keep) {
+        *d *= k;
+    }
     let inv = 1.0 / POOL_N as f32;
     for pos in 0..POOL_T * POOL_N {
         let t = pos / POOL_N;
@@ -434,7 +467,7 @@ pub fn backward(p: &Params, a: &Acts, label: usize, g: &mut Grads) -> f32 {
             g.d[n - 1][i] = if live { dpool[t * FEAT + c] * inv } else { 0.0 };
         }
     }
-    for i in (0..n).rev() {
+    for i in (frozen..n).rev() {
         let (kind, geom) = &LAYERS[i];
         let (w, _) = &p.conv[i];
         let (gw, gb) = &mut g.p.conv[i];
@@ -558,7 +591,7 @@ mod tests {
         let mut a = Acts::new(3);
         forward(&p, &feats, &mut a);
         let mut g = Grads::new(3);
-        backward(&p, &a, 1, &mut g);
+        backward(&p, &a, 1, &mut g, 0);
         let loss = |p: &Params| {
             let mut a = Acts::new(3);
             forward(p, &feats, &mut a);
@@ -591,5 +624,61 @@ mod tests {
                 "tensor {t}[{i}]: {num} vs {ana}"
             );
         }
+    }
+
+    /// Frozen layers get no gradient; the others get exactly what a full pass gives them.
+    #[test]
+    fn frozen_layers_get_no_gradient() {
+        let mut r = Rng::new(6);
+        let p = Params::init(3, &mut r);
+        let feats: Vec<i8> = (0..IN_H * IN_W)
+            .map(|_| (r.below(200) as i32 - 100) as i8)
+            .collect();
+        let mut a = Acts::new(3);
+        forward(&p, &feats, &mut a);
+        let mut full = Grads::new(3);
+        backward(&p, &a, 2, &mut full, 0);
+        for frozen in [2, LAYERS.len()] {
+            let mut g = Grads::new(3);
+            backward(&p, &a, 2, &mut g, frozen);
+            for (i, ((w, b), (fw, fb))) in g.p.conv.iter().zip(&full.p.conv).enumerate() {
+                if i < frozen {
+                    assert!(w.iter().chain(b).all(|&x| x == 0.0), "layer {i}");
+                } else {
+                    assert_eq!((w, b), (fw, fb), "layer {i}");
+                }
+            }
+            assert_eq!((&g.p.wf, &g.p.bf), (&full.p.wf, &full.p.bf));
+        }
+    }
+
+    /// Dropped inputs give their dense weights no gradient and send none down the network.
+    #[test]
+    fn dropout_masks_forward_and_backward() {
+        let mut r = Rng::new(8);
+        let p = Params::init(3, &mut r);
+        let feats: Vec<i8> = (0..IN_H * IN_W)
+            .map(|_| (r.below(200) as i32 - 100) as i8)
+            .collect();
+        let mut a = Acts::new(3);
+        forward(&p, &feats, &mut a);
+        let before = a.logits.clone();
+        dropout(&p, &mut a, 0.0, &mut r);
+        assert_eq!(a.logits, before);
+        dropout(&p, &mut a, 0.5, &mut r);
+        assert_eq!(a.keep.len(), DENSE_IN);
+        let dropped: Vec<usize> = (0..DENSE_IN).filter(|&c| a.keep[c] == 0.0).collect();
+        assert!(!dropped.is_empty() && dropped.len() < DENSE_IN);
+        let mut g = Grads::new(3);
+        backward(&p, &a, 1, &mut g, 0);
+        for &c in &dropped {
+            for o in 0..3 {
+                assert_eq!(g.p.wf[o * DENSE_IN + c], 0.0);
+            }
+        }
+        // A fresh forward pass clears the mask.
+        forward(&p, &feats, &mut a);
+        assert!(a.keep.is_empty());
+        assert_eq!(a.logits, before);
     }
 }
