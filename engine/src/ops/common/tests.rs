@@ -357,21 +357,12 @@ mod infinite_multiplier {
 
     #[test]
     fn relu_zero_output_scale() {
-        let r = with_ctx(
-            BuiltinOp::RELU,
-            &[i8t(&[4], 0.5, 0)],
-            &[i8t(&[4], 0.0, 0)],
-            |c| relu::prepare(c),
-        );
-        refused(r, BuiltinOp::RELU);
-        // 0 / 0 is NaN: refused too.
-        let r = with_ctx(
-            BuiltinOp::RELU,
-            &[i8t(&[4], 0.0, 0)],
-            &[i8t(&[4], 0.0, 0)],
-            |c| relu::prepare(c),
-        );
-        refused(r, BuiltinOp::RELU);
+        // x / 0 is infinite, 0 / 0 NaN: both refused.
+        for in_scale in [0.5, 0.0] {
+            let (ins, outs) = ([i8t(&[4], in_scale, 0)], [i8t(&[4], 0.0, 0)]);
+            let r = with_ctx(BuiltinOp::RELU, &ins, &outs, |c| relu::prepare(c));
+            refused(r, BuiltinOp::RELU);
+        }
     }
 
     #[test]
