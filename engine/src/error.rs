@@ -48,8 +48,9 @@ pub enum Error {
     /// Quantization the operator does not support (hybrid, missing scale, per-channel where per-tensor is required, ...).
     UnsupportedQuantization { op: BuiltinOp, tensor: i32 },
     /// Scales whose requantization multiplier (input [× filter] / output scale) is infinite or
-    /// NaN, e.g. an output scale of 0: TFLM's `QuantizeMultiplier` cannot represent it and
-    /// aborts at prepare. Names the output tensor (its scale divides).
+    /// NaN, e.g. an output scale of 0: TFLM's `QuantizeMultiplier` has no defined result for it
+    /// (it aborts at prepare where its float-to-int conversion saturates). Names the output
+    /// tensor (its scale divides).
     InfiniteMultiplier { op: BuiltinOp, tensor: i32 },
     /// An operator option outside what the kernel supports (e.g. an unknown padding or activation).
     UnsupportedOption { op: BuiltinOp, what: &'static str },
@@ -125,7 +126,7 @@ impl fmt::Display for Error {
             ),
             Error::InfiniteMultiplier { op, tensor } => write!(
                 f,
-                "{}: the scales give an infinite rescaling multiplier (input x filter / output scale, output tensor {tensor}; is its scale 0?), which TFLM refuses",
+                "{}: the scales give an infinite rescaling multiplier (input x filter / output scale, output tensor {tensor}; is its scale 0?), which TFLM cannot quantize",
                 op.name()
             ),
             Error::UnsupportedOption { op, what } => {

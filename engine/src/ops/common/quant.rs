@@ -82,9 +82,11 @@ pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
 /// TFLM `QuantizeMultiplier` at prepare: `(multiplier, shift)` of `real`, or
 /// [`Error::InfiniteMultiplier`] when `real` is infinite or NaN (an output scale of 0, or
 /// scales that are themselves infinite). TFLM converts `round(q * 2^31)` to `int64_t` there,
-/// which C++ leaves undefined for such values: on ARM (Cortex-M, aarch64) the conversion
-/// saturates and `TFLITE_CHECK(q_fixed <= 2^31)` aborts; on x86 it happens to give multiplier 0
-/// and the model runs. Zero, negative and large finite multipliers are quantized as TFLM does.
+/// which C++ leaves undefined for such values: where the conversion saturates (aarch64)
+/// `TFLITE_CHECK(q_fixed <= 2^31)` aborts; on x86 it happens to give multiplier 0 and the model
+/// runs (so no x86 golden can record the refusal). There is no defined result to match, so the
+/// model is refused everywhere. Zero, negative and large finite multipliers are quantized as
+/// TFLM does.
 pub fn prepare_multiplier(ctx: &PrepareCtx<'_, '_, '_>, real: f64) -> Result<(i32, i32), Error> {
     finite_multiplier(real).ok_or_else(|| ctx.infinite_multiplier())
 }

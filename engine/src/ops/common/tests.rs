@@ -259,9 +259,9 @@ fn dot_and_requantize() {
     assert_eq!(requantize_i8(1000, m, s, 0, -128, 127) as i8, 127);
 }
 
-/// TFLM's `QuantizeMultiplier` refuses an infinite multiplier at prepare (undefined
-/// float-to-int conversion; ARM saturates and `TFLITE_CHECK` aborts): every op whose prepare
-/// calls it gives `InfiniteMultiplier` for an output scale of 0, per tensor and per channel.
+/// An infinite multiplier has no defined TFLM result (`QuantizeMultiplier`'s float-to-int
+/// conversion is undefined; where it saturates, `TFLITE_CHECK` aborts at prepare): every op whose
+/// prepare calls it gives `InfiniteMultiplier` for an output scale of 0, per tensor and per channel.
 mod infinite_multiplier {
     use crate::error::Error;
     use crate::model::{BuiltinOp, DType, Tensor};
