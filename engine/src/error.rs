@@ -47,6 +47,11 @@ pub enum Error {
     },
     /// Quantization the operator does not support (hybrid, missing scale, per-channel where per-tensor is required, ...).
     UnsupportedQuantization { op: BuiltinOp, tensor: i32 },
+    /// Scales whose requantization multiplier (input [× filter] / output scale) is infinite or
+    /// NaN, e.g. an output scale of 0: TFLM's `QuantizeMultiplier` has no defined result for it
+    /// (it aborts at prepare where its float-to-int conversion saturates). Names the output
+    /// tensor (its scale divides).
+    InfiniteMultiplier { op: BuiltinOp, tensor: i32 },
     /// An operator option outside what the kernel supports (e.g. an unknown padding or activation).
     UnsupportedOption { op: BuiltinOp, what: &'static str },
     /// Operand shapes that do not agree.
@@ -117,6 +122,11 @@ impl fmt::Display for Error {
             Error::UnsupportedQuantization { op, tensor } => write!(
                 f,
                 "{}: tensor {tensor} has quantization this kernel does not support (only full-integer int8 models run)",
+                op.name()
+            ),
+            Error::InfiniteMultiplier { op, tensor } => write!(
+                f,
+                "{}: the scales give an infinite rescaling multiplier (input x filter / output scale, output tensor {tensor}; is its scale 0?), which TFLM cannot quantize",
                 op.name()
             ),
             Error::UnsupportedOption { op, what } => {

@@ -53,6 +53,24 @@ fn input_config(device: &cpal::Device) -> Result<cpal::SupportedStreamConfig> {
     }
 }
 
+/// An input stream sending the first channel of each frame of `channels`, as i16 (`to_i16`).
+fn mono_stream<T: cpal::SizedSample + 'static>(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    channels: usize,
+    tx: mpsc::Sender<Vec<i16>>,
+    to_i16: fn(T) -> i16,
+) -> Result<cpal::Stream, cpal::BuildStreamError> {
+    device.build_input_stream(
+        config,
+        move |d: &[T], _: &cpal::InputCallbackInfo| {
+            let _ = tx.send(d.iter().step_by(channels).map(|&s| to_i16(s)).collect());
+        },
+        |e| eprintln!("audio stream error: {e}"),
+        None,
+    )
+}
+
 /// Listen until Ctrl-C (or `seconds`), printing a live score bar and each detection.
 pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<()> {
     let host = cpal::default_host();
@@ -65,47 +83,13 @@ pub fn listen(model: &Model<'_>, setup: &Setup, seconds: Option<f64>) -> Result<
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.into();
     let (tx, rx) = mpsc::channel::<Vec<i16>>();
-    let err = |e| eprintln!("audio stream error: {e}");
     // Mono: the first channel of each frame.
     let stream = match format {
-        cpal::SampleFormat::F32 => {
-            let tx = tx.clone();
-            device.build_input_stream(
-                &config,
-                move |d: &[f32], _: &cpal::InputCallbackInfo| {
-                    let _ = tx.send(d.iter().step_by(channels).map(|&s| f32_to_i16(s)).collect());
-                },
-                err,
-                None,
-            )?
-        }
-        cpal::SampleFormat::I16 => {
-            let tx = tx.clone();
-            device.build_input_stream(
-                &config,
-                move |d: &[i16], _: &cpal::InputCallbackInfo| {
-                    let _ = tx.send(d.iter().step_by(channels).copied().collect());
-                },
-                err,
-                None,
-            )?
-        }
-        cpal::SampleFormat::U16 => {
-            let tx = tx.clone();
-            device.build_input_stream(
-                &config,
-                move |d: &[u16], _: &cpal::InputCallbackInfo| {
-                    let _ = tx.send(
-                        d.iter()
-                            .step_by(channels)
-                            .map(|&s| (s as i32 - 32768) as i16)
-                            .collect(),
-                    );
-                },
-                err,
-                None,
-            )?
-        }
+        cpal::SampleFormat::F32 => mono_stream(&device, &config, channels, tx, f32_to_i16)?,
+        cpal::SampleFormat::I16 => mono_stream(&device, &config, channels, tx, |s: i16| s)?,
+        cpal::SampleFormat::U16 => mono_stream(&device, &config, channels, tx, |s: u16| {
+            (s as i32 - 32768) as i16
+        })?,
         f => bail!("the microphone delivers {f:?} samples; f32, i16 or u16 are supported"),
     };
     stream.play().context("cannot start the microphone")?;

@@ -4,12 +4,10 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{mote, pip_model};
+use common::{mote, pip_model, repo, write_wav};
 
 fn golden(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../engine/tests/golden")
-        .join(rel)
+    repo("engine/tests/golden").join(rel)
 }
 
 #[test]
@@ -103,9 +101,7 @@ fn bad_models_give_clear_errors() {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../engine/tests/fixtures/audio")
-        .join(name)
+    repo("engine/tests/fixtures/audio").join(name)
 }
 
 #[test]
@@ -171,15 +167,7 @@ fn detect_json_lines_for_a_wake_word() {
 fn detect_rejects_unsupported_audio_and_models() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("x.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 200_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wr = hound::WavWriter::create(&w, spec).unwrap();
-    wr.write_sample(0i16).unwrap();
-    wr.finalize().unwrap();
+    write_wav(&w, 1, 200_000, [0i16]);
     let Some(model) = pip_model("okay_nabu.tflite") else {
         return;
     };

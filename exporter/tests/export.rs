@@ -4,7 +4,7 @@
 //! them in QEMU is `scripts/firmware-test.sh`.)
 
 mod common;
-use common::{mote, repo};
+use common::{mote, repo, write_wav};
 use std::path::{Path, PathBuf};
 
 use mote_exporter::export::build_settings::{BuildSettings, Mode};
@@ -238,24 +238,16 @@ fn wav_conversion_passes_16k_through_and_resamples_the_rest() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("s.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wr = hound::WavWriter::create(&w, spec).unwrap();
-    let mut mono = vec![];
+    let (mut stereo, mut mono) = (vec![], vec![]);
     for i in 0..44100i32 {
         let (l, r) = (
             ((i * 37) % 20000 - 10000) as i16,
             ((i * 11) % 9000 - 4500) as i16,
         );
-        wr.write_sample(l).unwrap();
-        wr.write_sample(r).unwrap();
+        stereo.extend([l, r]);
         mono.push(((l as i32 + r as i32) >> 1) as i16);
     }
-    wr.finalize().unwrap();
+    write_wav(&w, 2, 44100, stereo);
     let ours = export::wav::read_16k(&std::fs::read(&w).unwrap())
         .unwrap()
         .samples;
@@ -402,19 +394,12 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
     // Does not fit: 20 s of replay audio (640 KB of PCM in flash) on the L432KC's 256 KB.
     let long_dir = tempfile::tempdir().unwrap();
     let long = long_dir.path().join("long.wav");
-    {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&long, spec).unwrap();
-        for i in 0..16000 * 20 {
-            w.write_sample(((i % 100) as i16 - 50) * 10).unwrap();
-        }
-        w.finalize().unwrap();
-    }
+    write_wav(
+        &long,
+        1,
+        16000,
+        (0..16000 * 20).map(|i| ((i % 100) as i16 - 50) * 10),
+    );
     let (ok, err) = export_cli(&[
         m,
         "--board".as_ref(),
@@ -440,17 +425,7 @@ fn bad_input_is_a_clear_error_and_leaves_no_file() {
     );
     // WAV at a rate outside 8–192 kHz, and a file that is no WAV at all.
     let wav = tmp.path().join("odd.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 200_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wr = hound::WavWriter::create(&wav, spec).unwrap();
-    for _ in 0..1000 {
-        wr.write_sample(0i16).unwrap();
-    }
-    wr.finalize().unwrap();
+    write_wav(&wav, 1, 200_000, [0i16; 1000]);
     let wav_dir = tempfile::tempdir().unwrap();
     let odd = wav_dir.path().join("odd.wav");
     std::fs::rename(&wav, &odd).unwrap();

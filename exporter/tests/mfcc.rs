@@ -2,32 +2,22 @@
 //! `scripts/oracle/gen_mfcc.py`, and the sidecar's MFCC fields.
 
 mod common;
-use common::{mote, repo};
+use common::{mote, repo, write_wav};
 use std::path::PathBuf;
 
 /// Five espeak-ng words, 0.4 s of silence before each (as scripts/firmware-test.sh builds it).
 fn words_wav(dir: &std::path::Path) -> PathBuf {
     let path = dir.join("words.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut samples = vec![];
     for word in ["yes", "stop", "left", "visual", "go"] {
-        for _ in 0..6400 {
-            w.write_sample(0i16).unwrap();
-        }
+        samples.extend([0i16; 6400]);
         let clip = repo(&format!("engine/tests/fixtures/audio/mfcc/{word}.wav"));
         for s in hound::WavReader::open(clip).unwrap().samples::<i16>() {
-            w.write_sample(s.unwrap()).unwrap();
+            samples.push(s.unwrap());
         }
     }
-    for _ in 0..12800 {
-        w.write_sample(0i16).unwrap();
-    }
-    w.finalize().unwrap();
+    samples.extend([0i16; 12800]);
+    write_wav(&path, 1, 16000, samples);
     path
 }
 

@@ -9,7 +9,7 @@
 //! CI=true, else a SKIP line.
 
 mod common;
-use common::mote;
+use common::{mote, write_wav};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -105,19 +105,11 @@ fn noise(kind: u32, seed: u64, n: usize, rate: u32, level: f32) -> Vec<f32> {
     v
 }
 
-fn write_wav(path: &Path, rate: u32, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for &s in samples {
-        w.write_sample((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
-            .expect("wav");
-    }
-    w.finalize().expect("wav");
+fn write_f32_wav(path: &Path, rate: u32, samples: &[f32]) {
+    let pcm = samples
+        .iter()
+        .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16);
+    write_wav(path, 1, rate, pcm);
 }
 
 fn read_wav(path: &Path) -> (u32, Vec<f32>) {
@@ -254,7 +246,7 @@ fn train_yes_no_up_on_espeak_and_generalize() {
     std::fs::create_dir_all(&bg).unwrap();
     for kind in 0..4u32 {
         let v = noise(kind, 100 + u64::from(kind), 15 * 16000, 16000, 0.05);
-        write_wav(&bg.join(format!("noise{kind}.wav")), 16000, &v);
+        write_f32_wav(&bg.join(format!("noise{kind}.wav")), 16000, &v);
     }
     // Training clips: 6 voices × 3 speeds × 3 pitches per word.
     for w in WORDS {
@@ -316,7 +308,7 @@ fn train_yes_no_up_on_espeak_and_generalize() {
                 let quiet: Vec<f32> = clip.iter().map(|x| x * 10f32.powf(-18.0 / 20.0)).collect();
                 for (i, samples) in [clip, noisy, quiet].iter().enumerate() {
                     let f = eval.join(format!("{k}_{i}.wav"));
-                    write_wav(&f, rate, samples);
+                    write_f32_wav(&f, rate, samples);
                     if k % 4 == 1 {
                         some_eval.push(f.clone());
                     }
@@ -404,7 +396,7 @@ fn train_refuses_unusable_folders() {
     let tone: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.2).sin() * 0.3).collect();
     for w in ["a", "b"] {
         std::fs::create_dir_all(d.join(w)).unwrap();
-        write_wav(&d.join(w).join("1.wav"), 16000, &tone);
+        write_f32_wav(&d.join(w).join("1.wav"), 16000, &tone);
     }
     let err = |args: &[&str]| {
         let out = mote()
@@ -423,7 +415,7 @@ fn train_refuses_unusable_folders() {
         "no background folder"
     );
     std::fs::create_dir_all(d.join("_background_")).unwrap();
-    write_wav(
+    write_f32_wav(
         &d.join("_background_/n.wav"),
         16000,
         &noise(0, 1, 32000, 16000, 0.05),

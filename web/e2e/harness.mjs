@@ -140,3 +140,14 @@ export async function liveStats(page) {
   const m = /wasm: ([\d.]+) ms per inference, front end \+ model \+ detector \((\d+) inferences\); real-time factor ([\d.]+)/.exec(text);
   return m ? { msPerInference: Number(m[1]), inferences: Number(m[2]), rtf: Number(m[3]) } : null;
 }
+
+/** The `mote` CLI build (release preferred; `CARGO_TARGET_DIR`, then the repo's target/), or null
+ * (byte comparisons with the CLI are skipped then). */
+export function moteCli() {
+  const dirs = [process.env.CARGO_TARGET_DIR, path.join(repo, 'target')].filter(Boolean);
+  for (const d of dirs) for (const p of ['release', 'debug']) {
+    const f = path.join(d, p, 'mote');
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}

@@ -10,11 +10,27 @@ import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
   repo, dist, reference, artifacts, serve, launch, open, foreign, padded, writeWav, screenshot, bench,
-  needReference, liveStats,
+  needReference, liveStats, moteCli,
 } from './harness.mjs';
 
 const fixture = (name) => path.join(repo, 'engine/tests/fixtures/audio', name);
 const detections = (page) => page.locator('[data-testid=detections] li');
+
+/** Loads `files` (the .tflite first, then any sidecar) and waits until the page names the model. */
+async function loadModel(page, files) {
+  const list = [files].flat();
+  await page.getByTestId('model-input').setInputFiles(list);
+  const name = path.basename(list[0]);
+  await page.waitForFunction((n) => document.querySelector('[data-testid=model-name]')?.textContent === n, name);
+}
+
+/** Starts the fake microphone, waits for a detection of `label`; every detection must be `label`. */
+async function detectsOnly(page, label) {
+  await page.getByTestId('mic-start').click();
+  await detections(page).filter({ hasText: label }).first().waitFor({ timeout: 30_000 });
+  const labels = await detections(page).locator('strong').allTextContents();
+  assert.ok(labels.every((l) => l === label), labels.join(','));
+}
 
 /** Serves, launches with `audio` on the fake microphone, opens the page; always cleans up. */
 async function withPage(audio, body, launchOpts) {
@@ -131,15 +147,11 @@ test('silence on the microphone fires nothing', async () => {
 test('micro_speech with "yes" looped shows yes', async (t) => {
   if (!needReference(t, 'tflm/micro_speech_quantized.tflite', 'tflm/micro_speech_quantized.json', 'tflm/yes_1000ms.wav')) return;
   await withPage(path.join(reference, 'tflm/yes_1000ms.wav'), async ({ page }) => {
-    await page.getByTestId('model-input').setInputFiles([
+    await loadModel(page, [
       path.join(reference, 'tflm/micro_speech_quantized.tflite'),
       path.join(reference, 'tflm/micro_speech_quantized.json'),
     ]);
-    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'micro_speech_quantized.tflite');
-    await page.getByTestId('mic-start').click();
-    await detections(page).filter({ hasText: 'yes' }).first().waitFor({ timeout: 30_000 });
-    const labels = await detections(page).locator('strong').allTextContents();
-    assert.ok(labels.every((l) => l === 'yes'), labels.join(','));
+    await detectsOnly(page, 'yes');
     const stats = await liveStats(page);
     bench({ micro_speech_ms_per_inference: stats?.msPerInference, micro_speech_rtf: stats?.rtf });
     await screenshot(page, 'micro-speech-yes');
@@ -165,8 +177,7 @@ test('a model that cannot run says why', async () => {
     await page.getByTestId('model-error').waitFor();
     assert.match(await page.getByTestId('model-error').textContent(), /not a readable \.tflite file/);
     if (fs.existsSync(floatOut)) {
-      await page.getByTestId('model-input').setInputFiles(floatOut);
-      await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'model.tflite');
+      await loadModel(page, floatOut);
       // It plans (memory is shown) but cannot be fed audio: the live demo says why.
       assert.ok(Number(await page.getByTestId('arena-peak-bytes').textContent()) > 0);
       assert.equal(await page.getByTestId('mic-start').isDisabled(), true);
@@ -184,17 +195,19 @@ test('a denied microphone permission is explained', async () => {
   }, { denyMic: true });
 });
 
-/** The `mote` CLI if a build exists (the comparison is skipped otherwise). */
-function moteCli() {
-  const dirs = [process.env.CARGO_TARGET_DIR, path.join(repo, 'target')].filter(Boolean);
-  for (const d of dirs) for (const p of ['release', 'debug']) {
-    const f = path.join(d, p, 'mote');
-    if (fs.existsSync(f)) return f;
-  }
-  return null;
-}
-
 const sha256 = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+/** `file` (the page's download) must equal what `mote ...args -o OUT` writes, byte for byte. */
+function assertSameAsCli(t, file, args, env = process.env) {
+  const cli = moteCli();
+  if (!cli) {
+    t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
+    return;
+  }
+  const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-cli-'), path.basename(file));
+  execFileSync(cli, [...args, '-o', out], { stdio: 'pipe', env });
+  assert.equal(sha256(file), sha256(out), `browser ${path.basename(file)} differs from ${cli} ${args.join(' ')}`);
+}
 
 test('Export downloads the firmware zip, byte-identical to `mote export`', async (t) => {
   const model = path.join(repo, 'models/pip/pymicro_wakeword/models/okay_nabu.tflite');
@@ -204,14 +217,7 @@ test('Export downloads the firmware zip, byte-identical to `mote export`', async
     const zip = path.join(artifacts, dl.suggestedFilename());
     await dl.saveAs(zip);
     assert.match(await page.getByTestId('export-status').textContent(), /Downloaded okay_nabu-b-l475e-iot01a\.zip/);
-    const cli = moteCli();
-    if (!cli) {
-      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
-    } else {
-      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-export-'), 'cli.zip');
-      execFileSync(cli, ['export', model, '--board', 'b-l475e-iot01a', '--output', out], { stdio: 'pipe' });
-      assert.equal(sha256(zip), sha256(out), `browser zip differs from ${cli} export`);
-    }
+    assertSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
     // Another board, another project.
     await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
     const [small] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
@@ -234,15 +240,8 @@ test('USB drive .bin: byte-identical to `mote export --bin`; the board log panel
     const ms = parseFloat(await status.getAttribute('data-ms'));
     bench({ bin_bytes: fs.statSync(bin).size, bin_build_ms: ms });
     assert.ok(ms < 1000, `.bin took ${ms} ms to make`);
-    const cli = moteCli();
-    if (!cli) {
-      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
-    } else {
-      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-bin-'), 'cli.bin');
-      execFileSync(cli, ['export', '--bin', model, '--board', 'b-l475e-iot01a', '-o', out],
-        { stdio: 'pipe', env: { ...process.env, MOTE_RUNTIME_DIR: path.join(repo, 'target/runtimes') } });
-      assert.equal(sha256(bin), sha256(out), `browser .bin differs from ${cli} export --bin`);
-    }
+    assertSameAsCli(t, bin, ['export', '--bin', model, '--board', 'b-l475e-iot01a'],
+      { ...process.env, MOTE_RUNTIME_DIR: path.join(repo, 'target/runtimes') });
     // Chromium has Web Serial: the connect button (choosing a port needs a person).
     assert.equal(await page.evaluate(() => 'serial' in navigator), true);
     assert.equal(await page.getByTestId('serial-connect').isEnabled(), true);
@@ -298,11 +297,7 @@ test('latency and battery life follow the board and the clock', async () => {
 
     // A model that needs more than 16 MHz: the MFCC DS-CNN (7 M instructions every 20 ms).
     const models = path.join(repo, 'engine/tests/fixtures/models');
-    await page.getByTestId('model-input').setInputFiles([
-      path.join(models, 'ds_cnn_mfcc.tflite'),
-      path.join(models, 'ds_cnn_mfcc.json'),
-    ]);
-    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'ds_cnn_mfcc.tflite');
+    await loadModel(page, [path.join(models, 'ds_cnn_mfcc.tflite'), path.join(models, 'ds_cnn_mfcc.json')]);
     await page.getByTestId('clock-select').selectOption('16');
     await page.waitForFunction(() => /cannot keep up/.test(document.querySelector('[data-testid=energy-realtime]')?.textContent || ''));
     await screenshot(page, 'energy-cannot-keep-up');
@@ -319,15 +314,8 @@ test('an MFCC keyword model (MLPerf Tiny KWS shape) runs live: "yes" shows yes',
   const wav = padded(fixture('mfcc/yes.wav'), 0.6, 'mfcc_yes_padded.wav');
   await withPage(wav, async ({ page }) => {
     const models = path.join(repo, 'engine/tests/fixtures/models');
-    await page.getByTestId('model-input').setInputFiles([
-      path.join(models, 'ds_cnn_mfcc.tflite'),
-      path.join(models, 'ds_cnn_mfcc.json'),
-    ]);
-    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'ds_cnn_mfcc.tflite');
-    await page.getByTestId('mic-start').click();
-    await detections(page).filter({ hasText: 'yes' }).first().waitFor({ timeout: 30_000 });
-    const labels = await detections(page).locator('strong').allTextContents();
-    assert.ok(labels.every((l) => l === 'yes'), labels.join(','));
+    await loadModel(page, [path.join(models, 'ds_cnn_mfcc.tflite'), path.join(models, 'ds_cnn_mfcc.json')]);
+    await detectsOnly(page, 'yes');
     await screenshot(page, 'mfcc-yes');
   });
 });
@@ -337,19 +325,11 @@ test('an MFCC keyword model (MLPerf Tiny KWS shape) runs live: "yes" shows yes',
 test('a model that is not a keyword model exports in infer mode, byte-identical to `mote export`', async (t) => {
   const model = path.join(repo, 'engine/tests/fixtures/models/mobilenet_025.tflite');
   await withPage(null, async ({ page }) => {
-    await page.getByTestId('model-input').setInputFiles(model);
-    await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'mobilenet_025.tflite');
+    await loadModel(page, model);
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
     assert.equal(dl.suggestedFilename(), 'mobilenet_025-b-l475e-iot01a.zip');
     const zip = path.join(artifacts, dl.suggestedFilename());
     await dl.saveAs(zip);
-    const cli = moteCli();
-    if (!cli) {
-      t.diagnostic('no mote CLI build found (cargo build -p mote-exporter): byte comparison skipped');
-    } else {
-      const out = path.join(fs.mkdtempSync('/tmp/mote-e2e-export-'), 'cli.zip');
-      execFileSync(cli, ['export', model, '--board', 'b-l475e-iot01a', '--output', out], { stdio: 'pipe' });
-      assert.equal(sha256(zip), sha256(out), `browser zip differs from ${cli} export`);
-    }
+    assertSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
   });
 });

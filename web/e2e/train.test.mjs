@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { repo, artifacts, isCI, serve, launch, open, foreign, readWav, writeWav, screenshot, bench } from './harness.mjs';
+import { artifacts, isCI, serve, launch, open, foreign, readWav, writeWav, screenshot, bench, moteCli } from './harness.mjs';
 
 // Enough epochs for the word to pass the sidecar's 0.8 cut-off live (~30 s in the worker here).
 const EPOCHS = 40;
@@ -37,15 +37,6 @@ function noise(seconds, seed) {
     out[i] = Math.round(1500 * (brown + 0.3 * w));
   }
   return out;
-}
-
-/** The CLI build (release preferred), or null. */
-function moteCli() {
-  for (const p of ['release', 'debug']) {
-    const f = path.join(process.env.CARGO_TARGET_DIR || path.join(repo, 'target'), p, 'mote');
-    if (fs.existsSync(f)) return f;
-  }
-  return null;
 }
 
 test('Train step: clips → worker → int8 model (= `mote train`) → live detection', { timeout: 300_000 }, async (t) => {

@@ -81,23 +81,7 @@ impl Loaded {
     /// The project name `mote export` would use for this file: the stem, with characters other
     /// than `[A-Za-z0-9._-]` replaced by `_` (as the CLI does).
     pub fn project_name(&self) -> String {
-        let s: String = stem(&self.name)
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(64)
-            .collect();
-        let s = s.trim_start_matches('.');
-        if s.is_empty() {
-            "model".into()
-        } else {
-            s.to_string()
-        }
+        mote_exporter::export::sanitize_name(stem(&self.name))
     }
 }
 
@@ -121,6 +105,10 @@ pub fn explain(e: &Error, bytes: &[u8]) -> String {
         Error::UnsupportedType { .. } | Error::UnsupportedQuantization { .. } => format!(
             "This model cannot run: {e}. Mote runs full-integer (int8) models: convert with a representative dataset \
              and int8 input/output."
+        ),
+        Error::InfiniteMultiplier { .. } => format!(
+            "This model cannot run: {e}. A tensor's quantization scale is 0 (or not finite), which TFLM refuses too: \
+             convert the model again with a representative dataset."
         ),
         Error::BadIdentifier | Error::UnsupportedSchemaVersion { .. } | Error::Truncated { .. } => {
             format!("This is not a readable .tflite file ({} bytes): {e}.", bytes.len())

@@ -53,18 +53,23 @@ fn conv() -> Rc<Loaded> {
     Rc::new(Loaded::analyse(1, "conv.tflite", CONV.to_vec(), None))
 }
 
-#[wasm_bindgen_test]
-async fn model_panel_names_the_model_and_its_arena() {
-    let m = conv();
-    let arena = m.report.as_ref().unwrap().arena_bytes;
-    let root = mount::<ModelPanel>(ModelPanelProps {
+/// The model panel mounted with `m` loaded.
+async fn model_panel(m: Rc<Loaded>) -> Element {
+    mount::<ModelPanel>(ModelPanelProps {
         model: Some(m),
         loading: None,
         error: None,
         on_default: Callback::noop(),
         on_files: Callback::noop(),
     })
-    .await;
+    .await
+}
+
+#[wasm_bindgen_test]
+async fn model_panel_names_the_model_and_its_arena() {
+    let m = conv();
+    let arena = m.report.as_ref().unwrap().arena_bytes;
+    let root = model_panel(m).await;
     assert_eq!(text(&root, "[data-testid=model-name]"), "conv.tflite");
     assert_eq!(
         text(&root, "[data-testid=arena-peak-bytes]"),
@@ -81,14 +86,7 @@ async fn model_panel_names_the_model_and_its_arena() {
 #[wasm_bindgen_test]
 async fn unreadable_model_is_explained() {
     let m = Rc::new(Loaded::analyse(2, "junk.tflite", b"junk".to_vec(), None));
-    let root = mount::<ModelPanel>(ModelPanelProps {
-        model: Some(m),
-        loading: None,
-        error: None,
-        on_default: Callback::noop(),
-        on_files: Callback::noop(),
-    })
-    .await;
+    let root = model_panel(m).await;
     assert!(text(&root, "[data-testid=model-error]")
         .starts_with("This is not a readable .tflite file (4 bytes)"));
 }
@@ -131,32 +129,26 @@ async fn arena_timeline_draws_each_tensor_and_names_it_on_hover() {
     assert!(card.contains("bytes at offset"), "{card}");
 }
 
+/// The export button mounted for `model` on the B-L475E-IOT01A.
+async fn export_button(model: Option<Rc<Loaded>>) -> HtmlButtonElement {
+    let root = mount::<ExportButton>(ExportButtonProps {
+        model,
+        board: "b-l475e-iot01a".into(),
+    })
+    .await;
+    root.query_selector("[data-testid=export-button]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn export_needs_an_audio_model() {
-    let root = mount::<ExportButton>(ExportButtonProps {
-        model: None,
-        board: "b-l475e-iot01a".into(),
-    })
-    .await;
-    let b: HtmlButtonElement = root
-        .query_selector("[data-testid=export-button]")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let b = export_button(None).await;
     assert!(b.disabled());
     assert_eq!(b.title(), "load a model first");
-    let root = mount::<ExportButton>(ExportButtonProps {
-        model: Some(conv()),
-        board: "b-l475e-iot01a".into(),
-    })
-    .await;
-    let b: HtmlButtonElement = root
-        .query_selector("[data-testid=export-button]")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let b = export_button(Some(conv())).await;
     // Not a keyword model: Export offers an infer-mode project (issue 15) instead of refusing.
     assert!(!b.disabled(), "{}", b.title());
 }

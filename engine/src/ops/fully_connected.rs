@@ -8,12 +8,11 @@
 use super::common::weighted_int8_operands;
 use super::common::{
     check_bias, check_len, check_symmetric_filter, conv_channel_quant, dot_i8, fused_activation,
-    output_activation_range, Activation, ChannelQuant, OutputStage,
+    output_activation_range, prepare_multiplier, Activation, ChannelQuant, OutputStage,
 };
 use super::dsp::dot2;
 use super::{EvalCtx, PrepareCtx, Span};
 use crate::error::Error;
-use crate::fixedpoint::quantize_multiplier;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -127,7 +126,7 @@ pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<
         if !non_negative {
             return Err(ctx.bad_quant(fidx));
         }
-        let (multiplier, shift) = quantize_multiplier(product / out_scale as f64);
+        let (multiplier, shift) = prepare_multiplier(ctx, product / out_scale as f64)?;
         ChannelQuant {
             span: Span::default(),
             multiplier,

@@ -14,10 +14,10 @@
 //! TFLM accumulates with a scratch buffer while walking the input once; we sum each output's
 //! elements directly (no scratch), which gives the same int32 sums (wrapping addition commutes).
 
-use super::common::{per_tensor_quant, read_const_i32s};
+use super::common::{per_tensor_quant, prepare_multiplier, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::model::{DType, MAX_RANK};
 
 /// Prepared parameters.
@@ -116,12 +116,9 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
     p.in_zp = input.quant.zero_point();
     p.out_zp = out.quant.zero_point();
     let real = input.quant.scale() as f64 / out.quant.scale() as f64;
-    // TFLM's `QuantizeMultiplier` aborts on an infinite multiplier (a zero output scale); zero
-    // and negative ones it quantizes like any other.
-    if !real.is_finite() {
-        return Err(ctx.bad_quant(ctx.output_index(0)));
-    }
-    let (mut mult, mut shift) = quantize_multiplier(real);
+    // TFLM `QuantizeMultiplier`: an infinite multiplier (a zero output scale) is refused; zero
+    // and negative ones are quantized like any other.
+    let (mut mult, mut shift) = prepare_multiplier(ctx, real)?;
     if count > 0 {
         let k = (63 - count.leading_zeros() as i32).min(32).min(31 + shift);
         mult = (((mult as i64) << k) / count as i64) as i32;

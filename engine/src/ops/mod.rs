@@ -205,6 +205,13 @@ impl<'m> PrepareCtx<'_, 'm, '_> {
             tensor,
         }
     }
+    /// `InfiniteMultiplier` naming output 0.
+    pub fn infinite_multiplier(&self) -> Error {
+        Error::InfiniteMultiplier {
+            op: self.op,
+            tensor: self.output_index(0),
+        }
+    }
     /// `UnsupportedOption`.
     pub fn bad_option(&self, what: &'static str) -> Error {
         Error::UnsupportedOption { op: self.op, what }

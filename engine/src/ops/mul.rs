@@ -5,13 +5,14 @@
 //! rebased inputs goes through `MultiplyByQuantizedMultiplier`, then the output zero point is
 //! added and the activation range applied.
 
+use super::common::prepare_multiplier;
 use super::common::{
     binary_int8_operands, eval_binary, fused_activation, output_activation_range, Activation,
     BinaryOperands, Broadcast,
 };
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -49,12 +50,9 @@ pub(crate) fn prepare_with(
     let BinaryOperands { a, b, out, bc } = binary_int8_operands(ctx)?;
     let so = out.quant.scale();
     let real = a.quant.scale() as f64 * b.quant.scale() as f64 / so as f64;
-    // TFLM's `QuantizeMultiplier` aborts on an infinite multiplier (a zero output scale); zero
-    // and negative ones it quantizes like any other.
-    if !real.is_finite() {
-        return Err(ctx.bad_quant(ctx.output_index(0)));
-    }
-    let (mult, shift) = quantize_multiplier(real);
+    // TFLM `QuantizeMultiplier`: an infinite multiplier (a zero output scale) is refused; zero
+    // and negative ones are quantized like any other.
+    let (mult, shift) = prepare_multiplier(ctx, real)?;
     let (act_min, act_max) = output_activation_range(ctx, activation, 0)?;
     Ok(Params {
         bc,

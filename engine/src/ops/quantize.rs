@@ -5,9 +5,10 @@
 //! Also home of [`Elem`], the little-endian integer element access the other elementwise
 //! kernels of this family (RELU, RELU6, DEQUANTIZE) share.
 
+use super::common::prepare_multiplier;
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
 use crate::model::DType;
 
 /// An integer tensor element type: size, range, and little-endian load/store via `i32`.
@@ -282,7 +283,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
             return Err(ctx.bad_quant(ctx.input_index(0)));
         }
         // f32 scales widened to f64 before dividing, as TFLM does.
-        quantize_multiplier(input.quant.scale() as f64 / output.quant.scale() as f64)
+        prepare_multiplier(
+            ctx,
+            input.quant.scale() as f64 / output.quant.scale() as f64,
+        )?
     } else {
         (0, 0)
     };
@@ -422,6 +426,7 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixedpoint::quantize_multiplier;
 
     fn params(mode: Mode, in_scale: f32, izp: i32, out_scale: f32, ozp: i32) -> Params {
         let (multiplier, shift) = quantize_multiplier(in_scale as f64 / out_scale as f64);

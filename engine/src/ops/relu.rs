@@ -4,10 +4,11 @@
 //!
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
+use super::common::prepare_multiplier;
 use super::quantize::{map_same_type, output0, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
-use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
+use crate::fixedpoint::multiply_by_quantized_multiplier;
 
 /// Prepared parameters.
 #[repr(C)]
@@ -49,8 +50,10 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         return Err(ctx.bad_quant(ctx.output_index(0)));
     }
     // TFLM: f32 scales widened to f64, divided, then QuantizeMultiplier.
-    let (multiplier, shift) =
-        quantize_multiplier(input.quant.scale() as f64 / output.quant.scale() as f64);
+    let (multiplier, shift) = prepare_multiplier(
+        ctx,
+        input.quant.scale() as f64 / output.quant.scale() as f64,
+    )?;
     // TFLM adds `roundf(0.0f / output_scale)` (0 for any positive scale) to the zero point;
     // the upper bound is the type maximum because RELU's act_max is +inf.
     let act_min = type_min.max(output_offset);
@@ -99,6 +102,7 @@ crate::ops::stored::no_uninit!(Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixedpoint::quantize_multiplier;
     use crate::model::DType;
 
     fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {

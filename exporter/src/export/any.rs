@@ -156,13 +156,7 @@ pub fn export_any(
     }
     let config_rs = config_rs(name, board, rep, n, &fit);
     let mut files = Vec::new();
-    let mut add = |path: &str, data: Vec<u8>| {
-        files.push(File {
-            path: path.to_string(),
-            data,
-            mode: 0o644,
-        })
-    };
+    let mut add = |path: &str, data: Vec<u8>| files.push(File::regular(path, data));
     for (path, bytes) in project::embedded_files() {
         let text = || String::from_utf8_lossy(bytes).into_owned();
         match *path {

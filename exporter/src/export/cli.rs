@@ -101,7 +101,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         .model
         .file_stem()
         .and_then(|s| s.to_str())
-        .map(sanitize)
+        .map(export::sanitize_name)
         .unwrap_or_else(|| "model".into());
     // Claim the output before the work: an unwritable path fails now, and nothing but a
     // complete zip ever appears under the final name.
@@ -178,25 +178,4 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A file name stem usable as a directory name: other characters become `_`.
-fn sanitize(stem: &str) -> String {
-    let s: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    let s = s.trim_start_matches('.').to_string();
-    if s.is_empty() {
-        "model".into()
-    } else {
-        s
-    }
 }

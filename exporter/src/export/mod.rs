@@ -299,6 +299,29 @@ fn zip_project(
     })
 }
 
+/// A file name stem as a name [`export`] accepts (what `mote export` and the page use): other
+/// characters than `[A-Za-z0-9._-]` become `_`, at most 64 of them, leading dots dropped;
+/// `model` if nothing is left.
+pub fn sanitize_name(stem: &str) -> String {
+    let s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    let s = s.trim_start_matches('.');
+    if s.is_empty() {
+        "model".into()
+    } else {
+        s.to_string()
+    }
+}
+
 /// The project name: `name` with anything but `[A-Za-z0-9._-]` refused (it becomes a directory
 /// and a Cargo-visible path).
 fn project_name(name: &str) -> Result<String, ExportError> {

@@ -40,6 +40,17 @@ pub struct File {
     pub mode: u32,
 }
 
+impl File {
+    /// A regular, non-executable file (mode 0644).
+    pub fn regular(path: &str, data: Vec<u8>) -> File {
+        File {
+            path: path.to_string(),
+            data,
+            mode: 0o644,
+        }
+    }
+}
+
 /// What [`files`] assembles.
 pub struct Inputs<'a> {
     /// Project name.
@@ -137,13 +148,7 @@ pub fn sources_ready() -> bool {
 /// Every file of the project, sorted by path.
 pub fn files(i: &Inputs<'_>) -> Vec<File> {
     let mut out = Vec::new();
-    let mut add = |path: &str, data: Vec<u8>| {
-        out.push(File {
-            path: path.to_string(),
-            data,
-            mode: 0o644,
-        })
-    };
+    let mut add = |path: &str, data: Vec<u8>| out.push(File::regular(path, data));
     for &(path, bytes) in embedded_files() {
         let text = || String::from_utf8_lossy(bytes).into_owned();
         match path {
@@ -320,6 +325,20 @@ fn energy_summary(i: &Inputs<'_>) -> Option<energy::Summary> {
     )
 }
 
+/// One budget's section of `report.md`: `## {title} (used of limit)` and its parts' table.
+fn budget_table(w: &mut String, title: &str, items: &[super::fit::Item], total: u32, limit: u32) {
+    let verdict = if total > limit { ", DOES NOT FIT" } else { "" };
+    let _ = writeln!(w, "## {title} ({} of {}{verdict})", kib(total), kib(limit));
+    let _ = writeln!(w);
+    let _ = writeln!(w, "| part | bytes | |");
+    let _ = writeln!(w, "|---|---:|---|");
+    for it in items {
+        let how = if it.exact { "exact" } else { "estimate" };
+        let _ = writeln!(w, "| {} | {} | {how} |", it.what, it.bytes);
+    }
+    let _ = writeln!(w, "| **total** | **{total}** | |");
+}
+
 /// `mote/report.md`: what was exported, the flash/RAM breakdown, MACs per layer.
 pub fn report_md(i: &Inputs<'_>) -> String {
     let r = i.report;
@@ -351,30 +370,7 @@ pub fn report_md(i: &Inputs<'_>) -> String {
     let _ = writeln!(w, "- detector: {}", s.detector);
     let _ = writeln!(w, "- log: {}; LED: {}", i.board.uart, i.board.led);
     let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "## Flash ({} of {}{})",
-        kib(f.flash_total()),
-        kib(f.flash_limit),
-        if f.flash_total() > f.flash_limit {
-            ", DOES NOT FIT"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(w);
-    let _ = writeln!(w, "| part | bytes | |");
-    let _ = writeln!(w, "|---|---:|---|");
-    for it in &f.flash {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} |",
-            it.what,
-            it.bytes,
-            if it.exact { "exact" } else { "estimate" }
-        );
-    }
-    let _ = writeln!(w, "| **total** | **{}** | |", f.flash_total());
+    budget_table(w, "Flash", &f.flash, f.flash_total(), f.flash_limit);
     let _ = writeln!(w);
     let _ = writeln!(
         w,
@@ -382,30 +378,7 @@ pub fn report_md(i: &Inputs<'_>) -> String {
         r.weights_bytes
     );
     let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "## RAM ({} of {}{})",
-        kib(f.ram_total()),
-        kib(f.ram_limit),
-        if f.ram_total() > f.ram_limit {
-            ", DOES NOT FIT"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(w);
-    let _ = writeln!(w, "| part | bytes | |");
-    let _ = writeln!(w, "|---|---:|---|");
-    for it in &f.ram {
-        let _ = writeln!(
-            w,
-            "| {} | {} | {} |",
-            it.what,
-            it.bytes,
-            if it.exact { "exact" } else { "estimate" }
-        );
-    }
-    let _ = writeln!(w, "| **total** | **{}** | |", f.ram_total());
+    budget_table(w, "RAM", &f.ram, f.ram_total(), f.ram_limit);
     let _ = writeln!(w);
     let m = &r.memory;
     let _ = writeln!(

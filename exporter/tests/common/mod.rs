@@ -28,6 +28,21 @@ pub fn assert_ok(out: &Output) {
     );
 }
 
+/// Writes a 16-bit PCM WAV of `channels` interleaved channels at `rate` Hz.
+pub fn write_wav(path: &Path, channels: u16, rate: u32, samples: impl IntoIterator<Item = i16>) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for s in samples {
+        w.write_sample(s).expect("write wav");
+    }
+    w.finalize().expect("finish wav");
+}
+
 /// A wake-word model installed from PyPI by `scripts/fetch-models.sh` (`MOTE_PIP_MODELS`
 /// overrides the directory). Missing: a failure under `CI=true`, else `None` with a SKIP line.
 pub fn pip_model(name: &str) -> Option<PathBuf> {

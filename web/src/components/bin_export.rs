@@ -13,6 +13,7 @@ use yew::prelude::*;
 
 use crate::boards::choice;
 use crate::components::app::fetch_bytes;
+use crate::components::export_button::use_reset_state;
 use crate::loaded::Loaded;
 
 /// Props of [`BinExport`].
@@ -71,12 +72,7 @@ async fn run(m: Rc<Loaded>, board: &'static str) -> Outcome {
 /// The .bin button, its fit line and its status.
 #[function_component(BinExport)]
 pub fn bin_export(props: &BinExportProps) -> Html {
-    let outcome = use_state(|| Outcome::None);
-    {
-        let outcome = outcome.clone();
-        let key = (props.model.as_ref().map(|m| m.id), props.board.clone());
-        use_effect_with(key, move |_| outcome.set(Outcome::None));
-    }
+    let outcome = use_reset_state(&props.model, &props.board, || Outcome::None);
     let c = choice(&props.board);
     // The runtime fit, before anything is fetched: RAM and the slot's flash, with numbers.
     let fit = use_memo((props.model.as_ref().map(|m| m.id), props.board.clone()), {

@@ -95,15 +95,27 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
     }
 }
 
+/// A state that returns to `initial()` whenever the model or the board changes (what an export
+/// button says about the last export).
+#[hook]
+pub fn use_reset_state<T: 'static>(
+    model: &Option<Rc<Loaded>>,
+    board: &str,
+    initial: fn() -> T,
+) -> UseStateHandle<T> {
+    let state = use_state(initial);
+    {
+        let state = state.clone();
+        let key = (model.as_ref().map(|m| m.id), board.to_string());
+        use_effect_with(key, move |_| state.set(initial()));
+    }
+    state
+}
+
 /// The export button, its state line, and "export anyway" after a failed fit check.
 #[function_component(ExportButton)]
 pub fn export_button(props: &ExportButtonProps) -> Html {
-    let outcome = use_state(|| Outcome::None);
-    {
-        let outcome = outcome.clone();
-        let key = (props.model.as_ref().map(|m| m.id), props.board.clone());
-        use_effect_with(key, move |_| outcome.set(Outcome::None));
-    }
+    let outcome = use_reset_state(&props.model, &props.board, || Outcome::None);
     let c = choice(&props.board);
     let why_not = match &props.model {
         None => Some("load a model first".to_string()),

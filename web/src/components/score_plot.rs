@@ -2,10 +2,10 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use super::spectrogram::context_2d;
 use crate::pipeline::PlotSpec;
 use crate::state::{LiveView, HISTORY_S};
 
@@ -53,12 +53,7 @@ pub fn score_plot(props: &ScorePlotProps) -> Html {
 }
 
 fn draw(c: &HtmlCanvasElement, live: &LiveView, labels: &[String], fires: &[bool], cutoff: f32) {
-    let Some(ctx) = c
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|x| x.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = context_2d(c) else {
         return;
     };
     let (w, h) = (f64::from(c.width()), f64::from(c.height()));

@@ -55,15 +55,18 @@ fn draw(c: &HtmlCanvasElement, live: &LiveView) {
     paint(c, FRAMES_KEPT, live.frames.iter().map(|f| &f[..]));
 }
 
-/// Paints `frames` (each [`CHANNELS`] values, int8 + 128; oldest first, right-aligned) into a
-/// `w` × [`CHANNELS`] canvas.
-pub fn paint<'a>(c: &HtmlCanvasElement, w: usize, frames: impl ExactSizeIterator<Item = &'a [u8]>) {
-    let Some(ctx) = c
-        .get_context("2d")
+/// The canvas's 2D context (`None` if the browser gives none).
+pub fn context_2d(c: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    c.get_context("2d")
         .ok()
         .flatten()
         .and_then(|x| x.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+}
+
+/// Paints `frames` (each [`CHANNELS`] values, int8 + 128; oldest first, right-aligned) into a
+/// `w` × [`CHANNELS`] canvas.
+pub fn paint<'a>(c: &HtmlCanvasElement, w: usize, frames: impl ExactSizeIterator<Item = &'a [u8]>) {
+    let Some(ctx) = context_2d(c) else {
         return;
     };
     let mut px = vec![0u8; w * CHANNELS * 4];

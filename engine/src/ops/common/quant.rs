@@ -68,14 +68,33 @@ pub fn weighted_int8_operands<'m>(
 /// checking the count; no TFLM kernel quantizes activations per channel, so several scales are
 /// refused here. Whether a scale's *value* is usable is each op's own TFLM rule, checked where
 /// its multiplier is made: ADD/SUB refuse multipliers outside (0, 1)
-/// (`QuantizeMultiplierSmallerThanOneExp` aborts), MUL/MEAN refuse an infinite one
-/// (`QuantizeMultiplier` aborts) and take zero or negative scales as TFLM does; the weighted
-/// ops and pools take the value as it is ([`conv_channel_quant`], the activation range).
+/// (`QuantizeMultiplierSmallerThanOneExp` aborts); every op that calls `QuantizeMultiplier`
+/// (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, RELU, QUANTIZE, MUL, MEAN) refuses an infinite
+/// one ([`prepare_multiplier`]) and takes zero or negative scales as TFLM does; pools take the
+/// value as it is (the activation range).
 pub fn per_tensor_quant(t: &Tensor<'_>) -> Option<(f32, i32)> {
     if t.quant.scales.len() != 1 || t.quant.zero_points.len() > 1 {
         return None;
     }
     Some((t.quant.scale(), t.quant.zero_point()))
+}
+
+/// TFLM `QuantizeMultiplier` at prepare: `(multiplier, shift)` of `real`, or
+/// [`Error::InfiniteMultiplier`] when `real` is infinite or NaN (an output scale of 0, or
+/// scales that are themselves infinite). TFLM converts `round(q * 2^31)` to `int64_t` there,
+/// which C++ leaves undefined for such values: where the conversion saturates (aarch64)
+/// `TFLITE_CHECK(q_fixed <= 2^31)` aborts; on x86 it happens to give multiplier 0 and the model
+/// runs (so no x86 golden can record the refusal). There is no defined result to match, so the
+/// model is refused everywhere. Zero, negative and large finite multipliers are quantized as
+/// TFLM does.
+pub fn prepare_multiplier(ctx: &PrepareCtx<'_, '_, '_>, real: f64) -> Result<(i32, i32), Error> {
+    finite_multiplier(real).ok_or_else(|| ctx.infinite_multiplier())
+}
+
+/// [`quantize_multiplier`] of a finite `real`; `None` for infinity or NaN (see
+/// [`prepare_multiplier`]).
+pub fn finite_multiplier(real: f64) -> Option<(i32, i32)> {
+    real.is_finite().then(|| quantize_multiplier(real))
 }
 
 /// A channel count (or other dimension) as the `u16` the conv kernels' parameters store.
@@ -176,16 +195,17 @@ pub fn conv_channel_quant(
     let q = filter.quant;
     let real = |s: f32| input_scale as f64 * s as f64 / output_scale as f64;
     if q.scales.len() == 1 {
-        let (multiplier, shift) = quantize_multiplier(real(q.scale()));
+        let (multiplier, shift) = prepare_multiplier(ctx, real(q.scale()))?;
         return Ok(ChannelQuant {
             span: Span::default(),
             multiplier,
             shift,
         });
     }
+    let infinite = ctx.infinite_multiplier();
     let (span, mut words) = ctx.alloc_words(2 * channels)?;
     for c in 0..channels {
-        let (m, s) = quantize_multiplier(real(q.scales.get(c).unwrap_or(0.0)));
+        let (m, s) = finite_multiplier(real(q.scales.get(c).unwrap_or(0.0))).ok_or(infinite)?;
         words.set(2 * c, m);
         words.set(2 * c + 1, s);
     }

@@ -258,3 +258,144 @@ fn dot_and_requantize() {
     assert_eq!(requantize_i8(6, m, s, 0, -128, 127) as i8, 2);
     assert_eq!(requantize_i8(1000, m, s, 0, -128, 127) as i8, 127);
 }
+
+/// An infinite multiplier has no defined TFLM result (`QuantizeMultiplier`'s float-to-int
+/// conversion is undefined; where it saturates, `TFLITE_CHECK` aborts at prepare): every op whose
+/// prepare calls it gives `InfiniteMultiplier` for an output scale of 0, per tensor and per channel.
+mod infinite_multiplier {
+    use crate::error::Error;
+    use crate::model::{BuiltinOp, DType, Tensor};
+    use crate::ops::common::test_util::{i8t, qt, tensor, window, with_ctx};
+    use crate::ops::common::{Activation, Padding};
+    use crate::ops::{conv_2d, depthwise_conv_2d, fully_connected, mean, mul, quantize, relu};
+
+    fn refused<P>(r: Result<P, Error>, op: BuiltinOp) {
+        match r {
+            Err(Error::InfiniteMultiplier { op: o, tensor: 100 }) if o == op => {}
+            Err(e) => panic!("{op:?}: {e}"),
+            Ok(_) => panic!("{op:?}: prepared an infinite multiplier"),
+        }
+    }
+
+    /// Filters of one per-tensor scale and of two per-channel scales (axis `axis`).
+    fn filters(dims: &[i32], axis: i32) -> [Tensor<'static>; 2] {
+        [
+            tensor(DType::I8, dims, &[0.5], &[0], 0),
+            tensor(DType::I8, dims, &[0.5, 0.25], &[0, 0], axis),
+        ]
+    }
+
+    #[test]
+    fn conv_2d_zero_output_scale() {
+        let o = conv_2d::Options {
+            window: window(Padding::Valid, 1, 1),
+            activation: Activation::None,
+        };
+        for f in filters(&[2, 1, 1, 1], 0) {
+            let ins = [i8t(&[1, 1, 1, 1], 1.0, 0), f];
+            let r = with_ctx(
+                BuiltinOp::CONV_2D,
+                &ins,
+                &[i8t(&[1, 1, 1, 2], 0.0, 0)],
+                |c| conv_2d::prepare_with(c, &o),
+            );
+            refused(r, BuiltinOp::CONV_2D);
+        }
+        // A finite multiplier from the same shapes prepares.
+        let ins = [i8t(&[1, 1, 1, 1], 1.0, 0), filters(&[2, 1, 1, 1], 0)[1]];
+        let out = [i8t(&[1, 1, 1, 2], 1.0, 0)];
+        assert!(
+            with_ctx(BuiltinOp::CONV_2D, &ins, &out, |c| conv_2d::prepare_with(
+                c, &o
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn depthwise_conv_2d_zero_output_scale() {
+        let o = depthwise_conv_2d::Options {
+            window: window(Padding::Valid, 1, 1),
+            depth_multiplier: 2,
+            activation: Activation::None,
+        };
+        for f in filters(&[1, 1, 1, 2], 3) {
+            let ins = [i8t(&[1, 1, 1, 1], 1.0, 0), f];
+            let out = [i8t(&[1, 1, 1, 2], 0.0, 0)];
+            let r = with_ctx(BuiltinOp::DEPTHWISE_CONV_2D, &ins, &out, |c| {
+                depthwise_conv_2d::prepare_with(c, &o)
+            });
+            refused(r, BuiltinOp::DEPTHWISE_CONV_2D);
+        }
+    }
+
+    #[test]
+    fn fully_connected_zero_output_scale_or_overflowing_product() {
+        let o = fully_connected::Options {
+            activation: Activation::None,
+            weights_format: 0,
+            keep_num_dims: false,
+        };
+        let fc = |input: Tensor<'static>, f: Tensor<'static>, out_scale: f32| {
+            with_ctx(
+                BuiltinOp::FULLY_CONNECTED,
+                &[input, f],
+                &[i8t(&[1, 2], out_scale, 0)],
+                |c| fully_connected::prepare_with(c, &o),
+            )
+        };
+        for f in filters(&[2, 3], 0) {
+            refused(fc(i8t(&[1, 3], 1.0, 0), f, 0.0), BuiltinOp::FULLY_CONNECTED);
+        }
+        // Per tensor, TFLM takes input x filter scale in f32: 1e30 x 1e30 overflows to +inf.
+        let f = tensor(DType::I8, &[2, 3], &[1e30], &[0], 0);
+        refused(
+            fc(i8t(&[1, 3], 1e30, 0), f, 1.0),
+            BuiltinOp::FULLY_CONNECTED,
+        );
+    }
+
+    #[test]
+    fn relu_zero_output_scale() {
+        // x / 0 is infinite, 0 / 0 NaN: both refused.
+        for in_scale in [0.5, 0.0] {
+            let (ins, outs) = ([i8t(&[4], in_scale, 0)], [i8t(&[4], 0.0, 0)]);
+            let r = with_ctx(BuiltinOp::RELU, &ins, &outs, |c| relu::prepare(c));
+            refused(r, BuiltinOp::RELU);
+        }
+    }
+
+    #[test]
+    fn quantize_requantize_zero_output_scale() {
+        for (a, b) in [
+            (DType::I8, DType::I8),
+            (DType::I16, DType::I8),
+            (DType::U8, DType::I8),
+        ] {
+            let r = with_ctx(
+                BuiltinOp::QUANTIZE,
+                &[qt(a, &[3], 0.5, 0)],
+                &[qt(b, &[3], 0.0, 0)],
+                |c| quantize::prepare(c),
+            );
+            refused(r, BuiltinOp::QUANTIZE);
+        }
+    }
+
+    #[test]
+    fn mul_and_mean_zero_output_scale() {
+        let ins = [i8t(&[2], 1.0, 0), i8t(&[2], 1.0, 0)];
+        let r = with_ctx(BuiltinOp::MUL, &ins, &[i8t(&[2], 0.0, 0)], |c| {
+            mul::prepare_with(c, Activation::None)
+        });
+        refused(r, BuiltinOp::MUL);
+        let axis = crate::ops::common::test_util::ci32(&[1], &[0]);
+        let r = with_ctx(
+            BuiltinOp::MEAN,
+            &[i8t(&[2], 1.0, 0), axis],
+            &[i8t(&[1], 0.0, 0)],
+            |c| mean::prepare(c),
+        );
+        refused(r, BuiltinOp::MEAN);
+    }
+}
