@@ -20,9 +20,13 @@ impl<W: Write + ?Sized> Sink for W {
     }
 }
 
-/// Appends one ASCII byte (as a one-character `str`: no UTF-8 check linked).
-fn put_ascii(w: &mut dyn Sink, b: u8) -> fmt::Result {
-    w.put(char::from(b).encode_utf8(&mut [0; 4]))
+/// Digits, lowercase hex after the decimal ones.
+const DIGITS: &str = "0123456789abcdef";
+
+/// Appends digit `d` (< 16) as a one-character slice of [`DIGITS`] (no UTF-8 check linked).
+fn put_digit(w: &mut dyn Sink, d: u32) -> fmt::Result {
+    let d = d as usize & 0xF;
+    w.put(DIGITS.get(d..d + 1).unwrap_or("?"))
 }
 
 /// A value written into a template: see [`write_template`].
@@ -98,24 +102,24 @@ fn write_piece(w: &mut dyn Sink, p: Piece<'_>) -> fmt::Result {
     }
 }
 
-/// `n` in decimal with a minus sign first when `negative` (32-bit division only: cheap on the
-/// M4, no `__aeabi_uldivmod`).
-pub fn write_digits(w: &mut dyn Sink, mut n: u32, negative: bool) -> fmt::Result {
-    let mut buf = [0u8; 11];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+/// `n` in decimal with a minus sign first when `negative` (32-bit divisions only: cheap on the
+/// M4, no `__aeabi_uldivmod`; no indexing, so no panic path).
+pub fn write_digits(w: &mut dyn Sink, n: u32, negative: bool) -> fmt::Result {
     if negative {
-        at -= 1;
-        buf[at] = b'-';
+        w.put("-")?;
     }
-    buf[at..].iter().try_for_each(|&b| put_ascii(w, b))
+    // The largest power of ten ≤ n (1 for 0), then the digits from the top.
+    let mut p = 1u32;
+    while p <= n / 10 {
+        p *= 10;
+    }
+    loop {
+        put_digit(w, n / p % 10)?;
+        if p == 1 {
+            return Ok(());
+        }
+        p /= 10;
+    }
 }
 
 /// The low `digits` hex digits of `n`, lowercase, zero padded (`{:0Nx}` for `n < 16^N`).
@@ -123,8 +127,7 @@ fn write_hex(w: &mut dyn Sink, n: u32, digits: u32) -> fmt::Result {
     let mut shift = 4 * digits;
     while shift > 0 {
         shift -= 4;
-        let d = (n >> shift) as u8 & 0xF;
-        put_ascii(w, if d < 10 { b'0' + d } else { b'a' + d - 10 })?;
+        put_digit(w, n >> shift)?;
     }
     Ok(())
 }
