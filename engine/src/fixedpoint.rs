@@ -135,7 +135,11 @@ mod tests {
             for b in [i32::MIN, -3, -1, 0, 1, 4, i32::MAX] {
                 let sum = a as i64 + b as i64;
                 let sign = if sum >= 0 { 1 } else { -1 };
-                assert_eq!(rounding_half_sum(a, b), ((sum + sign) / 2) as i32, "{a} + {b}");
+                assert_eq!(
+                    rounding_half_sum(a, b),
+                    ((sum + sign) / 2) as i32,
+                    "{a} + {b}"
+                );
             }
         }
     }

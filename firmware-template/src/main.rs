@@ -296,7 +296,10 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     log::line(
-        &["{\"event\":\"error\",\"message\":\"hard fault at pc ", "\"}"],
+        &[
+            "{\"event\":\"error\",\"message\":\"hard fault at pc ",
+            "\"}",
+        ],
         &[mote_engine::text::Piece::Hex32(frame.pc())],
     );
     exit(false)
