@@ -13,6 +13,7 @@ use mote_engine::pdm::LevelMeter;
 use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::board::{self, pac, Led};
+#[cfg(mote_mode = "mic")]
 use mote_engine::text::Piece;
 
 use crate::log::{self, Buf};

@@ -86,10 +86,9 @@ pub const PUSH_TEXT: usize = push_text(crate::config::LABELS);
 pub const PUSH_TEXT: usize = 512;
 
 /// Bytes of the two lines one `push` can print (`pipeline::write_json_line`) for `labels`:
-/// an invocation line (`{"t_ms":…,"scores":[…],"label":"…"}\n`: 44 bytes + up to 10 digits
-/// + 5 per score + the label) and a detection line (63 bytes + up to 10 + 5 digits + the
-/// label), every label character counted as escaped (6 bytes); a missing name prints as
-/// `class<i>` (8 characters).
+/// an invocation line (`{"t_ms":…,"scores":[…],"label":"…"}`: 44 bytes, 10 digits, 5 per
+/// score and the label) and a detection line (63 bytes, 15 digits and the label), every label
+/// character counted as escaped (6 bytes); a missing name prints as `class<i>` (8 characters).
 #[allow(dead_code)] // mic and replay modes
 const fn push_text(labels: &[&str]) -> usize {
     let mut longest = 8;
@@ -194,6 +193,7 @@ pub fn line(parts: &[&str], args: &[Piece<'_>]) {
 
 /// Writes `{"event":"error","message":"..."}` for `e` (as [`line`]: no formatting machinery).
 #[inline(never)]
+#[allow(dead_code)] // the runtime prints its own error lines
 pub fn error_line(e: &crate::Fail) {
     let mut line = Line::new();
     let _ = line.write_str("{\"event\":\"error\",\"message\":\"");
@@ -202,11 +202,12 @@ pub fn error_line(e: &crate::Fail) {
 }
 
 /// Displays a value as the contents of a JSON string (quotes, backslashes and control
-/// characters escaped: [`JsonEscaped`]). Not in mic mode, which prints through [`line`].
-#[cfg(not(mote_mode = "mic"))]
+/// characters escaped: [`JsonEscaped`]). Bench and runtime modes; the others print through
+/// [`line`] and [`error_line`].
+#[cfg(any(mote_mode = "bench", mote_mode = "runtime"))]
 pub struct JsonStr<T>(pub T);
 
-#[cfg(not(mote_mode = "mic"))]
+#[cfg(any(mote_mode = "bench", mote_mode = "runtime"))]
 impl<T: fmt::Display> fmt::Display for JsonStr<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::write(&mut JsonEscaped(f), format_args!("{}", self.0))
