@@ -12,21 +12,28 @@ use core::fmt::{self, Write};
 pub trait Sink {
     /// Appends `s`.
     fn put(&mut self, s: &str) -> fmt::Result;
+
+    /// Appends one character (digits go one at a time: a writer that stores an ASCII
+    /// character directly makes them cheap).
+    fn put_char(&mut self, c: char) -> fmt::Result {
+        self.put(c.encode_utf8(&mut [0; 4]))
+    }
 }
 
 impl<W: Write + ?Sized> Sink for W {
     fn put(&mut self, s: &str) -> fmt::Result {
         self.write_str(s)
     }
+
+    fn put_char(&mut self, c: char) -> fmt::Result {
+        self.write_char(c)
+    }
 }
 
-/// Digits, lowercase hex after the decimal ones.
-const DIGITS: &str = "0123456789abcdef";
-
-/// Appends digit `d` (< 16) as a one-character slice of [`DIGITS`] (no UTF-8 check linked).
+/// Appends digit `d` (< 16; lowercase hex above 9).
 fn put_digit(w: &mut dyn Sink, d: u32) -> fmt::Result {
-    let d = d as usize & 0xF;
-    w.put(DIGITS.get(d..d + 1).unwrap_or("?"))
+    let d = (d & 0xF) as u8;
+    w.put_char(char::from(if d < 10 { b'0' + d } else { b'a' + d - 10 }))
 }
 
 /// A value written into a template: see [`write_template`].
