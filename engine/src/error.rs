@@ -78,93 +78,53 @@ pub enum Error {
     NotAnAudioModel { tensor: i32 },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// Writes the message [`Display`](fmt::Display) prints, without `core::fmt`'s formatting
+    /// machinery ([`crate::text`]): a firmware prints its errors through this alone.
+    pub fn write_message(&self, w: &mut dyn crate::text::Sink) -> fmt::Result {
+        use crate::text::write_template as put;
         match *self {
-            Error::Truncated { offset, needed, available } => write!(
-                f,
-                "file truncated: {needed} bytes needed at offset {offset}, but the file has {available} bytes"
-            ),
+            Error::Truncated { offset, needed, available } => put(w, &["file truncated: ", " bytes needed at offset ", ", but the file has ", " bytes"], &[needed.into(), offset.into(), available.into()]),
             Error::BadIdentifier => {
-                write!(f, "not a TensorFlow Lite model: the file identifier is not \"TFL3\"")
+                w.put("not a TensorFlow Lite model: the file identifier is not \"TFL3\"")
             }
-            Error::UnsupportedSchemaVersion { version } => {
-                write!(f, "unsupported .tflite schema version {version} (only version 3 is supported)")
-            }
+            Error::UnsupportedSchemaVersion { version } => put(w, &["unsupported .tflite schema version ", " (only version 3 is supported)"], &[version.into()]),
             Error::Malformed { what, offset } => {
-                write!(f, "malformed model: bad {what} at byte offset {offset}")
+                put(w, &["malformed model: bad ", " at byte offset "], &[what.into(), offset.into()])
             }
             Error::BadTensor { tensor, what } => {
-                write!(f, "malformed model: tensor {tensor}: {what}")
+                put(w, &["malformed model: tensor ", ": "], &[tensor.into(), what.into()])
             }
-            Error::UnsupportedSparsity { tensor } => write!(
-                f,
-                "tensor {tensor} is sparse: sparse tensors are not supported (convert the model without sparsity)"
-            ),
-            Error::IndexOutOfRange { what, index, len } => {
-                write!(f, "malformed model: {what} index {index} is out of range (there are {len})")
-            }
-            Error::UnsupportedOp { op, version } => write!(
-                f,
-                "unsupported operator {} (builtin code {}) version {version}",
-                op.name(),
-                op.0
-            ),
-            Error::UnsupportedCustomOp { op_index } => {
-                write!(f, "unsupported custom operator (operator code {op_index})")
-            }
-            Error::UnsupportedType { op, tensor, dtype } => write!(
-                f,
-                "{}: tensor {tensor} has type {} which this kernel does not support",
-                op.name(),
-                crate::model::DType::name_of(dtype)
-            ),
-            Error::UnsupportedQuantization { op, tensor } => write!(
-                f,
-                "{}: tensor {tensor} has quantization this kernel does not support (only full-integer int8 models run)",
-                op.name()
-            ),
-            Error::InfiniteMultiplier { op, tensor } => write!(
-                f,
-                "{}: the scales give an infinite rescaling multiplier (input x filter / output scale, output tensor {tensor}; is its scale 0?), which TFLM cannot quantize",
-                op.name()
-            ),
+            Error::UnsupportedSparsity { tensor } => put(w, &["tensor ", " is sparse: sparse tensors are not supported (convert the model without sparsity)"], &[tensor.into()]),
+            Error::IndexOutOfRange { what, index, len } => put(w, &["malformed model: ", " index ", " is out of range (there are ", ")"], &[what.into(), index.into(), len.into()]),
+            Error::UnsupportedOp { op, version } => put(w, &["unsupported operator ", " (builtin code ", ") version "], &[op.name().into(), op.0.into(), version.into()]),
+            Error::UnsupportedCustomOp { op_index } => put(w, &["unsupported custom operator (operator code ", ")"], &[op_index.into()]),
+            Error::UnsupportedType { op, tensor, dtype } => put(w, &["", ": tensor ", " has type ", " which this kernel does not support"], &[op.name().into(), tensor.into(), crate::model::DType::name_of(dtype).into()]),
+            Error::UnsupportedQuantization { op, tensor } => put(w, &["", ": tensor ", " has quantization this kernel does not support (only full-integer int8 models run)"], &[op.name().into(), tensor.into()]),
+            Error::InfiniteMultiplier { op, tensor } => put(w, &["", ": the scales give an infinite rescaling multiplier (input x filter / output scale, output tensor ", "; is its scale 0?), which TFLM cannot quantize"], &[op.name().into(), tensor.into()]),
             Error::UnsupportedOption { op, what } => {
-                write!(f, "{}: unsupported option {what}", op.name())
+                put(w, &["", ": unsupported option "], &[op.name().into(), what.into()])
             }
-            Error::ShapeMismatch { op, tensor } => {
-                write!(f, "{}: tensor {tensor} has a shape the operator cannot accept", op.name())
+            Error::ShapeMismatch { op, tensor } => put(w, &["", ": tensor ", " has a shape the operator cannot accept"], &[op.name().into(), tensor.into()]),
+            Error::RankTooHigh { tensor, rank } => put(w, &["tensor ", " has ", " dimensions; at most ", " are supported"], &[tensor.into(), rank.into(), crate::model::MAX_RANK.into()]),
+            Error::ArenaTooSmall { needed, available } => put(w, &["arena too small: the model needs ", " bytes, ", " were provided"], &[needed.into(), available.into()]),
+            Error::StateTooSmall { needed, available } => put(w, &["state buffer too small: the model's variables need ", " bytes, ", " were provided"], &[needed.into(), available.into()]),
+            Error::WrongBufferSize { tensor, expected, got } => put(w, &["tensor ", " takes exactly ", " bytes, ", " were given"], &[tensor.into(), expected.into(), got.into()]),
+            Error::InvalidGraph { what, index } => {
+                put(w, &["invalid graph: ", " (", ")"], &[what.into(), index.into()])
             }
-            Error::RankTooHigh { tensor, rank } => write!(
-                f,
-                "tensor {tensor} has {rank} dimensions; at most {} are supported",
-                crate::model::MAX_RANK
-            ),
-            Error::ArenaTooSmall { needed, available } => write!(
-                f,
-                "arena too small: the model needs {needed} bytes, {available} were provided"
-            ),
-            Error::StateTooSmall { needed, available } => write!(
-                f,
-                "state buffer too small: the model's variables need {needed} bytes, {available} were provided"
-            ),
-            Error::WrongBufferSize { tensor, expected, got } => write!(
-                f,
-                "tensor {tensor} takes exactly {expected} bytes, {got} were given"
-            ),
-            Error::InvalidGraph { what, index } => write!(f, "invalid graph: {what} ({index})"),
             Error::LimitExceeded { what, limit } => {
-                write!(f, "engine limit exceeded: at most {limit} {what}")
+                put(w, &["engine limit exceeded: at most ", " "], &[limit.into(), what.into()])
             }
-            Error::NotAnAudioModel { tensor } => write!(
-                f,
-                "tensor {tensor} does not look like a keyword model's: expected int8 input 49x40 (micro_speech), [1, N, 40] (microWakeWord) or 49x10 MFCCs (MLPerf Tiny KWS; a sidecar with feature_type \"mfcc\" allows other frame counts) and an int8/uint8 score output"
-            ),
-            Error::UnsupportedSampleRate { rate } => write!(
-                f,
-                "unsupported sample rate {rate} Hz (supported: 8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)"
-            ),
+            Error::NotAnAudioModel { tensor } => put(w, &["tensor ", " does not look like a keyword model's: expected int8 input 49x40 (micro_speech), [1, N, 40] (microWakeWord) or 49x10 MFCCs (MLPerf Tiny KWS; a sidecar with feature_type \"mfcc\" allows other frame counts) and an int8/uint8 score output"], &[tensor.into()]),
+            Error::UnsupportedSampleRate { rate } => put(w, &["unsupported sample rate ", " Hz (supported: 8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)"], &[rate.into()]),
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_message(f)
     }
 }
 

@@ -35,8 +35,49 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     }
     let ab = a as i64 * b as i64;
     let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C++ integer division truncates toward zero; so does Rust's.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // C++ integer division by 2^31 truncates toward zero: an arithmetic shift after adding
+    // 2^31 − 1 to a negative value (what the compiler emits for `/ (1 << 31)` at opt-level 3;
+    // written out so that size-optimised callers never call the 64-bit division routine).
+    let v = ab + nudge;
+    ((v + ((v >> 63) & ((1i64 << 31) - 1))) >> 31) as i32
+}
+
+/// ⌊n / d⌋ (`d` = 0 is taken as 1) without the 64-bit division routine, which is ~1 KB of
+/// library code on a Cortex-M4: by 16-bit digits (four 32-bit divisions) when `d` < 2^16,
+/// else by shift and subtract.
+pub const fn div_u64_u32(n: u64, d: u32) -> u64 {
+    let d = if d == 0 { 1 } else { d };
+    // Constant shifts only: a variable 64-bit shift is a library call at opt-level "z".
+    if d <= 0xFFFF {
+        // Each partial dividend (r · 2^16 + digit) is below d · 2^16 ≤ 2^32.
+        let digits = [
+            (n >> 48) as u32,
+            (n >> 32) as u32 & 0xFFFF,
+            (n >> 16) as u32 & 0xFFFF,
+            n as u32 & 0xFFFF,
+        ];
+        let (mut q, mut r, mut i) = (0u64, 0u32, 0);
+        while i < digits.len() {
+            let cur = (r << 16) | digits[i];
+            q = (q << 16) | (cur / d) as u64;
+            r = cur % d;
+            i += 1;
+        }
+        return q;
+    }
+    let d = d as u64;
+    let (mut n, mut q, mut r, mut i) = (n, 0u64, 0u64, 0);
+    while i < 64 {
+        r = (r << 1) | (n >> 63);
+        n <<= 1;
+        q <<= 1;
+        if r >= d {
+            r -= d;
+            q |= 1;
+        }
+        i += 1;
+    }
+    q
 }
 
 /// gemmlowp `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero.
@@ -68,6 +109,56 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn div_u64_u32_is_division() {
+        for (n, d) in [
+            (0u64, 1u32),
+            (7, 2),
+            (u64::MAX, 1),
+            (u64::MAX, 3),
+            (u64::MAX, 0xFFFF),
+            (u64::MAX, 0x1_0000),
+            (u64::MAX, u32::MAX),
+            (123_456_789_012_345, 16_000),
+            (123_456_789_012_345, 96_000),
+            (0xFFFF_FFFF_0000, 65_535),
+        ] {
+            assert_eq!(div_u64_u32(n, d), n / u64::from(d), "{n} / {d}");
+        }
+        assert_eq!(div_u64_u32(5, 0), 5);
+    }
+
+    #[test]
+    fn half_sum_truncates_like_division() {
+        for a in [i32::MIN, -7, -2, -1, 0, 1, 2, 7, i32::MAX] {
+            for b in [i32::MIN, -3, -1, 0, 1, 4, i32::MAX] {
+                let sum = a as i64 + b as i64;
+                let sign = if sum >= 0 { 1 } else { -1 };
+                assert_eq!(
+                    rounding_half_sum(a, b),
+                    ((sum + sign) / 2) as i32,
+                    "{a} + {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn high_mul_truncates_like_division() {
+        for a in [i32::MIN, -1 << 30, -12345, -1, 0, 1, 7, 1 << 20, i32::MAX] {
+            for b in [i32::MIN + 1, -1 << 29, -3, 0, 5, 1 << 30, i32::MAX] {
+                let ab = a as i64 * b as i64;
+                let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+                let want = ((ab + nudge) / (1i64 << 31)) as i32;
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul(a, b),
+                    want,
+                    "{a} * {b}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn quantize_multiplier_table() {
@@ -141,7 +232,10 @@ mod tests {
 pub fn rounding_half_sum(a: i32, b: i32) -> i32 {
     let sum = a as i64 + b as i64;
     let sign = if sum >= 0 { 1 } else { -1 };
-    ((sum + sign) / 2) as i32
+    // `/ 2` truncating toward zero, as a shift (no 64-bit division routine in size-optimised
+    // callers; see `saturating_rounding_doubling_high_mul`).
+    let v = sum + sign;
+    ((v + ((v >> 63) & 1)) >> 1) as i32
 }
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT<exponent>` (int32): `x * 2^exponent`, saturating

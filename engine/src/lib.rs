@@ -16,6 +16,7 @@
 //! - [`detector`]: feature-frame window, posterior smoothing, keyword / wake-word events.
 //! - [`pipeline`]: samples → features → model → detector, and the JSON Lines all targets print.
 //! - [`slot`]: the model slot the prebuilt runtime firmware reads from flash (header, CRC-32, settings).
+//! - [`text`]: integers, hex and JSON string contents written without `core::fmt`'s machinery.
 //!
 //! Nothing here allocates: the caller owns every byte and the planner says how many.
 #![no_std]
@@ -26,6 +27,7 @@
 extern crate std;
 
 pub mod aot;
+mod buf;
 pub mod detector;
 pub mod error;
 pub mod fixedpoint;
@@ -40,6 +42,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod resample;
 pub mod slot;
+pub mod text;
 
 pub use error::Error;
 pub use interpreter::Interpreter;

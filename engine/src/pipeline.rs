@@ -16,6 +16,7 @@ use crate::frontend::{FrontendConfig, FrontendTables, Int8Mapping, MAX_CHANNELS}
 use crate::mfcc::Mfcc;
 use crate::mfcc::MfccConfig;
 use crate::model::{DType, Model};
+use crate::text::{write_digits, JsonEscaped};
 use crate::{frontend::Frontend, Interpreter};
 
 /// What a model's sidecar JSON says (microWakeWord's format plus an optional `labels` array),
@@ -518,13 +519,16 @@ impl<'p, 'm, 'a, N: Net> Pipeline<'p, 'm, 'a, N> {
             if !due {
                 return;
             }
-            // Only per invocation: three 64-bit divisions (a library call on the M4).
-            let (window_samples, step_samples, rate) = (
+            // Only per invocation; 32-bit divisions only (`div_u64_u32`: no 64-bit division
+            // routine linked on the M4).
+            let (window_samples, step_samples) = (
                 fe_config.window_samples() as u64,
                 fe_config.step_samples() as u64,
-                u64::from(fe_config.sample_rate_hz.max(1)),
             );
-            let t_ms = ((k * step_samples + window_samples) * 1000 / rate) as u32;
+            let t_ms = crate::fixedpoint::div_u64_u32(
+                (k * step_samples + window_samples) * 1000,
+                fe_config.sample_rate_hz,
+            ) as u32;
             let step = interp
                 .input_mut(0)
                 .and_then(|dst| window.copy_window(dst))
@@ -623,50 +627,22 @@ pub fn write_json_line(w: &mut impl Write, out: &Output<'_>, labels: &[&str]) ->
     }
 }
 
-/// A decimal integer, as `{}` prints it, without the formatting machinery (one `write_str`;
-/// this runs once per invocation on the device).
+/// A decimal integer, as `{}` prints it, without the formatting machinery (this runs once per
+/// invocation on the device).
 fn write_int(w: &mut impl Write, v: i32) -> fmt::Result {
     write_digits(w, v.unsigned_abs(), v < 0)
 }
 
-/// `n`, with a minus sign first when `negative` (32-bit division only: cheap on the M4).
-fn write_digits(w: &mut impl Write, mut n: u32, negative: bool) -> fmt::Result {
-    let mut buf = [0u8; 11];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if negative {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    // ASCII digits: written as chars (a UTF-8 check would link `from_utf8` for nothing).
-    buf[at..]
-        .iter()
-        .try_for_each(|&b| w.write_char(char::from(b)))
-}
-
 fn write_label(w: &mut impl Write, labels: &[&str], i: u8) -> fmt::Result {
+    w.write_char('"')?;
     match labels.get(usize::from(i)) {
-        Some(name) => {
-            w.write_char('"')?;
-            for c in name.chars() {
-                match c {
-                    '"' => w.write_str("\\\"")?,
-                    '\\' => w.write_str("\\\\")?,
-                    c if (c as u32) < 0x20 => write!(w, "\\u{:04x}", c as u32)?,
-                    c => w.write_char(c)?,
-                }
-            }
-            w.write_char('"')
+        Some(name) => JsonEscaped(&mut *w).write_str(name)?,
+        None => {
+            w.write_str("class")?;
+            write_digits(w, u32::from(i), false)?;
         }
-        None => write!(w, "\"class{i}\""),
     }
+    w.write_char('"')
 }
 
 #[cfg(test)]

@@ -13,10 +13,13 @@ use mote_engine::pdm::LevelMeter;
 use mote_engine::pipeline::{write_json_line, Output};
 
 use crate::board::{self, pac, Led};
+#[cfg(mote_mode = "mic")]
+use mote_engine::text::Piece;
+
 use crate::log::{self, Buf};
 #[cfg(mote_mode = "mic")]
-use crate::{build, config, log::JsonStr, uart};
-use crate::{mic, say, Fail};
+use crate::{build, config, uart};
+use crate::{mic, Fail};
 
 /// Invocations per `cycles` line.
 const REPORT_EVERY: u32 = 100;
@@ -47,7 +50,7 @@ pub fn main() -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    say!("{{\"event\":\"error\",\"message\":\"{}\"}}", JsonStr(&e));
+    log::error_line(&e);
     loop {
         led.set(true);
         cortex_m::asm::delay(board::SYSCLK_HZ / 8);
@@ -59,14 +62,24 @@ pub fn main() -> ! {
 #[cfg(mote_mode = "mic")]
 fn run(dp: pac::Peripherals, led: &Led) -> Result<core::convert::Infallible, Fail> {
     let pipeline = crate::pipeline()?;
-    say!(
-        "{{\"event\":\"start\",\"board\":\"{}\",\"sysclk_hz\":{},\"model_bytes\":{},\"arena\":{},\"state\":{},\"labels\":{}}}",
-        JsonStr(build::BOARD),
-        board::SYSCLK_HZ,
-        build::MODEL_LEN,
-        build::ARENA_BYTES,
-        build::STATE_BYTES,
-        config::LABELS.len()
+    log::line(
+        &[
+            "{\"event\":\"start\",\"board\":\"",
+            "\",\"sysclk_hz\":",
+            ",\"model_bytes\":",
+            ",\"arena\":",
+            ",\"state\":",
+            ",\"labels\":",
+            "}",
+        ],
+        &[
+            Piece::Json(build::BOARD),
+            board::SYSCLK_HZ.into(),
+            build::MODEL_LEN.into(),
+            build::ARENA_BYTES.into(),
+            build::STATE_BYTES.into(),
+            config::LABELS.len().into(),
+        ],
     );
     listen(dp, led, pipeline, config::LABELS)
 }
@@ -87,7 +100,7 @@ pub fn listen<N: mote_engine::aot::Net>(
     mic::start(&dp.RCC, dp.SPI1, dp.DMA1)?;
 
     let mut block = [0i16; 160];
-    let mut text: Buf<512> = Buf::new();
+    let mut text: Buf<{ log::PUSH_TEXT }> = Buf::new();
     let (mut samples, mut led_until) = (0u32, 0u32);
     // Σ dt over REPORT_EVERY invocations as Σ(dt / N) + Σ(dt % N): the same floor(Σ dt / N),
     // in u32 (no 64-bit division or formatting linked).
@@ -101,7 +114,10 @@ pub fn listen<N: mote_engine::aot::Net>(
                 // No sample yet: poll (no WFI: if the DMA never runs, no interrupt would wake
                 // the core) and give up after NO_DATA_S seconds with a `no_data` line.
                 if DWT::cycle_count().wrapping_sub(started) > NO_DATA_S * board::SYSCLK_HZ {
-                    say!("{{\"event\":\"mic_level\",\"samples\":0,\"status\":\"no_data\"}}");
+                    log::line(
+                        &["{\"event\":\"mic_level\",\"samples\":0,\"status\":\"no_data\"}"],
+                        &[],
+                    );
                     level = None;
                 }
                 continue;
@@ -142,11 +158,18 @@ pub fn listen<N: mote_engine::aot::Net>(
             cycles_r += dt % REPORT_EVERY;
             invocations += 1;
             if invocations % REPORT_EVERY == 0 {
-                say!(
-                    "{{\"event\":\"cycles\",\"per_invocation\":{},\"invocations\":{},\"overruns\":{}}}",
-                    cycles_q.saturating_add(cycles_r / REPORT_EVERY),
-                    invocations,
-                    mic::overruns()
+                log::line(
+                    &[
+                        "{\"event\":\"cycles\",\"per_invocation\":",
+                        ",\"invocations\":",
+                        ",\"overruns\":",
+                        "}",
+                    ],
+                    &[
+                        cycles_q.saturating_add(cycles_r / REPORT_EVERY).into(),
+                        invocations.into(),
+                        mic::overruns().into(),
+                    ],
                 );
                 (cycles_q, cycles_r) = (0, 0);
             }
@@ -165,14 +188,25 @@ fn report_level(m: &LevelMeter) {
     } else {
         "ok"
     };
-    say!(
-        "{{\"event\":\"mic_level\",\"rms\":{},\"peak\":{},\"dbfs\":{}{}.{},\"samples\":{},\"status\":\"{}\"}}",
-        m.rms(),
-        m.peak(),
-        if tenths < 0 { "-" } else { "" },
-        tenths.unsigned_abs() / 10,
-        tenths.unsigned_abs() % 10,
-        m.count(),
-        status
+    log::line(
+        &[
+            "{\"event\":\"mic_level\",\"rms\":",
+            ",\"peak\":",
+            ",\"dbfs\":",
+            "",
+            ".",
+            ",\"samples\":",
+            ",\"status\":\"",
+            "\"}",
+        ],
+        &[
+            m.rms().into(),
+            m.peak().into(),
+            if tenths < 0 { "-" } else { "" }.into(),
+            (tenths.unsigned_abs() / 10).into(),
+            (tenths.unsigned_abs() % 10).into(),
+            m.count().into(),
+            status.into(),
+        ],
     );
 }

@@ -2,7 +2,9 @@
 //! which must run without a debugger) the debugger's or QEMU's console. Lines are JSON objects
 //! so a host script can parse them.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
+
+use mote_engine::text::{self, JsonEscaped, Piece};
 
 /// Bytes buffered before a flush; longer lines are sent in several writes.
 const LINE: usize = 256;
@@ -71,6 +73,33 @@ pub fn note(args: fmt::Arguments<'_>) {
     }
     #[cfg(not(all(feature = "semihosting", not(mote_mode = "mic"))))]
     let _ = args;
+}
+
+/// What one `push` of 10 ms of audio prints at most (mic and replay modes), sized to the
+/// model's labels ([`push_text`]).
+#[cfg(any(mote_mode = "mic", mote_mode = "replay"))]
+pub const PUSH_TEXT: usize = push_text(crate::config::LABELS);
+/// What one `push` prints at most for a model read at run time (runtime mode: up to ~50
+/// labels of up to 16 characters).
+#[cfg(not(any(mote_mode = "mic", mote_mode = "replay")))]
+#[allow(dead_code)] // runtime mode
+pub const PUSH_TEXT: usize = 512;
+
+/// Bytes of the two lines one `push` can print (`pipeline::write_json_line`) for `labels`:
+/// an invocation line (`{"t_ms":…,"scores":[…],"label":"…"}`: 44 bytes, 10 digits, 5 per
+/// score and the label) and a detection line (63 bytes, 15 digits and the label), every label
+/// character counted as escaped (6 bytes); a missing name prints as `class<i>` (8 characters).
+#[allow(dead_code)] // mic and replay modes
+const fn push_text(labels: &[&str]) -> usize {
+    let mut longest = 8;
+    let mut i = 0;
+    while i < labels.len() {
+        if labels[i].len() > longest {
+            longest = labels[i].len();
+        }
+        i += 1;
+    }
+    (44 + 10 + 5 * labels.len()) + (63 + 15) + 2 * 6 * longest
 }
 
 /// A fixed-capacity text buffer: output formatted inside a measured region and sent after it.
@@ -152,26 +181,35 @@ macro_rules! say {
     }};
 }
 
+/// Writes one line, `parts` interleaved with `args` (text, integers, JSON string contents;
+/// [`text::write_template`]) and a newline, without `core::fmt`'s formatting machinery: what
+/// mic mode and the fault handlers print. Never inlined: one copy of the line buffer's code.
+#[inline(never)]
+pub fn line(parts: &[&str], args: &[Piece<'_>]) {
+    let mut line = Line::new();
+    let _ = text::write_template(&mut line, parts, args);
+    let _ = line.write_str("\n");
+}
+
+/// Writes `{"event":"error","message":"..."}` for `e` (as [`line`]: no formatting machinery).
+#[inline(never)]
+#[allow(dead_code)] // the runtime prints its own error lines
+pub fn error_line(e: &crate::Fail) {
+    let mut line = Line::new();
+    let _ = line.write_str("{\"event\":\"error\",\"message\":\"");
+    let _ = e.write_message(&mut JsonEscaped(&mut line));
+    let _ = line.write_str("\"}\n");
+}
+
 /// Displays a value as the contents of a JSON string (quotes, backslashes and control
-/// characters escaped).
+/// characters escaped: [`JsonEscaped`]). Bench and runtime modes; the others print through
+/// [`line`] and [`error_line`].
+#[cfg(any(mote_mode = "bench", mote_mode = "runtime"))]
 pub struct JsonStr<T>(pub T);
 
+#[cfg(any(mote_mode = "bench", mote_mode = "runtime"))]
 impl<T: fmt::Display> fmt::Display for JsonStr<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Escape<'a, 'b>(&'a mut fmt::Formatter<'b>);
-        impl fmt::Write for Escape<'_, '_> {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                for c in s.chars() {
-                    match c {
-                        '"' => self.0.write_str("\\\"")?,
-                        '\\' => self.0.write_str("\\\\")?,
-                        c if (c as u32) < 0x20 => write!(self.0, "\\u{:04x}", c as u32)?,
-                        c => fmt::Write::write_char(self.0, c)?,
-                    }
-                }
-                Ok(())
-            }
-        }
-        fmt::write(&mut Escape(f), format_args!("{}", self.0))
+        fmt::write(&mut JsonEscaped(f), format_args!("{}", self.0))
     }
 }

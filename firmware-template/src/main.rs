@@ -97,8 +97,6 @@ use cortex_m_rt::entry;
 ))]
 use panic_semihosting as _;
 
-#[cfg(not(any(mote_mode = "mic", mote_mode = "runtime")))]
-use log::JsonStr;
 // Links the chip's interrupt vector table (cortex-m-rt's `device` feature needs it) in every
 // mode, also where no other PAC item is used.
 #[cfg(not(mote_mode = "mic"))]
@@ -138,12 +136,20 @@ impl From<mote_engine::Error> for Fail {
     }
 }
 
+impl Fail {
+    /// Writes what [`Display`](fmt::Display) prints, without the formatting machinery
+    /// ([`log::error_line`]).
+    pub fn write_message(&self, w: &mut dyn mote_engine::text::Sink) -> fmt::Result {
+        match self {
+            Fail::Engine(e) => e.write_message(w),
+            Fail::Msg(m) => w.put(m),
+        }
+    }
+}
+
 impl fmt::Display for Fail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fail::Engine(e) => e.fmt(f),
-            Fail::Msg(m) => f.write_str(m),
-        }
+        self.write_message(f)
     }
 }
 
@@ -242,7 +248,7 @@ fn main() -> ! {
         let ok = match r {
             Ok(()) => true,
             Err(e) => {
-                say!("{{\"event\":\"error\",\"message\":\"{}\"}}", JsonStr(&e));
+                log::error_line(&e);
                 false
             }
         };
@@ -276,10 +282,9 @@ pub fn exit(ok: bool) -> ! {
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
     let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
-    say!(
-        "{{\"event\":\"error\",\"message\":\"panic at {}:{}\"}}",
-        log::JsonStr(file),
-        line
+    log::line(
+        &["{\"event\":\"error\",\"message\":\"panic at ", ":", "\"}"],
+        &[mote_engine::text::Piece::Json(file), line.into()],
     );
     uart::flush(); // interrupts are off: send what the ring holds from here
     loop {
@@ -290,9 +295,12 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 /// A fault ends the run with status 1 instead of spinning until a timeout.
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    say!(
-        "{{\"event\":\"error\",\"message\":\"hard fault at pc {:#010x}\"}}",
-        frame.pc()
+    log::line(
+        &[
+            "{\"event\":\"error\",\"message\":\"hard fault at pc ",
+            "\"}",
+        ],
+        &[mote_engine::text::Piece::Hex32(frame.pc())],
     );
     exit(false)
 }

@@ -116,12 +116,69 @@ unsafe fn dma_half<T>(start: usize, half: usize) -> &'static [T] {
     unsafe { core::slice::from_raw_parts(base.add(start), half) }
 }
 
+/// Starts DMA1 channel `ch` (numbered from 1, as in the reference manuals; its request already
+/// selected in CSELR): `2 * half` elements from the peripheral register at `par` into the DMA
+/// buffer ([`DMA_BUF`]), circular, interrupts at half and full transfer. `size` is the
+/// PSIZE/MSIZE code of both sides (0b00 = 8 bits, 0b10 = 32 bits).
+fn start_dma(dma: &pac::DMA1, ch: u8, par: u32, half: usize, size: u8) {
+    let ch = dma.ch(usize::from(ch - 1));
+    // SAFETY (bits): register and buffer addresses; the count fits NDT's 16 bits.
+    ch.par().write(|w| unsafe { w.pa().bits(par) });
+    ch.mar()
+        .write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
+    ch.ndtr()
+        .write(|w| unsafe { w.ndt().bits((2 * half) as u16) });
+    // SAFETY (bits): PSIZE/MSIZE 0b00 or 0b10 (caller), PL 0b10 = high.
+    ch.cr().write(|w| unsafe {
+        w.psize().bits(size);
+        w.msize().bits(size);
+        w.pl().bits(0b10);
+        w.minc().set_bit();
+        w.circ().set_bit();
+        w.htie().set_bit();
+        w.tcie().set_bit();
+        w.en().set_bit()
+    });
+}
+
+/// The body of DMA1 channel `ch`'s interrupt (numbered from 1): clears its half- and
+/// full-transfer flags, runs `decimate` on each half of elements `T` the DMA has finished
+/// (`half` elements each) and appends the PCM samples it returns to the ring.
+fn on_dma<T: 'static>(
+    ch: u8,
+    half: usize,
+    mut decimate: impl FnMut(&[T], &mut [i16; crate::pdm_block::BLOCK_SAMPLES]) -> usize,
+) {
+    let n = ch - 1; // the PAC's field index
+                    // SAFETY: reading and clearing this channel's flags only.
+    let dma = unsafe { pac::DMA1::steal() };
+    let isr = dma.isr().read();
+    let halves = [
+        (isr.htif(n).bit_is_set(), 0),
+        (isr.tcif(n).bit_is_set(), half),
+    ];
+    dma.ifcr()
+        .write(|w| w.chtif(n).set_bit().ctcif(n).set_bit());
+    for (done, start) in halves {
+        if !done {
+            continue;
+        }
+        // SAFETY: start + half ≤ 2·half, the length of the buffer of `T` set in `start` (the
+        // caller's `half` and `T` are those of that buffer); the DMA fills the other half for
+        // the next 2 ms.
+        let data = unsafe { dma_half::<T>(start, half) };
+        let mut out = [0i16; crate::pdm_block::BLOCK_SAMPLES];
+        let count = decimate(data, &mut out);
+        write(out.iter().take(count).copied());
+    }
+}
+
 // ---------------------------------------------------------------- DFSDM (L475, L476)
 
 #[cfg(any(mote_board = "b-l475e-iot01a", mote_board = "nucleo-l476rg"))]
 mod imp {
     use super::*;
-    use crate::pdm_block::{DfsdmPath, BLOCK_SAMPLES, DFSDM_WORDS, GAIN_BITS};
+    use crate::pdm_block::{DfsdmPath, DFSDM_WORDS, GAIN_BITS};
     use mote_engine::pdm::{regs, PDM_HZ};
 
     /// DFSDM results per DMA half (2 ms at 80 kHz).
@@ -203,25 +260,7 @@ mod imp {
         // DMA1 channel 4, request 0 (DFSDM1_FLT0): 32-bit peripheral → 32-bit memory, circular.
         // SAFETY (bits): request 0 is DFSDM1_FLT0 on channel 4 (RM0351 table 41).
         dma.cselr().modify(|_, w| unsafe { w.c4s().bits(0) });
-        let ch = dma.ch4();
-        // SAFETY (bits): addresses of the peripheral register and of the static buffer;
-        // the count fits NDT's 16 bits.
-        ch.par().write(|w| unsafe { w.pa().bits(FLT0_RDATAR) });
-        ch.mar()
-            .write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
-        ch.ndtr()
-            .write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
-        // SAFETY (bits): PSIZE/MSIZE 0b10 = 32 bits, PL 0b10 = high.
-        ch.cr().write(|w| unsafe {
-            w.psize().bits(0b10);
-            w.msize().bits(0b10);
-            w.pl().bits(0b10);
-            w.minc().set_bit();
-            w.circ().set_bit();
-            w.htie().set_bit();
-            w.tcie().set_bit();
-            w.en().set_bit()
-        });
+        start_dma(&dma, 4, FLT0_RDATAR, HALF, 0b10);
         // SAFETY: the handler below only touches the ring, the DMA flags and the buffer.
         unsafe { cortex_m::peripheral::NVIC::unmask(pac::Interrupt::DMA1_CH4) };
 
@@ -263,30 +302,13 @@ mod imp {
 
     #[interrupt]
     fn DMA1_CH4() {
-        // SAFETY: reading and clearing this channel's flags only.
-        let dma = unsafe { pac::DMA1::steal() };
-        let isr = dma.isr().read();
-        let halves = [
-            (isr.htif4().bit_is_set(), 0),
-            (isr.tcif4().bit_is_set(), HALF),
-        ];
-        dma.ifcr()
-            .write(|w| w.chtif4().set_bit().ctcif4().set_bit());
-        for (done, start) in halves {
-            if !done {
-                continue;
-            }
-            // SAFETY: start + HALF ≤ 2·HALF, the length of the u32 buffer set in `start`; the
-            // DMA fills the other half for the next 2 ms.
-            let words = unsafe { dma_half::<u32>(start, HALF) };
-            let mut out = [0i16; BLOCK_SAMPLES];
-            let n = cortex_m::interrupt::free(|cs| {
+        on_dma::<u32>(4, HALF, |words, out| {
+            cortex_m::interrupt::free(|cs| {
                 PATH.borrow(cs)
                     .try_borrow_mut()
-                    .map_or(0, |mut p| p.block(words, &mut out))
-            });
-            write(out.iter().take(n).copied());
-        }
+                    .map_or(0, |mut p| p.block(words, out))
+            })
+        });
     }
 }
 
@@ -295,7 +317,7 @@ mod imp {
 #[cfg(mote_board = "nucleo-l432kc")]
 mod imp {
     use super::*;
-    use crate::pdm_block::{SpiPath, BLOCK_SAMPLES, GAIN_BITS, SPI_BYTES};
+    use crate::pdm_block::{SpiPath, GAIN_BITS, SPI_BYTES};
     use mote_engine::pdm::{regs, PDM_HZ};
 
     /// Bytes per DMA half: 500 bytes = 4000 PDM bits = 32 PCM samples (2 ms).
@@ -339,24 +361,7 @@ mod imp {
         // DMA1 channel 2, request 1 (SPI1_RX): 8-bit → 8-bit, circular.
         // SAFETY (bits): request 1 is SPI1_RX on channel 2 (RM0394 table 41).
         dma.cselr().modify(|_, w| unsafe { w.c2s().bits(0b0001) });
-        let ch = dma.ch2();
-        // SAFETY (bits): register and buffer addresses; the count fits NDT's 16 bits.
-        ch.par().write(|w| unsafe { w.pa().bits(SPI1_DR) });
-        ch.mar()
-            .write(|w| unsafe { w.ma().bits(DMA_BUF.load(Ordering::Relaxed) as u32) });
-        ch.ndtr()
-            .write(|w| unsafe { w.ndt().bits((2 * HALF) as u16) });
-        // SAFETY (bits): PSIZE/MSIZE 0b00 = 8 bits, PL 0b10 = high.
-        ch.cr().write(|w| unsafe {
-            w.psize().bits(0b00);
-            w.msize().bits(0b00);
-            w.pl().bits(0b10);
-            w.minc().set_bit();
-            w.circ().set_bit();
-            w.htie().set_bit();
-            w.tcie().set_bit();
-            w.en().set_bit()
-        });
+        start_dma(&dma, 2, SPI1_DR, HALF, 0b00);
         // SAFETY: the handler below only touches the ring, the DMA flags and the buffer.
         unsafe { cortex_m::peripheral::NVIC::unmask(pac::Interrupt::DMA1_CH2) };
 
@@ -376,30 +381,13 @@ mod imp {
 
     #[interrupt]
     fn DMA1_CH2() {
-        // SAFETY: reading and clearing this channel's flags only.
-        let dma = unsafe { pac::DMA1::steal() };
-        let isr = dma.isr().read();
-        let halves = [
-            (isr.htif2().bit_is_set(), 0),
-            (isr.tcif2().bit_is_set(), HALF),
-        ];
-        dma.ifcr()
-            .write(|w| w.chtif2().set_bit().ctcif2().set_bit());
-        for (done, start) in halves {
-            if !done {
-                continue;
-            }
-            // SAFETY: start + HALF ≤ 2·HALF, the length of the u16 buffer set in `start`; the
-            // DMA fills the other half for the next 2 ms.
-            let words = unsafe { dma_half::<u8>(start, HALF) };
-            let mut out = [0i16; BLOCK_SAMPLES];
-            let n = cortex_m::interrupt::free(|cs| {
+        on_dma::<u8>(2, HALF, |bytes, out| {
+            cortex_m::interrupt::free(|cs| {
                 PATH.borrow(cs)
                     .try_borrow_mut()
-                    .map_or(0, |mut p| p.block(words, &mut out))
-            });
-            write(out.iter().take(n).copied());
-        }
+                    .map_or(0, |mut p| p.block(bytes, out))
+            })
+        });
     }
 }
 

@@ -23,9 +23,9 @@ pub fn run() -> Result<(), Fail> {
     let floor = paint_stack();
     let pipeline = crate::pipeline()?;
 
-    // At most one invocation and one detection per 10 ms chunk; a line is < 40 bytes plus
-    // ~5 per score.
-    let mut text: Buf<2048> = Buf::new();
+    // As in mic mode (the stack measured here is the microphone firmware's); an overflow
+    // fails the run below.
+    let mut text: Buf<{ log::PUSH_TEXT }> = Buf::new();
     let (mut invocations, mut detections) = (0u32, 0u32);
     let mut samples = [0i16; CHUNK];
     for bytes in build::REPLAY.chunks(2 * CHUNK) {

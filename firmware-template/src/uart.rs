@@ -120,8 +120,9 @@ use core::cell::RefCell;
 use cortex_m::interrupt::{free, Mutex};
 use pac::interrupt;
 
-/// Bytes the transmit ring holds (several JSON lines).
-const RING: usize = 1024;
+/// Bytes the transmit ring holds (a few JSON lines; `write_bytes` waits for room when a
+/// longer burst comes: 512 bytes are 44 ms at 115200 baud).
+const RING: usize = 512;
 
 /// Bytes waiting for the TXE interrupt: `len` of them from `head` (wrapping).
 struct Ring {

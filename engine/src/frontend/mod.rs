@@ -39,6 +39,7 @@ pub mod quantize;
 pub mod stages;
 pub mod tables;
 
+use crate::fixedpoint::div_u64_u32;
 use crate::Error;
 use fft::RealFft;
 pub use quantize::{Int8Mapping, Int8Thresholds};
@@ -170,12 +171,13 @@ impl FrontendConfig {
 
     /// Window length in samples.
     pub const fn window_samples(&self) -> usize {
-        (self.window_ms as u64 * self.sample_rate_hz as u64 / 1000) as usize
+        // No 64-bit division routine on the M4 (`div_u64_u32`).
+        div_u64_u32(self.window_ms as u64 * self.sample_rate_hz as u64, 1000) as usize
     }
 
     /// Step in samples.
     pub const fn step_samples(&self) -> usize {
-        (self.step_ms as u64 * self.sample_rate_hz as u64 / 1000) as usize
+        div_u64_u32(self.step_ms as u64 * self.sample_rate_hz as u64, 1000) as usize
     }
 }
 
@@ -374,10 +376,13 @@ impl Frontend {
     ) -> Result<(), Error> {
         let plan = Plan::check(config)?;
         self.seg_start = segment_starts(&tables.filterbank, config.num_channels);
-        self.filterbank = tables.filterbank.clone();
+        // Copied into place, the int8 table filled there: no table-sized temporaries on the
+        // stack (this runs inside the firmware's deepest start-up frame).
+        self.filterbank = tables.filterbank;
         self.pcan_lut = tables.pcan_lut;
         self.window = tables.window;
-        self.int8_table = tables.int8.tabled();
+        self.int8_table = tables.int8;
+        self.int8_table.fill_table();
         self.apply(config, &plan);
         Ok(())
     }
@@ -386,7 +391,7 @@ impl Frontend {
     pub fn tables(&self) -> FrontendTables {
         FrontendTables {
             window: self.window,
-            filterbank: self.filterbank.clone(),
+            filterbank: self.filterbank,
             pcan_lut: self.pcan_lut,
             int8: self.int8_table,
         }
@@ -480,7 +485,11 @@ impl Frontend {
                 if ring {
                     self.start = (self.start + self.step) % len;
                 } else {
-                    self.input.copy_within(self.step..len, 0);
+                    crate::buf::move_down(
+                        &mut self.input,
+                        self.step,
+                        len.saturating_sub(self.step),
+                    );
                 }
                 self.filled -= self.step;
             }

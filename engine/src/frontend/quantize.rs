@@ -164,16 +164,22 @@ impl Int8Thresholds {
     /// `self` with its feature table filled from the thresholds (768 searches: a start-up
     /// cost, so the table needs no flash image).
     pub fn tabled(mut self) -> Self {
+        self.fill_table();
+        self
+    }
+
+    /// Fills the feature table in place (see [`Self::tabled`]).
+    pub fn fill_table(&mut self) {
         let reachable = self.bounds.get(..usize::from(self.len)).unwrap_or(&[]);
         self.dense = reachable
             .last()
             .is_some_and(|&last| usize::from(last) < LUT);
-        let mut lut = [0; LUT];
-        for (f, v) in lut.iter_mut().enumerate() {
-            *v = self.search(f as u16);
+        for f in 0..LUT {
+            let v = self.search(f as u16);
+            if let Some(slot) = self.lut.get_mut(f) {
+                *slot = v;
+            }
         }
-        self.lut = lut;
-        self
     }
 
     /// The same value as [`Int8Mapping::map`] for the mapping this was built from: a table

@@ -66,7 +66,7 @@ pub fn hann_q12(flavor: Flavor, out: &mut [i16]) {
 ///
 /// This is TFLM's weight/unweight layout without the alignment padding (padding entries have
 /// zero weights and contribute nothing; the u64 sums are exact, so their order is irrelevant).
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub struct Filterbank {
     /// First FFT bin used (DC is always excluded).
     pub start: usize,

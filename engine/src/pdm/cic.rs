@@ -25,11 +25,12 @@
 /// Decimation ratio.
 pub const RATIO: u32 = 25;
 
-/// Per byte (MSB = oldest bit, ±1 bits): `[S0, 2·S1 + 9·S0, 2·S2, 0]` (|·| ≤ 240), one row
-/// per byte so a single base address serves all three loads.
+/// Per byte `v` (MSB = oldest bit, ±1 bits): `[S0, 2·S1 + 9·S0, 2·S2, 2·P_k]` (|·| ≤ 240), one
+/// row per byte so a single base address serves the three loads of [`advance`]. The fourth
+/// column is the partial sums [`at_bit`] reads: at index `v = (1 << k) | (byte >> (8 − k))`
+/// for k in 1..=7 (rows 0 and 1: 0); for k = 8 the index is 256 + byte and `2·P_8 = 2·S2`,
+/// the third column of row `byte` (so no separate 1 KB table).
 static STEP: [[i16; 4]; 256] = step_table();
-/// `2·P_k` at index `(1 << k) | (byte >> (8 − k))` for k in 1..=8 (0 and 1 unused).
-static P2: [i16; 512] = part_table();
 
 const fn bit(v: u32, s: u32, len: u32) -> i32 {
     // Bit s (1-based, oldest first) of the `len`-bit value v, as ±1.
@@ -75,9 +76,21 @@ const fn step_table() -> [[i16; 4]; 256] {
         t[v] = [s0 as i16, (2 * s1 + 9 * s0) as i16, (2 * s2) as i16, 0];
         v += 1;
     }
+    let mut k = 1;
+    while k <= 7 {
+        let mut v = 0;
+        while v < (1 << k) {
+            t[(1 << k) | v as usize][3] = (2 * partial(v, k)) as i16;
+            v += 1;
+        }
+        k += 1;
+    }
     t
 }
 
+/// `2·P_k` at index `(1 << k) | (byte >> (8 − k))` for k in 1..=8: what [`STEP`]'s fourth and
+/// third columns hold (the tests' reference).
+#[cfg(test)]
 const fn part_table() -> [i16; 512] {
     let mut t = [0i16; 512];
     let mut k = 1;
@@ -126,7 +139,13 @@ fn advance(b: u8, i1: &mut u32, i2x: &mut u32, j3: &mut u32) {
 /// `2·i3` after the first `k` bits of `b` (1 ≤ k ≤ 8), from the state before `b`.
 #[inline(always)]
 fn at_bit(b: u8, k: u32, i1: u32, i2x: u32, j3: u32) -> u32 {
-    let p = P2[((1u32 << k) | (u32::from(b) >> (8 - k))) as usize & 0x1FF];
+    let i = ((1u32 << k) | (u32::from(b) >> (8 - k))) & 0x1FF;
+    // Row i & 255 of STEP, column 3 (k ≤ 7, i < 256) or 2 (k = 8: 2·P_8 = 2·S2).
+    let p = STEP
+        .as_flattened()
+        .get((((i & 0xFF) << 2) + 3 - (i >> 8)) as usize)
+        .copied()
+        .unwrap_or(0);
     j3.wrapping_add(i2x.wrapping_mul(k))
         .wrapping_add(i1.wrapping_mul((k as i32 * (k as i32 - 8)) as u32))
         .wrapping_add(p as i32 as u32)
@@ -290,13 +309,17 @@ mod tests {
         assert_eq!(sums(0x00), [-8, -36, -120]);
         // 0x80: +1 then seven −1: S0 = 1 − 7 = −6; S1 = 8 − 28 = −20; S2 = 36 − 84 = −48.
         assert_eq!(sums(0x80), [-6, -20, -48]);
-        assert_eq!(STEP[0x80], [-6, -40 - 54, -96, 0]);
+        assert_eq!(STEP[0x80][..3], [-6, -40 - 54, -96]);
         // k = 1, bit 1: P = C(2, 2) = 1; k = 2, bits 10: 3 − 1 = 2; k = 7, all ones: C(9, 3).
-        assert_eq!(P2[0b11], 2);
-        assert_eq!(P2[0b110], 4);
-        assert_eq!(P2[0xFF], 168);
+        let p2 = part_table();
+        for v in 0..256 {
+            assert_eq!(STEP[v][3], p2[v], "P2[{v}] is STEP's fourth column");
+        }
+        assert_eq!(p2[0b11], 2);
+        assert_eq!(p2[0b110], 4);
+        assert_eq!(p2[0xFF], 168);
         for b in 0..256 {
-            assert_eq!(P2[256 | b], STEP[b][2], "P_8 is S2");
+            assert_eq!(p2[256 | b], STEP[b][2], "P_8 is S2");
         }
     }
 

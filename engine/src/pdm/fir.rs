@@ -83,7 +83,7 @@ impl FirDecimator {
     /// [`FirDecimator::commit`] with their count.
     pub fn input(&mut self) -> &mut [i16] {
         if self.len > N {
-            self.buf.copy_within(self.len - N..self.len, 0);
+            crate::buf::move_down(&mut self.buf, self.len - N, N);
             self.len = N;
         }
         self.buf.get_mut(N..).unwrap_or(&mut [])

@@ -222,7 +222,7 @@ impl LevelMeter {
         if self.count == 0 {
             return 0;
         }
-        isqrt(div_u64_u32(self.sum_sq, self.count))
+        isqrt(crate::fixedpoint::div_u64_u32(self.sum_sq, self.count))
     }
 
     /// RMS relative to full scale (32 768) in tenths of a dB, e.g. −423 for −42.3 dBFS;
@@ -264,21 +264,6 @@ fn log2_q24(v: u64) -> i64 {
         }
     }
     (i64::from(int) << 24) | frac
-}
-
-/// ⌊n / d⌋ for d ≥ 1, by shift and subtract: on a Cortex-M4 a u64 division is a ~1 KB library
-/// routine that a microphone firmware would link for this alone.
-fn div_u64_u32(n: u64, d: u32) -> u64 {
-    let d = u64::from(d.max(1));
-    let (mut q, mut r) = (0u64, 0u64);
-    for bit in (0..64).rev() {
-        r = (r << 1) | (n >> bit & 1);
-        if r >= d {
-            r -= d;
-            q |= 1 << bit;
-        }
-    }
-    q
 }
 
 /// ⌊√v⌋ (bitwise, no floating point).
@@ -356,20 +341,6 @@ mod tests {
             (u64::MAX, u32::MAX),
         ] {
             assert_eq!(isqrt(v), r, "isqrt({v})");
-        }
-    }
-
-    #[test]
-    fn div_u64_u32_is_division() {
-        for (n, d) in [
-            (0u64, 1u32),
-            (7, 2),
-            (u64::MAX, 1),
-            (u64::MAX, u32::MAX),
-            (1 << 40, 16_000),
-            (123_456_789_012, 97),
-        ] {
-            assert_eq!(div_u64_u32(n, d), n / u64::from(d), "{n} / {d}");
         }
     }
 
