@@ -180,13 +180,21 @@ pub fn run_in_place<const I: usize, const O: usize>(
     words: &[i32],
     eval: impl FnOnce(&mut EvalCtx<'_, '_>, InPlace<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    run_views(arena, state, inputs, outputs, words, true, |c, io| match io {
-        Some(io) => eval(c, io),
-        None => Err(Error::InvalidGraph {
-            what: "in-place operator without arena input 0 and output 0",
-            index: -1,
-        }),
-    })
+    run_views(
+        arena,
+        state,
+        inputs,
+        outputs,
+        words,
+        true,
+        |c, io| match io {
+            Some(io) => eval(c, io),
+            None => Err(Error::InvalidGraph {
+                what: "in-place operator without arena input 0 and output 0",
+                index: -1,
+            }),
+        },
+    )
 }
 
 /// [`run`] and [`run_in_place`]: with `in_place`, output 0's range is the union of input 0
@@ -340,7 +348,14 @@ mod tests {
         let nop = |_: &mut EvalCtx<'_, '_>, _: InPlace<'_>| Ok(());
         let mut a = [0u8; 16];
         // Another input inside the union, an input outside the arena, no arena input 0.
-        let other = run_in_place(&mut a, &mut [], [In::Arena(4, 8), In::Arena(2, 2)], [(0, 8)], &[], nop);
+        let other = run_in_place(
+            &mut a,
+            &mut [],
+            [In::Arena(4, 8), In::Arena(2, 2)],
+            [(0, 8)],
+            &[],
+            nop,
+        );
         assert!(other.is_err());
         let oob = run_in_place(&mut a, &mut [], [In::Arena(12, 8)], [(0, 8)], &[], nop);
         assert!(oob.is_err());

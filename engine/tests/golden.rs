@@ -140,7 +140,11 @@ fn run_case(dir: &Path, preserve: bool) -> Result<Option<(usize, usize)>, String
             let want = data
                 .get(k * got.len()..(k + 1) * got.len())
                 .ok_or(format!("output{o}.bin too short"))?;
-            compare(got, want, &format!("invocation {k} output {o} (preserve {preserve})"))?;
+            compare(
+                got,
+                want,
+                &format!("invocation {k} output {o} (preserve {preserve})"),
+            )?;
             compared += got.len();
         }
         if preserve && k < tensors_invocations && !tensors.is_empty() {

@@ -686,7 +686,18 @@ mod tests {
             seed ^= seed << 5;
             (seed >> 8) as i8
         };
-        let mut shapes = std::vec![(1usize, 49usize, 40usize, 1usize, 8usize, 10usize, 8usize, 2usize, 1usize, Padding::Same)];
+        let mut shapes = std::vec![(
+            1usize,
+            49usize,
+            40usize,
+            1usize,
+            8usize,
+            10usize,
+            8usize,
+            2usize,
+            1usize,
+            Padding::Same
+        )];
         for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
             for (ic, mult) in [(1, 1), (1, 3), (3, 1), (4, 2), (8, 4), (5, 1)] {
                 for (fh, fw) in [(1, 1), (2, 3), (3, 3), (5, 1)] {
@@ -723,7 +734,13 @@ mod tests {
                 Some((filter, bytes(&f))),
                 Some((bias(oc as i32), bytes32(&b))),
             ];
-            let o = opts(padding, stride as i32, dil as i32, mult as i32, Activation::Relu);
+            let o = opts(
+                padding,
+                stride as i32,
+                dil as i32,
+                mult as i32,
+                Activation::Relu,
+            );
             let want = dw(&ins, out, &o).unwrap();
             let gap = std::cell::Cell::new(None);
             let got = run(
@@ -740,16 +757,18 @@ mod tests {
                 },
             )
             .unwrap();
-            let what = std::format!(
-                "{n}x{ih}x{iw}x{ic} x{mult} f{fh}x{fw} s{stride} d{dil} {padding:?}"
-            );
+            let what =
+                std::format!("{n}x{ih}x{iw}x{ic} x{mult} f{fh}x{fw} s{stride} d{dil} {padding:?}");
             assert_eq!(got, want, "{what}");
             match gap.get() {
                 Some(_) => ran += 1,
                 None => refused += 1,
             }
         }
-        assert!(ran > 300, "{ran} geometries ran in place ({refused} refused)");
+        assert!(
+            ran > 300,
+            "{ran} geometries ran in place ({refused} refused)"
+        );
     }
 
     #[test]

@@ -521,9 +521,14 @@ pub(crate) fn macs(kernel: &Kernel, words: &[i32]) -> u64 {
 }
 
 /// Whether operator `op` has an in-place evaluation ([`eval_in_place`]) in this build.
+// `linked!` is a constant per build, hence the lint (as in `supported`).
+#[allow(clippy::match_like_matches_macro)]
 pub(crate) fn may_run_in_place(op: BuiltinOp) -> bool {
-    (op == BuiltinOp::CONV_2D && linked!("CONV_2D"))
-        || (op == BuiltinOp::DEPTHWISE_CONV_2D && linked!("DEPTHWISE_CONV_2D"))
+    match op {
+        BuiltinOp::CONV_2D => linked!("CONV_2D"),
+        BuiltinOp::DEPTHWISE_CONV_2D => linked!("DEPTHWISE_CONV_2D"),
+        _ => false,
+    }
 }
 
 /// [`in_place_gap`] at prepare time, before the kernel's `Params` are stored: `ctx` should

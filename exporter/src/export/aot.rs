@@ -308,7 +308,11 @@ impl<'b> Gen<'b> {
         let call = if in_place {
             format!("run_in_place(arena, state, [{}], [{}], {words_arg}, |c, io| ops::{module}::eval_in_place(&P{id}, c, io))", ins.join(", "), outs.join(", "))
         } else {
-            format!("run(arena, state, [{}], [{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))", ins.join(", "), outs.join(", "))
+            format!(
+                "run(arena, state, [{}], [{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))",
+                ins.join(", "),
+                outs.join(", ")
+            )
         };
         let _ = writeln!(body, "    // {s}.{k} {name}\n    {call}?;");
         Ok(())

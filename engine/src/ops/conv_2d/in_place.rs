@@ -1,8 +1,8 @@
 //! CONV_2D in place (output 0 overlapping input 0 from below): every strategy row by row,
 //! through [`rows_in_place`] (see `ops::common::in_place` for why that cannot change a byte).
 
-use crate::ops::common::{in_place_gap as window_gap, rows_in_place};
 use super::*;
+use crate::ops::common::{in_place_gap as window_gap, rows_in_place};
 use crate::ops::InPlace;
 
 /// The least `input offset − output offset` at which CONV_2D `p` may run in place
@@ -37,7 +37,11 @@ pub(crate) fn run_in_place(
 ) -> Result<(), Error> {
     let strategy = strategy(p);
     let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
-    rows_in_place(&p.win, p.in_c as usize, p.out_c as usize, io, |win, img, out| {
-        strategy.run(&Params { win: *win, ..*p }, img, filter, &stage, out)
-    })
+    rows_in_place(
+        &p.win,
+        p.in_c as usize,
+        p.out_c as usize,
+        io,
+        |win, img, out| strategy.run(&Params { win: *win, ..*p }, img, filter, &stage, out),
+    )
 }

@@ -284,7 +284,7 @@ mod rows;
 #[cfg(test)]
 mod tests;
 
-pub use in_place::{eval_in_place, in_place_gap};
 pub(crate) use in_place::run_in_place;
+pub use in_place::{eval_in_place, in_place_gap};
 use patch::{direct, gathered};
 use rows::by_rows;

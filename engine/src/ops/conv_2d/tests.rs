@@ -425,7 +425,19 @@ fn in_place_equals_separate_buffers() {
         seed ^= seed << 5;
         (seed >> 8) as i8
     };
-    let mut shapes = std::vec![(1usize, 49usize, 40usize, 1usize, 8usize, 10usize, 8usize, 1usize, 2usize, 1usize, Padding::Same)];
+    let mut shapes = std::vec![(
+        1usize,
+        49usize,
+        40usize,
+        1usize,
+        8usize,
+        10usize,
+        8usize,
+        1usize,
+        2usize,
+        1usize,
+        Padding::Same
+    )];
     for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
         for (ic, fic, oc) in [(1, 1, 3), (3, 3, 2), (8, 8, 5), (4, 2, 4), (2, 2, 33)] {
             for (fh, fw) in [(1, 1), (2, 3), (3, 1), (5, 5)] {
@@ -478,7 +490,9 @@ fn in_place_equals_separate_buffers() {
             },
         )
         .unwrap();
-        let what = std::format!("{n}x{ih}x{iw}x{ic} -> {oc} f{fh}x{fw}/{fic} s{stride} d{dil} {padding:?}");
+        let what = std::format!(
+            "{n}x{ih}x{iw}x{ic} -> {oc} f{fh}x{fw}/{fic} s{stride} d{dil} {padding:?}"
+        );
         assert_eq!(got, want, "{what}");
         match gap.get() {
             Some(g) => {
@@ -490,7 +504,10 @@ fn in_place_equals_separate_buffers() {
             None => refused += 1,
         }
     }
-    assert!(ran > 300, "{ran} geometries ran in place ({refused} refused)");
+    assert!(
+        ran > 300,
+        "{ran} geometries ran in place ({refused} refused)"
+    );
 }
 
 /// micro_speech's CONV_2D (49x40x1 -> 25x20x8, 10x8, stride 2, SAME): the input may start
