@@ -687,6 +687,37 @@ mod tests {
         }
     }
 
+    /// An operator planned in place (DEPTHWISE_CONV_2D with depth multiplier 2: its output,
+    /// twice the input, starts below the input and overlaps it) computes what it computes
+    /// with every tensor kept apart; under Miri this covers the one view `invoke` makes of
+    /// the two.
+    #[test]
+    fn in_place_operator_equals_separate_buffers() {
+        let bytes = include_bytes!("../../tests/golden/ops/dw_3x3_same_m2_s1/model.tflite");
+        let model = Model::parse(bytes).unwrap();
+        let mut outputs = std::vec::Vec::new();
+        for preserve_all_tensors in [false, true] {
+            let mut arena = std::vec![0u8; 16 * 1024];
+            let opts = InterpreterOptions {
+                preserve_all_tensors,
+            };
+            let mut interp = Interpreter::with_options(&model, &mut arena, &mut [], opts).unwrap();
+            let p = interp.prepared_op(0, 0).unwrap();
+            let (Operand::Arena { offset: a, len: n }, Operand::Arena { offset: b, len: m }) =
+                (p.inputs[0], p.outputs[0])
+            else {
+                panic!("operands not in the arena");
+            };
+            assert_eq!(a < b + m && b < a + n, !preserve_all_tensors, "overlap");
+            for (i, v) in interp.input_mut(0).unwrap().iter_mut().enumerate() {
+                *v = (i * 37 % 251) as u8;
+            }
+            interp.invoke().unwrap();
+            outputs.push(interp.output(0).unwrap().to_vec());
+        }
+        assert_eq!(outputs[0], outputs[1]);
+    }
+
     #[test]
     fn kernel_slots_round_trip() {
         let k = Kernel::AssignVariable(ops::assign_variable::Params {
