@@ -26,7 +26,9 @@ pub(super) fn prepare_op<'m>(
         index: st.op as i32,
     })?;
     let t_base = bases.tensor[st.subgraph] as usize;
-    let (inputs, outputs) = operator_tensors(&sg, &op)?;
+    let mut inputs: InputTensors<'m> = [None; MAX_INPUTS];
+    let mut outputs: OutputTensors<'m> = [(-1, no_tensor()); MAX_OUTPUTS];
+    operator_tensors(&sg, &op, &mut inputs, &mut outputs)?;
     let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
 
     // Inputs: constants are placed in the model; anything else must already be written (or be
@@ -161,19 +163,33 @@ pub(super) fn prepare_op<'m>(
     Ok(kernel)
 }
 
-/// Operator `op`'s input tensors (`None`: absent optional input) and output tensors, by
-/// position; the first `op.inputs.len()` / `op.outputs.len()` are meaningful.
-#[allow(clippy::type_complexity)]
+/// An operator's input tensors by position (`None`: absent optional input).
+type InputTensors<'m> = [Option<(i32, Tensor<'m>)>; MAX_INPUTS];
+/// An operator's output tensors by position.
+type OutputTensors<'m> = [(i32, Tensor<'m>); MAX_OUTPUTS];
+
+/// A tensor slot no operand fills.
+fn no_tensor() -> Tensor<'static> {
+    Tensor {
+        name: "",
+        dtype: DType::Other(255),
+        shape: Shape::default(),
+        quant: Quant::default(),
+        data: None,
+        buffer: 0,
+        is_variable: false,
+    }
+}
+
+/// Fill `inputs` and `outputs` with operator `op`'s tensors (the first `op.inputs.len()` /
+/// `op.outputs.len()`). Into the caller's arrays, not returned: they are kilobytes, and
+/// firmware stacks are small.
 fn operator_tensors<'m>(
     sg: &crate::model::Subgraph<'m>,
     op: &crate::model::Operator<'m>,
-) -> Result<
-    (
-        [Option<(i32, Tensor<'m>)>; MAX_INPUTS],
-        [(i32, Tensor<'m>); MAX_OUTPUTS],
-    ),
-    Error,
-> {
+    inputs: &mut InputTensors<'m>,
+    outputs: &mut OutputTensors<'m>,
+) -> Result<(), Error> {
     if op.inputs.len() > MAX_INPUTS {
         return Err(Error::LimitExceeded {
             what: "operator inputs",
@@ -192,32 +208,22 @@ fn operator_tensors<'m>(
             index: t,
         })
     };
-    let mut inputs: [Option<(i32, Tensor<'m>)>; MAX_INPUTS] = [None; MAX_INPUTS];
     for (slot, t) in inputs.iter_mut().zip(op.inputs.iter()) {
         if t >= 0 {
             *slot = Some((t, tensor(t)?));
         }
     }
-    let none = Tensor {
-        name: "",
-        dtype: DType::Other(255),
-        shape: Shape::default(),
-        quant: Quant::default(),
-        data: None,
-        buffer: 0,
-        is_variable: false,
-    };
-    let mut outputs: [(i32, Tensor<'m>); MAX_OUTPUTS] = [(-1, none); MAX_OUTPUTS];
     for (slot, t) in outputs.iter_mut().zip(op.outputs.iter()) {
         *slot = (t, tensor(t)?);
     }
-    Ok((inputs, outputs))
+    Ok(())
 }
 
 /// The planner's permission for operator `st` to run in place (output 0 over input 0, see
 /// `ops::in_place_gap`), or [`Overlap::NONE`]. Called in the measuring pass before the
 /// operator's own prepare, with the lifetimes recorded so far (for input 0's alias root).
 /// Only a single-output operator whose input 0 is an arena tensor no other input shares.
+#[inline(never)] // its operand arrays are off the stack before the operator's prepare runs
 pub(super) fn in_place_permission(
     model: &Model<'_>,
     bases: &Bases,
@@ -233,7 +239,9 @@ pub(super) fn in_place_permission(
         what: "operator",
         index: st.op as i32,
     })?;
-    let (inputs, outputs) = operator_tensors(&sg, &op)?;
+    let mut inputs: InputTensors<'_> = [None; MAX_INPUTS];
+    let mut outputs: OutputTensors<'_> = [(-1, no_tensor()); MAX_OUTPUTS];
+    operator_tensors(&sg, &op, &mut inputs, &mut outputs)?;
     let (n_in, n_out) = (op.inputs.len(), op.outputs.len());
     let t_base = bases.tensor[st.subgraph] as usize;
     let Some((t0, x)) = inputs[0] else {
