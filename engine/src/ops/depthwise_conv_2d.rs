@@ -177,7 +177,9 @@ fn single_input_channel(
     conv_2d::run(&cp, input, tf, bias, words, output)
 }
 
-/// The CONV_2D `p` is with one input channel, and its filter transposed into `tf`.
+/// The CONV_2D `p` is with one input channel, and its filter transposed into `tf` (inlined,
+/// so the CONV_2D's strategy folds with constant `Params`).
+#[inline(always)]
 fn transposed<'t>(
     p: &Params,
     filter: &[u8],

@@ -27,7 +27,9 @@ pub fn eval_in_place(p: &Params, ctx: &mut EvalCtx<'_, '_>, io: InPlace<'_>) -> 
 }
 
 /// [`eval_in_place`] after the filter and bias checks (also DEPTHWISE_CONV_2D's path for one
-/// input channel). The strategy is the one [`run`] takes for the whole convolution.
+/// input channel). The strategy is the one [`run`] takes for the whole convolution (inlined:
+/// with constant `Params` only that strategy is linked; measured, 3.4 KB of flash otherwise).
+#[inline(always)]
 pub(crate) fn run_in_place(
     p: &Params,
     io: InPlace<'_>,

@@ -220,7 +220,9 @@ enum Strategy {
     Rows,
 }
 
-/// The strategy [`run`] takes for `p`.
+/// The strategy [`run`] takes for `p`. Inlined, so that with constant `Params` (generated
+/// code) the strategies not taken are not linked.
+#[inline(always)]
 fn strategy(p: &Params) -> Strategy {
     let w = &p.win;
     let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
