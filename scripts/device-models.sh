@@ -96,7 +96,7 @@ EOF
   dm_rows+=("$name $macs ${insns:-0} $base $arena ${stack:-0} $flash $ram")
 }
 
-# A model whose arena cannot fit: too_big.tflite (a 96.9 KB arena) with the arena it needs, on the
+# A model whose arena cannot fit: too_big.tflite (a 95 KB arena) with the arena it needs, on the
 # L475's 96 KiB of RAM in bench mode, must stop the build with build.rs's message, before anything
 # is compiled for the target (`mote export` refuses it too: exporter/tests/export.rs).
 dm_too_big() {

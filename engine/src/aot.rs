@@ -11,7 +11,7 @@
 
 use crate::error::Error;
 use crate::interpreter::Interpreter;
-use crate::ops::EvalCtx;
+use crate::ops::{EvalCtx, InPlace};
 
 /// A runnable model: write the inputs, invoke, read the outputs.
 pub trait Net {
@@ -164,6 +164,51 @@ pub fn run<const I: usize, const O: usize>(
     words: &[i32],
     eval: impl FnOnce(&mut EvalCtx<'_, '_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    run_views(arena, state, inputs, outputs, words, false, |c, _| eval(c))
+}
+
+/// [`run`] for an operator that runs in place: input 0 and output 0 may overlap (the kernel's
+/// `eval_in_place` checks that the layout keeps every byte it reads unwritten until then, so
+/// a wrong offset is an error, not a wrong result); they are handed over as one
+/// [`InPlace`] view of their union, which no other operand may touch (checked here).
+#[inline(always)]
+pub fn run_in_place<const I: usize, const O: usize>(
+    arena: &mut [u8],
+    state: &mut [u8],
+    inputs: [In; I],
+    outputs: [(u32, u32); O],
+    words: &[i32],
+    eval: impl FnOnce(&mut EvalCtx<'_, '_>, InPlace<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    run_views(
+        arena,
+        state,
+        inputs,
+        outputs,
+        words,
+        true,
+        |c, io| match io {
+            Some(io) => eval(c, io),
+            None => Err(Error::InvalidGraph {
+                what: "in-place operator without arena input 0 and output 0",
+                index: -1,
+            }),
+        },
+    )
+}
+
+/// [`run`] and [`run_in_place`]: with `in_place`, output 0's range is the union of input 0
+/// and output 0 (input 0 then needs no view of its own), passed to `eval` as an [`InPlace`].
+#[inline(always)]
+fn run_views<const I: usize, const O: usize>(
+    arena: &mut [u8],
+    state: &mut [u8],
+    inputs: [In; I],
+    outputs: [(u32, u32); O],
+    words: &[i32],
+    in_place: bool,
+    eval: impl FnOnce(&mut EvalCtx<'_, '_>, Option<InPlace<'_>>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let bad = |what| Error::InvalidGraph { what, index: -1 };
     let len = arena.len();
     let end = |o: u32, n: u32| (o as usize).checked_add(n as usize).filter(|&e| e <= len);
@@ -172,18 +217,35 @@ pub fn run<const I: usize, const O: usize>(
         let (b0, b1) = (b.0 as usize, b.0 as usize + b.1 as usize);
         a0 < b1 && b0 < a1 && a1 > a0
     };
+    // In place: (union of input 0 and output 0, input 0's offset, output 0's offset).
+    let shared = match (in_place, inputs.first(), outputs.first()) {
+        (false, _, _) => None,
+        (true, Some(&In::Arena(i, n)), Some(&(o, m))) => {
+            let (i_end, o_end) = (i as u64 + n as u64, o as u64 + m as u64);
+            let (lo, hi) = (i.min(o), i_end.max(o_end));
+            let n = u32::try_from(hi - lo as u64).map_err(|_| bad("output outside arena"))?;
+            Some(((lo, n), i, o))
+        }
+        (true, _, _) => None,
+    };
+    // The bytes each output's view covers (output 0's: the union when in place).
+    let span = |k: usize, out: (u32, u32)| match shared {
+        Some((union, _, _)) if k == 0 => union,
+        _ => out,
+    };
     for (i, &out) in outputs.iter().enumerate() {
+        let out = span(i, out);
         end(out.0, out.1).ok_or(bad("output outside arena"))?;
-        for x in &inputs {
+        for (j, x) in inputs.iter().enumerate() {
             if let In::Arena(o, n) = *x {
                 end(o, n).ok_or(bad("input outside arena"))?;
-                if overlap(out, (o, n)) {
+                if !(shared.is_some() && i == 0 && j == 0) && overlap(out, (o, n)) {
                     return Err(bad("operator output overlaps an input"));
                 }
             }
         }
         for (j, &other) in outputs.iter().enumerate() {
-            if j != i && overlap(out, other) {
+            if j != i && overlap(out, span(j, other)) {
                 return Err(bad("operator outputs overlap"));
             }
         }
@@ -194,7 +256,9 @@ pub fn run<const I: usize, const O: usize>(
         }
     }
     let base = arena.as_mut_ptr();
+    let skip = usize::from(shared.is_some());
     let ins: [&[u8]; I] = core::array::from_fn(|k| match inputs[k] {
+        _ if k < skip => &[][..],
         In::Absent => &[][..],
         In::Const(c) => c,
         // SAFETY: in bounds (checked above); no output view below overlaps it (checked above),
@@ -202,10 +266,20 @@ pub fn run<const I: usize, const O: usize>(
         In::Arena(o, n) => unsafe { core::slice::from_raw_parts(base.add(o as usize), n as usize) },
     });
     let mut outs: [&mut [u8]; O] = core::array::from_fn(|k| {
+        if k < skip {
+            return &mut [][..];
+        }
         let (o, n) = outputs[k];
         // SAFETY: in bounds and disjoint from every input and every other output (checked
         // above), so this is the only view of these bytes.
         unsafe { core::slice::from_raw_parts_mut(base.add(o as usize), n as usize) }
+    });
+    let io = shared.map(|((lo, n), i, o)| InPlace {
+        // SAFETY: in bounds (checked above as output 0's span); no other input or output view
+        // overlaps it (checked above), and input 0 and output 0 have no views of their own.
+        bytes: unsafe { core::slice::from_raw_parts_mut(base.add(lo as usize), n as usize) },
+        input: (i - lo) as usize,
+        output: (o - lo) as usize,
     });
     let mut ctx = EvalCtx {
         inputs: &ins,
@@ -213,7 +287,7 @@ pub fn run<const I: usize, const O: usize>(
         words,
         state,
     };
-    eval(&mut ctx)
+    eval(&mut ctx, io)
 }
 
 #[cfg(test)]
@@ -249,5 +323,43 @@ mod tests {
         assert!(!ok(in_oob));
         let adjacent = run(&mut a, &mut [], [In::Arena(0, 8)], [(8, 8)], &[], nop);
         assert!(ok(adjacent));
+    }
+
+    #[test]
+    fn in_place_views_are_checked() {
+        let mut arena = [7u8; 16];
+        // Input 0 at 4..12, output 0 at 0..8: one view of 0..12.
+        let r = run_in_place(
+            &mut arena,
+            &mut [],
+            [In::Arena(4, 8), In::Const(&[1, 2])],
+            [(0, 8)],
+            &[],
+            |c, io| {
+                assert_eq!((io.bytes.len(), io.input, io.output), (12, 4, 0));
+                assert!(c.inputs[0].is_empty() && c.outputs[0].is_empty());
+                assert_eq!(c.inputs[1], &[1, 2]);
+                io.bytes[0] = 1;
+                Ok(())
+            },
+        );
+        assert!(r.is_ok());
+        assert_eq!(arena[0], 1);
+        let nop = |_: &mut EvalCtx<'_, '_>, _: InPlace<'_>| Ok(());
+        let mut a = [0u8; 16];
+        // Another input inside the union, an input outside the arena, no arena input 0.
+        let other = run_in_place(
+            &mut a,
+            &mut [],
+            [In::Arena(4, 8), In::Arena(2, 2)],
+            [(0, 8)],
+            &[],
+            nop,
+        );
+        assert!(other.is_err());
+        let oob = run_in_place(&mut a, &mut [], [In::Arena(12, 8)], [(0, 8)], &[], nop);
+        assert!(oob.is_err());
+        let konst = run_in_place(&mut a, &mut [], [In::Const(&[0; 4])], [(0, 8)], &[], nop);
+        assert!(konst.is_err());
     }
 }

@@ -99,3 +99,41 @@ fn tflm_subset_matches_the_oracle() {
     );
     report("TFLM subset", expected.len(), &compare(&expected));
 }
+
+/// The sweep covers the in-place path (ops::common::in_place): every CONV_2D and
+/// DEPTHWISE_CONV_2D case is planned as `Interpreter::new` plans it, and where the output is
+/// larger than the input the planner overlaps them, so those cases' hashes (here, and on the
+/// chip in `scripts/firmware-test.sh`) are of the kernels run in place.
+#[test]
+fn conv_cases_run_in_place() {
+    use mote_engine::interpreter::Operand;
+    use mote_engine::{Interpreter, Model};
+    use mote_testgen::{write_model, OpKind};
+    let mut model_buf = vec![0u8; MODEL_BYTES];
+    let mut arena = vec![0u8; ARENA_BYTES];
+    let (mut convs, mut in_place) = (0, 0);
+    for i in 0..SWEEP_CASES {
+        let c = case(i);
+        if !matches!(c.op, OpKind::Conv | OpKind::Depthwise) {
+            continue;
+        }
+        convs += 1;
+        let Some(n) = write_model(&c, &mut model_buf) else {
+            continue;
+        };
+        let model = Model::parse(&model_buf[..n]).unwrap();
+        let Ok(interp) = Interpreter::new(&model, &mut arena, &mut []) else {
+            continue;
+        };
+        let p = interp.prepared_op(0, interp.operator_count(0) - 1).unwrap();
+        if let (Operand::Arena { offset: a, len: n }, Operand::Arena { offset: b, len: m }) =
+            (p.inputs[0], p.outputs[0])
+        {
+            if a < b + m && b < a + n {
+                in_place += 1;
+            }
+        }
+    }
+    println!("{in_place} of {convs} convolution cases run in place");
+    assert!(in_place * 4 >= convs, "{in_place} of {convs}");
+}

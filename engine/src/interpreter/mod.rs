@@ -25,7 +25,7 @@ pub use prepared::{Operand, PreparedOp};
 use arena::carve;
 use graph::{call_once_target, subgraph};
 use operands::{operand_list, operands};
-use prepare::{check_disjoint, prepare_op};
+use prepare::{check_disjoint, in_place_permission, prepare_op};
 use vars::Vars;
 
 use crate::error::Error;
@@ -101,9 +101,13 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
         let (locs, tail) = carve(arena, bases.tensors, Loc::default(), available)?;
         // The tables' size is checked now (the error names what they alone need); they are
-        // filled in pass 2, so until then their bytes and the rest are the planner's scratch.
-        let (_, rest) = carve(&mut *tail, bases.ops, KernelSlot::default(), available)?;
-        carve(rest, bases.ops, u32::MAX, available)?;
+        // filled in pass 2, so until then their bytes are the planner's: the kernel table's
+        // hold each operator's in-place permission (an `Overlap` is a kernel slot's size), the
+        // rest the planner's scratch.
+        const _: () = assert!(size_of::<plan::Overlap>() == size_of::<KernelSlot>());
+        const _: () = assert!(align_of::<plan::Overlap>() == align_of::<KernelSlot>());
+        let (overlaps, rest) = carve(&mut *tail, bases.ops, plan::Overlap::NONE, available)?;
+        let (_, rest) = carve(rest, bases.ops, u32::MAX, available)?;
         let callee = |s: usize, k: usize| call_once_target(&model, s, k);
 
         // Subgraph 0's inputs are alive from the start.
@@ -125,6 +129,10 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         // Pass 1: lifetimes and word count.
         let mut measure = WordAlloc::measure();
         let steps = plan::walk(&model, callee, |st| {
+            let g = bases.op[st.subgraph] as usize + st.op;
+            if let Some(v) = overlaps.get_mut(g) {
+                *v = in_place_permission(&model, &bases, st, locs)?;
+            }
             let k = prepare_op(&model, &bases, &vars, st, Some(&mut *locs), &mut measure)?;
             operand_list(&model, &bases, st, &k, None, &mut measure)?;
             Ok(())
@@ -139,12 +147,24 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         if options.preserve_all_tensors {
             plan::liveness::preserve_all(locs, end);
         }
+        // Nothing runs in place over bytes that must outlive the invoke: a model output (alive
+        // to the end, so the last operator could otherwise overwrite it), or any tensor when
+        // all are preserved.
+        for v in overlaps.iter_mut() {
+            let output = sg0
+                .outputs()
+                .iter()
+                .any(|t| plan::root(locs, t as usize) as u32 == v.input);
+            if options.preserve_all_tensors || output {
+                *v = plan::Overlap::NONE;
+            }
+        }
         let tensor_bytes = {
             // One id per tensor at most; less room only makes the planner slower.
-            let pad = tail.as_ptr().align_offset(align_of::<u32>());
-            let room = (tail.len().saturating_sub(pad) / size_of::<u32>()).min(bases.tensors);
-            let scratch = carve(&mut *tail, room, 0u32, available).map_or(&mut [][..], |(s, _)| s);
-            plan::place(locs, scratch)?
+            let pad = rest.as_ptr().align_offset(align_of::<u32>());
+            let room = (rest.len().saturating_sub(pad) / size_of::<u32>()).min(bases.tensors);
+            let scratch = carve(rest, room, 0u32, available).map_or(&mut [][..], |(s, _)| s);
+            plan::place(locs, overlaps, scratch)?
         };
         let (kernels, rest) = carve(tail, bases.ops, KernelSlot::default(), available)?;
         let (io, rest) = carve(rest, bases.ops, u32::MAX, available)?;
@@ -180,7 +200,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let locs: &'a [Loc] = locs;
         let words: &'a [i32] = &*words;
 
-        check_disjoint(&model, &bases, locs, kernels)?;
+        check_disjoint(&model, &bases, locs, kernels, words)?;
 
         let report = MemoryReport {
             arena_bytes: needed,
@@ -447,7 +467,24 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
             let mut outs: [&mut [u8]; MAX_OUTPUTS] = core::array::from_fn(|_| &mut [][..]);
             let (n_in, n_out) = (list.n_in.min(MAX_INPUTS), list.n_out.min(MAX_OUTPUTS));
-            for (i, slot) in ins.iter_mut().enumerate().take(n_in) {
+            // Input 0 and output 0 overlapping: the kernel runs in place (`check_disjoint`
+            // proved the kernel allows this layout and no other operand touches their union).
+            let arena_range = |i: usize| match list.root(i).and_then(|r| self.locs.get(r)) {
+                Some(l) => match l.place() {
+                    Place::Arena(o) => Some((o as usize, o as usize + l.len as usize)),
+                    _ => None,
+                },
+                None => None,
+            };
+            let shared = match (arena_range(0), arena_range(n_in)) {
+                (Some(i), Some(o)) if n_in > 0 && n_out > 0 && i.0 < o.1 && o.0 < i.1 => {
+                    let (lo, hi) = (i.0.min(o.0), i.1.max(o.1));
+                    (hi <= region_len).then_some((lo, hi, i.0 - lo, o.0 - lo))
+                }
+                _ => None,
+            };
+            let first = usize::from(shared.is_some());
+            for (i, slot) in ins.iter_mut().enumerate().take(n_in).skip(first) {
                 let Some(l) = list.root(i).and_then(|r| self.locs.get(r)) else {
                     continue;
                 };
@@ -464,7 +501,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                     _ => &[],
                 };
             }
-            for (i, slot) in outs.iter_mut().enumerate().take(n_out) {
+            for (i, slot) in outs.iter_mut().enumerate().take(n_out).skip(first) {
                 let Some(l) = list.root(n_in + i).and_then(|r| self.locs.get(r)) else {
                     continue;
                 };
@@ -490,7 +527,21 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 op,
                 done: false,
             });
-            let r = ops::eval(&kernel, &mut ctx);
+            let r = match shared {
+                Some((lo, hi, input, output)) => {
+                    // SAFETY: in bounds (checked above); `check_disjoint` proved that no other
+                    // operand of this operator overlaps `lo..hi` (the union of input 0 and
+                    // output 0), so this is the only view of these bytes.
+                    let bytes = unsafe { core::slice::from_raw_parts_mut(base.add(lo), hi - lo) };
+                    let io = ops::InPlace {
+                        bytes,
+                        input,
+                        output,
+                    };
+                    ops::eval_in_place(&kernel, &mut ctx, io)
+                }
+                None => ops::eval(&kernel, &mut ctx),
+            };
             around(OpEvent {
                 subgraph: s,
                 op,
@@ -634,6 +685,37 @@ mod tests {
                 }
             );
         }
+    }
+
+    /// An operator planned in place (DEPTHWISE_CONV_2D with depth multiplier 2: its output,
+    /// twice the input, starts below the input and overlaps it) computes what it computes
+    /// with every tensor kept apart; under Miri this covers the one view `invoke` makes of
+    /// the two.
+    #[test]
+    fn in_place_operator_equals_separate_buffers() {
+        let bytes = include_bytes!("../../tests/golden/ops/dw_3x3_same_m2_s1/model.tflite");
+        let model = Model::parse(bytes).unwrap();
+        let mut outputs = std::vec::Vec::new();
+        for preserve_all_tensors in [false, true] {
+            let mut arena = std::vec![0u8; 16 * 1024];
+            let opts = InterpreterOptions {
+                preserve_all_tensors,
+            };
+            let mut interp = Interpreter::with_options(&model, &mut arena, &mut [], opts).unwrap();
+            let p = interp.prepared_op(0, 0).unwrap();
+            let (Operand::Arena { offset: a, len: n }, Operand::Arena { offset: b, len: m }) =
+                (p.inputs[0], p.outputs[0])
+            else {
+                panic!("operands not in the arena");
+            };
+            assert_eq!(a < b + m && b < a + n, !preserve_all_tensors, "overlap");
+            for (i, v) in interp.input_mut(0).unwrap().iter_mut().enumerate() {
+                *v = (i * 37 % 251) as u8;
+            }
+            interp.invoke().unwrap();
+            outputs.push(interp.output(0).unwrap().to_vec());
+        }
+        assert_eq!(outputs[0], outputs[1]);
     }
 
     #[test]

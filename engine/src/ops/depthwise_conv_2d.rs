@@ -6,7 +6,7 @@ use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
 use super::common::{
     check_len, fused_activation, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
-use super::{conv_2d, dsp, EvalCtx, PrepareCtx};
+use super::{common, conv_2d, dsp, EvalCtx, InPlace, PrepareCtx};
 use crate::error::Error;
 
 /// Output channels accumulated together per output pixel (the accumulators live on the stack).
@@ -172,11 +172,23 @@ fn single_input_channel(
     words: &[i32],
     output: &mut [u8],
 ) -> Result<(), Error> {
+    let mut tf = [0u8; TRANSPOSED];
+    let (cp, tf) = transposed(p, filter, &mut tf);
+    conv_2d::run(&cp, input, tf, bias, words, output)
+}
+
+/// The CONV_2D `p` is with one input channel, and its filter transposed into `tf` (inlined,
+/// so the CONV_2D's strategy folds with constant `Params`).
+#[inline(always)]
+fn transposed<'t>(
+    p: &Params,
+    filter: &[u8],
+    tf: &'t mut [u8; TRANSPOSED],
+) -> (conv_2d::Params, &'t [u8]) {
     let (taps, out_c) = (
         p.win.filter_h as usize * p.win.filter_w as usize,
         p.out_c as usize,
     );
-    let mut tf = [0u8; TRANSPOSED];
     for (t, row) in filter.chunks_exact(out_c).enumerate() {
         for (c, &v) in row.iter().enumerate() {
             if let Some(d) = tf.get_mut(c * taps + t) {
@@ -194,14 +206,36 @@ fn single_input_channel(
         p.act_max,
         p.quant,
     );
-    conv_2d::run(
-        &cp,
-        input,
-        tf.get(..taps * out_c).unwrap_or(&[]),
-        bias,
-        words,
-        output,
-    )
+    (cp, tf.get(..taps * out_c).unwrap_or(&[]))
+}
+
+/// The least `input offset − output offset` at which DEPTHWISE_CONV_2D `p` may run in place
+/// ([`eval_in_place`]; rows in order, as CONV_2D: see `ops::common::in_place`), or `None`.
+pub fn in_place_gap(p: &Params) -> Option<i32> {
+    common::in_place_gap(&p.win, p.in_c as usize, p.out_c as usize)
+}
+
+/// DEPTHWISE_CONV_2D with input 0 and output 0 sharing `io` (the path [`eval`] takes, row by
+/// row); `ctx.inputs[0]` and `ctx.outputs[0]` are not read.
+pub fn eval_in_place(p: &Params, ctx: &mut EvalCtx<'_, '_>, io: InPlace<'_>) -> Result<(), Error> {
+    let w = &p.win;
+    let out_c = p.out_c as usize;
+    let filter = ctx.input(1);
+    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
+    let words = ctx.words(p.quant.span);
+    check_len(filter, w.filter_h as usize * w.filter_w as usize * out_c)?;
+    if p.has_bias {
+        check_len(bias, 4 * out_c)?;
+    }
+    if as_conv(p) {
+        let mut tf = [0u8; TRANSPOSED];
+        let (cp, tf) = transposed(p, filter, &mut tf);
+        return conv_2d::run_in_place(&cp, io, tf, bias, words);
+    }
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    common::rows_in_place(w, p.in_c as usize, out_c, io, |win, img, out| {
+        channels(&Params { win: *win, ..*p }, img, filter, &stage, out)
+    })
 }
 
 /// Compute.
@@ -216,8 +250,6 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
     let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
     let (fh, fw) = (w.filter_h as usize, w.filter_w as usize);
-    let (dh, dw) = (w.dilation_h as usize, w.dilation_w as usize);
-    let mult = p.depth_multiplier as usize;
     let batches = w.batches as usize;
 
     let input = ctx.input(0);
@@ -233,14 +265,42 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     if p.has_bias {
         check_len(bias, 4 * out_c)?;
     }
-    let in_off = p.input_offset;
-    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
-    let finish = |c: usize, a: i32| stage.apply(c, a);
     // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1 (see
     // `single_input_channel`).
-    if in_c == 1 && fh * fw * out_c <= TRANSPOSED {
+    if as_conv(p) {
         return single_input_channel(p, input, filter, bias, words, output);
     }
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    channels(p, input, filter, &stage, output)
+}
+
+/// Whether [`eval`] runs `p` as a CONV_2D (one input channel, transposed filter on the stack).
+fn as_conv(p: &Params) -> bool {
+    let taps = p.win.filter_h as usize * p.win.filter_w as usize;
+    p.in_c == 1 && taps * p.out_c as usize <= TRANSPOSED
+}
+
+/// The general path of [`eval`] (lengths checked): channels four at a time or chunked.
+fn channels(
+    p: &Params,
+    input: &[u8],
+    filter: &[u8],
+    stage: &OutputStage<'_>,
+    output: &mut [u8],
+) -> Result<(), Error> {
+    let w = &p.win;
+    let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
+    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let (fw, dh, dw) = (
+        w.filter_w as usize,
+        w.dilation_h as usize,
+        w.dilation_w as usize,
+    );
+    let mult = p.depth_multiplier as usize;
+    let batches = w.batches as usize;
+    let in_img = in_h * in_w * in_c;
+    let in_off = p.input_offset;
+    let finish = |c: usize, a: i32| stage.apply(c, a);
     // Channels handled four at a time; the rest (from `packed_c` on) by the scalar path.
     let lanes = mult == 1;
     let packed_c = if dsp::offset_ok(in_off) && (lanes || mult.is_multiple_of(4)) {
@@ -612,6 +672,105 @@ mod tests {
                 "geometry {ih}x{iw}x{ic} m{mult} f{fh}x{fw} s{stride} d{dil}"
             );
         }
+    }
+
+    /// In place = separate buffers, byte for byte, over a sweep of geometries (strides,
+    /// paddings, filter sizes, dilations, depth multipliers, one input channel (the CONV_2D
+    /// path) or several, two batches, micro_speech's first layer), at the tightest offset
+    /// [`in_place_gap`] allows (with `MOTE_DSP_EMULATE=1`: the M4's four-lane paths).
+    #[test]
+    fn in_place_equals_separate_buffers() {
+        use crate::ops::common::test_util::in_place_at;
+        let mut seed = 0x1b87_3593u32;
+        let mut rnd = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed >> 8) as i8
+        };
+        let mut shapes = std::vec![(
+            1usize,
+            49usize,
+            40usize,
+            1usize,
+            8usize,
+            10usize,
+            8usize,
+            2usize,
+            1usize,
+            Padding::Same
+        )];
+        for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
+            for (ic, mult) in [(1, 1), (1, 3), (3, 1), (4, 2), (8, 4), (5, 1)] {
+                for (fh, fw) in [(1, 1), (2, 3), (3, 3), (5, 1)] {
+                    for (stride, dil) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
+                        for padding in [Padding::Same, Padding::Valid] {
+                            shapes.push((n, ih, iw, ic, mult, fh, fw, stride, dil, padding));
+                        }
+                    }
+                }
+            }
+        }
+        let (mut ran, mut refused) = (0, 0);
+        for (n, ih, iw, ic, mult, fh, fw, stride, dil, padding) in shapes {
+            let (s, d) = (stride as i64, dil as i64);
+            let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
+            let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
+            if oh <= 0 || ow <= 0 {
+                continue;
+            }
+            let oc = ic * mult;
+            let x: Vec<i8> = (0..n * ih * iw * ic).map(|_| rnd()).collect();
+            let f: Vec<i8> = (0..fh * fw * oc).map(|_| rnd()).collect();
+            let b: Vec<i32> = (0..oc).map(|_| rnd() as i32 * 29).collect();
+            let scales: Vec<f32> = (0..oc)
+                .map(|c| (c as f32 + 1.0) / (60.0 * (fh * fw) as f32))
+                .collect();
+            let dims = |h: usize, w: usize, c: usize| [n as i32, h as i32, w as i32, c as i32];
+            let input = i8t(&dims(ih, iw, ic), 1.0, rnd() as i64);
+            let fdims = [1, fh as i32, fw as i32, oc as i32];
+            let filter = tensor(DType::I8, &fdims, &scales, &std::vec![0; oc], 3);
+            let out = i8t(&dims(oh as usize, ow as usize, oc), 1.0, rnd() as i64);
+            let ins = [
+                Some((input, bytes(&x))),
+                Some((filter, bytes(&f))),
+                Some((bias(oc as i32), bytes32(&b))),
+            ];
+            let o = opts(
+                padding,
+                stride as i32,
+                dil as i32,
+                mult as i32,
+                Activation::Relu,
+            );
+            let want = dw(&ins, out, &o).unwrap();
+            let gap = std::cell::Cell::new(None);
+            let got = run(
+                BuiltinOp::DEPTHWISE_CONV_2D,
+                &ins,
+                out,
+                |c| prepare_with(c, &o),
+                |p, c| {
+                    gap.set(in_place_gap(p));
+                    match in_place_gap(p) {
+                        Some(g) => in_place_at(p, c, g, eval_in_place),
+                        None => eval(p, c),
+                    }
+                },
+            )
+            .unwrap();
+            let what =
+                std::format!("{n}x{ih}x{iw}x{ic} x{mult} f{fh}x{fw} s{stride} d{dil} {padding:?}");
+            assert_eq!(got, want, "{what}");
+            match gap.get() {
+                Some(_) => ran += 1,
+                None => refused += 1,
+            }
+        }
+        assert!(
+            ran > 300,
+            "{ran} geometries ran in place ({refused} refused)"
+        );
     }
 
     #[test]

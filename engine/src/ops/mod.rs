@@ -255,6 +255,19 @@ impl<'b> EvalCtx<'_, 'b> {
     }
 }
 
+/// Input 0 and output 0 of an operator that runs *in place*: their bytes may overlap, so the
+/// kernel gets one exclusive view of both and where each starts in it (never a `&` and a
+/// `&mut` over the same bytes). Only kernels with an `eval_in_place` take one; the planner lets
+/// the two overlap only as far as [`in_place_gap`] allows.
+pub struct InPlace<'a> {
+    /// Every byte of input 0 and output 0 (and possibly bytes between them).
+    pub bytes: &'a mut [u8],
+    /// Offset of input 0 in `bytes`.
+    pub input: usize,
+    /// Offset of output 0 in `bytes`.
+    pub output: usize,
+}
+
 /// Prepared state of one operator: which kernel and its parameters.
 #[allow(missing_docs)] // one variant per builtin, named after it
 #[derive(Clone, Copy, Debug)]
@@ -511,6 +524,63 @@ pub(crate) fn macs(kernel: &Kernel, words: &[i32]) -> u64 {
         Kernel::DepthwiseConv2D(p) => load(words, *p).map_or(0, |p| p.macs()),
         Kernel::FullyConnected(p) => load(words, *p).map_or(0, |p| p.macs()),
         _ => 0,
+    }
+}
+
+/// Whether operator `op` has an in-place evaluation ([`eval_in_place`]) in this build.
+// `linked!` is a constant per build, hence the lint (as in `supported`).
+#[allow(clippy::match_like_matches_macro)]
+pub(crate) fn may_run_in_place(op: BuiltinOp) -> bool {
+    match op {
+        BuiltinOp::CONV_2D => linked!("CONV_2D"),
+        BuiltinOp::DEPTHWISE_CONV_2D => linked!("DEPTHWISE_CONV_2D"),
+        _ => false,
+    }
+}
+
+/// [`in_place_gap`] at prepare time, before the kernel's `Params` are stored: `ctx` should
+/// count words only (its allocations are thrown away).
+pub(crate) fn prepare_in_place_gap(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Option<i32>, Error> {
+    Ok(match ctx.op {
+        BuiltinOp::CONV_2D if linked!("CONV_2D") => conv_2d::in_place_gap(&conv_2d::prepare(ctx)?),
+        BuiltinOp::DEPTHWISE_CONV_2D if linked!("DEPTHWISE_CONV_2D") => {
+            depthwise_conv_2d::in_place_gap(&depthwise_conv_2d::prepare(ctx)?)
+        }
+        _ => None,
+    })
+}
+
+/// How far input 0 of `kernel` may overlap its output 0: the input may start at or above
+/// `output offset + gap` bytes (`gap` may be negative), or anywhere disjoint. `None`: the
+/// kernel has no in-place evaluation, or it would never let the two overlap.
+pub fn in_place_gap(kernel: &Kernel, words: &[i32]) -> Option<i32> {
+    match kernel {
+        Kernel::Conv2D(p) if linked!("CONV_2D") => conv_2d::in_place_gap(&load(words, *p).ok()?),
+        Kernel::DepthwiseConv2D(p) if linked!("DEPTHWISE_CONV_2D") => {
+            depthwise_conv_2d::in_place_gap(&load(words, *p).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// Run a prepared kernel whose input 0 and output 0 share `io` (`ctx.inputs[0]` and
+/// `ctx.outputs[0]` are unused). Only kernels with an [`in_place_gap`] accept this.
+pub(crate) fn eval_in_place(
+    kernel: &Kernel,
+    ctx: &mut EvalCtx<'_, '_>,
+    io: InPlace<'_>,
+) -> Result<(), Error> {
+    match kernel {
+        Kernel::Conv2D(p) if linked!("CONV_2D") => {
+            conv_2d::eval_in_place(&load(ctx.words, *p)?, ctx, io)
+        }
+        Kernel::DepthwiseConv2D(p) if linked!("DEPTHWISE_CONV_2D") => {
+            depthwise_conv_2d::eval_in_place(&load(ctx.words, *p)?, ctx, io)
+        }
+        _ => Err(Error::InvalidGraph {
+            what: "operator cannot run in place",
+            index: -1,
+        }),
     }
 }
 

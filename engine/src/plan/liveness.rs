@@ -154,7 +154,7 @@ mod tests {
         read(&mut l, 1, 1, 1).unwrap();
         write(&mut l, 3, 3, 3, 2).unwrap();
         read(&mut l, 2, 2, 2).unwrap();
-        let peak = super::super::place(&mut l, &mut [0; 4]).unwrap();
+        let peak = super::super::place(&mut l, &[], &mut [0; 4]).unwrap();
         let span = |x: &Loc| match x.place() {
             Place::Arena(o) => (o, o + x.len),
             p => panic!("{p:?}"),

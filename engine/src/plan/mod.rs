@@ -11,6 +11,9 @@
 //!
 //! Offsets: greedy by size, like TFLM's `GreedyMemoryPlanner` — the largest unplaced buffer goes
 //! to the lowest offset where it overlaps no already-placed buffer that is alive at the same time.
+//! One exception ([`Overlap`]): an operator that runs in place (`ops::in_place_gap`) may have
+//! its output overlap the input it reads last, if the input starts at least `gap` bytes above
+//! the output's start.
 //! Unlike TFLM, buffers are aligned to 4 bytes, not 16 (kernels read bytes, never typed pointers).
 //! The planner keeps no memory of its own: its working state is the per-tensor [`Loc`] table
 //! that the interpreter keeps in the arena anyway, plus an offset-sorted id list in arena bytes
@@ -122,6 +125,36 @@ impl Loc {
         self.first = self.first.min(step);
         self.last = self.last.max(step);
     }
+}
+
+/// Permission for an operator's output to share bytes with an input that dies at that
+/// operator: allowed when `input offset − output offset >= gap`, and only if the input's last
+/// step is the output's first (the operator's step), so nothing else sees the shared bytes.
+/// Kept in the arena bytes the kernel table later fills (12 bytes, like a kernel slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Overlap {
+    /// Global id of the output tensor (`u32::MAX`: no permission).
+    pub output: u32,
+    /// Global id of the input tensor (its root: aliases resolved).
+    pub input: u32,
+    /// Least `input offset − output offset`, in bytes.
+    pub gap: i32,
+}
+
+crate::ops::stored::no_uninit!(Overlap {
+    output: u32,
+    input: u32,
+    gap: i32
+});
+
+impl Overlap {
+    /// No permission.
+    pub const NONE: Overlap = Overlap {
+        output: u32::MAX,
+        input: u32::MAX,
+        gap: 0,
+    };
 }
 
 /// Per-subgraph index bases into the global tensor and operator tables.
@@ -239,52 +272,86 @@ pub fn root(locs: &[Loc], mut g: usize) -> usize {
     g
 }
 
-/// Place every `Pending` tensor in the arena (greedy by size, first fit in offset order).
-/// Returns the tensor region's peak size in bytes.
+/// The order in which [`place`] takes buffers (each goes to its first fit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Largest first; ties to the earlier first step, then the lower id (TFLM's order).
+    Size,
+    /// Latest-born first; ties to the larger, then the lower id. An in-place operator's output
+    /// is then placed before its input, which can start inside it ([`Overlap`]): a chain of
+    /// in-place layers stacks up by its gaps instead of alternating between two buffers.
+    LatestFirst,
+}
+
+impl Order {
+    /// Sort key: the pending buffer with the greatest key goes next.
+    fn key(self, l: &Loc) -> (u32, u32) {
+        match self {
+            Order::Size => (l.len, (u16::MAX - l.first) as u32),
+            Order::LatestFirst => (l.first as u32, l.len),
+        }
+    }
+}
+
+/// Place every arena tensor (`Pending`, or `Arena` from an earlier plan: planned again),
+/// letting the pairs in `overlaps` share bytes as far as each permits. Returns the tensor
+/// region's peak size in bytes.
+///
+/// Greedy: each buffer in turn goes to the lowest offset where it meets no placed buffer
+/// alive at the same time. By size ([`Order::Size`]) when no overlap is permitted; else
+/// also latest-born first ([`Order::LatestFirst`]), keeping the order with the lower peak
+/// (by size on a tie), so a model without in-place operators plans exactly as before.
 ///
 /// `scratch` only changes the speed, never an offset: with room for one `u32` per arena buffer
-/// (placed or pending) it keeps the placed buffers' ids sorted by offset, as TFLM's
-/// `GreedyMemoryPlanner` does, and each first fit is one pass; with less, each first fit
-/// re-scans the table until nothing moves (O(placed) passes per buffer for adversarial orders).
-pub fn place(locs: &mut [Loc], scratch: &mut [u32]) -> Result<u32, Error> {
-    let buffers = locs
-        .iter()
-        .filter(|l| matches!(l.place(), Place::Arena(_) | Place::Pending))
-        .count();
+/// it keeps the placed buffers' ids sorted by offset, as TFLM's `GreedyMemoryPlanner` does,
+/// and each first fit is one pass (plus one to confirm when an overlap permission moved the
+/// candidate); with less, each first fit re-scans the table until nothing moves (O(placed)
+/// passes per buffer for adversarial orders).
+pub fn place(locs: &mut [Loc], overlaps: &[Overlap], scratch: &mut [u32]) -> Result<u32, Error> {
+    if !overlaps.iter().any(|v| v.output != u32::MAX) {
+        return place_in_order(locs, &[], scratch, Order::Size);
+    }
+    let by_size = place_in_order(locs, overlaps, scratch, Order::Size)?;
+    let latest = place_in_order(locs, overlaps, scratch, Order::LatestFirst)?;
+    if latest < by_size {
+        return Ok(latest);
+    }
+    place_in_order(locs, overlaps, scratch, Order::Size)
+}
+
+/// [`place`] in one order.
+pub fn place_in_order(
+    locs: &mut [Loc],
+    overlaps: &[Overlap],
+    scratch: &mut [u32],
+    order: Order,
+) -> Result<u32, Error> {
+    let mut buffers = 0;
+    for l in locs.iter_mut() {
+        if matches!(l.place(), Place::Arena(_) | Place::Pending) {
+            l.set(Place::Pending)?;
+            buffers += 1;
+        }
+    }
     let mut sorted = scratch.get_mut(..buffers);
     let mut placed = 0;
-    if let Some(s) = sorted.as_deref_mut() {
-        for (g, l) in locs.iter().enumerate() {
-            if let Place::Arena(_) = l.place() {
-                s[placed] = g as u32;
-                placed += 1;
-            }
-        }
-        s[..placed].sort_unstable_by_key(|&g| arena_offset(locs, g));
-    }
     let mut peak: u32 = 0;
     loop {
-        // Largest pending buffer; ties go to the earlier first step, then the lower id.
         let mut best: Option<usize> = None;
         for (g, l) in locs.iter().enumerate() {
             if l.place() != Place::Pending {
                 continue;
             }
             best = match best {
-                Some(b)
-                    if (locs[b].len, u16::MAX - locs[b].first) >= (l.len, u16::MAX - l.first) =>
-                {
-                    Some(b)
-                }
+                Some(b) if order.key(&locs[b]) >= order.key(l) => Some(b),
                 _ => Some(g),
             };
         }
         let Some(b) = best else { break };
-        let me = locs[b];
-        let size = align_up(me.len)?;
+        let size = align_up(locs[b].len)?;
         let at = match sorted.as_deref_mut() {
             Some(s) => {
-                let at = first_fit_sorted(locs, &s[..placed], &me, size)?;
+                let at = first_fit_sorted(locs, overlaps, &s[..placed], b, size)?;
                 // Insert `b` after every buffer at or below `at`: the list stays sorted.
                 let pos = s[..placed].partition_point(|&g| arena_offset(locs, g) <= at);
                 s.copy_within(pos..placed, pos + 1);
@@ -292,7 +359,7 @@ pub fn place(locs: &mut [Loc], scratch: &mut [u32]) -> Result<u32, Error> {
                 placed += 1;
                 at
             }
-            None => first_fit_scan(locs, &me, size)?,
+            None => first_fit_scan(locs, overlaps, b, size)?,
         };
         locs[b].set(Place::Arena(at))?;
         peak = peak.max(at.checked_add(size).ok_or(Error::LimitExceeded {
@@ -303,15 +370,56 @@ pub fn place(locs: &mut [Loc], scratch: &mut [u32]) -> Result<u32, Error> {
     Ok(peak)
 }
 
-/// Placed buffer `l` against a candidate offset `at` for `me` (`size` bytes): the end of `l`
-/// if the two meet in time and in bytes (every offset in `[at, end of l)` meets `l`, so the
-/// first fit is never below it), else `None`.
-fn conflict(l: &Loc, me: &Loc, at: u32, size: u32) -> Result<Option<u32>, Error> {
+/// Placed buffer `g` against a candidate offset `at` for buffer `me` (`size` bytes): where
+/// the next candidate must start if the two meet in time and in bytes (every offset from `at`
+/// up to it meets `g` too, so the first fit is never below it), else `None`. Normally that is
+/// the end of `g`; if `me` is an input allowed to overlap output `g` from `gap` bytes above
+/// its start, it is that point.
+fn conflict(
+    locs: &[Loc],
+    overlaps: &[Overlap],
+    g: usize,
+    me: usize,
+    at: u32,
+    size: u32,
+) -> Result<Option<u32>, Error> {
+    let (Some(l), Some(m)) = (locs.get(g), locs.get(me)) else {
+        return Ok(None);
+    };
     let Place::Arena(o) = l.place() else {
         return Ok(None);
     };
     let end = o.saturating_add(align_up(l.len)?);
-    Ok((l.overlaps_in_time(me) && o < at.saturating_add(size) && at < end).then_some(end))
+    if !(l.overlaps_in_time(m) && o < at.saturating_add(size) && at < end) {
+        return Ok(None);
+    }
+    let rel = at as i64 - o as i64;
+    Ok(match permitted(locs, overlaps, me, g) {
+        // `me` is the input: allowed from `o + gap` on (below `end`: see `permitted`).
+        Some((true, gap)) if rel >= gap as i64 => None,
+        Some((true, gap)) => Some(align_up((o as i64 + gap as i64) as u32)?),
+        // `me` is the output: allowed up to `o - gap`; above that, past the input's end.
+        Some((false, gap)) if -rel >= gap as i64 => None,
+        _ => Some(end),
+    })
+}
+
+/// The overlap permission between buffers `me` and `other`, if any: (`me` is the input, gap).
+/// Only while the input's last step is the output's first, and only for a gap below the
+/// output's length (otherwise the two could not share a byte anyway).
+fn permitted(locs: &[Loc], overlaps: &[Overlap], me: usize, other: usize) -> Option<(bool, i32)> {
+    let pair = |out: usize, inp: usize| {
+        overlaps
+            .iter()
+            .find(|v| v.output as usize == out && v.input as usize == inp)
+    };
+    let (v, me_is_input) = match pair(other, me) {
+        Some(v) => (v, true),
+        None => (pair(me, other)?, false),
+    };
+    let (out, inp) = (locs.get(v.output as usize)?, locs.get(v.input as usize)?);
+    let ok = inp.last == out.first && (v.gap as i64) < out.len as i64;
+    ok.then_some((me_is_input, v.gap))
 }
 
 /// Byte offset of arena tensor `g` (0 for anything else: never asked).
@@ -323,41 +431,56 @@ fn arena_offset(locs: &[Loc], g: u32) -> u32 {
 }
 
 /// Lowest offset for `me` over `sorted` (placed ids, ascending offset): one pass, since once a
-/// buffer starts at or above the candidate's end, so does every later one.
-fn first_fit_sorted(locs: &[Loc], sorted: &[u32], me: &Loc, size: u32) -> Result<u32, Error> {
+/// buffer starts at or above the candidate's end, so does every later one; repeated until a
+/// pass moves nothing, since an output's permission to overlap an input can end when the
+/// candidate moves up past it (without permissions the second pass only confirms).
+fn first_fit_sorted(
+    locs: &[Loc],
+    overlaps: &[Overlap],
+    sorted: &[u32],
+    me: usize,
+    size: u32,
+) -> Result<u32, Error> {
     let mut at: u32 = 0;
-    for l in sorted.iter().filter_map(|&g| locs.get(g as usize)) {
-        let Place::Arena(o) = l.place() else { continue };
-        if o >= at.saturating_add(size) {
-            break;
+    loop {
+        let start = at;
+        for &g in sorted {
+            let Some(Place::Arena(o)) = locs.get(g as usize).map(Loc::place) else {
+                continue;
+            };
+            if o >= at.saturating_add(size) {
+                break;
+            }
+            if let Some(next) = conflict(locs, overlaps, g as usize, me, at, size)? {
+                at = next;
+            }
         }
-        if let Some(end) = conflict(l, me, at, size)? {
-            at = end;
+        if at == start || overlaps.is_empty() {
+            return Ok(at);
         }
     }
-    Ok(at)
 }
 
-/// Lowest offset for `me`, with no memory: a conflict moves the candidate to the end of the
-/// buffer it met and the scan goes on; a full pass without a move ends the search at the first
+/// Lowest offset for `me`, with no memory: a conflict moves the candidate up to where it
+/// could fit and the scan goes on; a full pass without a move ends the search at the first
 /// fit, whatever the order of the moves. Passes alternate direction so that buffers placed in
 /// table order or in reverse are climbed in one pass.
-fn first_fit_scan(locs: &[Loc], me: &Loc, size: u32) -> Result<u32, Error> {
+fn first_fit_scan(locs: &[Loc], overlaps: &[Overlap], me: usize, size: u32) -> Result<u32, Error> {
     let mut at: u32 = 0;
     let mut forward = true;
     loop {
         let mut moved = false;
-        let mut visit = |l: &Loc| -> Result<(), Error> {
-            if let Some(end) = conflict(l, me, at, size)? {
-                at = end;
+        let mut visit = |g: usize| -> Result<(), Error> {
+            if let Some(next) = conflict(locs, overlaps, g, me, at, size)? {
+                at = next;
                 moved = true;
             }
             Ok(())
         };
         if forward {
-            locs.iter().try_for_each(&mut visit)?;
+            (0..locs.len()).try_for_each(&mut visit)?;
         } else {
-            locs.iter().rev().try_for_each(&mut visit)?;
+            (0..locs.len()).rev().try_for_each(&mut visit)?;
         }
         if !moved {
             return Ok(at);
@@ -423,8 +546,10 @@ pub struct TensorPlacement {
 mod tests {
     use super::*;
 
-    /// Random lifetimes and sizes (xorshift, fixed seed): the sorted list and the table scan
-    /// give the same offsets, and no two buffers alive together share a byte.
+    /// Random lifetimes and sizes (xorshift, fixed seed), with and without in-place
+    /// permissions between buffers that hand over at one step: the sorted list and the table
+    /// scan give the same offsets, in both orders, and no two buffers alive together share a
+    /// byte unless a permission allows exactly that layout.
     #[test]
     fn sorted_first_fit_equals_the_scan() {
         let mut seed: u32 = 0x9e37_79b9;
@@ -434,7 +559,8 @@ mod tests {
             seed ^= seed << 5;
             seed % m
         };
-        for case in 0..200 {
+        let mut shared = 0;
+        for case in 0..400 {
             let n = 1 + next(60) as usize;
             let mut locs = [Loc::default(); 60];
             for l in &mut locs[..n] {
@@ -444,23 +570,62 @@ mod tests {
                 l.len = next(if case % 2 == 0 { 40 } else { 5 });
                 l.set(Place::Pending).unwrap();
             }
-            let mut scanned = locs;
-            let mut sorted = locs;
-            let peak_scan = place(&mut scanned[..n], &mut []).unwrap();
-            let peak_sorted = place(&mut sorted[..n], &mut [0; 60]).unwrap();
-            assert_eq!(peak_scan, peak_sorted, "case {case}");
-            for (a, b) in scanned[..n].iter().zip(&sorted[..n]) {
-                assert_eq!(a.place(), b.place(), "case {case}");
-            }
-            for (i, a) in sorted[..n].iter().enumerate() {
-                for b in &sorted[i + 1..n] {
-                    let (Place::Arena(x), Place::Arena(y)) = (a.place(), b.place()) else {
-                        panic!("unplaced");
-                    };
-                    let meet = x < y + align_up(b.len).unwrap() && y < x + align_up(a.len).unwrap();
-                    assert!(!(a.overlaps_in_time(b) && meet), "case {case}: overlap");
+            let mut overlaps = [Overlap::NONE; 8];
+            if case % 4 >= 2 {
+                for v in overlaps.iter_mut() {
+                    let (i, o) = (next(n as u32), next(n as u32));
+                    let (li, lo) = (locs[i as usize], locs[o as usize]);
+                    if i != o && li.last == lo.first && lo.len > 0 {
+                        let gap = next(2 * lo.len) as i32 - lo.len as i32;
+                        *v = Overlap {
+                            output: o,
+                            input: i,
+                            gap,
+                        };
+                    }
                 }
             }
+            for order in [Order::Size, Order::LatestFirst] {
+                let mut scanned = locs;
+                let mut sorted = locs;
+                let peak_scan =
+                    place_in_order(&mut scanned[..n], &overlaps, &mut [], order).unwrap();
+                let peak_sorted =
+                    place_in_order(&mut sorted[..n], &overlaps, &mut [0; 60], order).unwrap();
+                assert_eq!(peak_scan, peak_sorted, "case {case}");
+                for (a, b) in scanned[..n].iter().zip(&sorted[..n]) {
+                    assert_eq!(a.place(), b.place(), "case {case}");
+                }
+                for (i, a) in sorted[..n].iter().enumerate() {
+                    for (j, b) in sorted[..n].iter().enumerate().skip(i + 1) {
+                        let (Place::Arena(x), Place::Arena(y)) = (a.place(), b.place()) else {
+                            panic!("unplaced");
+                        };
+                        let meet =
+                            x < y + align_up(b.len).unwrap() && y < x + align_up(a.len).unwrap();
+                        if !(a.overlaps_in_time(b) && meet) {
+                            continue;
+                        }
+                        // Only a permitted pair, input at least `gap` above the output.
+                        let ok = overlaps.iter().any(|v| {
+                            let fits = |inp: usize, out: usize, at_in: u32, at_out: u32| {
+                                v.input as usize == inp
+                                    && v.output as usize == out
+                                    && at_in as i64 - at_out as i64 >= v.gap as i64
+                            };
+                            fits(i, j, x, y) || fits(j, i, y, x)
+                        });
+                        assert!(ok, "case {case}: overlap");
+                        shared += 1;
+                    }
+                }
+            }
+            // The orders tried keep the better plan: never worse than TFLM's order alone.
+            let mut by_size = locs;
+            let peak = place(&mut locs[..n], &overlaps, &mut [0; 60]).unwrap();
+            let size_only = place_in_order(&mut by_size[..n], &overlaps, &mut [], Order::Size);
+            assert!(peak <= size_only.unwrap(), "case {case}");
         }
+        assert!(shared >= 10, "{shared} permitted overlaps used");
     }
 }

@@ -62,6 +62,8 @@ struct Gen<'b> {
     kernels: usize,
     /// State slots already reset (several ASSIGN_VARIABLEs may write one variable).
     resets: std::collections::BTreeSet<(u32, u32)>,
+    /// Whether some operator runs in place (`run_in_place` is then imported).
+    in_place: bool,
 }
 
 impl<'b> Gen<'b> {
@@ -73,6 +75,7 @@ impl<'b> Gen<'b> {
             statics: String::new(),
             kernels: 0,
             resets: Default::default(),
+            in_place: false,
         }
     }
 
@@ -145,7 +148,7 @@ impl<'b> Gen<'b> {
              //\n\
              // {kernels} kernels, arena {arena} bytes, state {state} bytes, weights {weights_len} bytes.\n\
              \n\
-             use mote_engine::aot::{{run, Aligned, CompiledModel, In}};\n\
+             use mote_engine::aot::{{{run}Aligned, CompiledModel, In}};\n\
              use mote_engine::ops;\n\
              use mote_engine::Error;\n\
              \n\
@@ -188,6 +191,7 @@ impl<'b> Gen<'b> {
              #[allow(unused_variables)]\n\
              fn reset(state: &mut [u8]) {{\n{resets}}}\n",
             kernels = self.kernels,
+            run = if self.in_place { "run, run_in_place, " } else { "run, " },
             arena = mem.tensor_bytes,
             state = mem.state_bytes,
         );
@@ -292,12 +296,25 @@ impl<'b> Gen<'b> {
                 }
             });
         }
-        let _ = writeln!(
-            body,
-            "    // {s}.{k} {name}\n    run(arena, state, [{}], [{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))?;",
-            ins.join(", "),
-            outs.join(", ")
-        );
+        // Input 0 and output 0 sharing bytes: the planner let this kernel run in place.
+        let in_place = match (p.inputs.first(), p.outputs.first()) {
+            (
+                Some(&Operand::Arena { offset: i, len: n }),
+                Some(&Operand::Arena { offset: o, len: m }),
+            ) => p.n_in > 0 && p.n_out > 0 && i < o + m && o < i + n,
+            _ => false,
+        };
+        self.in_place |= in_place;
+        let call = if in_place {
+            format!("run_in_place(arena, state, [{}], [{}], {words_arg}, |c, io| ops::{module}::eval_in_place(&P{id}, c, io))", ins.join(", "), outs.join(", "))
+        } else {
+            format!(
+                "run(arena, state, [{}], [{}], {words_arg}, |c| ops::{module}::eval(&P{id}, c))",
+                ins.join(", "),
+                outs.join(", ")
+            )
+        };
+        let _ = writeln!(body, "    // {s}.{k} {name}\n    {call}?;");
         Ok(())
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! One file per concern: [`activation`], [`window`], [`quant`] (checks, multipliers, the int8
 //! output stage), [`pool`], [`elem`] (broadcasting, constant inputs), [`copy`] (short byte
-//! copies for the data-movement kernels); everything is re-exported
+//! copies for the data-movement kernels), [`in_place`] (windowed kernels over overlapping
+//! input and output); everything is re-exported
 //! here, so kernels name `common::X`.
 
 // What the submodules share (`use super::*` in each).
@@ -17,6 +18,7 @@ use crate::model::{DType, Tensor};
 mod activation;
 mod copy;
 mod elem;
+mod in_place;
 mod pool;
 mod quant;
 mod window;
@@ -24,6 +26,7 @@ mod window;
 pub use activation::*;
 pub use copy::*;
 pub use elem::*;
+pub use in_place::*;
 pub use pool::*;
 pub use quant::*;
 pub use window::*;

@@ -206,3 +206,36 @@ pub fn run<P>(
     let mut outs = eval_words(&p, ev, &in_bytes, &buf, &[output.bytes()])?;
     Ok(outs.pop().unwrap_or_default())
 }
+
+/// Run a kernel in place: output 0 at `max(0, -gap)` and input 0 `gap` bytes above it (the
+/// tightest layout the planner may choose), in one region whose other bytes are garbage;
+/// output 0 read back into `c`. Also checks that one byte tighter is refused (the gap is
+/// exact, and a layout the kernel cannot honour is an error, never a wrong result).
+pub fn in_place_at<P>(
+    p: &P,
+    c: &mut EvalCtx<'_, '_>,
+    gap: i32,
+    ev: fn(&P, &mut EvalCtx<'_, '_>, crate::ops::InPlace<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let input = c.input(0).to_vec();
+    let out_len = c.outputs[0].len();
+    let out_at = (-gap).max(0) as usize;
+    let in_at = (out_at as i64 + gap as i64) as usize;
+    let mut region = vec![0xA5u8; (in_at + input.len()).max(out_at + out_len) + 1];
+    region[in_at..in_at + input.len()].copy_from_slice(&input);
+    let mut tight = region.clone();
+    let io = crate::ops::InPlace {
+        bytes: &mut region,
+        input: in_at,
+        output: out_at,
+    };
+    ev(p, c, io)?;
+    c.outputs[0].copy_from_slice(&region[out_at..out_at + out_len]);
+    let io = crate::ops::InPlace {
+        bytes: &mut tight,
+        input: in_at,
+        output: out_at + 1,
+    };
+    assert!(ev(p, c, io).is_err(), "one byte tighter accepted");
+    Ok(())
+}

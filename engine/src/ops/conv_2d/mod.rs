@@ -204,10 +204,29 @@ pub(crate) fn run(
     words: &[i32],
     output: &mut [u8],
 ) -> Result<(), Error> {
+    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
+    strategy(p).run(p, input, filter, &stage, output)
+}
+
+/// How [`run`] computes a convolution: chosen once per operator from its whole window (the
+/// in-place path runs the same strategy row by row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Strategy {
+    /// [`direct`]: every receptive field is one run of input bytes.
+    Direct,
+    /// [`gathered`], padding taps set to this byte (the input zero point).
+    Gathered(u8),
+    /// [`by_rows`]: the general path.
+    Rows,
+}
+
+/// The strategy [`run`] takes for `p`. Inlined, so that with constant `Params` (generated
+/// code) the strategies not taken are not linked.
+#[inline(always)]
+fn strategy(p: &Params) -> Strategy {
     let w = &p.win;
     let (out_h, out_w) = (w.out_h as usize, w.out_w as usize);
     let f_chan = w.filter_h as usize * w.filter_w as usize * p.filter_in_c as usize;
-    let stage = OutputStage::new(bias, words, p.quant, p.output_offset, p.act_min, p.act_max);
     if p.groups == 1 {
         let all_direct = (0..out_h).all(|y| direct_axis(w, y, true))
             && (0..out_w).all(|x| direct_axis(w, x, false));
@@ -217,14 +236,33 @@ pub(crate) fn run(
         // instructions); with one pixel per row it would only add a gather.
         let pairs = cfg!(mote_dsp) && out_w >= 2 && f_chan <= PATCH;
         if all_direct && !pairs {
-            return direct(p, input, filter, &stage, output);
+            return Strategy::Direct;
         }
         // Padding bytes must be an int8 equal to the input zero point.
         if let (Ok(pad), true) = (i8::try_from(-p.input_offset), f_chan <= PATCH) {
-            return gathered(p, input, filter, &stage, output, pad as u8);
+            return Strategy::Gathered(pad as u8);
         }
     }
-    by_rows(p, input, filter, &stage, output)
+    Strategy::Rows
+}
+
+impl Strategy {
+    /// Compute `output` from `input` (whole images, as `p.win` describes them).
+    #[inline]
+    fn run(
+        self,
+        p: &Params,
+        input: &[u8],
+        filter: &[u8],
+        stage: &OutputStage<'_>,
+        output: &mut [u8],
+    ) -> Result<(), Error> {
+        match self {
+            Strategy::Direct => direct(p, input, filter, stage, output),
+            Strategy::Gathered(pad) => gathered(p, input, filter, stage, output, pad),
+            Strategy::Rows => by_rows(p, input, filter, stage, output),
+        }
+    }
 }
 
 /// Whether the window of output row (`vertical`) or column `o` is all inside the input and
@@ -242,10 +280,13 @@ fn direct_axis(w: &Window2D, o: usize, vertical: bool) -> bool {
     t0 == 0 && t1 == f as usize && contiguous
 }
 
+mod in_place;
 mod patch;
 mod rows;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use in_place::run_in_place;
+pub use in_place::{eval_in_place, in_place_gap};
 use patch::{direct, gathered};
 use rows::by_rows;

@@ -5,7 +5,9 @@ use std::vec::Vec;
 
 use super::*;
 use crate::model::{BuiltinOp, Tensor};
-use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, window, Input};
+use crate::ops::common::test_util::{
+    bias, bytes, bytes32, i8t, in_place_at, run, tensor, window, Input,
+};
 use crate::ops::common::Padding;
 
 fn opts(padding: Padding, stride: i32, dilation: i32, activation: Activation) -> Options {
@@ -407,4 +409,126 @@ fn macs_count() {
     )
     .unwrap();
     assert_eq!(macs, 4 * 5 * 27);
+}
+
+/// In place = separate buffers, byte for byte, over a sweep of geometries (strides,
+/// paddings, filter sizes, dilations, channels, groups, two batches, micro_speech's first
+/// layer): every strategy ([`strategy`] picks direct, gathered or rows; with
+/// `MOTE_DSP_EMULATE=1` the M4's widened pair paths) runs at the tightest offset
+/// [`in_place_gap`] allows.
+#[test]
+fn in_place_equals_separate_buffers() {
+    let mut seed = 0x2545_f491u32;
+    let mut rnd = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed >> 8) as i8
+    };
+    let mut shapes = std::vec![(
+        1usize,
+        49usize,
+        40usize,
+        1usize,
+        8usize,
+        10usize,
+        8usize,
+        1usize,
+        2usize,
+        1usize,
+        Padding::Same
+    )];
+    for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
+        for (ic, fic, oc) in [(1, 1, 3), (3, 3, 2), (8, 8, 5), (4, 2, 4), (2, 2, 33)] {
+            for (fh, fw) in [(1, 1), (2, 3), (3, 1), (5, 5)] {
+                for (stride, dil) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
+                    for padding in [Padding::Same, Padding::Valid] {
+                        shapes.push((n, ih, iw, ic, oc, fh, fw, fic, stride, dil, padding));
+                    }
+                }
+            }
+        }
+    }
+    let (mut ran, mut refused) = (0, 0);
+    for (n, ih, iw, ic, oc, fh, fw, fic, stride, dil, padding) in shapes {
+        let (s, d) = (stride as i64, dil as i64);
+        let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
+        let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
+        if oh <= 0 || ow <= 0 {
+            continue;
+        }
+        let x: Vec<i8> = (0..n * ih * iw * ic).map(|_| rnd()).collect();
+        let f: Vec<i8> = (0..oc * fh * fw * fic).map(|_| rnd()).collect();
+        let b: Vec<i32> = (0..oc).map(|_| rnd() as i32 * 41).collect();
+        let scales: Vec<f32> = (0..oc)
+            .map(|c| (c as f32 + 1.0) / (200.0 * (fh * fw * fic) as f32))
+            .collect();
+        let dims = |h: usize, w: usize, c: usize| [n as i32, h as i32, w as i32, c as i32];
+        let input = i8t(&dims(ih, iw, ic), 1.0, rnd() as i64);
+        let fdims = [oc as i32, fh as i32, fw as i32, fic as i32];
+        let filter = tensor(DType::I8, &fdims, &scales, &std::vec![0; oc], 0);
+        let out = i8t(&dims(oh as usize, ow as usize, oc), 1.0, rnd() as i64);
+        let ins = [
+            Some((input, bytes(&x))),
+            Some((filter, bytes(&f))),
+            Some((bias(oc as i32), bytes32(&b))),
+        ];
+        let o = opts(padding, stride as i32, dil as i32, Activation::Relu);
+        let want = conv(&ins, out, &o).unwrap();
+        let gap = std::cell::Cell::new(None);
+        let got = run(
+            BuiltinOp::CONV_2D,
+            &ins,
+            out,
+            |c| prepare_with(c, &o),
+            |p, c| {
+                gap.set(in_place_gap(p));
+                match in_place_gap(p) {
+                    Some(g) => in_place_at(p, c, g, eval_in_place),
+                    None => eval(p, c),
+                }
+            },
+        )
+        .unwrap();
+        let what = std::format!(
+            "{n}x{ih}x{iw}x{ic} -> {oc} f{fh}x{fw}/{fic} s{stride} d{dil} {padding:?}"
+        );
+        assert_eq!(got, want, "{what}");
+        match gap.get() {
+            Some(g) => {
+                ran += 1;
+                // The overlap is real: the tightest layout shares bytes.
+                let out_bytes = (n * oh as usize * ow as usize * oc) as i32;
+                assert!(g < out_bytes, "{what}");
+            }
+            None => refused += 1,
+        }
+    }
+    assert!(
+        ran > 300,
+        "{ran} geometries ran in place ({refused} refused)"
+    );
+}
+
+/// micro_speech's CONV_2D (49x40x1 -> 25x20x8, 10x8, stride 2, SAME): the input may start
+/// 2,240 bytes above the output, so the two need 4,200 bytes instead of 5,960.
+#[test]
+fn micro_speech_gap() {
+    let win = Window2D {
+        batches: 1,
+        in_h: 49,
+        in_w: 40,
+        out_h: 25,
+        out_w: 20,
+        filter_h: 10,
+        filter_w: 8,
+        stride_h: 2,
+        stride_w: 2,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_h: 4,
+        pad_w: 3,
+    };
+    let p = Params::single_input_channel(win, 8, true, 0, 0, -128, 127, ChannelQuant::default());
+    assert_eq!(in_place_gap(&p), Some(2240));
 }
