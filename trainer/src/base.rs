@@ -83,8 +83,9 @@ pub fn load(bytes: &[u8], p: &mut Params) -> Result<(), BaseError> {
     }
     let expected = values();
     let claimed = word(12).map_or(0, |n| n as usize);
-    let found = (bytes.len() - HEADER) / 4;
-    if claimed != expected || found != expected || (bytes.len() - HEADER) % 4 != 0 {
+    let body = bytes.len().saturating_sub(HEADER);
+    let found = body / 4;
+    if claimed != expected || found != expected || !body.is_multiple_of(4) || bytes.len() < HEADER {
         return Err(BaseError::Size {
             expected,
             found: if claimed != expected { claimed } else { found },
@@ -137,6 +138,10 @@ mod tests {
         assert!(matches!(load(&odd, &mut q), Err(BaseError::Size { .. })));
         assert_eq!(load(b"MOTEBAS", &mut q), Err(BaseError::NotABase));
         assert_eq!(load(&[], &mut q), Err(BaseError::NotABase));
+        assert!(matches!(
+            load(&bytes[..12], &mut q),
+            Err(BaseError::Size { found: 0, .. })
+        ));
         let mut nan = bytes.clone();
         nan[HEADER..HEADER + 4].copy_from_slice(&f32::NAN.to_le_bytes());
         assert_eq!(load(&nan, &mut q), Err(BaseError::NotFinite));
