@@ -329,13 +329,21 @@ mod imp {
         Ok(v) => v,
         Err(_) => panic!("PCLK2 does not divide to the 2 MHz PDM clock by a power of two"),
     };
-    static PATH: Mutex<RefCell<SpiPath>> = Mutex::new(RefCell::new(SpiPath::new(GAIN_BITS)));
+    /// `None` until `start`: all-zero, so it lives in .bss. `SpiPath::new` has non-zero fields
+    /// (the CIC's countdown, the FIR's position, the gain), which would put its 564 B in .data,
+    /// i.e. in flash too (issue 9's 64 KiB).
+    static PATH: Mutex<RefCell<Option<SpiPath>>> = Mutex::new(RefCell::new(None));
 
     /// Pins, SPI, DMA, interrupt.
     pub fn start(rcc: &pac::RCC, spi: pac::SPI1, dma: pac::DMA1) -> Result<(), crate::Fail> {
         let buf = cortex_m::singleton!(: [u8; 2 * HALF] = [0; 2 * HALF])
             .ok_or(crate::Fail::Msg("microphone buffer already taken"))?;
         DMA_BUF.store(buf.as_mut_ptr() as usize, Ordering::Release);
+        cortex_m::interrupt::free(|cs| {
+            if let Ok(mut p) = PATH.borrow(cs).try_borrow_mut() {
+                *p = Some(SpiPath::new(GAIN_BITS));
+            }
+        });
 
         rcc.apb2enr().modify(|_, w| w.spi1en().set_bit());
         rcc.ahb1enr().modify(|_, w| w.dma1en().set_bit());
@@ -385,7 +393,9 @@ mod imp {
             cortex_m::interrupt::free(|cs| {
                 PATH.borrow(cs)
                     .try_borrow_mut()
-                    .map_or(0, |mut p| p.block(bytes, out))
+                    .ok()
+                    .and_then(|mut p| p.as_mut().map(|p| p.block(bytes, out)))
+                    .unwrap_or(0)
             })
         });
     }
