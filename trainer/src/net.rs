@@ -580,16 +580,22 @@ mod tests {
         }
     }
 
-    /// The analytic gradient of one weight per layer equals a finite difference.
-    #[test]
-    fn gradients_match_finite_differences() {
-        let mut r = Rng::new(4);
+    /// Three-class parameters, random features and their forward pass, from `seed`.
+    fn setup(seed: u64) -> (Params, Vec<i8>, Acts, Rng) {
+        let mut r = Rng::new(seed);
         let p = Params::init(3, &mut r);
         let feats: Vec<i8> = (0..IN_H * IN_W)
             .map(|_| (r.below(200) as i32 - 100) as i8)
             .collect();
         let mut a = Acts::new(3);
         forward(&p, &feats, &mut a);
+        (p, feats, a, r)
+    }
+
+    /// The analytic gradient of one weight per layer equals a finite difference.
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (p, feats, a, _) = setup(4);
         let mut g = Grads::new(3);
         backward(&p, &a, 1, &mut g, 0);
         let loss = |p: &Params| {
@@ -629,13 +635,7 @@ mod tests {
     /// Frozen layers get no gradient; the others get exactly what a full pass gives them.
     #[test]
     fn frozen_layers_get_no_gradient() {
-        let mut r = Rng::new(6);
-        let p = Params::init(3, &mut r);
-        let feats: Vec<i8> = (0..IN_H * IN_W)
-            .map(|_| (r.below(200) as i32 - 100) as i8)
-            .collect();
-        let mut a = Acts::new(3);
-        forward(&p, &feats, &mut a);
+        let (p, _, a, _) = setup(6);
         let mut full = Grads::new(3);
         backward(&p, &a, 2, &mut full, 0);
         for frozen in [2, LAYERS.len()] {
@@ -655,13 +655,7 @@ mod tests {
     /// Dropped inputs give their dense weights no gradient and send none down the network.
     #[test]
     fn dropout_masks_forward_and_backward() {
-        let mut r = Rng::new(8);
-        let p = Params::init(3, &mut r);
-        let feats: Vec<i8> = (0..IN_H * IN_W)
-            .map(|_| (r.below(200) as i32 - 100) as i8)
-            .collect();
-        let mut a = Acts::new(3);
-        forward(&p, &feats, &mut a);
+        let (p, feats, mut a, mut r) = setup(8);
         let before = a.logits.clone();
         dropout(&p, &mut a, 0.0, &mut r);
         assert_eq!(a.logits, before);
