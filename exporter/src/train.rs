@@ -45,7 +45,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with = "base")]
     from_scratch: bool,
     /// Start from this base network (a file written by --save-base) instead of the built-in
-    /// one; its convolutions stay fixed and only the dense layer is trained.
+    /// one; its first convolutions stay fixed, the last one and the dense layer are trained.
     #[arg(long, value_name = "FILE")]
     base: Option<PathBuf>,
     /// Also write the trained convolutions as a base network for later `--base FILE` runs

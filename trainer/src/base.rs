@@ -108,9 +108,9 @@ pub fn load(bytes: &[u8], p: &mut Params) -> Result<(), BaseError> {
     Ok(())
 }
 
-/// Layers a transfer keeps fixed: all convolutions but the last (chosen by measurement: with
-/// the last 1×1 convolution trained too, the real recordings were right for every seed tried;
-/// trainer/README.md has the table).
+/// Layers a transfer keeps fixed: all convolutions but the last (chosen by measurement,
+/// trainer/README.md's table: with the last 1×1 convolution trained too, the real "no" was
+/// right for all three seeds tried and the real "yes" for two).
 pub const FROZEN: usize = net::LAYERS.len() - 1;
 
 #[cfg(test)]
