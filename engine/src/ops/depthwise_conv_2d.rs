@@ -681,13 +681,7 @@ mod tests {
     #[test]
     fn in_place_equals_separate_buffers() {
         use crate::ops::common::test_util::in_place_at;
-        let mut seed = 0x1b87_3593u32;
-        let mut rnd = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            (seed >> 8) as i8
-        };
+        let mut rnd = crate::ops::common::test_util::xorshift_i8(0x1b87_3593u32);
         let mut shapes = std::vec![(
             1usize,
             49usize,

@@ -239,3 +239,13 @@ pub fn in_place_at<P>(
     assert!(ev(p, c, io).is_err(), "one byte tighter accepted");
     Ok(())
 }
+
+/// A xorshift32 stream of int8 values from `seed` (the in-place sweeps' data).
+pub fn xorshift_i8(mut seed: u32) -> impl FnMut() -> i8 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed >> 8) as i8
+    }
+}

@@ -418,13 +418,7 @@ fn macs_count() {
 /// [`in_place_gap`] allows.
 #[test]
 fn in_place_equals_separate_buffers() {
-    let mut seed = 0x2545_f491u32;
-    let mut rnd = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        (seed >> 8) as i8
-    };
+    let mut rnd = crate::ops::common::test_util::xorshift_i8(0x2545_f491u32);
     let mut shapes = std::vec![(
         1usize,
         49usize,
