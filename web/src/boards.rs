@@ -102,6 +102,7 @@ pub fn estimate(board: &Board, report: &ModelReport, settings: Option<&Settings>
                 exact: true,
             };
             Fit {
+                engine: fit::Engine::Aot,
                 board: board.id,
                 board_name: board.name,
                 flash_limit: board.flash,

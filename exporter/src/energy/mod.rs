@@ -24,7 +24,7 @@ use crate::report::ModelReport;
 pub use power::{
     estimate_energy, Battery, ChipPower, ClockPower, EnergyEstimate, BATTERIES, CHIPS,
 };
-pub use summary::{markdown, summary, Summary, FIRMWARE_MHZ};
+pub use summary::{markdown, summary, summary_for, Summary, FIRMWARE_MHZ};
 
 /// Instruction cost of one operator kind: `fixed + per_mac*MACs + per_tap*taps +
 /// per_elem*elements` (taps: output elements x filter height x width, CONV_2D only; elements:

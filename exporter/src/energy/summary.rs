@@ -49,10 +49,21 @@ impl Schedule {
     }
 }
 
-/// The summary for `board` (export or compare-only id) at `mhz` (`None`: unknown board).
+/// The summary for `board` (export or compare-only id) at `mhz` (`None`: unknown board), for
+/// the model compiled ahead of time (what `mote export` builds by default).
 pub fn summary(report: &ModelReport, schedule: Schedule, board: &str, mhz: u32) -> Option<Summary> {
+    summary_for(estimate_invoke(report), schedule, board, mhz)
+}
+
+/// [`summary`] for a given per-invoke estimate (e.g. [`super::estimate_invoke_interpreted`] for
+/// `mote export --interpreter`).
+pub fn summary_for(
+    invoke: InvokeEstimate,
+    schedule: Schedule,
+    board: &str,
+    mhz: u32,
+) -> Option<Summary> {
     let chip: &'static ChipPower = ChipPower::for_board(board)?;
-    let invoke = estimate_invoke(report);
     let work = workload(invoke.instructions, &schedule);
     let clocks: Vec<EnergyEstimate> = chip
         .clocks

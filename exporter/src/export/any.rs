@@ -11,7 +11,7 @@ use mote_engine::Model;
 
 use super::board::Board;
 use super::build_settings::{BuildSettings, Mode};
-use super::fit::{Fit, Item, CODE_BYTES, CODE_BYTES_SIZE};
+use super::fit::{Engine, Fit, Item, CODE_BYTES, CODE_BYTES_SIZE};
 use super::project::{self, File};
 use super::{ExportError, Exported, Request, Step};
 use crate::report::ModelReport;
@@ -47,6 +47,8 @@ fn estimate(board: &Board, rep: &ModelReport, input: usize) -> Fit {
     };
     let u32_of = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Fit {
+        // The infer-mode firmware always interprets (no AOT for arbitrary models' inputs).
+        engine: Engine::Interpreter,
         board: board.id,
         board_name: board.name,
         flash_limit: board.flash,

@@ -408,6 +408,6 @@ pub fn build_settings(i: &Inputs<'_>) -> BuildSettings {
         state_bytes: u64::from(i.report.state_bytes),
         estimated_flash: i.fit.flash_total(),
         estimated_ram: i.fit.ram_total(),
-        mic_ring_samples: super::fit::mic_ring_samples(i.report, i.settings),
+        mic_ring_samples: super::fit::mic_ring_samples(i.report, i.settings, i.fit.engine),
     }
 }

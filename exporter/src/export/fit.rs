@@ -38,12 +38,24 @@ pub const STACK_BYTES_AOT: u32 = 6 * 1024;
 pub const CODE_BYTES_AOT: u32 = 96 * 1024;
 
 /// What runs the model on the chip (the export default is [`Engine::Aot`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// Compiled ahead of time (`mote/aot/`).
     Aot,
     /// The interpreter (`mote export --interpreter`).
     Interpreter,
+}
+
+impl Engine {
+    /// Instructions per invoke as this engine runs the model (the interpreter adds its
+    /// measured dispatch between operators).
+    pub fn estimate_invoke(self, report: &ModelReport) -> energy::InvokeEstimate {
+        match self {
+            Engine::Aot => energy::estimate_invoke(report),
+            Engine::Interpreter => energy::estimate_invoke_interpreted(report),
+        }
+    }
 }
 /// Microphone DMA buffer (two 2 ms halves) and decimator state, besides the PCM ring (mic mode
 /// only; measured 1,565 B on the NUCLEO-L432KC's SPI path); rounded up.
@@ -53,9 +65,9 @@ pub const MIC_DMA_RAM: u32 = 2 * 1024;
 /// is busy with one block (a front-end frame and an invocation, at the firmware clock, +30 %
 /// for flash wait states), twice, plus two 10 ms blocks; a multiple of 256 in 1024..=4096
 /// (4096, 256 ms, was the fixed size before).
-pub fn mic_ring_samples(report: &ModelReport, settings: &Settings) -> u32 {
+pub fn mic_ring_samples(report: &ModelReport, settings: &Settings, engine: Engine) -> u32 {
     let schedule = energy::Schedule::from_settings(settings);
-    let w = energy::workload(energy::estimate_invoke(report).instructions, &schedule);
+    let w = energy::workload(engine.estimate_invoke(report).instructions, &schedule);
     let busy_s = (w.invoke_instructions as f64 + w.frame_instructions) * 1.3
         / (f64::from(energy::FIRMWARE_MHZ) * 1e6);
     let samples = 2.0 * busy_s * 16_000.0 + 2.0 * 160.0;
@@ -78,6 +90,8 @@ pub struct Item {
 /// Flash and RAM needs against a board's limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fit {
+    /// What runs the model on the chip (the code, stack and timing figures depend on it).
+    pub engine: Engine,
     /// Board id.
     pub board: &'static str,
     /// Board display name.
@@ -184,7 +198,7 @@ pub fn estimate_for(
         item("audio pipeline", PIPELINE_RAM, false),
     ];
     if replay_samples == 0 {
-        let ring = 2 * mic_ring_samples(report, settings);
+        let ring = 2 * mic_ring_samples(report, settings, engine);
         ram.push(item("microphone buffers", ring + MIC_DMA_RAM, false));
     }
     ram.push(match engine {
@@ -201,6 +215,7 @@ pub fn estimate_for(
     });
     ram.push(item("log buffers, other statics", BASE_RAM, false));
     Fit {
+        engine,
         board: board.id,
         board_name: board.name,
         flash_limit: board.flash,

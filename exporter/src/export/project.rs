@@ -316,9 +316,10 @@ fn kib(b: u32) -> String {
 }
 
 /// Latency and energy on the export's board at the firmware's clock (and every other clock).
+/// The invoke estimate is the engine's the firmware runs (AOT or `--interpreter`).
 fn energy_summary(i: &Inputs<'_>) -> Option<energy::Summary> {
-    energy::summary(
-        i.report,
+    energy::summary_for(
+        i.fit.engine.estimate_invoke(i.report),
         energy::Schedule::from_settings(i.settings),
         i.board.id,
         energy::FIRMWARE_MHZ,
