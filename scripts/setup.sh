@@ -14,9 +14,10 @@ for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
 done
 
 # Debian packages: ALSA headers (cpal, for `mote listen`), pkg-config, espeak-ng (speech for
-# the `mote train` end-to-end test).
+# the `mote train` end-to-end test), unzip (the exported projects, as a user unpacks them).
 need=()
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v unzip >/dev/null || need+=(unzip)
 dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ ${#need[@]} -gt 0 ]; then

@@ -24,6 +24,7 @@ fn request<'a>(model: &'a [u8], board: &'a str) -> Request<'a> {
         force: false,
         interpreter: false,
         input: None,
+        stamp: zip::Stamp::FIXED,
     }
 }
 
@@ -599,4 +600,84 @@ fn interpreter_exports_estimate_the_interpreter() {
         insns(&interp, "instructions"),
         insns(&aot, "instructions") + insns(&interp, "overhead")
     );
+}
+
+/// Info-ZIP `unzip` (what a user runs on the zip), or `None` with a SKIP line outside CI.
+fn unzip() -> Option<std::process::Command> {
+    let found = std::process::Command::new("unzip")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !found {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "unzip is missing (scripts/setup.sh installs it)"
+        );
+        eprintln!("SKIP: unzip is missing (scripts/setup.sh installs it)");
+        return None;
+    }
+    Some(std::process::Command::new("unzip"))
+}
+
+/// A project unzipped over an earlier export must look newer than that export's build, or
+/// cargo keeps the old firmware: the zip's files carry the export's time (they said 1980), and
+/// `SOURCE_DATE_EPOCH` pins it for reproducible bytes.
+#[test]
+fn unzipped_files_are_dated_now_unless_source_date_epoch_says() {
+    let Some(mut unzip) = unzip() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = repo("firmware-template/mote/model.tflite");
+    let export = |out: &Path, epoch: Option<&str>| {
+        let mut cmd = mote();
+        cmd.arg("export")
+            .arg(&model)
+            .args(["--board", "nucleo-l432kc", "-o"])
+            .arg(out)
+            .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(e) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", e);
+        }
+        cmd.output().unwrap()
+    };
+    let zip = tmp.path().join("fw.zip");
+    let before = std::time::SystemTime::now();
+    common::assert_ok(&export(&zip, None));
+    let dir = tmp.path().join("x");
+    let out = unzip
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    common::assert_ok(&out);
+    let mtime = std::fs::metadata(dir.join("model-nucleo-l432kc/mote/model.tflite"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    // Whole seconds: the stamp may be up to 1 s before `before`.
+    let since = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert!(
+        since(mtime).as_secs() + 1 >= since(before).as_secs()
+            && mtime <= std::time::SystemTime::now(),
+        "unzipped file dated {mtime:?}, exported at {before:?}"
+    );
+
+    // Reproducible: the same epoch, the same bytes; the files say that time.
+    let (a, b) = (tmp.path().join("a.zip"), tmp.path().join("b.zip"));
+    common::assert_ok(&export(&a, Some("1700000000")));
+    common::assert_ok(&export(&b, Some("1700000000")));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let ut = [0x55, 0x54, 5, 0, 1];
+    let bytes = std::fs::read(&a).unwrap();
+    let at = bytes.windows(5).position(|w| w == ut).unwrap() + 5;
+    assert_eq!(bytes[at..at + 4], 1_700_000_000u32.to_le_bytes());
+
+    // A bad value is refused before anything is written.
+    let c = tmp.path().join("c.zip");
+    let out = export(&c, Some("yesterday"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SOURCE_DATE_EPOCH"));
+    assert!(!c.exists());
 }

@@ -55,6 +55,9 @@ export async function launch(audio, { denyMic = false } = {}) {
     headless: true,
     args,
     viewport: { width: 1100, height: 1400 },
+    // The export zip's DOS times are the browser's local time; UTC makes them what
+    // `SOURCE_DATE_EPOCH` gives the CLI, for the byte comparisons.
+    timezoneId: 'UTC',
   });
   return {
     context,

@@ -209,6 +209,27 @@ function assertSameAsCli(t, file, args, env = process.env) {
   assert.equal(sha256(file), sha256(out), `browser ${path.basename(file)} differs from ${cli} ${args.join(' ')}`);
 }
 
+/** The export time a zip's first entry carries (its extended-timestamp field, seconds since
+ * 1970), checked to be the time of the download: the page dates the files now, so a project
+ * unzipped over an earlier one rebuilds. */
+function zipStamp(file) {
+  const z = fs.readFileSync(file);
+  assert.equal(z.readUInt32LE(0), 0x04034b50, `${file}: not a zip`);
+  const nameLen = z.readUInt16LE(26);
+  const extraLen = z.readUInt16LE(28);
+  const extra = z.subarray(30 + nameLen, 30 + nameLen + extraLen);
+  assert.equal(extra.readUInt16LE(0), 0x5455, `${file}: no extended timestamp`);
+  const stamp = extra.readUInt32LE(5);
+  const now = Date.now() / 1000;
+  assert.ok(stamp <= now + 1 && stamp > now - 600, `${file} dated ${stamp}, now ${now}`);
+  return stamp;
+}
+
+/** `assertSameAsCli` for an export zip: the CLI with the page's time as SOURCE_DATE_EPOCH. */
+function assertZipSameAsCli(t, zip, args) {
+  assertSameAsCli(t, zip, args, { ...process.env, SOURCE_DATE_EPOCH: String(zipStamp(zip)) });
+}
+
 test('Export downloads the firmware zip, byte-identical to `mote export`', async (t) => {
   const model = path.join(repo, 'models/pip/pymicro_wakeword/models/okay_nabu.tflite');
   await withPage(null, async ({ page }) => {
@@ -217,7 +238,7 @@ test('Export downloads the firmware zip, byte-identical to `mote export`', async
     const zip = path.join(artifacts, dl.suggestedFilename());
     await dl.saveAs(zip);
     assert.match(await page.getByTestId('export-status').textContent(), /Downloaded okay_nabu-b-l475e-iot01a\.zip/);
-    assertSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
+    assertZipSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
     // Another board, another project.
     await page.getByTestId('board-picker').selectOption('nucleo-l432kc');
     const [small] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
@@ -330,6 +351,6 @@ test('a model that is not a keyword model exports in infer mode, byte-identical 
     assert.equal(dl.suggestedFilename(), 'mobilenet_025-b-l475e-iot01a.zip');
     const zip = path.join(artifacts, dl.suggestedFilename());
     await dl.saveAs(zip);
-    assertSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
+    assertZipSameAsCli(t, zip, ['export', model, '--board', 'b-l475e-iot01a']);
   });
 });

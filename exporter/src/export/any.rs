@@ -199,5 +199,13 @@ pub fn export_any(
     json_text.push('\n');
     add("mote/report.json", json_text.into_bytes());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    super::zip_project(name, board, files, fit, rep.clone(), config_rs, progress)
+    let project = super::Project {
+        name: name.to_string(),
+        board: board.id,
+        files,
+        fit,
+        report: rep.clone(),
+        config_rs,
+    };
+    super::zip_project(project, req.stamp, progress)
 }

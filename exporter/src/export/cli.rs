@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use mote_exporter::detect::SetupError;
-use mote_exporter::export::{self, board, Request, Step};
+use mote_exporter::export::{self, board, zip, Request, Step};
 
 use crate::files::{self, AtomicOut};
 
@@ -28,7 +28,9 @@ pub struct ExportArgs {
     /// resampler converts to 16 kHz); the firmware prints JSON lines and exits.
     #[arg(long, value_name = "WAV")]
     replay: Option<PathBuf>,
-    /// Where to write the zip (with --bin: the .bin).
+    /// Where to write the zip (with --bin: the .bin). Its files are dated now, so a project
+    /// unzipped over an earlier one rebuilds; set SOURCE_DATE_EPOCH (seconds since 1970) for
+    /// the same zip bytes on every run.
     #[arg(short, long, value_name = "ZIP")]
     output: PathBuf,
     /// Export even if the firmware is estimated not to fit the board.
@@ -103,6 +105,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         .and_then(|s| s.to_str())
         .map(export::sanitize_name)
         .unwrap_or_else(|| "model".into());
+    let stamp = zip_stamp()?;
     // Claim the output before the work: an unwritable path fails now, and nothing but a
     // complete zip ever appears under the final name.
     let mut out = AtomicOut::create(&a.output)?;
@@ -116,6 +119,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         force: a.force,
         interpreter: a.interpreter,
         input: input.as_deref(),
+        stamp,
     };
     let mut progress = |s: Step| eprintln!("export: {s}...");
     let result = export::export(&req, &mut progress).map_err(|e| match &e {
@@ -178,4 +182,28 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The zip entries' time: `SOURCE_DATE_EPOCH` (reproducible-builds.org: seconds since 1970,
+/// shown in UTC) when set, else now in the local time zone.
+fn zip_stamp() -> Result<zip::Stamp> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => match v.trim().parse::<i64>() {
+            Ok(secs) => Ok(zip::Stamp::new(secs, 0)),
+            Err(_) => bail!(
+                "SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds since 1970 \
+                 (unset it to date the zip's files now)"
+            ),
+        },
+        Err(std::env::VarError::NotUnicode(v)) => {
+            bail!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds since 1970")
+        }
+        Err(std::env::VarError::NotPresent) => {
+            let now = chrono::Local::now();
+            Ok(zip::Stamp::new(
+                now.timestamp(),
+                now.offset().local_minus_utc(),
+            ))
+        }
+    }
 }

@@ -60,6 +60,9 @@ pub struct Request<'a> {
     /// Infer mode (a model that is not a keyword model): raw bytes of one invocation's inputs,
     /// baked into flash as `mote/input.bin` (`None`: zeros). Ignored for keyword models.
     pub input: Option<&'a [u8]>,
+    /// The time every zip entry carries: the export's (see [`zip`] for why not a fixed date);
+    /// [`zip::Stamp::FIXED`] or `SOURCE_DATE_EPOCH`'s for byte-reproducible archives.
+    pub stamp: zip::Stamp,
 }
 
 /// A long step of [`export`], reported before it starts.
@@ -260,41 +263,62 @@ pub fn export(req: &Request<'_>, progress: &mut dyn FnMut(Step)) -> Result<Expor
         aot::add_to_project(&mut files, &aot::generate(req.model)?);
     }
     let warnings = replay.map(|r| r.warnings).unwrap_or_default();
-    let mut done = zip_project(&name, board, files, fit, rep, config_rs, progress)?;
+    let project = Project {
+        name,
+        board: board.id,
+        files,
+        fit,
+        report: rep,
+        config_rs,
+    };
+    let mut done = zip_project(project, req.stamp, progress)?;
     done.warnings = warnings;
     Ok(done)
 }
 
-/// Zip `files` under `<name>-<board>/`.
-fn zip_project(
-    name: &str,
-    board: &Board,
+/// A project's files and what was estimated for it, before zipping.
+struct Project {
+    name: String,
+    board: &'static str,
     files: Vec<project::File>,
     fit: Fit,
-    rep: ModelReport,
+    report: ModelReport,
     config_rs: String,
+}
+
+/// Zip the project's files under `<name>-<board>/`, every entry dated `stamp`.
+fn zip_project(
+    p: Project,
+    stamp: zip::Stamp,
     progress: &mut dyn FnMut(Step),
 ) -> Result<Exported, ExportError> {
-    progress(Step::Compress { files: files.len() });
-    let dir = format!("{name}-{}", board.id);
-    let paths: Vec<String> = files.iter().map(|f| format!("{dir}/{}", f.path)).collect();
-    let entries: Vec<zip::Entry<'_>> = files
+    progress(Step::Compress {
+        files: p.files.len(),
+    });
+    let dir = format!("{}-{}", p.name, p.board);
+    let paths: Vec<String> = p
+        .files
+        .iter()
+        .map(|f| format!("{dir}/{}", f.path))
+        .collect();
+    let entries: Vec<zip::Entry<'_>> = p
+        .files
         .iter()
         .zip(&paths)
-        .map(|(f, p)| zip::Entry {
-            name: p,
+        .map(|(f, path)| zip::Entry {
+            name: path,
             data: &f.data,
             mode: f.mode,
         })
         .collect();
-    let zip = zip::write(&entries).map_err(|_| ExportError::TooLarge)?;
+    let zip = zip::write(&entries, stamp).map_err(|_| ExportError::TooLarge)?;
     Ok(Exported {
         zip,
         dir,
-        files: files.into_iter().map(|f| f.path).collect(),
-        fit,
-        report: rep,
-        config_rs,
+        files: p.files.into_iter().map(|f| f.path).collect(),
+        fit: p.fit,
+        report: p.report,
+        config_rs: p.config_rs,
         warnings: Vec::new(),
     })
 }

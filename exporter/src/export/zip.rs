@@ -1,20 +1,90 @@
-//! A minimal deterministic ZIP writer (PKWARE APPNOTE 6.3): deflated entries, fixed timestamps,
-//! fixed permissions, entries in the order given. Same entries → same bytes, on every platform
-//! (the deflate stream comes from `miniz_oxide`, pure Rust, no platform-dependent state).
+//! A minimal ZIP writer (PKWARE APPNOTE 6.3): deflated entries, one timestamp for every entry,
+//! fixed permissions, entries in the order given. Same entries and [`Stamp`] → same bytes, on
+//! every platform (the deflate stream comes from `miniz_oxide`, pure Rust, no
+//! platform-dependent state).
 //!
 //! Why not the `zip` crate (named in the design card): the archive must be a pure function of
-//! its entries, and this writer states every byte of it (fixed date, permissions, flags, entry
-//! order, store-vs-deflate rule). With the crate, the same bytes depend on defaults we do not
-//! pin (its `FileOptions` timestamp defaults to the current time when its `time` feature is on,
-//! a feature any other crate in the build can turn on; the deflate backend and default level
-//! depend on which features are enabled), and a crate update could change the output that
-//! `tests/export.rs` compares. It would also add its reader, ZIP64, encryption and
+//! its entries and stamp, and this writer states every byte of it (date, permissions, flags,
+//! entry order, store-vs-deflate rule). With the crate, the same bytes depend on defaults we
+//! do not pin (its `FileOptions` timestamp defaults to the current time when its `time`
+//! feature is on, a feature any other crate in the build can turn on; the deflate backend and
+//! default level depend on which features are enabled), and a crate update could change the
+//! output that `tests/export.rs` compares. It would also add its reader, ZIP64, encryption and
 //! backend-selection code to the playground's wasm module, which only ever writes one small
 //! archive; here writing is ~150 lines over `miniz_oxide`, which deflate needs anyway.
+//!
+//! Why a real timestamp, not 1980: `unzip` gives extracted files the entry's time, and cargo
+//! decides what to rebuild by comparing file times with its last build. A project unzipped over
+//! an earlier export with 1980 times looked older than that build, so `cargo build` kept the
+//! old model's firmware. The export time (or `SOURCE_DATE_EPOCH`, for reproducible archives)
+//! makes the new files newer than any earlier build.
 
-/// DOS date of every entry: 1980-01-01 (the earliest a ZIP can say), time 00:00.
-const DOS_DATE: u16 = (1 << 5) | 1;
-const DOS_TIME: u16 = 0;
+/// When the entries were written: the seconds since 1970 (UTC) that the extended-timestamp
+/// field carries (what Info-ZIP `unzip` and libarchive restore), and the same instant as local
+/// wall-clock time in the DOS date/time fields (what other tools restore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    unix: u32,
+    dos_date: u16,
+    dos_time: u16,
+}
+
+/// Unix seconds of 1980-01-01 00:00:00 UTC, the earliest DOS date.
+const DOS_EPOCH: i64 = 315_532_800;
+/// Unix seconds of 2107-12-31 23:59:58 UTC, the latest DOS date (the u32 time field ends
+/// in 2106, earlier; [`Stamp::new`] clamps to both).
+const DOS_END: i64 = 4_354_819_198;
+
+impl Stamp {
+    /// 1980-01-01 00:00:00 UTC: for tests and archives that must not depend on the clock.
+    pub const FIXED: Stamp = Stamp {
+        unix: DOS_EPOCH as u32,
+        dos_date: (1 << 5) | 1,
+        dos_time: 0,
+    };
+
+    /// `unix` seconds since 1970 (UTC), shown in the DOS fields at `utc_offset_s` seconds east
+    /// of UTC (the local zone; 0 for UTC). Clamped to 1980..=2106, the range both fields hold.
+    pub fn new(unix: i64, utc_offset_s: i32) -> Stamp {
+        let unix = unix.clamp(DOS_EPOCH, i64::from(u32::MAX));
+        let local = (unix + i64::from(utc_offset_s)).clamp(DOS_EPOCH, DOS_END);
+        let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        // Clamped above: 1980 <= y <= 2107, so y - 1980 fits DOS's 7 bits; secs < 86,400.
+        let dos_date = (((y - 1980) as u16) << 9) | ((m as u16) << 5) | d as u16;
+        let dos_time = (((secs / 3600) as u16) << 11)
+            | (((secs / 60 % 60) as u16) << 5)
+            | (secs % 60 / 2) as u16;
+        Stamp {
+            unix: unix as u32,
+            dos_date,
+            dos_time,
+        }
+    }
+
+    /// Seconds since 1970 (UTC).
+    pub fn unix(self) -> u32 {
+        self.unix
+    }
+}
+
+/// (year, month 1..=12, day 1..=31) of `days` since 1970-01-01 in the proleptic Gregorian
+/// calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Extended timestamp extra field (Info-ZIP "UT", 0x5455): flags = mtime present, then mtime.
+const EXTRA_UT: u16 = 0x5455;
+const EXTRA_UT_LEN: u16 = 5;
 /// "Version made by": 3 = UNIX (so the external attributes carry permissions), spec 2.0.
 const MADE_BY: u16 = (3 << 8) | 20;
 /// Version needed to extract: 2.0 (deflate).
@@ -40,8 +110,8 @@ pub struct Entry<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct TooLarge;
 
-/// Writes a complete archive of `entries` (in this order).
-pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
+/// Writes a complete archive of `entries` (in this order), every entry dated `stamp`.
+pub fn write(entries: &[Entry<'_>], stamp: Stamp) -> Result<Vec<u8>, TooLarge> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     let count = u16::try_from(entries.len()).map_err(|_| TooLarge)?;
@@ -65,14 +135,15 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
         put16(&mut out, NEEDED);
         put16(&mut out, FLAG_UTF8);
         put16(&mut out, method);
-        put16(&mut out, DOS_TIME);
-        put16(&mut out, DOS_DATE);
+        put16(&mut out, stamp.dos_time);
+        put16(&mut out, stamp.dos_date);
         put32(&mut out, crc);
         put32(&mut out, csize);
         put32(&mut out, size);
         put16(&mut out, name_len);
-        put16(&mut out, 0); // extra field length
+        put16(&mut out, 4 + EXTRA_UT_LEN);
         out.extend_from_slice(name);
+        put_ut(&mut out, stamp);
         out.extend_from_slice(body);
 
         // Central directory record.
@@ -81,13 +152,13 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
         put16(&mut central, NEEDED);
         put16(&mut central, FLAG_UTF8);
         put16(&mut central, method);
-        put16(&mut central, DOS_TIME);
-        put16(&mut central, DOS_DATE);
+        put16(&mut central, stamp.dos_time);
+        put16(&mut central, stamp.dos_date);
         put32(&mut central, crc);
         put32(&mut central, csize);
         put32(&mut central, size);
         put16(&mut central, name_len);
-        put16(&mut central, 0); // extra
+        put16(&mut central, 4 + EXTRA_UT_LEN);
         put16(&mut central, 0); // comment
         put16(&mut central, 0); // disk number start
         put16(&mut central, 0); // internal attributes
@@ -95,6 +166,7 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
         put32(&mut central, (0o100_000 | (e.mode & 0o777)) << 16);
         put32(&mut central, offset);
         central.extend_from_slice(name);
+        put_ut(&mut central, stamp);
     }
     let cd_offset = u32::try_from(out.len()).map_err(|_| TooLarge)?;
     let cd_size = u32::try_from(central.len()).map_err(|_| TooLarge)?;
@@ -109,6 +181,15 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
     put32(&mut out, cd_offset);
     put16(&mut out, 0); // comment length
     Ok(out)
+}
+
+/// The extended timestamp field: the same 9 bytes in the local header and the central record
+/// (the central copy may carry only the mtime, which is all there is).
+fn put_ut(v: &mut Vec<u8>, stamp: Stamp) {
+    put16(v, EXTRA_UT);
+    put16(v, EXTRA_UT_LEN);
+    v.push(1); // flags: modification time present
+    put32(v, stamp.unix);
 }
 
 fn put16(v: &mut Vec<u8>, x: u16) {
@@ -194,13 +275,73 @@ mod tests {
                 mode: 0o644,
             },
         ];
-        let z = write(&entries).unwrap();
-        assert_eq!(z, write(&entries).unwrap());
+        let z = write(&entries, Stamp::FIXED).unwrap();
+        assert_eq!(z, write(&entries, Stamp::FIXED).unwrap());
         let back = read(&z).unwrap();
         assert_eq!(back.len(), 3);
         assert_eq!(back[0], ("a/b.txt".to_string(), big.clone()));
         assert_eq!(back[1], ("x".to_string(), vec![0, 1]));
         assert_eq!(back[2], ("empty".to_string(), vec![]));
         assert!(z.len() < big.len());
+    }
+
+    /// DOS fields: (date, time) of a few instants, checked against Python's
+    /// `zipfile.ZipInfo(date_time=...)` packing (year-1980 << 9 | month << 5 | day;
+    /// hour << 11 | minute << 5 | second / 2).
+    #[test]
+    fn stamps_pack_dos_fields() {
+        let dos = |s: Stamp| (s.dos_date, s.dos_time);
+        assert_eq!(Stamp::new(DOS_EPOCH, 0), Stamp::FIXED);
+        // 2026-12-08 00:41:21 UTC.
+        let t = 1_796_690_481;
+        assert_eq!(
+            dos(Stamp::new(t, 0)),
+            ((46 << 9) | (12 << 5) | 8, (41 << 5) | 10)
+        );
+        // The same instant at UTC-5 is 19:41:21 the day before; the UT field is unchanged.
+        let west = Stamp::new(t, -5 * 3600);
+        assert_eq!(
+            dos(west),
+            ((46 << 9) | (12 << 5) | 7, (19 << 11) | (41 << 5) | 10)
+        );
+        assert_eq!(west.unix(), 1_796_690_481);
+        // 2000-02-29 (a leap day) 23:59:59.
+        assert_eq!(
+            dos(Stamp::new(951_868_799, 0)),
+            ((20 << 9) | (2 << 5) | 29, (23 << 11) | (59 << 5) | 29)
+        );
+        // Before 1980 and past 2106: clamped, never wrapped.
+        assert_eq!(Stamp::new(-1, 0), Stamp::FIXED);
+        assert_eq!(Stamp::new(i64::MAX, 0).unix(), u32::MAX);
+        assert_eq!(Stamp::new(0, i32::MIN), Stamp::FIXED);
+    }
+
+    #[test]
+    fn every_entry_carries_the_stamp() {
+        let stamp = Stamp::new(1_796_690_481, 3600);
+        let z = write(
+            &[
+                Entry {
+                    name: "a",
+                    data: b"1",
+                    mode: 0o644,
+                },
+                Entry {
+                    name: "b",
+                    data: b"2",
+                    mode: 0o644,
+                },
+            ],
+            stamp,
+        )
+        .unwrap();
+        let ut = [0x55, 0x54, 5, 0, 1, 0x31, 0x52, 0x17, 0x6b];
+        assert_eq!(
+            u32::from_le_bytes([ut[5], ut[6], ut[7], ut[8]]),
+            stamp.unix()
+        );
+        // Two local headers and two central records.
+        assert_eq!(z.windows(ut.len()).filter(|w| *w == ut).count(), 4);
+        assert_eq!(read(&z).unwrap().len(), 2);
     }
 }

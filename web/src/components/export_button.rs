@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
-use mote_exporter::export::{self, project, ExportError, Request};
+use mote_exporter::export::{self, project, zip, ExportError, Request};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
@@ -77,6 +77,7 @@ fn run(m: &Loaded, board: &str, force: bool) -> Outcome {
         force,
         interpreter: false,
         input: None,
+        stamp: zip_stamp(),
     };
     match export::export(&req, &mut |_| {}) {
         Ok(e) => {
@@ -166,4 +167,13 @@ pub fn export_button(props: &ExportButtonProps) -> Html {
             } }
         </div>
     }
+}
+
+/// Now, for the zip's entries: the browser's clock and time zone (so `unzip` gives the files
+/// this time, and cargo rebuilds a project unzipped over an earlier export).
+fn zip_stamp() -> zip::Stamp {
+    let now = js_sys::Date::new_0();
+    // getTimezoneOffset is minutes *behind* UTC (UTC − local); whole minutes, |x| < 1 day.
+    let offset_s = -(now.get_timezone_offset() * 60.0) as i32;
+    zip::Stamp::new((now.get_time() / 1000.0).floor() as i64, offset_s)
 }
