@@ -1,5 +1,6 @@
 # Sourced by the firmware scripts (firmware-test.sh, op-costs.sh, frontend-bench.sh, pdm-bench.sh,
-# and device-models.sh / runtime-test.sh when they run on their own); not run by itself.
+# replay-cost.sh, m4bench.sh, and device-models.sh / runtime-test.sh when they run on their own);
+# not run by itself.
 # $root: the repository (found from this file when unset). Sets the paths those scripts take
 # from the environment:
 #   ref          MOTE_REFERENCE    third-party reference data (default ../shared/reference)
