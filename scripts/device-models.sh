@@ -15,16 +15,8 @@
 dm_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dm_standalone=0
 if ! declare -F ok >/dev/null; then
-  set -euo pipefail
   dm_standalone=1
-  passed=0
-  failed=0
-  ok() { passed=$((passed + 1)); printf '[device-models] ok: %s\n' "$*"; }
-  bad() { failed=$((failed + 1)); printf '[device-models] FAILED: %s\n' "$*" >&2; }
-  fw_target="$(realpath -m "${FW_TARGET_DIR:-$dm_root/target/firmware}")"
-  plugin="${M4COUNT_PLUGIN:-$dm_root/target/m4count/libregioncount.so}"
-  (cd "$dm_root" && cargo build -q -p mote-exporter)
-  mote="${CARGO_TARGET_DIR:-$dm_root/target}/debug/mote"
+  . "$dm_root/scripts/lib/fw-env.sh" && fw_standalone device-models
 fi
 dm_py="${MOTE_PYTHON:-python3}"
 dm_tmp="$(mktemp -d)"

@@ -25,11 +25,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-ref="${MOTE_REFERENCE:-$root/../shared/reference}"
-pip="${MOTE_PIP_MODELS:-$root/models/pip}/pymicro_wakeword/models"
-fw_target="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")"
-plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
-host_target="${CARGO_TARGET_DIR:-$root/target}"
+. "$root/scripts/lib/fw-env.sh"
 say() { printf '[firmware-test] %s\n' "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
 skip_or_fail() {
@@ -48,7 +44,6 @@ tmp="$(mktemp -d)"
 if [ "${KEEP:-}" = "1" ]; then say "keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 
 cargo build -q -p mote-exporter
-mote="$host_target/debug/mote"
 
 # Size columns of an ELF: flash = text + data, static RAM = data + bss.
 sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'; }
@@ -163,8 +158,8 @@ replay_case() {
   local qemu=(qemu-system-arm -M b-l475e-iot01a -nographic -monitor none
               -serial "file:$dir/uart.txt" -semihosting-config enable=on,target=native)
   local start stop
-  start=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_start" { print "0x" $1 }')
-  stop=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_stop" { print "0x" $1 }')
+  start=$(m4_sym "$elf" cost_start)
+  stop=$(m4_sym "$elf" cost_stop)
   if [ -f "$plugin" ]; then
     qemu+=(-plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$dir/plugin.log")
   fi
@@ -206,12 +201,7 @@ replay_case() {
     # The model alone: the same project in bench mode (invoke between the markers).
     if (cd "$proj" && MOTE_MODE=bench MOTE_BENCH_RUNS=3 CARGO_TARGET_DIR="$tdir" \
           cargo build -q --release --locked); then
-      start=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_start" { print "0x" $1 }')
-      stop=$(arm-none-eabi-nm "$elf" | awk '$3 == "cost_stop" { print "0x" $1 }')
-      timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
-        -serial null -semihosting-config enable=on,target=native \
-        -plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$dir/bench.log" \
-        -kernel "$elf" >/dev/null 2>&1 || true
+      m4_count "$elf" /dev/null "$dir/bench.log" "${QEMU_TIMEOUT:-300}" 2>/dev/null || true
       model_insns=$(awk -F'insns=' '/^region/ { n = $2 } END { print n + 0 }' "$dir/bench.log")
       # The exporter's estimate (fitted per-operator table, scripts/op-costs.sh) within 10 %.
       local est_insns

@@ -14,18 +14,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 json_out=""
 if [ "${1:-}" = "--json" ]; then json_out=$2; fi
-plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
-tdir="${FW_TARGET_DIR:-$root/target/firmware}/template"
-[ -f "$plugin" ] || { echo "frontend-bench: no m4count plugin at $plugin (scripts/setup-qemu.sh)" >&2; exit 2; }
-(cd "$root/firmware-template" && MOTE_MODE=fe CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked)
-elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"
-sym() { arm-none-eabi-nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-timeout "${QEMU_TIMEOUT:-60}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
-  -serial "file:$tmp/uart.txt" -semihosting-config enable=on,target=native \
-  -plugin "$plugin,start=$(sym cost_start),stop=$(sym cost_stop)" -d plugin -D "$tmp/plugin.log" \
-  -kernel "$elf" >/dev/null
+. "$root/scripts/lib/fw-env.sh"
+m4_mode_run fe frontend-bench
 grep -q '"fe_done"' "$tmp/uart.txt" || { cat "$tmp/uart.txt" >&2; echo "frontend-bench: firmware failed" >&2; exit 1; }
 python3 - "$tmp/uart.txt" "$tmp/plugin.log" "$json_out" "${MOTE_FE_MAX_MWW:-}" <<'PY'
 import json, sys

@@ -47,9 +47,9 @@ if [ -n "${MOTE_FEATURES:-}" ]; then features=(--features "$MOTE_FEATURES"); fi
 (cd "$fw" && env "${build_env[@]}" cargo build --release --quiet "${features[@]}")
 elf="$target_dir/thumbv7em-none-eabihf/release/mote-firmware"
 
-sym() { arm-none-eabi-nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
-start=$(sym cost_start)
-stop=$(sym cost_stop)
+. "$repo/scripts/lib/fw-env.sh"
+start=$(m4_sym "$elf" cost_start)
+stop=$(m4_sym "$elf" cost_stop)
 if [ -z "$start" ] || [ -z "$stop" ] || [ "$start" = "$stop" ]; then
     echo "m4bench: markers cost_start/cost_stop missing or merged in $elf ($start, $stop)" >&2
     exit 1

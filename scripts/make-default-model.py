@@ -22,6 +22,9 @@ os.environ["TF_DETERMINISTIC_OPS"] = "1"
 import numpy as np
 import tensorflow as tf
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "oracle"))
+from int8_convert import convert_int8  # noqa: E402
+
 args = sys.argv[1:]
 unsupported = bool(args) and args[0] == "--unsupported"
 if unsupported:
@@ -67,13 +70,8 @@ def representative():
         yield [x[i:i + 1]]
 
 
-conv = tf.lite.TFLiteConverter.from_keras_model(model)
-conv.optimizations = [tf.lite.Optimize.DEFAULT]
-conv.representative_dataset = representative
-conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-conv.inference_input_type = tf.int8
-conv.inference_output_type = tf.uint8
-blob = conv.convert()
+blob = convert_int8(tf.lite.TFLiteConverter.from_keras_model(model), representative,
+                    output_type=tf.uint8)
 with open(out, "wb") as f:
     f.write(blob)
 print(f"{out}: {len(blob)} bytes")

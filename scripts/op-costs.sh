@@ -17,11 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-ref="${MOTE_REFERENCE:-$root/../shared/reference}"
-pip="$root/models/pip/pymicro_wakeword/models"
-fw_target="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")"
-plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
-host_target="${CARGO_TARGET_DIR:-$root/target}"
+. "$root/scripts/lib/fw-env.sh"
 say() { printf '[op-costs] %s\n' "$*" >&2; }
 [ -f "$plugin" ] || { say "no m4count plugin at $plugin (set M4COUNT_PLUGIN)"; exit 2; }
 out="${1:-$(mktemp -d)}"
@@ -29,17 +25,10 @@ mkdir -p "$out"
 say "raw measurements in $out"
 
 cargo build -q -p mote-exporter
-mote="$host_target/debug/mote"
 runs=2
 
-sym() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
 qemu_count() { # ELF UART_OUT PLUGIN_LOG [STDERR_OUT]
-  local elf=$1 start stop
-  start=$(sym "$elf" cost_start)
-  stop=$(sym "$elf" cost_stop)
-  timeout "${QEMU_TIMEOUT:-300}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
-    -serial "file:$2" -semihosting-config enable=on,target=native \
-    -plugin "$plugin,start=$start,stop=$stop" -d plugin -D "$3" -kernel "$elf" >/dev/null 2>"${4:-/dev/null}"
+  m4_count "$1" "$2" "$3" "${QEMU_TIMEOUT:-300}" 2>"${4:-/dev/null}"
 }
 
 # ---- 1. per operator

@@ -12,19 +12,8 @@
 # Environment: FW_TARGET_DIR (default target/firmware), M4COUNT_PLUGIN, QEMU_TIMEOUT (s, 60).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
-# The template builds' target dir: the PAC and other dependencies are already built there.
-tdir="$(realpath -m "${FW_TARGET_DIR:-$root/target/firmware}")/template"
-[ -f "$plugin" ] || { echo "pdm-bench: no m4count plugin at $plugin (scripts/setup-qemu.sh)" >&2; exit 2; }
-(cd "$root/firmware-template" && MOTE_MODE=pdm CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked)
-elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"
-sym() { arm-none-eabi-nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-timeout "${QEMU_TIMEOUT:-60}" qemu-system-arm -M b-l475e-iot01a -nographic -monitor none \
-  -serial "file:$tmp/uart.txt" -semihosting-config enable=on,target=native \
-  -plugin "$plugin,start=$(sym cost_start),stop=$(sym cost_stop)" -d plugin -D "$tmp/plugin.log" \
-  -kernel "$elf" >/dev/null
+. "$root/scripts/lib/fw-env.sh"
+m4_mode_run pdm pdm-bench
 cat "$tmp/uart.txt"
 awk -F'insns=' '/^region/ { r[n++] = $2 } END {
   if (n < 5 || n % 5) { print "pdm-bench: expected 5 regions per block, got " n > "/dev/stderr"; exit 1 }

@@ -17,11 +17,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 max_nabu=""
 if [ "${1:-}" = "--max-nabu" ]; then max_nabu=$2; fi
-ref="${MOTE_REFERENCE:-$root/../shared/reference}"
-pip="${MOTE_PIP_MODELS:-$root/models/pip}/pymicro_wakeword/models"
-fw_target="${FW_TARGET_DIR:-$root/target/firmware}"
-plugin="${M4COUNT_PLUGIN:-$root/target/m4count/libregioncount.so}"
-host_target="${CARGO_TARGET_DIR:-$root/target}"
+. "$root/scripts/lib/fw-env.sh"
 say() { printf '[replay-cost] %s\n' "$*" >&2; }
 [ -f "$plugin" ] || { say "no m4count plugin at $plugin (scripts/setup-qemu.sh)"; exit 2; }
 # concat OUT GAP_S WAV...: 16 kHz mono int16 WAVs back to back, GAP_S seconds of silence between.
@@ -44,7 +40,6 @@ PY
 tmp="$(mktemp -d)"
 if [ "${KEEP:-}" = "1" ]; then say "keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 cargo build -q -p mote-exporter
-mote="$host_target/debug/mote"
 status=0
 rows=()
 
@@ -60,14 +55,13 @@ run_case() {
   (cd "$proj" && CARGO_TARGET_DIR="$tdir" cargo build -q --release --locked) ||
     { say "FAILED: $name build"; status=1; return 0; }
   local elf="$tdir/thumbv7em-none-eabihf/release/mote-firmware"
-  sym() { arm-none-eabi-nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
   local q=(qemu-system-arm -M b-l475e-iot01a -nographic -monitor none -semihosting-config enable=on,target=native)
   timeout "${QEMU_TIMEOUT:-300}" "${q[@]}" -serial "file:$dir/uart.txt" \
-    -plugin "$plugin,start=$(sym cost_start),stop=$(sym cost_stop)" -d plugin -D "$dir/run.log" \
+    -plugin "$plugin,start=$(m4_sym "$elf" cost_start),stop=$(m4_sym "$elf" cost_stop)" -d plugin -D "$dir/run.log" \
     -kernel "$elf" >"$dir/semihosting.txt" 2>"$dir/stderr.txt" || { say "FAILED: $name firmware"; status=1; return 0; }
   # Start-up: from the reset handler to the first push.
   timeout "${QEMU_TIMEOUT:-300}" "${q[@]}" -serial null \
-    -plugin "$plugin,start=$(sym Reset),stop=$(sym cost_start)" -d plugin -D "$dir/startup.log" \
+    -plugin "$plugin,start=$(m4_sym "$elf" Reset),stop=$(m4_sym "$elf" cost_start)" -d plugin -D "$dir/startup.log" \
     -kernel "$elf" >/dev/null 2>&1 || true
   "$mote" detect "$model" "$wav" --json --sidecar "$sidecar" >"$dir/detect.txt"
   if cmp -s "$dir/detect.txt" "$dir/uart.txt" && cmp -s "$dir/detect.txt" "$dir/semihosting.txt"; then

@@ -15,19 +15,8 @@
 rt_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rt_standalone=0
 if ! declare -F ok >/dev/null; then
-  set -euo pipefail
   rt_standalone=1
-  passed=0
-  failed=0
-  ok() { passed=$((passed + 1)); printf '[runtime-test] ok: %s\n' "$*"; }
-  bad() { failed=$((failed + 1)); printf '[runtime-test] FAILED: %s\n' "$*" >&2; }
-  skip_or_fail() {
-    if [ "${CI:-}" = "true" ]; then bad "$1"; else printf '[runtime-test] SKIP: %s\n' "$1"; fi
-  }
-  (cd "$rt_root" && cargo build -q -p mote-exporter)
-  mote="${CARGO_TARGET_DIR:-$rt_root/target}/debug/mote"
-  ref="${MOTE_REFERENCE:-$rt_root/../shared/reference}"
-  pip="${MOTE_PIP_MODELS:-$rt_root/models/pip}/pymicro_wakeword/models"
+  . "$rt_root/scripts/lib/fw-env.sh" && fw_standalone runtime-test
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
 fi

@@ -17,6 +17,7 @@ use mote_engine::pdm::{
 
 use crate::pdm_block::{DfsdmPath, SpiPath, BLOCK_SAMPLES, DFSDM_WORDS, GAIN_BITS, SPI_BYTES};
 use crate::{cost_start, cost_stop, say, Fail};
+use core::hint::black_box;
 
 /// 2 ms blocks measured (16 ms of audio; the first block warms the filters up).
 pub const BLOCKS: usize = 8;
@@ -32,12 +33,7 @@ pub fn run() -> Result<(), Fail> {
     // ---- device check: the decimators alone.
     let mut pcm = [0i16; BLOCKS * BLOCK_SAMPLES];
     let n = Decimator::new().process(pdm, &mut pcm);
-    let spi = pcm.get(..n).unwrap_or(&[]);
-    say!(
-        "{{\"event\":\"pdm_check\",\"path\":\"spi\",\"samples\":{},\"fnv\":{}}}",
-        n,
-        fnv1a(spi)
-    );
+    say_check("spi", pcm.get(..n).unwrap_or(&[]));
 
     let words = cortex_m::singleton!(: [u32; BLOCKS * DFSDM_WORDS] = [0; BLOCKS * DFSDM_WORDS])
         .ok_or(Fail::Msg("DFSDM words taken"))?;
@@ -59,12 +55,7 @@ pub fn run() -> Result<(), Fail> {
             }
         }
     }
-    let dfsdm = pcm.get(..m).unwrap_or(&[]);
-    say!(
-        "{{\"event\":\"pdm_check\",\"path\":\"dfsdm\",\"samples\":{},\"fnv\":{}}}",
-        m,
-        fnv1a(dfsdm)
-    );
+    say_check("dfsdm", pcm.get(..m).unwrap_or(&[]));
 
     // ---- cost per 2 ms block: before (bit loop), software path, DFSDM path.
     let spi_words = cortex_m::singleton!(: [u16; BLOCKS * WORDS] = [0; BLOCKS * WORDS])
@@ -86,18 +77,11 @@ pub fn run() -> Result<(), Fail> {
         let hw_block = words
             .get(b * DFSDM_WORDS..(b + 1) * DFSDM_WORDS)
             .unwrap_or(&[]);
-        cost_start();
-        let n0 = legacy.block(core::hint::black_box(old_block), &mut out);
-        cost_stop();
-        sums[0] = sums[0].wrapping_add(out.iter().take(n0).map(|&s| i32::from(s)).sum::<i32>());
-        cost_start();
-        let n1 = sw.block(core::hint::black_box(sw_block), &mut out);
-        cost_stop();
-        sums[1] = sums[1].wrapping_add(out.iter().take(n1).map(|&s| i32::from(s)).sum::<i32>());
-        cost_start();
-        let n2 = hw.block(core::hint::black_box(hw_block), &mut out);
-        cost_stop();
-        sums[2] = sums[2].wrapping_add(out.iter().take(n2).map(|&s| i32::from(s)).sum::<i32>());
+        let n0 = region(&mut sums[0], &mut out, |o| {
+            legacy.block(black_box(old_block), o)
+        });
+        let n1 = region(&mut sums[1], &mut out, |o| sw.block(black_box(sw_block), o));
+        let n2 = region(&mut sums[2], &mut out, |o| hw.block(black_box(hw_block), o));
         // Before, DFSDM boards: Sinc3 ÷ 125 in the peripheral, only DC block + gain per
         // sample in the interrupt (32 RDATAR words of ±125³ per 2 ms, here synthesized).
         let mut old_words = [0u32; BLOCK_SAMPLES];
@@ -105,15 +89,13 @@ pub fn run() -> Result<(), Fail> {
             let v = hw_block.get(5 * k).map_or(0, |&w| (w as i32 >> 8) * 125);
             *w = (v << 8) as u32;
         }
-        cost_start();
-        let n4 = legacy_dfsdm.dfsdm_block(core::hint::black_box(&old_words), &mut out);
-        cost_stop();
-        sums[4] = sums[4].wrapping_add(out.iter().take(n4).map(|&s| i32::from(s)).sum::<i32>());
+        region(&mut sums[4], &mut out, |o| {
+            legacy_dfsdm.dfsdm_block(black_box(&old_words), o)
+        });
         // The software path's first stage alone (its share of the second region).
-        cost_start();
-        let n3 = cic.process(core::hint::black_box(sw_block), &mut mid);
-        cost_stop();
-        sums[3] = sums[3].wrapping_add(mid.iter().take(n3).map(|&s| i32::from(s)).sum::<i32>());
+        region(&mut sums[3], &mut mid, |o| {
+            cic.process(black_box(sw_block), o)
+        });
         if (n0, n1, n2) != (BLOCK_SAMPLES, BLOCK_SAMPLES, BLOCK_SAMPLES) {
             return Err(Fail::Msg("a block did not give 32 samples"));
         }
@@ -128,6 +110,32 @@ pub fn run() -> Result<(), Fail> {
         sums[3]
     );
     Ok(())
+}
+
+/// One `pdm_check` line: a decimator's output `pcm` on the pattern (count and FNV-1a hash).
+fn say_check(path: &str, pcm: &[i16]) {
+    say!(
+        "{{\"event\":\"pdm_check\",\"path\":\"{}\",\"samples\":{},\"fnv\":{}}}",
+        path,
+        pcm.len(),
+        fnv1a(pcm)
+    );
+}
+
+/// One counted region: `f` filling `out` between `cost_start` and `cost_stop`; then the first
+/// `n` samples it wrote (`n` returned, and passed back) are added to `sum`, so none of the
+/// work can be optimized away.
+#[inline(always)]
+fn region<const N: usize>(
+    sum: &mut i32,
+    out: &mut [i16; N],
+    f: impl FnOnce(&mut [i16; N]) -> usize,
+) -> usize {
+    cost_start();
+    let n = f(out);
+    cost_stop();
+    *sum = sum.wrapping_add(out.iter().take(n).map(|&s| i32::from(s)).sum::<i32>());
+    n
 }
 
 /// The bit-serial CIC3 ÷ 125 + DC block the NUCLEO-L432KC interrupt ran before the engine's

@@ -24,6 +24,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from int8_convert import convert_int8  # noqa: E402
+
 OP_NAMES = {v: k for k, v in fb.BuiltinOperator.__dict__.items() if not k.startswith("_")}
 
 
@@ -37,13 +40,7 @@ def convert(fn, shape, seed):
         for _ in range(32):
             yield [r.uniform(-1, 1, size=shape).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], func)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return convert_int8(tf.lite.TFLiteConverter.from_concrete_functions([cf], func), rep)
 
 
 def load(b):

@@ -52,6 +52,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb  # noqa: E402
 
+from int8_convert import convert_keras_int8  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "engine", "tests", "fixtures", "models")
 OP_NAMES = {v: k for k, v in fb.BuiltinOperator.__dict__.items() if not k.startswith("_")}
@@ -153,6 +155,15 @@ def ops_of(model_bytes):
     return out
 
 
+def to_int8(builder, model, rep_x):
+    """The trained `model` as int8 .tflite bytes, calibrated on `rep_x`. Trained with batches,
+    converted as the same layers (`builder(batch=1)`) with the batch fixed to 1 (no SHAPE /
+    dynamic-batch ops in the graph)."""
+    fixed, _ = builder(batch=1)
+    fixed.set_weights(model.get_weights())
+    return convert_keras_int8(fixed, rep_x)
+
+
 def build(name, out_dir):
     builder, seed, want_ops = MODELS[name]
     seed_all(seed)
@@ -165,23 +176,7 @@ def build(name, out_dir):
     hist = model.fit(x, y, batch_size=16, epochs=6, shuffle=False, verbose=0)
     acc = hist.history["accuracy"][-1]
 
-    rep_x = x[:64]
-
-    def rep():
-        for i in range(len(rep_x)):
-            yield [rep_x[i:i + 1]]
-
-    # Trained with batches, converted as the same layers with the batch fixed to 1 (no SHAPE /
-    # dynamic-batch ops in the graph).
-    fixed, _ = builder(batch=1)
-    fixed.set_weights(model.get_weights())
-    conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    tfl = conv.convert()
+    tfl = to_int8(builder, model, x[:64])
     got = ops_of(tfl)
     if got != want_ops:
         raise RuntimeError(f"{name}: converter emitted {got}, expected {want_ops}")

@@ -40,7 +40,7 @@ import tensorflow as tf  # noqa: E402
 from tflite_micro.python.tflite_micro import runtime  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gen_kws_models import ds_cnn, seed_all  # noqa: E402
+from gen_kws_models import ds_cnn, seed_all, to_int8  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(ROOT, "engine", "tests", "fixtures", "models", "ds_cnn_mfcc.tflite")
@@ -198,21 +198,7 @@ def main():
     hist = model.fit(x, y, batch_size=64, epochs=25, shuffle=True, verbose=0)
     print(f"train accuracy {hist.history['accuracy'][-1]:.3f}")
 
-    rep_x = x[rng.permutation(len(x))[:200]]
-
-    def rep():
-        for i in range(len(rep_x)):
-            yield [rep_x[i:i + 1]]
-
-    fixed, _ = ds_cnn(batch=1)
-    fixed.set_weights(model.get_weights())
-    conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    tfl = conv.convert()
+    tfl = to_int8(ds_cnn, model, x[rng.permutation(len(x))[:200]])
     with open(MODEL, "wb") as f:
         f.write(tfl)
 

@@ -28,6 +28,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from int8_convert import convert_int8  # noqa: E402
+
 OP_NAMES = {v: k for k, v in fb.BuiltinOperator.__dict__.items() if not k.startswith("_")}
 TYPE_NAMES = {v: k for k, v in fb.TensorType.__dict__.items() if not k.startswith("_")}
 ACT_NAMES = {v: k for k, v in fb.ActivationFunctionType.__dict__.items() if not k.startswith("_")}
@@ -357,14 +360,7 @@ def convert(c):
                    for s, (lo, hi) in zip(c.shapes, c.ranges)]
 
     conv = tf.lite.TFLiteConverter.from_concrete_functions([cf], func)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if c.in_type != tf.float32:
-        conv.inference_input_type = c.in_type
-    if c.out_type != tf.float32:
-        conv.inference_output_type = c.out_type
-    return conv.convert()
+    return convert_int8(conv, rep, input_type=c.in_type, output_type=c.out_type)
 
 
 def describe(model_bytes):

@@ -836,26 +836,27 @@ struct TensorSpec {
     quant: Quant,
 }
 
+impl TensorSpec {
+    /// An int8 activation tensor (no buffer) of `rank` dims, per-tensor `scale` and `zp`.
+    fn activation(shape: [i32; 4], rank: usize, scale: f32, zp: i8) -> TensorSpec {
+        TensorSpec {
+            shape,
+            rank,
+            dtype: INT8,
+            buffer: 0,
+            quant: Quant::Tensor(scale, zp),
+        }
+    }
+}
+
 /// Writes case `c`'s model into `buf`; returns its length, or `None` if it does not fit.
 pub fn write_model(c: &Case, buf: &mut [u8]) -> Option<usize> {
     let mut w = Writer::new(buf);
     let (b, h, wd, ch) = (c.batch as i32, c.in_h as i32, c.in_w as i32, c.in_c as i32);
     let (oh, ow, oc) = (c.out_h() as i32, c.out_w() as i32, c.out_ch() as i32);
     let ob = c.out_b() as i32;
-    let input = TensorSpec {
-        shape: [b, h, wd, ch],
-        rank: 4,
-        dtype: INT8,
-        buffer: 0,
-        quant: Quant::Tensor(c.in_scale, c.in_zp),
-    };
-    let output = TensorSpec {
-        shape: [ob, oh, ow, oc],
-        rank: 4,
-        dtype: INT8,
-        buffer: 0,
-        quant: Quant::Tensor(c.out_scale, c.out_zp),
-    };
+    let input = TensorSpec::activation([b, h, wd, ch], 4, c.in_scale, c.in_zp);
+    let output = TensorSpec::activation([ob, oh, ow, oc], 4, c.out_scale, c.out_zp);
     let scales = if c.per_channel { c.out_c as usize } else { 1 };
     let (fh, fw) = (c.fh as i32, c.fw as i32);
     // Tensors: 0 input, 1 output, then the weighted ops' filter (buffer 1) and bias (buffer 2),
@@ -916,13 +917,7 @@ pub fn write_model(c: &Case, buf: &mut [u8]) -> Option<usize> {
             for (d, &v) in shape.iter_mut().zip(&s[4 - rank..]) {
                 *d = v as i32;
             }
-            tensors[2] = Some(TensorSpec {
-                shape,
-                rank,
-                dtype: INT8,
-                buffer: 0,
-                quant: Quant::Tensor(c.in2_scale, c.in2_zp),
-            });
+            tensors[2] = Some(TensorSpec::activation(shape, rank, c.in2_scale, c.in2_zp));
             n_op_inputs = 2;
         }
         OpKind::AvgPool | OpKind::MaxPool => {}

@@ -119,6 +119,27 @@ impl Geom {
             .checked_sub(self.pl)
             .filter(|&x| x < self.iw)
     }
+    /// Calls `f(out_pixel, in_pixel, tap)` for every output pixel (row-major) and each of its
+    /// kernel taps (row-major) that falls inside the input; pixels and taps are flat indices
+    /// (`y · width + x`). The four convolution passes share this walk (and its order, which
+    /// fixes their float sums).
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize)) {
+        for oy in 0..self.oh {
+            for ox in 0..self.ow {
+                for ky in 0..self.kh {
+                    let Some(iy) = self.in_y(oy, ky) else {
+                        continue;
+                    };
+                    for kx in 0..self.kw {
+                        let Some(ix) = self.in_x(ox, kx) else {
+                            continue;
+                        };
+                        f(oy * self.ow + ox, iy * self.iw + ix, ky * self.kw + kx);
+                    }
+                }
+            }
+        }
+    }
     /// Output values.
     pub const fn out_len(&self) -> usize {
         self.oh * self.ow * self.oc
@@ -234,26 +255,25 @@ impl Acts {
 
 fn conv_fwd(g: &Geom, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
     // w is HWIO here ([kh][kw][ic][oc]): the innermost loop runs over contiguous outputs.
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let ob = (oy * g.ow + ox) * g.oc;
-            let out = &mut y[ob..ob + g.oc];
-            out.copy_from_slice(b);
-            for ky in 0..g.kh {
-                let Some(iy) = g.in_y(oy, ky) else { continue };
-                for kx in 0..g.kw {
-                    let Some(ix) = g.in_x(ox, kx) else { continue };
-                    let xi = &x[(iy * g.iw + ix) * g.ic..][..g.ic];
-                    let wk = &w[(ky * g.kw + kx) * g.ic * g.oc..][..g.ic * g.oc];
-                    for (c, &xv) in xi.iter().enumerate() {
-                        let wr = &wk[c * g.oc..][..g.oc];
-                        for (o, &wv) in out.iter_mut().zip(wr) {
-                            *o += xv * wv;
-                        }
-                    }
-                }
+    y.chunks_exact_mut(g.oc)
+        .for_each(|out| out.copy_from_slice(b));
+    g.for_each_tap(|o, i, t| {
+        let out = &mut y[o * g.oc..][..g.oc];
+        let xi = &x[i * g.ic..][..g.ic];
+        let wk = &w[t * g.ic * g.oc..][..g.ic * g.oc];
+        for (c, &xv) in xi.iter().enumerate() {
+            let wr = &wk[c * g.oc..][..g.oc];
+            for (o, &wv) in out.iter_mut().zip(wr) {
+                *o += xv * wv;
             }
         }
+    });
+}
+
+/// Adds every output pixel's `dy` into the bias gradient `db` (one value per channel).
+fn bias_grad(dy: &[f32], db: &mut [f32]) {
+    for d in dy.chunks_exact(db.len()) {
+        db.iter_mut().zip(d).for_each(|(a, b)| *a += b);
     }
 }
 
@@ -267,53 +287,36 @@ fn conv_bwd(
     db: &mut [f32],
     mut dx: Option<&mut [f32]>,
 ) {
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let ob = (oy * g.ow + ox) * g.oc;
-            let d = &dy[ob..ob + g.oc];
-            db.iter_mut().zip(d).for_each(|(a, b)| *a += b);
-            for ky in 0..g.kh {
-                let Some(iy) = g.in_y(oy, ky) else { continue };
-                for kx in 0..g.kw {
-                    let Some(ix) = g.in_x(ox, kx) else { continue };
-                    let xb = (iy * g.iw + ix) * g.ic;
-                    let kb = (ky * g.kw + kx) * g.ic * g.oc;
-                    for c in 0..g.ic {
-                        let xv = x[xb + c];
-                        let gw = &mut dw[kb + c * g.oc..][..g.oc];
-                        for (a, &dv) in gw.iter_mut().zip(d) {
-                            *a += xv * dv;
-                        }
-                        if let Some(dx) = dx.as_deref_mut() {
-                            let wr = &w[kb + c * g.oc..][..g.oc];
-                            dx[xb + c] += wr.iter().zip(d).map(|(a, b)| a * b).sum::<f32>();
-                        }
-                    }
-                }
+    bias_grad(dy, db);
+    g.for_each_tap(|o, i, t| {
+        let d = &dy[o * g.oc..][..g.oc];
+        let xb = i * g.ic;
+        let kb = t * g.ic * g.oc;
+        for c in 0..g.ic {
+            let xv = x[xb + c];
+            let gw = &mut dw[kb + c * g.oc..][..g.oc];
+            for (a, &dv) in gw.iter_mut().zip(d) {
+                *a += xv * dv;
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                let wr = &w[kb + c * g.oc..][..g.oc];
+                dx[xb + c] += wr.iter().zip(d).map(|(a, b)| a * b).sum::<f32>();
             }
         }
-    }
+    });
 }
 
 fn dw_fwd(g: &Geom, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32]) {
     let c = g.oc;
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let out = &mut y[(oy * g.ow + ox) * c..][..c];
-            out.copy_from_slice(b);
-            for ky in 0..g.kh {
-                let Some(iy) = g.in_y(oy, ky) else { continue };
-                for kx in 0..g.kw {
-                    let Some(ix) = g.in_x(ox, kx) else { continue };
-                    let xi = &x[(iy * g.iw + ix) * c..][..c];
-                    let wi = &w[(ky * g.kw + kx) * c..][..c];
-                    for k in 0..c {
-                        out[k] += xi[k] * wi[k];
-                    }
-                }
-            }
+    y.chunks_exact_mut(c).for_each(|out| out.copy_from_slice(b));
+    g.for_each_tap(|o, i, t| {
+        let out = &mut y[o * c..][..c];
+        let xi = &x[i * c..][..c];
+        let wi = &w[t * c..][..c];
+        for k in 0..c {
+            out[k] += xi[k] * wi[k];
         }
-    }
+    });
 }
 
 fn dw_bwd(
@@ -326,24 +329,16 @@ fn dw_bwd(
     dx: &mut [f32],
 ) {
     let c = g.oc;
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let d = &dy[(oy * g.ow + ox) * c..][..c];
-            db.iter_mut().zip(d).for_each(|(a, b)| *a += b);
-            for ky in 0..g.kh {
-                let Some(iy) = g.in_y(oy, ky) else { continue };
-                for kx in 0..g.kw {
-                    let Some(ix) = g.in_x(ox, kx) else { continue };
-                    let xb = (iy * g.iw + ix) * c;
-                    let wb = (ky * g.kw + kx) * c;
-                    for k in 0..c {
-                        dw[wb + k] += d[k] * x[xb + k];
-                        dx[xb + k] += d[k] * w[wb + k];
-                    }
-                }
-            }
+    bias_grad(dy, db);
+    g.for_each_tap(|o, i, t| {
+        let d = &dy[o * c..][..c];
+        let xb = i * c;
+        let wb = t * c;
+        for k in 0..c {
+            dw[wb + k] += d[k] * x[xb + k];
+            dx[xb + k] += d[k] * w[wb + k];
         }
-    }
+    });
 }
 
 fn relu(v: &mut [f32]) {
