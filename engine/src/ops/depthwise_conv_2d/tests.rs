@@ -4,8 +4,11 @@ use std::vec::Vec;
 use super::*;
 use crate::fixedpoint::{multiply_by_quantized_multiplier, quantize_multiplier};
 use crate::model::{BuiltinOp, Tensor};
-use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, window, Input};
-use crate::ops::common::{compute_out_size, compute_padding_with_offset, Padding};
+use crate::ops::common::test_util::{
+    bias, bytes, bytes32, conv_operands, i8t, out_geometry, run, tensor, window, window_sweep,
+    InPlaceSweep, Input,
+};
+use crate::ops::common::Padding;
 
 fn opts(padding: Padding, stride: i32, dilation: i32, mult: i32, act: Activation) -> Options {
     let window = window(padding, stride, dilation);
@@ -25,6 +28,48 @@ fn dw(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Error
         |c| prepare_with(c, o),
         eval,
     )
+}
+
+/// TFLM's `DepthwiseConvPerChannel` loop nest, transcribed: input `x` `[n, ih, iw, ic]`, filter
+/// `f` `[1, fh, fw, ic * mult]`, output `(oh, ow)` with leading padding `(ph, pw)`, zero points
+/// `(in_zp, out_zp)`, each channel's real multiplier in `reals`; no activation.
+fn naive(
+    (x, [n, ih, iw, ic]): (&[i8], [usize; 4]),
+    (f, [fh, fw, mult]): (&[i8], [usize; 3]),
+    b: Option<&[i32]>,
+    ((oh, ow), (ph, pw)): ((usize, usize), (i64, i64)),
+    (stride, dil): (usize, usize),
+    (in_zp, out_zp): (i32, i32),
+    reals: &[f64],
+) -> Vec<i8> {
+    let oc = ic * mult;
+    let mut want = Vec::new();
+    for bi in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for c in 0..oc {
+                    let mut acc = 0i32;
+                    for ky in 0..fh {
+                        for kx in 0..fw {
+                            let iy = (oy * stride) as i64 - ph + (ky * dil) as i64;
+                            let ix = (ox * stride) as i64 - pw + (kx * dil) as i64;
+                            if iy < 0 || ix < 0 || iy >= ih as i64 || ix >= iw as i64 {
+                                continue;
+                            }
+                            let px = (bi * ih + iy as usize) * iw + ix as usize;
+                            let xv = x[px * ic + c / mult] as i32;
+                            acc += f[(ky * fw + kx) * oc + c] as i32 * (xv - in_zp);
+                        }
+                    }
+                    acc += b.map_or(0, |b| b[c]);
+                    let (m, sh) = quantize_multiplier(reals[c]);
+                    let v = multiply_by_quantized_multiplier(acc, m, sh) + out_zp;
+                    want.push(v.clamp(-128, 127) as i8);
+                }
+            }
+        }
+    }
+    want
 }
 
 #[test]
@@ -67,15 +112,10 @@ proptest::proptest! {
     ) {
         let oc = ic * mult;
         let padding = if same { Padding::Same } else { Padding::Valid };
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
-        if oh <= 0 || ow <= 0 {
+        let Some((o_hw, pads)) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil) else {
             return Ok(());
-        }
-        let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-        let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
-        let (oh, ow) = (oh as usize, ow as usize);
+        };
+        let (oh, ow) = o_hw;
         let byte = |i: usize, salt: u64| (seed.rotate_left((i % 61) as u32) ^ salt.wrapping_mul(i as u64 + 1)) as u8 as i8;
         let x: Vec<i8> = (0..ih * iw * ic).map(|i| byte(i, 0x9e37)).collect();
         let f: Vec<i8> = (0..fh * fw * oc).map(|i| byte(i, 0x7f4a)).collect();
@@ -88,32 +128,16 @@ proptest::proptest! {
         let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
         let got = dw(&[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in], out, &opts(padding, stride as i32, dil as i32, mult as i32, Activation::None))
         .unwrap();
-        let mut want = Vec::new();
-        for oy in 0..oh {
-            for ox in 0..ow {
-                for c in 0..oc {
-                    let mut acc = 0i32;
-                    for ky in 0..fh {
-                        for kx in 0..fw {
-                            let iy = (oy * stride) as i64 - ph + (ky * dil) as i64;
-                            let ix = (ox * stride) as i64 - pw + (kx * dil) as i64;
-                            if iy < 0 || ix < 0 || iy >= ih as i64 || ix >= iw as i64 {
-                                continue;
-                            }
-                            let xv = x[((iy as usize) * iw + ix as usize) * ic + c / mult] as i32;
-                            let fv = f[(ky * fw + kx) * oc + c] as i32;
-                            acc += fv * (xv - in_zp as i32);
-                        }
-                    }
-                    if with_bias {
-                        acc += b[c];
-                    }
-                    let (m, sh) = quantize_multiplier(1.0f32 as f64 * scales[c] as f64 / 1.0f32 as f64);
-                    let v = multiply_by_quantized_multiplier(acc, m, sh) + out_zp as i32;
-                    want.push(v.clamp(-128, 127) as i8);
-                }
-            }
-        }
+        let reals: Vec<f64> = scales.iter().map(|&sc| 1.0f32 as f64 * sc as f64 / 1.0f32 as f64).collect();
+        let want = naive(
+            (&x, [1, ih, iw, ic]),
+            (&f, [fh, fw, mult]),
+            with_bias.then_some(&b[..]),
+            (o_hw, pads),
+            (stride, dil),
+            (in_zp as i32, out_zp as i32),
+            &reals,
+        );
         proptest::prop_assert_eq!(got, bytes(&want));
     }
 }
@@ -148,12 +172,10 @@ fn matches_naive() {
         let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
         let f: Vec<i8> = (0..fh * fw * oc).map(|_| rnd()).collect();
         let b: Vec<i32> = (0..oc as i32).map(|i| i * 53 - 400).collect();
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
-        let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-        let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
-        let (oh, ow) = (oh as usize, ow as usize);
+        let Some((o_hw, pads)) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil) else {
+            continue;
+        };
+        let (oh, ow) = o_hw;
         let scales: Vec<f32> = (0..oc).map(|c| 0.01 * (c % 7 + 1) as f32).collect();
         let zps: Vec<i64> = std::vec![0; oc];
         let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, -7);
@@ -165,34 +187,19 @@ fn matches_naive() {
             3,
         );
         let out = i8t(&[2, oh as i32, ow as i32, oc as i32], 0.1, 4);
-        let mut want = Vec::new();
-        for bi in 0..2 {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    for c in 0..oc {
-                        let mut acc = 0i32;
-                        for ky in 0..fh {
-                            for kx in 0..fw {
-                                let iy = (oy * stride) as i32 - ph as i32 + (ky * dil) as i32;
-                                let ix = (ox * stride) as i32 - pw as i32 + (kx * dil) as i32;
-                                if iy < 0 || ix < 0 || iy >= ih as i32 || ix >= iw as i32 {
-                                    continue;
-                                }
-                                let xv = x
-                                    [((bi * ih + iy as usize) * iw + ix as usize) * ic + c / mult]
-                                    as i32;
-                                acc += f[(ky * fw + kx) * oc + c] as i32 * (xv + 7);
-                            }
-                        }
-                        acc += b[c];
-                        let (m, sh) =
-                            quantize_multiplier(0.5f32 as f64 * scales[c] as f64 / 0.1f32 as f64);
-                        let v = multiply_by_quantized_multiplier(acc, m, sh) + 4;
-                        want.push(v.clamp(-128, 127) as i8);
-                    }
-                }
-            }
-        }
+        let reals: Vec<f64> = scales
+            .iter()
+            .map(|&sc| 0.5f32 as f64 * sc as f64 / 0.1f32 as f64)
+            .collect();
+        let want = naive(
+            (&x, [2, ih, iw, ic]),
+            (&f, [fh, fw, mult]),
+            Some(&b),
+            (o_hw, pads),
+            (stride, dil),
+            (-7, 4),
+            &reals,
+        );
         let got = run(
             BuiltinOp::DEPTHWISE_CONV_2D,
             &[
@@ -230,56 +237,23 @@ fn matches_naive() {
 /// [`in_place_gap`] allows (with `MOTE_DSP_EMULATE=1`: the M4's four-lane paths).
 #[test]
 fn in_place_equals_separate_buffers() {
-    use crate::ops::common::test_util::in_place_at;
     let mut rnd = crate::ops::common::test_util::xorshift_i8(0x1b87_3593u32);
-    let mut shapes = std::vec![(
-        1usize,
-        49usize,
-        40usize,
-        1usize,
-        8usize,
-        10usize,
-        8usize,
-        2usize,
-        1usize,
-        Padding::Same
-    )];
-    for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
-        for (ic, mult) in [(1, 1), (1, 3), (3, 1), (4, 2), (8, 4), (5, 1)] {
-            for (fh, fw) in [(1, 1), (2, 3), (3, 3), (5, 1)] {
-                for (stride, dil) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
-                    for padding in [Padding::Same, Padding::Valid] {
-                        shapes.push((n, ih, iw, ic, mult, fh, fw, stride, dil, padding));
-                    }
-                }
-            }
-        }
-    }
-    let (mut ran, mut refused) = (0, 0);
-    for (n, ih, iw, ic, mult, fh, fw, stride, dil, padding) in shapes {
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
-        if oh <= 0 || ow <= 0 {
+    // micro_speech's first layer, then the sweep: channels (in, depth multiplier).
+    let first = (1, (49, 40), (1, 8), (10, 8), (2, 1), Padding::Same);
+    let channels = [(1, 1), (1, 3), (3, 1), (4, 2), (8, 4), (5, 1)];
+    let filters = [(1, 1), (2, 3), (3, 3), (5, 1)];
+    let mut sweep = InPlaceSweep::default();
+    for case in window_sweep(first, &channels, &filters) {
+        let (n, (ih, iw), (ic, mult), (fh, fw), (stride, dil), padding) = case;
+        let Some(((oh, ow), _)) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil) else {
             continue;
-        }
+        };
         let oc = ic * mult;
-        let x: Vec<i8> = (0..n * ih * iw * ic).map(|_| rnd()).collect();
-        let f: Vec<i8> = (0..fh * fw * oc).map(|_| rnd()).collect();
-        let b: Vec<i32> = (0..oc).map(|_| rnd() as i32 * 29).collect();
         let scales: Vec<f32> = (0..oc)
             .map(|c| (c as f32 + 1.0) / (60.0 * (fh * fw) as f32))
             .collect();
-        let dims = |h: usize, w: usize, c: usize| [n as i32, h as i32, w as i32, c as i32];
-        let input = i8t(&dims(ih, iw, ic), 1.0, rnd() as i64);
-        let fdims = [1, fh as i32, fw as i32, oc as i32];
-        let filter = tensor(DType::I8, &fdims, &scales, &std::vec![0; oc], 3);
-        let out = i8t(&dims(oh as usize, ow as usize, oc), 1.0, rnd() as i64);
-        let ins = [
-            Some((input, bytes(&x))),
-            Some((filter, bytes(&f))),
-            Some((bias(oc as i32), bytes32(&b))),
-        ];
+        let fdims = ([1, fh, fw, oc], 3, &scales[..]);
+        let (ins, out) = conv_operands(&mut rnd, [n, ih, iw, ic], (oh, ow), fdims, 29);
         let o = opts(
             padding,
             stride as i32,
@@ -287,34 +261,22 @@ fn in_place_equals_separate_buffers() {
             mult as i32,
             Activation::Relu,
         );
-        let want = dw(&ins, out, &o).unwrap();
-        let gap = std::cell::Cell::new(None);
-        let got = run(
-            BuiltinOp::DEPTHWISE_CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &o),
-            |p, c| {
-                gap.set(in_place_gap(p));
-                match in_place_gap(p) {
-                    Some(g) => in_place_at(p, c, g, eval_in_place),
-                    None => eval(p, c),
-                }
-            },
-        )
-        .unwrap();
         let what =
             std::format!("{n}x{ih}x{iw}x{ic} x{mult} f{fh}x{fw} s{stride} d{dil} {padding:?}");
-        assert_eq!(got, want, "{what}");
-        match gap.get() {
-            Some(_) => ran += 1,
-            None => refused += 1,
-        }
+        let prep = |c: &mut PrepareCtx<'_, '_, '_>| prepare_with(c, &o);
+        let op = BuiltinOp::DEPTHWISE_CONV_2D;
+        sweep.check(
+            op,
+            &ins,
+            out,
+            prep,
+            eval,
+            eval_in_place,
+            in_place_gap,
+            &what,
+        );
     }
-    assert!(
-        ran > 300,
-        "{ran} geometries ran in place ({refused} refused)"
-    );
+    sweep.ran_more_than(300);
 }
 
 #[test]
