@@ -258,4 +258,38 @@ impl Window2D {
         };
         (origin, start as usize, end.max(start) as usize)
     }
+
+    /// TFLM's output loop nest (batch, output row, output column) over `batches` images of
+    /// `in_img` bytes and output pixels of `out_c` bytes: `f(image, rows, cols, pixel)`, `rows`
+    /// and `cols` the output pixel's [`taps`](Self::taps). Stops (`Ok`) if the output runs out
+    /// first (the callers' length checks rule that out); `f`'s first error stops it too.
+    /// Inlined, so each kernel's loop compiles as if written out.
+    #[inline(always)]
+    pub fn for_each_pixel(
+        &self,
+        input: &[u8],
+        in_img: usize,
+        output: &mut [u8],
+        out_c: usize,
+        mut f: impl FnMut(&[u8], AxisTaps, AxisTaps, &mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut out_px = output.chunks_exact_mut(out_c);
+        for img in input.chunks_exact(in_img).take(self.batches as usize) {
+            for oy in 0..self.out_h as usize {
+                let ys = self.taps(oy, true);
+                for ox in 0..self.out_w as usize {
+                    let xs = self.taps(ox, false);
+                    let Some(out) = out_px.next() else {
+                        return Ok(());
+                    };
+                    f(img, ys, xs, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// One axis of an output pixel's window ([`Window2D::taps`]): the input coordinate of tap 0
+/// and the half-open range of taps inside the input.
+pub type AxisTaps = (i32, usize, usize);

@@ -2,7 +2,7 @@
 //! quantization set up by `DepthwiseConvPrepare` (per-channel along axis 3, or a broadcast
 //! per-tensor scale; symmetric int8 filter; optional int32 bias).
 
-use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
+use super::common::{channels_u16, conv_dims, conv_prepare, conv_weights, weighted_int8_operands};
 use super::common::{
     check_len, fused_activation, Activation, ChannelQuant, OutputStage, Window2D, WindowOptions,
 };
@@ -79,22 +79,8 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     let ops = weighted_int8_operands(ctx, "DEPTHWISE_CONV_2D takes 2 or 3 inputs and 1 output")?;
-    let (input, filter) = (ops.input, ops.filter);
-
     // Filter [1, fh, fw, out_c]; output channel c reads input channel c / depth_multiplier.
-    let fidx = ctx.input_index(1);
-    if filter.shape.rank() != 4 || filter.shape.dim(0) != 1 {
-        return Err(ctx.shape_mismatch(fidx));
-    }
-    let (fh, fw, out_c) = (
-        filter.shape.dim(1),
-        filter.shape.dim(2),
-        filter.shape.dim(3),
-    );
-    if input.shape.rank() != 4 {
-        return Err(ctx.shape_mismatch(ctx.input_index(0)));
-    }
-    let in_c = input.shape.dim(3);
+    let ([_, fh, fw, out_c], in_c) = conv_dims(ctx, &ops, true)?;
     // TFLM loops `depth_multiplier` times per input channel and only DCHECKs the product, so a
     // model whose option disagrees with the shapes is rejected here rather than guessed at.
     let mult =
@@ -186,13 +172,8 @@ pub fn in_place_gap(p: &Params) -> Option<i32> {
 pub fn eval_in_place(p: &Params, ctx: &mut EvalCtx<'_, '_>, io: InPlace<'_>) -> Result<(), Error> {
     let w = &p.win;
     let out_c = p.out_c as usize;
-    let filter = ctx.input(1);
-    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
-    let words = ctx.words(p.quant.span);
-    check_len(filter, w.filter_h as usize * w.filter_w as usize * out_c)?;
-    if p.has_bias {
-        check_len(bias, 4 * out_c)?;
-    }
+    let f_len = w.filter_h as usize * w.filter_w as usize * out_c;
+    let (filter, bias, words) = conv_weights(ctx, f_len, (p.has_bias, out_c), p.quant.span)?;
     if as_conv(p) {
         let mut tf = [0u8; TRANSPOSED];
         let (cp, tf) = transposed(p, filter, &mut tf);
@@ -219,18 +200,11 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let batches = w.batches as usize;
 
     let input = ctx.input(0);
-    let filter = ctx.input(1);
-    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
-    let words = ctx.words(p.quant.span);
+    check_len(input, batches * in_h * in_w * in_c)?;
+    let (filter, bias, words) =
+        conv_weights(ctx, fh * fw * out_c, (p.has_bias, out_c), p.quant.span)?;
     let output = crate::ops::quantize::output0(ctx)?;
-
-    let in_img = in_h * in_w * in_c;
-    check_len(input, batches * in_img)?;
-    check_len(filter, fh * fw * out_c)?;
     check_len(output, batches * out_h * out_w * out_c)?;
-    if p.has_bias {
-        check_len(bias, 4 * out_c)?;
-    }
     // One input channel: this is a CONV_2D with `out_c` filters of fh x fw x 1 (see
     // `single_input_channel`).
     if as_conv(p) {
