@@ -140,6 +140,29 @@ pub fn conv_dims(
     ))
 }
 
+/// `out[j] = stage(acc[j] + bias_j, multiplier_j, shift_j)` for each channel's int32 bias (4
+/// little-endian bytes of `b`) and `[multiplier, shift]` pair of `w` ([`OutputStage::store`]'s
+/// per-channel loops; inlined, so each stage is its own loop).
+#[inline(always)]
+fn biased_per_channel(
+    acc: &[i32],
+    out: &mut [u8],
+    b: &[u8],
+    w: &[i32],
+    stage: impl Fn(i32, i32, i32) -> u8,
+) {
+    for (((&a, o), b), w) in acc
+        .iter()
+        .zip(out.iter_mut())
+        .zip(b.chunks_exact(4))
+        .zip(w.chunks_exact(2))
+    {
+        if let [m, s] = *w {
+            *o = stage(a.wrapping_add(crate::ops::dsp::word(b) as i32), m, s);
+        }
+    }
+}
+
 /// A convolution's filter bytes, bias bytes and output-multiplier words ([`conv_weights`]).
 pub type ConvWeights<'b> = (&'b [u8], &'b [u8], &'b [i32]);
 
@@ -432,17 +455,9 @@ impl<'a> OutputStage<'a> {
         match (bias, words, self.right_only) {
             // Per-channel multipliers, a bias, right shifts only: the hot loop of every conv.
             (Some(b), Some(w), true) => {
-                for (((&a, o), b), w) in acc
-                    .iter()
-                    .zip(out.iter_mut())
-                    .zip(b.chunks_exact(4))
-                    .zip(w.chunks_exact(2))
-                {
-                    if let [m, s] = *w {
-                        let a = a.wrapping_add(crate::ops::dsp::word(b) as i32);
-                        *o = right_shift_stage(a, m, s, off, lo, hi);
-                    }
-                }
+                biased_per_channel(acc, out, b, w, |a, m, s| {
+                    right_shift_stage(a, m, s, off, lo, hi)
+                });
                 return;
             }
             (Some(b), None, true) if self.words.is_empty() => {
@@ -457,18 +472,7 @@ impl<'a> OutputStage<'a> {
         }
         match (bias, words) {
             // The common case (per-channel multipliers and a bias) without any per-channel test.
-            (Some(b), Some(w)) => {
-                for (((&a, o), b), w) in acc
-                    .iter()
-                    .zip(out.iter_mut())
-                    .zip(b.chunks_exact(4))
-                    .zip(w.chunks_exact(2))
-                {
-                    if let [m, s] = *w {
-                        *o = one(a.wrapping_add(crate::ops::dsp::word(b) as i32), m, s);
-                    }
-                }
-            }
+            (Some(b), Some(w)) => biased_per_channel(acc, out, b, w, one),
             (bias, words) => {
                 for (j, (&a, o)) in acc.iter().zip(out.iter_mut()).enumerate() {
                     let b = bias

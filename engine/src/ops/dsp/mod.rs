@@ -100,36 +100,7 @@ pub fn mac4_run(
     n: usize,
     x_offset: i32,
 ) {
-    if n == 0 {
-        return;
-    }
-    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 4) || !run_fits(f.len(), f_step, n, 4)
-    {
-        return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, true);
-    }
-    let off2 = pack_offset(x_offset);
-    let mut a = *acc;
-    let (mut xp, mut fp) = (x.as_ptr(), f.as_ptr());
-    for k in 0..n {
-        // SAFETY: run_fits proved (n-1)*step + 4 <= len for both slices, so the 4 bytes at
-        // k*step (k < n) are inside them; read_unaligned has no alignment requirement (a
-        // single LDR on ARMv7-M).
-        let (xv, fv) = unsafe {
-            (
-                xp.cast::<u32>().read_unaligned(),
-                fp.cast::<u32>().read_unaligned(),
-            )
-        };
-        mac4(&mut a, u32::from_le(xv), u32::from_le(fv), off2);
-        if k + 1 < n {
-            // SAFETY: k + 1 < n, so the advanced pointers still point inside the slices.
-            unsafe {
-                xp = xp.add(x_step);
-                fp = fp.add(f_step);
-            }
-        }
-    }
-    *acc = a;
+    mac4_run_impl::<true>(acc, x, x_step, f, f_step, n, x_offset);
 }
 
 /// [`mac4_run`] over a grid of `n_out` runs of `n_in` taps: run `o` starts `o * x_out`
@@ -259,19 +230,49 @@ pub fn mac4_run_scalar(
     n: usize,
     x_offset: i32,
 ) {
+    mac4_run_impl::<false>(acc, x, x_step, f, f_step, n, x_offset);
+}
+
+/// [`mac4_run`] (`LANES`: four input bytes per tap, one per channel) or [`mac4_run_scalar`]
+/// (one input byte per tap shared by the four channels). Inlined into each, so each keeps its
+/// own loop.
+#[inline(always)]
+fn mac4_run_impl<const LANES: bool>(
+    acc: &mut [i32; 4],
+    x: &[u8],
+    x_step: usize,
+    f: &[u8],
+    f_step: usize,
+    n: usize,
+    x_offset: i32,
+) {
     if n == 0 {
         return;
     }
-    if !offset_ok(x_offset) || !run_fits(x.len(), x_step, n, 1) || !run_fits(f.len(), f_step, n, 4)
+    let x_width = if LANES { 4 } else { 1 };
+    if !offset_ok(x_offset)
+        || !run_fits(x.len(), x_step, n, x_width)
+        || !run_fits(f.len(), f_step, n, 4)
     {
-        return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, false);
+        return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, LANES);
     }
+    let off2 = pack_offset(x_offset);
     let mut a = *acc;
     let (mut xp, mut fp) = (x.as_ptr(), f.as_ptr());
     for k in 0..n {
-        // SAFETY: as in mac4_run (1 byte of x, 4 of f, both proven in bounds).
-        let (xv, fv) = unsafe { (xp.cast::<i8>().read(), fp.cast::<u32>().read_unaligned()) };
-        mac4_scalar(&mut a, xv as i32 + x_offset, u32::from_le(fv));
+        // SAFETY: run_fits proved (n-1)*step + width <= len for both slices (width: 4 bytes of
+        // f, `x_width` of x), so the bytes read at k*step (k < n) are inside them;
+        // read_unaligned has no alignment requirement (a single LDR on ARMv7-M).
+        let fv = u32::from_le(unsafe { fp.cast::<u32>().read_unaligned() });
+        if LANES {
+            // SAFETY: as above (4 bytes of x).
+            let xv = unsafe { xp.cast::<u32>().read_unaligned() };
+            mac4(&mut a, u32::from_le(xv), fv, off2);
+        } else {
+            // SAFETY: as above (1 byte of x).
+            let xv = unsafe { xp.cast::<i8>().read() };
+            mac4_scalar(&mut a, xv as i32 + x_offset, fv);
+        }
         if k + 1 < n {
             // SAFETY: k + 1 < n, so the advanced pointers still point inside the slices.
             unsafe {
