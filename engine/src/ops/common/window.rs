@@ -220,6 +220,18 @@ impl Window2D {
         self.out_h as usize * self.out_w as usize
     }
 
+    /// Multiply-accumulates per invoke of a kernel with `out_c` output channels that reads
+    /// `depth` input values per filter tap: batches × output pixels × `out_c` × filter taps ×
+    /// `depth`.
+    pub fn macs(&self, out_c: u16, depth: u16) -> u64 {
+        self.batches as u64
+            * self.out_pixels() as u64
+            * out_c as u64
+            * self.filter_h as u64
+            * self.filter_w as u64
+            * depth as u64
+    }
+
     /// Rows (`vertical`) or columns of the window for output coordinate `out`: returns the
     /// input coordinate of tap 0 and the half-open range of taps that land inside the input.
     /// Taps outside are TFLM's implicit zero padding: they are skipped, not multiplied.

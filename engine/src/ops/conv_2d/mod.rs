@@ -72,13 +72,7 @@ impl Params {
 
     /// Multiply-accumulates per invoke: output elements × filter taps × filter input depth.
     pub fn macs(&self) -> u64 {
-        let w = &self.win;
-        w.batches as u64
-            * w.out_pixels() as u64
-            * self.out_c as u64
-            * w.filter_h as u64
-            * w.filter_w as u64
-            * self.filter_in_c as u64
+        self.win.macs(self.out_c, self.filter_in_c)
     }
 }
 

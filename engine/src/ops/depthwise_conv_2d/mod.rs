@@ -40,12 +40,7 @@ pub struct Params {
 impl Params {
     /// Multiply-accumulates per invoke: output elements × filter taps.
     pub fn macs(&self) -> u64 {
-        let w = &self.win;
-        w.batches as u64
-            * w.out_pixels() as u64
-            * self.out_c as u64
-            * w.filter_h as u64
-            * w.filter_w as u64
+        self.win.macs(self.out_c, 1)
     }
 }
 
@@ -172,8 +167,15 @@ pub fn in_place_gap(p: &Params) -> Option<i32> {
 pub fn eval_in_place(p: &Params, ctx: &mut EvalCtx<'_, '_>, io: InPlace<'_>) -> Result<(), Error> {
     let w = &p.win;
     let out_c = p.out_c as usize;
-    let f_len = w.filter_h as usize * w.filter_w as usize * out_c;
-    let (filter, bias, words) = conv_weights(ctx, f_len, (p.has_bias, out_c), p.quant.span)?;
+    // Written out rather than through `conv_weights`: on the L432KC's micro_speech AOT build
+    // (this is its first layer) the helper's register allocation cost 4 B of flash.
+    let filter = ctx.input(1);
+    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
+    let words = ctx.words(p.quant.span);
+    check_len(filter, w.filter_h as usize * w.filter_w as usize * out_c)?;
+    if p.has_bias {
+        check_len(bias, 4 * out_c)?;
+    }
     if as_conv(p) {
         let mut tf = [0u8; TRANSPOSED];
         let (cp, tf) = transposed(p, filter, &mut tf);

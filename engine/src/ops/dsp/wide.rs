@@ -48,7 +48,8 @@ pub fn widen_pair(a: &[u8], b: &[u8], x_offset: i32, out: &mut [u32]) -> usize {
 /// [`widen_pair`] of two windows read straight from an image: `rows` runs of `row_len`
 /// bytes (a multiple of 4), one every `row_step` bytes, starting at byte `a` (resp. `b`)
 /// of `img`. Returns the words per input (`rows * row_len / 4`), or 0 if a run is out of
-/// `img`, `out` is too small or `row_len % 4 != 0` (the caller then gathers).
+/// `img`, `out` is too small or `row_len` is 0 or not a multiple of 4 (the caller then
+/// gathers; a zero `row_len` would otherwise panic in `chunks_exact_mut`).
 #[allow(clippy::too_many_arguments)]
 pub fn widen_pair_rows(
     img: &[u8],
@@ -63,7 +64,13 @@ pub fn widen_pair_rows(
     let k = rows * row_len / 4;
     let last = |start: usize| start.checked_add((rows.max(1) - 1) * row_step + row_len);
     let fits = |start: usize| last(start).is_some_and(|end| end <= img.len());
-    if !row_len.is_multiple_of(4) || rows == 0 || !fits(a) || !fits(b) || out.len() < 4 * k {
+    if !row_len.is_multiple_of(4)
+        || row_len == 0
+        || rows == 0
+        || !fits(a)
+        || !fits(b)
+        || out.len() < 4 * k
+    {
         return 0;
     }
     let off2 = pack_offset(x_offset);
