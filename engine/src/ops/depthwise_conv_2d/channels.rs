@@ -24,15 +24,16 @@ struct Taps {
 }
 
 /// Accumulate four output channels `c..c + 4` that share input channel `xc` (a depth
-/// multiplier that is a multiple of 4) over every tap of `t` (see [`dsp::mac4_run_scalar`]);
-/// channels that read their own input channel take [`dsp::mac4_grid`] instead.
+/// multiplier that is a multiple of 4) over every tap of `t` (see [`dsp::mac4_run`], one
+/// input byte per tap); channels that read their own input channel take [`dsp::mac4_grid`]
+/// instead.
 #[inline(always)]
 fn block4(img: &[u8], filter: &[u8], t: &Taps, c: usize, xc: usize, in_off: i32) -> [i32; 4] {
     let mut acc = [0i32; 4];
     for o in 0..t.n_out {
         let xs = img.get(t.x0 + o * t.x_out + xc..).unwrap_or(&[]);
         let fs = filter.get(t.f0 + o * t.f_out + c..).unwrap_or(&[]);
-        dsp::mac4_run_scalar(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
+        dsp::mac4_run::<false>(&mut acc, xs, t.x_in, fs, t.f_in, t.n_in, in_off);
     }
     acc
 }

@@ -85,13 +85,16 @@ pub fn mac4_scalar(acc: &mut [i32; 4], xo: i32, f: u32) {
 }
 
 /// Depthwise accumulation of four channels over `n` taps:
-/// `acc[i] += sum(f[k*f_step + i] * (x[k*x_step + i] + x_offset))` for `k < n`, `i < 4`.
+/// `acc[i] += sum(f[k*f_step + i] * (x[k*x_step + i] + x_offset))` for `k < n`, `i < 4`
+/// (`LANES`: four input bytes per tap, one per channel), or with one input byte per tap
+/// shared by the four channels: `acc[i] += sum(f[k*f_step + i] * (x[k*x_step] + x_offset))`
+/// (`!LANES`).
 ///
 /// One bounds check for the whole run, then one unaligned word of each per tap (the
 /// accumulators stay in registers). A run that does not fit the slices (which prepare rules
 /// out) is computed with checked byte reads instead.
 #[inline(never)]
-pub fn mac4_run(
+pub fn mac4_run<const LANES: bool>(
     acc: &mut [i32; 4],
     x: &[u8],
     x_step: usize,
@@ -100,12 +103,47 @@ pub fn mac4_run(
     n: usize,
     x_offset: i32,
 ) {
-    mac4_run_impl::<true>(acc, x, x_step, f, f_step, n, x_offset);
+    if n == 0 {
+        return;
+    }
+    let x_width = if LANES { 4 } else { 1 };
+    if !offset_ok(x_offset)
+        || !run_fits(x.len(), x_step, n, x_width)
+        || !run_fits(f.len(), f_step, n, 4)
+    {
+        return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, LANES);
+    }
+    let off2 = pack_offset(x_offset);
+    let mut a = *acc;
+    let (mut xp, mut fp) = (x.as_ptr(), f.as_ptr());
+    for k in 0..n {
+        // SAFETY: run_fits proved (n-1)*step + width <= len for both slices (width: 4 bytes of
+        // f, `x_width` of x), so the bytes read at k*step (k < n) are inside them;
+        // read_unaligned has no alignment requirement (a single LDR on ARMv7-M).
+        let fv = u32::from_le(unsafe { fp.cast::<u32>().read_unaligned() });
+        if LANES {
+            // SAFETY: as above (4 bytes of x).
+            let xv = unsafe { xp.cast::<u32>().read_unaligned() };
+            mac4(&mut a, u32::from_le(xv), fv, off2);
+        } else {
+            // SAFETY: as above (1 byte of x).
+            let xv = unsafe { xp.cast::<i8>().read() };
+            mac4_scalar(&mut a, xv as i32 + x_offset, fv);
+        }
+        if k + 1 < n {
+            // SAFETY: k + 1 < n, so the advanced pointers still point inside the slices.
+            unsafe {
+                xp = xp.add(x_step);
+                fp = fp.add(f_step);
+            }
+        }
+    }
+    *acc = a;
 }
 
-/// [`mac4_run`] over a grid of `n_out` runs of `n_in` taps: run `o` starts `o * x_out`
-/// bytes into `x` and `o * f_out` into `f` (a depthwise window's rows), for every block of
-/// four channels: `acc[4b..4b + 4]` reads `x` and `f` from byte `4b` on. One bounds check for
+/// [`mac4_run`] (four lanes) over a grid of `n_out` runs of `n_in` taps: run `o` starts
+/// `o * x_out` bytes into `x` and `o * f_out` into `f` (a depthwise window's rows), for every
+/// block of four channels: `acc[4b..4b + 4]` reads `x` and `f` from byte `4b` on. One bounds check for
 /// the whole grid and all blocks; the accumulators stay in registers across every tap.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
@@ -216,72 +254,6 @@ pub fn mac4_grid(
             *a4 = a;
         }
     }
-}
-
-/// [`mac4_run`] with one input byte per tap shared by the four channels:
-/// `acc[i] += sum(f[k*f_step + i] * (x[k*x_step] + x_offset))`.
-#[inline(never)]
-pub fn mac4_run_scalar(
-    acc: &mut [i32; 4],
-    x: &[u8],
-    x_step: usize,
-    f: &[u8],
-    f_step: usize,
-    n: usize,
-    x_offset: i32,
-) {
-    mac4_run_impl::<false>(acc, x, x_step, f, f_step, n, x_offset);
-}
-
-/// [`mac4_run`] (`LANES`: four input bytes per tap, one per channel) or [`mac4_run_scalar`]
-/// (one input byte per tap shared by the four channels). Inlined into each, so each keeps its
-/// own loop.
-#[inline(always)]
-fn mac4_run_impl<const LANES: bool>(
-    acc: &mut [i32; 4],
-    x: &[u8],
-    x_step: usize,
-    f: &[u8],
-    f_step: usize,
-    n: usize,
-    x_offset: i32,
-) {
-    if n == 0 {
-        return;
-    }
-    let x_width = if LANES { 4 } else { 1 };
-    if !offset_ok(x_offset)
-        || !run_fits(x.len(), x_step, n, x_width)
-        || !run_fits(f.len(), f_step, n, 4)
-    {
-        return mac4_run_checked(acc, x, x_step, f, f_step, n, x_offset, LANES);
-    }
-    let off2 = pack_offset(x_offset);
-    let mut a = *acc;
-    let (mut xp, mut fp) = (x.as_ptr(), f.as_ptr());
-    for k in 0..n {
-        // SAFETY: run_fits proved (n-1)*step + width <= len for both slices (width: 4 bytes of
-        // f, `x_width` of x), so the bytes read at k*step (k < n) are inside them;
-        // read_unaligned has no alignment requirement (a single LDR on ARMv7-M).
-        let fv = u32::from_le(unsafe { fp.cast::<u32>().read_unaligned() });
-        if LANES {
-            // SAFETY: as above (4 bytes of x).
-            let xv = unsafe { xp.cast::<u32>().read_unaligned() };
-            mac4(&mut a, u32::from_le(xv), fv, off2);
-        } else {
-            // SAFETY: as above (1 byte of x).
-            let xv = unsafe { xp.cast::<i8>().read() };
-            mac4_scalar(&mut a, xv as i32 + x_offset, fv);
-        }
-        if k + 1 < n {
-            // SAFETY: k + 1 < n, so the advanced pointers still point inside the slices.
-            unsafe {
-                xp = xp.add(x_step);
-                fp = fp.add(f_step);
-            }
-        }
-    }
-    *acc = a;
 }
 
 /// Whether `n` reads of `width` bytes at multiples of `step` fit in `len` bytes.

@@ -98,9 +98,9 @@ proptest! {
         }
         let mut got = init;
         if lanes {
-            mac4_run(&mut got, &x, xs, f, fs, n, off);
+            mac4_run::<true>(&mut got, &x, xs, f, fs, n, off);
         } else {
-            mac4_run_scalar(&mut got, &x, xs, f, fs, n, off);
+            mac4_run::<false>(&mut got, &x, xs, f, fs, n, off);
         }
         prop_assert_eq!(got, want);
     }
