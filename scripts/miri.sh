@@ -3,7 +3,7 @@
 # the parameter slots (`ops/stored.rs`) and the arena carving and tensor views
 # (`interpreter/`: one model per kernel kind, then every arena byte read back; an operator run
 # in place through one view of its input and output, and `aot.rs`'s checked views), the word
-# loads of the DSP kernels (`ops/dsp.rs`) and of the PDM filter (`pdm/fir.rs`), with the
+# loads of the DSP kernels (`ops/dsp/`) and of the PDM filter (`pdm/fir.rs`), with the
 # emulated-DSP strategies compiled in (`MOTE_DSP_EMULATE=1`; the real inline asm only runs on
 # the M4, checked in QEMU). The rest of the unit tests are safe code and would take hours here.
 # Extra arguments replace the test filters (e.g. `scripts/miri.sh ops::` for more).

@@ -220,7 +220,8 @@ mod tests {
 
     use super::*;
     use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor};
+    use crate::model::Tensor;
+    use crate::ops::common::test_util::{bias, bytes, bytes32, i8t, run, tensor, Input};
 
     fn opts(act: Activation) -> Options {
         Options {
@@ -228,6 +229,17 @@ mod tests {
             weights_format: 0,
             keep_num_dims: false,
         }
+    }
+
+    /// Prepare (measure, then store) and run one FULLY_CONNECTED with `o`; output 0's bytes.
+    fn fc(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Error> {
+        run(
+            BuiltinOp::FULLY_CONNECTED,
+            ins,
+            out,
+            |c| prepare_with(c, o),
+            eval,
+        )
     }
 
     #[test]
@@ -239,16 +251,14 @@ mod tests {
         let mut b = bias(2);
         b.quant = tensor(DType::I32, &[2], &[0.25], &[0], 0).quant;
         let out = i8t(&[1, 2], 1.0, 5);
-        let got = run(
-            BuiltinOp::FULLY_CONNECTED,
+        let got = fc(
             &[
                 Some((input, bytes(&[3, 0, 4]))),
                 Some((filter, bytes(&[1, 2, 3, -1, 0, 1]))),
                 Some((b, bytes32(&[1, -1]))),
             ],
             out,
-            |c| prepare_with(c, &opts(Activation::None)),
-            eval,
+            &opts(Activation::None),
         )
         .unwrap();
         assert_eq!(got, bytes(&[8, 5]));
@@ -260,16 +270,14 @@ mod tests {
         let input = i8t(&[1, 3], 0.5, 1);
         let filter = tensor(DType::I8, &[2, 3], &[0.5], &[0], 0);
         let out = i8t(&[1, 2], 1.0, 5);
-        let r = run(
-            BuiltinOp::FULLY_CONNECTED,
+        let r = fc(
             &[
                 Some((input, bytes(&[3, 0, 4]))),
                 Some((filter, bytes(&[0; 6]))),
                 Some((bias(2), bytes32(&[1, -1]))),
             ],
             out,
-            |c| prepare_with(c, &opts(Activation::None)),
-            eval,
+            &opts(Activation::None),
         );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }
@@ -283,16 +291,14 @@ mod tests {
         let input = i8t(&[1, 2, 1, 2], 1.0, -2);
         let filter = tensor(DType::I8, &[2, 2], &[0.5, 0.25], &[0, 0], 0);
         let out = i8t(&[2, 2], 1.0, 0);
-        let got = run(
-            BuiltinOp::FULLY_CONNECTED,
+        let got = fc(
             &[
                 Some((input, bytes(&[-1, -5, 2, -2]))),
                 Some((filter, bytes(&[2, 1, 1, -1]))),
                 None,
             ],
             out,
-            |c| prepare_with(c, &opts(Activation::Relu)),
-            eval,
+            &opts(Activation::Relu),
         )
         .unwrap();
         assert_eq!(got, bytes(&[0, 1, 4, 1]));
@@ -341,12 +347,10 @@ mod tests {
         assert_eq!(got, bytes(&want));
         // Output batches must account for every input value.
         let bad = i8t(&[2, 2, 5], 1.0, 0);
-        let r = run(
-            BuiltinOp::FULLY_CONNECTED,
+        let r = fc(
             &[Some((input, bytes(&x))), Some((filter, bytes(&w)))],
             bad,
-            |c| prepare_with(c, &opts(Activation::None)),
-            eval,
+            &opts(Activation::None),
         );
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })));
     }
@@ -356,24 +360,15 @@ mod tests {
         let input = i8t(&[1, 4], 1.0, 0);
         let filter = tensor(DType::I8, &[1, 4], &[1.0], &[0], 0);
         let out = i8t(&[1, 1], 1.0, 0);
-        let r = run(
-            BuiltinOp::FULLY_CONNECTED,
-            &[
-                Some((input, std::vec![0; 4])),
-                Some((filter, std::vec![0; 4])),
-            ],
-            out,
-            |c| {
-                prepare_with(
-                    c,
-                    &Options {
-                        weights_format: 1,
-                        ..opts(Activation::None)
-                    },
-                )
-            },
-            eval,
-        );
+        let o = Options {
+            weights_format: 1,
+            ..opts(Activation::None)
+        };
+        let ins = [
+            Some((input, std::vec![0; 4])),
+            Some((filter, std::vec![0; 4])),
+        ];
+        let r = fc(&ins, out, &o);
         assert!(matches!(r, Err(Error::UnsupportedOption { .. })));
     }
 }

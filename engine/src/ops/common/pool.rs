@@ -124,40 +124,36 @@ pub fn pool_2d<T: Copy>(
     if ch == 0 {
         return Ok(());
     }
-    let mut out_px = output.chunks_exact_mut(ch);
     let mut buf = [init; POOL_CHUNK];
-    for img in input.chunks_exact(in_img).take(batches) {
-        for oy in 0..out_h {
-            let (y0, ty0, ty1) = w.taps(oy, true);
-            for ox in 0..out_w {
-                let (x0, tx0, tx1) = w.taps(ox, false);
-                let Some(out) = out_px.next() else {
-                    return Ok(());
-                };
-                // Prepare proved every window overlaps the input, so taps >= 1.
-                let taps = ((ty1 - ty0) * (tx1 - tx0)).max(1) as i32;
-                let mut c0 = 0;
-                while c0 < ch {
-                    let n = POOL_CHUNK.min(ch - c0);
-                    let vals = &mut buf[..n];
-                    vals.fill(init);
-                    for ty in ty0..ty1 {
-                        let iy = (y0 + ty as i32) as usize;
-                        for tx in tx0..tx1 {
-                            let ix = (x0 + tx as i32) as usize;
-                            let s = (iy * in_w + ix) * ch + c0;
-                            for (v, &x) in vals.iter_mut().zip(&img[s..s + n]) {
-                                *v = step(*v, x as i8);
-                            }
+    w.for_each_pixel(
+        input,
+        in_img,
+        output,
+        ch,
+        |img, (y0, ty0, ty1), (x0, tx0, tx1), out| {
+            // Prepare proved every window overlaps the input, so taps >= 1.
+            let taps = ((ty1 - ty0) * (tx1 - tx0)).max(1) as i32;
+            let mut c0 = 0;
+            while c0 < ch {
+                let n = POOL_CHUNK.min(ch - c0);
+                let vals = &mut buf[..n];
+                vals.fill(init);
+                for ty in ty0..ty1 {
+                    let iy = (y0 + ty as i32) as usize;
+                    for tx in tx0..tx1 {
+                        let ix = (x0 + tx as i32) as usize;
+                        let s = (iy * in_w + ix) * ch + c0;
+                        for (v, &x) in vals.iter_mut().zip(&img[s..s + n]) {
+                            *v = step(*v, x as i8);
                         }
                     }
-                    for (o, &v) in out[c0..c0 + n].iter_mut().zip(vals.iter()) {
-                        *o = finish(v, taps);
-                    }
-                    c0 += n;
                 }
+                for (o, &v) in out[c0..c0 + n].iter_mut().zip(vals.iter()) {
+                    *o = finish(v, taps);
+                }
+                c0 += n;
             }
-        }
-    }
-    Ok(())
+            Ok(())
+        },
+    )
 }

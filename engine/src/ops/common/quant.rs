@@ -119,6 +119,72 @@ pub struct ConvPrepared {
     pub act_max: i32,
 }
 
+/// The rank-4 shapes of a convolution's operands, checked in this order: the filter's four
+/// dimensions (with `dim0_one`, the first must be 1: DEPTHWISE_CONV_2D's `[1, fh, fw, out_c]`),
+/// then the input's rank; returns the filter's dimensions and the input's channels (`dim(3)`).
+pub fn conv_dims(
+    ctx: &PrepareCtx<'_, '_, '_>,
+    ops: &WeightedOperands<'_>,
+    dim0_one: bool,
+) -> Result<([usize; 4], usize), Error> {
+    let f = &ops.filter.shape;
+    if f.rank() != 4 || (dim0_one && f.dim(0) != 1) {
+        return Err(ctx.shape_mismatch(ctx.input_index(1)));
+    }
+    if ops.input.shape.rank() != 4 {
+        return Err(ctx.shape_mismatch(ctx.input_index(0)));
+    }
+    Ok((
+        [f.dim(0), f.dim(1), f.dim(2), f.dim(3)],
+        ops.input.shape.dim(3),
+    ))
+}
+
+/// `out[j] = stage(acc[j] + bias_j, multiplier_j, shift_j)` for each channel's int32 bias (4
+/// little-endian bytes of `b`) and `[multiplier, shift]` pair of `w` ([`OutputStage::store`]'s
+/// per-channel loops; inlined, so each stage is its own loop).
+#[inline(always)]
+fn biased_per_channel(
+    acc: &[i32],
+    out: &mut [u8],
+    b: &[u8],
+    w: &[i32],
+    stage: impl Fn(i32, i32, i32) -> u8,
+) {
+    for (((&a, o), b), w) in acc
+        .iter()
+        .zip(out.iter_mut())
+        .zip(b.chunks_exact(4))
+        .zip(w.chunks_exact(2))
+    {
+        if let [m, s] = *w {
+            *o = stage(a.wrapping_add(crate::ops::dsp::word(b) as i32), m, s);
+        }
+    }
+}
+
+/// A convolution's filter bytes, bias bytes and output-multiplier words ([`conv_weights`]).
+pub type ConvWeights<'b> = (&'b [u8], &'b [u8], &'b [i32]);
+
+/// A convolution's weights at eval: the filter (input 1, `filter_len` bytes), the bias
+/// (input 2, `4 * out_c` bytes; empty when `has_bias` is false) and the words of `span` (the
+/// output multipliers), lengths checked.
+#[inline]
+pub fn conv_weights<'b>(
+    ctx: &crate::ops::EvalCtx<'_, 'b>,
+    filter_len: usize,
+    (has_bias, out_c): (bool, usize),
+    span: Span,
+) -> Result<ConvWeights<'b>, Error> {
+    let filter = ctx.input(1);
+    let bias = if has_bias { ctx.input(2) } else { &[][..] };
+    check_len(filter, filter_len)?;
+    if has_bias {
+        check_len(bias, 4 * out_c)?;
+    }
+    Ok((filter, bias, ctx.words(span)))
+}
+
 /// [`ConvPrepared`] for a filter of `fh x fw` taps and `out_c` output channels (along filter
 /// axis `axis`): the output must be rank 4 with `out_c` channels.
 #[allow(clippy::too_many_arguments)]
@@ -389,17 +455,9 @@ impl<'a> OutputStage<'a> {
         match (bias, words, self.right_only) {
             // Per-channel multipliers, a bias, right shifts only: the hot loop of every conv.
             (Some(b), Some(w), true) => {
-                for (((&a, o), b), w) in acc
-                    .iter()
-                    .zip(out.iter_mut())
-                    .zip(b.chunks_exact(4))
-                    .zip(w.chunks_exact(2))
-                {
-                    if let [m, s] = *w {
-                        let a = a.wrapping_add(crate::ops::dsp::word(b) as i32);
-                        *o = right_shift_stage(a, m, s, off, lo, hi);
-                    }
-                }
+                biased_per_channel(acc, out, b, w, |a, m, s| {
+                    right_shift_stage(a, m, s, off, lo, hi)
+                });
                 return;
             }
             (Some(b), None, true) if self.words.is_empty() => {
@@ -414,18 +472,7 @@ impl<'a> OutputStage<'a> {
         }
         match (bias, words) {
             // The common case (per-channel multipliers and a bias) without any per-channel test.
-            (Some(b), Some(w)) => {
-                for (((&a, o), b), w) in acc
-                    .iter()
-                    .zip(out.iter_mut())
-                    .zip(b.chunks_exact(4))
-                    .zip(w.chunks_exact(2))
-                {
-                    if let [m, s] = *w {
-                        *o = one(a.wrapping_add(crate::ops::dsp::word(b) as i32), m, s);
-                    }
-                }
-            }
+            (Some(b), Some(w)) => biased_per_channel(acc, out, b, w, one),
             (bias, words) => {
                 for (j, (&a, o)) in acc.iter().zip(out.iter_mut()).enumerate() {
                     let b = bias

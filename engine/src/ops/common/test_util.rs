@@ -249,3 +249,139 @@ pub fn xorshift_i8(mut seed: u32) -> impl FnMut() -> i8 {
         (seed >> 8) as i8
     }
 }
+
+/// A window's output size and leading padding, as TFLM computes them (`ComputeOutSize`,
+/// `ComputePaddingHeightWidth`), for an `ih x iw` input and an `fh x fw` filter with the same
+/// stride and dilation on both axes: `((out_h, out_w), (pad_h, pad_w))`, or `None` if an
+/// output axis is empty.
+pub fn out_geometry(
+    padding: Padding,
+    (ih, iw): (usize, usize),
+    (fh, fw): (usize, usize),
+    stride: usize,
+    dil: usize,
+) -> Option<((usize, usize), (i64, i64))> {
+    use crate::ops::common::{compute_out_size, compute_padding_with_offset};
+    let (s, d) = (stride as i64, dil as i64);
+    let oh = compute_out_size(padding, ih as i64, fh as i64, s, d);
+    let ow = compute_out_size(padding, iw as i64, fw as i64, s, d);
+    if oh <= 0 || ow <= 0 {
+        return None;
+    }
+    let (ph, _) = compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
+    let (pw, _) = compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
+    Some(((oh as usize, ow as usize), (ph, pw)))
+}
+
+/// One case of an in-place sweep: batches, input `(h, w)`, the kernel's channel tuple,
+/// filter `(h, w)`, `(stride, dilation)` (both axes), padding.
+pub type SweepCase<C> = (
+    usize,
+    (usize, usize),
+    C,
+    (usize, usize),
+    (usize, usize),
+    Padding,
+);
+
+/// The windowed kernels' in-place sweep: `first`, then every combination of a few input
+/// sizes and batch counts, `channels`, `filters`, strides / dilations and both paddings.
+pub fn window_sweep<C: Copy>(
+    first: SweepCase<C>,
+    channels: &[C],
+    filters: &[(usize, usize)],
+) -> Vec<SweepCase<C>> {
+    let mut cases = vec![first];
+    for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
+        for &ch in channels {
+            for &f in filters {
+                for sd in [(1, 1), (2, 1), (1, 2), (3, 2)] {
+                    for padding in [Padding::Same, Padding::Valid] {
+                        cases.push((n, (ih, iw), ch, f, sd, padding));
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Counts of an in-place sweep's cases that ran in place and that the kernel refused.
+#[derive(Default)]
+pub struct InPlaceSweep {
+    ran: usize,
+    refused: usize,
+}
+
+impl InPlaceSweep {
+    /// A windowed kernel run in place equals the same kernel on separate buffers: prepare
+    /// and run `op` on separate buffers, then again through `ev_in_place` at the tightest
+    /// offset `gap` allows ([`in_place_at`]; `eval` again where `gap` refuses), and assert
+    /// the outputs equal (`what` names the case). Returns the gap (`None`: refused).
+    #[allow(clippy::too_many_arguments)]
+    pub fn check<P>(
+        &mut self,
+        op: BuiltinOp,
+        ins: &[Input],
+        out: Tensor<'static>,
+        mut prepare: impl FnMut(&mut PrepareCtx<'_, '_, '_>) -> Result<P, Error>,
+        ev: fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
+        ev_in_place: fn(&P, &mut EvalCtx<'_, '_>, crate::ops::InPlace<'_>) -> Result<(), Error>,
+        gap: fn(&P) -> Option<i32>,
+        what: &str,
+    ) -> Option<i32> {
+        let want = run(op, ins, out, &mut prepare, ev).unwrap();
+        let got_gap = std::cell::Cell::new(None);
+        let got = run(op, ins, out, &mut prepare, |p, c| {
+            got_gap.set(gap(p));
+            match gap(p) {
+                Some(g) => in_place_at(p, c, g, ev_in_place),
+                None => ev(p, c),
+            }
+        })
+        .unwrap();
+        assert_eq!(got, want, "{what}");
+        match got_gap.get() {
+            Some(_) => self.ran += 1,
+            None => self.refused += 1,
+        }
+        got_gap.get()
+    }
+
+    /// Assert that more than `min` cases ran in place.
+    pub fn ran_more_than(&self, min: usize) {
+        let (ran, refused) = (self.ran, self.refused);
+        assert!(
+            ran > min,
+            "{ran} geometries ran in place ({refused} refused)"
+        );
+    }
+}
+
+/// The operands of one convolution-family sweep case, drawn from `rnd` in this order: input
+/// data (`[n, ih, iw, ic]`), filter data (`fdims`, int8 with per-channel `scales` along
+/// `axis`), bias (`[oc]`, each draw × `bias_mul`), then the input and output zero points
+/// (scale 1; output `[n, oh, ow, oc]`).
+pub fn conv_operands(
+    rnd: &mut impl FnMut() -> i8,
+    [n, ih, iw, ic]: [usize; 4],
+    (oh, ow): (usize, usize),
+    (fdims, axis, scales): ([usize; 4], i32, &[f32]),
+    bias_mul: i32,
+) -> ([Input; 3], Tensor<'static>) {
+    let oc = scales.len();
+    let x: Vec<i8> = (0..n * ih * iw * ic).map(|_| rnd()).collect();
+    let f: Vec<i8> = (0..fdims.iter().product()).map(|_| rnd()).collect();
+    let b: Vec<i32> = (0..oc).map(|_| rnd() as i32 * bias_mul).collect();
+    let dims = |h: usize, w: usize, c: usize| [n as i32, h as i32, w as i32, c as i32];
+    let input = i8t(&dims(ih, iw, ic), 1.0, rnd() as i64);
+    let fdims = fdims.map(|d| d as i32);
+    let filter = tensor(DType::I8, &fdims, scales, &vec![0; oc], axis);
+    let out = i8t(&dims(oh, ow, oc), 1.0, rnd() as i64);
+    let ins = [
+        Some((input, bytes(&x))),
+        Some((filter, bytes(&f))),
+        Some((bias(oc as i32), bytes32(&b))),
+    ];
+    (ins, out)
+}

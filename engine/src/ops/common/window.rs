@@ -220,6 +220,18 @@ impl Window2D {
         self.out_h as usize * self.out_w as usize
     }
 
+    /// Multiply-accumulates per invoke of a kernel with `out_c` output channels that reads
+    /// `depth` input values per filter tap: batches × output pixels × `out_c` × filter taps ×
+    /// `depth`.
+    pub fn macs(&self, out_c: u16, depth: u16) -> u64 {
+        self.batches as u64
+            * self.out_pixels() as u64
+            * out_c as u64
+            * self.filter_h as u64
+            * self.filter_w as u64
+            * depth as u64
+    }
+
     /// Rows (`vertical`) or columns of the window for output coordinate `out`: returns the
     /// input coordinate of tap 0 and the half-open range of taps that land inside the input.
     /// Taps outside are TFLM's implicit zero padding: they are skipped, not multiplied.
@@ -258,4 +270,38 @@ impl Window2D {
         };
         (origin, start as usize, end.max(start) as usize)
     }
+
+    /// TFLM's output loop nest (batch, output row, output column) over `batches` images of
+    /// `in_img` bytes and output pixels of `out_c` bytes: `f(image, rows, cols, pixel)`, `rows`
+    /// and `cols` the output pixel's [`taps`](Self::taps). Stops (`Ok`) if the output runs out
+    /// first (the callers' length checks rule that out); `f`'s first error stops it too.
+    /// Inlined, so each kernel's loop compiles as if written out.
+    #[inline(always)]
+    pub fn for_each_pixel(
+        &self,
+        input: &[u8],
+        in_img: usize,
+        output: &mut [u8],
+        out_c: usize,
+        mut f: impl FnMut(&[u8], AxisTaps, AxisTaps, &mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut out_px = output.chunks_exact_mut(out_c);
+        for img in input.chunks_exact(in_img).take(self.batches as usize) {
+            for oy in 0..self.out_h as usize {
+                let ys = self.taps(oy, true);
+                for ox in 0..self.out_w as usize {
+                    let xs = self.taps(ox, false);
+                    let Some(out) = out_px.next() else {
+                        return Ok(());
+                    };
+                    f(img, ys, xs, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// One axis of an output pixel's window ([`Window2D::taps`]): the input coordinate of tap 0
+/// and the half-open range of taps inside the input.
+pub type AxisTaps = (i32, usize, usize);

@@ -16,13 +16,9 @@ pub fn in_place_gap(p: &Params) -> Option<i32> {
 pub fn eval_in_place(p: &Params, ctx: &mut EvalCtx<'_, '_>, io: InPlace<'_>) -> Result<(), Error> {
     let w = &p.win;
     let f_chan = w.filter_h as usize * w.filter_w as usize * p.filter_in_c as usize;
-    let filter = ctx.input(1);
-    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
-    let words = ctx.words(p.quant.span);
-    check_len(filter, p.out_c as usize * f_chan)?;
-    if p.has_bias {
-        check_len(bias, 4 * p.out_c as usize)?;
-    }
+    let out_c = p.out_c as usize;
+    let (filter, bias, words) =
+        conv_weights(ctx, out_c * f_chan, (p.has_bias, out_c), p.quant.span)?;
     run_in_place(p, io, filter, bias, words)
 }
 

@@ -2,7 +2,7 @@
 //! `ConvPrepare` / `PopulateConvolutionQuantizationParams` (per-channel or broadcast per-tensor
 //! filter scales, symmetric int8 filter, optional int32 bias, grouped filters).
 
-use super::common::{channels_u16, conv_prepare, weighted_int8_operands};
+use super::common::{channels_u16, conv_dims, conv_prepare, conv_weights, weighted_int8_operands};
 use super::common::{
     check_len, dot_i8, fused_activation, Activation, ChannelQuant, OutputStage, Window2D,
     WindowOptions,
@@ -72,13 +72,7 @@ impl Params {
 
     /// Multiply-accumulates per invoke: output elements × filter taps × filter input depth.
     pub fn macs(&self) -> u64 {
-        let w = &self.win;
-        w.batches as u64
-            * w.out_pixels() as u64
-            * self.out_c as u64
-            * w.filter_h as u64
-            * w.filter_w as u64
-            * self.filter_in_c as u64
+        self.win.macs(self.out_c, self.filter_in_c)
     }
 }
 
@@ -109,23 +103,9 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 /// [`prepare`] with the options already read.
 pub fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, opts: &Options) -> Result<Params, Error> {
     let ops = weighted_int8_operands(ctx, "CONV_2D takes 2 or 3 inputs and 1 output")?;
-    let (input, filter) = (ops.input, ops.filter);
-
     // Filter [out_c, fh, fw, filter_in_c]; input channels are split into groups of filter_in_c.
+    let ([out_c, fh, fw, fic], in_c) = conv_dims(ctx, &ops, false)?;
     let fidx = ctx.input_index(1);
-    if filter.shape.rank() != 4 {
-        return Err(ctx.shape_mismatch(fidx));
-    }
-    let (out_c, fh, fw, fic) = (
-        filter.shape.dim(0),
-        filter.shape.dim(1),
-        filter.shape.dim(2),
-        filter.shape.dim(3),
-    );
-    if input.shape.rank() != 4 {
-        return Err(ctx.shape_mismatch(ctx.input_index(0)));
-    }
-    let in_c = input.shape.dim(3);
     if fic == 0 || in_c == 0 || in_c % fic != 0 {
         return Err(ctx.shape_mismatch(fidx));
     }
@@ -178,19 +158,15 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let batches = w.batches as usize;
 
     let input = ctx.input(0);
-    let filter = ctx.input(1);
-    let bias = if p.has_bias { ctx.input(2) } else { &[][..] };
-    let words = ctx.words(p.quant.span);
+    check_len(input, batches * in_h * in_w * in_c)?;
+    let (filter, bias, words) = conv_weights(
+        ctx,
+        out_c * fh * fw * fic,
+        (p.has_bias, out_c),
+        p.quant.span,
+    )?;
     let output = crate::ops::quantize::output0(ctx)?;
-
-    let in_img = in_h * in_w * in_c;
-    let f_chan = fh * fw * fic;
-    check_len(input, batches * in_img)?;
-    check_len(filter, out_c * f_chan)?;
     check_len(output, batches * out_h * out_w * out_c)?;
-    if p.has_bias {
-        check_len(bias, 4 * out_c)?;
-    }
     run(p, input, filter, bias, words, output)
 }
 

@@ -98,31 +98,25 @@ pub(super) fn direct(
     let mut wbuf: WideBuf = [0; core::mem::size_of::<WideBuf>() / 4];
     let w = &p.win;
     let (in_h, in_w, in_c) = (w.in_h as usize, w.in_w as usize, p.in_c as usize);
-    let (out_h, out_w, out_c) = (w.out_h as usize, w.out_w as usize, p.out_c as usize);
+    let out_c = p.out_c as usize;
     let f_chan = w.filter_h as usize * w.filter_w as usize * in_c;
-    let mut out_px = output.chunks_exact_mut(out_c);
-    for img in input
-        .chunks_exact(in_h * in_w * in_c)
-        .take(w.batches as usize)
-    {
-        for oy in 0..out_h {
-            let (y0, _, _) = w.taps(oy, true);
-            for ox in 0..out_w {
-                let (x0, _, _) = w.taps(ox, false);
-                let Some(out) = out_px.next() else {
-                    return Ok(());
-                };
-                // Full windows: y0, x0 >= 0, and the window lies inside the image.
-                let start = (y0 as usize * in_w + x0 as usize) * in_c;
-                let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph {
-                    what: "CONV_2D window",
-                    index: 0,
-                })?;
-                pixel(patch, filter, f_chan, p.input_offset, stage, out, &mut wbuf);
-            }
-        }
-    }
-    Ok(())
+    let in_img = in_h * in_w * in_c;
+    w.for_each_pixel(
+        input,
+        in_img,
+        output,
+        out_c,
+        |img, (y0, _, _), (x0, _, _), out| {
+            // Full windows: y0, x0 >= 0, and the window lies inside the image.
+            let start = (y0 as usize * in_w + x0 as usize) * in_c;
+            let patch = img.get(start..start + f_chan).ok_or(Error::InvalidGraph {
+                what: "CONV_2D window",
+                index: 0,
+            })?;
+            pixel(patch, filter, f_chan, p.input_offset, stage, out, &mut wbuf);
+            Ok(())
+        },
+    )
 }
 
 /// Copy the receptive field of output pixel (`y`, `x`) into `dst` (`fh * fw * in_c` bytes),

@@ -6,7 +6,8 @@ use std::vec::Vec;
 use super::*;
 use crate::model::{BuiltinOp, Tensor};
 use crate::ops::common::test_util::{
-    bias, bytes, bytes32, i8t, in_place_at, run, tensor, window, Input,
+    bias, bytes, bytes32, conv_operands, i8t, out_geometry, run, tensor, window, window_sweep,
+    InPlaceSweep, Input,
 };
 use crate::ops::common::Padding;
 
@@ -21,7 +22,8 @@ fn conv(ins: &[Input], out: Tensor<'static>, o: &Options) -> Result<Vec<u8>, Err
 }
 
 /// Straightforward transcription of the reference loop nest, for cross-checking eval on
-/// shapes too large to work out by hand (real multiplier 1/2 applied with rounding).
+/// shapes too large to work out by hand (channel `c`'s real multiplier `reals[c]` applied with
+/// rounding).
 #[allow(clippy::too_many_arguments)]
 fn naive(
     x: &[i8],
@@ -34,7 +36,7 @@ fn naive(
     dil: usize,
     pad: (i32, i32),
     in_zp: i32,
-    out_zp: i32,
+    (out_zp, reals): (i32, &[f64]),
 ) -> Vec<i8> {
     let [n, ih, iw, ic] = ishape;
     let [oc, fh, fw, fic] = fshape;
@@ -64,9 +66,9 @@ fn naive(
                         }
                     }
                     acc += b.map_or(0, |b| b[c]);
-                    let (m, sh) = crate::fixedpoint::quantize_multiplier(0.5);
-                    let half = crate::fixedpoint::multiply_by_quantized_multiplier(acc, m, sh);
-                    out.push((half + out_zp).clamp(-128, 127) as i8);
+                    let (m, sh) = crate::fixedpoint::quantize_multiplier(reals[c]);
+                    let v = crate::fixedpoint::multiply_by_quantized_multiplier(acc, m, sh);
+                    out.push((v + out_zp).clamp(-128, 127) as i8);
                 }
             }
         }
@@ -165,14 +167,10 @@ fn matches_naive_on_stride_dilation_groups() {
         let x: Vec<i8> = (0..2 * ih * iw * ic).map(|_| rnd()).collect();
         let f: Vec<i8> = (0..oc * fh * fw * fic).map(|_| rnd()).collect();
         let b: Vec<i32> = (0..oc as i32).map(|i| i * 37 - 50).collect();
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
-        let (ph, _) =
-            crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-        let (pw, _) =
-            crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
-        let (oh, ow) = (oh as usize, ow as usize);
+        let Some(((oh, ow), (ph, pw))) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil)
+        else {
+            continue;
+        };
         let scales: Vec<f32> = (0..oc).map(|_| 1.0).collect();
         let zps: Vec<i64> = (0..oc).map(|_| 0).collect();
         let input = i8t(&[2, ih as i32, iw as i32, ic as i32], 0.5, 3);
@@ -214,7 +212,7 @@ fn matches_naive_on_stride_dilation_groups() {
                 dil,
                 (ph as i32, pw as i32),
                 3,
-                -5,
+                (-5, &std::vec![0.5; oc]),
             );
             assert_eq!(
                 got,
@@ -268,7 +266,7 @@ fn odd_last_channel_after_a_direct_pair() {
         1,
         (1, 1),
         in_zp,
-        out_zp,
+        (out_zp, &[0.5; 3]),
     );
     assert_eq!(got, bytes(&want));
 }
@@ -286,15 +284,9 @@ proptest::proptest! {
         seed in proptest::prelude::any::<u64>(), with_bias in proptest::prelude::any::<bool>(),
     ) {
         let padding = if same { Padding::Same } else { Padding::Valid };
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
-        if oh <= 0 || ow <= 0 {
+        let Some(((oh, ow), (ph, pw))) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil) else {
             return Ok(());
-        }
-        let (ph, _) = crate::ops::common::compute_padding_with_offset(s, d, ih as i64, fh as i64, oh);
-        let (pw, _) = crate::ops::common::compute_padding_with_offset(s, d, iw as i64, fw as i64, ow);
-        let (oh, ow) = (oh as usize, ow as usize);
+        };
         let byte = |i: usize, salt: u64| (seed.rotate_left((i % 61) as u32) ^ salt.wrapping_mul(i as u64 + 1)) as u8 as i8;
         let x: Vec<i8> = (0..ih * iw * ic).map(|i| byte(i, 0x9e37)).collect();
         let f: Vec<i8> = (0..oc * fh * fw * ic).map(|i| byte(i, 0x7f4a)).collect();
@@ -307,34 +299,20 @@ proptest::proptest! {
         let bias_in = if with_bias { Some((bias(oc as i32), bytes32(&b))) } else { None };
         let got = conv(&[Some((input, bytes(&x))), Some((filter, bytes(&f))), bias_in], out, &opts(padding, stride as i32, dil as i32, Activation::None))
         .unwrap();
-        let mut want = Vec::new();
-        for oy in 0..oh {
-            for ox in 0..ow {
-                for c in 0..oc {
-                    let mut acc = 0i32;
-                    for ky in 0..fh {
-                        for kx in 0..fw {
-                            let iy = (oy * stride) as i64 - ph + (ky * dil) as i64;
-                            let ix = (ox * stride) as i64 - pw + (kx * dil) as i64;
-                            if iy < 0 || ix < 0 || iy >= ih as i64 || ix >= iw as i64 {
-                                continue;
-                            }
-                            for k in 0..ic {
-                                let xv = x[((iy as usize) * iw + ix as usize) * ic + k] as i32;
-                                let fv = f[((c * fh + ky) * fw + kx) * ic + k] as i32;
-                                acc += fv * (xv - in_zp as i32);
-                            }
-                        }
-                    }
-                    if with_bias {
-                        acc += b[c];
-                    }
-                    let (m, sh) = crate::fixedpoint::quantize_multiplier(1.0f32 as f64 * scales[c] as f64 / 1.0f32 as f64);
-                    let v = crate::fixedpoint::multiply_by_quantized_multiplier(acc, m, sh) + out_zp as i32;
-                    want.push(v.clamp(-128, 127) as i8);
-                }
-            }
-        }
+        let reals: Vec<f64> = scales.iter().map(|&sc| 1.0f32 as f64 * sc as f64 / 1.0f32 as f64).collect();
+        let want = naive(
+            &x,
+            [1, ih, iw, ic],
+            &f,
+            [oc, fh, fw, ic],
+            with_bias.then_some(&b[..]),
+            [1, oh, ow, oc],
+            stride,
+            dil,
+            (ph as i32, pw as i32),
+            in_zp as i32,
+            (out_zp as i32, &reals),
+        );
         proptest::prop_assert_eq!(got, bytes(&want));
     }
 }
@@ -419,89 +397,43 @@ fn macs_count() {
 #[test]
 fn in_place_equals_separate_buffers() {
     let mut rnd = crate::ops::common::test_util::xorshift_i8(0x2545_f491u32);
-    let mut shapes = std::vec![(
-        1usize,
-        49usize,
-        40usize,
-        1usize,
-        8usize,
-        10usize,
-        8usize,
-        1usize,
-        2usize,
-        1usize,
-        Padding::Same
-    )];
-    for (n, ih, iw) in [(1, 1, 1), (1, 3, 4), (2, 6, 5), (1, 9, 3)] {
-        for (ic, fic, oc) in [(1, 1, 3), (3, 3, 2), (8, 8, 5), (4, 2, 4), (2, 2, 33)] {
-            for (fh, fw) in [(1, 1), (2, 3), (3, 1), (5, 5)] {
-                for (stride, dil) in [(1, 1), (2, 1), (1, 2), (3, 2)] {
-                    for padding in [Padding::Same, Padding::Valid] {
-                        shapes.push((n, ih, iw, ic, oc, fh, fw, fic, stride, dil, padding));
-                    }
-                }
-            }
-        }
-    }
-    let (mut ran, mut refused) = (0, 0);
-    for (n, ih, iw, ic, oc, fh, fw, fic, stride, dil, padding) in shapes {
-        let (s, d) = (stride as i64, dil as i64);
-        let oh = crate::ops::common::compute_out_size(padding, ih as i64, fh as i64, s, d);
-        let ow = crate::ops::common::compute_out_size(padding, iw as i64, fw as i64, s, d);
-        if oh <= 0 || ow <= 0 {
+    // micro_speech's first layer, then the sweep: channels (in, per filter, out).
+    let first = (1, (49, 40), (1, 1, 8), (10, 8), (2, 1), Padding::Same);
+    let channels = [(1, 1, 3), (3, 3, 2), (8, 8, 5), (4, 2, 4), (2, 2, 33)];
+    let filters = [(1, 1), (2, 3), (3, 1), (5, 5)];
+    let mut sweep = InPlaceSweep::default();
+    for case in window_sweep(first, &channels, &filters) {
+        let (n, (ih, iw), (ic, fic, oc), (fh, fw), (stride, dil), padding) = case;
+        let Some(((oh, ow), _)) = out_geometry(padding, (ih, iw), (fh, fw), stride, dil) else {
             continue;
-        }
-        let x: Vec<i8> = (0..n * ih * iw * ic).map(|_| rnd()).collect();
-        let f: Vec<i8> = (0..oc * fh * fw * fic).map(|_| rnd()).collect();
-        let b: Vec<i32> = (0..oc).map(|_| rnd() as i32 * 41).collect();
+        };
         let scales: Vec<f32> = (0..oc)
             .map(|c| (c as f32 + 1.0) / (200.0 * (fh * fw * fic) as f32))
             .collect();
-        let dims = |h: usize, w: usize, c: usize| [n as i32, h as i32, w as i32, c as i32];
-        let input = i8t(&dims(ih, iw, ic), 1.0, rnd() as i64);
-        let fdims = [oc as i32, fh as i32, fw as i32, fic as i32];
-        let filter = tensor(DType::I8, &fdims, &scales, &std::vec![0; oc], 0);
-        let out = i8t(&dims(oh as usize, ow as usize, oc), 1.0, rnd() as i64);
-        let ins = [
-            Some((input, bytes(&x))),
-            Some((filter, bytes(&f))),
-            Some((bias(oc as i32), bytes32(&b))),
-        ];
+        let fdims = ([oc, fh, fw, fic], 0, &scales[..]);
+        let (ins, out) = conv_operands(&mut rnd, [n, ih, iw, ic], (oh, ow), fdims, 41);
         let o = opts(padding, stride as i32, dil as i32, Activation::Relu);
-        let want = conv(&ins, out, &o).unwrap();
-        let gap = std::cell::Cell::new(None);
-        let got = run(
-            BuiltinOp::CONV_2D,
-            &ins,
-            out,
-            |c| prepare_with(c, &o),
-            |p, c| {
-                gap.set(in_place_gap(p));
-                match in_place_gap(p) {
-                    Some(g) => in_place_at(p, c, g, eval_in_place),
-                    None => eval(p, c),
-                }
-            },
-        )
-        .unwrap();
         let what = std::format!(
             "{n}x{ih}x{iw}x{ic} -> {oc} f{fh}x{fw}/{fic} s{stride} d{dil} {padding:?}"
         );
-        assert_eq!(got, want, "{what}");
-        match gap.get() {
-            Some(g) => {
-                ran += 1;
-                // The overlap is real: the tightest layout shares bytes.
-                let out_bytes = (n * oh as usize * ow as usize * oc) as i32;
-                assert!(g < out_bytes, "{what}");
-            }
-            None => refused += 1,
+        let prep = |c: &mut PrepareCtx<'_, '_, '_>| prepare_with(c, &o);
+        let op = BuiltinOp::CONV_2D;
+        let gap = sweep.check(
+            op,
+            &ins,
+            out,
+            prep,
+            eval,
+            eval_in_place,
+            in_place_gap,
+            &what,
+        );
+        if let Some(g) = gap {
+            // The overlap is real: the tightest layout shares bytes.
+            assert!(g < (n * oh * ow * oc) as i32, "{what}");
         }
     }
-    assert!(
-        ran > 300,
-        "{ran} geometries ran in place ({refused} refused)"
-    );
+    sweep.ran_more_than(300);
 }
 
 /// micro_speech's CONV_2D (49x40x1 -> 25x20x8, 10x8, stride 2, SAME): the input may start
