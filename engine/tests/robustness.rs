@@ -487,6 +487,14 @@ fn put(b: &mut [u8], p: usize, v: &[u8]) {
     }
 }
 
+/// Run `s` with `v` written at byte `p` (any outcome but a panic is fine); counts it in `n`.
+fn exercise_patched(s: &Sample, p: usize, v: &[u8], n: &mut usize) {
+    let mut b = s.bytes.clone();
+    put(&mut b, p, v);
+    let _ = exercise(&b);
+    *n += 1;
+}
+
 /// `bytes` mutated by `m`; positions come from `l` (the layout of the unmutated model).
 fn apply(bytes: &[u8], l: &Layout, m: &Mutation) -> Vec<u8> {
     let mut b = bytes.to_vec();
@@ -651,11 +659,8 @@ fn every_offset_and_length_set_to_boundary_values() {
                 continue;
             }
             for k in 0..N_BOUNDARY {
-                let mut b = s.bytes.clone();
-                let v = boundary_u32(k, b.len());
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                let v = boundary_u32(k, s.bytes.len());
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
     }
@@ -668,18 +673,12 @@ fn every_scale_and_zero_point_set_to_hostile_values() {
     for s in op_models() {
         for &p in &s.layout.scales {
             for v in HOSTILE_SCALES {
-                let mut b = s.bytes.clone();
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
         for &p in &s.layout.zero_points {
             for v in HOSTILE_ZERO_POINTS {
-                let mut b = s.bytes.clone();
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
     }

@@ -42,12 +42,8 @@ crate::ops::stored::no_uninit!(Params(PoolParams));
 mod tests {
     use super::*;
     use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, run, window};
-    use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
-
-    fn win(padding: Padding, stride: i32) -> WindowOptions {
-        window(padding, stride, 1)
-    }
+    use crate::ops::common::test_util::{bytes, i8t, pool};
+    use crate::ops::common::{Activation, Padding};
 
     #[test]
     fn rounding_is_symmetric_half_away_from_zero() {
@@ -70,11 +66,13 @@ mod tests {
         // cells inside; padding not counted) → 4.5 → 5.
         let input = i8t(&[1, 2, 3, 1], 0.1, 3);
         let out = i8t(&[1, 1, 2, 1], 0.1, 3);
-        let got = run(
+        let got = pool(
             BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&[1, -2, 3, 4, -6, 6])))],
+            (input, &[1, -2, 3, 4, -6, 6]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Same, 2), 2, 2, Activation::None).map(Params),
+            (Padding::Same, 2, [2, 2]),
+            Activation::None,
+            Params,
             eval,
         )
         .unwrap();
@@ -87,11 +85,13 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 0.5, -10);
         let out = i8t(&[1, 1, 1, 2], 0.5, -10);
         let x = [10, -20, 11, -30, 12, -40, 13, -50];
-        let got = run(
+        let got = pool(
             BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&x)))],
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 2, 2, Activation::Relu).map(Params),
+            (Padding::Valid, 1, [2, 2]),
+            Activation::Relu,
+            Params,
             eval,
         )
         .unwrap();
@@ -103,11 +103,13 @@ mod tests {
     fn rejects_requantizing_pool() {
         let input = i8t(&[1, 2, 2, 1], 0.5, 0);
         let out = i8t(&[1, 1, 1, 1], 0.25, 0);
-        let r = run(
+        let r = pool(
             BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&[0; 4])))],
+            (input, &[0; 4]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 2, 2, Activation::None).map(Params),
+            (Padding::Valid, 1, [2, 2]),
+            Activation::None,
+            Params,
             eval,
         );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));

@@ -33,12 +33,8 @@ mod tests {
 
     use super::*;
     use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, run, window};
-    use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
-
-    fn win(padding: Padding, stride: i32) -> WindowOptions {
-        window(padding, stride, 1)
-    }
+    use crate::ops::common::test_util::{bytes, i8t, pool};
+    use crate::ops::common::{Activation, Padding};
 
     #[test]
     fn same_padding_ignores_outside_cells() {
@@ -46,11 +42,13 @@ mod tests {
         let x: Vec<i8> = (0..9).map(|i| -100 + i as i8).collect();
         let input = i8t(&[1, 3, 3, 1], 1.0, 0);
         let out = i8t(&[1, 2, 2, 1], 1.0, 0);
-        let got = run(
+        let got = pool(
             BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&x)))],
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Same, 2), 2, 2, Activation::None).map(Params),
+            (Padding::Same, 2, [2, 2]),
+            Activation::None,
+            Params,
             eval,
         )
         .unwrap();
@@ -63,11 +61,13 @@ mod tests {
         // Scale 0.1, zp 0: relu6 → [0, 60].
         let input = i8t(&[1, 1, 2, 3], 0.1, 0);
         let out = i8t(&[1, 1, 1, 3], 0.1, 0);
-        let got = run(
+        let got = pool(
             BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&[-5, 70, 12, -7, 100, 30])))],
+            (input, &[-5, 70, 12, -7, 100, 30]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 1, 2, Activation::Relu6).map(Params),
+            (Padding::Valid, 1, [1, 2]),
+            Activation::Relu6,
+            Params,
             eval,
         )
         .unwrap();
@@ -80,11 +80,13 @@ mod tests {
         let x: Vec<i8> = (0..4 * ch).map(|i| ((i * 37) % 256) as u8 as i8).collect();
         let input = i8t(&[1, 2, 2, ch as i32], 1.0, 0);
         let out = i8t(&[1, 1, 1, ch as i32], 1.0, 0);
-        let got = run(
+        let got = pool(
             BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&x)))],
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 2), 2, 2, Activation::None).map(Params),
+            (Padding::Valid, 2, [2, 2]),
+            Activation::None,
+            Params,
             eval,
         )
         .unwrap();

@@ -62,32 +62,14 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
 
         // Local file header.
         put32(&mut out, 0x0403_4b50);
-        put16(&mut out, NEEDED);
-        put16(&mut out, FLAG_UTF8);
-        put16(&mut out, method);
-        put16(&mut out, DOS_TIME);
-        put16(&mut out, DOS_DATE);
-        put32(&mut out, crc);
-        put32(&mut out, csize);
-        put32(&mut out, size);
-        put16(&mut out, name_len);
-        put16(&mut out, 0); // extra field length
+        put_entry_fields(&mut out, method, crc, [csize, size], name_len);
         out.extend_from_slice(name);
         out.extend_from_slice(body);
 
         // Central directory record.
         put32(&mut central, 0x0201_4b50);
         put16(&mut central, MADE_BY);
-        put16(&mut central, NEEDED);
-        put16(&mut central, FLAG_UTF8);
-        put16(&mut central, method);
-        put16(&mut central, DOS_TIME);
-        put16(&mut central, DOS_DATE);
-        put32(&mut central, crc);
-        put32(&mut central, csize);
-        put32(&mut central, size);
-        put16(&mut central, name_len);
-        put16(&mut central, 0); // extra
+        put_entry_fields(&mut central, method, crc, [csize, size], name_len);
         put16(&mut central, 0); // comment
         put16(&mut central, 0); // disk number start
         put16(&mut central, 0); // internal attributes
@@ -109,6 +91,23 @@ pub fn write(entries: &[Entry<'_>]) -> Result<Vec<u8>, TooLarge> {
     put32(&mut out, cd_offset);
     put16(&mut out, 0); // comment length
     Ok(out)
+}
+
+/// The run both an entry's local header and its central directory record carry (APPNOTE
+/// 4.3.7 / 4.3.12, from "version needed to extract" through "extra field length", which is 0):
+/// the fixed version, flags and timestamp, then the entry's method, CRC, compressed and
+/// uncompressed `sizes`, name length.
+fn put_entry_fields(v: &mut Vec<u8>, method: u16, crc: u32, sizes: [u32; 2], name_len: u16) {
+    put16(v, NEEDED);
+    put16(v, FLAG_UTF8);
+    put16(v, method);
+    put16(v, DOS_TIME);
+    put16(v, DOS_DATE);
+    put32(v, crc);
+    put32(v, sizes[0]);
+    put32(v, sizes[1]);
+    put16(v, name_len);
+    put16(v, 0); // extra field length
 }
 
 fn put16(v: &mut Vec<u8>, x: u16) {
