@@ -41,9 +41,15 @@ crate::ops::stored::no_uninit!(Params(PoolParams));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, pool};
+    use crate::model::{BuiltinOp, Tensor};
+    use crate::ops::common::test_util::{bytes, i8t, pool, PoolWindow as Win};
+    type R = Result<std::vec::Vec<u8>, Error>;
     use crate::ops::common::{Activation, Padding};
+
+    /// One AVERAGE_POOL_2D case: see `test_util::pool`.
+    fn avg_pool(x: (Tensor<'static>, &[i8]), out: Tensor<'static>, win: Win, act: Activation) -> R {
+        pool(BuiltinOp::AVERAGE_POOL_2D, x, out, win, act, Params, eval)
+    }
 
     #[test]
     fn rounding_is_symmetric_half_away_from_zero() {
@@ -66,14 +72,11 @@ mod tests {
         // cells inside; padding not counted) → 4.5 → 5.
         let input = i8t(&[1, 2, 3, 1], 0.1, 3);
         let out = i8t(&[1, 1, 2, 1], 0.1, 3);
-        let got = pool(
-            BuiltinOp::AVERAGE_POOL_2D,
+        let got = avg_pool(
             (input, &[1, -2, 3, 4, -6, 6]),
             out,
             (Padding::Same, 2, [2, 2]),
             Activation::None,
-            Params,
-            eval,
         )
         .unwrap();
         assert_eq!(got, bytes(&[-1, 5]));
@@ -85,14 +88,11 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 0.5, -10);
         let out = i8t(&[1, 1, 1, 2], 0.5, -10);
         let x = [10, -20, 11, -30, 12, -40, 13, -50];
-        let got = pool(
-            BuiltinOp::AVERAGE_POOL_2D,
+        let got = avg_pool(
             (input, &x),
             out,
             (Padding::Valid, 1, [2, 2]),
             Activation::Relu,
-            Params,
-            eval,
         )
         .unwrap();
         // ch0: 46/4 = 11.5 → 12; ch1: -140/4 = -35 → clamp to -10.
@@ -103,14 +103,11 @@ mod tests {
     fn rejects_requantizing_pool() {
         let input = i8t(&[1, 2, 2, 1], 0.5, 0);
         let out = i8t(&[1, 1, 1, 1], 0.25, 0);
-        let r = pool(
-            BuiltinOp::AVERAGE_POOL_2D,
+        let r = avg_pool(
             (input, &[0; 4]),
             out,
             (Padding::Valid, 1, [2, 2]),
             Activation::None,
-            Params,
-            eval,
         );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }

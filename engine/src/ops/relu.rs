@@ -5,7 +5,7 @@
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
 use super::common::prepare_multiplier;
-use super::quantize::{map_same_type, output0, same_type_unary, type_range};
+use super::quantize::{eval_same_type, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::multiply_by_quantized_multiplier;
@@ -71,8 +71,6 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// Compute (TFLM `ReluQuantized`).
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let input = ctx.input(0);
-    let output = output0(ctx)?;
     let p = *p;
     let f = move |x: i32| {
         let v = p
@@ -84,8 +82,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             ));
         v.max(p.act_min).min(p.act_max)
     };
-    map_same_type(p.int16, input, output, f);
-    Ok(())
+    eval_same_type(p.int16, ctx, f)
 }
 
 crate::ops::stored::no_uninit!(Params {
@@ -101,23 +98,14 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::test_util::{b_i8, bytes, run_prepared};
     use super::*;
     use crate::fixedpoint::quantize_multiplier;
     use crate::model::DType;
 
     fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {
-        let bytes: std::vec::Vec<u8> = input.iter().map(|&v| v as u8).collect();
-        let mut out = std::vec![0u8; bytes.len()];
-        let ins = [&bytes[..]];
-        let mut outs = [&mut out[..]];
-        let mut ctx = EvalCtx {
-            inputs: &ins,
-            outputs: &mut outs,
-            words: &[],
-            state: &mut [],
-        };
-        eval(p, &mut ctx).unwrap();
-        out.iter().map(|&b| b as i8).collect()
+        let out = run_prepared(p, eval, &[&bytes(input)], &[input.len()]).unwrap();
+        b_i8(&out[0])
     }
 
     #[test]

@@ -210,6 +210,9 @@ pub fn run<P>(
     Ok(outs.pop().unwrap_or_default())
 }
 
+/// A pooling window for [`pool`]: padding, stride, filter (height, width).
+pub type PoolWindow = (Padding, i32, [i32; 2]);
+
 /// One pooling case (AVERAGE_POOL_2D, MAX_POOL_2D): the int8 image `x` in tensor `input`, a
 /// window of `filter` (height, width) with `padding` and `stride` (dilation 1), the fused
 /// activation `act`; `wrap` makes the op's `Params`. Returns the output bytes.
@@ -217,7 +220,7 @@ pub fn pool<P>(
     op: BuiltinOp,
     (input, x): (Tensor<'static>, &[i8]),
     output: Tensor<'static>,
-    (padding, stride, filter): (Padding, i32, [i32; 2]),
+    (padding, stride, filter): PoolWindow,
     act: Activation,
     wrap: impl Fn(PoolParams) -> P,
     ev: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
