@@ -3,7 +3,8 @@
 //! micro's `quantize_common.cc` prepares and dispatches them.
 //!
 //! Also home of [`Elem`], the little-endian integer element access the other elementwise
-//! kernels of this family (RELU, RELU6, DEQUANTIZE) share.
+//! kernels of this family (RELU, RELU6, LOGISTIC, TANH, DEQUANTIZE) share, and of their eval
+//! prelude ([`eval_map`], [`eval_same_type`]).
 
 use super::common::prepare_multiplier;
 use super::{EvalCtx, PrepareCtx};

@@ -102,27 +102,30 @@ mod tests {
     use super::*;
     use crate::fixedpoint::quantize_multiplier;
     use crate::model::DType;
+    use std::vec::Vec;
 
-    fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {
-        let out = run_prepared(p, eval, &[&bytes(input)], &[input.len()]).unwrap();
+    /// Int8 RELU of `input` with the multiplier of `real` (input scale / output scale) and the
+    /// given offsets; the clamp starts at the output zero point (real 0), as prepare sets it.
+    fn relu_i8(real: f64, input_offset: i32, output_offset: i32, input: &[i8]) -> Vec<i8> {
+        let (multiplier, shift) = quantize_multiplier(real);
+        let p = Params {
+            _pad: Default::default(),
+            int16: false,
+            input_offset,
+            output_offset,
+            multiplier,
+            shift,
+            act_min: output_offset,
+            act_max: 127,
+        };
+        let out = run_prepared(&p, eval, &[&bytes(input)], &[input.len()]).unwrap();
         b_i8(&out[0])
     }
 
     #[test]
     fn relu_same_scale_clamps_at_output_zero_point() {
-        let (multiplier, shift) = quantize_multiplier(1.0);
-        let p = Params {
-            _pad: Default::default(),
-            int16: false,
-            input_offset: -10,
-            output_offset: -10,
-            multiplier,
-            shift,
-            act_min: -10,
-            act_max: 127,
-        };
         assert_eq!(
-            run_i8(&p, &[-128, -11, -10, -9, 0, 127]),
+            relu_i8(1.0, -10, -10, &[-128, -11, -10, -9, 0, 127]),
             [-10, -10, -10, -9, 0, 127]
         );
     }
@@ -130,20 +133,9 @@ mod tests {
     #[test]
     fn relu_requantizes_to_output_scale() {
         // input scale 0.5 zp 0 → output scale 1 zp -128: (x * 0.5 rounded) - 128, floor at -128.
-        let (multiplier, shift) = quantize_multiplier(0.5);
-        let p = Params {
-            _pad: Default::default(),
-            int16: false,
-            input_offset: 0,
-            output_offset: -128,
-            multiplier,
-            shift,
-            act_min: -128,
-            act_max: 127,
-        };
         // SRDHM halves with ties away from zero for positives: 3 → 2, 5 → 3; 127 → 64.
         assert_eq!(
-            run_i8(&p, &[-5, 0, 3, 5, 127]),
+            relu_i8(0.5, 0, -128, &[-5, 0, 3, 5, 127]),
             [-128, -128, -126, -125, -64]
         );
     }
