@@ -1302,6 +1302,24 @@ fn hostile_live_tensors_finish_quickly() {
 #[test]
 fn hostile_variable_operators_without_operands() {
     use hostile::{model, Op};
+    // Operator code index `code` used once (`var`: a VAR_HANDLE's variable name).
+    fn once(
+        code: u32,
+        inputs: &'static [i32],
+        outputs: &'static [i32],
+        var: Option<&str>,
+    ) -> (Op<'static>, usize) {
+        let var = var.map(Into::into);
+        (
+            Op {
+                code,
+                inputs,
+                outputs,
+                var,
+            },
+            1,
+        )
+    }
     let t: &[(i8, &[i32], bool)] = &[
         (RESOURCE, &[], false),
         (INT8, &[4], true),
@@ -1310,85 +1328,23 @@ fn hostile_variable_operators_without_operands() {
     for (what, ops) in [
         (
             "VAR_HANDLE without output",
-            vec![(
-                Op {
-                    code: 0,
-                    inputs: &[],
-                    outputs: &[],
-                    var: Some("v".into()),
-                },
-                1,
-            )],
+            vec![once(0, &[], &[], Some("v"))],
         ),
         (
             "READ_VARIABLE without input",
-            vec![(
-                Op {
-                    code: 1,
-                    inputs: &[],
-                    outputs: &[2],
-                    var: None,
-                },
-                1,
-            )],
+            vec![once(1, &[], &[2], None)],
         ),
         (
             "ASSIGN_VARIABLE without value",
-            vec![
-                (
-                    Op {
-                        code: 0,
-                        inputs: &[],
-                        outputs: &[0],
-                        var: Some("v".into()),
-                    },
-                    1,
-                ),
-                (
-                    Op {
-                        code: 2,
-                        inputs: &[0],
-                        outputs: &[],
-                        var: None,
-                    },
-                    1,
-                ),
-            ],
+            vec![once(0, &[], &[0], Some("v")), once(2, &[0], &[], None)],
         ),
         (
             "READ_VARIABLE of a non-resource",
-            vec![(
-                Op {
-                    code: 1,
-                    inputs: &[1],
-                    outputs: &[2],
-                    var: None,
-                },
-                1,
-            )],
+            vec![once(1, &[1], &[2], None)],
         ),
         (
             "READ_VARIABLE never assigned",
-            vec![
-                (
-                    Op {
-                        code: 0,
-                        inputs: &[],
-                        outputs: &[0],
-                        var: Some("v".into()),
-                    },
-                    1,
-                ),
-                (
-                    Op {
-                        code: 1,
-                        inputs: &[0],
-                        outputs: &[2],
-                        var: None,
-                    },
-                    1,
-                ),
-            ],
+            vec![once(0, &[], &[0], Some("v")), once(1, &[0], &[2], None)],
         ),
     ] {
         let b = model(&[142, 143, 144], t, (&[1], &[2]), &ops);
