@@ -93,24 +93,8 @@ const KB: u32 = 1024;
 /// replay slot; NUCLEO-L432KC (256 KB): 176 KB runtime (173 KB used, engine built for size),
 /// 80 KB model slot, no replay slot. Offsets are 2 KB flash-page multiples.
 pub const LAYOUTS: [Layout; 3] = [
-    Layout {
-        id: "b-l475e-iot01a",
-        code: 1,
-        flash_base: 0x0800_0000,
-        flash_bytes: 1024 * KB,
-        model_slot: 256 * KB,
-        replay_slot: 768 * KB,
-        model_memory: 48 * KB,
-    },
-    Layout {
-        id: "nucleo-l476rg",
-        code: 2,
-        flash_base: 0x0800_0000,
-        flash_bytes: 1024 * KB,
-        model_slot: 256 * KB,
-        replay_slot: 768 * KB,
-        model_memory: 48 * KB,
-    },
+    one_mb_part("b-l475e-iot01a", 1),
+    one_mb_part("nucleo-l476rg", 2),
     Layout {
         id: "nucleo-l432kc",
         code: 3,
@@ -121,6 +105,19 @@ pub const LAYOUTS: [Layout; 3] = [
         model_memory: 20 * KB,
     },
 ];
+
+/// The layout every 1 MB part shares (the STM32L475 and L476: same flash and RAM).
+const fn one_mb_part(id: &'static str, code: u8) -> Layout {
+    Layout {
+        id,
+        code,
+        flash_base: 0x0800_0000,
+        flash_bytes: 1024 * KB,
+        model_slot: 256 * KB,
+        replay_slot: 768 * KB,
+        model_memory: 48 * KB,
+    }
+}
 
 /// The layout of the board with this id.
 pub fn layout(id: &str) -> Option<&'static Layout> {

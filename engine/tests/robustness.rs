@@ -487,6 +487,14 @@ fn put(b: &mut [u8], p: usize, v: &[u8]) {
     }
 }
 
+/// Run `s` with `v` written at byte `p` (any outcome but a panic is fine); counts it in `n`.
+fn exercise_patched(s: &Sample, p: usize, v: &[u8], n: &mut usize) {
+    let mut b = s.bytes.clone();
+    put(&mut b, p, v);
+    let _ = exercise(&b);
+    *n += 1;
+}
+
 /// `bytes` mutated by `m`; positions come from `l` (the layout of the unmutated model).
 fn apply(bytes: &[u8], l: &Layout, m: &Mutation) -> Vec<u8> {
     let mut b = bytes.to_vec();
@@ -591,51 +599,53 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Exhaustive sweeps.
 
+/// Run `s` cut to each length of `cuts` that is shorter than it; `check` sees each cut and its
+/// outcome. Returns how many ran.
+fn exercise_cuts(
+    s: &Sample,
+    cuts: impl IntoIterator<Item = usize>,
+    mut check: impl FnMut(usize, Result<(), Error>),
+) -> usize {
+    let mut n = 0;
+    for cut in cuts.into_iter().filter(|&c| c < s.bytes.len()) {
+        check(cut, exercise(&s.bytes[..cut]));
+        n += 1;
+    }
+    n
+}
+
 #[test]
 fn every_truncation_of_op_models_is_an_error() {
     let mut n = 0;
     for s in op_models() {
-        for cut in 0..s.bytes.len() {
-            let r = exercise(&s.bytes[..cut]);
+        n += exercise_cuts(s, 0..s.bytes.len(), |cut, r| {
             // A cut file is reported as what it is.
             assert!(
                 matches!(r, Err(Error::Truncated { .. })),
                 "{} cut to {cut} bytes: {r:?}",
                 s.name
             );
-            n += 1;
-        }
+        });
     }
-    println!(
-        "{n} truncations of {} op models; {}",
-        op_models().len(),
-        tally()
-    );
+    let models = op_models().len();
+    println!("{n} truncations of {models} op models; {}", tally());
 }
 
 #[test]
 fn every_structural_truncation_of_reference_models_is_an_error() {
     let mut n = 0;
     for s in reference_models() {
-        for &cut in &s.layout.boundaries {
-            if cut < s.bytes.len() {
-                let r = exercise(&s.bytes[..cut]);
-                assert!(r.is_err(), "{} cut to {cut} bytes was accepted", s.name);
-                if !matches!(r, Err(Error::Truncated { .. })) {
-                    println!(
-                        "{} cut to {cut} of {} bytes: {:?}",
-                        s.name,
-                        s.bytes.len(),
-                        r
-                    );
-                }
-                n += 1;
+        n += exercise_cuts(s, s.layout.boundaries.iter().copied(), |cut, r| {
+            assert!(r.is_err(), "{} cut to {cut} bytes was accepted", s.name);
+            if !matches!(r, Err(Error::Truncated { .. })) {
+                let len = s.bytes.len();
+                println!("{} cut to {cut} of {len} bytes: {r:?}", s.name);
             }
-        }
+        });
     }
+    let models = reference_models().len();
     println!(
-        "{n} structural truncations of {} reference models; {}",
-        reference_models().len(),
+        "{n} structural truncations of {models} reference models; {}",
         tally()
     );
 }
@@ -651,11 +661,8 @@ fn every_offset_and_length_set_to_boundary_values() {
                 continue;
             }
             for k in 0..N_BOUNDARY {
-                let mut b = s.bytes.clone();
-                let v = boundary_u32(k, b.len());
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                let v = boundary_u32(k, s.bytes.len());
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
     }
@@ -668,18 +675,12 @@ fn every_scale_and_zero_point_set_to_hostile_values() {
     for s in op_models() {
         for &p in &s.layout.scales {
             for v in HOSTILE_SCALES {
-                let mut b = s.bytes.clone();
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
         for &p in &s.layout.zero_points {
             for v in HOSTILE_ZERO_POINTS {
-                let mut b = s.bytes.clone();
-                put(&mut b, p, &v.to_le_bytes());
-                let _ = exercise(&b);
-                n += 1;
+                exercise_patched(s, p, &v.to_le_bytes(), &mut n);
             }
         }
     }
@@ -853,36 +854,18 @@ fn patch_opcode(m: &mut Edit, code: i32) {
 
 #[test]
 fn error_unsupported_op() {
-    let mut m = Edit::of("ops/relu_r4");
-    patch_opcode(&mut m, 36); // GATHER: not implemented (same tensor signature as RELU is irrelevant)
-    let e = prepare_err(&m.model()).expect("GATHER must be refused");
-    assert!(
-        matches!(
-            e,
-            Error::UnsupportedOp {
-                op: BuiltinOp(36),
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("GATHER"), "{e}");
-
-    // A builtin code past the end of the schema's enum.
-    let mut m = Edit::of("ops/relu_r4");
-    patch_opcode(&mut m, 999);
-    let e = prepare_err(&m.model()).expect("code 999 must be refused");
-    assert!(
-        matches!(
-            e,
-            Error::UnsupportedOp {
-                op: BuiltinOp(999),
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("999"), "{e}");
+    // GATHER: not implemented (same tensor signature as RELU is irrelevant); then a builtin
+    // code past the end of the schema's enum. Each is refused, and named in the message.
+    for (code, name) in [(36, "GATHER"), (999, "999")] {
+        let mut m = Edit::of("ops/relu_r4");
+        patch_opcode(&mut m, code);
+        let e = prepare_err(&m.model()).unwrap_or_else(|| panic!("{name} must be refused"));
+        assert!(
+            matches!(e, Error::UnsupportedOp { op: BuiltinOp(c), .. } if c == code),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(name), "{e}");
+    }
 }
 
 #[test]
@@ -1319,6 +1302,24 @@ fn hostile_live_tensors_finish_quickly() {
 #[test]
 fn hostile_variable_operators_without_operands() {
     use hostile::{model, Op};
+    // Operator code index `code` used once (`var`: a VAR_HANDLE's variable name).
+    fn once(
+        code: u32,
+        inputs: &'static [i32],
+        outputs: &'static [i32],
+        var: Option<&str>,
+    ) -> (Op<'static>, usize) {
+        let var = var.map(Into::into);
+        (
+            Op {
+                code,
+                inputs,
+                outputs,
+                var,
+            },
+            1,
+        )
+    }
     let t: &[(i8, &[i32], bool)] = &[
         (RESOURCE, &[], false),
         (INT8, &[4], true),
@@ -1327,85 +1328,23 @@ fn hostile_variable_operators_without_operands() {
     for (what, ops) in [
         (
             "VAR_HANDLE without output",
-            vec![(
-                Op {
-                    code: 0,
-                    inputs: &[],
-                    outputs: &[],
-                    var: Some("v".into()),
-                },
-                1,
-            )],
+            vec![once(0, &[], &[], Some("v"))],
         ),
         (
             "READ_VARIABLE without input",
-            vec![(
-                Op {
-                    code: 1,
-                    inputs: &[],
-                    outputs: &[2],
-                    var: None,
-                },
-                1,
-            )],
+            vec![once(1, &[], &[2], None)],
         ),
         (
             "ASSIGN_VARIABLE without value",
-            vec![
-                (
-                    Op {
-                        code: 0,
-                        inputs: &[],
-                        outputs: &[0],
-                        var: Some("v".into()),
-                    },
-                    1,
-                ),
-                (
-                    Op {
-                        code: 2,
-                        inputs: &[0],
-                        outputs: &[],
-                        var: None,
-                    },
-                    1,
-                ),
-            ],
+            vec![once(0, &[], &[0], Some("v")), once(2, &[0], &[], None)],
         ),
         (
             "READ_VARIABLE of a non-resource",
-            vec![(
-                Op {
-                    code: 1,
-                    inputs: &[1],
-                    outputs: &[2],
-                    var: None,
-                },
-                1,
-            )],
+            vec![once(1, &[1], &[2], None)],
         ),
         (
             "READ_VARIABLE never assigned",
-            vec![
-                (
-                    Op {
-                        code: 0,
-                        inputs: &[],
-                        outputs: &[0],
-                        var: Some("v".into()),
-                    },
-                    1,
-                ),
-                (
-                    Op {
-                        code: 1,
-                        inputs: &[0],
-                        outputs: &[2],
-                        var: None,
-                    },
-                    1,
-                ),
-            ],
+            vec![once(0, &[], &[0], Some("v")), once(1, &[0], &[2], None)],
         ),
     ] {
         let b = model(&[142, 143, 144], t, (&[1], &[2]), &ops);

@@ -8,66 +8,53 @@ use serde::Deserialize;
 
 /// The sidecar file.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)] // every field optional: an absent one is `None`
 pub struct SidecarFile {
     /// `"micro"` for microWakeWord models.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The wake word's display name (microWakeWord).
-    #[serde(default)]
     pub wake_word: Option<String>,
     /// One name per output class (multi-class models).
-    #[serde(default)]
     pub labels: Option<Vec<String>>,
     /// Detection settings.
-    #[serde(default)]
     pub micro: Micro,
     /// Front end: `"mfcc"` (MLPerf Tiny KWS's MFCCs) or `"micro_frontend"` (TFLM's log-mel,
     /// the default); absent with an `mfcc` object means `"mfcc"`.
-    #[serde(default)]
     pub feature_type: Option<String>,
     /// MFCC settings (MLPerf Tiny KWS's flag names); absent fields take MLPerf's values.
-    #[serde(default)]
     pub mfcc: Option<MfccFields>,
 }
 
 /// The `mfcc` section, as given (validated by `detect::setup`, which names the field).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)] // absent fields are `None`
 pub struct MfccFields {
     /// Window length, ms (MLPerf: 30).
-    #[serde(default)]
     pub window_size_ms: Option<f64>,
     /// Hop, ms (MLPerf: 20).
-    #[serde(default)]
     pub window_stride_ms: Option<f64>,
     /// Mel bins (MLPerf: 40).
-    #[serde(default)]
     pub num_mel_bins: Option<f64>,
     /// Lowest mel edge, Hz (MLPerf: 20).
-    #[serde(default)]
     pub lower_edge_hertz: Option<f64>,
     /// Highest mel edge, Hz (MLPerf: 4000).
-    #[serde(default)]
     pub upper_edge_hertz: Option<f64>,
     /// Coefficients kept per frame (MLPerf: 10).
-    #[serde(default)]
     pub dct_coefficient_count: Option<f64>,
 }
 
 /// The `micro` section.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)] // absent fields are `None`
 pub struct Micro {
     /// Probability a (smoothed) score must exceed.
-    #[serde(default)]
     pub probability_cutoff: Option<f64>,
     /// Invocations averaged.
-    #[serde(default)]
     pub sliding_window_size: Option<u8>,
     /// Feature step in ms.
-    #[serde(default)]
     pub feature_step_size: Option<u16>,
     /// The arena size microWakeWord/ESPHome reserve (informational).
-    #[serde(default)]
     pub tensor_arena_size: Option<u32>,
 }
 

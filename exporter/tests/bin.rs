@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use mote_engine::slot;
 use mote_exporter::export::bin::{self, BinError, BinRequest, RUNTIME_MARKER};
@@ -16,6 +17,19 @@ fn fake_runtime(board: &str) -> Vec<u8> {
     r.extend_from_slice(board.as_bytes());
     r.push(0);
     r
+}
+
+/// `mote export --bin MODEL --board BOARD --runtime RUNTIME -o OUT`.
+fn export_bin(model: &Path, board: &str, runtime: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mote"))
+        .args(["export", "--bin"])
+        .arg(model)
+        .args(["--board", board, "--runtime"])
+        .arg(runtime)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -50,29 +64,13 @@ fn bin_layout_and_cli_bytes() {
     let rt = dir.path().join("rt.bin");
     std::fs::write(&rt, &runtime).unwrap();
     let out = dir.path().join("fw.bin");
-    let st = Command::new(env!("CARGO_BIN_EXE_mote"))
-        .args(["export", "--bin"])
-        .arg(&model_path)
-        .args(["--board", "b-l475e-iot01a", "--runtime"])
-        .arg(&rt)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let st = export_bin(&model_path, "b-l475e-iot01a", &rt, &out);
     common::assert_ok(&st);
     assert_eq!(std::fs::read(&out).unwrap(), e.bin);
     assert!(String::from_utf8_lossy(&st.stderr).contains("DIS_L4IOT"));
 
     // Another board's runtime is refused.
-    let st = Command::new(env!("CARGO_BIN_EXE_mote"))
-        .args(["export", "--bin"])
-        .arg(&model_path)
-        .args(["--board", "nucleo-l476rg", "--runtime"])
-        .arg(&rt)
-        .arg("-o")
-        .arg(dir.path().join("x.bin"))
-        .output()
-        .unwrap();
+    let st = export_bin(&model_path, "nucleo-l476rg", &rt, &dir.path().join("x.bin"));
     assert!(!st.status.success());
     let err = String::from_utf8_lossy(&st.stderr);
     assert!(

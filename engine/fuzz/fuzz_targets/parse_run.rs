@@ -33,31 +33,29 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             Err(Error::ArenaTooSmall { needed, available }) => {
-                assert_eq!(available as usize, arena_len);
-                assert!(
-                    needed as usize > arena_len,
-                    "ArenaTooSmall needs no more than given"
-                );
-                if needed as usize > CAP {
-                    return;
+                match grow(arena_len, needed as usize, available as usize) {
+                    Some(n) => arena_len = n,
+                    None => return,
                 }
-                arena_len = needed as usize;
             }
             Err(Error::StateTooSmall { needed, available }) => {
-                assert_eq!(available as usize, state_len);
-                assert!(
-                    needed as usize > state_len,
-                    "StateTooSmall needs no more than given"
-                );
-                if needed as usize > CAP {
-                    return;
+                match grow(state_len, needed as usize, available as usize) {
+                    Some(n) => state_len = n,
+                    None => return,
                 }
-                state_len = needed as usize;
             }
             Err(e) => return check(e),
         }
     }
 });
+
+/// The next length of a buffer of `len` bytes refused as too small (`needed`, `available`): the
+/// error must report the length given and ask for more; `None` past `CAP`.
+fn grow(len: usize, needed: usize, available: usize) -> Option<usize> {
+    assert_eq!(available, len);
+    assert!(needed > len, "a buffer too small needs no more than given");
+    (needed <= CAP).then_some(needed)
+}
 
 fn run(interp: &mut Interpreter<'_, '_>, data: &[u8]) {
     let m = interp.memory();

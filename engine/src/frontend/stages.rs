@@ -15,30 +15,40 @@ fn msb64(n: u64) -> u32 {
     64 - n.leading_zeros()
 }
 
+/// TFLM's bitwise integer square root of `$num` (a `mut` binding of type `$t`, `$bits` wide,
+/// nonzero): one result bit per two input bits from the top, then rounded up when the remainder
+/// exceeds the root unless the root is already `$max` (the largest `$bits / 2`-bit value).
+/// `Sqrt32` and the 64-bit half of `Sqrt64` are this same loop on their own width.
+macro_rules! bitwise_sqrt {
+    ($num:ident: $t:ty, $bits:literal, $msb:ident, $max:expr) => {{
+        let mut res: $t = 0;
+        let max_bit_number = ($bits - $msb($num)) | 1;
+        let mut bit: $t = 1 << ($bits - 1 - max_bit_number);
+        let mut iterations = ($bits - 1 - max_bit_number) / 2 + 1;
+        while iterations > 0 {
+            iterations -= 1;
+            if $num >= res + bit {
+                $num -= res + bit;
+                res = (res >> 1) + bit;
+            } else {
+                res >>= 1;
+            }
+            bit >>= 2;
+        }
+        if $num > res && res != $max {
+            res += 1;
+        }
+        res
+    }};
+}
+
 /// `Sqrt32`: bitwise integer square root, rounded up when the remainder exceeds the root
 /// (unless the root is already 0xFFFF).
 pub fn sqrt32(mut num: u32) -> u32 {
     if num == 0 {
         return 0;
     }
-    let mut res: u32 = 0;
-    let max_bit_number = (32 - msb32(num)) | 1;
-    let mut bit: u32 = 1 << (31 - max_bit_number);
-    let mut iterations = (31 - max_bit_number) / 2 + 1;
-    while iterations > 0 {
-        iterations -= 1;
-        if num >= res + bit {
-            num -= res + bit;
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF {
-        res += 1;
-    }
-    res
+    bitwise_sqrt!(num: u32, 32, msb32, 0xFFFF)
 }
 
 /// Single-precision square root, correctly rounded (IEEE 754): `VSQRT.F32` on the M4F, `libm`
@@ -145,24 +155,7 @@ pub fn sqrt64(mut num: u64) -> u32 {
     if num >> 32 == 0 {
         return sqrt32(num as u32);
     }
-    let mut res: u64 = 0;
-    let max_bit_number = (64 - msb64(num)) | 1;
-    let mut bit: u64 = 1 << (63 - max_bit_number);
-    let mut iterations = (63 - max_bit_number) / 2 + 1;
-    while iterations > 0 {
-        iterations -= 1;
-        if num >= res + bit {
-            num -= res + bit;
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
-        bit >>= 2;
-    }
-    if num > res && res != 0xFFFF_FFFF {
-        res += 1;
-    }
-    res as u32
+    bitwise_sqrt!(num: u64, 64, msb64, 0xFFFF_FFFF) as u32
 }
 
 /// Fractional bits of PCAN's signal-to-noise ratio (`kPcanSnrBits`).

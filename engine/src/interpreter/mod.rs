@@ -249,19 +249,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
     /// Description of input `i`.
     pub fn input_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
-        let t = self.io_tensor(false, i)?;
-        let sg = subgraph(&self.model, 0)?;
-        sg.tensor(t as usize).ok_or(Error::InvalidGraph {
-            what: "input tensor",
-            index: t,
-        })
+        self.io_description(false, i)
     }
     /// Description of output `i`.
     pub fn output_tensor(&self, i: usize) -> Result<Tensor<'m>, Error> {
-        let t = self.io_tensor(true, i)?;
+        self.io_description(true, i)
+    }
+    /// Description of subgraph 0's output (`output`) or input `i`.
+    fn io_description(&self, output: bool, i: usize) -> Result<Tensor<'m>, Error> {
+        let t = self.io_tensor(output, i)?;
         let sg = subgraph(&self.model, 0)?;
         sg.tensor(t as usize).ok_or(Error::InvalidGraph {
-            what: "output tensor",
+            what: if output {
+                "output tensor"
+            } else {
+                "input tensor"
+            },
             index: t,
         })
     }

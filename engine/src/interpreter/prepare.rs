@@ -128,17 +128,13 @@ pub(super) fn prepare_op<'m>(
                 })
             }
         }
-        _ => {
-            let mut ctx = PrepareCtx {
-                op: op_code,
-                version,
-                options: op.options,
-                inputs: &inputs[..n_in],
-                outputs: &outputs[..n_out],
-                words,
-            };
-            ops::prepare(&mut ctx)?
-        }
+        _ => ops::prepare(&mut prepare_ctx(
+            (op_code, version),
+            &op,
+            &inputs,
+            &outputs,
+            words,
+        ))?,
     };
 
     // Outputs are written at this step (ASSIGN_VARIABLE has none).
@@ -178,6 +174,26 @@ fn no_tensor() -> Tensor<'static> {
         data: None,
         buffer: 0,
         is_variable: false,
+    }
+}
+
+/// The context an operator's prepare reads: `op` (`op_code` at `version`) with the operands
+/// [`operator_tensors`] gathered, its first `op.inputs.len()` / `op.outputs.len()`.
+#[inline(always)]
+fn prepare_ctx<'p, 'm, 'w>(
+    (op_code, version): (BuiltinOp, i32),
+    op: &crate::model::Operator<'m>,
+    inputs: &'p InputTensors<'m>,
+    outputs: &'p OutputTensors<'m>,
+    words: &'p mut WordAlloc<'w>,
+) -> PrepareCtx<'p, 'm, 'w> {
+    PrepareCtx {
+        op: op_code,
+        version,
+        options: op.options,
+        inputs: &inputs[..op.inputs.len()],
+        outputs: &outputs[..op.outputs.len()],
+        words,
     }
 }
 
@@ -258,14 +274,8 @@ pub(super) fn in_place_permission(
     if shared {
         return Ok(Overlap::NONE);
     }
-    let mut ctx = PrepareCtx {
-        op: op_code,
-        version,
-        options: op.options,
-        inputs: &inputs[..n_in],
-        outputs: &outputs[..n_out],
-        words: &mut WordAlloc::measure(),
-    };
+    let mut measure = WordAlloc::measure();
+    let mut ctx = prepare_ctx((op_code, version), &op, &inputs, &outputs, &mut measure);
     // A model this prepare rejects fails in the operator's own prepare right after.
     let Ok(Some(gap)) = ops::prepare_in_place_gap(&mut ctx) else {
         return Ok(Overlap::NONE);

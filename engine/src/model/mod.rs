@@ -167,46 +167,37 @@ impl Shape {
     }
 }
 
-/// Little-endian `f32` vector inside the model (alignment not required).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct F32s<'m>(pub(crate) &'m [u8]);
-impl F32s<'_> {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        self.0.len() / 4
-    }
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.len() < 4
-    }
-    /// Value `i`, if present.
-    pub fn get(&self, i: usize) -> Option<f32> {
-        let at = i.checked_mul(4)?;
-        let b = self.0.get(at..at + 4)?;
-        Some(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
+/// A little-endian vector of `$t` (`$n` bytes each) inside the model, alignment not required.
+macro_rules! le_vector {
+    ($(#[$doc:meta] $name:ident: $t:ty, $n:literal;)*) => {$(
+        #[$doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name<'m>(pub(crate) &'m [u8]);
+        impl $name<'_> {
+            /// Number of values.
+            pub fn len(&self) -> usize {
+                self.0.len() / $n
+            }
+            /// True when empty.
+            pub fn is_empty(&self) -> bool {
+                self.0.len() < $n
+            }
+            /// Value `i`, if present.
+            pub fn get(&self, i: usize) -> Option<$t> {
+                let at = i.checked_mul($n)?;
+                let b = self.0.get(at..at + $n)?;
+                let mut a = [0u8; $n];
+                a.copy_from_slice(b);
+                Some(<$t>::from_le_bytes(a))
+            }
+        }
+    )*};
 }
-
-/// Little-endian `i64` vector inside the model.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct I64s<'m>(pub(crate) &'m [u8]);
-impl I64s<'_> {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        self.0.len() / 8
-    }
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.len() < 8
-    }
-    /// Value `i`, if present.
-    pub fn get(&self, i: usize) -> Option<i64> {
-        let at = i.checked_mul(8)?;
-        let b = self.0.get(at..at + 8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Some(i64::from_le_bytes(a))
-    }
+le_vector! {
+    /// Little-endian `f32` vector inside the model (alignment not required).
+    F32s: f32, 4;
+    /// Little-endian `i64` vector inside the model.
+    I64s: i64, 8;
 }
 
 /// Little-endian `i32` vector inside the model (tensor index lists, shapes, option vectors).

@@ -170,14 +170,9 @@ mod tests {
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
-    fn add(
-        a: (&[i32], f32, i64),
-        b: (&[i32], f32, i64),
-        o: (&[i32], f32, i64),
-        act: i8,
-    ) -> Result<Params, Error> {
-        binary(BuiltinOp::ADD, a, b, o, |ctx| {
-            prepare_with(ctx, Activation::from_schema(act).unwrap(), false)
+    fn add(a: Operand<'_>, b: Operand<'_>, o: Operand<'_>, act: i8) -> Result<Params, Error> {
+        binary(BuiltinOp::ADD, [a, b, o], act, |c, act| {
+            prepare_with(c, act, false)
         })
     }
 

@@ -41,12 +41,14 @@ crate::ops::stored::no_uninit!(Params(PoolParams));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, run, window};
-    use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
+    use crate::model::{BuiltinOp, Tensor};
+    use crate::ops::common::test_util::{bytes, i8t, pool, PoolWindow as Win};
+    type R = Result<std::vec::Vec<u8>, Error>;
+    use crate::ops::common::{Activation, Padding};
 
-    fn win(padding: Padding, stride: i32) -> WindowOptions {
-        window(padding, stride, 1)
+    /// One AVERAGE_POOL_2D case: see `test_util::pool`.
+    fn avg_pool(x: (Tensor<'static>, &[i8]), out: Tensor<'static>, win: Win, act: Activation) -> R {
+        pool(BuiltinOp::AVERAGE_POOL_2D, x, out, win, act, Params, eval)
     }
 
     #[test]
@@ -70,12 +72,11 @@ mod tests {
         // cells inside; padding not counted) → 4.5 → 5.
         let input = i8t(&[1, 2, 3, 1], 0.1, 3);
         let out = i8t(&[1, 1, 2, 1], 0.1, 3);
-        let got = run(
-            BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&[1, -2, 3, 4, -6, 6])))],
+        let got = avg_pool(
+            (input, &[1, -2, 3, 4, -6, 6]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Same, 2), 2, 2, Activation::None).map(Params),
-            eval,
+            (Padding::Same, 2, [2, 2]),
+            Activation::None,
         )
         .unwrap();
         assert_eq!(got, bytes(&[-1, 5]));
@@ -87,12 +88,11 @@ mod tests {
         let input = i8t(&[1, 2, 2, 2], 0.5, -10);
         let out = i8t(&[1, 1, 1, 2], 0.5, -10);
         let x = [10, -20, 11, -30, 12, -40, 13, -50];
-        let got = run(
-            BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&x)))],
+        let got = avg_pool(
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 2, 2, Activation::Relu).map(Params),
-            eval,
+            (Padding::Valid, 1, [2, 2]),
+            Activation::Relu,
         )
         .unwrap();
         // ch0: 46/4 = 11.5 → 12; ch1: -140/4 = -35 → clamp to -10.
@@ -103,12 +103,11 @@ mod tests {
     fn rejects_requantizing_pool() {
         let input = i8t(&[1, 2, 2, 1], 0.5, 0);
         let out = i8t(&[1, 1, 1, 1], 0.25, 0);
-        let r = run(
-            BuiltinOp::AVERAGE_POOL_2D,
-            &[Some((input, bytes(&[0; 4])))],
+        let r = avg_pool(
+            (input, &[0; 4]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 2, 2, Activation::None).map(Params),
-            eval,
+            (Padding::Valid, 1, [2, 2]),
+            Activation::None,
         );
         assert!(matches!(r, Err(Error::UnsupportedQuantization { .. })));
     }

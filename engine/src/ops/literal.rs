@@ -164,7 +164,6 @@ literal!("ops::softmax::Params" => super::softmax::Params {
     input_multiplier, input_left_shift, diff_min, outer, depth, int16_output, _pad,
 });
 literal!("ops::split::Params" => super::split::Params { outer, n_outputs, _pad });
-literal!("ops::split_v::Params" => super::split_v::Params { outer, n_outputs, _pad });
 literal!("ops::strided_slice::Params" => super::strided_slice::Params {
     base, step, count, elem, _pad,
 });

@@ -5,7 +5,7 @@
 //! TFLM requires the output zero point to be -128 and assumes (without checking) an output scale
 //! of 1/256; so does this engine. TFLM micro has no uint8 LOGISTIC; int16 is not implemented.
 
-use super::quantize::{map_elems, output0, same_type_unary, I8};
+use super::quantize::{eval_map, same_type_unary, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{
@@ -101,11 +101,8 @@ fn logistic_i8(p: &Params, x: i32) -> i32 {
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let input = ctx.input(0);
-    let output = output0(ctx)?;
     let p = *p;
-    map_elems::<I8, I8>(input, output, move |x| logistic_i8(&p, x));
-    Ok(())
+    eval_map::<I8, I8>(ctx, move |x| logistic_i8(&p, x))
 }
 
 crate::ops::stored::no_uninit!(Params {

@@ -32,12 +32,14 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::model::BuiltinOp;
-    use crate::ops::common::test_util::{bytes, i8t, run, window};
-    use crate::ops::common::{prepare_pool_with, Activation, Padding, WindowOptions};
+    use crate::model::{BuiltinOp, Tensor};
+    use crate::ops::common::test_util::{bytes, i8t, pool, PoolWindow as Win};
+    type R = Result<std::vec::Vec<u8>, Error>;
+    use crate::ops::common::{Activation, Padding};
 
-    fn win(padding: Padding, stride: i32) -> WindowOptions {
-        window(padding, stride, 1)
+    /// One MAX_POOL_2D case: see `test_util::pool`.
+    fn max_pool(x: (Tensor<'static>, &[i8]), out: Tensor<'static>, win: Win, act: Activation) -> R {
+        pool(BuiltinOp::MAX_POOL_2D, x, out, win, act, Params, eval)
     }
 
     #[test]
@@ -46,12 +48,11 @@ mod tests {
         let x: Vec<i8> = (0..9).map(|i| -100 + i as i8).collect();
         let input = i8t(&[1, 3, 3, 1], 1.0, 0);
         let out = i8t(&[1, 2, 2, 1], 1.0, 0);
-        let got = run(
-            BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&x)))],
+        let got = max_pool(
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Same, 2), 2, 2, Activation::None).map(Params),
-            eval,
+            (Padding::Same, 2, [2, 2]),
+            Activation::None,
         )
         .unwrap();
         // Windows: {0,1,3,4} → -96; {2,5} → -95; {6,7} → -93; {8} → -92.
@@ -63,12 +64,11 @@ mod tests {
         // Scale 0.1, zp 0: relu6 → [0, 60].
         let input = i8t(&[1, 1, 2, 3], 0.1, 0);
         let out = i8t(&[1, 1, 1, 3], 0.1, 0);
-        let got = run(
-            BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&[-5, 70, 12, -7, 100, 30])))],
+        let got = max_pool(
+            (input, &[-5, 70, 12, -7, 100, 30]),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 1), 1, 2, Activation::Relu6).map(Params),
-            eval,
+            (Padding::Valid, 1, [1, 2]),
+            Activation::Relu6,
         )
         .unwrap();
         assert_eq!(got, bytes(&[0, 60, 30]));
@@ -80,12 +80,11 @@ mod tests {
         let x: Vec<i8> = (0..4 * ch).map(|i| ((i * 37) % 256) as u8 as i8).collect();
         let input = i8t(&[1, 2, 2, ch as i32], 1.0, 0);
         let out = i8t(&[1, 1, 1, ch as i32], 1.0, 0);
-        let got = run(
-            BuiltinOp::MAX_POOL_2D,
-            &[Some((input, bytes(&x)))],
+        let got = max_pool(
+            (input, &x),
             out,
-            |c| prepare_pool_with(c, &win(Padding::Valid, 2), 2, 2, Activation::None).map(Params),
-            eval,
+            (Padding::Valid, 2, [2, 2]),
+            Activation::None,
         )
         .unwrap();
         let want: Vec<i8> = (0..ch)

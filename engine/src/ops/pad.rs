@@ -6,7 +6,7 @@
 //! first element of input 2 (which for int8 must share the output's scale and zero point). Data
 //! are copied raw (no requantization), as TFLM does. uint8 is not supported by TFLM's PAD.
 
-use super::common::read_const_i32s;
+use super::common::{raw_copy_operands, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::{DType, Shape};
@@ -36,16 +36,7 @@ pub struct Params {
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let (input, out) = (ctx.input(0)?, ctx.output(0)?);
-    let elem = match input.dtype {
-        DType::I8 => 1u8,
-        DType::I16 => 2,
-        DType::I32 => 4,
-        _ => return Err(ctx.bad_input_type(0)),
-    };
-    if out.dtype != input.dtype {
-        return Err(ctx.bad_output_type(0));
-    }
+    let (input, out, elem) = raw_copy_operands(ctx, &[DType::I8, DType::I16, DType::I32])?;
     let rank = input.shape.rank();
     if rank > MAX_DIMS || out.shape.rank() != rank {
         return Err(ctx.shape_mismatch(ctx.output_index(0)));

@@ -3,7 +3,8 @@
 //! micro's `quantize_common.cc` prepares and dispatches them.
 //!
 //! Also home of [`Elem`], the little-endian integer element access the other elementwise
-//! kernels of this family (RELU, RELU6, DEQUANTIZE) share.
+//! kernels of this family (RELU, RELU6, LOGISTIC, TANH, DEQUANTIZE) share, and of their eval
+//! prelude ([`eval_map`], [`eval_same_type`]).
 
 use super::common::prepare_multiplier;
 use super::{EvalCtx, PrepareCtx};
@@ -34,37 +35,27 @@ pub(crate) struct I16;
 /// `int32_t`.
 pub(crate) struct I32;
 
-impl Elem for I8 {
-    const SIZE: usize = 1;
-    const MIN: i32 = i8::MIN as i32;
-    const MAX: i32 = i8::MAX as i32;
-    #[inline(always)]
-    fn load(b: &[u8]) -> i32 {
-        b.first().map_or(0, |&x| x as i8 as i32)
-    }
-    #[inline(always)]
-    fn store(v: i32, b: &mut [u8]) {
-        if let Some(x) = b.first_mut() {
-            *x = v as i8 as u8;
+/// `Elem` for a one-byte type: the byte reinterpreted as `$t` (`static_cast` both ways).
+macro_rules! byte_elem {
+    ($($name:ident: $t:ty),*) => {$(
+        impl Elem for $name {
+            const SIZE: usize = 1;
+            const MIN: i32 = <$t>::MIN as i32;
+            const MAX: i32 = <$t>::MAX as i32;
+            #[inline(always)]
+            fn load(b: &[u8]) -> i32 {
+                b.first().map_or(0, |&x| x as $t as i32)
+            }
+            #[inline(always)]
+            fn store(v: i32, b: &mut [u8]) {
+                if let Some(x) = b.first_mut() {
+                    *x = v as $t as u8;
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl Elem for U8 {
-    const SIZE: usize = 1;
-    const MIN: i32 = 0;
-    const MAX: i32 = u8::MAX as i32;
-    #[inline(always)]
-    fn load(b: &[u8]) -> i32 {
-        b.first().map_or(0, |&x| x as i32)
-    }
-    #[inline(always)]
-    fn store(v: i32, b: &mut [u8]) {
-        if let Some(x) = b.first_mut() {
-            *x = v as u8;
-        }
-    }
-}
+byte_elem!(I8: i8, U8: u8);
 
 impl Elem for I16 {
     const SIZE: usize = 2;
@@ -129,12 +120,29 @@ pub(crate) fn type_range(int16: bool) -> (i32, i32) {
     }
 }
 
-/// [`map_elems`] from a type to itself: int16 elements if `int16`, else int8.
-pub(crate) fn map_same_type(int16: bool, input: &[u8], output: &mut [u8], f: impl Fn(i32) -> i32) {
+/// Eval of an element-wise kernel: [`map_elems`] from input 0 (type `In`) into output 0 (type
+/// `Out`).
+#[inline(always)]
+pub(crate) fn eval_map<In: Elem, Out: Elem>(
+    ctx: &mut EvalCtx<'_, '_>,
+    f: impl Fn(i32) -> i32,
+) -> Result<(), Error> {
+    let input = ctx.input(0);
+    let output = output0(ctx)?;
+    map_elems::<In, Out>(input, output, f);
+    Ok(())
+}
+
+/// [`eval_map`] from a type to itself: int16 elements if `int16`, else int8.
+pub(crate) fn eval_same_type(
+    int16: bool,
+    ctx: &mut EvalCtx<'_, '_>,
+    f: impl Fn(i32) -> i32,
+) -> Result<(), Error> {
     if int16 {
-        map_elems::<I16, I16>(input, output, f);
+        eval_map::<I16, I16>(ctx, f)
     } else {
-        map_elems::<I8, I8>(input, output, f);
+        eval_map::<I8, I8>(ctx, f)
     }
 }
 

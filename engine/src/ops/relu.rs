@@ -5,7 +5,7 @@
 //! TFLM micro has no uint8 RELU; neither does this engine.
 
 use super::common::prepare_multiplier;
-use super::quantize::{map_same_type, output0, same_type_unary, type_range};
+use super::quantize::{eval_same_type, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::multiply_by_quantized_multiplier;
@@ -71,8 +71,6 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// Compute (TFLM `ReluQuantized`).
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let input = ctx.input(0);
-    let output = output0(ctx)?;
     let p = *p;
     let f = move |x: i32| {
         let v = p
@@ -84,8 +82,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             ));
         v.max(p.act_min).min(p.act_max)
     };
-    map_same_type(p.int16, input, output, f);
-    Ok(())
+    eval_same_type(p.int16, ctx, f)
 }
 
 crate::ops::stored::no_uninit!(Params {
@@ -101,40 +98,34 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::test_util::{b_i8, bytes, run_prepared};
     use super::*;
     use crate::fixedpoint::quantize_multiplier;
     use crate::model::DType;
+    use std::vec::Vec;
 
-    fn run_i8(p: &Params, input: &[i8]) -> std::vec::Vec<i8> {
-        let bytes: std::vec::Vec<u8> = input.iter().map(|&v| v as u8).collect();
-        let mut out = std::vec![0u8; bytes.len()];
-        let ins = [&bytes[..]];
-        let mut outs = [&mut out[..]];
-        let mut ctx = EvalCtx {
-            inputs: &ins,
-            outputs: &mut outs,
-            words: &[],
-            state: &mut [],
+    /// Int8 RELU of `input` with the multiplier of `real` (input scale / output scale) and the
+    /// given offsets; the clamp starts at the output zero point (real 0), as prepare sets it.
+    fn relu_i8(real: f64, input_offset: i32, output_offset: i32, input: &[i8]) -> Vec<i8> {
+        let (multiplier, shift) = quantize_multiplier(real);
+        let p = Params {
+            _pad: Default::default(),
+            int16: false,
+            input_offset,
+            output_offset,
+            multiplier,
+            shift,
+            act_min: output_offset,
+            act_max: 127,
         };
-        eval(p, &mut ctx).unwrap();
-        out.iter().map(|&b| b as i8).collect()
+        let out = run_prepared(&p, eval, &[&bytes(input)], &[input.len()]).unwrap();
+        b_i8(&out[0])
     }
 
     #[test]
     fn relu_same_scale_clamps_at_output_zero_point() {
-        let (multiplier, shift) = quantize_multiplier(1.0);
-        let p = Params {
-            _pad: Default::default(),
-            int16: false,
-            input_offset: -10,
-            output_offset: -10,
-            multiplier,
-            shift,
-            act_min: -10,
-            act_max: 127,
-        };
         assert_eq!(
-            run_i8(&p, &[-128, -11, -10, -9, 0, 127]),
+            relu_i8(1.0, -10, -10, &[-128, -11, -10, -9, 0, 127]),
             [-10, -10, -10, -9, 0, 127]
         );
     }
@@ -142,20 +133,9 @@ mod tests {
     #[test]
     fn relu_requantizes_to_output_scale() {
         // input scale 0.5 zp 0 → output scale 1 zp -128: (x * 0.5 rounded) - 128, floor at -128.
-        let (multiplier, shift) = quantize_multiplier(0.5);
-        let p = Params {
-            _pad: Default::default(),
-            int16: false,
-            input_offset: 0,
-            output_offset: -128,
-            multiplier,
-            shift,
-            act_min: -128,
-            act_max: 127,
-        };
         // SRDHM halves with ties away from zero for positives: 3 → 2, 5 → 3; 127 → 64.
         assert_eq!(
-            run_i8(&p, &[-5, 0, 3, 5, 127]),
+            relu_i8(0.5, 0, -128, &[-5, 0, 3, 5, 127]),
             [-128, -128, -126, -125, -64]
         );
     }

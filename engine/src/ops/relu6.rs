@@ -4,7 +4,7 @@
 //!
 //! TFLM micro has no uint8 RELU6; neither does this engine.
 
-use super::quantize::{map_same_type, output0, same_type_unary, type_range};
+use super::quantize::{eval_same_type, same_type_unary, type_range};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 
@@ -54,8 +54,6 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
 
 /// Compute (TFLM `Relu6Quantized`: `x > six ? six : x < zero ? zero : x`).
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let input = ctx.input(0);
-    let output = output0(ctx)?;
     let (zero, six) = (p.zero, p.six);
     // Written as TFLM's nested ternary (not `clamp`), which differs only if six < zero.
     let f = move |x: i32| {
@@ -67,8 +65,7 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
             x
         }
     };
-    map_same_type(p.int16, input, output, f);
-    Ok(())
+    eval_same_type(p.int16, ctx, f)
 }
 
 crate::ops::stored::no_uninit!(Params {
@@ -80,6 +77,7 @@ crate::ops::stored::no_uninit!(Params {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::test_util::{b_i8, bytes, run_prepared};
     use super::*;
     use crate::model::DType;
 
@@ -101,24 +99,9 @@ mod tests {
             zero: -128,
             six: -8,
         };
-        let input = [
-            (-128i8) as u8,
-            (-100i8) as u8,
-            (-8i8) as u8,
-            (-7i8) as u8,
-            127,
-        ];
-        let mut out = [0u8; 5];
-        let ins = [&input[..]];
-        let mut outs = [&mut out[..]];
-        let mut ctx = EvalCtx {
-            inputs: &ins,
-            outputs: &mut outs,
-            words: &[],
-            state: &mut [],
-        };
-        eval(&p, &mut ctx).unwrap();
-        assert_eq!(out.map(|b| b as i8), [-128, -100, -8, -8, -8]);
+        let input = bytes(&[-128, -100, -8, -7, 127]);
+        let out = run_prepared(&p, eval, &[&input], &[5]).unwrap();
+        assert_eq!(b_i8(&out[0]), [-128, -100, -8, -8, -8]);
     }
 
     #[test]

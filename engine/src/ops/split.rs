@@ -11,7 +11,7 @@ use super::{EvalCtx, PrepareCtx, MAX_OUTPUTS};
 use crate::error::Error;
 use crate::model::{DType, Tensor};
 
-/// Prepared parameters.
+/// Prepared parameters (SPLIT_V's too: `split_v::Params` is this type).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Params {
@@ -37,13 +37,10 @@ pub(crate) fn prepare_with(
     if num_splits != ctx.outputs.len() as i32 {
         return Err(ctx.bad_option("num_splits differs from the number of outputs"));
     }
-    let mut axis = [0i32; 1];
-    if read_const_i32s(ctx, 0, "non-constant axis tensor", &mut axis)? != 1 {
-        return Err(ctx.bad_option("axis tensor must hold one value"));
-    }
+    let axis = read_axis(ctx, 0)?;
     let input = ctx.input(1)?;
     let dim = |t: &Tensor<'_>, a: usize| t.shape.dims()[a];
-    let (ax, outer) = check_split(ctx, &input, axis[0])?;
+    let (ax, outer) = check_split(ctx, &input, axis)?;
     let n = ctx.outputs.len() as i32;
     for i in 0..ctx.outputs.len() {
         let o = ctx.output(i)?;
@@ -56,6 +53,16 @@ pub(crate) fn prepare_with(
         outer,
         n_outputs: n as u8,
     })
+}
+
+/// The constant axis of SPLIT (input 0) and SPLIT_V (input 2): exactly one int32 value, not yet
+/// resolved against the rank (`check_split` does that).
+pub(crate) fn read_axis(ctx: &PrepareCtx<'_, '_, '_>, input: usize) -> Result<i32, Error> {
+    let mut axis = [0i32; 1];
+    if read_const_i32s(ctx, input, "non-constant axis tensor", &mut axis)? != 1 {
+        return Err(ctx.bad_option("axis tensor must hold one value"));
+    }
+    Ok(axis[0])
 }
 
 /// Checks shared by SPLIT and SPLIT_V: data type, output count, the axis (resolved), and that

@@ -6,28 +6,17 @@
 //! does, so a malformed model is refused instead of silently split by its output shapes.
 
 use super::common::read_const_i32s;
-use super::split::{check_split, split_copy};
+use super::split::{check_split, read_axis, split_copy};
 use super::{EvalCtx, PrepareCtx, MAX_OUTPUTS};
 use crate::error::Error;
 
-/// Prepared parameters.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Params {
-    /// Product of the input dims before the axis.
-    pub outer: u32,
-    /// Number of outputs.
-    pub n_outputs: u8,
-    /// Explicit padding (every stored byte initialised: see `ops::stored`).
-    pub _pad: [u8; 3],
-}
+/// Prepared parameters: SPLIT's (the outer size and the output count; the slab sizes come from
+/// the output buffers).
+pub type Params = super::split::Params;
 
 /// Validate and precompute.
 pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
-    let mut axis = [0i32; 1];
-    if read_const_i32s(ctx, 2, "non-constant axis tensor", &mut axis)? != 1 {
-        return Err(ctx.bad_option("axis tensor must hold one value"));
-    }
+    let axis = read_axis(ctx, 2)?;
     let mut sizes = [0i32; MAX_OUTPUTS];
     let n = read_const_i32s(
         ctx,
@@ -36,7 +25,7 @@ pub fn prepare(ctx: &mut PrepareCtx<'_, '_, '_>) -> Result<Params, Error> {
         &mut sizes,
     )?;
     let input = ctx.input(0)?;
-    let (ax, outer) = check_split(ctx, &input, axis[0])?;
+    let (ax, outer) = check_split(ctx, &input, axis)?;
     if n != ctx.outputs.len() {
         return Err(ctx.bad_option("size_splits length differs from the number of outputs"));
     }
@@ -72,12 +61,6 @@ pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
     let input = ctx.input(0);
     split_copy(p.outer as usize, p.n_outputs as usize, input, ctx.outputs)
 }
-
-crate::ops::stored::no_uninit!(Params {
-    outer: u32,
-    n_outputs: u8,
-    _pad: [u8; 3]
-});
 
 #[cfg(test)]
 mod tests {

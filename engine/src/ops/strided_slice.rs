@@ -13,7 +13,7 @@
 //!
 //! TFLM allows rank <= 4; its reference loop handles 5, and so do we.
 
-use super::common::{copy_bytes, read_const_i32s};
+use super::common::{copy_bytes, raw_copy_operands, read_const_i32s};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::model::DType;
@@ -83,16 +83,8 @@ fn wrap_clamp(v: i32, size: i32, stride: i32) -> i32 {
 
 /// Prepare with the masks given explicitly.
 pub(crate) fn prepare_with(ctx: &mut PrepareCtx<'_, '_, '_>, m: Masks) -> Result<Params, Error> {
-    let (input, out) = (ctx.input(0)?, ctx.output(0)?);
-    let elem = match input.dtype {
-        DType::I8 | DType::Bool => 1u8,
-        DType::I16 => 2,
-        DType::I32 => 4,
-        _ => return Err(ctx.bad_input_type(0)),
-    };
-    if out.dtype != input.dtype {
-        return Err(ctx.bad_output_type(0));
-    }
+    let (input, out, elem) =
+        raw_copy_operands(ctx, &[DType::I8, DType::Bool, DType::I16, DType::I32])?;
     let rank = input.shape.rank();
     if rank > DIMS {
         return Err(ctx.shape_mismatch(ctx.input_index(0)));

@@ -30,14 +30,9 @@ mod tests {
     use super::*;
     use crate::model::{BuiltinOp, DType};
 
-    fn sub(
-        a: (&[i32], f32, i64),
-        b: (&[i32], f32, i64),
-        o: (&[i32], f32, i64),
-        act: i8,
-    ) -> Result<Params, Error> {
-        binary(BuiltinOp::SUB, a, b, o, |ctx| {
-            prepare_with(ctx, Activation::from_schema(act).unwrap(), true)
+    fn sub(a: Operand<'_>, b: Operand<'_>, o: Operand<'_>, act: i8) -> Result<Params, Error> {
+        binary(BuiltinOp::SUB, [a, b, o], act, |c, act| {
+            prepare_with(c, act, true)
         })
     }
 

@@ -4,7 +4,7 @@
 //! quantization parameters are ignored, as in TFLM). int16 is not implemented.
 
 use super::logistic::{q4_input, q4_input_params, INPUT_INTEGER_BITS};
-use super::quantize::{map_elems, output0, same_type_unary, I8};
+use super::quantize::{eval_map, same_type_unary, I8};
 use super::{EvalCtx, PrepareCtx};
 use crate::error::Error;
 use crate::fixedpoint::{rounding_divide_by_pot, tanh};
@@ -30,11 +30,8 @@ fn tanh_i8(p: &Params, x: i32) -> i32 {
 
 /// Compute.
 pub fn eval(p: &Params, ctx: &mut EvalCtx<'_, '_>) -> Result<(), Error> {
-    let input = ctx.input(0);
-    let output = output0(ctx)?;
     let p = *p;
-    map_elems::<I8, I8>(input, output, move |x| tanh_i8(&p, x));
-    Ok(())
+    eval_map::<I8, I8>(ctx, move |x| tanh_i8(&p, x))
 }
 
 #[cfg(test)]

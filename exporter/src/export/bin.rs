@@ -110,16 +110,12 @@ impl fmt::Display for BinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BinError::Export(e) => e.fmt(f),
-            BinError::DoesNotFit(fit) => {
-                write!(f, "the model does not fit the {} runtime:", fit.board_name)?;
-                for l in fit.overflows() {
-                    write!(f, "\n  {l}")?;
-                }
-                write!(
-                    f,
-                    "\n(use a smaller model, or export the project (.zip), which sizes everything for this model)"
-                )
-            }
+            BinError::DoesNotFit(fit) => super::write_does_not_fit(
+                f,
+                format_args!("the model does not fit the {} runtime", fit.board_name),
+                &fit.overflows(),
+                "use a smaller model, or export the project (.zip), which sizes everything for this model",
+            ),
             BinError::BadRuntime(m) => write!(f, "bad runtime image: {m}"),
             BinError::Slot(e) => write!(f, "cannot write the model slot: {e}"),
         }

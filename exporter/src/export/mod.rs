@@ -139,16 +139,12 @@ impl fmt::Display for ExportError {
             }
             ExportError::Settings(e) => write!(f, "{e}"),
             ExportError::Wav(m) => write!(f, "bad replay WAV: {m}"),
-            ExportError::DoesNotFit(fit) => {
-                write!(f, "the firmware does not fit the {}:", fit.board_name)?;
-                for line in fit.overflows() {
-                    write!(f, "\n  {line}")?;
-                }
-                write!(
-                    f,
-                    "\n(use a smaller model or another board; --force exports anyway)"
-                )
-            }
+            ExportError::DoesNotFit(fit) => write_does_not_fit(
+                f,
+                format_args!("the firmware does not fit the {}", fit.board_name),
+                &fit.overflows(),
+                "use a smaller model or another board; --force exports anyway",
+            ),
             ExportError::TooLarge => {
                 f.write_str("the project exceeds the ZIP format's 4 GiB limit")
             }
@@ -158,6 +154,21 @@ impl fmt::Display for ExportError {
             ),
         }
     }
+}
+
+/// The message of a model too large for a board: `what`, one indented line per exceeded limit
+/// (`overflows`), then the `advice` in parentheses.
+pub(crate) fn write_does_not_fit(
+    f: &mut fmt::Formatter<'_>,
+    what: fmt::Arguments<'_>,
+    overflows: &[String],
+    advice: &str,
+) -> fmt::Result {
+    write!(f, "{what}:")?;
+    for line in overflows {
+        write!(f, "\n  {line}")?;
+    }
+    write!(f, "\n({advice})")
 }
 
 impl std::error::Error for ExportError {}

@@ -132,16 +132,7 @@ pub fn write(entries: &[Entry<'_>], stamp: Stamp) -> Result<Vec<u8>, TooLarge> {
 
         // Local file header.
         put32(&mut out, 0x0403_4b50);
-        put16(&mut out, NEEDED);
-        put16(&mut out, FLAG_UTF8);
-        put16(&mut out, method);
-        put16(&mut out, stamp.dos_time);
-        put16(&mut out, stamp.dos_date);
-        put32(&mut out, crc);
-        put32(&mut out, csize);
-        put32(&mut out, size);
-        put16(&mut out, name_len);
-        put16(&mut out, 4 + EXTRA_UT_LEN);
+        put_entry_fields(&mut out, method, crc, [csize, size], name_len, stamp);
         out.extend_from_slice(name);
         put_ut(&mut out, stamp);
         out.extend_from_slice(body);
@@ -149,16 +140,7 @@ pub fn write(entries: &[Entry<'_>], stamp: Stamp) -> Result<Vec<u8>, TooLarge> {
         // Central directory record.
         put32(&mut central, 0x0201_4b50);
         put16(&mut central, MADE_BY);
-        put16(&mut central, NEEDED);
-        put16(&mut central, FLAG_UTF8);
-        put16(&mut central, method);
-        put16(&mut central, stamp.dos_time);
-        put16(&mut central, stamp.dos_date);
-        put32(&mut central, crc);
-        put32(&mut central, csize);
-        put32(&mut central, size);
-        put16(&mut central, name_len);
-        put16(&mut central, 4 + EXTRA_UT_LEN);
+        put_entry_fields(&mut central, method, crc, [csize, size], name_len, stamp);
         put16(&mut central, 0); // comment
         put16(&mut central, 0); // disk number start
         put16(&mut central, 0); // internal attributes
@@ -181,6 +163,30 @@ pub fn write(entries: &[Entry<'_>], stamp: Stamp) -> Result<Vec<u8>, TooLarge> {
     put32(&mut out, cd_offset);
     put16(&mut out, 0); // comment length
     Ok(out)
+}
+
+/// The run both an entry's local header and its central directory record carry (APPNOTE
+/// 4.3.7 / 4.3.12, from "version needed to extract" through "extra field length"): the fixed
+/// version and flags, the stamp's DOS time and date, then the entry's method, CRC, compressed
+/// and uncompressed `sizes`, name length; the extra field is the stamp's ([`put_ut`]).
+fn put_entry_fields(
+    v: &mut Vec<u8>,
+    method: u16,
+    crc: u32,
+    sizes: [u32; 2],
+    name_len: u16,
+    stamp: Stamp,
+) {
+    put16(v, NEEDED);
+    put16(v, FLAG_UTF8);
+    put16(v, method);
+    put16(v, stamp.dos_time);
+    put16(v, stamp.dos_date);
+    put32(v, crc);
+    put32(v, sizes[0]);
+    put32(v, sizes[1]);
+    put16(v, name_len);
+    put16(v, 4 + EXTRA_UT_LEN);
 }
 
 /// The extended timestamp field: the same 9 bytes in the local header and the central record

@@ -40,6 +40,23 @@ pub fn read_const_i32s(
     Ok(n)
 }
 
+/// Input 0 and output 0 of an operator that moves elements without reading them (PAD,
+/// STRIDED_SLICE), with the element size in bytes: input 0 must be one of `types` and output 0
+/// of the same type (TFLM's `TF_LITE_ENSURE_TYPES_EQ`), checked in that order.
+pub fn raw_copy_operands<'m>(
+    ctx: &PrepareCtx<'_, 'm, '_>,
+    types: &[DType],
+) -> Result<(crate::model::Tensor<'m>, crate::model::Tensor<'m>, u8), Error> {
+    let (input, out) = (ctx.input(0)?, ctx.output(0)?);
+    if !types.contains(&input.dtype) {
+        return Err(ctx.bad_input_type(0));
+    }
+    if out.dtype != input.dtype {
+        return Err(ctx.bad_output_type(0));
+    }
+    Ok((input, out, input.dtype.size() as u8))
+}
+
 /// The broadcast of two shapes (numpy rules, right-aligned), or `None` if incompatible.
 pub fn broadcast_shape(
     a: &crate::model::Shape,

@@ -7,7 +7,7 @@ use std::vec::Vec;
 
 use crate::error::Error;
 use crate::model::{BuiltinOp, DType, F32s, I64s, Options, Quant, Shape, Tensor};
-use crate::ops::common::{Padding, WindowOptions};
+use crate::ops::common::{prepare_pool_with, Activation, Padding, PoolParams, WindowOptions};
 use crate::ops::{EvalCtx, PrepareCtx, WordAlloc};
 
 /// An operand for [`run`]: its tensor and bytes (`None`: an absent optional input).
@@ -137,17 +137,20 @@ pub fn with_ctx<R>(
     prepare_in(op, &ins, outs, &mut WordAlloc::measure(), f)
 }
 
-/// Prepare a two-input int8 op from `(dims, scale, zero point)` triples with `f` (usually its
-/// `prepare_with`).
+/// An int8 operand of [`binary`]: `(dims, scale, zero point)`.
+pub type Operand<'a> = (&'a [i32], f32, i64);
+
+/// Prepare a two-input int8 op (ADD, SUB, MUL) with `f` (usually its `prepare_with`), given the
+/// fused activation `act` as its schema code.
 pub fn binary<P>(
     op: BuiltinOp,
-    a: (&[i32], f32, i64),
-    b: (&[i32], f32, i64),
-    o: (&[i32], f32, i64),
-    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>) -> Result<P, Error>,
+    [a, b, o]: [Operand<'_>; 3],
+    act: i8,
+    f: impl FnOnce(&mut PrepareCtx<'_, 'static, '_>, Activation) -> Result<P, Error>,
 ) -> Result<P, Error> {
+    let act = Activation::from_schema(act).expect("a schema activation code");
     let ins = [i8t(a.0, a.1, a.2), i8t(b.0, b.1, b.2)];
-    with_ctx(op, &ins, &[i8t(o.0, o.1, o.2)], f)
+    with_ctx(op, &ins, &[i8t(o.0, o.1, o.2)], |ctx| f(ctx, act))
 }
 
 /// Eval prepared parameters `p` (with its stored `words`) on raw input bytes; returns each
@@ -205,6 +208,28 @@ pub fn run<P>(
         .collect();
     let mut outs = eval_words(&p, ev, &in_bytes, &buf, &[output.bytes()])?;
     Ok(outs.pop().unwrap_or_default())
+}
+
+/// A pooling window for [`pool`]: padding, stride, filter (height, width).
+pub type PoolWindow = (Padding, i32, [i32; 2]);
+
+/// One pooling case (AVERAGE_POOL_2D, MAX_POOL_2D): the int8 image `x` in tensor `input`, a
+/// window of `filter` (height, width) with `padding` and `stride` (dilation 1), the fused
+/// activation `act`; `wrap` makes the op's `Params`. Returns the output bytes.
+pub fn pool<P>(
+    op: BuiltinOp,
+    (input, x): (Tensor<'static>, &[i8]),
+    output: Tensor<'static>,
+    (padding, stride, filter): PoolWindow,
+    act: Activation,
+    wrap: impl Fn(PoolParams) -> P,
+    ev: impl Fn(&P, &mut EvalCtx<'_, '_>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let win = window(padding, stride, 1);
+    let prepare = |c: &mut PrepareCtx<'_, '_, '_>| {
+        prepare_pool_with(c, &win, filter[0], filter[1], act).map(&wrap)
+    };
+    run(op, &[Some((input, bytes(x)))], output, prepare, ev)
 }
 
 /// Run a kernel in place: output 0 at `max(0, -gap)` and input 0 `gap` bytes above it (the

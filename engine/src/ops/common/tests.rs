@@ -4,54 +4,29 @@ use super::*;
 
 #[test]
 fn activation_ranges() {
-    // Output scale 0.05, zp -10: relu → 0 quantizes to -10; relu6 → 6/0.05 = 120 → 110.
-    assert_eq!(
-        activation_range_quantized(Activation::None, DType::I8, 0.05, -10),
-        Some((-128, 127))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::Relu, DType::I8, 0.05, -10),
-        Some((-10, 127))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::Relu6, DType::I8, 0.05, -10),
-        Some((-10, 110))
-    );
-    // -1/0.05 = -20 → -30; 1/0.05 = 20 → 10.
-    assert_eq!(
-        activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.05, -10),
-        Some((-30, 10))
-    );
-    // Relu6 beyond the type range clamps to qmax; round half away from zero: 6/4 = 1.5 → 2.
-    assert_eq!(
-        activation_range_quantized(Activation::Relu6, DType::I8, 0.01, 0),
-        Some((0, 127))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::Relu6, DType::I8, 4.0, 0),
-        Some((0, 2))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::ReluN1To1, DType::I8, 0.8, 0),
-        Some((-1, 1))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::Relu, DType::U8, 0.1, 3),
-        Some((3, 255))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::None, DType::I16, 0.1, 0),
-        Some((-32768, 32767))
-    );
-    assert_eq!(
-        activation_range_quantized(Activation::None, DType::F32, 0.1, 0),
-        None
-    );
-    // Zero scale: 0/0 is NaN → TFLM's Quantize fails.
-    assert_eq!(
-        activation_range_quantized(Activation::Relu, DType::I8, 0.0, 0),
-        None
-    );
+    use Activation as A;
+    // (activation, type, output scale, output zero point, range)
+    let cases = [
+        // Output scale 0.05, zp -10: relu → 0 quantizes to -10; relu6 → 6/0.05 = 120 → 110.
+        (A::None, DType::I8, 0.05, -10, Some((-128, 127))),
+        (A::Relu, DType::I8, 0.05, -10, Some((-10, 127))),
+        (A::Relu6, DType::I8, 0.05, -10, Some((-10, 110))),
+        // -1/0.05 = -20 → -30; 1/0.05 = 20 → 10.
+        (A::ReluN1To1, DType::I8, 0.05, -10, Some((-30, 10))),
+        // Relu6 beyond the type range clamps to qmax; round half away from zero: 6/4 = 1.5 → 2.
+        (A::Relu6, DType::I8, 0.01, 0, Some((0, 127))),
+        (A::Relu6, DType::I8, 4.0, 0, Some((0, 2))),
+        (A::ReluN1To1, DType::I8, 0.8, 0, Some((-1, 1))),
+        (A::Relu, DType::U8, 0.1, 3, Some((3, 255))),
+        (A::None, DType::I16, 0.1, 0, Some((-32768, 32767))),
+        (A::None, DType::F32, 0.1, 0, None),
+        // Zero scale: 0/0 is NaN → TFLM's Quantize fails.
+        (A::Relu, DType::I8, 0.0, 0, None),
+    ];
+    for (act, dtype, scale, zp, want) in cases {
+        let got = activation_range_quantized(act, dtype, scale, zp);
+        assert_eq!(got, want, "{act:?} {dtype:?} scale {scale} zp {zp}");
+    }
     assert_eq!(Activation::from_schema(4), None);
     assert_eq!(Activation::from_schema(3), Some(Activation::Relu6));
 }
